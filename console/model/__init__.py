@@ -1,0 +1,1 @@
+"""The platform contract and the shared vocabulary: plain data, no Qt, no I/O."""
