@@ -1,0 +1,1 @@
+"""The Qt shell: opens a layout's screens, wires sync → store → views. The only Qt in console/."""

@@ -1,0 +1,1 @@
+"""Sync: platform -> cache, handing batches on to the store."""

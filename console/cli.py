@@ -1,0 +1,208 @@
+"""The `cityops` command line. Every failure a user can cause ends in one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from console import __version__
+from console.errors import UserError
+from console.paths import places
+
+log = logging.getLogger("cityops")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="keep platform, cache and settings in DIR (also $CITYOPS_DATA_DIR)")
+
+
+def _wall_options(parser: argparse.ArgumentParser, default_layout: str) -> None:
+    parser.add_argument("--layout", default=default_layout, help="layout name in layouts/ or a .toml path")
+    parser.add_argument("--cache", metavar="PATH", help="cache file (default: in the data directory)")
+    parser.add_argument("--seconds", type=float, metavar="N", help="quit after N seconds")
+    parser.add_argument("--screenshot", type=Path, metavar="DIR", help="save one PNG per window before quitting")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cityops", description="CityOps Console: the city operations wall.")
+    parser.add_argument("--version", action="version", version=f"cityops {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="run the demo wall on a simulated Helsinki (created on first run)")
+    _common(demo)
+    _wall_options(demo, "demo")
+    demo.add_argument("--hours", type=float, default=24.0, help="history for a new demo platform (default 24)")
+    demo.add_argument("--seed", type=int, default=7, help="seed for a new demo platform (default 7)")
+
+    run = sub.add_parser("run", help="run a wall against a platform")
+    _common(run)
+    _wall_options(run, "demo")
+    run.add_argument("--platform", required=True, metavar="URL", help="platform database URL")
+
+    plat = sub.add_parser("platform", help="manage a demo platform database")
+    plat_sub = plat.add_subparsers(dest="platform_command", required=True, metavar="ACTION")
+    create = plat_sub.add_parser("create", help="create a simulated city platform in a database URL")
+    create.add_argument("url", help="SQLAlchemy URL, e.g. sqlite:///demo.db or postgresql+psycopg://host/db")
+    create.add_argument("--hours", type=float, default=24.0, help="hours of history (default 24)")
+    create.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+
+    sync = sub.add_parser("sync", help="copy a platform into the cache")
+    _common(sync)
+    sync.add_argument("--platform", required=True, metavar="URL")
+    sync.add_argument("--cache", metavar="PATH")
+    sync.add_argument("--once", action="store_true", help="catch up, print a JSON summary and exit")
+
+    doctor = sub.add_parser("doctor", help="print versions, display, OpenGL, screens, cache and platform")
+    _common(doctor)
+    doctor.add_argument("--cache", metavar="PATH")
+    doctor.add_argument("--platform", metavar="URL")
+
+    imp = sub.add_parser("import", help="import real data files")
+    imp_sub = imp.add_subparsers(dest="import_command", required=True, metavar="KIND")
+    osm = imp_sub.add_parser("osm", help="derive a city (districts, streets, buildings) from an OSM .pbf")
+    osm.add_argument("file", type=Path)
+    osm.add_argument("--out", type=Path, required=True, help="GeoJSON file to write")
+    osm.add_argument("--name", default=None, help="city name (default: the file's name)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except UserError as exc:
+        print(f"cityops: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+# -- commands ----------------------------------------------------------------------------------
+def _open_cache(path: str | Path):
+    from console.cache import Cache
+
+    return Cache(path)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from console.platform.create import create_platform
+    from console.platform.feeder import DemoFeeder
+    from console.shell.app import WallOptions, ensure_display, read_layout, run_wall
+    from console.sync.connector import SqlConnector
+
+    ensure_display()
+    layout = read_layout(args.layout)
+    where = places(args.data_dir)
+    cache_path = Path(args.cache) if args.cache else where.cache
+    url = where.demo_platform_url
+    if not where.demo_platform.exists():
+        where.data.mkdir(parents=True, exist_ok=True)
+        print(f"creating the demo platform (Helsinki centre, {args.hours:g} h of history) in {where.demo_platform}")
+        create_platform(url, hours=args.hours, seed=args.seed, progress=_progress("  simulating"))
+        if cache_path.exists() and not args.cache:  # the old cache followed a platform that is gone
+            for stale in (cache_path, Path(f"{cache_path}-wal"), Path(f"{cache_path}-shm")):
+                stale.unlink(missing_ok=True)
+    cache = _open_cache(cache_path)
+    feeder = DemoFeeder(url)
+    feeder.advance(time.time())  # catch the simulated city up to now before the wall opens
+    feeder.start()
+    connector = SqlConnector(url)
+    try:
+        connector.check()
+        return run_wall(layout, cache, connector, WallOptions(args.seconds, args.screenshot))
+    finally:
+        feeder.stop()
+        connector.close()
+        cache.close()
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from console.shell.app import WallOptions, ensure_display, read_layout, run_wall
+    from console.sync.connector import SqlConnector
+
+    ensure_display()
+    layout = read_layout(args.layout)
+    connector = SqlConnector(args.platform)
+    connector.check()
+    cache = _open_cache(args.cache or places(args.data_dir).cache)
+    try:
+        return run_wall(layout, cache, connector, WallOptions(args.seconds, args.screenshot))
+    finally:
+        connector.close()
+        cache.close()
+
+
+def _cmd_platform(args: argparse.Namespace) -> int:
+    from console.platform.create import create_platform
+
+    summary = create_platform(args.url, hours=args.hours, seed=args.seed, progress=_progress("simulating"))
+    print(json.dumps(summary, default=str))
+    return 0
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from console.sync.connector import SqlConnector
+    from console.sync.engine import SyncEngine
+
+    connector = SqlConnector(args.platform)
+    connector.check()
+    cache = _open_cache(args.cache or places(args.data_dir).cache)
+    engine = SyncEngine(connector, cache)
+
+    def progress(rows: dict[str, int]) -> None:
+        print("catching up: " + ", ".join(f"{k} {v:,}" for k, v in rows.items()), file=sys.stderr)
+
+    try:
+        if args.once:
+            print(json.dumps(engine.catch_up(progress)))
+            return 0
+        engine.start()
+        while True:
+            time.sleep(1)
+    finally:
+        engine.stop()
+        connector.close()
+        cache.close()
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from console.shell.doctor import print_report
+
+    where = places(args.data_dir)
+    cache = args.cache or (str(where.cache) if where.cache.exists() else None)
+    platform = args.platform or (where.demo_platform_url if where.demo_platform.exists() else None)
+    return print_report(cache, platform)
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from console.importers.osm import import_osm, write_city_geojson
+
+    result = import_osm(args.file)
+    write_city_geojson(result, args.out, name=args.name or args.file.stem,
+                       attribution="© OpenStreetMap contributors, ODbL 1.0 (openstreetmap.org/copyright)")
+    print(result.report.summary())
+    return 0
+
+
+def _progress(label: str):
+    def show(fraction: float) -> None:
+        print(f"\r{label} {fraction * 100:5.1f}%", end="\n" if fraction >= 1 else "", file=sys.stderr, flush=True)
+    return show
+
+
+COMMANDS = {
+    "demo": _cmd_demo,
+    "run": _cmd_run,
+    "platform": _cmd_platform,
+    "sync": _cmd_sync,
+    "doctor": _cmd_doctor,
+    "import": _cmd_import,
+}

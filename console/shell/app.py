@@ -1,0 +1,151 @@
+"""Run a wall: open the layout's windows, feed them from sync, refresh on a capped timer."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from console.cache import Cache
+from console.clock import Clock
+from console.errors import UserError
+from console.layout.parse import Layout, load_layout
+from console.store import Store
+from console.store.warm import warm_store
+from console.sync.connector import Connector
+from console.sync.engine import SyncEngine, SyncStatus
+from console.shell.bridge import SyncBridge
+from console.shell.window import WallWindow
+from widgets import view_params
+from widgets.theme import apply_theme
+
+#: Views repaint at most this often; most ticks find nothing changed and draw nothing.
+REFRESH_HZ = 4.0
+
+
+def ensure_display() -> None:
+    """Fail with a sentence, not a Qt abort, when there is no screen to open windows on."""
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if sys.platform.startswith("linux") and not platform and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise UserError("no display: run under a desktop session or xvfb-run, "
+                        "or set QT_QPA_PLATFORM=offscreen for a headless wall")
+
+
+def qt_app() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("CityOps Console")
+    apply_theme(app)
+    return app
+
+
+def read_layout(name: str) -> Layout:
+    """Validate the whole layout before any window opens."""
+    return load_layout(name, view_params())
+
+
+@dataclass
+class WallOptions:
+    seconds: float | None = None  # quit after this long (headless checks)
+    screenshot_dir: Path | None = None  # save one PNG per window before quitting
+
+
+class Wall:
+    """The windows of one layout, the store behind them, and the sync engine feeding it."""
+
+    def __init__(self, layout: Layout, cache: Cache, connector: Connector | None, clock: Clock):
+        self.layout = layout
+        self.clock = clock
+        self.cache = cache
+        self.store = Store()
+        warm_store(self.store, cache, clock.now())
+        self.status = SyncStatus("connecting" if connector else "offline", "" if connector else "no platform")
+        self.bridge = SyncBridge()
+        self.bridge.batch.connect(self.store.apply)
+        self.bridge.status.connect(self._on_status)
+        self.engine = None
+        if connector is not None:
+            self.engine = SyncEngine(connector, cache, on_batch=self.bridge.post_batch,
+                                     on_status=self.bridge.post_status)
+        self.windows = [WallWindow(spec, layout.title, self.store) for spec in layout.screens]
+        self.timer = QTimer()
+        self.timer.setInterval(int(1000 / REFRESH_HZ))
+        self.timer.timeout.connect(self.refresh)
+
+    def _on_status(self, status: SyncStatus) -> None:
+        self.status = status
+
+    def start(self) -> None:
+        for window in self.windows:
+            window.show()
+        if self.engine is not None:
+            self.engine.start()
+        self.refresh()
+        self.timer.start()
+
+    def refresh(self) -> None:
+        now = self.clock.now()
+        for window in self.windows:
+            window.header.refresh(self.clock, self.status, self.store.data_time)
+            window.refresh(now)
+
+    def screenshot(self, folder: Path) -> list[Path]:
+        """One PNG per window, named after its screen."""
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"screenshot folder {folder} cannot be created: {exc.strerror}") from None
+        self.refresh()
+        saved = []
+        for window in self.windows:
+            path = folder / f"{window.spec.name}.png"
+            if not window.grab().save(str(path)):
+                raise UserError(f"could not write screenshot {path}")
+            saved.append(path)
+        return saved
+
+    def stop(self) -> None:
+        self.timer.stop()
+        if self.engine is not None:
+            self.engine.stop()
+        for window in self.windows:
+            window.close()
+
+
+def run_wall(layout: Layout, cache: Cache, connector: Connector | None, options: WallOptions,
+             clock: Clock | None = None) -> int:
+    """Open the wall and run the event loop until the user (or ``--seconds``) ends it."""
+    ensure_display()
+    app = qt_app()
+    wall = Wall(layout, cache, connector, clock or Clock())
+    failure: list[str] = []
+
+    def finish() -> None:
+        if options.screenshot_dir is not None:
+            try:
+                for path in wall.screenshot(options.screenshot_dir):
+                    print(f"screenshot: {path}")
+            except UserError as exc:
+                failure.append(str(exc))
+        app.quit()
+
+    if options.seconds is not None:
+        QTimer.singleShot(int(options.seconds * 1000), finish)
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    wakeup = QTimer()  # lets Python run its signal handlers while Qt's loop is waiting
+    wakeup.start(250)
+    wakeup.timeout.connect(lambda: None)
+    wall.start()
+    try:
+        app.exec()
+    finally:
+        wakeup.stop()
+        wall.stop()
+    if failure:
+        raise UserError(failure[0])
+    return 0

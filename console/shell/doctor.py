@@ -1,0 +1,85 @@
+"""`cityops doctor`: what this machine gives the console, in one screenful."""
+
+from __future__ import annotations
+
+import platform as py_platform
+import sys
+
+from console import __version__
+from console.cache import Cache
+from console.errors import UserError
+from console.sync.connector import SqlConnector, describe_url
+
+GL_VENDOR, GL_RENDERER, GL_VERSION = 0x1F00, 0x1F01, 0x1F02
+
+
+def _opengl() -> str:
+    from PySide6.QtGui import QOffscreenSurface, QOpenGLContext
+
+    ctx = QOpenGLContext()
+    if not ctx.create():
+        return "unavailable (no OpenGL context on this Qt platform)"
+    surface = QOffscreenSurface()
+    surface.setFormat(ctx.format())
+    surface.create()
+    if not ctx.makeCurrent(surface):
+        return "unavailable (context cannot be made current)"
+    f = ctx.functions()
+    text = f"{f.glGetString(GL_RENDERER)} (OpenGL {f.glGetString(GL_VERSION)}, {f.glGetString(GL_VENDOR)})"
+    ctx.doneCurrent()
+    return text
+
+
+def report(cache_path: str | None, platform_url: str | None) -> list[tuple[str, str]]:
+    import PySide6
+    import pyqtgraph
+    import sqlalchemy
+    import vtk
+    from PySide6.QtGui import QGuiApplication
+
+    from console.shell.app import ensure_display
+
+    lines = [
+        ("CityOps Console", __version__),
+        ("Python", f"{sys.version.split()[0]} ({py_platform.platform()})"),
+        ("Qt / PySide6", f"{PySide6.QtCore.qVersion()} / {PySide6.__version__}"),
+        ("pyqtgraph", pyqtgraph.__version__),
+        ("VTK", vtk.vtkVersion.GetVTKVersion()),
+        ("SQLAlchemy", sqlalchemy.__version__),
+    ]
+    try:
+        ensure_display()
+        app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
+        lines.append(("Qt platform", app.platformName()))
+        lines.append(("OpenGL", _opengl()))
+        for n, screen in enumerate(app.screens()):
+            g = screen.geometry()
+            lines.append((f"screen {n}", f"{screen.name()} {g.width()}x{g.height()} at ({g.x()},{g.y()}), "
+                                         f"{screen.logicalDotsPerInch():.0f} dpi"))
+    except UserError as exc:
+        lines.append(("Qt platform", f"none: {exc}"))
+    if cache_path:
+        try:
+            cache = Cache(cache_path)
+            lines.append(("cache", f"{cache.path} ({cache.size_bytes() / 1e6:.1f} MB, "
+                                   f"{cache.count('readings'):,} readings)"))
+            cache.close()
+        except UserError as exc:
+            lines.append(("cache", f"PROBLEM: {exc}"))
+    if platform_url:
+        try:
+            connector = SqlConnector(platform_url)
+            connector.check()
+            lines.append(("platform", f"{describe_url(platform_url)} answers"))
+            connector.close()
+        except UserError as exc:
+            lines.append(("platform", f"PROBLEM: {exc}"))
+    return lines
+
+
+def print_report(cache_path: str | None, platform_url: str | None) -> int:
+    lines = report(cache_path, platform_url)
+    width = max(len(k) for k, _ in lines)
+    for key, value in lines:
+        print(f"{key:<{width}}  {value}")
+    return 1 if any(v.startswith("PROBLEM") for _, v in lines) else 0

@@ -1,0 +1,106 @@
+"""One wall window per screen: a header bar and the screen's container tree of views."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
+
+from console.clock import Clock, Mode
+from console.layout.parse import ContainerSpec, Node, ScreenSpec, ViewSpec
+from console.store import Store
+from console.sync.engine import SyncStatus
+from widgets import VIEWS, View
+from widgets import theme
+
+_STATE_STYLE = {
+    "online": ("PLATFORM ONLINE", theme.STATUS_COLOURS[theme.Status.NORMAL]),
+    "catching_up": ("CATCHING UP", theme.ACCENT),
+    "connecting": ("CONNECTING", theme.TEXT_DIM),
+    "offline": ("PLATFORM OFFLINE", theme.STATUS_COLOURS[theme.Status.ALARM]),
+}
+
+
+def _badge(text: str, colour, label: QLabel) -> None:
+    label.setText(text)
+    label.setStyleSheet(f"background: {colour.name()}; color: #0b0f14;")
+
+
+class HeaderBar(QWidget):
+    """Title, LIVE/REPLAY mode, the clock and the platform connection, always visible."""
+
+    def __init__(self, title: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 6, 10, 2)
+        self.title = QLabel(title)
+        self.title.setObjectName("title")
+        self.mode = QLabel(); self.mode.setObjectName("badge")
+        self.time = QLabel(); self.time.setObjectName("title")
+        self.connection = QLabel(); self.connection.setObjectName("badge")
+        self.detail = QLabel(); self.detail.setStyleSheet(f"color: {theme.TEXT_DIM.name()};")
+        row.addWidget(self.title)
+        row.addStretch(1)
+        for w in (self.detail, self.connection, self.mode, self.time):
+            row.addWidget(w)
+        self._shown: tuple = ()
+
+    def refresh(self, clock: Clock, status: SyncStatus, data_time: float | None) -> None:
+        now = clock.now()
+        age = "" if data_time is None else f"newest data {max(0.0, now - data_time):.0f} s old"
+        shown = (clock.mode, clock.speed, int(now), status.state, status.detail, age)
+        if shown == self._shown:
+            return
+        self._shown = shown
+        if clock.mode is Mode.LIVE:
+            _badge("LIVE", theme.STATUS_COLOURS[theme.Status.NORMAL], self.mode)
+        else:
+            _badge(f"REPLAY {clock.speed:g}×", theme.STATUS_COLOURS[theme.Status.WARNING], self.mode)
+        self.time.setText(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)))
+        text, colour = _STATE_STYLE.get(status.state, (status.state.upper(), theme.TEXT_DIM))
+        _badge(text, colour, self.connection)
+        self.detail.setText(status.detail if status.state == "offline" else age)
+
+
+class WallWindow(QWidget):
+    """The window for one screen of the layout."""
+
+    def __init__(self, spec: ScreenSpec, title: str, store: Store):
+        super().__init__()
+        self.spec = spec
+        self.setWindowTitle(f"{title} — {spec.name}")
+        self.views: list[View] = []
+        box = QVBoxLayout(self)
+        box.setContentsMargins(6, 0, 6, 6)
+        box.setSpacing(4)
+        self.header = HeaderBar(title, self)
+        box.addWidget(self.header)
+        box.addWidget(self._build(spec.root, store), 1)
+        self.resize(*spec.size)
+
+    def _build(self, node: Node, store: Store) -> QWidget:
+        if isinstance(node, ViewSpec):
+            view = VIEWS[node.view](store, node.params)
+            self.views.append(view)
+            return view
+        assert isinstance(node, ContainerSpec)
+        if node.kind == "tabs":
+            tabs = QTabWidget()
+            for n, child in enumerate(node.items):
+                label = node.titles[n] if n < len(node.titles) else f"Page {n + 1}"
+                tabs.addTab(self._build(child, store), label)
+            return tabs
+        holder = QWidget()
+        direction = QBoxLayout.Direction.TopToBottom if node.kind == "rows" else QBoxLayout.Direction.LeftToRight
+        layout = QBoxLayout(direction, holder)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        for child, share in zip(node.items, node.shares):
+            layout.addWidget(self._build(child, store), int(round(share * 100)))
+        return holder
+
+    def refresh(self, now: float) -> None:
+        for view in self.views:
+            if view.isVisible():
+                view.refresh(now)

@@ -1,0 +1,66 @@
+"""A fixed-size ring buffer of one indicator's recent readings: bounded memory, 24/7."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Series:
+    """The newest ``capacity`` readings of one indicator, in time order."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self._ts = np.empty(capacity, dtype=np.float64)
+        self._values = np.empty(capacity, dtype=np.float64)
+        self._quality = np.zeros(capacity, dtype=np.int8)
+        self._start = 0  # index of the oldest reading
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def last_ts(self) -> float:
+        return self._ts[(self._start + self._size - 1) % self.capacity] if self._size else -np.inf
+
+    def extend(self, ts: np.ndarray, values: np.ndarray, quality: np.ndarray | None = None) -> int:
+        """Append readings newer than the newest held; older ones are left to the cache.
+
+        Returns how many were taken. Input need not be sorted.
+        """
+        order = np.argsort(ts, kind="stable")
+        ts, values = ts[order], values[order]
+        quality = np.zeros(len(ts), np.int8) if quality is None else quality[order]
+        keep = ts > self.last_ts
+        ts, values, quality = ts[keep], values[keep], quality[keep]
+        n = len(ts)
+        if n > self.capacity:
+            ts, values, quality = ts[-self.capacity:], values[-self.capacity:], quality[-self.capacity:]
+            n = self.capacity
+        end = (self._start + self._size) % self.capacity
+        idx = (end + np.arange(n)) % self.capacity
+        self._ts[idx], self._values[idx], self._quality[idx] = ts, values, quality
+        overflow = max(0, self._size + n - self.capacity)
+        self._start = (self._start + overflow) % self.capacity
+        self._size = min(self.capacity, self._size + n)
+        return n
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """All held readings, oldest first (copies)."""
+        idx = (self._start + np.arange(self._size)) % self.capacity
+        return self._ts[idx], self._values[idx]
+
+    def window(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+        """Readings with t0 <= ts <= t1."""
+        ts, values = self.arrays()
+        lo, hi = np.searchsorted(ts, t0, "left"), np.searchsorted(ts, t1, "right")
+        return ts[lo:hi], values[lo:hi]
+
+    def at(self, t: float) -> tuple[float, float, int] | None:
+        """The newest reading at or before ``t`` (ts, value, quality), or None."""
+        ts, _ = self.arrays()
+        i = np.searchsorted(ts, t, "right") - 1
+        if i < 0:
+            return None
+        j = (self._start + i) % self.capacity
+        return float(self._ts[j]), float(self._values[j]), int(self._quality[j])

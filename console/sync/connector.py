@@ -1,0 +1,104 @@
+"""Connectors reach the central platform. The SQL connector is the reference one.
+
+The interface is small on purpose (DESIGN.md §3): reference data, and streams read after a
+cursor. Later connectors (SensorThings, MQTT) implement the same few methods.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import create_engine, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from console.errors import UserError
+from console.model.schema import P, REFERENCE_TABLES, STREAMS
+
+READING_COLUMNS = ("seq", "indicator_id", "ts", "value", "quality")
+
+
+class Connector(Protocol):
+    def reference(self) -> dict[str, list[dict]]: ...
+    def fetch(self, stream: str, after: int, limit: int) -> list: ...
+    def close(self) -> None: ...
+
+
+def describe_url(url: str) -> str:
+    """The URL as it may be shown to a user: password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+class PlatformUnavailable(Exception):
+    """The platform could not be reached just now; the sync engine retries with back-off."""
+
+
+class SqlConnector:
+    """Reads the platform's database through SQLAlchemy (PostgreSQL, or the demo's SQLite file)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        shown = describe_url(url)
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise UserError(f"platform URL {url!r} is not a database URL "
+                            "(expected e.g. postgresql+psycopg://host/db or sqlite:///file.db)") from None
+        if parsed.get_backend_name() == "sqlite":
+            # SQLite would silently create an empty file: a typo must not look like an empty city.
+            if not parsed.database or not Path(parsed.database).is_file():
+                raise UserError(f"platform database file {parsed.database!r} does not exist")
+        try:
+            self.engine = create_engine(url, pool_pre_ping=True)
+        except (NoSuchModuleError, ArgumentError) as exc:
+            raise UserError(f"platform URL {shown}: {exc}") from None
+        self.shown = shown
+
+    def check(self) -> None:
+        """Raise UserError unless the platform answers and holds the contract's tables."""
+        try:
+            with self.engine.connect() as conn:
+                tables = set(inspect(conn).get_table_names())
+        except DBAPIError as exc:
+            raise UserError(f"cannot reach platform {self.shown}: {_reason(exc)}") from None
+        missing = [t for t in ("indicators", "readings", "incidents") if t not in tables]
+        if missing:
+            raise UserError(f"{self.shown} is not a CityOps platform database (no {', '.join(missing)} table)")
+
+    def reference(self) -> dict[str, list[dict]]:
+        try:
+            with self.engine.connect() as conn:
+                return {t: [dict(r._mapping) for r in conn.execute(select(P[t]))] for t in REFERENCE_TABLES}
+        except DBAPIError as exc:
+            raise PlatformUnavailable(_reason(exc)) from exc
+
+    def fetch(self, stream: str, after: int, limit: int) -> list:
+        """Rows of ``stream`` with cursor column > ``after``, in cursor order.
+
+        Readings come back as plain tuples (the bulk of the volume); other streams as dicts.
+        """
+        table = P[stream]
+        cursor_col = table.c[STREAMS[stream]]
+        cols = [table.c[c] for c in READING_COLUMNS] if stream == "readings" else [table]
+        stmt = select(*cols).where(cursor_col > after).order_by(cursor_col).limit(limit)
+        try:
+            with self.engine.connect() as conn:
+                result = conn.execute(stmt)
+                if stream == "readings":
+                    return [tuple(r) for r in result]
+                return [dict(r._mapping) for r in result]
+        except DBAPIError as exc:
+            raise PlatformUnavailable(_reason(exc)) from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _reason(exc: DBAPIError) -> str:
+    """The first line of the driver's message: what went wrong, without SQL or a traceback."""
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc.orig).__name__

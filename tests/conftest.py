@@ -1,0 +1,31 @@
+"""Shared fixtures. Qt views run on the offscreen platform unless a test starts its own display."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data folder {SHARED_DATA} is not beside the repository")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def demo_platform(tmp_path_factory) -> str:
+    """A small simulated platform (3 h of history, fixed end), built once per test session."""
+    from console.platform.create import create_platform
+
+    path = tmp_path_factory.mktemp("platform") / "platform.db"
+    url = f"sqlite:///{path}"
+    create_platform(url, hours=3, seed=11, end=1_780_000_000.0)
+    return url

@@ -1,0 +1,56 @@
+"""What every wall view has in common, and the registry that layouts name views by."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+
+from console.store import Store
+
+#: view name -> view class; layouts refer to views by these names.
+VIEWS: dict[str, type["View"]] = {}
+
+
+def register(name: str):
+    """Class decorator: make a view available to layouts under ``name``."""
+    def deco(cls: type["View"]) -> type["View"]:
+        cls.name = name
+        VIEWS[name] = cls
+        return cls
+    return deco
+
+
+def view_params() -> dict[str, dict[str, Any]]:
+    """The parameters each registered view accepts, for the layout parser."""
+    return {name: dict(cls.PARAMS) for name, cls in VIEWS.items()}
+
+
+class View(QFrame):
+    """A panel on the wall: a title and a body that pulls from the store when it repaints.
+
+    ``refresh(now)`` is called by the shell's capped timer; a view compares what it would
+    draw with what it drew last and repaints only when that differs.
+    """
+
+    name: ClassVar[str] = ""
+    PARAMS: ClassVar[dict[str, type | tuple[type, ...]]] = {"title": str}
+
+    def __init__(self, store: Store, params: dict[str, Any], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("panel")
+        self.store = store
+        self.params = params
+        box = QVBoxLayout(self)
+        box.setContentsMargins(8, 6, 8, 8)
+        box.setSpacing(4)
+        self.title_label = QLabel(params.get("title", self.default_title()).upper())
+        self.title_label.setObjectName("panelTitle")
+        box.addWidget(self.title_label)
+        self.body = box
+
+    def default_title(self) -> str:
+        return self.name
+
+    def refresh(self, now: float) -> None:
+        raise NotImplementedError

@@ -1,0 +1,91 @@
+"""The incident list: newest first, severity by colour and by word."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+
+from console.model.vocab import INCIDENT_KINDS, SEVERITIES
+from widgets import theme
+from widgets.base import View, register
+
+COLUMNS = ("Opened", "Severity", "Kind", "Status", "District", "Incident")
+
+
+class IncidentModel(QAbstractTableModel):
+    def __init__(self, districts: dict[str, str]):
+        super().__init__()
+        self.rows: list[dict] = []
+        self.districts = districts
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        row = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (
+                time.strftime("%H:%M", time.localtime(row["opened_at"])),
+                SEVERITIES.get(row["severity"], "?").upper(),
+                INCIDENT_KINDS.get(row["kind"], row["kind"]),
+                row["status"].replace("_", " "),
+                self.districts.get(row["district_id"], row["district_id"] or "—"),
+                row["title"],
+            )[col]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == 1:
+                return theme.SEVERITY_COLOURS.get(row["severity"], theme.TEXT)
+            if row["status"] in ("resolved", "closed"):
+                return theme.TEXT_DIM
+        return None
+
+    def set_rows(self, rows: list[dict]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+
+@register("incidents")
+class IncidentList(View):
+    PARAMS = {"title": str, "include_closed": bool, "limit": int}
+
+    def __init__(self, store, params, parent=None):
+        super().__init__(store, params, parent)
+        self.model = IncidentModel({})
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.verticalHeader().hide()
+        self.table.setShowGrid(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.body.addWidget(self.table, 1)
+        self._drawn: tuple = ()
+
+    def default_title(self) -> str:
+        return "Incidents"
+
+    def refresh(self, now: float) -> None:
+        key = (self.store.version, int(now // 60))
+        if key == self._drawn:
+            return
+        self._drawn = key
+        self.model.districts = {d["id"]: d["name"] for d in self.store.reference.get("districts", [])}
+        rows = self.store.open_incidents(at=now)
+        if not self.params.get("include_closed", False):
+            rows = [r for r in rows if r["status"] != "closed"]
+        self.model.set_rows(rows[: self.params.get("limit", 200)])

@@ -1,0 +1,153 @@
+"""Indicator tiles: one painted widget for the whole grid, readable from across the room.
+
+A single widget painting every tile keeps the paint cost to one pass and lets the grid fill
+its area exactly: the column count is chosen so tiles come out close to a 16:10 shape.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QFont, QPainter, QPen
+from PySide6.QtWidgets import QWidget
+
+from console.model.indicator import Indicator, Status
+from widgets import theme
+from widgets.base import View, register
+
+
+@dataclass(frozen=True)
+class TileState:
+    """What one tile shows; the grid repaints only when some tile's state changes."""
+
+    code: str
+    name: str
+    value: str
+    unit: str
+    status: Status
+    age_text: str
+
+
+def grid_shape(n: int, width: float, height: float, aspect: float = 1.6) -> tuple[int, int]:
+    """Columns and rows for ``n`` tiles filling width × height with tiles near ``aspect``."""
+    if n <= 0:
+        return 0, 0
+    best = (1, n, math.inf)
+    for cols in range(1, n + 1):
+        rows = math.ceil(n / cols)
+        tile_aspect = (width / cols) / max(height / rows, 1.0)
+        waste = cols * rows - n
+        score = abs(math.log(tile_aspect / aspect)) + 0.15 * waste
+        if score < best[2]:
+            best = (cols, rows, score)
+    return best[0], best[1]
+
+
+def _age_text(age: float) -> str:
+    if age < 90:
+        return f"{age:.0f} s ago"
+    if age < 5400:
+        return f"{age / 60:.0f} min ago"
+    return f"{age / 3600:.1f} h ago"
+
+
+class TileCanvas(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.states: list[TileState] = []
+        self.setMinimumSize(200, 120)
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt naming)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        cols, rows = grid_shape(len(self.states), self.width(), self.height())
+        if not cols:
+            painter.setPen(theme.TEXT_DIM)
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Waiting for data…")
+            return
+        gap = 6.0
+        w = (self.width() - gap * (cols - 1)) / cols
+        h = (self.height() - gap * (rows - 1)) / rows
+        for i, state in enumerate(self.states):
+            r, c = divmod(i, cols)
+            self._paint_tile(painter, QRectF(c * (w + gap), r * (h + gap), w, h), state)
+
+    def _paint_tile(self, p: QPainter, rect: QRectF, s: TileState) -> None:
+        colour = theme.STATUS_COLOURS[s.status]
+        p.setPen(QPen(colour if s.status in (Status.WARNING, Status.ALARM) else theme.BORDER, 2))
+        p.setBrush(theme.SURFACE_RAISED)
+        p.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 5, 5)
+        band = max(6.0, rect.height() * 0.07)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(colour)
+        p.drawRoundedRect(QRectF(rect.left() + 1, rect.top() + 1, rect.width() - 2, band), 4, 4)
+        pad = max(6.0, rect.width() * 0.05)
+        inner = rect.adjusted(pad, band + 4, -pad, -pad * 0.6)
+        scale = min(inner.height() / 5.2, inner.width() / 9.0)
+        # name (top), value + unit (middle, large), status word and age (bottom)
+        name_font = QFont(p.font()); name_font.setPixelSize(max(10, int(scale * 0.95)))
+        value_font = QFont(p.font()); value_font.setPixelSize(max(14, int(scale * 2.3))); value_font.setBold(True)
+        small_font = QFont(p.font()); small_font.setPixelSize(max(9, int(scale * 0.85))); small_font.setBold(True)
+        top = QRectF(inner.left(), inner.top(), inner.width(), inner.height() * 0.3)
+        mid = QRectF(inner.left(), top.bottom(), inner.width(), inner.height() * 0.45)
+        bottom = QRectF(inner.left(), mid.bottom(), inner.width(), inner.height() * 0.25)
+        p.setFont(name_font)
+        p.setPen(theme.TEXT_DIM)
+        p.drawText(top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+                   s.name)
+        p.setPen(theme.TEXT_DIM if s.status in (Status.STALE, Status.NODATA) else theme.TEXT)
+        p.setFont(value_font)
+        value_rect = p.boundingRect(mid, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, s.value)
+        p.drawText(mid, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, s.value)
+        p.setFont(name_font)
+        p.setPen(theme.TEXT_DIM)
+        unit_rect = QRectF(value_rect.right() + scale * 0.3, mid.top(), inner.right() - value_rect.right(), mid.height())
+        p.drawText(unit_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, s.unit)
+        p.setFont(small_font)
+        p.setPen(colour if s.status not in (Status.NODATA,) else theme.TEXT_DIM)
+        p.drawText(bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, theme.STATUS_WORDS[s.status])
+        if s.age_text:
+            p.setPen(theme.TEXT_DIM)
+            p.drawText(bottom, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, s.age_text)
+
+
+@register("tiles")
+class TileGrid(View):
+    """A grid of indicator tiles chosen by code patterns, categories and/or district."""
+
+    PARAMS = {"title": str, "indicators": list, "categories": list, "district": str}
+
+    def __init__(self, store, params, parent=None):
+        super().__init__(store, params, parent)
+        self.canvas = TileCanvas(self)
+        self.body.addWidget(self.canvas, 1)
+        self._chosen: list[Indicator] = []
+        self._chosen_at_version = -1
+
+    def default_title(self) -> str:
+        return "Vital signs"
+
+    def indicators(self) -> list[Indicator]:
+        if len(self._chosen) == 0 or self._chosen_at_version < 0:
+            self._chosen = self.store.select(self.params.get("indicators", ()),
+                                             self.params.get("categories", ()), self.params.get("district"))
+            if self._chosen:
+                self._chosen_at_version = self.store.version
+        return self._chosen
+
+    def tile_state(self, ind: Indicator, now: float) -> TileState:
+        reading = self.store.latest(ind.id, now)
+        if reading is None:
+            return TileState(ind.code, ind.name, "—", ind.unit, Status.NODATA, "")
+        ts, value, _ = reading
+        status = ind.status(value, now - ts)
+        age = _age_text(now - ts) if status is Status.STALE else ""
+        return TileState(ind.code, ind.name, ind.format(value), ind.unit, status, age)
+
+    def refresh(self, now: float) -> None:
+        states = [self.tile_state(ind, now) for ind in self.indicators()]
+        if states != self.canvas.states:
+            self.canvas.states = states
+            self.canvas.update()
