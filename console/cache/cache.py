@@ -7,6 +7,7 @@ see a consistent snapshot while a batch is written.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import time
@@ -154,7 +155,7 @@ class Cache:
                "ORDER BY ts")
         with self.engine.connect() as conn:
             cur = conn.connection.dbapi_connection.execute(sql, (indicator_id, t0, t1))
-            flat = np.fromiter((x for row in cur for x in row), dtype=np.float64)
+            flat = np.fromiter(itertools.chain.from_iterable(cur), dtype=np.float64)
         flat = flat.reshape(-1, 2)
         return flat[:, 0].copy(), flat[:, 1].copy()
 

@@ -1,0 +1,23 @@
+"""Shared helpers for benchmark scripts: best-of-N timing and the one-line JSON report."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+
+def best_of(repeats: int, run: Callable[[], object]) -> float:
+    """Fastest wall time of ``repeats`` runs, in seconds (the least disturbed by other load)."""
+    best = float("inf")
+    for _ in range(repeats):
+        began = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - began)
+    return best
+
+
+def report(case: str, unit: str, baseline: float, candidate: float, better: str, **extra) -> None:
+    print(json.dumps({"case": case, "unit": unit, "baseline": round(baseline, 3),
+                      "candidate": round(candidate, 3), "ratio": round(candidate / baseline, 3),
+                      "better": better, **extra}), flush=True)
