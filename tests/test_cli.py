@@ -1,0 +1,99 @@
+"""The command line: bad input ends in one clear line and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def cityops(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "console", *args], cwd=REPO, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("cityops: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_unreachable_platform(tmp_path):
+    result = cityops("run", "--platform", "postgresql+psycopg://postgres@127.0.0.1:1/nowhere",
+                     "--data-dir", str(tmp_path))
+    assert_one_line_error(result, "cannot reach platform", "127.0.0.1:1")
+
+
+def test_platform_file_that_does_not_exist(tmp_path):
+    result = cityops("sync", "--once", "--platform", f"sqlite:///{tmp_path}/missing.db", "--data-dir", str(tmp_path))
+    assert_one_line_error(result, "missing.db", "does not exist")
+
+
+def test_not_a_url(tmp_path):
+    assert_one_line_error(cityops("sync", "--platform", "not a url", "--data-dir", str(tmp_path)), "not a database URL")
+
+
+def test_missing_layout(demo_platform, tmp_path):
+    result = cityops("run", "--platform", demo_platform, "--layout", "no-such-wall", "--data-dir", str(tmp_path))
+    assert_one_line_error(result, "no-such-wall.toml", "does not exist")
+
+
+def test_malformed_layout(demo_platform, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("title = 'x'\n[[screens]]\nname = 'a'\n[screens.root]\nview = 'tiles'\nwindow = 5\n")
+    result = cityops("run", "--platform", demo_platform, "--layout", str(bad), "--data-dir", str(tmp_path))
+    assert_one_line_error(result, str(bad), "screens[0].root.window")
+
+
+def test_unwritable_cache_path(demo_platform, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = cityops("sync", "--once", "--platform", demo_platform, "--cache", str(blocker / "cache.db"))
+    assert_one_line_error(result, str(blocker / "cache.db"), "not writable")
+
+
+def test_corrupt_cache_file(demo_platform, tmp_path):
+    cache = tmp_path / "cache.db"
+    cache.write_bytes(os.urandom(64 * 1024))
+    result = cityops("sync", "--once", "--platform", demo_platform, "--cache", str(cache))
+    assert_one_line_error(result, str(cache), "corrupt")
+
+
+def test_sync_once_prints_a_summary(demo_platform, tmp_path):
+    import json
+
+    cache = tmp_path / "cache.db"
+    result = cityops("sync", "--once", "--platform", demo_platform, "--cache", str(cache))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    with sqlite3.connect(cache) as con:
+        assert summary["rows"]["readings"] == con.execute("SELECT count(*) FROM readings").fetchone()[0] > 0
+
+
+def test_doctor_reports_the_machine(demo_platform, tmp_path):
+    result = cityops("doctor", "--platform", demo_platform, "--data-dir", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    for key in ("Python", "Qt / PySide6", "VTK", "Qt platform", "OpenGL", "screen 0", "platform"):
+        assert key in result.stdout
+    assert "answers" in result.stdout
+
+
+@pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs an X server (the README's test command runs under Xvfb)")
+def test_demo_runs_headless_and_saves_screenshots(tmp_path):
+    """The README's first command end to end on a real X server: create, feed, sync, show, screenshot."""
+    shots = tmp_path / "shots"
+    result = cityops("demo", "--hours", "2", "--seconds", "6", "--screenshot", str(shots),
+                     "--data-dir", str(tmp_path / "data"), env={"QT_QPA_PLATFORM": "xcb"}, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert (shots / "main.png").stat().st_size > 20_000
+    assert (tmp_path / "data" / "demo-platform.db").exists() and (tmp_path / "data" / "cache.db").exists()

@@ -1,0 +1,92 @@
+"""The shell opens a layout and shows live values from the store (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import shutil
+
+from PySide6.QtGui import QImage
+
+from console.cache import Cache
+from console.clock import Clock
+from console.model.indicator import Status
+from console.platform.feeder import DemoFeeder
+from console.shell.app import Wall, qt_app, read_layout
+from console.sync.connector import SqlConnector
+from console.sync.engine import SyncEngine
+from widgets.incidents import IncidentList
+from widgets.tiles import TileGrid
+from widgets.trend import TrendChart
+from widgets import theme
+
+END = 1_780_000_000.0
+
+
+def _wall(demo_platform, tmp_path, qtbot, at: list[float]):
+    src = demo_platform.removeprefix("sqlite:///")
+    shutil.copy(src, tmp_path / "platform.db")
+    url = f"sqlite:///{tmp_path / 'platform.db'}"
+    cache = Cache(tmp_path / "cache.db")
+    SyncEngine(SqlConnector(url), cache).catch_up()
+    qt_app()
+    wall = Wall(read_layout("demo"), cache, None, Clock(lambda: at[0]))
+    for window in wall.windows:
+        qtbot.addWidget(window)
+    wall.start()
+    return wall, url, cache
+
+
+def _views(wall, kind):
+    return [v for w in wall.windows for v in w.views if isinstance(v, kind)]
+
+
+def test_wall_opens_the_layout_and_shows_live_values(demo_platform, tmp_path, qtbot):
+    at = [END]
+    wall, url, cache = _wall(demo_platform, tmp_path, qtbot, at)
+    tiles = _views(wall, TileGrid)[0]
+    states = tiles.canvas.states
+    assert len(states) >= 12
+    assert all(s.value != "—" for s in states), "every tile shows a value from the cache"
+    assert sum(s.status is Status.NORMAL for s in states) >= len(states) // 2
+    incidents = _views(wall, IncidentList)[0]
+    assert incidents.model.rowCount() > 0
+    trend = _views(wall, TrendChart)[0]
+    assert any(len(c.getData()[0] or []) > 3 for c in trend.curves.values())
+
+    # ten simulated minutes later, new readings flow platform -> sync -> cache -> store -> tiles
+    before = [s.value for s in states]
+    feeder = DemoFeeder(url)
+    feeder.advance(END + 600)
+    feeder.stop()
+    engine = SyncEngine(SqlConnector(url), cache)
+    with qtbot.waitSignal(wall.bridge.batch, timeout=5000):
+        wall.bridge.post_batch(engine.step())
+    at[0] = END + 600
+    wall.refresh()
+    after = [s.value for s in tiles.canvas.states]
+    assert after != before
+    assert wall.windows[0].header.mode.text() == "LIVE"
+    wall.stop()
+
+
+def test_tiles_turn_stale_when_data_stops(demo_platform, tmp_path, qtbot):
+    at = [END]
+    wall, _, _ = _wall(demo_platform, tmp_path, qtbot, at)
+    at[0] = END + 3600  # an hour with no data: nothing may look current
+    wall.refresh()
+    states = _views(wall, TileGrid)[0].canvas.states
+    assert {s.status for s in states} == {Status.STALE}
+    assert all("ago" in s.age_text for s in states)
+    wall.stop()
+
+
+def test_screenshot_shows_the_status_colours(demo_platform, tmp_path, qtbot):
+    at = [END]
+    wall, _, _ = _wall(demo_platform, tmp_path, qtbot, at)
+    qtbot.waitExposed(wall.windows[0])
+    [path] = wall.screenshot(tmp_path / "shots")
+    image = QImage(str(path))
+    assert image.width() >= 1000 and image.height() >= 600
+    colours = {image.pixelColor(x, y).name() for x in range(0, image.width(), 4) for y in range(0, image.height(), 4)}
+    assert theme.STATUS_COLOURS[Status.NORMAL].name() in colours  # green status bands of normal tiles
+    assert theme.BACKGROUND.name() in colours
+    wall.stop()
