@@ -177,9 +177,8 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     from console.shell.doctor import print_report
 
     where = places(args.data_dir)
-    cache = args.cache or (str(where.cache) if where.cache.exists() else None)
     platform = args.platform or (where.demo_platform_url if where.demo_platform.exists() else None)
-    return print_report(cache, platform)
+    return print_report(args.cache or str(where.cache), platform)
 
 
 def _cmd_import(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QFont, QPainter, QPen
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from console.model.indicator import Indicator, Status
@@ -87,7 +87,7 @@ class TileCanvas(QWidget):
         inner = rect.adjusted(pad, band + 4, -pad, -pad * 0.6)
         scale = min(inner.height() / 5.2, inner.width() / 9.0)
         # name (top), value + unit (middle, large), status word and age (bottom)
-        name_font = QFont(p.font()); name_font.setPixelSize(max(10, int(scale * 0.95)))
+        name_font = QFont(p.font()); name_font.setPixelSize(max(10, int(scale * 0.8)))
         value_font = QFont(p.font()); value_font.setPixelSize(max(14, int(scale * 2.3))); value_font.setBold(True)
         small_font = QFont(p.font()); small_font.setPixelSize(max(9, int(scale * 0.85))); small_font.setBold(True)
         top = QRectF(inner.left(), inner.top(), inner.width(), inner.height() * 0.3)
@@ -95,8 +95,8 @@ class TileCanvas(QWidget):
         bottom = QRectF(inner.left(), mid.bottom(), inner.width(), inner.height() * 0.25)
         p.setFont(name_font)
         p.setPen(theme.TEXT_DIM)
-        p.drawText(top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
-                   s.name)
+        name = QFontMetrics(name_font).elidedText(s.name, Qt.TextElideMode.ElideRight, int(top.width()))
+        p.drawText(top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
         p.setPen(theme.TEXT_DIM if s.status in (Status.STALE, Status.NODATA) else theme.TEXT)
         p.setFont(value_font)
         value_rect = p.boundingRect(mid, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, s.value)

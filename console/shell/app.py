@@ -136,7 +136,8 @@ def run_wall(layout: Layout, cache: Cache, connector: Connector | None, options:
 
     if options.seconds is not None:
         QTimer.singleShot(int(options.seconds * 1000), finish)
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
     wakeup = QTimer()  # lets Python run its signal handlers while Qt's loop is waiting
     wakeup.start(250)
     wakeup.timeout.connect(lambda: None)

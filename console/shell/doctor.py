@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform as py_platform
 import sys
+from pathlib import Path
 
 from console import __version__
 from console.cache import Cache
@@ -58,7 +59,9 @@ def report(cache_path: str | None, platform_url: str | None) -> list[tuple[str, 
                                          f"{screen.logicalDotsPerInch():.0f} dpi"))
     except UserError as exc:
         lines.append(("Qt platform", f"none: {exc}"))
-    if cache_path:
+    if cache_path and not Path(cache_path).exists():
+        lines.append(("cache", f"{cache_path} (not created yet)"))
+    elif cache_path:
         try:
             cache = Cache(cache_path)
             lines.append(("cache", f"{cache.path} ({cache.size_bytes() / 1e6:.1f} MB, "
