@@ -50,7 +50,7 @@ def test_wall_opens_the_layout_and_shows_live_values(demo_platform, tmp_path, qt
     incidents = _views(wall, IncidentList)[0]
     assert incidents.model.rowCount() > 0
     trend = _views(wall, TrendChart)[0]
-    assert any(len(c.getData()[0] or []) > 3 for c in trend.curves.values())
+    assert any(c.getData()[0] is not None and len(c.getData()[0]) > 3 for c in trend.curves.values())
 
     # ten simulated minutes later, new readings flow platform -> sync -> cache -> store -> tiles
     before = [s.value for s in states]
