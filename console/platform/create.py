@@ -1,0 +1,194 @@
+"""Create the demo central platform: schema, reference data and hours of simulated history.
+
+One transaction: a failed or interrupted run leaves no half-built platform behind (and an
+SQLite file it created is removed again).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from console.city import DEFAULT_CITY, City, load_city
+from console.errors import UserError
+from console.model.schema import P, platform_metadata
+from console.platform.db import bulk_insert, demo_metadata, open_engine, reason, shown_url, write_state
+from console.platform.geo import city_rows, geography_from_rows
+from console.platform.indicators import sensor_rows
+from console.platform.plans import plan_rows
+from console.platform.scenario import Storm, make_scenario
+from console.platform.simulation import Simulation
+from console.platform.timebase import HOUR
+
+#: Bump when the model changes in a way that changes rows: a feeder refuses an older platform.
+MODEL_VERSION = "1"
+READING_COLUMNS = ("indicator_id", "ts", "value", "quality")
+EVENT_COLUMNS = ("incident_id", "ts", "event", "actor", "note")
+POSITION_COLUMNS = ("unit_id", "ts", "lon", "lat", "heading", "status")
+CHUNK_S = HOUR
+MARKER_TABLES = ("demo_state", "indicators", "districts", "readings", "incidents")
+
+
+def create_platform(url: str, hours: float = 24, seed: int = 7, end: float | None = None,
+                    city: City | None = None, progress: Callable[[float], None] | None = None,
+                    *, storms: Sequence[Storm] | None = None) -> dict:
+    """Create a simulated platform in ``url`` with ``hours`` of history ending at ``end``.
+
+    ``end`` defaults to now (whole seconds). ``storms`` reuses another platform's storm windows
+    (see ``read_scenario``): with the same seed and history start, that rebuilds exactly the
+    city a feeder has been extending. Returns a summary: rows per table, seconds, storms.
+    """
+    started = time.perf_counter()
+    if not (hours > 0 and math.isfinite(hours)):
+        raise UserError(f"--hours must be a positive number of hours, not {hours}")
+    end = float(math.floor(time.time())) if end is None else float(end)
+    shown = shown_url(url)
+    made_file = _new_sqlite_file(url)
+    engine = open_engine(url, create=True)
+    try:
+        with engine.connect() as conn, conn.begin():
+            _refuse_if_used(conn, shown)
+            platform_metadata.create_all(conn)
+            demo_metadata.create_all(conn)
+            summary = _fill(conn, city, hours, seed, end, storms, progress)
+    except DBAPIError as exc:
+        engine.dispose()
+        _remove(made_file)
+        raise UserError(f"cannot create platform in {shown}: {reason(exc)}") from None
+    except BaseException:
+        engine.dispose()
+        _remove(made_file)
+        raise
+    engine.dispose()
+    summary["url"] = shown
+    summary["seconds"] = round(time.perf_counter() - started, 2)
+    if progress:
+        progress(1.0)
+    return summary
+
+
+def _fill(conn, city: City | None, hours: float, seed: int, end: float,
+          storms: Sequence[Storm] | None, progress: Callable[[float], None] | None) -> dict:
+    if city is None:
+        try:
+            city = load_city()
+        except FileNotFoundError:
+            raise UserError(f"the demo city file {DEFAULT_CITY} is missing "
+                            "(make it with: cityops import osm FILE.pbf --out ...)") from None
+    ref = city_rows(city)
+    scenario = make_scenario(seed, end, hours, tuple(storms) if storms else None)
+    sim = Simulation(scenario, geography_from_rows(
+        ref["districts"], ref["buildings"], [r for r in ref["map_features"] if r["layer"] == "street"]))
+    ref["indicators"] = [s.row(sim.geo) for s in sim.specs]
+    ref["sensors"] = sensor_rows(sim.specs, sim.geo)
+    ref["units"] = [u.row(sim.geo) for u in sim.fleet]
+    ref["plans"] = plan_rows()
+    counts: dict[str, int] = {}
+    for table in ("districts", "indicators", "buildings", "map_features", "sensors", "units", "plans"):
+        if ref[table]:
+            conn.execute(P[table].insert(), ref[table])
+        counts[table] = len(ref[table])
+
+    counts.update(readings=0, incident_events=0, unit_positions=0)
+    touched: set[str] = set()
+    a = scenario.origin
+    while a < end:
+        b = min(end, a + CHUNK_S)
+        counts["readings"] += bulk_insert(conn, "readings", READING_COLUMNS, sim.readings(a, b).rows())
+        events = sim.events(a, b)
+        counts["incident_events"] += bulk_insert(conn, "incident_events", EVENT_COLUMNS,
+                                                 [tuple(e[c] for c in EVENT_COLUMNS) for e in events])
+        touched.update(e["incident_id"] for e in events)
+        counts["unit_positions"] += bulk_insert(conn, "unit_positions", POSITION_COLUMNS, sim.positions(a, b))
+        a = b
+        if progress:
+            progress(0.98 * (a - scenario.origin) / (end - scenario.origin))
+    counts["incidents"] = write_incidents(conn, sim, touched, end, new=touched)
+    write_state(conn, {**scenario.to_state(), "written_to": repr(end), "model_version": MODEL_VERSION,
+                       "hours": repr(float(hours))})
+    first, second = scenario.storms[0], scenario.storms[-1]
+    return {"seed": seed, "hours": hours, "start": scenario.origin, "end": end,
+            "storm": _storm(first), "next_storm": _storm(second), "rows": counts,
+            "districts": len(sim.geo.district_ids), "indicators": len(sim.specs)}
+
+
+def write_incidents(conn, sim: Simulation, ids: set[str], at: float, new: set[str]) -> int:
+    """Insert (``new``) or update the incident rows for ``ids`` as of ``at``, rev = seq of the newest event."""
+    if not ids:
+        return 0
+    events = P["incident_events"]
+    revs: dict[str, int] = {}
+    id_list = sorted(ids)
+    for i in range(0, len(id_list), 500):
+        part = id_list[i:i + 500]
+        stmt = (events.select().with_only_columns(events.c.incident_id, events.c.seq)
+                .where(events.c.incident_id.in_(part)))
+        for iid, seq in conn.execute(stmt):
+            revs[iid] = max(seq, revs.get(iid, 0))
+    rows = [dict(r, rev=revs[r["id"]]) for r in sim.incident_rows(ids, at)]
+    inserts = [r for r in rows if r["id"] in new]
+    if inserts:
+        conn.execute(P["incidents"].insert(), inserts)
+    table = P["incidents"]
+    for r in rows:
+        if r["id"] not in new:
+            conn.execute(table.update().where(table.c.id == r["id"]).values(
+                status=r["status"], updated_at=r["updated_at"], rev=r["rev"]))
+    return len(rows)
+
+
+def _storm(s: Storm) -> dict:
+    return {"start": s.start, "end": s.end, "peak_mm_h": s.peak}
+
+
+def _refuse_if_used(conn, shown: str) -> None:
+    tables = set(inspect(conn).get_table_names())
+    for name in MARKER_TABLES:
+        if name in tables and conn.execute(text(f"SELECT 1 FROM {name} LIMIT 1")).first() is not None:
+            raise UserError(f"{shown} already holds platform data (table {name} is not empty); "
+                            "use a new database or file")
+
+
+def _new_sqlite_file(url: str) -> Path | None:
+    """The SQLite file this run will create, or None (exists already, or not SQLite)."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    path = Path(parsed.database).expanduser()
+    return None if path.exists() else path
+
+
+def _remove(path: Path | None) -> None:
+    if path is None:
+        return
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        try:
+            p.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def read_scenario(url: str) -> dict:
+    """The demo_state of a platform (seed, history start/end, storms, feeder progress)."""
+    from console.platform.db import read_state
+
+    engine = open_engine(url, create=False)
+    try:
+        with engine.connect() as conn:
+            state = read_state(conn)
+    except DBAPIError as exc:
+        raise UserError(f"{shown_url(url)} is not a CityOps demo platform ({reason(exc)})") from None
+    finally:
+        engine.dispose()
+    state["storms"] = [Storm(**s) for s in json.loads(state["storms"])]
+    return state

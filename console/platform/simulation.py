@@ -1,0 +1,221 @@
+"""The whole simulated city for one scenario: readings, incidents, dispatch and unit tracks.
+
+Everything is generated per UTC day and cached, then sliced to the half-open range (a, b] a
+caller asks for. The history writer asks for hour after hour, the feeder for second after
+second; both get the same rows. Dispatch (which unit answers which incident) is the one
+stateful part: it is replayed from the history start (``scenario.origin``) in dispatch order,
+which makes it a pure function of the scenario too.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+import numpy as np
+
+from console.model.vocab import UNIT_KINDS
+from console.platform.geo import Geography, geography_from_rows
+from console.platform.incidents import MAX_LIFE_S, MUTUAL_AID, Draft, IncidentModel, lifecycle
+from console.platform.indicators import Spec, build_catalogue, centrality, monitored_building
+from console.platform.scenario import Scenario, susceptibility
+from console.platform.signals import day_series
+from console.platform.timebase import day_index, days_between, rng
+from console.platform.units import Job, Patrols, Unit, build_fleet, report_times, track
+
+CACHE_DAYS = 4  # generated days kept per indicator / unit
+
+
+@dataclass
+class Readings:
+    indicator_id: np.ndarray
+    ts: np.ndarray
+    value: np.ndarray
+    quality: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.ts.size)
+
+    def rows(self) -> list[tuple]:
+        return list(zip(self.indicator_id.tolist(), self.ts.tolist(), self.value.tolist(), self.quality.tolist()))
+
+
+class Simulation:
+    def __init__(self, scenario: Scenario, geo: Geography):
+        self.scenario, self.geo = scenario, geo
+        self.seed = scenario.seed
+        self.specs: list[Spec] = build_catalogue(geo)
+        self.susceptibility = susceptibility(geo, self.seed)
+        self.fleet: list[Unit] = build_fleet(geo)
+        self.patrols = Patrols(geo, self.fleet, self.seed)
+        drains: dict[int, list[tuple[float, float, str]]] = {}
+        for s in self.specs:
+            if s.model == "drainage_level" and s.sensor is not None:
+                drains.setdefault(s.district, []).append((s.sensor[0], s.sensor[1], s.code))
+        self.incident_model = IncidentModel(
+            scenario, geo, self.susceptibility,
+            np.array([centrality(geo, i) for i in range(geo.n_districts)]), drains,
+            {i: monitored_building(geo, i) for i in range(geo.n_districts)})
+        self._series: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._drafts: dict[int, list[Draft]] = {}
+        self._through: int | None = None
+        self._incidents: list[Draft] = []  # existing incidents in opening order
+        self._opened: list[float] = []
+        self._jobs: dict[str, list[Job]] = {}
+        self._tracks: dict[tuple[str, int], tuple] = {}
+
+    @classmethod
+    def from_reference(cls, scenario: Scenario, reference: dict[str, list[dict]]) -> "Simulation":
+        """Build from the platform's reference rows (each list ordered by id)."""
+        streets = [r for r in reference["map_features"] if r["layer"] == "street"]
+        return cls(scenario, geography_from_rows(reference["districts"], reference["buildings"], streets))
+
+    # -- readings -------------------------------------------------------------------------
+    def _day(self, spec: Spec, day: int):
+        key = (spec.id, day)
+        if key not in self._series:
+            self._series[key] = day_series(spec, day, self.scenario, self.susceptibility)
+        return self._series[key]
+
+    def readings(self, a: float, b: float) -> Readings:
+        """Every reading with a < ts <= b (and after the history start), ordered by time."""
+        a = max(a, self.scenario.origin)
+        parts_i, parts_t, parts_v, parts_q = [], [], [], []
+        if b > a:
+            for spec in self.specs:
+                for day in days_between(a, b):
+                    ts, value, quality = self._day(spec, day)
+                    lo, hi = np.searchsorted(ts, a, "right"), np.searchsorted(ts, b, "right")
+                    if hi > lo:
+                        parts_i.append(np.full(hi - lo, spec.id, dtype=np.int64))
+                        parts_t.append(ts[lo:hi])
+                        parts_v.append(value[lo:hi])
+                        parts_q.append(quality[lo:hi])
+            self._evict(self._series, day_index(a) - 1)
+        if not parts_t:
+            empty = np.zeros(0)
+            return Readings(empty.astype(np.int64), empty, empty, empty.astype(np.int64))
+        ids, ts = np.concatenate(parts_i), np.concatenate(parts_t)
+        order = np.lexsort((ids, ts))
+        return Readings(ids[order], ts[order], np.concatenate(parts_v)[order], np.concatenate(parts_q)[order])
+
+    @staticmethod
+    def _evict(cache: dict, before_day: int) -> None:
+        for key in [k for k in cache if k[1] < before_day]:
+            del cache[key]
+
+    # -- incidents and dispatch -----------------------------------------------------------
+    def _day_drafts(self, day: int) -> list[Draft]:
+        if day not in self._drafts:
+            self._drafts[day] = self.incident_model.day(day)
+        return self._drafts[day]
+
+    def _ensure(self, day: int) -> None:
+        """Dispatch every incident opened up to the end of ``day`` + 1, replayed from the origin.
+
+        Decisions are taken in dispatch order and each depends only on earlier ones, so
+        extending the horizon never changes an incident dispatched before the old horizon.
+        """
+        need = day + 1
+        if self._through is not None and self._through >= need:
+            return
+        sc = self.scenario
+        drafts = [d for dd in range(day_index(sc.origin), need + 1) for d in self._day_drafts(dd)
+                  if d.opened_at > sc.origin and not sc.in_skipped(d.opened_at)]
+        busy = {u.id: -np.inf for u in self.fleet}
+        jobs: dict[str, list[Job]] = {u.id: [] for u in self.fleet}
+        for d in sorted(drafts, key=lambda x: (x.opened_at + x.dispatch_delay, x.id)):
+            self._dispatch(d, busy, jobs)
+        self._incidents = sorted(drafts, key=lambda x: (x.opened_at, x.id))
+        self._opened = [d.opened_at for d in self._incidents]
+        self._jobs = jobs
+        self._through = need
+
+    def _dispatch(self, d: Draft, busy: dict[str, float], jobs: dict[str, list[Job]]) -> None:
+        td = round(d.opened_at + d.dispatch_delay, 3)
+        scene = np.array(d.lonlat)
+        chosen: Unit | None = None
+        for kind in d.responders:
+            free = [u for u in self.fleet if u.kind == kind and busy[u.id] <= td]
+            if free:
+                dist = [float(self.geo.distance_m(self.patrols.at(u, td), scene)) for u in free]
+                chosen = free[int(np.argmin(dist))]
+                break
+        if chosen is None:  # everyone busy: a neighbouring city's unit comes, later
+            kind = d.responders[0]
+            g = rng(self.seed, "mutual-aid", d.id)
+            callsign = MUTUAL_AID[kind][int(g.integers(len(MUTUAL_AID[kind])))]
+            on_scene = td + float(g.uniform(8, 18)) * 60
+            d.events = lifecycle(d, self.seed, callsign, UNIT_KINDS[kind].lower(), td, on_scene, True)
+            return
+        start = self.patrols.at(chosen, td)
+        on_scene = td + float(chosen.travel_s(float(self.geo.distance_m(start, scene))))
+        d.events = lifecycle(d, self.seed, chosen.callsign, UNIT_KINDS[chosen.kind].lower(), td, on_scene, False)
+        resolved = next(ts for ts, ev, _, _ in d.events if ev == "resolved")
+        back = resolved + float(chosen.travel_s(float(self.geo.distance_m(scene, self.patrols.at(chosen, resolved)))))
+        home = self.patrols.at(chosen, back)
+        jobs[chosen.id].append(Job(chosen.id, d.id, td, on_scene, resolved, back,
+                                   (float(start[0]), float(start[1])), (float(scene[0]), float(scene[1])),
+                                   (float(home[0]), float(home[1]))))
+        busy[chosen.id] = back
+
+    def incidents_between(self, a: float, b: float) -> list[Draft]:
+        """Incidents that may have events in (a, b]."""
+        self._ensure(day_index(b))
+        lo = bisect.bisect_right(self._opened, a - MAX_LIFE_S)
+        hi = bisect.bisect_right(self._opened, b)
+        return self._incidents[lo:hi]
+
+    def events(self, a: float, b: float) -> list[dict]:
+        """Incident events with a < ts <= b, ordered by time."""
+        a = max(a, self.scenario.origin)
+        rows = []
+        for d in self.incidents_between(a, b):
+            for n, (ts, event, actor, note) in enumerate(d.events):
+                if a < ts <= b:
+                    rows.append({"incident_id": d.id, "ts": ts, "event": event, "actor": actor, "note": note, "_n": n})
+        rows.sort(key=lambda r: (r["ts"], r["incident_id"], r["_n"]))
+        for r in rows:
+            del r["_n"]
+        return rows
+
+    def incident_rows(self, ids: set[str], at: float) -> list[dict]:
+        """Incident rows (without ``rev``) as of ``at``, for the given ids."""
+        out = []
+        for d in self.incidents_between(self.scenario.origin, at):
+            if d.id not in ids:
+                continue
+            state = d.state_at(at)
+            if state is None:
+                continue
+            status, updated = state
+            out.append({"id": d.id, "kind": d.kind, "severity": d.severity, "status": status,
+                        "district_id": self.geo.district_ids[d.district], "lon": d.lonlat[0], "lat": d.lonlat[1],
+                        "title": d.title, "opened_at": d.opened_at, "updated_at": updated})
+        return out
+
+    # -- unit positions -------------------------------------------------------------------
+    def _track(self, unit: Unit, day: int):
+        key = (unit.id, day)
+        if key not in self._tracks:
+            self._ensure(day)
+            ts = report_times(unit, day, self.seed)
+            pos, heading, status = track(unit, ts, self.patrols, self._jobs[unit.id])
+            self._tracks[key] = (np.round(ts, 3), np.round(pos, 6), np.round(heading, 1), status)
+        return self._tracks[key]
+
+    def positions(self, a: float, b: float) -> list[tuple]:
+        """Unit positions (unit_id, ts, lon, lat, heading, status) with a < ts <= b, by time."""
+        a = max(a, self.scenario.origin)
+        rows: list[tuple] = []
+        if b <= a:
+            return rows
+        for unit in self.fleet:
+            for day in days_between(a, b):
+                ts, pos, heading, status = self._track(unit, day)
+                lo, hi = np.searchsorted(ts, a, "right"), np.searchsorted(ts, b, "right")
+                rows.extend(zip([unit.id] * (hi - lo), ts[lo:hi].tolist(), pos[lo:hi, 0].tolist(),
+                                pos[lo:hi, 1].tolist(), heading[lo:hi].tolist(), status[lo:hi].tolist()))
+        self._evict(self._tracks, day_index(a) - 1)
+        rows.sort(key=lambda r: (r[1], r[0]))
+        return rows
