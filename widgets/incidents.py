@@ -11,7 +11,7 @@ from console.model.vocab import INCIDENT_KINDS, SEVERITIES
 from widgets import theme
 from widgets.base import View, register
 
-COLUMNS = ("Opened", "Severity", "Kind", "Status", "District", "Incident")
+COLUMNS = ("Opened", "Severity", "Status", "District", "Incident")  # the title names the kind
 
 
 class IncidentModel(QAbstractTableModel):
@@ -38,16 +38,17 @@ class IncidentModel(QAbstractTableModel):
             return (
                 time.strftime("%H:%M", time.localtime(row["opened_at"])),
                 SEVERITIES.get(row["severity"], "?").upper(),
-                INCIDENT_KINDS.get(row["kind"], row["kind"]),
                 row["status"].replace("_", " "),
                 self.districts.get(row["district_id"], row["district_id"] or "—"),
                 row["title"],
             )[col]
         if role == Qt.ItemDataRole.ForegroundRole:
-            if col == 1:
-                return theme.SEVERITY_COLOURS.get(row["severity"], theme.TEXT)
             if row["status"] in ("resolved", "closed"):
                 return theme.TEXT_DIM
+            if col == 1:
+                return theme.SEVERITY_COLOURS.get(row["severity"], theme.TEXT)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f'{INCIDENT_KINDS.get(row["kind"], row["kind"])}: {row["title"]}'
         return None
 
     def set_rows(self, rows: list[dict]) -> None:
@@ -88,4 +89,7 @@ class IncidentList(View):
         rows = self.store.open_incidents(at=now)
         if not self.params.get("include_closed", False):
             rows = [r for r in rows if r["status"] != "closed"]
+        # active incidents first, the most severe on top; finished ones below, newest first
+        rows.sort(key=lambda r: (r["status"] in ("resolved", "closed"),
+                                 r["severity"] if r["status"] not in ("resolved", "closed") else 0))
         self.model.set_rows(rows[: self.params.get("limit", 200)])

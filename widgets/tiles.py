@@ -70,41 +70,73 @@ class TileCanvas(QWidget):
         gap = 6.0
         w = (self.width() - gap * (cols - 1)) / cols
         h = (self.height() - gap * (rows - 1)) / rows
+        value_px = min(self._value_px(painter, s, w, h) for s in self.states)
         for i, state in enumerate(self.states):
             r, c = divmod(i, cols)
-            self._paint_tile(painter, QRectF(c * (w + gap), r * (h + gap), w, h), state)
+            self._paint_tile(painter, QRectF(c * (w + gap), r * (h + gap), w, h), state, value_px)
 
-    def _paint_tile(self, p: QPainter, rect: QRectF, s: TileState) -> None:
+    @staticmethod
+    def _geometry(w: float, h: float) -> tuple[float, float, float]:
+        """Band height, padding and text scale of a tile of w × h pixels."""
+        band = max(6.0, h * 0.07)
+        pad = max(6.0, w * 0.05)
+        scale = min((h - band - 4 - pad * 0.6) / 6.0, (w - 2 * pad) / 9.0)
+        return band, pad, scale
+
+    def _value_px(self, painter: QPainter, s: TileState, w: float, h: float) -> int:
+        """The largest value font that fits this tile beside its unit: one size serves the grid."""
+        _, pad, scale = self._geometry(w, h)
+        width = w - 2 * pad
+        name_font = QFont(painter.font()); name_font.setPixelSize(max(10, int(scale * 0.8)))
+        unit_w = min(QFontMetrics(name_font).horizontalAdvance(s.unit) + scale * 0.4, width * 0.45)
+        font = QFont(painter.font()); font.setBold(True)
+        size = max(12, int(scale * 2.6))
+        font.setPixelSize(size)
+        value_w = QFontMetrics(font).horizontalAdvance(s.value)
+        if value_w + unit_w > width:
+            size = max(12, min(size, int(size * (width - unit_w) / max(value_w, 1))))
+        return size
+
+    def _paint_tile(self, p: QPainter, rect: QRectF, s: TileState, value_px: int) -> None:
         colour = theme.STATUS_COLOURS[s.status]
         p.setPen(QPen(colour if s.status in (Status.WARNING, Status.ALARM) else theme.BORDER, 2))
         p.setBrush(theme.SURFACE_RAISED)
         p.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 5, 5)
-        band = max(6.0, rect.height() * 0.07)
+        band, pad, scale = self._geometry(rect.width(), rect.height())
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(colour)
         p.drawRoundedRect(QRectF(rect.left() + 1, rect.top() + 1, rect.width() - 2, band), 4, 4)
-        pad = max(6.0, rect.width() * 0.05)
         inner = rect.adjusted(pad, band + 4, -pad, -pad * 0.6)
-        scale = min(inner.height() / 5.2, inner.width() / 9.0)
-        # name (top), value + unit (middle, large), status word and age (bottom)
+        # two name lines (measure, then where), value + unit (large), status word and age
         name_font = QFont(p.font()); name_font.setPixelSize(max(10, int(scale * 0.8)))
-        value_font = QFont(p.font()); value_font.setPixelSize(max(14, int(scale * 2.3))); value_font.setBold(True)
+        where_font = QFont(name_font); where_font.setBold(True)
         small_font = QFont(p.font()); small_font.setPixelSize(max(9, int(scale * 0.85))); small_font.setBold(True)
-        top = QRectF(inner.left(), inner.top(), inner.width(), inner.height() * 0.3)
-        mid = QRectF(inner.left(), top.bottom(), inner.width(), inner.height() * 0.45)
-        bottom = QRectF(inner.left(), mid.bottom(), inner.width(), inner.height() * 0.25)
+        line = QFontMetrics(name_font).height()
+        top = QRectF(inner.left(), inner.top(), inner.width(), line)
+        where_rect = QRectF(inner.left(), top.bottom(), inner.width(), line)
+        bottom_h = QFontMetrics(small_font).height() * 1.2
+        mid = QRectF(inner.left(), where_rect.bottom(), inner.width(), inner.bottom() - bottom_h - where_rect.bottom())
+        bottom = QRectF(inner.left(), mid.bottom(), inner.width(), bottom_h)
+        measure, _, where = s.name.partition(", ")
         p.setFont(name_font)
         p.setPen(theme.TEXT_DIM)
-        name = QFontMetrics(name_font).elidedText(s.name, Qt.TextElideMode.ElideRight, int(top.width()))
-        p.drawText(top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+        p.drawText(top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                   QFontMetrics(name_font).elidedText(measure, Qt.TextElideMode.ElideRight, int(top.width())))
+        p.setFont(where_font)
+        p.setPen(theme.TEXT)
+        p.drawText(where_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                   QFontMetrics(where_font).elidedText(where, Qt.TextElideMode.ElideRight, int(where_rect.width())))
+        value_font = QFont(p.font()); value_font.setBold(True)
+        value_font.setPixelSize(value_px)
+        value_w = QFontMetrics(value_font).horizontalAdvance(s.value)
         p.setPen(theme.TEXT_DIM if s.status in (Status.STALE, Status.NODATA) else theme.TEXT)
         p.setFont(value_font)
-        value_rect = p.boundingRect(mid, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, s.value)
         p.drawText(mid, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, s.value)
         p.setFont(name_font)
         p.setPen(theme.TEXT_DIM)
-        unit_rect = QRectF(value_rect.right() + scale * 0.3, mid.top(), inner.right() - value_rect.right(), mid.height())
-        p.drawText(unit_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, s.unit)
+        unit_rect = QRectF(mid.left() + value_w + scale * 0.3, mid.top(), mid.width() - value_w - scale * 0.3, mid.height())
+        p.drawText(unit_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                   QFontMetrics(name_font).elidedText(s.unit, Qt.TextElideMode.ElideRight, int(unit_rect.width())))
         p.setFont(small_font)
         p.setPen(colour if s.status not in (Status.NODATA,) else theme.TEXT_DIM)
         p.drawText(bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, theme.STATUS_WORDS[s.status])
