@@ -5,20 +5,19 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-import uuid
 
 import pytest
+
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
 
 from console.errors import UserError
 from console.model.schema import REFERENCE_TABLES, STREAMS
 from console.platform.create import create_platform, read_scenario
 from console.platform.feeder import MAX_CATCH_UP_S, DemoFeeder
+from tests.pg import fresh_database
 from tests.test_simulator import test_city
 
 END = 1_780_000_000.0
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TABLES = (*REFERENCE_TABLES, *STREAMS)
 READINGS = "SELECT indicator_id, ts, value, quality FROM readings ORDER BY ts, indicator_id"
 EVENTS = "SELECT incident_id, ts, event, actor, note FROM incident_events ORDER BY ts, incident_id, seq"
@@ -197,21 +196,8 @@ def test_feeder_refuses_what_is_not_a_demo_platform(tmp_path):
 # -- PostgreSQL ----------------------------------------------------------------------------
 @pytest.fixture
 def pg_url():
-    """A fresh database on the local PostgreSQL server, dropped afterwards."""
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    name = f"cityops_t_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not reachable: {str(exc.orig).splitlines()[0]}")
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.mark.postgres

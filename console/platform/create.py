@@ -19,7 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from console.city import DEFAULT_CITY, City, load_city
 from console.errors import UserError
 from console.model.schema import P, platform_metadata
-from console.platform.db import bulk_insert, demo_metadata, open_engine, reason, shown_url, write_state
+from console.dbtext import reason, shown_url
+from console.platform.db import bulk_insert, demo_metadata, open_engine, write_state
 from console.platform.geo import city_rows, geography_from_rows
 from console.platform.indicators import sensor_rows
 from console.platform.plans import plan_rows

@@ -15,6 +15,7 @@ from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, Text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from console.dbtext import reason, shown_url
 from console.errors import UserError
 
 #: Demo-only: the scenario and the feeder's progress. Not part of the platform contract.
@@ -25,20 +26,6 @@ demo_state = Table(
     Column("value", Text, nullable=False),
 )
 BUSY_TIMEOUT_S = 30.0
-
-
-def shown_url(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
-
-
-def reason(exc: BaseException) -> str:
-    """The first line of a driver error, without SQL or traceback."""
-    orig = getattr(exc, "orig", None) or exc
-    text = str(orig).strip()
-    return text.splitlines()[0] if text else type(orig).__name__
 
 
 def open_engine(url: str, *, create: bool) -> Engine:

@@ -9,7 +9,8 @@ from pathlib import Path
 from console import __version__
 from console.cache import Cache
 from console.errors import UserError
-from console.sync.connector import SqlConnector, describe_url
+from console.dbtext import shown_url
+from console.sync.connector import SqlConnector
 
 GL_VENDOR, GL_RENDERER, GL_VERSION = 0x1F00, 0x1F01, 0x1F02
 
@@ -73,7 +74,7 @@ def report(cache_path: str | None, platform_url: str | None) -> list[tuple[str, 
         try:
             connector = SqlConnector(platform_url)
             connector.check()
-            lines.append(("platform", f"{describe_url(platform_url)} answers"))
+            lines.append(("platform", f"{shown_url(platform_url)} answers"))
             connector.close()
         except UserError as exc:
             lines.append(("platform", f"PROBLEM: {exc}"))

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from console.dbtext import reason, shown_url
 from console.errors import UserError
 from console.model.schema import P, REFERENCE_TABLES, STREAMS
 
@@ -25,14 +26,6 @@ class Connector(Protocol):
     def close(self) -> None: ...
 
 
-def describe_url(url: str) -> str:
-    """The URL as it may be shown to a user: password hidden."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
-
-
 class PlatformUnavailable(Exception):
     """The platform could not be reached just now; the sync engine retries with back-off."""
 
@@ -42,7 +35,7 @@ class SqlConnector:
 
     def __init__(self, url: str):
         self.url = url
-        shown = describe_url(url)
+        shown = shown_url(url)
         try:
             parsed = make_url(url)
         except ArgumentError:
@@ -64,7 +57,7 @@ class SqlConnector:
             with self.engine.connect() as conn:
                 tables = set(inspect(conn).get_table_names())
         except DBAPIError as exc:
-            raise UserError(f"cannot reach platform {self.shown}: {_reason(exc)}") from None
+            raise UserError(f"cannot reach platform {self.shown}: {reason(exc)}") from None
         missing = [t for t in ("indicators", "readings", "incidents") if t not in tables]
         if missing:
             raise UserError(f"{self.shown} is not a CityOps platform database (no {', '.join(missing)} table)")
@@ -74,7 +67,7 @@ class SqlConnector:
             with self.engine.connect() as conn:
                 return {t: [dict(r._mapping) for r in conn.execute(select(P[t]))] for t in REFERENCE_TABLES}
         except DBAPIError as exc:
-            raise PlatformUnavailable(_reason(exc)) from exc
+            raise PlatformUnavailable(reason(exc)) from exc
 
     def fetch(self, stream: str, after: int, limit: int) -> list:
         """Rows of ``stream`` with cursor column > ``after``, in cursor order.
@@ -92,13 +85,7 @@ class SqlConnector:
                     return [tuple(r) for r in result]
                 return [dict(r._mapping) for r in result]
         except DBAPIError as exc:
-            raise PlatformUnavailable(_reason(exc)) from exc
+            raise PlatformUnavailable(reason(exc)) from exc
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-def _reason(exc: DBAPIError) -> str:
-    """The first line of the driver's message: what went wrong, without SQL or a traceback."""
-    text = str(exc.orig) if exc.orig is not None else str(exc)
-    return text.strip().splitlines()[0] if text.strip() else type(exc.orig).__name__
