@@ -16,6 +16,11 @@ from console.paths import places
 log = logging.getLogger("cityops")
 
 
+def platform_url(text: str) -> str:
+    """A database URL as given, or a plain file path taken as an SQLite platform file."""
+    return text if "://" in text else f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", metavar="DIR",
                         help="keep platform, cache and settings in DIR (also $CITYOPS_DATA_DIR)")
@@ -43,25 +48,27 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a wall against a platform")
     _common(run)
     _wall_options(run, "demo")
-    run.add_argument("--platform", required=True, metavar="URL", help="platform database URL")
+    run.add_argument("--platform", required=True, metavar="URL", type=platform_url,
+                     help="platform database URL or SQLite file path")
 
     plat = sub.add_parser("platform", help="manage a demo platform database")
     plat_sub = plat.add_subparsers(dest="platform_command", required=True, metavar="ACTION")
     create = plat_sub.add_parser("create", help="create a simulated city platform in a database URL")
-    create.add_argument("url", help="SQLAlchemy URL, e.g. sqlite:///demo.db or postgresql+psycopg://host/db")
+    create.add_argument("url", type=platform_url,
+                        help="SQLAlchemy URL (postgresql+psycopg://user@host/db) or an SQLite file path")
     create.add_argument("--hours", type=float, default=24.0, help="hours of history (default 24)")
     create.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
 
     sync = sub.add_parser("sync", help="copy a platform into the cache")
     _common(sync)
-    sync.add_argument("--platform", required=True, metavar="URL")
+    sync.add_argument("--platform", required=True, metavar="URL", type=platform_url)
     sync.add_argument("--cache", metavar="PATH")
     sync.add_argument("--once", action="store_true", help="catch up, print a JSON summary and exit")
 
     doctor = sub.add_parser("doctor", help="print versions, display, OpenGL, screens, cache and platform")
     _common(doctor)
     doctor.add_argument("--cache", metavar="PATH")
-    doctor.add_argument("--platform", metavar="URL")
+    doctor.add_argument("--platform", metavar="URL", type=platform_url)
 
     imp = sub.add_parser("import", help="import real data files")
     imp_sub = imp.add_subparsers(dest="import_command", required=True, metavar="KIND")

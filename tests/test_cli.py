@@ -39,8 +39,20 @@ def test_platform_file_that_does_not_exist(tmp_path):
     assert_one_line_error(result, "missing.db", "does not exist")
 
 
+def test_platform_create_takes_a_plain_file_path(tmp_path):
+    import json
+
+    result = cityops("platform", "create", str(tmp_path / "city.db"), "--hours", "1", "--seed", "3")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["rows"]["indicators"] >= 120 and summary["rows"]["readings"] > 0
+    again = cityops("platform", "create", str(tmp_path / "city.db"), "--hours", "1")
+    assert_one_line_error(again, "city.db")
+
+
 def test_not_a_url(tmp_path):
-    assert_one_line_error(cityops("sync", "--platform", "not a url", "--data-dir", str(tmp_path)), "not a database URL")
+    result = cityops("sync", "--platform", "nosuchdriver://host/db", "--data-dir", str(tmp_path))
+    assert_one_line_error(result, "nosuchdriver")
 
 
 def test_missing_layout(demo_platform, tmp_path):
@@ -53,6 +65,13 @@ def test_malformed_layout(demo_platform, tmp_path):
     bad.write_text("title = 'x'\n[[screens]]\nname = 'a'\n[screens.root]\nview = 'tiles'\nwindow = 5\n")
     result = cityops("run", "--platform", demo_platform, "--layout", str(bad), "--data-dir", str(tmp_path))
     assert_one_line_error(result, str(bad), "screens[0].root.window")
+
+
+def test_layout_with_a_bad_view_parameter(demo_platform, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[screens]]\nname = 'a'\n[screens.root]\nview = 'trend'\nwindow = '15 minutes'\n")
+    result = cityops("run", "--platform", demo_platform, "--layout", str(bad), "--data-dir", str(tmp_path))
+    assert_one_line_error(result, str(bad), "screens[0].root", "'15 minutes'")
 
 
 def test_unwritable_cache_path(demo_platform, tmp_path):

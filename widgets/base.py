@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
+from console.model.indicator import Indicator
 from console.store import Store
 
 #: view name -> view class; layouts refer to views by these names.
@@ -48,9 +49,19 @@ class View(QFrame):
         self.title_label.setObjectName("panelTitle")
         box.addWidget(self.title_label)
         self.body = box
+        self._chosen: list[Indicator] = []
+        self._chosen_for = -1
 
     def default_title(self) -> str:
         return self.name
+
+    def chosen(self) -> list[Indicator]:
+        """The indicators this view's parameters select, re-read only when reference data changes."""
+        if self._chosen_for != self.store.reference_version:
+            self._chosen = self.store.select(self.params.get("indicators", ()), self.params.get("categories", ()),
+                                             self.params.get("district"))
+            self._chosen_for = self.store.reference_version
+        return self._chosen
 
     def refresh(self, now: float) -> None:
         raise NotImplementedError

@@ -81,7 +81,7 @@ class IncidentList(View):
         return "Incidents"
 
     def refresh(self, now: float) -> None:
-        key = (self.store.version, int(now // 60))
+        key = (self.store.incidents_version, self.store.reference_version, int(now // 60))
         if key == self._drawn:
             return
         self._drawn = key

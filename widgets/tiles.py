@@ -155,19 +155,9 @@ class TileGrid(View):
         super().__init__(store, params, parent)
         self.canvas = TileCanvas(self)
         self.body.addWidget(self.canvas, 1)
-        self._chosen: list[Indicator] = []
-        self._chosen_at_version = -1
 
     def default_title(self) -> str:
         return "Vital signs"
-
-    def indicators(self) -> list[Indicator]:
-        if len(self._chosen) == 0 or self._chosen_at_version < 0:
-            self._chosen = self.store.select(self.params.get("indicators", ()),
-                                             self.params.get("categories", ()), self.params.get("district"))
-            if self._chosen:
-                self._chosen_at_version = self.store.version
-        return self._chosen
 
     def tile_state(self, ind: Indicator, now: float) -> TileState:
         reading = self.store.latest(ind.id, now)
@@ -179,7 +169,7 @@ class TileGrid(View):
         return TileState(ind.code, ind.name, ind.format(value), ind.unit, status, age)
 
     def refresh(self, now: float) -> None:
-        states = [self.tile_state(ind, now) for ind in self.indicators()]
+        states = [self.tile_state(ind, now) for ind in self.chosen()]
         if states != self.canvas.states:
             self.canvas.states = states
             self.canvas.update()

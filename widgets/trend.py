@@ -52,7 +52,7 @@ class TrendChart(View):
         return "Trend"
 
     def shown(self) -> list[Indicator]:
-        return self.store.select(self.params.get("indicators", ()))[: self.MAX_SERIES]
+        return self.chosen()[: self.MAX_SERIES]
 
     def _ensure_curves(self, indicators: list[Indicator]) -> None:
         for n, ind in enumerate(indicators):

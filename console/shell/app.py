@@ -72,7 +72,7 @@ class Wall:
         if connector is not None:
             self.engine = SyncEngine(connector, cache, on_batch=self.bridge.post_batch,
                                      on_status=self.bridge.post_status)
-        self.windows = [WallWindow(spec, layout.title, self.store) for spec in layout.screens]
+        self.windows = [WallWindow(spec, layout.title, self.store, layout.source) for spec in layout.screens]
         self.timer = QTimer()
         self.timer.setInterval(int(1000 / REFRESH_HZ))
         self.timer.timeout.connect(self.refresh)

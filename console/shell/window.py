@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from console.clock import Clock, Mode
-from console.layout.parse import ContainerSpec, Node, ScreenSpec, ViewSpec
+from console.layout.parse import ContainerSpec, LayoutError, Node, ScreenSpec, ViewSpec
 from console.store import Store
 from console.sync.engine import SyncStatus
 from widgets import VIEWS, View
@@ -66,9 +67,10 @@ class HeaderBar(QWidget):
 class WallWindow(QWidget):
     """The window for one screen of the layout."""
 
-    def __init__(self, spec: ScreenSpec, title: str, store: Store):
+    def __init__(self, spec: ScreenSpec, title: str, store: Store, source: Path):
         super().__init__()
         self.spec = spec
+        self.source = source
         self.setWindowTitle(f"{title} — {spec.name}")
         self.views: list[View] = []
         box = QVBoxLayout(self)
@@ -81,7 +83,10 @@ class WallWindow(QWidget):
 
     def _build(self, node: Node, store: Store) -> QWidget:
         if isinstance(node, ViewSpec):
-            view = VIEWS[node.view](store, node.params)
+            try:
+                view = VIEWS[node.view](store, node.params)
+            except ValueError as exc:  # a parameter the view itself found wrong
+                raise LayoutError(f"{self.source}: {node.path}: {exc}") from None
             self.views.append(view)
             return view
         assert isinstance(node, ContainerSpec)

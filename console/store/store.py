@@ -1,8 +1,8 @@
 """The in-memory store the widgets read: Qt-free, fed by sync batches, bounded in size.
 
 It lives on the UI thread (batches arrive there by queued signal), so it needs no locks.
-``version`` goes up whenever anything changes; views compare it with the version they last
-drew to decide whether to repaint at all.
+``version`` goes up whenever anything changes; ``reference_version``, ``incidents_version`` and
+``series_version[id]`` narrow that down, so each view repaints only when what it shows changed.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ class Store:
     def __init__(self, horizon_s: float = HORIZON_S):
         self.horizon_s = horizon_s
         self.version = 0
+        self.reference_version = 0
+        self.incidents_version = 0
         self.indicators: dict[int, Indicator] = {}
         self.by_code: dict[str, Indicator] = {}
         self.series: dict[int, Series] = {}
@@ -47,6 +49,7 @@ class Store:
                 capacity = int(self.horizon_s / max(ind.interval_s, 1.0) * 1.5) + 16
                 self.series[ind.id] = Series(capacity)
                 self.series_version[ind.id] = 0
+        self.reference_version += 1
         self.version += 1
 
     def apply(self, batch: Batch) -> None:
@@ -74,6 +77,9 @@ class Store:
             self.version += 1
 
     def add_incidents(self, incidents: Iterable[dict], events: Iterable[dict] = ()) -> None:
+        incidents, events = list(incidents), list(events)
+        if not incidents and not events:
+            return
         for row in incidents:
             old = self.incidents.get(row["id"])
             if old is None or row["rev"] >= old["rev"]:
@@ -81,6 +87,7 @@ class Store:
         for ev in events:
             self.incident_events.setdefault(ev["incident_id"], []).append(ev)
         self._forget_old_incidents()
+        self.incidents_version += 1
         self.version += 1
 
     def _forget_old_incidents(self) -> None:
