@@ -20,8 +20,8 @@ from console.platform.timebase import DAY, HOUR, MINUTE, local_hours, rng, stamp
 
 KINDS = tuple(INCIDENT_KINDS)
 #: Upper bound of each kind's rate (per hour), for thinning.
-MAX_RATE = {"traffic_accident": 4.1, "waterlogging": 8.1, "fire_alarm": 0.56, "gas_leak": 0.08,
-            "power_outage": 0.7, "building_safety": 0.47, "hotline_cluster": 1.5}
+MAX_RATE = {"traffic_accident": 10.6, "waterlogging": 8.1, "fire_alarm": 1.06, "gas_leak": 0.16,
+            "power_outage": 0.76, "building_safety": 0.56, "hotline_cluster": 1.96}
 SEVERITY_P = {
     "traffic_accident": (0.04, 0.18, 0.45, 0.33), "fire_alarm": (0.03, 0.1, 0.37, 0.5),
     "gas_leak": (0.1, 0.4, 0.4, 0.1), "power_outage": (0.05, 0.35, 0.45, 0.15),
@@ -145,18 +145,18 @@ class IncidentModel:
         h, weekend = local_hours(t)
         wet, drains = self.sc.street_water(t), self.sc.drain_load(t)
         if kind == "traffic_accident":
-            return (0.25 + 0.9 * traffic_profile(h, weekend)) * (1 + 2.5 * wet)
+            return (1.0 + 2.0 * traffic_profile(h, weekend)) * (1 + 2.5 * wet)
         if kind == "waterlogging":
             return 0.02 + 8.0 * drains ** 2
         if kind == "fire_alarm":
-            return 0.2 + 0.35 * activity_profile(h)
+            return 0.45 + 0.6 * activity_profile(h)
         if kind == "gas_leak":
-            return np.full(t.shape, 0.08)
+            return np.full(t.shape, 0.15)
         if kind == "power_outage":
-            return 0.07 + 0.6 * wet
+            return 0.15 + 0.6 * wet
         if kind == "building_safety":
-            return 0.06 + 0.4 * drains
-        return 0.12 + 0.15 * activity_profile(h) + 1.2 * drains
+            return 0.15 + 0.4 * drains
+        return 0.35 + 0.4 * activity_profile(h) + 1.2 * drains
 
     def day(self, day: int) -> list[Draft]:
         """The day's incidents in opening order, numbered INC-yyyymmdd-0001 onwards."""
