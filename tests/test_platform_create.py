@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from console.errors import UserError
 from console.model.schema import REFERENCE_TABLES, STREAMS
 from console.platform.create import create_platform, read_scenario
-from console.platform.feeder import MAX_CATCH_UP_S, DemoFeeder
+from console.platform.feeder import MAX_CATCH_UP_S, DemoFeeder, OutdatedPlatform
 from tests.pg import fresh_database
 from tests.test_simulator import test_city
 
@@ -191,6 +191,15 @@ def test_feeder_refuses_what_is_not_a_demo_platform(tmp_path):
     sqlite3.connect(empty).close()
     with pytest.raises(UserError, match="not a CityOps demo platform"):
         DemoFeeder(f"sqlite:///{empty}")
+
+
+def test_feeder_refuses_a_platform_of_another_model_version(tmp_path, city):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    create_platform(url, hours=1, seed=7, end=END, city=city)
+    with sqlite3.connect(tmp_path / "old.db") as con:
+        con.execute("UPDATE demo_state SET value = '0' WHERE key = 'model_version'")
+    with pytest.raises(OutdatedPlatform, match="another version of the simulator"):
+        DemoFeeder(url)
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------

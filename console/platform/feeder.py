@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 MAX_CATCH_UP_S = 48 * HOUR
 
 
+class OutdatedPlatform(UserError):
+    """The demo platform was made by another version of the simulator and cannot be continued."""
+
+
 class DemoFeeder:
     """Writes the simulated city's live rows into a demo platform made by ``create_platform``."""
 
@@ -47,7 +51,7 @@ class DemoFeeder:
             raise UserError(f"{self.shown} is not a CityOps demo platform ({reason(exc)})") from None
         if state.get("model_version") != MODEL_VERSION:
             self.engine.dispose()
-            raise UserError(f"{self.shown} was made by another version of the simulator "
+            raise OutdatedPlatform(f"{self.shown} was made by another version of the simulator "
                             f"(model {state.get('model_version')!r}, this is {MODEL_VERSION!r}); create a new one")
         # ids order in Python, not by the database's collation: the model must see the same order
         self._reference = {t: sorted(rows, key=lambda r: r["id"]) for t, rows in reference.items()}
