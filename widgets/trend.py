@@ -14,6 +14,8 @@ from console.model.indicator import Indicator
 from widgets import theme
 from widgets.base import View, register
 
+pg.setConfigOptions(antialias=False, useOpenGL=False)  # on software GL, raster drawing is faster
+
 _WINDOW = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d)$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -34,7 +36,6 @@ class TrendChart(View):
     def __init__(self, store, params, parent=None):
         super().__init__(store, params, parent)
         self.window_s = parse_window(params.get("window", "15m"))
-        pg.setConfigOptions(antialias=False, useOpenGL=False)  # software GL: raster is faster
         self.plot = pg.PlotWidget(background=theme.SURFACE.name(),
                                   axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
         self.plot.showGrid(x=True, y=True, alpha=0.15)
@@ -43,7 +44,9 @@ class TrendChart(View):
         for axis in ("left", "bottom"):
             self.plot.getAxis(axis).setTextPen(theme.TEXT_DIM.name())
             self.plot.getAxis(axis).setPen(theme.BORDER.name())
-        self.legend = self.plot.addLegend(offset=(8, 8), labelTextColor=theme.TEXT.name())
+        self.legend = self.plot.addLegend(offset=(8, 8), labelTextColor=theme.TEXT.name(),
+                                          brush=pg.mkBrush(theme.SURFACE.red(), theme.SURFACE.green(),
+                                                           theme.SURFACE.blue(), 210))
         self.body.addWidget(self.plot, 1)
         self.curves: dict[int, pg.PlotDataItem] = {}
         self._drawn: tuple = ()
