@@ -107,6 +107,13 @@ def test_doctor_reports_the_machine(demo_platform, tmp_path):
     assert "answers" in result.stdout
 
 
+def test_data_dir_comes_from_the_option_then_the_environment(tmp_path):
+    from_env = cityops("doctor", env={"CITYOPS_DATA_DIR": str(tmp_path / "env")})
+    assert f"{tmp_path / 'env' / 'cache.db'} (not created yet)" in from_env.stdout
+    from_option = cityops("doctor", "--data-dir", str(tmp_path / "opt"), env={"CITYOPS_DATA_DIR": str(tmp_path / "env")})
+    assert f"{tmp_path / 'opt' / 'cache.db'} (not created yet)" in from_option.stdout
+
+
 @pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs an X server (the README's test command runs under Xvfb)")
 def test_demo_runs_headless_and_saves_screenshots(tmp_path):
     """The README's first command end to end on a real X server: create, feed, sync, show, screenshot."""

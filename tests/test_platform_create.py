@@ -15,7 +15,7 @@ from console.model.schema import REFERENCE_TABLES, STREAMS
 from console.platform.create import create_platform, read_scenario
 from console.platform.feeder import MAX_CATCH_UP_S, DemoFeeder, OutdatedPlatform
 from tests.pg import fresh_database
-from tests.test_simulator import test_city
+from tests.test_simulator import helsinki
 
 END = 1_780_000_000.0
 TABLES = (*REFERENCE_TABLES, *STREAMS)
@@ -41,7 +41,7 @@ def _counts(url: str) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def city():
-    return test_city()
+    return helsinki()
 
 
 def test_create_on_an_sqlite_file(tmp_path, city):

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, box
 
-from console.city import DEFAULT_CITY, Building, City, District, MapFeature, load_city
+from console.city import Building, City, District, MapFeature, load_city
 from console.model.vocab import CATEGORIES, EVENT_TO_STATUS, INCIDENT_KINDS, QUALITY_UNCERTAIN
 from console.platform.create import create_platform, read_scenario
 from console.platform.geo import city_rows, geography_from_rows
@@ -57,16 +57,13 @@ def small_city() -> City:
 
 
 @functools.cache
-def test_city() -> City:
-    """The Helsinki centre when its file is built, else the small synthetic city."""
-    return load_city() if DEFAULT_CITY.is_file() else small_city()
-
-
-test_city.__test__ = False  # a helper, not a test
+def helsinki() -> City:
+    """The shipped Helsinki centre, read once per test session."""
+    return load_city()
 
 
 def simulation(seed: int = 7, hours: float = 12, end: float = END) -> Simulation:
-    return Simulation.from_reference(make_scenario(seed, end, hours), city_rows(test_city()))
+    return Simulation.from_reference(make_scenario(seed, end, hours), city_rows(helsinki()))
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +71,7 @@ def platform(tmp_path_factory) -> dict:
     """12 h of the test city in an SQLite file, read back into pandas frames."""
     path = tmp_path_factory.mktemp("sim") / "platform.db"
     url = f"sqlite:///{path}"
-    summary = create_platform(url, hours=12, seed=7, end=END, city=test_city())
+    summary = create_platform(url, hours=12, seed=7, end=END, city=helsinki())
     with sqlite3.connect(path) as con:
         frames = {t: pd.read_sql(f"SELECT * FROM {t}", con) for t in
                   ("indicators", "readings", "incidents", "incident_events", "unit_positions")}
@@ -155,8 +152,6 @@ def test_catalogue_covers_every_category(platform):
 
 @pytest.mark.parametrize("which", ["small", "helsinki"])
 def test_catalogue_on_both_cities(which):
-    if which == "helsinki" and not DEFAULT_CITY.is_file():
-        pytest.skip(f"the Helsinki city file {DEFAULT_CITY} is not built yet")
     ref = city_rows(small_city() if which == "small" else load_city())
     streets = [r for r in ref["map_features"] if r["layer"] == "street"]
     geo = geography_from_rows(ref["districts"], ref["buildings"], streets)
@@ -277,5 +272,5 @@ def test_units_report_every_few_seconds_inside_the_city(platform):
 
 
 def city_bounds() -> tuple[float, float, float, float]:
-    bounds = np.array([d.boundary.bounds for d in test_city().districts])
+    bounds = np.array([d.boundary.bounds for d in helsinki().districts])
     return bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max()
