@@ -100,6 +100,7 @@ def _open_cache(path: str | Path):
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from console.databases import remove_sqlite
     from console.platform.create import create_platform
     from console.platform.feeder import DemoFeeder, OutdatedPlatform
     from console.shell.app import WallOptions, ensure_display, read_layout, run_wall
@@ -114,14 +115,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         feeder = DemoFeeder(url) if where.demo_platform.exists() else None
     except OutdatedPlatform:
         print(f"the demo platform in {where.demo_platform} was made by an older simulator: rebuilding it")
-        _remove_sqlite(where.demo_platform)
+        remove_sqlite(where.demo_platform)
         feeder = None
     if feeder is None:
         where.data.mkdir(parents=True, exist_ok=True)
         print(f"creating the demo platform (Helsinki centre, {args.hours:g} h of history) in {where.demo_platform}")
         create_platform(url, hours=args.hours, seed=args.seed, progress=_progress("  simulating"))
         if not args.cache:  # the old cache followed a platform that is gone
-            _remove_sqlite(cache_path)
+            remove_sqlite(cache_path)
         feeder = DemoFeeder(url)
     cache = _open_cache(cache_path)
     feeder.advance(time.time())  # catch the simulated city up to now before the wall opens
@@ -134,12 +135,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         feeder.stop()
         connector.close()
         cache.close()
-
-
-def _remove_sqlite(path: Path) -> None:
-    """Delete an SQLite file with its WAL and shared-memory files (a stale WAL must not meet a new file)."""
-    for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        part.unlink(missing_ok=True)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -159,10 +159,5 @@ class Cache:
         flat = flat.reshape(-1, 2)
         return flat[:, 0].copy(), flat[:, 1].copy()
 
-    def latest_time(self) -> float | None:
-        """Time of the newest reading in the cache, or None when it holds none."""
-        with self.engine.connect() as conn:
-            return conn.exec_driver_sql("SELECT max(ts) FROM readings").scalar()
-
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())

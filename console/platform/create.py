@@ -13,13 +13,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from console.city import DEFAULT_CITY, City, load_city
 from console.errors import UserError
 from console.model.schema import P, platform_metadata
-from console.dbtext import reason, shown_url
+from console.databases import parse_url, reason, remove_sqlite, shown_url, sqlite_file
 from console.platform.db import bulk_insert, demo_metadata, open_engine, write_state
 from console.platform.geo import city_rows, geography_from_rows
 from console.platform.indicators import sensor_rows
@@ -87,7 +86,7 @@ def _fill(conn, city: City | None, hours: float, seed: int, end: float,
     scenario = make_scenario(seed, end, hours, tuple(storms) if storms else None)
     sim = Simulation(scenario, geography_from_rows(
         ref["districts"], ref["buildings"], [r for r in ref["map_features"] if r["layer"] == "street"]))
-    ref["indicators"] = [s.row(sim.geo) for s in sim.specs]
+    ref["indicators"] = [s.row() for s in sim.specs]
     ref["sensors"] = sensor_rows(sim.specs, sim.geo)
     ref["units"] = [u.row(sim.geo) for u in sim.fleet]
     ref["plans"] = plan_rows()
@@ -159,24 +158,13 @@ def _refuse_if_used(conn, shown: str) -> None:
 
 def _new_sqlite_file(url: str) -> Path | None:
     """The SQLite file this run will create, or None (exists already, or not SQLite)."""
-    try:
-        parsed = make_url(url)
-    except Exception:
-        return None
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    path = Path(parsed.database).expanduser()
-    return None if path.exists() else path
+    path = sqlite_file(parse_url(url), must_exist=False)
+    return None if path is None or path.exists() else path
 
 
 def _remove(path: Path | None) -> None:
-    if path is None:
-        return
-    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
-        try:
-            p.unlink(missing_ok=True)
-        except OSError:
-            pass
+    if path is not None:
+        remove_sqlite(path)
 
 
 def read_scenario(url: str) -> dict:

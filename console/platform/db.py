@@ -12,10 +12,9 @@ import os
 from pathlib import Path
 
 from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, Text, create_engine, event, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from console.dbtext import reason, shown_url
+from console.databases import parse_url, reason, shown_url, sqlite_file
 from console.errors import UserError
 
 #: Demo-only: the scenario and the feeder's progress. Not part of the platform contract.
@@ -34,18 +33,10 @@ def open_engine(url: str, *, create: bool) -> Engine:
     ``create``: a missing SQLite file may be made (creating a platform) or must exist (feeding one).
     """
     shown = shown_url(url)
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise UserError(f"{url!r} is not a database URL (expected e.g. sqlite:///demo.db "
-                        "or postgresql+psycopg://user@host/db)") from None
+    parsed = parse_url(url)
     sqlite = parsed.get_backend_name() == "sqlite"
-    if sqlite and parsed.database and parsed.database != ":memory:":
-        path = Path(parsed.database).expanduser()
-        if path.exists() and not path.is_file():
-            raise UserError(f"platform database {path} is not a file")
-        if not create and not path.is_file():
-            raise UserError(f"platform database file {path} does not exist")
+    path = sqlite_file(parsed, must_exist=not create)
+    if path is not None:
         folder = path.parent if str(path.parent) else Path(".")
         if not folder.is_dir():
             raise UserError(f"cannot create platform database {path}: folder {folder} does not exist")

@@ -20,7 +20,7 @@ from console.errors import UserError
 from console.model.schema import P
 from console.platform.create import (EVENT_COLUMNS, MODEL_VERSION, POSITION_COLUMNS, READING_COLUMNS,
                                      write_incidents)
-from console.dbtext import reason, shown_url
+from console.databases import reason, shown_url
 from console.platform.db import bulk_insert, demo_state, open_engine, read_state, write_state
 from console.platform.scenario import Scenario
 from console.platform.simulation import Simulation

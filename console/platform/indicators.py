@@ -7,10 +7,11 @@ names the value model (``console.platform.signals``) that produces its readings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
+from console.model.indicator import Indicator
 from console.model.vocab import CATEGORIES
 from console.platform.geo import Geography
 from console.platform.timebase import rng
@@ -18,35 +19,20 @@ from console.platform.timebase import rng
 CATALOGUE_SEED = 0  # catalogue parameters do not change with the scenario seed
 
 
-@dataclass(frozen=True)
-class Spec:
-    """One indicator: its contract row plus the parameters of its value model."""
+@dataclass(frozen=True, kw_only=True)
+class Spec(Indicator):
+    """One indicator as the platform publishes it, plus the parameters of its value model."""
 
-    id: int
-    code: str
-    name: str
-    category: str
-    unit: str
-    interval_s: float
-    decimals: int
-    bad: str  # "high", "low" or "both"
     model: str  # key into signals.MODELS
     district: int = -1  # index into Geography districts, -1 city-wide
-    warn_low: float | None = None
-    warn_high: float | None = None
-    alarm_low: float | None = None
-    alarm_high: float | None = None
     scale: float = 1.0  # model-specific size (capacity, peak, centrality ...)
     extra: float = 0.0  # model-specific second parameter (well factor, offset ...)
     sensor: tuple[float, float] | None = None  # lon/lat of the field sensor; None for aggregates
     sensor_kind: str = ""
 
-    def row(self, geo: Geography) -> dict:
-        return {"id": self.id, "code": self.code, "name": self.name, "category": self.category,
-                "unit": self.unit, "district_id": geo.district_ids[self.district] if self.district >= 0 else None,
-                "warn_low": self.warn_low, "warn_high": self.warn_high, "alarm_low": self.alarm_low,
-                "alarm_high": self.alarm_high, "bad": self.bad, "interval_s": self.interval_s,
-                "decimals": self.decimals}
+    def row(self) -> dict:
+        """The contract's indicators row."""
+        return {f.name: getattr(self, f.name) for f in fields(Indicator)}
 
 
 def _high(warn: float, alarm: float) -> dict:
@@ -167,7 +153,8 @@ def build_catalogue(geo: Geography) -> list[Spec]:
         add(f"building.strain.{s}", f"Strain, {label} ({name})", "building", "µε", 30, 0, "strain", i, where,
             scale=c, **_high(350, 500))
 
-    specs = [Spec(id=n + 1, **e) for n, e in enumerate(entries)]
+    specs = [Spec(id=n + 1, district_id=geo.district_ids[e["district"]] if e["district"] >= 0 else None, **e)
+             for n, e in enumerate(entries)]
     assert {s.category for s in specs} == set(CATEGORIES), "every vital-sign category has indicators"
     return specs
 
@@ -175,6 +162,6 @@ def build_catalogue(geo: Geography) -> list[Spec]:
 def sensor_rows(specs: list[Spec], geo: Geography) -> list[dict]:
     """One field sensor per indicator measured at a place (aggregates have none)."""
     return [{"id": f"SEN-{s.id:04d}", "indicator_id": s.id, "kind": s.sensor_kind,
-             "district_id": geo.district_ids[s.district] if s.district >= 0 else None,
+             "district_id": s.district_id,
              "lon": round(s.sensor[0], 7), "lat": round(s.sensor[1], 7)}
             for s in specs if s.sensor is not None]

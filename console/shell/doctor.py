@@ -9,7 +9,7 @@ from pathlib import Path
 from console import __version__
 from console.cache import Cache
 from console.errors import UserError
-from console.dbtext import shown_url
+from console.databases import shown_url
 from console.sync.connector import SqlConnector
 
 GL_VENDOR, GL_RENDERER, GL_VERSION = 0x1F00, 0x1F01, 0x1F02

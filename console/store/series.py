@@ -45,21 +45,35 @@ class Series:
         self._size = min(self.capacity, self._size + n)
         return n
 
+    def _segments(self) -> tuple[np.ndarray, np.ndarray]:
+        """The held times as two views, oldest part first: no copy, for binary search."""
+        end = self._start + self._size
+        return self._ts[self._start:min(end, self.capacity)], self._ts[:max(0, end - self.capacity)]
+
+    def _search(self, t: float, side: str) -> int:
+        """Logical index where ``t`` would be inserted (like np.searchsorted on the ordered times)."""
+        first, second = self._segments()
+        if len(second) and t >= second[0]:
+            return len(first) + int(np.searchsorted(second, t, side))
+        return int(np.searchsorted(first, t, side))
+
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """All held readings, oldest first (copies)."""
         idx = (self._start + np.arange(self._size)) % self.capacity
         return self._ts[idx], self._values[idx]
 
     def window(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
-        """Readings with t0 <= ts <= t1."""
-        ts, values = self.arrays()
-        lo, hi = np.searchsorted(ts, t0, "left"), np.searchsorted(ts, t1, "right")
-        return ts[lo:hi], values[lo:hi]
+        """Readings with t0 <= ts <= t1 (copies of just that stretch)."""
+        lo, hi = self._search(t0, "left"), self._search(t1, "right")
+        idx = (self._start + np.arange(lo, hi)) % self.capacity
+        return self._ts[idx], self._values[idx]
 
     def at(self, t: float) -> tuple[float, float, int] | None:
-        """The newest reading at or before ``t`` (ts, value, quality), or None."""
-        ts, _ = self.arrays()
-        i = np.searchsorted(ts, t, "right") - 1
+        """The newest reading at or before ``t`` (ts, value, quality), or None.
+
+        Called for every tile on every refresh tick, so it searches in place instead of copying.
+        """
+        i = self._size - 1 if t >= self.last_ts else self._search(t, "right") - 1
         if i < 0:
             return None
         j = (self._start + i) % self.capacity

@@ -6,14 +6,12 @@ cursor. Later connectors (SensorThings, MQTT) implement the same few methods.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import create_engine, inspect, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from console.dbtext import reason, shown_url
+from console.databases import parse_url, reason, shown_url, sqlite_file
 from console.errors import UserError
 from console.model.schema import P, REFERENCE_TABLES, STREAMS
 
@@ -36,15 +34,7 @@ class SqlConnector:
     def __init__(self, url: str):
         self.url = url
         shown = shown_url(url)
-        try:
-            parsed = make_url(url)
-        except ArgumentError:
-            raise UserError(f"platform URL {url!r} is not a database URL "
-                            "(expected e.g. postgresql+psycopg://host/db or sqlite:///file.db)") from None
-        if parsed.get_backend_name() == "sqlite":
-            # SQLite would silently create an empty file: a typo must not look like an empty city.
-            if not parsed.database or not Path(parsed.database).is_file():
-                raise UserError(f"platform database file {parsed.database!r} does not exist")
+        sqlite_file(parse_url(url), must_exist=True)
         try:
             self.engine = create_engine(url, pool_pre_ping=True)
         except (NoSuchModuleError, ArgumentError) as exc:
