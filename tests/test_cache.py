@@ -55,10 +55,10 @@ def test_reference_upsert_replaces_rows(tmp_path):
 def test_cursors_and_schema_version_survive_reopen(tmp_path):
     cache = Cache(tmp_path / "c.db")
     with cache.engine.begin() as conn:
-        cache.set_cursor(conn, "readings", 42)
+        cache.set_cursor(conn, "readings", (7, 42))
     cache.close()
     again = Cache(tmp_path / "c.db")
-    assert again.cursors() == {"readings": 42}
+    assert again.cursors() == {"readings": (7, 42)}
     assert dict((r["key"], r["value"]) for r in again.rows("meta"))["schema_version"] == str(CACHE_SCHEMA_VERSION)
     with again.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

@@ -1,5 +1,5 @@
 """The local SQLite cache the wall reads from."""
 
-from console.cache.cache import PRAGMAS, Cache
+from console.cache.cache import PRAGMAS, Cache, CacheUnusable, open_cache
 
-__all__ = ["Cache", "PRAGMAS"]
+__all__ = ["Cache", "CacheUnusable", "PRAGMAS", "open_cache"]

@@ -8,6 +8,7 @@ see a consistent snapshot while a batch is written.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import sqlite3
 import time
@@ -15,11 +16,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, event, insert, select
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from console.errors import UserError
 from console.model.schema import C, CACHE_SCHEMA_VERSION, REFERENCE_TABLES, cache_metadata
+
+log = logging.getLogger(__name__)
 
 #: Pragmas every cache connection gets; the ingest benchmark uses the same ones for raw sqlite3.
 PRAGMAS = (
@@ -31,6 +35,10 @@ PRAGMAS = (
 )
 
 ReadingRow = tuple[int, int, float, float, int]  # seq, indicator_id, ts, value, quality
+
+
+class CacheUnusable(UserError):
+    """The cache file cannot be used as it is (corrupt, or made by another console version)."""
 
 
 def _insert_sql(table: str, or_clause: str) -> str:
@@ -48,6 +56,7 @@ class Cache:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._check_writable()
+        self.notice: str | None = None  # set by open_cache when it had to start afresh
         self.engine = self._open()
         self._insert_readings = _insert_sql("readings", "OR IGNORE")
 
@@ -76,14 +85,16 @@ class Cache:
             with engine.connect() as conn:
                 found = conn.exec_driver_sql("PRAGMA quick_check").scalar()
                 if found != "ok":
-                    raise UserError(f"cache file {self.path} is corrupt ({found}); move it aside or delete it")
+                    raise CacheUnusable(f"cache file {self.path} is corrupt ({found})")
                 self._ensure_schema(conn)
                 conn.commit()
         except (DatabaseError, OperationalError) as exc:
             engine.dispose()
             reason = str(exc.orig) if getattr(exc, "orig", None) else str(exc)
-            raise UserError(f"cache file {self.path} is corrupt or unreadable ({reason}); "
-                            "move it aside or delete it") from None
+            raise CacheUnusable(f"cache file {self.path} is corrupt or unreadable ({reason})") from None
+        except CacheUnusable:
+            engine.dispose()
+            raise
         return engine
 
     def _ensure_schema(self, conn) -> None:
@@ -92,15 +103,15 @@ class Cache:
         found = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
         if found is None:
             conn.execute(insert(meta).values(key="schema_version", value=str(CACHE_SCHEMA_VERSION)))
-        elif int(found) != CACHE_SCHEMA_VERSION:
-            raise UserError(f"cache file {self.path} has schema version {found}, this console needs "
-                            f"{CACHE_SCHEMA_VERSION}; move it aside and the console rebuilds it")
+        elif found != str(CACHE_SCHEMA_VERSION):
+            raise CacheUnusable(f"cache file {self.path} has schema version {found}, this console "
+                                f"needs {CACHE_SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.engine.dispose()
 
     # -- writing (one writer: the sync engine or an importer) -----------------------------
-    def write_readings(self, rows: Sequence[ReadingRow], conn=None) -> None:
+    def write_readings(self, rows: Sequence[ReadingRow], conn: Connection | None = None) -> None:
         """Insert readings, ignoring ones already present (idempotent by platform ``seq``)."""
         if not rows:
             return
@@ -110,28 +121,94 @@ class Cache:
         else:
             conn.exec_driver_sql(self._insert_readings, rows)
 
-    def upsert(self, conn, table: str, rows: Iterable[dict]) -> int:
-        """Insert or replace rows keyed by their primary key (reference data, incidents)."""
+    def insert_new_readings(self, conn: Connection, rows: Sequence[ReadingRow]
+                            ) -> tuple[Sequence[ReadingRow], list[tuple[ReadingRow, str]]]:
+        """Insert readings; return those that are new, and those refused with the reason.
+
+        The fast path is one executemany whose change count proves every row was new. Only
+        when it was not (a replayed seq, or a second reading for an indicator and time the
+        cache already holds) is the batch rolled back to a savepoint and sorted out row by
+        row against the cache through a temporary table.
+        """
+        if not rows:
+            return rows, []
+        dbapi = conn.connection.dbapi_connection
+        before = dbapi.total_changes
+        savepoint = conn.begin_nested()
+        conn.exec_driver_sql(self._insert_readings, rows)
+        if dbapi.total_changes - before == len(rows):
+            savepoint.commit()
+            return rows, []
+        savepoint.rollback()
+        conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS incoming "
+                             "(seq INTEGER, indicator_id INTEGER, ts REAL, value REAL, quality INTEGER)")
+        conn.exec_driver_sql("DELETE FROM incoming")
+        conn.exec_driver_sql("INSERT INTO incoming VALUES (?, ?, ?, ?, ?)", rows)
+        same_seq = dict(conn.exec_driver_sql(
+            "SELECT i.seq, r.indicator_id = i.indicator_id AND r.ts = i.ts AND r.value IS i.value "
+            "FROM incoming i JOIN readings r ON r.seq = i.seq").all())
+        same_time = dict(conn.exec_driver_sql(
+            "SELECT i.seq, r.seq FROM incoming i JOIN readings r "
+            "ON r.indicator_id = i.indicator_id AND r.ts = i.ts AND r.seq != i.seq").all())
+        new, refused = [], []
+        for row in rows:
+            seq = row[0]
+            if seq in same_seq:
+                if not same_seq[seq]:
+                    refused.append((row, f"seq {seq} already holds a different reading"))
+            elif seq in same_time:
+                refused.append((row, f"duplicate of seq {same_time[seq]} (same indicator and time)"))
+            else:
+                new.append(row)
+        if new:
+            conn.exec_driver_sql(self._insert_readings, new)
+        return new, refused
+
+    def upsert(self, conn: Connection, table: str, rows: Iterable[dict]) -> int:
+        """Insert or replace rows keyed by their primary key (reference data)."""
         rows = list(rows)
         if rows:
             conn.execute(insert(C[table]).prefix_with("OR REPLACE"), rows)
         return len(rows)
 
-    def append(self, conn, table: str, rows: Iterable[dict]) -> int:
+    def upsert_incidents(self, conn: Connection, rows: Iterable[dict]) -> int:
+        """Insert or update incidents, never letting an older revision overwrite a newer one."""
+        rows = list(rows)
+        if rows:
+            table = C["incidents"]
+            stmt = sqlite_insert(table)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["id"],
+                set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != "id"},
+                where=stmt.excluded.rev >= table.c.rev)
+            conn.execute(stmt, rows)
+        return len(rows)
+
+    def append(self, conn: Connection, table: str, rows: Iterable[dict]) -> int:
         """Insert stream rows, ignoring ones already present (idempotent by ``seq``)."""
         rows = list(rows)
         if rows:
             conn.execute(insert(C[table]).prefix_with("OR IGNORE"), rows)
         return len(rows)
 
-    def set_cursor(self, conn, stream: str, position: int) -> None:
+    def set_cursor(self, conn: Connection, stream: str, position: tuple[int, int]) -> None:
         conn.execute(insert(C["sync_cursors"]).prefix_with("OR REPLACE"),
-                     {"stream": stream, "position": int(position), "updated_at": time.time()})
+                     {"stream": stream, "txid": int(position[0]), "position": int(position[1]),
+                      "updated_at": time.time()})
+
+    def quarantine(self, conn: Connection, rows: Iterable[dict]) -> int:
+        """Set aside platform rows that failed validation (dicts for the quarantine table)."""
+        rows = list(rows)
+        if rows:
+            conn.execute(insert(C["quarantine"]), rows)
+        return len(rows)
 
     # -- reading ---------------------------------------------------------------------------
-    def cursors(self) -> dict[str, int]:
+    def cursors(self) -> dict[str, tuple[int, int]]:
+        """Where each stream's copy stands: (txid, seq) of the last row copied."""
+        table = C["sync_cursors"]
         with self.engine.connect() as conn:
-            return dict(conn.execute(select(C["sync_cursors"].c.stream, C["sync_cursors"].c.position)).all())
+            return {s: (tx, seq) for s, tx, seq in conn.execute(select(table.c.stream, table.c.txid, table.c.position))}
 
     def rows(self, table: str) -> list[dict]:
         """All rows of a (small) table as dicts: reference data, incidents."""
@@ -161,3 +238,25 @@ class Cache:
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
+
+
+def open_cache(path: str | Path) -> Cache:
+    """Open the cache, or move an unusable one aside and start a fresh one to rebuild from the platform.
+
+    The cache only ever holds a copy of the platform, so starting afresh loses nothing the
+    platform does not have; the old file is kept (renamed, with its WAL) for whoever wants to
+    look at it, and ``cache.notice`` says what happened.
+    """
+    path = Path(path)
+    try:
+        return Cache(path)
+    except CacheUnusable as exc:
+        aside = path.with_name(f"{path.name}.unusable-{time.strftime('%Y%m%d-%H%M%S')}")
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            part = Path(f"{path}{suffix}")
+            if part.exists():
+                part.rename(f"{aside}{suffix}")
+        cache = Cache(path)
+        cache.notice = f"{exc}; moved it to {aside.name} and rebuilding the cache from the platform"
+        log.warning("%s", cache.notice)
+        return cache

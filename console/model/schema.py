@@ -5,14 +5,21 @@ file for the demo) and the console's cache (SQLite), so a row means the same thi
 lives. Geometry travels as GeoJSON text in WGS84 (lon/lat): every database reads it, no
 spatial extension is needed.
 
-Streams are append-only and carry a platform-assigned sequence number (``seq``) that the sync
-engine uses as its cursor; incidents are mutable and carry ``rev``, the sequence number of
-their latest event.
+Streams are append-only and carry a platform-assigned sequence number (``seq``). PostgreSQL
+hands out sequence numbers at insert, not at commit, so two overlapping transactions can
+commit out of order; on PostgreSQL every stream row therefore also records the id of the
+transaction that wrote it (``txid``), and the sync cursor is (txid, seq), read only below the
+oldest transaction still running (see console/sync/connector.py). Incidents are mutable and
+carry ``rev``, the sequence number of their latest event; every change to an incident comes
+with an ``incident_events`` row in the same transaction, which is how the console learns of it.
+Every write to a platform table sends a NOTIFY on channel ``cityops`` naming the table, so
+consoles hear of new rows at once instead of polling.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    DDL,
     BigInteger,
     Column,
     Float,
@@ -23,10 +30,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
 )
 
-#: Bump when the cache layout changes; an older cache is rebuilt from the platform.
-CACHE_SCHEMA_VERSION = 1
+#: Bump when the cache layout changes; an older cache is moved aside and rebuilt from the platform.
+CACHE_SCHEMA_VERSION = 2
+#: The PostgreSQL NOTIFY channel the platform signals writes on (payload: the table's name).
+NOTIFY_CHANNEL = "cityops"
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY (the rowid alias), not a BIGINT one.
 SeqType = BigInteger().with_variant(Integer(), "sqlite")
@@ -34,8 +44,10 @@ SeqType = BigInteger().with_variant(Integer(), "sqlite")
 platform_metadata = MetaData()
 
 
-def _platform_tables(md: MetaData) -> None:
-    """Define the platform contract's tables on ``md``."""
+def _platform_tables(md: MetaData, platform: bool) -> None:
+    """Define the contract's tables on ``md``: the platform's own (``platform``) or the cache's copy."""
+    # The writing transaction's id, PostgreSQL only (filled by a column default, see below).
+    txid = (lambda: [Column("txid", BigInteger)]) if platform else (lambda: [])
     # -- reference data ---------------------------------------------------------------------
     Table(
         "districts", md,
@@ -110,7 +122,9 @@ def _platform_tables(md: MetaData) -> None:
         Column("ts", Float, nullable=False),  # UTC epoch seconds
         Column("value", Float, nullable=False),
         Column("quality", SmallInteger, nullable=False, default=0),  # 0 good, 1 uncertain, 2 bad
-        Index("ix_readings_indicator_ts", "indicator_id", "ts"),
+        *txid(),
+        # The cache holds one reading per indicator and time: a second is quarantined as a duplicate.
+        Index("ix_readings_indicator_ts", "indicator_id", "ts", unique=not platform),
     )
     Table(
         "incidents", md,
@@ -135,6 +149,7 @@ def _platform_tables(md: MetaData) -> None:
         Column("event", String, nullable=False),  # opened, dispatched, on_scene, escalated, ...
         Column("actor", String, nullable=False),
         Column("note", Text, nullable=False, default=""),
+        *txid(),
         Index("ix_incident_events_incident", "incident_id", "ts"),
     )
     Table(
@@ -146,6 +161,7 @@ def _platform_tables(md: MetaData) -> None:
         Column("lat", Float, nullable=False),
         Column("heading", Float, nullable=False),  # degrees clockwise from north
         Column("status", String, nullable=False),
+        *txid(),
         Index("ix_unit_positions_unit_ts", "unit_id", "ts"),
     )
     # -- written back by consoles -----------------------------------------------------------
@@ -163,20 +179,38 @@ def _platform_tables(md: MetaData) -> None:
     )
 
 
-_platform_tables(platform_metadata)
+_platform_tables(platform_metadata, platform=True)
 
 REFERENCE_TABLES = ("districts", "indicators", "buildings", "map_features", "sensors", "units", "plans")
-#: stream name -> (cursor column, ordering): the sync engine copies these incrementally.
-STREAMS = {
-    "readings": "seq",
-    "incident_events": "seq",
-    "unit_positions": "seq",
-    "incidents": "rev",
-}
+#: Append-only streams the sync engine copies incrementally, each after its own cursor.
+STREAMS = ("readings", "incident_events", "unit_positions")
+
+
+def _postgres_extras() -> None:
+    """What PostgreSQL platforms get beyond the portable tables: txid defaults and NOTIFY triggers."""
+    notify = DDL(
+        "CREATE OR REPLACE FUNCTION cityops_notify() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN PERFORM pg_notify('{NOTIFY_CHANNEL}', TG_TABLE_NAME); RETURN NULL; END $$")
+    event.listen(platform_metadata, "before_create", notify.execute_if(dialect="postgresql"))
+    for name in (*REFERENCE_TABLES, *STREAMS, "incidents"):
+        steps = []
+        if name in STREAMS:
+            steps += [
+                f"ALTER TABLE {name} ALTER COLUMN txid SET DEFAULT (pg_current_xact_id()::text::bigint)",
+                f"ALTER TABLE {name} ALTER COLUMN txid SET NOT NULL",
+                f"CREATE INDEX ix_{name}_txid_seq ON {name} (txid, seq)",
+            ]
+        steps.append(f"CREATE TRIGGER cityops_notify AFTER INSERT OR UPDATE OR DELETE ON {name} "
+                     "FOR EACH STATEMENT EXECUTE FUNCTION cityops_notify()")
+        for sql in steps:
+            event.listen(platform_metadata.tables[name], "after_create", DDL(sql).execute_if(dialect="postgresql"))
+
+
+_postgres_extras()
 
 # -- the local cache: the platform's tables the console reads, plus its own ---------------
 cache_metadata = MetaData()
-_platform_tables(cache_metadata)
+_platform_tables(cache_metadata, platform=False)
 cache_metadata.remove(cache_metadata.tables["operator_actions"])  # written back, never cached
 
 Table(
@@ -187,7 +221,8 @@ Table(
 Table(
     "sync_cursors", cache_metadata,
     Column("stream", String, primary_key=True),
-    Column("position", BigInteger, nullable=False),
+    Column("txid", BigInteger, nullable=False, default=0),  # 0 where the platform has no txid (SQLite)
+    Column("position", BigInteger, nullable=False),  # the last seq copied
     Column("updated_at", Float, nullable=False),
 )
 Table(
@@ -210,5 +245,39 @@ Table(
     Column("detail", Text, nullable=False, default=""),
 )
 
+Table(
+    "quarantine", cache_metadata,  # platform rows that failed validation: kept for inspection, never shown
+    Column("id", Integer, primary_key=True),
+    Column("at", Float, nullable=False),  # when the console set it aside
+    Column("stream", String, nullable=False),
+    Column("seq", BigInteger),
+    Column("reason", String, nullable=False),
+    Column("row", Text, nullable=False),  # the row as JSON, long fields cut short
+)
+for _name in ("rollup_1m", "rollup_1h"):  # per-minute and per-hour aggregates of readings
+    Table(
+        _name, cache_metadata,
+        Column("indicator_id", Integer, primary_key=True, autoincrement=False),
+        Column("bucket", Float, primary_key=True),  # bucket start, UTC epoch seconds
+        Column("n", Integer, nullable=False),
+        Column("vmin", Float, nullable=False),
+        Column("vmax", Float, nullable=False),
+        Column("vsum", Float, nullable=False),
+        sqlite_with_rowid=False,
+    )
+
 P = platform_metadata.tables
+
+
+def postgres_ddl() -> str:
+    """The SQL that creates the contract on PostgreSQL (tables, txid defaults, NOTIFY triggers)."""
+    from sqlalchemy import create_mock_engine
+
+    statements: list[str] = []
+    engine = create_mock_engine("postgresql+psycopg://",
+                                lambda sql, *a, **k: statements.append(str(sql.compile(dialect=engine.dialect)).strip()))
+    platform_metadata.create_all(engine, checkfirst=False)
+    return "".join(f"{s};\n\n" for s in statements)
+
+
 C = cache_metadata.tables

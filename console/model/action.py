@@ -1,0 +1,38 @@
+"""Operator actions: what a person on the wall did, kept locally and delivered to the platform.
+
+Each action carries an id made by the console (a UUID) so that delivering it twice — after a
+crash between the platform's commit and the console noting it — is harmless: the platform
+keeps the first and ignores the second.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+
+#: What an operator or supervisor can do; the platform's operator_actions.action column.
+ACTIONS = ("acknowledge", "shelve", "unshelve", "comment", "status", "assign")
+
+
+@dataclass(frozen=True)
+class OperatorAction:
+    actor: str
+    role: str
+    action: str
+    target_kind: str  # "alarm", "incident", ...
+    target_id: str
+    payload: dict = field(default_factory=dict)
+    ts: float = field(default_factory=time.time)
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS:
+            raise ValueError(f"unknown operator action {self.action!r} (expected one of {', '.join(ACTIONS)})")
+
+    def platform_row(self, console_id: str) -> dict:
+        """The row for the platform's operator_actions table."""
+        return {"id": self.id, "console_id": console_id, "ts": self.ts, "actor": self.actor,
+                "role": self.role, "action": self.action, "target_kind": self.target_kind,
+                "target_id": self.target_id, "payload": json.dumps(self.payload, sort_keys=True)}
