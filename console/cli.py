@@ -26,6 +26,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="keep platform, cache and settings in DIR (also $CITYOPS_DATA_DIR)")
 
 
+def _sync_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--poll-interval", type=float, default=1.0, metavar="S",
+                        help="seconds between polls when the platform cannot push (default 1)")
+
+
 def _wall_options(parser: argparse.ArgumentParser, default_layout: str) -> None:
     parser.add_argument("--layout", default=default_layout, help="layout name in layouts/ or a .toml path")
     parser.add_argument("--cache", metavar="PATH", help="cache file (default: in the data directory)")
@@ -42,12 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the demo wall on a simulated Helsinki (created on first run)")
     _common(demo)
     _wall_options(demo, "demo")
+    _sync_options(demo)
     demo.add_argument("--hours", type=float, default=24.0, help="history for a new demo platform (default 24)")
     demo.add_argument("--seed", type=int, default=7, help="seed for a new demo platform (default 7)")
 
     run = sub.add_parser("run", help="run a wall against a platform")
     _common(run)
     _wall_options(run, "demo")
+    _sync_options(run)
     run.add_argument("--platform", required=True, metavar="URL", type=platform_url,
                      help="platform database URL or SQLite file path")
 
@@ -58,12 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help="SQLAlchemy URL (postgresql+psycopg://user@host/db) or an SQLite file path")
     create.add_argument("--hours", type=float, default=24.0, help="hours of history (default 24)")
     create.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    plat_sub.add_parser("schema", help="print the SQL that creates the platform contract on PostgreSQL")
 
     sync = sub.add_parser("sync", help="copy a platform into the cache")
     _common(sync)
     sync.add_argument("--platform", required=True, metavar="URL", type=platform_url)
     sync.add_argument("--cache", metavar="PATH")
     sync.add_argument("--once", action="store_true", help="catch up, print a JSON summary and exit")
+    sync.add_argument("--batch-rows", type=int, default=20_000, metavar="N",
+                      help="rows per stream per cache transaction (default 20000)")
+    _sync_options(sync)
 
     doctor = sub.add_parser("doctor", help="print versions, display, OpenGL, screens, cache and platform")
     _common(doctor)
@@ -94,9 +105,25 @@ def main(argv: list[str] | None = None) -> int:
 
 # -- commands ----------------------------------------------------------------------------------
 def _open_cache(path: str | Path):
-    from console.cache import Cache
+    """The cache; an unusable one is moved aside and rebuilt, and the user is told."""
+    from console.cache import open_cache
 
-    return Cache(path)
+    cache = open_cache(path)
+    if cache.notice:
+        print(f"cityops: {cache.notice}", file=sys.stderr)
+    return cache
+
+
+def _connect(url: str):
+    """A connector to the platform, checked. Unreachable is not fatal: the wall runs from its cache."""
+    from console.sync.connector import PlatformUnavailable, SqlConnector
+
+    connector = SqlConnector(url)
+    try:
+        connector.check()
+    except PlatformUnavailable as exc:
+        print(f"cityops: {exc}; running from the cache and retrying", file=sys.stderr)
+    return connector
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -104,7 +131,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from console.platform.create import create_platform
     from console.platform.feeder import DemoFeeder, OutdatedPlatform
     from console.shell.app import WallOptions, ensure_display, read_layout, run_wall
-    from console.sync.connector import SqlConnector
 
     ensure_display()
     layout = read_layout(args.layout)
@@ -127,10 +153,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     cache = _open_cache(cache_path)
     feeder.advance(time.time())  # catch the simulated city up to now before the wall opens
     feeder.start()
-    connector = SqlConnector(url)
+    connector = _connect(url)
     try:
-        connector.check()
-        return run_wall(layout, cache, connector, WallOptions(args.seconds, args.screenshot))
+        return run_wall(layout, cache, connector, WallOptions(args.seconds, args.screenshot, args.poll_interval))
     finally:
         feeder.stop()
         connector.close()
@@ -139,21 +164,24 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from console.shell.app import WallOptions, ensure_display, read_layout, run_wall
-    from console.sync.connector import SqlConnector
 
     ensure_display()
     layout = read_layout(args.layout)
-    connector = SqlConnector(args.platform)
-    connector.check()
+    connector = _connect(args.platform)
     cache = _open_cache(args.cache or places(args.data_dir).cache)
     try:
-        return run_wall(layout, cache, connector, WallOptions(args.seconds, args.screenshot))
+        return run_wall(layout, cache, connector, WallOptions(args.seconds, args.screenshot, args.poll_interval))
     finally:
         connector.close()
         cache.close()
 
 
 def _cmd_platform(args: argparse.Namespace) -> int:
+    if args.platform_command == "schema":
+        from console.model.schema import postgres_ddl
+
+        print(postgres_ddl(), end="")
+        return 0
     from console.platform.create import create_platform
 
     summary = create_platform(args.url, hours=args.hours, seed=args.seed, progress=_progress("simulating"))
@@ -162,24 +190,44 @@ def _cmd_platform(args: argparse.Namespace) -> int:
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
-    from console.sync.connector import SqlConnector
-    from console.sync.engine import SyncEngine
+    import signal
+
+    from console.sync.connector import PlatformUnavailable, SqlConnector
+    from console.sync.engine import CatchUp, SyncEngine, SyncStatus
 
     connector = SqlConnector(args.platform)
-    connector.check()
+    if args.once:
+        try:
+            connector.check()
+        except PlatformUnavailable as exc:
+            raise UserError(str(exc)) from None
     cache = _open_cache(args.cache or places(args.data_dir).cache)
-    engine = SyncEngine(connector, cache)
+    tty = sys.stderr.isatty()
 
-    def progress(rows: dict[str, int]) -> None:
-        print("catching up: " + ", ".join(f"{k} {v:,}" for k, v in rows.items()), file=sys.stderr)
+    def progress(run: CatchUp) -> None:
+        end = "\n" if not tty or run.fraction >= 1 else ""
+        print(f"\rcatching up {run.fraction * 100:5.1f}%  {run.line()}", end=end, file=sys.stderr, flush=True)
 
+    def status(s: SyncStatus) -> None:
+        line = f"{s.state.replace('_', ' ')}" + (f": {s.detail}" if s.detail else "")
+        print(line, file=sys.stderr, flush=True)
+
+    engine = SyncEngine(connector, cache, batch_rows=args.batch_rows, poll_interval=args.poll_interval,
+                        on_status=status)
     try:
         if args.once:
-            print(json.dumps(engine.catch_up(progress)))
+            try:
+                print(json.dumps(engine.catch_up(progress)))
+            except PlatformUnavailable as exc:
+                raise UserError(f"lost the platform {connector.shown} while catching up: {exc}; "
+                                "what was copied is kept, run again to go on") from None
             return 0
+        stop = {"now": False}
+        signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
         engine.start()
-        while True:
-            time.sleep(1)
+        while not stop["now"]:
+            time.sleep(0.2)
+        return 0
     finally:
         engine.stop()
         connector.close()

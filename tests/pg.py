@@ -1,7 +1,13 @@
-"""A throwaway database on the local PostgreSQL server for tests that need the real thing."""
+"""A throwaway database on the PostgreSQL server for tests that need the real thing.
+
+The server's URL comes from ``CITYOPS_TEST_POSTGRES`` (``.ci/run`` sets it), e.g.
+``postgresql+psycopg://postgres@127.0.0.1:5432``, a superuser's: tests create and drop
+databases, cut connections and restart the server.
+"""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,23 +16,46 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+ENV = "CITYOPS_TEST_POSTGRES"
+
+
+def server() -> str:
+    """The PostgreSQL server URL for tests, or a skip that says how to give one."""
+    url = os.environ.get(ENV, "").rstrip("/")
+    if not url:
+        pytest.skip(f"{ENV} is not set: PostgreSQL tests need a server URL such as "
+                    "postgresql+psycopg://postgres@127.0.0.1:5432 (.ci/run sets it)")
+    return url
 
 
 @contextmanager
 def fresh_database() -> Iterator[str]:
     """Create a uniquely named database, yield its URL, drop it afterwards; skip if no server."""
-    admin = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    base = server()
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     name = f"cityops_t_{uuid.uuid4().hex[:12]}"
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as exc:
         admin.dispose()
-        pytest.skip(f"PostgreSQL on 127.0.0.1:5432 is not reachable: {str(exc.orig).splitlines()[0]}")
+        pytest.skip(f"PostgreSQL at {base} ({ENV}) is not reachable: {str(exc.orig).splitlines()[0]}")
     try:
-        yield f"{SERVER}/{name}"
+        yield f"{base}/{name}"
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def terminate(url: str, application_name: str, *, only_waiting: bool = False) -> int:
+    """Close the server side of the connections a program opened (the test's network cut)."""
+    where = "application_name = :name AND pid != pg_backend_pid() AND datname = current_database()"
+    if only_waiting:
+        where += " AND wait_event_type = 'Lock'"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        n = len(conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE {where}"),
+                             {"name": application_name}).all())
+    engine.dispose()
+    return n

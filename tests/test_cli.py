@@ -28,10 +28,21 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
         assert fragment in lines[0]
 
 
-def test_unreachable_platform(tmp_path):
-    result = cityops("run", "--platform", "postgresql+psycopg://postgres@127.0.0.1:1/nowhere",
+def test_sync_once_with_the_platform_unreachable_says_so(tmp_path):
+    result = cityops("sync", "--once", "--platform", "postgresql+psycopg://postgres@127.0.0.1:1/nowhere",
                      "--data-dir", str(tmp_path))
     assert_one_line_error(result, "cannot reach platform", "127.0.0.1:1")
+
+
+def test_wall_with_the_platform_unreachable_runs_from_its_cache(demo_platform, tmp_path):
+    cache = tmp_path / "cache.db"
+    assert cityops("sync", "--once", "--platform", demo_platform, "--cache", str(cache)).returncode == 0
+    result = cityops("run", "--platform", "postgresql+psycopg://postgres@127.0.0.1:1/nowhere", "--cache", str(cache),
+                     "--seconds", "3", "--screenshot", str(tmp_path / "shots"))
+    assert result.returncode == 0, result.stderr
+    assert "cannot reach platform" in result.stderr and "running from the cache" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "shots" / "main.png").stat().st_size > 10_000
 
 
 def test_platform_file_that_does_not_exist(tmp_path):
@@ -81,11 +92,25 @@ def test_unwritable_cache_path(demo_platform, tmp_path):
     assert_one_line_error(result, str(blocker / "cache.db"), "not writable")
 
 
-def test_corrupt_cache_file(demo_platform, tmp_path):
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_corrupt_cache_is_moved_aside_and_rebuilt(demo_platform, tmp_path, damage):
     cache = tmp_path / "cache.db"
-    cache.write_bytes(os.urandom(64 * 1024))
+    if damage == "garbage":
+        cache.write_bytes(os.urandom(64 * 1024))
+    else:
+        assert cityops("sync", "--once", "--platform", demo_platform, "--cache", str(cache)).returncode == 0
+        with open(cache, "r+b") as f:
+            f.truncate(cache.stat().st_size // 3)
+    broken = cache.read_bytes()
     result = cityops("sync", "--once", "--platform", demo_platform, "--cache", str(cache))
-    assert_one_line_error(result, str(cache), "corrupt")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    notice = next(line for line in result.stderr.splitlines() if "corrupt" in line)
+    assert str(cache) in notice and "moved it to cache.db.unusable-" in notice and "rebuilding" in notice
+    (aside,) = tmp_path.glob("cache.db.unusable-*[0-9]")
+    assert aside.read_bytes() == broken  # kept as it was, for whoever wants to look
+    with sqlite3.connect(cache) as con:
+        assert con.execute("SELECT count(*) FROM readings").fetchone()[0] > 0
 
 
 def test_sync_once_prints_a_summary(demo_platform, tmp_path):
@@ -97,6 +122,10 @@ def test_sync_once_prints_a_summary(demo_platform, tmp_path):
     summary = json.loads(result.stdout)
     with sqlite3.connect(cache) as con:
         assert summary["rows"]["readings"] == con.execute("SELECT count(*) FROM readings").fetchone()[0] > 0
+        newest = con.execute("SELECT max(seq) FROM readings").fetchone()[0]
+    assert summary["cursors"]["readings"] == {"txid": 0, "seq": newest}
+    assert summary["quarantined"] == 0 and summary["seconds"] > 0
+    assert "catching up 100.0%" in result.stderr and "rows/s" in result.stderr
 
 
 def test_doctor_reports_the_machine(demo_platform, tmp_path):

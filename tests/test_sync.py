@@ -18,7 +18,7 @@ def _platform_counts(url: str) -> dict[str, int]:
     engine = create_engine(url)
     with engine.connect() as conn:
         counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()
-                  for t in (*REFERENCE_TABLES, *STREAMS)}
+                  for t in (*REFERENCE_TABLES, *STREAMS, "incidents")}
     engine.dispose()
     return counts
 
@@ -43,12 +43,13 @@ def test_catch_up_copies_everything_once_in_small_batches(demo_platform, tmp_pat
     assert summary["rows"]["readings"] == expected["readings"]
     # a second catch-up finds nothing new and writes nothing twice
     again = engine.catch_up()
-    assert again["rows"] == {stream: 0 for stream in STREAMS}
+    assert again["rows"] == {stream: 0 for stream in (*STREAMS, "incidents")}
     assert cache.count("readings") == expected["readings"]
     # cursors stand at the platform's newest row of each stream
     with create_engine(url).connect() as conn:
-        assert summary["cursors"]["readings"] == conn.execute(text("SELECT max(seq) FROM readings")).scalar()
-        assert summary["cursors"]["incidents"] == conn.execute(text("SELECT max(rev) FROM incidents")).scalar()
+        for stream in STREAMS:
+            newest = conn.execute(text(f"SELECT max(seq) FROM {stream}")).scalar()
+            assert summary["cursors"][stream] == {"txid": 0, "seq": newest}, stream
 
 
 def test_live_rows_arrive_once_and_reach_the_store(demo_platform, tmp_path):

@@ -53,12 +53,14 @@ def read_layout(name: str) -> Layout:
 class WallOptions:
     seconds: float | None = None  # quit after this long (headless checks)
     screenshot_dir: Path | None = None  # save one PNG per window before quitting
+    poll_interval: float = 1.0  # seconds between polls when the platform cannot push
 
 
 class Wall:
     """The windows of one layout, the store behind them, and the sync engine feeding it."""
 
-    def __init__(self, layout: Layout, cache: Cache, connector: Connector | None, clock: Clock):
+    def __init__(self, layout: Layout, cache: Cache, connector: Connector | None, clock: Clock,
+                 poll_interval: float = 1.0):
         self.layout = layout
         self.clock = clock
         self.cache = cache
@@ -71,7 +73,7 @@ class Wall:
         self.engine = None
         if connector is not None:
             self.engine = SyncEngine(connector, cache, on_batch=self.bridge.post_batch,
-                                     on_status=self.bridge.post_status)
+                                     on_status=self.bridge.post_status, poll_interval=poll_interval)
         self.windows = [WallWindow(spec, layout.title, self.store, layout.source) for spec in layout.screens]
         self.timer = QTimer()
         self.timer.setInterval(int(1000 / REFRESH_HZ))
@@ -122,7 +124,7 @@ def run_wall(layout: Layout, cache: Cache, connector: Connector | None, options:
     """Open the wall and run the event loop until the user (or ``--seconds``) ends it."""
     ensure_display()
     app = qt_app()
-    wall = Wall(layout, cache, connector, clock or Clock())
+    wall = Wall(layout, cache, connector, clock or Clock(), options.poll_interval)
     failure: list[str] = []
 
     def finish() -> None:

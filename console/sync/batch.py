@@ -16,8 +16,11 @@ class Batch:
     incident_events: list[dict] = field(default_factory=list)
     unit_positions: list[dict] = field(default_factory=list)
     reference: dict[str, list[dict]] | None = None  # set when reference data was (re)loaded
-    cursors: dict[str, int] = field(default_factory=dict)
+    cursors: dict[str, tuple[int, int]] = field(default_factory=dict)  # streams whose cursor moved
     caught_up: bool = True  # False while a catch-up still has rows to fetch
+    fetched: int = 0  # stream rows read from the platform, good or bad
+    quarantined: int = 0  # of those, rows set aside as bad
+    delivered: int = 0  # operator actions delivered to the platform in this step
 
     def __len__(self) -> int:
         return len(self.readings) + len(self.incidents) + len(self.incident_events) + len(self.unit_positions)

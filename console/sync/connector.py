@@ -1,26 +1,55 @@
 """Connectors reach the central platform. The SQL connector is the reference one.
 
-The interface is small on purpose (DESIGN.md §3): reference data, and streams read after a
-cursor. Later connectors (SensorThings, MQTT) implement the same few methods.
+The interface is small on purpose (DESIGN.md §3): reference data, streams read after a cursor,
+the incidents their events name, push notifications, and delivery of operator actions. Later
+connectors (SensorThings, MQTT) implement the same few methods.
+
+Gap-free cursors. PostgreSQL hands out ``seq`` at insert, not at commit: transaction A takes
+seq 10, B takes 11 and commits first; a reader that saw 11 and moved its cursor past it would
+never see 10. So on PostgreSQL every stream row records the id of the transaction that wrote
+it (``txid``, a 64-bit id that never wraps) and the cursor is the pair (txid, seq), read only
+below ``pg_snapshot_xmin(pg_current_snapshot())``: every transaction with a smaller id has
+finished, so no row can appear behind the cursor later. A transaction still open holds the
+cursor back (its rows and everything after wait) instead of letting it skip. SQLite has one
+writer at a time, so there ``seq`` alone is in commit order and the txid half stays 0.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from typing import Protocol
 
-from sqlalchemy import create_engine, inspect, select
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
 
 from console.databases import parse_url, reason, shown_url, sqlite_file
 from console.errors import UserError
 from console.model.schema import P, REFERENCE_TABLES, STREAMS
 
+#: (txid, seq): where a stream's copy stands. txid is 0 on platforms without one (SQLite).
+Cursor = tuple[int, int]
 READING_COLUMNS = ("seq", "indicator_id", "ts", "value", "quality")
+#: The name the console's connections carry on the server (pg_stat_activity.application_name).
+APPLICATION_NAME = "cityops-console"
+
+
+class Listener(Protocol):
+    @property
+    def healthy(self) -> bool: ...
+    def stop(self) -> None: ...
 
 
 class Connector(Protocol):
+    shown: str
+
+    def check(self) -> None: ...
     def reference(self) -> dict[str, list[dict]]: ...
-    def fetch(self, stream: str, after: int, limit: int) -> list: ...
+    def fetch(self, stream: str, after: Cursor, limit: int) -> tuple[list, Cursor]: ...
+    def incidents(self, ids: Collection[str]) -> list[dict]: ...
+    def backlog(self, cursors: dict[str, Cursor]) -> int: ...
+    def listen(self, on_notify: Callable[[str], None]) -> Listener | None: ...
+    def deliver(self, actions: list[dict]) -> int: ...
     def close(self) -> None: ...
 
 
@@ -28,29 +57,59 @@ class PlatformUnavailable(Exception):
     """The platform could not be reached just now; the sync engine retries with back-off."""
 
 
+class ActionsRefused(Exception):
+    """The platform answered but would not take the operator actions (e.g. a missing grant)."""
+
+
 class SqlConnector:
     """Reads the platform's database through SQLAlchemy (PostgreSQL, or the demo's SQLite file)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, timeout_s: float = 10.0):
         self.url = url
-        shown = shown_url(url)
-        sqlite_file(parse_url(url), must_exist=True)
+        self.shown = shown_url(url)
+        parsed = parse_url(url)
+        sqlite_file(parsed, must_exist=True)
+        self.postgres = parsed.get_backend_name() == "postgresql"
+        args = ({"application_name": APPLICATION_NAME, "connect_timeout": max(1, int(timeout_s))}
+                if self.postgres else {})
         try:
-            self.engine = create_engine(url, pool_pre_ping=True)
-        except (NoSuchModuleError, ArgumentError) as exc:
-            raise UserError(f"platform URL {shown}: {exc}") from None
-        self.shown = shown
+            self.engine = create_engine(url, pool_pre_ping=True, connect_args=args)
+        except (NoSuchModuleError, ArgumentError, ImportError) as exc:
+            raise UserError(f"platform URL {self.shown}: {reason(exc)}") from None
+        self._sql = {stream: self._fetch_sql(stream) for stream in STREAMS}
+
+    def _fetch_sql(self, stream: str) -> str:
+        columns = ", ".join(READING_COLUMNS) if stream == "readings" else ", ".join(
+            c.name for c in P[stream].columns if c.name != "txid")
+        if not self.postgres:
+            return f"SELECT {columns}, 0 FROM {stream} WHERE seq > :seq ORDER BY seq LIMIT :n"
+        return (f"SELECT {columns}, txid FROM {stream} "
+                "WHERE (txid, seq) > (:txid, :seq) "
+                "AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint "
+                "ORDER BY txid, seq LIMIT :n")
 
     def check(self) -> None:
-        """Raise UserError unless the platform answers and holds the contract's tables."""
+        """Raise UserError unless the platform answers and holds the contract's tables.
+
+        An unreachable platform raises PlatformUnavailable instead: the console can run from
+        its cache and keep trying, where a wrong database is a mistake to report.
+        """
         try:
             with self.engine.connect() as conn:
-                tables = set(inspect(conn).get_table_names())
+                inspector = inspect(conn)
+                tables = set(inspector.get_table_names())
+                missing = [t for t in ("indicators", "readings", "incidents") if t not in tables]
+                if missing:
+                    raise UserError(f"{self.shown} is not a CityOps platform database "
+                                    f"(no {', '.join(missing)} table)")
+                if self.postgres:
+                    for stream in STREAMS:
+                        if "txid" not in {c["name"] for c in inspector.get_columns(stream)}:
+                            raise UserError(f"platform {self.shown}: table {stream} has no txid column, "
+                                            "so sync could skip rows committed out of order (README: "
+                                            "the platform contract)")
         except DBAPIError as exc:
-            raise UserError(f"cannot reach platform {self.shown}: {reason(exc)}") from None
-        missing = [t for t in ("indicators", "readings", "incidents") if t not in tables]
-        if missing:
-            raise UserError(f"{self.shown} is not a CityOps platform database (no {', '.join(missing)} table)")
+            raise PlatformUnavailable(f"cannot reach platform {self.shown}: {reason(exc)}") from None
 
     def reference(self) -> dict[str, list[dict]]:
         try:
@@ -59,23 +118,76 @@ class SqlConnector:
         except DBAPIError as exc:
             raise PlatformUnavailable(reason(exc)) from exc
 
-    def fetch(self, stream: str, after: int, limit: int) -> list:
-        """Rows of ``stream`` with cursor column > ``after``, in cursor order.
+    def fetch(self, stream: str, after: Cursor, limit: int) -> tuple[list, Cursor]:
+        """Up to ``limit`` rows of ``stream`` past the cursor ``after``, and the cursor after them.
 
-        Readings come back as plain tuples (the bulk of the volume); other streams as dicts.
+        Readings come back as plain tuples straight from the driver (the bulk of the volume);
+        other streams as dicts.
         """
-        table = P[stream]
-        cursor_col = table.c[STREAMS[stream]]
-        cols = [table.c[c] for c in READING_COLUMNS] if stream == "readings" else [table]
-        stmt = select(*cols).where(cursor_col > after).order_by(cursor_col).limit(limit)
+        params = {"txid": after[0], "seq": after[1], "n": limit}
         try:
             with self.engine.connect() as conn:
-                result = conn.execute(stmt)
-                if stream == "readings":
-                    return [tuple(r) for r in result]
-                return [dict(r._mapping) for r in result]
+                result = conn.execute(text(self._sql[stream]), params)
+                rows = result.fetchall()
+                keys = list(result.keys())[:-1]
         except DBAPIError as exc:
             raise PlatformUnavailable(reason(exc)) from exc
+        if not rows:
+            return [], after
+        last = rows[-1]
+        cursor = (int(last[-1]), int(last[0]))
+        if stream == "readings":
+            return [tuple(r[:-1]) for r in rows], cursor
+        return [dict(zip(keys, r[:-1])) for r in rows], cursor
+
+    def incidents(self, ids: Collection[str]) -> list[dict]:
+        """The current rows of the named incidents (those new stream events touched)."""
+        table, ids, found = P["incidents"], sorted(ids), []
+        try:
+            with self.engine.connect() as conn:
+                for i in range(0, len(ids), 500):
+                    stmt = select(table).where(table.c.id.in_(ids[i:i + 500]))
+                    found += [dict(r._mapping) for r in conn.execute(stmt)]
+        except DBAPIError as exc:
+            raise PlatformUnavailable(reason(exc)) from exc
+        return found
+
+    def backlog(self, cursors: dict[str, Cursor]) -> int:
+        """How many stream rows lie past the cursors: the size of a catch-up, for its progress bar."""
+        total = 0
+        try:
+            with self.engine.connect() as conn:
+                for stream in STREAMS:
+                    tx, seq = cursors.get(stream, (0, 0))
+                    where = "(txid, seq) > (:tx, :seq)" if self.postgres else "seq > :seq"
+                    total += conn.execute(text(f"SELECT count(*) FROM {stream} WHERE {where}"),
+                                          {"tx": tx, "seq": seq}).scalar()
+        except DBAPIError as exc:
+            raise PlatformUnavailable(reason(exc)) from exc
+        return int(total)
+
+    def listen(self, on_notify: Callable[[str], None]) -> Listener | None:
+        """Push by LISTEN/NOTIFY on PostgreSQL; None where the platform cannot push (SQLite)."""
+        if not self.postgres:
+            return None
+        from console.sync.listen import PgListener
+
+        return PgListener(self.engine.url, on_notify)
+
+    def deliver(self, actions: list[dict]) -> int:
+        """Insert operator actions, ignoring ids the platform already holds: delivery is idempotent."""
+        if not actions:
+            return 0
+        dialect = postgresql if self.postgres else sqlite
+        stmt = dialect.insert(P["operator_actions"]).on_conflict_do_nothing(index_elements=["id"])
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(stmt, actions)
+        except (OperationalError, InterfaceError) as exc:
+            raise PlatformUnavailable(reason(exc)) from exc
+        except DBAPIError as exc:
+            raise ActionsRefused(reason(exc)) from exc
+        return len(actions)
 
     def close(self) -> None:
         self.engine.dispose()

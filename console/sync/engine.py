@@ -1,51 +1,101 @@
 """The sync engine: copies the platform into the cache, one stream cursor at a time.
 
-Each step fetches, per stream, the rows after that stream's cursor, and writes them together
-with the advanced cursors in ONE cache transaction: a crash between two steps loses nothing
-and, because inserts are idempotent by platform id, repeating a step duplicates nothing.
-The rows written are handed on (``on_batch``) as one batch, at most ``max_rate`` times a
-second, so the UI is never flooded with per-reading messages.
+Each step delivers waiting operator actions, then fetches, per stream, the rows past that
+stream's cursor, checks them, and writes the good rows, the quarantined bad ones, the roll-ups
+and the advanced cursors in ONE cache transaction. A crash (even ``kill -9``) between two steps
+loses nothing and, because the cursor moves in the same transaction as the rows it covers,
+the next start repeats nothing. The rows written are handed on (``on_batch``) as one batch, at
+most ``max_rate`` times a second, so the UI is never flooded with per-reading messages.
+
+Live updates come by push where the platform offers it (PostgreSQL LISTEN/NOTIFY) with a slow
+heartbeat poll behind it; if a heartbeat finds rows no notification announced, push is taken
+to be broken (a proxy that drops it) and the engine polls every ``poll_interval`` until a
+notification arrives again.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 
-from console.cache import Cache
+import numpy as np
+
+from console.cache import Cache, outbox, rollups
 from console.model.schema import REFERENCE_TABLES, STREAMS
 from console.sync.batch import Batch
-from console.sync.connector import Connector, PlatformUnavailable
+from console.sync.connector import ActionsRefused, Connector, Cursor, Listener, PlatformUnavailable
+from console.sync.validate import Rejected, check_readings, check_rows, summary
 
 log = logging.getLogger(__name__)
 
+#: Reference data is re-read at least this often even when nothing announces a change.
+REFERENCE_EVERY_S = 900.0
+#: Retention runs this often while online.
+PRUNE_EVERY_S = 600.0
+MAX_BACKOFF_S = 30.0
 
-@dataclass
+
+@dataclass(frozen=True)
 class SyncStatus:
     state: str  # "connecting", "catching_up", "online", "offline"
     detail: str = ""
     progress: float | None = None  # 0..1 while catching up
+    push: bool = False  # live rows arrive by push (else by polling)
+    outbox: int = 0  # operator actions waiting for delivery
+
+
+@dataclass
+class CatchUp:
+    """A catch-up in progress: how much there was to copy and how far it got."""
+
+    total: int
+    started: float
+    done: int = 0
+
+    @property
+    def fraction(self) -> float:
+        return 1.0 if self.total <= 0 else min(1.0, self.done / self.total)
+
+    def line(self) -> str:
+        rate = self.done / max(1e-6, time.monotonic() - self.started)
+        return f"{self.done:,} of {self.total:,} rows · {rate:,.0f} rows/s"
 
 
 class SyncEngine:
     def __init__(self, connector: Connector, cache: Cache, *,
                  on_batch: Callable[[Batch], None] | None = None,
                  on_status: Callable[[SyncStatus], None] | None = None,
-                 poll_interval: float = 1.0, batch_rows: int = 20_000, max_rate: float = 10.0):
+                 poll_interval: float = 1.0, heartbeat_s: float = 10.0, batch_rows: int = 20_000,
+                 max_rate: float = 10.0, retention: rollups.Retention | None = None):
         self.connector = connector
         self.cache = cache
         self.on_batch = on_batch or (lambda batch: None)
         self.on_status = on_status or (lambda status: None)
         self.poll_interval = poll_interval
+        self.heartbeat_s = heartbeat_s
         self.batch_rows = batch_rows
         self.min_gap = 1.0 / max_rate
+        self.retention = retention or rollups.Retention()
         self.status = SyncStatus("connecting")
+        self.quarantined = 0
+        self.refused: str | None = None  # why the platform last refused operator actions
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._reference_loaded = False
+        self._reference_at: float | None = None  # monotonic time of the last reference read
+        self._reference_dirty = False
+        self._unknown_checked_at = -1e9
+        self._known_ids = {row["id"] for row in cache.rows("indicators")}
+        self._newest_ts: float | None = None  # newest reading written: retention counts from it
+        self._pruned_at = time.monotonic()
+        self._notified = False
+        self._push_trusted = True
+        self.catchup: CatchUp | None = None
 
     # -- one step, usable without a thread (tests, `cityops sync --once`) -----------------
     def sync_reference(self) -> dict[str, list[dict]]:
@@ -55,92 +105,218 @@ class SyncEngine:
             for table in REFERENCE_TABLES:
                 conn.exec_driver_sql(f"DELETE FROM {table}")
                 self.cache.upsert(conn, table, reference[table])
-        self._reference_loaded = True
+        self._known_ids = {row["id"] for row in reference["indicators"]}
+        self._reference_at = time.monotonic()
+        self._reference_dirty = False
         return reference
 
+    def _reference_due(self) -> bool:
+        return (self._reference_at is None or self._reference_dirty
+                or time.monotonic() - self._reference_at > REFERENCE_EVERY_S)
+
+    def deliver_outbox(self) -> int:
+        """Send waiting operator actions to the platform; returns how many it now has.
+
+        A platform that answers but refuses them (a missing grant, say) does not stop the
+        city's data from flowing: the actions stay in the outbox, the refusal is logged and
+        shown, and delivery is tried again next step.
+        """
+        delivered = 0
+        while actions := outbox.pending(self.cache):
+            ids = [a["id"] for a in actions]
+            try:
+                self.connector.deliver(actions)
+            except PlatformUnavailable:
+                outbox.note_attempt(self.cache, ids)
+                raise
+            except ActionsRefused as exc:
+                outbox.note_attempt(self.cache, ids)
+                if self.refused != str(exc):
+                    log.error("the platform refused %d operator action(s): %s", len(ids), exc)
+                self.refused = str(exc)
+                return delivered
+            outbox.mark_delivered(self.cache, ids)
+            self.refused = None
+            delivered += len(ids)
+        return delivered
+
     def step(self) -> Batch:
-        """Fetch and store the next rows of every stream; ``caught_up`` says if more are waiting."""
+        """Copy the next rows of every stream; ``caught_up`` says whether more are waiting."""
+        now = time.time()
         batch = Batch()
-        if not self._reference_loaded:
+        batch.delivered = self.deliver_outbox()
+        if self._reference_due():
             batch.reference = self.sync_reference()
         cursors = self.cache.cursors()
         fetched: dict[str, list] = {}
-        for stream, column in STREAMS.items():
-            after = cursors.get(stream, 0)
-            rows = self.connector.fetch(stream, after, self.batch_rows)
+        moved: dict[str, Cursor] = {}
+        for stream in STREAMS:
+            rows, cursor = self.connector.fetch(stream, cursors.get(stream, (0, 0)), self.batch_rows)
             fetched[stream] = rows
             if rows:
-                last = rows[-1][0] if stream == "readings" else rows[-1][column]
-                batch.cursors[stream] = int(last)
+                moved[stream] = cursor
             if len(rows) >= self.batch_rows:
                 batch.caught_up = False
+        touched = {e.get("incident_id") for e in fetched["incident_events"]}
+        incidents = self.connector.incidents({i for i in touched if isinstance(i, str)}) if touched else []
+
+        readings, rejected = check_readings(fetched["readings"], self._known_ids, now)
+        if self._unknown_indicators(rejected) and batch.reference is None:
+            batch.reference = self.sync_reference()  # a new indicator may have been added
+            readings, rejected = check_readings(fetched["readings"], self._known_ids, now)
+        events, bad = check_rows("incident_events", fetched["incident_events"], now)
+        rejected += bad
+        positions, bad = check_rows("unit_positions", fetched["unit_positions"], now)
+        rejected += bad
+        incidents, bad = check_rows("incidents", incidents, now)
+        rejected += bad
+
         with self.cache.engine.begin() as conn:
-            self.cache.write_readings(fetched["readings"], conn)
-            self.cache.append(conn, "incident_events", fetched["incident_events"])
-            self.cache.append(conn, "unit_positions", fetched["unit_positions"])
-            self.cache.upsert(conn, "incidents", fetched["incidents"])
-            for stream, position in batch.cursors.items():
-                self.cache.set_cursor(conn, stream, position)
-        batch.readings = fetched["readings"]
-        batch.incident_events = fetched["incident_events"]
-        batch.unit_positions = fetched["unit_positions"]
-        batch.incidents = fetched["incidents"]
+            new, refused = self.cache.insert_new_readings(conn, readings)
+            rejected += [Rejected("readings", row[0], reason, row, kind="duplicate") for row, reason in refused]
+            if new:
+                ids, ts, values = (np.fromiter(map(itemgetter(k), new), dtype, len(new))
+                                   for k, dtype in ((1, np.int64), (2, np.float64), (3, np.float64)))
+                rollups.merge(conn, ids, ts, values)
+                newest = float(ts.max())
+                self._newest_ts = newest if self._newest_ts is None else max(self._newest_ts, newest)
+            self.cache.append(conn, "incident_events", events)
+            self.cache.append(conn, "unit_positions", positions)
+            self.cache.upsert_incidents(conn, incidents)
+            self.cache.quarantine(conn, [r.quarantine_row(now) for r in rejected])
+            for stream, cursor in moved.items():
+                self.cache.set_cursor(conn, stream, cursor)
+        if rejected:
+            self.quarantined += len(rejected)
+            log.warning("%s", summary(rejected))
+        batch.readings = list(new)
+        batch.incident_events = events
+        batch.unit_positions = positions
+        batch.incidents = incidents
+        batch.cursors = moved
+        batch.fetched = sum(len(rows) for rows in fetched.values())
+        batch.quarantined = len(rejected)
         return batch
 
-    def catch_up(self, progress: Callable[[dict[str, int]], None] | None = None) -> dict:
+    def _unknown_indicators(self, rejected: list[Rejected]) -> bool:
+        """True (at most once a minute) when readings named indicators the console does not know."""
+        if not any(r.kind == "unknown indicator" for r in rejected):
+            return False
+        if time.monotonic() - self._unknown_checked_at < 60.0:
+            return False
+        self._unknown_checked_at = time.monotonic()
+        return True
+
+    def prune(self) -> dict[str, int]:
+        """Apply retention, counting from the newest reading written (not the wall clock, which may be wrong)."""
+        self._pruned_at = time.monotonic()
+        if self._newest_ts is None:
+            return {}
+        return rollups.prune(self.cache.engine, self._newest_ts, self.retention)
+
+    def catch_up(self, progress: Callable[[CatchUp], None] | None = None) -> dict:
         """Run steps until every stream is caught up; returns rows per stream, seconds, cursors."""
         started = time.monotonic()
-        rows = {stream: 0 for stream in STREAMS}
+        rows = {stream: 0 for stream in STREAMS} | {"incidents": 0}
+        delivered = quarantined = 0
+        self.catchup = CatchUp(self.connector.backlog(self.cache.cursors()), started)
         while True:
             batch = self.step()
-            rows["readings"] += len(batch.readings)
-            rows["incident_events"] += len(batch.incident_events)
-            rows["unit_positions"] += len(batch.unit_positions)
-            rows["incidents"] += len(batch.incidents)
+            for stream in rows:
+                rows[stream] += len(getattr(batch, stream))
+            delivered += batch.delivered
+            quarantined += batch.quarantined
+            self.catchup.done += batch.fetched
             if progress:
-                progress(rows)
+                progress(self.catchup)
             if batch.caught_up:
                 break
-        return {"rows": rows, "seconds": round(time.monotonic() - started, 3),
-                "cursors": self.cache.cursors()}
+        self.catchup = None
+        self.prune()
+        return {"rows": rows, "quarantined": quarantined, "delivered_actions": delivered,
+                "seconds": round(time.monotonic() - started, 3),
+                "cursors": {s: {"txid": tx, "seq": seq} for s, (tx, seq) in self.cache.cursors().items()}}
 
     # -- the background thread -------------------------------------------------------------
     def start(self) -> None:
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="cityops-sync", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
 
-    def _set_status(self, state: str, detail: str = "", progress: float | None = None) -> None:
-        if (state, detail) != (self.status.state, self.status.detail) or progress is not None:
-            self.status = SyncStatus(state, detail, progress)
-            self.on_status(self.status)
+    def wake(self, table: str = "") -> None:
+        """Called on a push notification (any thread): run the next step now."""
+        if table in REFERENCE_TABLES:
+            self._reference_dirty = True
+        self._notified = True
+        self._wake.set()
+
+    def _set_status(self, state: str, detail: str = "", progress: float | None = None, push: bool = False) -> None:
+        status = SyncStatus(state, detail, progress, push, outbox.backlog(self.cache))
+        if status != self.status:
+            self.status = status
+            self.on_status(status)
 
     def _run(self) -> None:
-        backoff = self.poll_interval
-        while not self._stop.is_set():
-            began = time.monotonic()
-            try:
-                batch = self.step()
-            except PlatformUnavailable as exc:
-                self._reference_loaded = False
-                self._set_status("offline", str(exc))
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
-                continue
-            except Exception:  # keep the wall alive; the log has the details
-                log.exception("sync step failed")
-                self._set_status("offline", "sync error (see log)")
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
-                continue
-            backoff = self.poll_interval
-            if len(batch) or batch.reference is not None:
-                self.on_batch(batch)
-            self._set_status("online" if batch.caught_up else "catching_up")
-            wait = self.min_gap if not batch.caught_up else self.poll_interval
-            self._stop.wait(max(0.0, wait - (time.monotonic() - began)))
+        listener: Listener | None = self.connector.listen(self.wake)
+        backoff = 0.5
+        timed_out = False  # the last wait ended at the heartbeat, not by a notification
+        try:
+            while not self._stop.is_set():
+                began = time.monotonic()
+                self._wake.clear()
+                notified, self._notified = self._notified, False
+                try:
+                    if self.catchup is None and self.status.state != "online":
+                        self.catchup = CatchUp(self.connector.backlog(self.cache.cursors()), began)
+                    batch = self.step()
+                except PlatformUnavailable as exc:
+                    self._offline(str(exc), backoff)
+                    backoff = min(backoff * 2, MAX_BACKOFF_S)
+                    continue
+                except Exception as exc:  # keep the wall alive; the log has the details
+                    log.exception("sync step failed")
+                    self._offline(f"sync error: {exc}", backoff)
+                    backoff = min(backoff * 2, MAX_BACKOFF_S)
+                    continue
+                backoff = 0.5
+                if len(batch) or batch.reference is not None:
+                    self.on_batch(batch)
+                if not batch.caught_up:
+                    timed_out = False
+                    self.catchup.done += batch.fetched
+                    self._set_status("catching_up", self.catchup.line(), self.catchup.fraction)
+                    self._stop.wait(max(0.0, self.min_gap - (time.monotonic() - began)))
+                    continue
+                self.catchup = None
+                push = listener is not None and listener.healthy
+                if push and notified:
+                    self._push_trusted = True
+                elif push and timed_out and batch.fetched and self._push_trusted:
+                    log.warning("the heartbeat poll found rows no notification announced: polling until push is back")
+                    self._push_trusted = False
+                push = push and self._push_trusted
+                how = "push" if push else f"polling every {self.poll_interval:g} s"
+                if self.refused:
+                    how += f" · operator actions refused: {self.refused}"
+                self._set_status("online", how, push=push)
+                if time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
+                    self.prune()
+                timed_out = not self._wake.wait(self.heartbeat_s if push else self.poll_interval)
+        finally:
+            if listener is not None:
+                listener.stop()
+
+    def _offline(self, reason: str, backoff: float) -> None:
+        """Platform gone: keep the cache as it is, say why, try again after a jittered back-off."""
+        self._reference_at = None  # re-read reference data once it is back
+        self.catchup = None
+        delay = backoff * random.uniform(0.8, 1.2)
+        self._set_status("offline", f"{reason} · retrying in {delay:.0f} s" if delay >= 1 else reason)
+        self._stop.wait(delay)
