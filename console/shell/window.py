@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QProgressBar, QTabWidget, QVBoxLayout, QWidget
 
 from console.clock import Clock, Mode
 from console.layout.parse import ContainerSpec, LayoutError, Node, ScreenSpec, ViewSpec
@@ -27,6 +27,16 @@ def _badge(text: str, colour, label: QLabel) -> None:
     label.setStyleSheet(f"background: {colour.name()}; color: #0b0f14;")
 
 
+def _connection_detail(status: SyncStatus, data_age: str) -> str:
+    """The words beside the connection badge: why offline, how a catch-up goes, how rows arrive."""
+    parts = [status.detail if status.state != "online" else f"live by {status.detail}"]
+    if data_age:
+        parts.append(data_age)
+    if status.outbox:
+        parts.append(f"{status.outbox} operator action{'s' if status.outbox != 1 else ''} waiting to send")
+    return " · ".join(p for p in parts if p)
+
+
 class HeaderBar(QWidget):
     """Title, LIVE/REPLAY mode, the clock and the platform connection, always visible."""
 
@@ -40,16 +50,21 @@ class HeaderBar(QWidget):
         self.time = QLabel(); self.time.setObjectName("title")
         self.connection = QLabel(); self.connection.setObjectName("badge")
         self.detail = QLabel(); self.detail.setStyleSheet(f"color: {theme.TEXT_DIM.name()};")
+        self.progress = QProgressBar()  # shown while catching up after time offline
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setFixedSize(220, 12)
+        self.progress.hide()
         row.addWidget(self.title)
         row.addStretch(1)
-        for w in (self.detail, self.connection, self.mode, self.time):
+        for w in (self.detail, self.progress, self.connection, self.mode, self.time):
             row.addWidget(w)
         self._shown: tuple = ()
 
     def refresh(self, clock: Clock, status: SyncStatus, data_time: float | None) -> None:
         now = clock.now()
-        age = "" if data_time is None else f"newest data {max(0.0, now - data_time):.0f} s old"
-        shown = (clock.mode, clock.speed, int(now), status.state, status.detail, age)
+        age = "" if data_time is None else f"newest data {_age(now - data_time)} old"
+        shown = (clock.mode, clock.speed, int(now), status, age)
         if shown == self._shown:
             return
         self._shown = shown
@@ -59,8 +74,23 @@ class HeaderBar(QWidget):
             _badge(f"REPLAY {clock.speed:g}×", theme.STATUS_COLOURS[theme.Status.WARNING], self.mode)
         self.time.setText(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)))
         text, colour = _STATE_STYLE.get(status.state, (status.state.upper(), theme.TEXT_DIM))
+        if status.state == "catching_up" and status.progress is not None:
+            text = f"{text} {status.progress * 100:.0f}%"
+            self.progress.setValue(int(status.progress * 1000))
+        self.progress.setVisible(status.state == "catching_up" and status.progress is not None)
         _badge(text, colour, self.connection)
-        self.detail.setText(status.detail if status.state == "offline" else age)
+        detail = _connection_detail(status, age)
+        self.detail.setToolTip(detail)
+        self.detail.setText(detail if len(detail) <= 120 else detail[:119] + "…")
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 class WallWindow(QWidget):
