@@ -1,0 +1,16 @@
+-- The role a CityOps console connects to a PostgreSQL platform as (README: the platform contract).
+-- It reads the contract's tables and may only insert operator actions: nothing else is written.
+-- Run as the tables' owner:  psql -d <platform db> -f packaging/platform-role.sql
+-- then give it a password:   ALTER ROLE cityops_console PASSWORD '...';
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'cityops_console') THEN
+    CREATE ROLE cityops_console LOGIN;
+  END IF;
+END $$;
+GRANT USAGE ON SCHEMA public TO cityops_console;
+GRANT SELECT ON districts, indicators, buildings, map_features, sensors, units, plans,
+  readings, incidents, incident_events, unit_positions TO cityops_console;
+GRANT INSERT ON operator_actions TO cityops_console;
+-- Delivery is INSERT ... ON CONFLICT (id) DO NOTHING, which must read the id column (only that).
+GRANT SELECT (id) ON operator_actions TO cityops_console;
