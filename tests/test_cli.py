@@ -28,10 +28,11 @@ def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) 
         assert fragment in lines[0]
 
 
-def test_sync_once_with_the_platform_unreachable_says_so(tmp_path):
-    result = cityops("sync", "--once", "--platform", "postgresql+psycopg://postgres@127.0.0.1:1/nowhere",
+@pytest.mark.parametrize("host", ["127.0.0.1:1", "no-such-host.invalid"])
+def test_sync_once_with_the_platform_unreachable_says_so(tmp_path, host):
+    result = cityops("sync", "--once", "--platform", f"postgresql+psycopg://postgres@{host}/nowhere",
                      "--data-dir", str(tmp_path))
-    assert_one_line_error(result, "cannot reach platform", "127.0.0.1:1")
+    assert_one_line_error(result, "cannot reach platform", host)
 
 
 def test_wall_with_the_platform_unreachable_runs_from_its_cache(demo_platform, tmp_path):

@@ -90,3 +90,27 @@ def test_screenshot_shows_the_status_colours(demo_platform, tmp_path, qtbot):
     assert theme.STATUS_COLOURS[Status.NORMAL].name() in colours  # green status bands of normal tiles
     assert theme.BACKGROUND.name() in colours
     wall.stop()
+
+
+def test_header_shows_how_the_platform_connection_stands(qtbot):
+    from console.shell.window import HeaderBar
+    from console.sync.engine import SyncStatus
+
+    qt_app()
+    header = HeaderBar("Test")
+    qtbot.addWidget(header)
+    header.show()
+    clock = Clock(lambda: END)
+    header.refresh(clock, SyncStatus("catching_up", "412,000 of 1,000,000 rows · 85,000 rows/s", 0.412), END - 7200)
+    assert header.progress.isVisible() and header.progress.value() == 412
+    assert header.connection.text() == "CATCHING UP 41%"
+    assert "412,000 of 1,000,000 rows" in header.detail.text() and "newest data 2.0 h old" in header.detail.text()
+    header.refresh(clock, SyncStatus("online", "push", push=True), END - 2)
+    assert not header.progress.isVisible()
+    assert header.connection.text() == "PLATFORM ONLINE"
+    assert header.detail.text() == "live by push · newest data 2 s old"
+    header.refresh(clock, SyncStatus("offline", "Connection refused · retrying in 8 s", outbox=2), END - 300)
+    assert header.connection.text() == "PLATFORM OFFLINE"
+    assert header.detail.text() == "Connection refused · retrying in 8 s · newest data 5 min old · 2 operator actions waiting to send"
+    badge = header.connection.grab().toImage()
+    assert badge.pixelColor(3, badge.height() // 2).name() == theme.STATUS_COLOURS[Status.ALARM].name()

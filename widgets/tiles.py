@@ -13,7 +13,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
-from console.model.indicator import Indicator, Status
+from console.model.indicator import Indicator, Status, format_age
 from widgets import theme
 from widgets.base import View, register
 
@@ -43,14 +43,6 @@ def grid_shape(n: int, width: float, height: float, aspect: float = 1.6) -> tupl
         if score < best[2]:
             best = (cols, rows, score)
     return best[0], best[1]
-
-
-def _age_text(age: float) -> str:
-    if age < 90:
-        return f"{age:.0f} s ago"
-    if age < 5400:
-        return f"{age / 60:.0f} min ago"
-    return f"{age / 3600:.1f} h ago"
 
 
 class TileCanvas(QWidget):
@@ -165,7 +157,7 @@ class TileGrid(View):
             return TileState(ind.code, ind.name, "—", ind.unit, Status.NODATA, "")
         ts, value, _ = reading
         status = ind.status(value, now - ts)
-        age = _age_text(now - ts) if status is Status.STALE else ""
+        age = f"{format_age(now - ts)} ago" if status is Status.STALE else ""
         return TileState(ind.code, ind.name, ind.format(value), ind.unit, status, age)
 
     def refresh(self, now: float) -> None:

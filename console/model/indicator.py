@@ -21,6 +21,16 @@ class Status(Enum):
 STALE_AFTER_INTERVALS = 3.0
 
 
+def format_age(seconds: float) -> str:
+    """An age as an operator reads it at a glance: "45 s", "12 min", "3.5 h"."""
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 @dataclass(frozen=True)
 class Indicator:
     id: int

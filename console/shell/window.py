@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QProgressBar, QTa
 
 from console.clock import Clock, Mode
 from console.layout.parse import ContainerSpec, LayoutError, Node, ScreenSpec, ViewSpec
+from console.model.indicator import format_age
 from console.store import Store
 from console.sync.engine import SyncStatus
 from widgets import VIEWS, View
@@ -63,7 +64,7 @@ class HeaderBar(QWidget):
 
     def refresh(self, clock: Clock, status: SyncStatus, data_time: float | None) -> None:
         now = clock.now()
-        age = "" if data_time is None else f"newest data {_age(now - data_time)} old"
+        age = "" if data_time is None else f"newest data {format_age(now - data_time)} old"
         shown = (clock.mode, clock.speed, int(now), status, age)
         if shown == self._shown:
             return
@@ -83,14 +84,6 @@ class HeaderBar(QWidget):
         self.detail.setToolTip(detail)
         self.detail.setText(detail if len(detail) <= 120 else detail[:119] + "…")
 
-
-def _age(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 class WallWindow(QWidget):
