@@ -71,3 +71,16 @@ def test_live_rows_arrive_once_and_reach_the_store(demo_platform, tmp_path):
     assert len({r[0] for r in batch.readings}) == len(batch.readings)  # no reading twice
     assert store.data_time > newest_before
     assert written  # the feeder reports what it wrote
+
+
+def test_catch_up_applies_retention_and_keeps_the_roll_ups_whole(demo_platform, tmp_path):
+    from console.cache import rollups
+
+    cache = Cache(tmp_path / "cache.db")
+    summary = SyncEngine(SqlConnector(demo_platform), cache, retention=rollups.Retention(raw_s=7200)).catch_up()
+    with cache.engine.connect() as conn:
+        oldest, newest = conn.exec_driver_sql("SELECT min(ts), max(ts) FROM readings").one()
+        counted = conn.exec_driver_sql("SELECT sum(n) FROM rollup_1h").scalar()
+    assert newest - oldest <= 7200 + 1
+    assert cache.count("readings") < summary["rows"]["readings"]  # the first hour is gone from raw ...
+    assert counted == summary["rows"]["readings"]  # ... but still counted in the roll-ups

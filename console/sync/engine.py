@@ -38,6 +38,8 @@ REFERENCE_EVERY_S = 900.0
 #: Retention runs this often while online.
 PRUNE_EVERY_S = 600.0
 MAX_BACKOFF_S = 30.0
+#: Delivered operator actions and quarantined rows are forgotten after this long.
+KEEP_HOUSEKEEPING_S = 30 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -208,11 +210,20 @@ class SyncEngine:
         return True
 
     def prune(self) -> dict[str, int]:
-        """Apply retention, counting from the newest reading written (not the wall clock, which may be wrong)."""
+        """Apply retention, counting from the newest reading written (not the wall clock, which may be wrong).
+
+        Delivered outbox rows and quarantined rows are kept for KEEP_HOUSEKEEPING_S (by the
+        console's clock: they are the console's own records), so neither grows without bound;
+        the audit log is kept whole.
+        """
         self._pruned_at = time.monotonic()
-        if self._newest_ts is None:
-            return {}
-        return rollups.prune(self.cache.engine, self._newest_ts, self.retention)
+        before = time.time() - KEEP_HOUSEKEEPING_S
+        with self.cache.engine.begin() as conn:
+            done = {"outbox": conn.exec_driver_sql("DELETE FROM outbox WHERE delivered_at < ?", (before,)).rowcount,
+                    "quarantine": conn.exec_driver_sql("DELETE FROM quarantine WHERE at < ?", (before,)).rowcount}
+        if self._newest_ts is not None:
+            done |= rollups.prune(self.cache.engine, self._newest_ts, self.retention)
+        return done
 
     def catch_up(self, progress: Callable[[CatchUp], None] | None = None) -> dict:
         """Run steps until every stream is caught up; returns rows per stream, seconds, cursors."""
@@ -273,8 +284,6 @@ class SyncEngine:
                 self._wake.clear()
                 notified, self._notified = self._notified, False
                 try:
-                    if self.catchup is None and self.status.state != "online":
-                        self.catchup = CatchUp(self.connector.backlog(self.cache.cursors()), began)
                     batch = self.step()
                 except PlatformUnavailable as exc:
                     self._offline(str(exc), backoff)
@@ -290,6 +299,8 @@ class SyncEngine:
                     self.on_batch(batch)
                 if not batch.caught_up:
                     timed_out = False
+                    if self.catchup is None:  # after time offline, or a burst while online
+                        self.catchup = CatchUp(self.connector.backlog(self.cache.cursors()) + batch.fetched, began)
                     self.catchup.done += batch.fetched
                     self._set_status("catching_up", self.catchup.line(), self.catchup.fraction)
                     self._stop.wait(max(0.0, self.min_gap - (time.monotonic() - began)))
