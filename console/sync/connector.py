@@ -77,16 +77,19 @@ class SqlConnector:
         except (NoSuchModuleError, ArgumentError, ImportError) as exc:
             raise UserError(f"platform URL {self.shown}: {reason(exc)}") from None
         self._sql = {stream: self._fetch_sql(stream) for stream in STREAMS}
+        # Errors the raw driver cursor raises itself (fetch bypasses SQLAlchemy's wrapping).
+        self._driver_errors = (self.engine.dialect.loaded_dbapi.Error,)
 
     def _fetch_sql(self, stream: str) -> str:
+        """The stream's query in the driver's own parameter style: rows skip SQLAlchemy's Row objects."""
         columns = ", ".join(READING_COLUMNS) if stream == "readings" else ", ".join(
             c.name for c in P[stream].columns if c.name != "txid")
         if not self.postgres:
             return f"SELECT {columns}, 0 FROM {stream} WHERE seq > :seq ORDER BY seq LIMIT :n"
         return (f"SELECT {columns}, txid FROM {stream} "
-                "WHERE (txid, seq) > (:txid, :seq) "
+                "WHERE (txid, seq) > (%(txid)s, %(seq)s) "
                 "AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint "
-                "ORDER BY txid, seq LIMIT :n")
+                "ORDER BY txid, seq LIMIT %(n)s")
 
     def check(self) -> None:
         """Raise UserError unless the platform answers and holds the contract's tables.
@@ -127,17 +130,21 @@ class SqlConnector:
         params = {"txid": after[0], "seq": after[1], "n": limit}
         try:
             with self.engine.connect() as conn:
-                result = conn.execute(text(self._sql[stream]), params)
-                rows = result.fetchall()
-                keys = list(result.keys())[:-1]
-        except DBAPIError as exc:
+                cur = conn.connection.dbapi_connection.cursor()
+                try:
+                    cur.execute(self._sql[stream], params)
+                    rows = cur.fetchall()
+                    keys = [d[0] for d in cur.description[:-1]]
+                finally:
+                    cur.close()
+        except (DBAPIError, *self._driver_errors) as exc:
             raise PlatformUnavailable(reason(exc)) from exc
         if not rows:
             return [], after
         last = rows[-1]
         cursor = (int(last[-1]), int(last[0]))
         if stream == "readings":
-            return [tuple(r[:-1]) for r in rows], cursor
+            return [r[:-1] for r in rows], cursor
         return [dict(zip(keys, r[:-1])) for r in rows], cursor
 
     def incidents(self, ids: Collection[str]) -> list[dict]:

@@ -20,6 +20,9 @@ from console.model.schema import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
 
+#: The LISTEN connection's name on the server (pg_stat_activity.application_name).
+APPLICATION_NAME = "cityops-listen"
+
 
 def conninfo(url: URL) -> str:
     """A libpq connection string for an SQLAlchemy URL (any postgresql+driver)."""
@@ -27,9 +30,8 @@ def conninfo(url: URL) -> str:
 
 
 class PgListener:
-    def __init__(self, url: URL, on_notify: Callable[[str], None], *, application_name: str = "cityops-listen"):
+    def __init__(self, url: URL, on_notify: Callable[[str], None]):
         self._conninfo = conninfo(url)
-        self._application_name = application_name
         self._on_notify = on_notify
         self._healthy = threading.Event()
         self._stop = threading.Event()
@@ -49,7 +51,7 @@ class PgListener:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10,
-                                     application_name=self._application_name) as conn:
+                                     application_name=APPLICATION_NAME) as conn:
                     conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     self._healthy.set()
                     self._on_notify("")  # rows may have come while we were not listening
