@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
@@ -27,6 +28,19 @@ def view_params() -> dict[str, dict[str, Any]]:
     return {name: dict(cls.PARAMS) for name, cls in VIEWS.items()}
 
 
+@dataclass
+class ViewContext:
+    """What a view may use besides its parameters: the live store, and what the wall adds to it.
+
+    ``history`` serves older data from the cache (None: the view shows only what the store
+    holds); ``alarms`` is the wall's alarm manager (None where there is none).
+    """
+
+    store: Store
+    history: Any = None  # console.store.history.HistorySource
+    alarms: Any = None  # console.alarms.AlarmManager
+
+
 class View(QFrame):
     """A panel on the wall: a title and a body that pulls from the store when it repaints.
 
@@ -37,10 +51,11 @@ class View(QFrame):
     name: ClassVar[str] = ""
     PARAMS: ClassVar[dict[str, type | tuple[type, ...]]] = {"title": str}
 
-    def __init__(self, store: Store, params: dict[str, Any], parent: QWidget | None = None):
+    def __init__(self, ctx: ViewContext, params: dict[str, Any], parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("panel")
-        self.store = store
+        self.ctx = ctx
+        self.store = ctx.store
         self.params = params
         box = QVBoxLayout(self)
         box.setContentsMargins(8, 6, 8, 8)

@@ -21,7 +21,7 @@ from console.sync.connector import Connector
 from console.sync.engine import SyncEngine, SyncStatus
 from console.shell.bridge import SyncBridge
 from console.shell.window import WallWindow
-from widgets import view_params
+from widgets import ViewContext, view_params
 from widgets.theme import apply_theme
 
 #: Views repaint at most this often; most ticks find nothing changed and draw nothing.
@@ -74,7 +74,8 @@ class Wall:
         if connector is not None:
             self.engine = SyncEngine(connector, cache, on_batch=self.bridge.post_batch,
                                      on_status=self.bridge.post_status, poll_interval=poll_interval)
-        self.windows = [WallWindow(spec, layout.title, self.store, layout.source) for spec in layout.screens]
+        self.context = ViewContext(self.store)
+        self.windows = [WallWindow(spec, layout.title, self.context, layout.source) for spec in layout.screens]
         self.timer = QTimer()
         self.timer.setInterval(int(1000 / REFRESH_HZ))
         self.timer.timeout.connect(self.refresh)

@@ -10,9 +10,8 @@ from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QProgressBar, QTa
 from console.clock import Clock, Mode
 from console.layout.parse import ContainerSpec, LayoutError, Node, ScreenSpec, ViewSpec
 from console.model.indicator import format_age
-from console.store import Store
 from console.sync.engine import SyncStatus
-from widgets import VIEWS, View
+from widgets import VIEWS, View, ViewContext
 from widgets import theme
 
 _STATE_STYLE = {
@@ -89,7 +88,7 @@ class HeaderBar(QWidget):
 class WallWindow(QWidget):
     """The window for one screen of the layout."""
 
-    def __init__(self, spec: ScreenSpec, title: str, store: Store, source: Path):
+    def __init__(self, spec: ScreenSpec, title: str, ctx: ViewContext, source: Path):
         super().__init__()
         self.spec = spec
         self.source = source
@@ -100,13 +99,13 @@ class WallWindow(QWidget):
         box.setSpacing(4)
         self.header = HeaderBar(title, self)
         box.addWidget(self.header)
-        box.addWidget(self._build(spec.root, store), 1)
+        box.addWidget(self._build(spec.root, ctx), 1)
         self.resize(*spec.size)
 
-    def _build(self, node: Node, store: Store) -> QWidget:
+    def _build(self, node: Node, ctx: ViewContext) -> QWidget:
         if isinstance(node, ViewSpec):
             try:
-                view = VIEWS[node.view](store, node.params)
+                view = VIEWS[node.view](ctx, node.params)
             except ValueError as exc:  # a parameter the view itself found wrong
                 raise LayoutError(f"{self.source}: {node.path}: {exc}") from None
             self.views.append(view)
@@ -116,7 +115,7 @@ class WallWindow(QWidget):
             tabs = QTabWidget()
             for n, child in enumerate(node.items):
                 label = node.titles[n] if n < len(node.titles) else f"Page {n + 1}"
-                tabs.addTab(self._build(child, store), label)
+                tabs.addTab(self._build(child, ctx), label)
             return tabs
         holder = QWidget()
         direction = QBoxLayout.Direction.TopToBottom if node.kind == "rows" else QBoxLayout.Direction.LeftToRight
@@ -124,7 +123,7 @@ class WallWindow(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         for child, share in zip(node.items, node.shares):
-            layout.addWidget(self._build(child, store), int(round(share * 100)))
+            layout.addWidget(self._build(child, ctx), int(round(share * 100)))
         return holder
 
     def refresh(self, now: float) -> None:
