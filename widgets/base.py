@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
+from console.model.action import Operator
 from console.model.indicator import Indicator
 from console.store import Store
 
@@ -39,6 +40,7 @@ class ViewContext:
     store: Store
     history: Any = None  # console.store.history.HistorySource
     alarms: Any = None  # console.alarms.AlarmManager
+    operator: Operator = field(default_factory=lambda: Operator("operator"))
 
 
 class View(QFrame):

@@ -17,6 +17,14 @@ ACTIONS = ("acknowledge", "shelve", "unshelve", "comment", "status", "assign")
 
 
 @dataclass(frozen=True)
+class Operator:
+    """Who sits at this console: recorded with every action they take."""
+
+    name: str
+    role: str = "operator"
+
+
+@dataclass(frozen=True)
 class OperatorAction:
     actor: str
     role: str

@@ -52,11 +52,15 @@ class Store:
         self.reference_version += 1
         self.version += 1
 
-    def apply(self, batch: Batch) -> None:
-        """Take one sync batch. Readings of unknown indicators are ignored until reference data names them."""
+    def apply(self, batch: Batch) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Take one sync batch; returns its readings per indicator (ts, values, quality) for others to use.
+
+        Readings of unknown indicators are ignored until reference data names them.
+        """
         if batch.reference is not None:
             self.load_reference(batch.reference)
-        for iid, (ts, values, quality) in batch.readings_by_indicator().items():
+        groups = batch.readings_by_indicator()
+        for iid, (ts, values, quality) in groups.items():
             self.add_readings(iid, ts, values, quality)
         self.add_incidents(batch.incidents, batch.incident_events)
         for pos in batch.unit_positions:
@@ -65,6 +69,7 @@ class Store:
             del trail[:-UNIT_TRAIL]
         if len(batch):
             self.version += 1
+        return groups
 
     def add_readings(self, iid: int, ts: np.ndarray, values: np.ndarray, quality: np.ndarray | None = None) -> None:
         series = self.series.get(iid)

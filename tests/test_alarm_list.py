@@ -1,0 +1,90 @@
+"""Operators handle alarms from the keyboard alone; every action reaches the audit log and the outbox."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from console.alarms import AlarmManager, AlarmState
+from console.cache import Cache, outbox
+from console.model.action import Operator
+from console.model.indicator import Indicator
+from console.shell.app import qt_app
+from console.store import Store
+from widgets import ViewContext
+from widgets.alarms import SHELVE_CHOICES, AlarmList
+
+LEVEL = Indicator(id=1, code="drainage.level.kluuvi.1", name="Drainage well level, Kluuvi #1", category="drainage",
+                  unit="%", interval_s=10.0, warn_high=60.0, alarm_high=80.0)
+TRAFFIC = Indicator(id=2, code="traffic.congestion.kluuvi", name="Traffic congestion, Kluuvi", category="traffic",
+                    unit="%", interval_s=10.0, warn_high=50.0, alarm_high=75.0)
+
+
+def _list(qtbot, tmp_path):
+    cache = Cache(tmp_path / "cache.db")
+    alarms = AlarmManager([LEVEL, TRAFFIC], recorder=lambda action: outbox.record(cache, action))
+    ts = np.arange(0.0, 100.0, 10.0)
+    alarms.update(1, ts, np.full(len(ts), 85.0))  # HI and HIHI
+    alarms.update(2, ts + 5, np.full(len(ts), 55.0))  # HI, later
+    qt_app()
+    view = AlarmList(ViewContext(Store(), None, alarms, Operator("ann", "operator")), {"title": "Alarms"})
+    qtbot.addWidget(view)
+    view.resize(900, 400)
+    view.show()
+    view.refresh(100.0)
+    view.table.setFocus()
+    return view, alarms, cache
+
+
+def test_alarms_are_listed_most_important_first(qtbot, tmp_path):
+    view, alarms, _ = _list(qtbot, tmp_path)
+    assert [a.id for a in view.model.rows] == ["drainage.level.kluuvi.1:HIHI", "traffic.congestion.kluuvi:HI",
+                                               "drainage.level.kluuvi.1:HI"]
+    assert "3 UNACKNOWLEDGED" in view.title_label.text()
+    assert view.selected().id == "drainage.level.kluuvi.1:HIHI"
+
+
+def test_enter_acknowledges_and_s_shelves_with_a_reason_without_a_dialog(qtbot, tmp_path):
+    view, alarms, cache = _list(qtbot, tmp_path)
+    qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    assert alarms.get("drainage.level.kluuvi.1:HIHI").state is AlarmState.ACKED
+    qtbot.keyClick(view.table, Qt.Key.Key_Down)
+    qtbot.keyClick(view.table, Qt.Key.Key_S)
+    assert view.bar.isVisible() and view.bar.mode == "shelve"
+    qtbot.keyClick(view.bar.text, Qt.Key.Key_Return)  # no reason: refused, the bar stays open
+    assert view.bar.isVisible() and "reason" in view.hint.text()
+    qtbot.keyClicks(view.bar.text, "road works, sensor blocked")
+    qtbot.keyClick(view.bar.text, Qt.Key.Key_Down)  # 1 h -> 4 h
+    qtbot.keyClick(view.bar.text, Qt.Key.Key_Return)
+    assert not view.bar.isVisible()
+    shelved = alarms.get("traffic.congestion.kluuvi:HI")
+    assert shelved.state is AlarmState.SHELVED and shelved.shelve_reason == "road works, sensor blocked"
+    assert shelved.shelved_until == 100.0 + SHELVE_CHOICES[2][1]
+    assert "traffic.congestion.kluuvi:HI" not in [a.id for a in view.model.rows]
+    qtbot.keyClick(view.table, Qt.Key.Key_C)
+    qtbot.keyClicks(view.bar.text, "pump crew called")
+    qtbot.keyClick(view.bar.text, Qt.Key.Key_Return)
+    commented = view.selected()
+    assert commented.comments[-1][1:] == ("ann", "pump crew called")
+    qtbot.keyClick(view.table, Qt.Key.Key_A)
+    assert alarms.counts()["unacknowledged"] == 0
+
+    audit = cache.rows("audit_log")
+    assert [(r["action"], r["actor"], r["target_kind"]) for r in audit] == [
+        ("acknowledge", "ann", "alarm"), ("shelve", "ann", "alarm"), ("comment", "ann", "alarm"),
+        ("acknowledge", "ann", "alarm")]
+    sent = outbox.pending(cache)
+    assert [a["action"] for a in sent] == ["acknowledge", "shelve", "comment", "acknowledge"]
+    assert json.loads(sent[1]["payload"])["reason"] == "road works, sensor blocked"
+    assert sent[1]["target_id"] == "traffic.congestion.kluuvi:HI"
+
+
+def test_escape_closes_the_bar_and_nothing_is_recorded(qtbot, tmp_path):
+    view, alarms, cache = _list(qtbot, tmp_path)
+    qtbot.keyClick(view.table, Qt.Key.Key_S)
+    qtbot.keyClicks(view.bar.text, "half typed")
+    qtbot.keyClick(view.bar.text, Qt.Key.Key_Escape)
+    assert not view.bar.isVisible()
+    assert cache.rows("audit_log") == [] and alarms.counts()["shelved"] == 0

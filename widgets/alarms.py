@@ -1,0 +1,228 @@
+"""The alarm list: newest and most important first, handled from the keyboard alone.
+
+Operators on a wall have no mouse. The list keeps a selection; Up/Down move it, Enter or
+Space acknowledges, A acknowledges every unacknowledged alarm shown, S opens an inline shelve
+bar (duration and reason, no modal dialog), C an inline comment bar, U unshelves. Every action
+goes through the alarm manager, which records it in the audit log and the outbox.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QColor, QFont, QKeyEvent
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QTableView, QWidget)
+
+from console.model.indicator import format_age
+from widgets import theme
+from widgets.base import View, register
+
+COLUMNS = ("Priority", "Raised", "Indicator", "Limit", "Value", "State")
+PRIORITY_COLOURS = {1: QColor("#ff3b5c"), 2: theme.STATUS_COLOURS[theme.Status.ALARM],
+                    3: theme.STATUS_COLOURS[theme.Status.WARNING], 4: theme.TEXT_DIM}
+#: Shelve durations offered on the wall, in seconds (the operator picks with the arrow keys).
+SHELVE_CHOICES = (("15 min", 900.0), ("1 h", 3600.0), ("4 h", 14400.0), ("12 h", 43200.0))
+KEYS_HINT = "Enter acknowledge · A all · S shelve · C comment · U unshelve · ↑↓ select"
+
+
+class AlarmModel(QAbstractTableModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list = []
+        self.now = 0.0
+        self.bold = QFont()  # unacknowledged alarms stand out in bold
+        self.bold.setBold(True)
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        alarm = self.rows[index.row()]
+        col = index.column()
+        unacked = alarm.state.name in ("UNACK", "RTN_UNACK")
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (
+                alarm.priority.name + (" ↑" if alarm.escalated else ""),
+                f"{time.strftime('%H:%M:%S', time.localtime(alarm.raised_at))} · {format_age(self.now - alarm.raised_at)}",
+                alarm.name,
+                alarm.limit.name,
+                f"{alarm.value:,.2f} {alarm.unit} (limit {alarm.threshold:,.2f})",
+                alarm.state.value + (f" · {alarm.comments[-1][2]}" if alarm.comments else ""),
+            )[col]
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if col == 0:
+                return PRIORITY_COLOURS.get(int(alarm.priority), theme.TEXT)
+            return theme.TEXT if unacked else theme.TEXT_DIM
+        if role == Qt.ItemDataRole.FontRole and unacked:
+            return self.bold
+        return None
+
+    def set_rows(self, rows: list, now: float) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.now = now
+        self.endResetModel()
+
+
+class _InlineBar(QWidget):
+    """Shelve or comment without a dialog: a reason/comment line, Enter to confirm, Esc to cancel."""
+
+    def __init__(self, parent: QWidget):
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel()
+        self.duration = QComboBox()
+        self.duration.addItems([name for name, _ in SHELVE_CHOICES])
+        self.duration.setCurrentIndex(1)
+        self.text = QLineEdit()
+        for w in (self.label, self.duration, self.text):
+            row.addWidget(w)
+        row.setStretch(2, 1)
+        self.mode = ""
+        self.hide()
+
+    def open(self, mode: str, alarm_name: str) -> None:
+        self.mode = mode
+        self.label.setText(f"{'Shelve' if mode == 'shelve' else 'Comment on'} {alarm_name}:")
+        self.duration.setVisible(mode == "shelve")
+        self.text.clear()
+        self.text.setPlaceholderText("reason (required) — ↑↓ duration, Enter shelve, Esc cancel"
+                                     if mode == "shelve" else "comment — Enter save, Esc cancel")
+        self.show()
+        self.text.setFocus()
+
+
+@register("alarms")
+class AlarmList(View):
+    """Active alarms, newest and highest priority first, with keyboard acknowledge/shelve/comment."""
+
+    PARAMS = {"title": str, "include_shelved": bool}
+
+    def __init__(self, ctx, params, parent=None):
+        super().__init__(ctx, params, parent)
+        self.model = AlarmModel()
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.setShowGrid(False)
+        self.table.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.installEventFilter(self)
+        self.body.addWidget(self.table, 1)
+        self.bar = _InlineBar(self)
+        self.bar.text.returnPressed.connect(self._confirm_bar)
+        self.bar.text.installEventFilter(self)
+        self.body.addWidget(self.bar)
+        self.hint = QLabel(KEYS_HINT)
+        self.hint.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; background: transparent;")
+        self.body.addWidget(self.hint)
+        self.feedback = ""  # the last refusal, shown in the hint line
+        self._drawn: tuple = ()
+        self._now = 0.0
+
+    def default_title(self) -> str:
+        return "Alarms"
+
+    # -- data ------------------------------------------------------------------------------
+    def refresh(self, now: float) -> None:
+        self._now = now
+        alarms = self.ctx.alarms
+        if alarms is None:
+            return
+        key = (alarms.version, int(now // 10))  # ages move on every 10 s
+        if key == self._drawn:
+            return
+        self._drawn = key
+        selected = self.selected()
+        rows = alarms.alarms(include_shelved=self.params.get("include_shelved", False))
+        self.model.set_rows(rows, now)
+        counts = alarms.counts()
+        self.title_label.setText(f"{self.params.get('title', 'Alarms').upper()} · "
+                                 f"{counts.get('unacknowledged', 0)} UNACKNOWLEDGED · {counts.get('active', 0)} ACTIVE"
+                                 f" · {counts.get('shelved', 0)} SHELVED")
+        ids = [a.id for a in rows]
+        row = ids.index(selected.id) if selected is not None and selected.id in ids else (0 if rows else -1)
+        if row >= 0:
+            self.table.selectRow(row)
+
+    def selected(self):
+        index = self.table.currentIndex()
+        if not index.isValid() or index.row() >= len(self.model.rows):
+            return None
+        return self.model.rows[index.row()]
+
+    # -- actions ---------------------------------------------------------------------------
+    def _do(self, action: str, **kwargs) -> None:
+        alarm = self.selected()
+        alarms = self.ctx.alarms
+        if alarms is None:
+            return
+        actor, role = self.ctx.operator.name, self.ctx.operator.role
+        try:
+            if action == "acknowledge_all":
+                alarms.acknowledge_all(actor, role, self._now)
+            elif alarm is not None:
+                getattr(alarms, action)(alarm.id, actor, role, self._now, **kwargs)
+            self.feedback = ""
+        except (KeyError, ValueError, PermissionError) as exc:
+            self.feedback = str(exc).strip("'\"")
+        self.hint.setText(self.feedback or KEYS_HINT)
+        self._drawn = ()
+        self.refresh(self._now)
+
+    def _confirm_bar(self) -> None:
+        text = self.bar.text.text().strip()
+        if self.bar.mode == "shelve":
+            self._do("shelve", duration_s=SHELVE_CHOICES[self.bar.duration.currentIndex()][1], reason=text)
+        elif text:
+            self._do("comment", text=text)
+        if not self.feedback:
+            self._close_bar()
+
+    def _close_bar(self) -> None:
+        self.bar.hide()
+        self.table.setFocus()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if event.type() != QKeyEvent.Type.KeyPress:
+            return False
+        key = event.key()
+        if obj is self.bar.text:
+            if key == Qt.Key.Key_Escape:
+                self._close_bar()
+                return True
+            if key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and self.bar.mode == "shelve":
+                step = -1 if key == Qt.Key.Key_Up else 1
+                self.bar.duration.setCurrentIndex((self.bar.duration.currentIndex() + step) % len(SHELVE_CHOICES))
+                return True
+            return False
+        alarm = self.selected()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self._do("acknowledge")
+        elif key == Qt.Key.Key_A:
+            self._do("acknowledge_all")
+        elif key == Qt.Key.Key_S and alarm is not None:
+            self.bar.open("shelve", alarm.name)
+        elif key == Qt.Key.Key_C and alarm is not None:
+            self.bar.open("comment", alarm.name)
+        elif key == Qt.Key.Key_U:
+            self._do("unshelve")
+        else:
+            return False
+        return True
