@@ -1,21 +1,42 @@
-"""Indicator tiles: one painted widget for the whole grid, readable from across the room.
+"""Indicator tiles: one painted widget for the whole grid, readable from five metres away.
+
+Each tile shows its name, the value and unit (large), a trend arrow for the last ten minutes,
+a sparkline of the last hour, and its status by colour, word *and* shape (so it reads in
+greyscale). A tile whose alarm is not yet acknowledged flashes at 1 Hz, its phase taken from
+the wall clock so every screen flashes in step.
 
 A single widget painting every tile keeps the paint cost to one pass and lets the grid fill
-its area exactly: the column count is chosen so tiles come out close to a 16:10 shape.
+its area exactly. ``refresh`` builds each tile's state 4×/s and repaints only the tiles whose
+state changed: the sparkline enters the state as its series version, and the flash phase only
+for tiles that flash, so a quiet wall draws nothing at all.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from enum import Enum
+from typing import Any
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPen
+import numpy as np
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from console.model.indicator import Indicator, Status, format_age
 from widgets import theme
-from widgets.base import View, register
+from widgets.base import View, ViewContext, register
+from widgets.tile_paint import ALARM_LINE, WARN_LINE, Spark, TileMetrics, build_spark, paint_tile, value_font
+
+SPARK_S = 3600.0  # the sparkline shows the last hour
+TREND_S = 600.0  # the arrow shows the move over the last ten minutes
+STALE_STEP_S = 60.0  # a stale tile's sparkline slides left in steps of this
+
+
+class Trend(Enum):
+    UP = "↑"
+    DOWN = "↓"
+    FLAT = "→"
 
 
 @dataclass(frozen=True)
@@ -28,113 +49,201 @@ class TileState:
     unit: str
     status: Status
     age_text: str
+    iid: int = 0
+    trend: Trend | None = None
+    worse: int = 0  # +1: the move is toward bad, -1: away from it, 0: neither
+    spark: tuple[int, float] | None = None  # (series version, right edge time) of the sparkline's data
+    flash: int | None = None  # priority of an unacknowledged alarm on this indicator
+    flash_on: bool = False  # the bright half of the flash (always False when not flashing)
+
+    @property
+    def measure(self) -> str:
+        return self.name.partition(", ")[0]
+
+    @property
+    def where(self) -> str:
+        return self.name.partition(", ")[2] or "city-wide"
 
 
-def grid_shape(n: int, width: float, height: float, aspect: float = 1.6) -> tuple[int, int]:
-    """Columns and rows for ``n`` tiles filling width × height with tiles near ``aspect``."""
+@dataclass
+class Recent:
+    """An indicator's last hour as the sparkline and the arrow use it, kept per data version."""
+
+    key: tuple[int, float]
+    t0: float
+    t1: float
+    ts: np.ndarray
+    values: np.ndarray
+    trend: Trend | None
+    worse: int
+
+
+def grid_shape(n: int, width: float, height: float, aspect: float = 1.5) -> tuple[int, int]:
+    """Columns and rows for ``n`` tiles filling width × height.
+
+    Tiles stretch to fill the area, so the choice trades tile shape (near ``aspect``, where
+    name, value and sparkline all fit) against empty cells left in the last row.
+    """
     if n <= 0:
         return 0, 0
     best = (1, n, math.inf)
     for cols in range(1, n + 1):
         rows = math.ceil(n / cols)
         tile_aspect = (width / cols) / max(height / rows, 1.0)
-        waste = cols * rows - n
-        score = abs(math.log(tile_aspect / aspect)) + 0.15 * waste
+        empty = (cols * rows - n) / (cols * rows)
+        score = abs(math.log(max(tile_aspect, 1e-6) / aspect)) + 2.0 * empty
         if score < best[2]:
             best = (cols, rows, score)
     return best[0], best[1]
 
 
+def threshold_span(ind: Indicator) -> float:
+    """Distance between the indicator's outermost thresholds (0 with fewer than two)."""
+    marks = [t for t in (ind.warn_low, ind.warn_high, ind.alarm_low, ind.alarm_high) if t is not None]
+    return max(marks) - min(marks) if len(marks) >= 2 else 0.0
+
+
+def _worse(ind: Indicator, up: bool, value: float) -> int:
+    """+1 when a move up (or down) heads toward the indicator's bad side, -1 away, 0 unknown."""
+    if ind.bad == "high":
+        return 1 if up else -1
+    if ind.bad == "low":
+        return -1 if up else 1
+    low = ind.warn_low if ind.warn_low is not None else ind.alarm_low
+    high = ind.warn_high if ind.warn_high is not None else ind.alarm_high
+    if ind.bad == "both" and low is not None and high is not None:
+        return 1 if (value > (low + high) / 2) == up else -1
+    return 0
+
+
+def trend_of(ind: Indicator, ts: np.ndarray, values: np.ndarray, at: float) -> tuple[Trend | None, int]:
+    """Which way the value moved over the ten minutes before ``at``, and whether toward bad.
+
+    The least-squares change over the window counts as a move only when it is a real part of
+    the thresholds' span (without two thresholds: of the hour's range) and well above the
+    reading-to-reading noise, so a noisy but steady figure shows → instead of flickering.
+    None when the window holds too little data to tell.
+    """
+    keep = np.isfinite(values)
+    ts, values = ts[keep], values[keep]
+    i0 = max(0, int(np.searchsorted(ts, at - TREND_S)) - 1)  # include the reading in force at the start
+    t, y = ts[i0:], values[i0:]
+    if len(t) < 2 or t[-1] - t[0] < TREND_S / 2:
+        return None, 0
+    tc = t - t.mean()
+    change = float((tc * (y - y.mean())).sum() / (tc * tc).sum()) * TREND_S
+    d2 = np.diff(values, 2)  # second differences: a steady ramp is not noise
+    noise = float(np.median(np.abs(d2))) * 1.4826 / math.sqrt(6) if len(d2) else 0.0
+    span = threshold_span(ind) or float(values.max() - values.min())
+    if abs(change) < max(0.1 * span, 2.5 * noise, 0.5 * 10.0 ** -ind.decimals):
+        return Trend.FLAT, 0
+    return (Trend.UP if change > 0 else Trend.DOWN), _worse(ind, change > 0, float(y[-1]))
+
+
 class TileCanvas(QWidget):
+    """Paints all tiles in one pass; caches fonts per tile size and sparklines per data version."""
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.states: list[TileState] = []
+        self.recent: dict[int, Recent] = {}
+        self.indicators: dict[int, Indicator] = {}
+        self.paints = 0  # paint passes so far (tests check that a quiet wall stays unpainted)
+        self._metrics: dict[tuple, TileMetrics] = {}
+        self._sparks: dict[int, tuple[tuple, Spark | None]] = {}
+        self._grid_px = 0  # the value size of the last full paint
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMinimumSize(200, 120)
 
-    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt naming)
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    def layout_grid(self) -> tuple[int, int, int, int, list[float], list[float]]:
+        """Columns, rows, tile width and height (whole pixels), and the tiles' x and y positions.
+
+        Every tile gets the same integer size (one set of fonts, crisp edges); the pixels left
+        over are spread into the gaps, so the grid still reaches every edge of the area.
+        """
         cols, rows = grid_shape(len(self.states), self.width(), self.height())
         if not cols:
-            painter.setPen(theme.TEXT_DIM)
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Waiting for data…")
+            return 0, 0, 0, 0, [], []
+        gap = max(4, min(12, round(min(self.width(), self.height()) / 180)))
+        w = int((self.width() - gap * (cols - 1)) / cols)
+        h = int((self.height() - gap * (rows - 1)) / rows)
+        xs = [round(c * (self.width() - w) / (cols - 1)) if cols > 1 else 0 for c in range(cols)]
+        ys = [round(r * (self.height() - h) / (rows - 1)) if rows > 1 else 0 for r in range(rows)]
+        return cols, rows, w, h, xs, ys
+
+    def metrics(self, w: int, h: int, value_px: int | None = None) -> TileMetrics:
+        key = (w, h, self.font().family(), value_px)
+        m = self._metrics.get(key)
+        if m is None:
+            if len(self._metrics) > 16:
+                self._metrics.clear()
+            m = self._metrics[key] = TileMetrics(w, h, key[2], value_px)
+        return m
+
+    def value_sizes(self, w: int, h: int) -> tuple[int, list[int]]:
+        """The grid's value font size and each tile's own.
+
+        One size serves the whole grid so figures compare at a glance; a figure too long for
+        it (beside its whole unit) gets a smaller one, but it never shrinks the others below
+        three quarters of what the tiles hold.
+        """
+        m = self.metrics(w, h)
+        ref = value_font(m.family, 100)
+        fits = []
+        for s in self.states:
+            room = m.w - 2.5 * m.pad - min(m.advance(m.unit_font, s.unit), 0.5 * m.w)
+            fits.append(int(min(m.max_value_px, room * 100 / max(m.advance(ref, s.value), 1.0))))
+        grid_px = max(min(fits), round(m.max_value_px * 0.75))
+        return grid_px, [max(m.min_value_px, min(grid_px, f)) for f in fits]
+
+    def _spark(self, m: TileMetrics, s: TileState) -> Spark | None:
+        if m.spark is None or s.spark is None:
+            return None
+        recent, ind = self.recent.get(s.iid), self.indicators.get(s.iid)
+        key = (s.spark, m.spark.width(), m.spark.height(), ind)  # ind: new thresholds redraw it too
+        cached = self._sparks.get(s.iid)
+        if cached is None or cached[0] != key:
+            spark = None
+            if recent is not None and ind is not None:
+                levels = ((ind.warn_low, WARN_LINE), (ind.warn_high, WARN_LINE),
+                          (ind.alarm_low, ALARM_LINE), (ind.alarm_high, ALARM_LINE))
+                min_span = max(0.1 * threshold_span(ind), 4 * 10.0 ** -ind.decimals)
+                spark = build_spark(recent.ts, recent.values, recent.t0, recent.t1, m.spark.width(),
+                                    m.spark.height(), levels, 3 * ind.interval_s, min_span)
+            cached = self._sparks[s.iid] = (key, spark)
+        return cached[1]
+
+    def set_states(self, states: list[TileState]) -> None:
+        """Show these states, repainting only the tiles that changed (all, if the grid did)."""
+        old, self.states = self.states, states
+        cols, _, w, h, xs, ys = self.layout_grid()
+        if len(old) != len(states) or not cols or self.value_sizes(w, h)[0] != self._grid_px:
+            self.update()
             return
-        gap = 6.0
-        w = (self.width() - gap * (cols - 1)) / cols
-        h = (self.height() - gap * (rows - 1)) / rows
-        value_px = min(self._value_px(painter, s, w, h) for s in self.states)
-        for i, state in enumerate(self.states):
-            r, c = divmod(i, cols)
-            self._paint_tile(painter, QRectF(c * (w + gap), r * (h + gap), w, h), state, value_px)
+        for i, (a, b) in enumerate(zip(old, states)):
+            if a != b:
+                r, c = divmod(i, cols)
+                self.update(QRect(xs[c], ys[r], w, h))
 
-    @staticmethod
-    def _geometry(w: float, h: float) -> tuple[float, float, float]:
-        """Band height, padding and text scale of a tile of w × h pixels."""
-        band = max(6.0, h * 0.07)
-        pad = max(6.0, w * 0.05)
-        scale = min((h - band - 4 - pad * 0.6) / 6.0, (w - 2 * pad) / 9.0)
-        return band, pad, scale
-
-    def _value_px(self, painter: QPainter, s: TileState, w: float, h: float) -> int:
-        """The largest value font that fits this tile beside its unit: one size serves the grid."""
-        _, pad, scale = self._geometry(w, h)
-        width = w - 2 * pad
-        name_font = QFont(painter.font()); name_font.setPixelSize(max(10, int(scale * 0.8)))
-        unit_w = min(QFontMetrics(name_font).horizontalAdvance(s.unit) + scale * 0.4, width * 0.45)
-        font = QFont(painter.font()); font.setBold(True)
-        size = max(12, int(scale * 2.6))
-        font.setPixelSize(size)
-        value_w = QFontMetrics(font).horizontalAdvance(s.value)
-        if value_w + unit_w > width:
-            size = max(12, min(size, int(size * (width - unit_w) / max(value_w, 1))))
-        return size
-
-    def _paint_tile(self, p: QPainter, rect: QRectF, s: TileState, value_px: int) -> None:
-        colour = theme.STATUS_COLOURS[s.status]
-        p.setPen(QPen(colour if s.status in (Status.WARNING, Status.ALARM) else theme.BORDER, 2))
-        p.setBrush(theme.SURFACE_RAISED)
-        p.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 5, 5)
-        band, pad, scale = self._geometry(rect.width(), rect.height())
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(colour)
-        p.drawRoundedRect(QRectF(rect.left() + 1, rect.top() + 1, rect.width() - 2, band), 4, 4)
-        inner = rect.adjusted(pad, band + 4, -pad, -pad * 0.6)
-        # two name lines (measure, then where), value + unit (large), status word and age
-        name_font = QFont(p.font()); name_font.setPixelSize(max(10, int(scale * 0.8)))
-        where_font = QFont(name_font); where_font.setBold(True)
-        small_font = QFont(p.font()); small_font.setPixelSize(max(9, int(scale * 0.85))); small_font.setBold(True)
-        line = QFontMetrics(name_font).height()
-        top = QRectF(inner.left(), inner.top(), inner.width(), line)
-        where_rect = QRectF(inner.left(), top.bottom(), inner.width(), line)
-        bottom_h = QFontMetrics(small_font).height() * 1.2
-        mid = QRectF(inner.left(), where_rect.bottom(), inner.width(), inner.bottom() - bottom_h - where_rect.bottom())
-        bottom = QRectF(inner.left(), mid.bottom(), inner.width(), bottom_h)
-        measure, _, where = s.name.partition(", ")
-        p.setFont(name_font)
-        p.setPen(theme.TEXT_DIM)
-        p.drawText(top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   QFontMetrics(name_font).elidedText(measure, Qt.TextElideMode.ElideRight, int(top.width())))
-        p.setFont(where_font)
-        p.setPen(theme.TEXT)
-        p.drawText(where_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   QFontMetrics(where_font).elidedText(where, Qt.TextElideMode.ElideRight, int(where_rect.width())))
-        value_font = QFont(p.font()); value_font.setBold(True)
-        value_font.setPixelSize(value_px)
-        value_w = QFontMetrics(value_font).horizontalAdvance(s.value)
-        p.setPen(theme.TEXT_DIM if s.status in (Status.STALE, Status.NODATA) else theme.TEXT)
-        p.setFont(value_font)
-        p.drawText(mid, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, s.value)
-        p.setFont(name_font)
-        p.setPen(theme.TEXT_DIM)
-        unit_rect = QRectF(mid.left() + value_w + scale * 0.3, mid.top(), mid.width() - value_w - scale * 0.3, mid.height())
-        p.drawText(unit_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   QFontMetrics(name_font).elidedText(s.unit, Qt.TextElideMode.ElideRight, int(unit_rect.width())))
-        p.setFont(small_font)
-        p.setPen(colour if s.status not in (Status.NODATA,) else theme.TEXT_DIM)
-        p.drawText(bottom, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, theme.STATUS_WORDS[s.status])
-        if s.age_text:
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt naming)
+        self.paints += 1
+        p = QPainter(self)
+        region = event.region()
+        p.fillRect(event.rect(), theme.SURFACE)
+        cols, _, w, h, xs, ys = self.layout_grid()
+        if not cols:
             p.setPen(theme.TEXT_DIM)
-            p.drawText(bottom, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, s.age_text)
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Waiting for data…")
+            return
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        grid_px, sizes = self.value_sizes(w, h)
+        self._grid_px = grid_px
+        m = self.metrics(w, h, grid_px)
+        for i, s in enumerate(self.states):
+            r, c = divmod(i, cols)
+            if region.intersects(QRect(xs[c], ys[r], w, h)):
+                paint_tile(p, xs[c], ys[r], m, s, sizes[i], self._spark(m, s))
 
 
 @register("tiles")
@@ -143,25 +252,47 @@ class TileGrid(View):
 
     PARAMS = {"title": str, "indicators": list, "categories": list, "district": str}
 
-    def __init__(self, store, params, parent=None):
-        super().__init__(store, params, parent)
+    def __init__(self, ctx: ViewContext, params: dict[str, Any], parent: QWidget | None = None):
+        super().__init__(ctx, params, parent)
         self.canvas = TileCanvas(self)
+        self.canvas.indicators = self.store.indicators
         self.body.addWidget(self.canvas, 1)
 
     def default_title(self) -> str:
         return "Vital signs"
 
+    def _recent(self, ind: Indicator, right: float) -> Recent:
+        """The hour up to ``right`` and its trend, read again only when the data or ``right`` moved."""
+        key = (self.store.series_version.get(ind.id, 0), right)
+        recent = self.canvas.recent.get(ind.id)
+        if recent is None or recent.key != key:
+            ts, values = self.store.window(ind.id, right - SPARK_S, right)
+            trend, worse = trend_of(ind, ts, values, right)
+            recent = self.canvas.recent[ind.id] = Recent(key, right - SPARK_S, right, ts, values, trend, worse)
+        return recent
+
     def tile_state(self, ind: Indicator, now: float) -> TileState:
+        alarms = getattr(self.ctx, "alarms", None)
+        pending = alarms.unacknowledged(ind.id) if alarms is not None else None
+        flash = None if pending is None else int(pending)
+        flash_on = flash is not None and int(now * 2) % 2 == 0
         reading = self.store.latest(ind.id, now)
         if reading is None:
-            return TileState(ind.code, ind.name, "—", ind.unit, Status.NODATA, "")
+            return TileState(ind.code, ind.name, "—", ind.unit, Status.NODATA, "", ind.id,
+                             flash=flash, flash_on=flash_on)
         ts, value, _ = reading
         status = ind.status(value, now - ts)
-        age = f"{format_age(now - ts)} ago" if status is Status.STALE else ""
-        return TileState(ind.code, ind.name, ind.format(value), ind.unit, status, age)
+        if status is Status.STALE:
+            # the sparkline keeps sliding (in steps) so the hole where data stopped shows
+            recent = self._recent(ind, max(ts, math.floor(now / STALE_STEP_S) * STALE_STEP_S))
+            return TileState(ind.code, ind.name, ind.format(value), ind.unit, status,
+                             f"{format_age(now - ts)} ago", ind.id, None, 0, recent.key, flash, flash_on)
+        recent = self._recent(ind, ts)  # fresh: the sparkline ends at the newest reading
+        return TileState(ind.code, ind.name, ind.format(value), ind.unit, status, "", ind.id,
+                         recent.trend, recent.worse, recent.key, flash, flash_on)
 
     def refresh(self, now: float) -> None:
         states = [self.tile_state(ind, now) for ind in self.chosen()]
         if states != self.canvas.states:
-            self.canvas.states = states
-            self.canvas.update()
+            self.canvas.indicators = self.store.indicators
+            self.canvas.set_states(states)

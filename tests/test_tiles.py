@@ -1,0 +1,315 @@
+"""Indicator tiles: status by colour and shape, trend, sparkline, flashing, grid fill (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QApplication
+
+from console.model.indicator import Indicator, Status
+from console.store import Store
+from widgets import ViewContext, theme
+from widgets import tile_paint
+from widgets.tiles import TileGrid, Trend, grid_shape, trend_of
+
+NOW = 1_780_000_000.0
+
+
+def _row(iid: int, code: str, **kw) -> dict:
+    row = {"id": iid, "code": code, "name": f"Drainage well level, Place {iid}", "category": "drainage",
+           "unit": "%", "interval_s": 60.0, "bad": "high", "district_id": "x", "warn_low": None,
+           "warn_high": 70.0, "alarm_low": None, "alarm_high": 90.0, "decimals": 0}
+    return {**row, **kw}
+
+
+def _store(series: dict[int, tuple[np.ndarray, np.ndarray]], rows: list[dict]) -> Store:
+    store = Store()
+    store.load_reference({"indicators": rows})
+    for iid, (ts, values) in series.items():
+        store.add_readings(iid, np.asarray(ts, float), np.asarray(values, float))
+    return store
+
+
+def _flat(value: float, start: float = NOW - 7200, end: float = NOW, step: float = 60.0):
+    ts = np.arange(start, end + 1, step)
+    return ts, np.full(len(ts), value)
+
+
+class Alarms:
+    """Stand-in for the wall's alarm manager: only the one call the tiles make."""
+
+    def __init__(self, pending: dict[int, int] | None = None):
+        self.pending = dict(pending or {})
+
+    def unacknowledged(self, indicator_id: int):
+        return self.pending.get(indicator_id)
+
+
+@pytest.fixture
+def make_grid(qapp, qtbot):
+    theme.apply_theme(qapp)
+
+    def make(store: Store, alarms=None, size=(1200, 600), **params) -> TileGrid:
+        grid = TileGrid(ViewContext(store, None, alarms), params)
+        qtbot.addWidget(grid)
+        grid.resize(*size)
+        grid.show()
+        qtbot.waitExposed(grid)
+        return grid
+    return make
+
+
+def _tiles(grid: TileGrid):
+    """(QRect, TileMetrics) of each tile, as the canvas lays them out."""
+    canvas = grid.canvas
+    cols, _, w, h, xs, ys = canvas.layout_grid()
+    grid_px, _ = canvas.value_sizes(w, h)
+    m = canvas.metrics(w, h, grid_px)
+    return [(QRect(xs[i % cols], ys[i // cols], w, h), m) for i in range(len(canvas.states))]
+
+
+def _shot(grid: TileGrid) -> QImage:
+    return grid.canvas.grab().toImage()
+
+
+def _near(a: QColor, b: QColor, tol: int = 40) -> bool:
+    return abs(a.red() - b.red()) + abs(a.green() - b.green()) + abs(a.blue() - b.blue()) <= tol
+
+
+# -- status ------------------------------------------------------------------------------------
+def test_status_shows_by_band_colour_and_by_a_shape_of_its_own(make_grid):
+    rows = [_row(1, "ok"), _row(2, "warn"), _row(3, "alarm"), _row(4, "stale"), _row(5, "none")]
+    store = _store({1: _flat(50), 2: _flat(75), 3: _flat(95), 4: _flat(50, end=NOW - 1800)}, rows)
+    grid = make_grid(store)
+    grid.refresh(NOW)
+    states = grid.canvas.states
+    assert [s.status for s in states] == [Status.NORMAL, Status.WARNING, Status.ALARM, Status.STALE, Status.NODATA]
+    assert states[3].age_text == "30 min ago" and states[0].age_text == ""
+    image = _shot(grid)
+    masks = []
+    for (rect, m), s in zip(_tiles(grid), states):
+        band = theme.STATUS_COLOURS[s.status]
+        probe = image.pixelColor(rect.right() - int(2 * m.pad), rect.top() + int(m.band_h / 2))
+        assert probe.name() == band.name(), s.status
+        icon = m.icon.translated(rect.left(), rect.top()).toAlignedRect()
+        mask = np.array([[not _near(image.pixelColor(x, y), band, 60) for x in range(icon.left(), icon.right())]
+                         for y in range(icon.top(), icon.bottom())])
+        assert 0.1 < mask.mean() < 0.9, f"{s.status} has a visible icon"
+        masks.append(mask)
+    for i in range(len(masks)):
+        for j in range(i + 1, len(masks)):
+            assert (masks[i] != masks[j]).mean() > 0.08, f"{states[i].status} and {states[j].status} look alike"
+
+
+def test_stale_value_is_greyed(make_grid):
+    store = _store({1: _flat(50), 2: _flat(50, end=NOW - 1800)}, [_row(1, "a"), _row(2, "b")])
+    grid = make_grid(store, size=(800, 300))
+    grid.refresh(NOW)
+    image = _shot(grid)
+    bright = []
+    for rect, m in _tiles(grid):
+        y = int(m.value_y - m.value_px * 0.35)  # through the middle of the digits
+        bright.append(sum(_near(image.pixelColor(x, y), theme.TEXT, 30) for x in range(rect.left(), rect.right())))
+    assert bright[0] > 5 and bright[1] == 0
+
+
+# -- trend -------------------------------------------------------------------------------------
+def test_trend_arrow_follows_the_last_ten_minutes(make_grid):
+    ts = np.arange(NOW - 3600, NOW + 1, 60.0)
+    rng = np.random.default_rng(3)
+    rising = np.where(ts < NOW - 600, 50.0, 50.0 + (ts - (NOW - 600)) / 600 * 12)  # +12 %-points in 10 min
+    falling = np.where(ts < NOW - 600, 60.0, 60.0 - (ts - (NOW - 600)) / 600 * 12)
+    noisy = 50 + rng.normal(0, 1.5, len(ts))  # no move, only noise
+    rows = [_row(1, "up"), _row(2, "down"), _row(3, "flat"), _row(4, "low", bad="low", warn_high=None,
+                                                                  alarm_high=None, warn_low=30.0, alarm_low=20.0)]
+    store = _store({1: (ts, rising), 2: (ts, falling), 3: (ts, noisy), 4: (ts, rising)}, rows)
+    grid = make_grid(store)
+    grid.refresh(NOW)
+    got = [(s.trend, s.worse) for s in grid.canvas.states]
+    assert got == [(Trend.UP, 1), (Trend.DOWN, -1), (Trend.FLAT, 0), (Trend.UP, -1)]
+    # the arrow is drawn in the colour of its meaning: toward bad orange, away from bad blue
+    image = _shot(grid)
+    for (rect, m), colour in zip(_tiles(grid)[:2], (tile_paint.TREND_WORSE, tile_paint.TREND_BETTER)):
+        box = m.arrow.translated(rect.left(), rect.top()).toAlignedRect()
+        hits = sum(_near(image.pixelColor(x, y), colour) for x in range(box.left(), box.right())
+                   for y in range(box.top(), box.bottom()))
+        assert hits > box.width() * box.height() * 0.2
+
+
+def test_trend_of_a_both_ways_indicator_and_too_little_data():
+    ind = Indicator(1, "f", "Grid frequency", "power", "Hz", 10.0, "both", None, 49.9, 50.1, 49.8, 50.2, 3)
+    ts = np.arange(NOW - 600, NOW + 1, 10.0)
+    up = 49.95 + (ts - ts[0]) / 600 * 0.1
+    assert trend_of(ind, ts, up, NOW) == (Trend.UP, 1)  # climbing above the middle: toward bad
+    assert trend_of(ind, ts, up - 0.15, NOW) == (Trend.UP, -1)  # climbing back up from low: toward good
+    assert trend_of(ind, ts[-3:], up[-3:], NOW) == (None, 0)  # under half the window: no arrow
+
+
+# -- sparkline ---------------------------------------------------------------------------------
+def _ink_columns(image: QImage, box: QRect) -> np.ndarray:
+    """Which pixel columns of ``box`` hold something other than the tile's background."""
+    bg = theme.SURFACE_RAISED
+    return np.array([any(not _near(image.pixelColor(x, y), bg, 24) for y in range(box.top(), box.bottom()))
+                     for x in range(box.left(), box.right())])
+
+
+def test_sparkline_spans_the_last_hour_and_keeps_spikes(make_grid):
+    ts = np.arange(NOW - 7200, NOW + 1, 10.0)
+    spike = np.full(len(ts), 40.0)
+    spike[np.searchsorted(ts, NOW - 1800)] = 65.0  # one reading, half an hour ago
+    recent = ts >= NOW - 1800
+    rows = [_row(1, "spike", interval_s=10.0), _row(2, "half", interval_s=10.0)]
+    store = _store({1: (ts, spike), 2: (ts[recent], spike[recent] * 0 + 40)}, rows)
+    grid = make_grid(store, size=(900, 420))
+    grid.refresh(NOW)
+    image = _shot(grid)
+    (rect, m), (rect2, _) = _tiles(grid)[:2]
+    box = m.spark.translated(rect.left(), rect.top()).toAlignedRect()
+    cols = _ink_columns(image, box)
+    assert cols[:3].any() and cols[-3:].any() and cols.mean() > 0.95, "the whole hour is drawn"
+    top = QRect(box.left(), box.top(), box.width(), box.height() // 5)  # the spike reaches the top fifth
+    spike_cols = np.flatnonzero(_ink_columns(image, top))
+    assert len(spike_cols) and abs(spike_cols.mean() / box.width() - 0.5) < 0.05
+    half = _ink_columns(image, m.spark.translated(rect2.left(), rect2.top()).toAlignedRect())
+    first = np.flatnonzero(half)[0] / len(half)
+    assert 0.45 < first < 0.55, "data of the last half hour fills the right half"
+
+
+def test_sparkline_draws_thresholds_in_its_range():
+    ts = np.arange(NOW - 3600, NOW + 1, 60.0)
+    values = 60 + (ts - ts[0]) / 3600 * 20  # 60 .. 80: crosses warn 70, not alarm 90
+    levels = ((70.0, tile_paint.WARN_LINE), (90.0, tile_paint.ALARM_LINE))
+    spark = tile_paint.build_spark(ts, values, NOW - 3600, NOW, 200, 40, levels, 180, 1.0)
+    assert [c for _, c in spark.levels] == [tile_paint.WARN_LINE]
+    assert 0 < spark.levels[0][0] < 40 and len(spark.lines) == 1
+    gappy = np.r_[ts[:20], ts[40:]]  # twenty minutes missing: the line breaks there
+    assert len(tile_paint.build_spark(gappy, np.r_[values[:20], values[40:]], NOW - 3600, NOW, 200, 40,
+                                      levels, 180, 1.0).lines) == 2
+
+
+# -- flashing and repainting -------------------------------------------------------------------
+def _border_colour(grid: TileGrid, now: float) -> QColor:
+    grid.refresh(now)
+    rect, m = _tiles(grid)[0]
+    return _shot(grid).pixelColor(rect.left() + int(m.flash_border / 2), rect.center().y())
+
+
+def test_unacknowledged_alarm_flashes_at_1hz_then_holds_steady(make_grid):
+    store = _store({1: _flat(95), 2: _flat(50)}, [_row(1, "alarm"), _row(2, "ok")])
+    alarms = Alarms({1: 1})
+    grid = make_grid(store, alarms, size=(800, 300))
+    t = NOW + 10.0  # int(t * 2) is even: the bright half
+    bright, dim = _border_colour(grid, t), _border_colour(grid, t + 0.5)
+    assert bright != dim and bright.lightness() > dim.lightness()
+    assert _border_colour(grid, t + 1.0) == bright  # in step with the clock, not with the calls
+    assert [s.flash for s in grid.canvas.states] == [1, None]
+
+    alarms.pending.clear()  # acknowledged
+    steady = _border_colour(grid, t + 1.5)
+    assert _border_colour(grid, t + 2.0) == steady == theme.STATUS_COLOURS[Status.ALARM]
+    alarms.pending[1] = 1  # while it flashes, each phase change paints...
+    QApplication.processEvents()
+    painted = grid.canvas.paints
+    grid.refresh(t + 2.5)
+    QApplication.processEvents()
+    assert grid.canvas.paints == painted + 1
+    alarms.pending.clear()  # ...once acknowledged it turns steady, then nothing changes and nothing paints
+    grid.refresh(t + 2.75)
+    QApplication.processEvents()
+    painted = grid.canvas.paints
+    for k in range(8):  # two seconds of 4 Hz refresh ticks
+        grid.refresh(t + 3 + k * 0.25)
+        QApplication.processEvents()
+    assert grid.canvas.paints == painted
+
+
+def test_flashing_repaints_only_on_phase_changes_and_only_its_tile(make_grid, monkeypatch):
+    store = _store({1: _flat(95), 2: _flat(50), 3: _flat(50)}, [_row(1, "a"), _row(2, "b"), _row(3, "c")])
+    grid = make_grid(store, Alarms({1: 2}), size=(900, 300))
+    grid.refresh(NOW)
+    QApplication.processEvents()
+    painted = []
+    real = tile_paint.paint_tile
+    monkeypatch.setattr("widgets.tiles.paint_tile", lambda p, x, y, *a: painted.append((x, y)) or real(p, x, y, *a))
+    for k in range(1, 5):  # 0.25 s ticks: the phase flips at NOW + 0.5 and NOW + 1.0
+        grid.refresh(NOW + k * 0.25)
+        QApplication.processEvents()
+    first = _tiles(grid)[0][0]
+    assert painted == [(first.left(), first.top())] * 2
+
+
+def test_new_data_rebuilds_only_that_sparkline(make_grid, monkeypatch):
+    rows = [_row(i, f"i{i}") for i in range(1, 7)]
+    store = _store({i: _flat(40 + i) for i in range(1, 7)}, rows)
+    grid = make_grid(store, size=(1200, 500))
+    built = []
+    real = tile_paint.build_spark
+    monkeypatch.setattr("widgets.tiles.build_spark", lambda *a: built.append(1) or real(*a))
+    grid.refresh(NOW)
+    _shot(grid)
+    assert len(built) == 6
+    _shot(grid)
+    assert len(built) == 6, "painting again reuses the polylines"
+    store.add_readings(3, np.array([NOW + 30]), np.array([60.0]))
+    grid.refresh(NOW + 31)
+    _shot(grid)
+    assert len(built) == 7, "only the tile with new data rebuilds its sparkline"
+
+
+# -- grid --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160), (1280, 720), (1240, 640), (420, 1600)])
+@pytest.mark.parametrize("n", [6, 13, 24, 50, 120])
+def test_grid_fills_its_area(size, n):
+    width, height = size
+    cols, rows = grid_shape(n, width, height)
+    assert cols * rows >= n and cols * (rows - 1) < n, "no empty row"
+    assert (cols * rows - n) / (cols * rows) <= 0.2
+    aspect = (width / cols) / (height / rows)
+    assert 0.75 < aspect < 3.0, f"{cols}×{rows} tiles of aspect {aspect:.2f}"
+
+
+def test_grid_shapes_of_the_walls():
+    assert grid_shape(24, 1240, 640) == (6, 4)
+    assert grid_shape(120, 1920, 1080) == (12, 10)
+    assert grid_shape(120, 3840, 2160) == (12, 10)
+    assert grid_shape(24, 420, 1600)[0] == 2  # tall and narrow: two columns, not one long strip
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1280, 720), (420, 1600)])
+def test_tiles_reach_every_edge(make_grid, size):
+    rows = [_row(i, f"i{i}") for i in range(1, 25)]
+    grid = make_grid(_store({i: _flat(40) for i in range(1, 25)}, rows), size=size)
+    grid.refresh(NOW)
+    canvas = grid.canvas
+    cols, n_rows, w, h, xs, ys = canvas.layout_grid()
+    assert xs[-1] + w == canvas.width() and ys[-1] + h == canvas.height()
+    used = len(canvas.states) * w * h / (canvas.width() * canvas.height())
+    assert used > 0.85
+
+
+# -- a real wall ---------------------------------------------------------------------------------
+def test_storm_wall_of_120_tiles(demo_platform, tmp_path, make_grid):
+    from console.cache import Cache
+    from console.platform.create import read_scenario
+    from console.store.warm import warm_store
+    from console.sync.connector import SqlConnector
+    from console.sync.engine import SyncEngine
+
+    storm = read_scenario(demo_platform)["storms"][0]
+    cache = Cache(tmp_path / "cache.db")
+    SyncEngine(SqlConnector(demo_platform), cache).catch_up()
+    at = storm.start + 0.6 * (storm.end - storm.start)
+    store = Store()
+    warm_store(store, cache, at)
+    codes = [i.code for i in sorted(store.indicators.values(), key=lambda i: i.id)][:120]
+    grid = make_grid(store, size=(1920, 1080), indicators=codes)
+    grid.refresh(at)
+    states = grid.canvas.states
+    assert len(states) == 120 and grid.canvas.layout_grid()[:2] == (12, 10)
+    assert any(s.status is Status.ALARM for s in states)
+    drains = [s for s in states if s.code.startswith("drainage.level")]
+    assert sum(s.trend is Trend.UP and s.worse == 1 for s in drains) >= len(drains) // 3
+    assert sum(s.spark is not None for s in states) == 120
+    _shot(grid).save(str(tmp_path / "tiles_120.png"))
