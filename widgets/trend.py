@@ -1,23 +1,50 @@
-"""A live trend chart: several indicators over a scrolling time window (pyqtgraph).
+"""A trend chart: several indicators over a live window, with zoom and pan into history.
 
-It redraws only when a shown series got new readings or the window moved by at least one
-pixel's worth of time, so a quiet wall costs next to nothing.
+Live, it follows "now" over the chosen window; a pan or wheel zoom (x only, y follows the
+visible data) switches to history until "Live" is pressed or nobody touched it for a minute.
+Whatever the store does not hold (older than its ~2 h horizon) is fetched from the cache on a
+worker thread: raw readings near, min/max envelope with mean line far (roll-ups).
+
+Units: the first series' unit gets the left axis and the first other unit a right-hand axis
+(a second ViewBox linked on x); series in a third unit are not drawn, and the chart says so,
+rather than be read against the wrong scale. Each axis shows the warning and alarm regions of
+its first series that has thresholds: shaded across the plot when the chart has one unit, as a
+strip along its own axis when it has two, with dashed edges labelled with value and unit.
+
+It redraws only when a shown series got readings, the window moved by at least a pixel,
+a history fetch landed or the alarm events changed, so a quiet wall costs next to nothing.
 """
 
 from __future__ import annotations
 
+import functools
+import html
+import math
 import re
+import time
+from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from console.model.indicator import Indicator
+from console.cache.rollups import RESOLUTIONS, choose_resolution
+from console.model.indicator import STALE_AFTER_INTERVALS, Indicator, Status
+from console.store.history import HistoryData
 from widgets import theme
-from widgets.base import View, register
+from widgets.base import View, ViewContext, register
+from widgets.trend_history import HistoryLoader, HistoryResult
 
 pg.setConfigOptions(antialias=False, useOpenGL=False)  # on software GL, raster drawing is faster
 
 _WINDOW = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d)$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_LEVEL_WORDS = {"1m": "1-min", "1h": "1-h"}
+#: Alarm events drawn on the chart (when the process changed), with their labels; acknowledging,
+#: shelving and escalation are operator and priority matters, left to the alarm list.
+_MARKED = {"raised": "", "returned": "RTN", "cleared": "CLR"}
 
 
 def parse_window(text: str) -> float:
@@ -28,55 +55,619 @@ def parse_window(text: str) -> float:
     return float(match.group(1)) * _UNIT_S[match.group(2)]
 
 
+def window_label(seconds: float) -> str:
+    """Seconds as a button reads: '15 min', '1 h', '7 d'."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
+
+
+def _alpha(colour: QColor, alpha: int) -> QColor:
+    c = QColor(colour)
+    c.setAlpha(alpha)
+    return c
+
+
+@functools.cache
+def _font(points: int, bold: bool = False) -> QFont:
+    font = QFont()
+    font.setPointSize(points)
+    font.setBold(bold)
+    return font
+
+
+def _over_surface(colour: QColor, alpha: int) -> QColor:
+    """``colour`` at ``alpha`` over the chart background, as one opaque colour: the same look,
+    but an opaque fill is a plain copy where a translucent one blends every pixel of the band."""
+    a, base = alpha / 255, theme.SURFACE
+    return QColor(*(round(c * a + b * (1 - a)) for c, b in zip(colour.getRgb()[:3], base.getRgb()[:3])))
+
+
+def _with_gaps(ts: np.ndarray, values: np.ndarray, max_gap: float) -> tuple[np.ndarray, np.ndarray]:
+    """Break the line where readings stopped for longer than ``max_gap``: an outage must not look like data."""
+    if len(ts) < 2:
+        return ts, values
+    cut = np.flatnonzero(np.diff(ts) > max_gap) + 1
+    if not len(cut):
+        return ts, values
+    return np.insert(ts, cut, (ts[cut - 1] + ts[cut]) / 2), np.insert(values, cut, np.nan)
+
+
+class Backdrop(pg.GraphicsObject):
+    """Everything drawn behind the series, in one item: grid, threshold bands, alarm marks.
+
+    It spans the visible view and counts for the y auto-range only with the warning
+    thresholds, so the headroom to warning is always in view (a flat rain line at 0 mm/h is
+    drawn against its 10 mm/h warning, not on a ±0.5 scale). One item, because every graphics
+    item costs a Python paint call and clipping per frame; as separate items these layers cost
+    more than drawing the peak-downsampled data.
+    """
+
+    def __init__(self, layers: list) -> None:
+        super().__init__()
+        self.layers = layers
+        for layer in layers:
+            layer.changed = self._changed
+        self._rect: QRectF | None = None
+        self.setZValue(-10)
+
+    def dataBounds(self, axis, frac=1.0, orthoRange=None):  # noqa: N802, N803 (pyqtgraph's names)
+        values = [v for layer in self.layers for v in getattr(layer, "in_range", ())] if axis == 1 else []
+        return (min(values), max(values)) if values else None
+
+    def _changed(self) -> None:
+        self.update()
+        view = self.getViewBox()
+        if view is not None:  # thresholds count for the y range
+            view.itemBoundsChanged(self)
+
+    def viewTransformChanged(self) -> None:  # noqa: N802
+        self.prepareGeometryChange()
+        self._rect = None
+        super().viewTransformChanged()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        if self._rect is None:
+            view = self.viewRect()
+            self._rect = QRectF() if view is None else QRectF(view).normalized()
+        return self._rect
+
+    def paint(self, p, *args) -> None:
+        view = self.boundingRect()
+        if view.isEmpty():
+            return
+        tr = p.transform()
+        p.resetTransform()  # layers draw in device pixels: lines and text keep their size
+        device = QRectF(tr.map(view.topLeft()), tr.map(view.bottomRight())).normalized()
+        for layer in self.layers:
+            layer.draw(p, tr, view, device)
+
+
+class _TickRecorder:
+    """Keeps the tick values the axis chose while drawing itself, for ``GridLines``."""
+
+    grid_values: list[float] = []
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph's names)
+        levels = super().tickValues(minVal, maxVal, size)
+        self.grid_values = [v for _spacing, values in levels for v in values]
+        return levels
+
+
+class _Axis(_TickRecorder, pg.AxisItem):
+    pass
+
+
+class _DateAxis(_TickRecorder, pg.DateAxisItem):
+    pass
+
+
+class GridLines:
+    """The grid at the axes' ticks, opaque and under the data.
+
+    pyqtgraph's grid (ticks extended by the axes, translucent) costs as much per frame as the
+    data. The axes are painted first (lower z), so their tick values are this frame's.
+    """
+
+    changed = staticmethod(lambda: None)
+
+    def __init__(self, x_axis: _TickRecorder, y_axis: _TickRecorder) -> None:
+        self.axes = (x_axis, y_axis)
+        self.pen = QPen(QColor(_GRID), 1)
+
+    def draw(self, p, tr, view: QRectF, device: QRectF) -> None:
+        # the view transform only scales and shifts: map by hand, no QPointF per line
+        left, right, top, bottom = view.left(), view.right(), view.top(), view.bottom()
+        y0, y1, x0, x1 = device.top(), device.bottom(), device.left(), device.right()
+        sx, dx, sy, dy = tr.m11(), tr.dx(), tr.m22(), tr.dy()
+        lines = [QLineF(x * sx + dx, y0, x * sx + dx, y1) for x in self.axes[0].grid_values if left <= x <= right]
+        lines += [QLineF(x0, y * sy + dy, x1, y * sy + dy) for y in self.axes[1].grid_values if top <= y <= bottom]
+        p.setPen(self.pen)
+        p.drawLines(lines)
+
+
+class ThresholdBands:
+    """Warning and alarm regions of one indicator, each edge a dashed line labelled with value and unit.
+
+    Alone on its chart the regions are shaded across the plot. When two units share a chart,
+    each axis' regions are a strip along that axis instead: shading the whole plot for one
+    axis would paint the other axis' series as "in alarm".
+    """
+
+    STRIP_PX = 7
+    changed = staticmethod(lambda: None)
+
+    def __init__(self, right: bool) -> None:
+        self.right = right
+        self.strip = False
+        self.regions: list[tuple[float, float, QColor]] = []
+        self.edges: list[tuple[float, QColor, str]] = []
+        self.in_range: tuple[float, ...] = ()  # thresholds the axis always shows
+
+    def set_indicator(self, ind: Indicator | None, strip: bool) -> None:
+        self.regions, self.edges, self.strip, self.in_range = [], [], strip, ()
+        if ind is not None:
+            warnings = tuple(v for v in (ind.warn_low, ind.warn_high) if v is not None)
+            self.in_range = warnings or tuple(v for v in (ind.alarm_low, ind.alarm_high) if v is not None)
+            warn, alarm = theme.STATUS_COLOURS[Status.WARNING], theme.STATUS_COLOURS[Status.ALARM]
+            inf = math.inf
+            for lo, hi, colour, edge, word in (
+                (ind.warn_high, ind.alarm_high if ind.alarm_high is not None else inf, warn, ind.warn_high, "WARN ≥"),
+                (ind.alarm_high, inf, alarm, ind.alarm_high, "ALARM ≥"),
+                (ind.alarm_low if ind.alarm_low is not None else -inf, ind.warn_low, warn, ind.warn_low, "WARN ≤"),
+                (-inf, ind.alarm_low, alarm, ind.alarm_low, "ALARM ≤"),
+            ):
+                if edge is not None:
+                    self.regions.append((lo, hi, _over_surface(colour, 170 if strip else 26)))
+                    self.edges.append((edge, colour, f"{word} {ind.format(edge)} {ind.unit}"))
+        self.changed()
+
+    def draw(self, p, tr, view: QRectF, device: QRectF) -> None:
+        """Fills first: ``draw_edges`` goes over the grid, this under it."""
+        for lo, hi, colour in self.regions:
+            a, b = max(lo, view.top()), min(hi, view.bottom())
+            if a < b:
+                ya, yb = tr.map(QPointF(0, a)).y(), tr.map(QPointF(0, b)).y()
+                x = (device.right() - self.STRIP_PX if self.right else device.left()) if self.strip else device.left()
+                width = self.STRIP_PX if self.strip else device.width()
+                p.fillRect(QRectF(x, min(ya, yb), width, abs(yb - ya)), colour)
+
+    def draw_edges(self, p, tr, view: QRectF, device: QRectF) -> None:
+        p.setFont(_font(8))
+        align = (Qt.AlignmentFlag.AlignRight if self.right else Qt.AlignmentFlag.AlignLeft) | Qt.AlignmentFlag.AlignBottom
+        for value, colour, text in self.edges:
+            if view.top() <= value <= view.bottom():
+                y = tr.map(QPointF(0, value)).y()
+                p.setPen(QPen(_alpha(colour, 150), 1, Qt.PenStyle.DashLine))
+                p.drawLine(QPointF(device.left(), y), QPointF(device.right(), y))
+                p.setPen(colour)
+                p.drawText(QRectF(device.left() + 10, y - 15, device.width() - 20, 14), align, text)
+
+
+class _Edges:
+    """The threshold edges as a layer of their own, so they are drawn over the grid."""
+
+    changed = staticmethod(lambda: None)
+
+    def __init__(self, bands: ThresholdBands) -> None:
+        self.bands = bands
+
+    def draw(self, p, tr, view: QRectF, device: QRectF) -> None:
+        self.bands.draw_edges(p, tr, view, device)
+
+
+class AlarmMarks:
+    """Vertical lines at alarm events of the shown indicators, labelled at the top."""
+
+    MIN_LABEL_GAP_PX = 36
+    changed = staticmethod(lambda: None)
+
+    def __init__(self) -> None:
+        self.marks: list[tuple[float, QColor, bool, str, QColor]] = []  # ts, line, dashed, label, label colour
+
+    def set_marks(self, marks: list[tuple[float, QColor, bool, str, QColor]]) -> None:
+        self.marks = sorted(marks, key=lambda m: m[0])
+        self.changed()
+
+    def draw(self, p, tr, view: QRectF, device: QRectF) -> None:
+        p.setFont(_font(8, bold=True))
+        last_label = -math.inf
+        for ts, colour, dashed, label, label_colour in self.marks:
+            if not view.left() <= ts <= view.right():
+                continue
+            x = tr.map(QPointF(ts, 0)).x()
+            p.setPen(QPen(colour, 1.5, Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine))
+            p.drawLine(QPointF(x, device.top() + 14), QPointF(x, device.bottom()))
+            if label and x - last_label >= self.MIN_LABEL_GAP_PX:
+                p.setPen(label_colour)
+                centre = min(max(x, device.left() + 30), device.right() - 30)  # whole, even at the edge
+                p.drawText(QRectF(centre - 30, device.top(), 60, 13), Qt.AlignmentFlag.AlignCenter, label)
+                last_label = x
+
+
+class _PassiveViewBox(pg.ViewBox):
+    """The right-hand axis' ViewBox: lies on top but lets mouse gestures through to the main one."""
+
+    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802
+        ev.ignore()
+
+    def wheelEvent(self, ev, axis=None) -> None:  # noqa: N802
+        ev.ignore()
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802
+        ev.ignore()
+
+
+_GRID = "#1d2531"  # SURFACE with a little BORDER mixed in
+_BUTTONS = f"""
+QPushButton {{ background: {theme.SURFACE_RAISED.name()}; color: {theme.TEXT_DIM.name()};
+               border: 1px solid {theme.BORDER.name()}; border-radius: 3px; padding: 1px 8px; }}
+QPushButton:checked {{ color: {theme.TEXT.name()}; border-color: {theme.ACCENT.name()}; }}
+QPushButton#live {{ color: {theme.ACCENT.name()}; border-color: {theme.ACCENT.name()}; font-weight: 600; }}
+QPushButton#live:checked {{ color: {theme.STATUS_COLOURS[Status.NORMAL].name()};
+                            border-color: {theme.BORDER.name()}; }}
+QLabel {{ background: transparent; }}
+"""
+
+
 @register("trend")
 class TrendChart(View):
     PARAMS = {"title": str, "indicators": list, "window": str}
     MAX_SERIES = 8
+    WINDOWS = (900.0, 3600.0, 86400.0, 7 * 86400.0)
+    #: After this long without a pan or zoom, a chart looking at history follows "now" again.
+    LIVE_TIMEOUT_S = 60.0
+    #: Points per series over the visible span; beyond it history comes as roll-ups.
+    MAX_POINTS = 4000
+    #: Data is loaded this many visible spans beyond each side, so small pans need no reload.
+    PAD_SPANS = 0.5
 
-    def __init__(self, store, params, parent=None):
-        super().__init__(store, params, parent)
+    def __init__(self, ctx: ViewContext, params: dict[str, Any], parent: QWidget | None = None):
+        super().__init__(ctx, params, parent)
         self.window_s = parse_window(params.get("window", "15m"))
-        self.plot = pg.PlotWidget(background=theme.SURFACE.name(),
-                                  axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        for axis in ("left", "bottom"):
-            self.plot.getAxis(axis).setTextPen(theme.TEXT_DIM.name())
-            self.plot.getAxis(axis).setPen(theme.BORDER.name())
-        self.legend = self.plot.addLegend(offset=(8, 8), labelTextColor=theme.TEXT.name(),
-                                          brush=pg.mkBrush(theme.SURFACE.red(), theme.SURFACE.green(),
-                                                           theme.SURFACE.blue(), 210))
-        self.body.addWidget(self.plot, 1)
+        self.following = True
+        self._touched = 0.0  # time.monotonic() of the last pan or zoom
+        self._now: float | None = None
+        self._build_toolbar()
+        self._build_plot()
         self.curves: dict[int, pg.PlotDataItem] = {}
-        self._drawn: tuple = ()
+        self.rollups: dict[int, tuple[pg.PlotDataItem, pg.PlotCurveItem, pg.PlotCurveItem, pg.FillBetweenItem]] = {}
+        self.drawn: list[Indicator] = []  # the shown indicators that have an axis
+        self.hidden: list[Indicator] = []  # shown but in a third unit
+        self.history: dict[int, HistoryData] = {}
+        self.history_error: str | None = None
+        self._drawn_levels: set[str] = set()  # roll-up levels on screen, for the status line
+        self._history_gen = 0
+        self.loader = HistoryLoader(ctx.history, self) if ctx.history is not None else None
+        if self.loader is not None:
+            self.loader.landed.connect(self._on_history)
+        self._arranged: tuple = ()
+        self._view_key: tuple | None = None
+        self._data_key: tuple | None = None
+        self._loaded = (math.inf, -math.inf, 0.0)  # lo, hi, span the curves were loaded for
+        self._marks_key: tuple | None = None
+        self._marks_asked: tuple | None = None
+        self.redraws = 0  # how often anything was re-set: tests check quiet walls stay quiet
 
     def default_title(self) -> str:
         return "Trend"
 
+    # -- building ---------------------------------------------------------------------------
+    def _build_toolbar(self) -> None:
+        """Title, status, window buttons and Live on one row: wall space is for the chart."""
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        self.body.removeWidget(self.title_label)
+        row.addWidget(self.title_label)
+        row.addStretch(1)
+        self.window_buttons: dict[float, QPushButton] = {}
+        self._window_group = QButtonGroup(self)
+        self._window_group.setExclusive(False)  # looking back, none is checked: _show_mode decides
+        for seconds in sorted({*self.WINDOWS, self.window_s}):
+            button = QPushButton(window_label(seconds))
+            button.setCheckable(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(lambda _=False, s=seconds: self.set_window(s))
+            self._window_group.addButton(button)
+            self.window_buttons[seconds] = button
+            row.addWidget(button)
+        self.live_button = QPushButton("● LIVE")
+        self.live_button.setObjectName("live")
+        self.live_button.setCheckable(True)
+        self.live_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.live_button.setToolTip(f"Follow now; looking back returns here after {self.LIVE_TIMEOUT_S:.0f} s idle")
+        self.live_button.clicked.connect(lambda: self.go_live())
+        row.addSpacing(6)
+        row.addWidget(self.live_button)
+        for button in (*self.window_buttons.values(), self.live_button):
+            button.setStyleSheet(_BUTTONS)
+        self.body.insertLayout(0, row)
+        # the legend is a row of text above the plot, not an overlay: it never hides data
+        below = QHBoxLayout()
+        below.setContentsMargins(2, 0, 2, 0)
+        self.legend = QLabel("")
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.status_label = QLabel("")
+        self.status_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        for label in (self.legend, self.status_label):
+            label.setStyleSheet(f"background: transparent; color: {theme.TEXT.name()}; font-size: 12px;")
+        self.status_label.setStyleSheet(self.status_label.styleSheet() + f"color: {theme.TEXT_DIM.name()};")
+        below.addWidget(self.legend, 1)
+        below.addWidget(self.status_label)
+        self.body.insertLayout(1, below)
+        self._show_mode()
+
+    def _build_plot(self) -> None:
+        axes = {"bottom": _DateAxis(orientation="bottom"), "left": _Axis("left"), "right": _Axis("right")}
+        self.plot = pg.PlotWidget(background=theme.SURFACE.name(), axisItems=axes)
+        item = self.plot.getPlotItem()
+        item.hideButtons()
+        item.setMenuEnabled(False)
+        self.vb = item.getViewBox()
+        self.vb.setMouseEnabled(x=True, y=False)
+        self.vb.setLimits(minXRange=60.0, maxXRange=92 * 86400.0)
+        self.vb.enableAutoRange(axis="y")
+        self.vb.setAutoVisible(y=True)
+        self.vb.sigRangeChangedManually.connect(self._on_user_range)
+        self.vb2 = _PassiveViewBox(enableMenu=False)
+        self.vb2.setMouseEnabled(x=False, y=False)
+        item.scene().addItem(self.vb2)
+        item.getAxis("right").linkToView(self.vb2)
+        self.vb2.setXLink(self.vb)
+        self.vb2.enableAutoRange(axis="y")
+        self.vb2.setAutoVisible(y=True)
+        self.vb.sigResized.connect(self._sync_views)
+        for axis in ("left", "bottom", "right"):
+            ax = item.getAxis(axis)
+            ax.setTextPen(theme.TEXT_DIM.name())
+            ax.setPen(theme.BORDER.name())
+            ax.setStyle(maxTickLevel=1)  # ticks (and grid lines) where there are labels
+            ax.setZValue(-200)  # painted before the plot area: see GridLines
+            ax.enableAutoSIPrefix(False)
+        self.bands, self.bands_right = ThresholdBands(right=False), ThresholdBands(right=True)
+        self.grid, self.marks = GridLines(axes["bottom"], axes["left"]), AlarmMarks()
+        self.backdrops = (Backdrop([self.bands, self.grid, _Edges(self.bands), self.marks]),
+                          Backdrop([self.bands_right, _Edges(self.bands_right)]))
+        self.vb.addItem(self.backdrops[0])
+        self.vb2.addItem(self.backdrops[1])
+        self.body.addWidget(self.plot, 1)
+
+    def _sync_views(self) -> None:
+        self.vb2.setGeometry(self.vb.sceneBoundingRect())
+        self.vb2.linkedViewChanged(self.vb, self.vb2.XAxis)
+        for curve in self.curves.values():  # the downsampling factor depends on the width in pixels
+            curve.viewRangeChanged()
+
+    def _arrange(self, indicators: list[Indicator]) -> None:
+        """Give each series its axis, colour and curve; rebuilt only when the selection changes."""
+        for item in [*self.curves.values(), *(p for parts in self.rollups.values() for p in parts)]:
+            item.getViewBox().removeItem(item)
+        self.curves.clear()
+        self.rollups.clear()
+        entries = []
+        units = list(dict.fromkeys(i.unit for i in indicators))[:2]
+        self.drawn = [i for i in indicators if i.unit in units]
+        self.hidden = [i for i in indicators if i.unit not in units]
+        item = self.plot.getPlotItem()
+        label = {"color": theme.TEXT.name(), "font-size": "10pt"}
+        item.getAxis("left").setLabel(units[0] if units else "", **label)
+        item.showAxis("right", len(units) > 1)
+        self.vb2.setVisible(len(units) > 1)
+        item.getAxis("right").setLabel(units[1] if len(units) > 1 else "", **label)
+        for n, ind in enumerate(indicators):
+            if ind.unit not in units:
+                continue
+            colour = theme.SERIES_COLOURS[n % len(theme.SERIES_COLOURS)]
+            curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=2), skipFiniteCheck=True, connect="finite")
+            curve.pens, curve.dense = (pg.mkPen(colour, width=2), pg.mkPen(colour, width=1)), False
+            curve.setDownsampling(auto=True, method="peak")
+            curve.setClipToView(True)
+            curve.colour = colour
+            self._box(ind).addItem(curve)
+            entries.append(f'<span style="color:{colour}">&#9632;</span>&nbsp;'
+                           + html.escape(f"{ind.name} ({ind.unit})").replace(" ", "&nbsp;"))
+            self.curves[ind.id] = curve
+        self.legend.setText(" &nbsp; ".join(entries))
+        two = len(units) > 1
+        for bands, unit in ((self.bands, units[0] if units else None), (self.bands_right, units[1] if two else None)):
+            bands.set_indicator(next((i for i in self.drawn if i.unit == unit and _has_limits(i)), None), strip=two)
+        self._sync_views()
+
+    def _box(self, ind: Indicator) -> pg.ViewBox:
+        return self.vb if not self.drawn or ind.unit == self.drawn[0].unit else self.vb2
+
+    def _rollup_items(self, ind: Indicator) -> tuple:
+        """Mean line and min/max envelope of one series, made the first time history needs them."""
+        if ind.id not in self.rollups:
+            colour = QColor(self.curves[ind.id].colour)
+            mean = pg.PlotDataItem(pen=pg.mkPen(colour, width=1.5), skipFiniteCheck=True, connect="finite")
+            mean.setClipToView(True)
+            lo, hi = (pg.PlotCurveItem(pen=pg.mkPen(None), skipFiniteCheck=True, connect="finite") for _ in range(2))
+            fill = pg.FillBetweenItem(lo, hi, brush=pg.mkBrush(_alpha(colour, 40)))
+            box = self._box(ind)
+            for part in (lo, hi, mean):
+                box.addItem(part)
+            box.addItem(fill, ignoreBounds=True)
+            self.rollups[ind.id] = (mean, lo, hi, fill)
+        return self.rollups[ind.id]
+
+    # -- interaction ------------------------------------------------------------------------
+    def set_window(self, seconds: float) -> None:
+        """A window button: that span, following now."""
+        self.window_s = seconds
+        self.go_live()
+
+    def go_live(self) -> None:
+        self.following = True
+        self._view_key = None
+        self._show_mode()
+        if self._now is not None:
+            self.refresh(self._now)
+
+    def show_range(self, t0: float, t1: float) -> None:
+        """Look at [t0, t1] as a pan or zoom with the mouse would."""
+        self.vb.setXRange(t0, t1, padding=0)
+        self._on_user_range([True, False])
+
+    def _on_user_range(self, mask) -> None:
+        self.following = False
+        self._touched = time.monotonic()
+        self._show_mode()
+        if self._now is not None:
+            self.refresh(self._now)
+
+    def _show_mode(self) -> None:
+        self.live_button.setChecked(self.following)
+        self.live_button.setText("● LIVE" if self.following else "▶ BACK TO LIVE")
+        for seconds, button in self.window_buttons.items():
+            button.setChecked(self.following and seconds == self.window_s)
+
+    # -- drawing ----------------------------------------------------------------------------
     def shown(self) -> list[Indicator]:
         return self.chosen()[: self.MAX_SERIES]
 
-    def _ensure_curves(self, indicators: list[Indicator]) -> None:
-        for n, ind in enumerate(indicators):
-            if ind.id not in self.curves:
-                pen = pg.mkPen(theme.SERIES_COLOURS[n % len(theme.SERIES_COLOURS)], width=2)
-                curve = self.plot.plot(name=f"{ind.name} ({ind.unit})", pen=pen, skipFiniteCheck=True)
-                curve.setDownsampling(auto=True, method="peak")
-                curve.setClipToView(True)
-                self.curves[ind.id] = curve
-
     def refresh(self, now: float) -> None:
+        self._now = now
+        if not self.following and time.monotonic() - self._touched > self.LIVE_TIMEOUT_S:
+            self.following = True
+            self._show_mode()
         indicators = self.shown()
-        px = max(self.plot.width(), 1)
-        step = self.window_s / px  # seconds per pixel: finer movement is invisible
-        key = (tuple(self.store.series_version.get(i.id, 0) for i in indicators), int(now / step))
-        if key == self._drawn:
+        ids = tuple(i.id for i in indicators)
+        if ids != self._arranged:
+            self._arrange(indicators)
+            self._arranged, self._data_key = ids, None
+        x0, x1 = (now - self.window_s, now) if self.following else self.vb.viewRange()[0]
+        span = max(x1 - x0, 1.0)
+        step = span / max(self.vb.width(), 1.0)  # seconds per pixel: finer movement is invisible
+        view_key = (round(x0 / step), round(x1 / step))
+        if self.following and view_key != self._view_key:
+            self.vb.setXRange(x0, x1, padding=0)
+            self.redraws += 1
+        self._view_key = view_key
+        lo, hi, loaded_span = self._loaded
+        data_key = (tuple(self.store.series_version.get(i, 0) for i in ids), self._history_gen)
+        if data_key != self._data_key or x0 < lo or x1 > hi or not 0.5 < span / max(loaded_span, 1e-9) < 2:
+            self._data_key = data_key
+            self._load(x0, x1)
+        self._draw_marks(*self._loaded[:2])
+        self._show_status()
+
+    def _load(self, x0: float, x1: float) -> None:
+        """Set every curve for [x0, x1] plus padding: history where the store does not reach."""
+        span = x1 - x0
+        lo, hi = x0 - self.PAD_SPANS * span, x1 + self.PAD_SPANS * span
+        self._loaded = (lo, hi, span)
+        self.redraws += 1
+        self._drawn_levels = set()
+        need_lo, need_hi = math.inf, -math.inf
+        for ind in self.drawn:
+            ts, values = self.store.window(ind.id, -math.inf, hi)
+            first = ts[0] if len(ts) else math.inf  # where the store's memory begins
+            start = max(int(np.searchsorted(ts, lo)) - 1, 0)
+            ts, values = ts[start:], values[start:]
+            older = self.history.get(ind.id)
+            if older is not None and not older.is_rollup:
+                keep = (older.ts < first) & (older.ts >= lo)
+                ts, values = np.concatenate([older.ts[keep], ts]), np.concatenate([older.values[keep], values])
+            self._set_rollup(ind, older if older is not None and older.is_rollup else None, first, lo)
+            max_gap = STALE_AFTER_INTERVALS * max(ind.interval_s, 1e-3)
+            curve = self.curves[ind.id]
+            curve.setData(*_with_gaps(ts, values, max_gap))
+            # thick lines where they are sparse; where the peak envelope fills every pixel column,
+            # thin ones look the same and draw several times faster
+            dense = len(ts) > 2 * (1 + 2 * self.PAD_SPANS) * max(self.vb.width(), 1.0)
+            if dense != curve.dense:
+                curve.dense = dense
+                curve.setPen(curve.pens[dense])
+            if lo < first - 1.5 * ind.interval_s:
+                need_lo, need_hi = min(need_lo, lo), max(need_hi, min(hi, first))
+        if self.loader is not None and need_lo < need_hi:
+            self._ask_history(lo, hi, span)
+
+    def _set_rollup(self, ind: Indicator, older: HistoryData | None, first: float, lo: float) -> None:
+        if older is None:
+            if ind.id in self.rollups:
+                for part in self.rollups[ind.id][:3]:
+                    part.setData([], [])
             return
-        self._drawn = key
-        self._ensure_curves(indicators)
-        t0, t1 = now - self.window_s, now
-        for ind in indicators:
-            ts, values = self.store.window(ind.id, t0 - self.window_s * 0.05, t1)
-            self.curves[ind.id].setData(ts, values)
-        self.plot.setXRange(t0, t1, padding=0)
+        mean, low, high, _fill = self._rollup_items(ind)
+        half = RESOLUTIONS[older.resolution] / 2
+        keep = (older.ts - half < first) & (older.ts + half >= lo)
+        ts = older.ts[keep]
+        if len(ts):
+            self._drawn_levels.add(older.resolution)
+        max_gap = 1.5 * 2 * half
+        mean.setData(*_with_gaps(ts, older.values[keep], max_gap))
+        low.setData(*_with_gaps(ts, older.vmin[keep], max_gap))
+        high.setData(*_with_gaps(ts, older.vmax[keep], max_gap))
+
+    def _ask_history(self, lo: float, hi: float, span: float) -> None:
+        """Request [lo, hi] unless the data in hand (or on its way) already serves it."""
+        wanted = {i.id: choose_resolution(span, max(i.interval_s, 1e-3), self.MAX_POINTS) for i in self.drawn}
+        have = self.loader.current()
+        if have is not None and have.covers(lo, hi, wanted):
+            return
+        max_points = int(self.MAX_POINTS * (hi - lo) / span)  # the same level for the padded span
+        self.loader.request(lo, hi, tuple(self.drawn), tuple(wanted[i.id] for i in self.drawn), max_points)
+        self._show_status()
+
+    def _on_history(self, result: HistoryResult) -> None:
+        self.history = result.data
+        self.history_error = result.error
+        self._history_gen += 1
+        if self._now is not None:
+            self.refresh(self._now)
+
+    def _draw_marks(self, t0: float, t1: float) -> None:
+        """Alarm raised / returned / cleared lines for the shown indicators over [t0, t1].
+
+        With an alarm manager that counts changes in ``version`` (console.alarms does), its
+        events are read only when that or the loaded range changed; otherwise every tick.
+        """
+        alarms = getattr(self.ctx, "alarms", None)
+        events = getattr(alarms, "events", None)
+        if events is None:
+            return
+        version = getattr(alarms, "version", None)
+        asked = (version, t0, t1)
+        if version is not None and asked == self._marks_asked:
+            return
+        self._marks_asked = asked
+        codes = {i.code: n for n, i in enumerate(self.shown())}
+        found = tuple(e for e in events(t0, t1) if e[2] in _MARKED and e[1].rsplit(":", 1)[0] in codes)
+        if found == self._marks_key:
+            return
+        self._marks_key = found
+        self.redraws += 1
+        marks = []
+        for ts, alarm_id, event in found:
+            code, level = alarm_id.rsplit(":", 1)
+            series = QColor(theme.SERIES_COLOURS[codes[code] % len(theme.SERIES_COLOURS)])
+            if event == "raised":
+                status = Status.ALARM if level in ("HIHI", "LOLO") else Status.WARNING
+                marks.append((ts, theme.STATUS_COLOURS[status], False, f"▲{level}", series))
+            else:
+                marks.append((ts, theme.TEXT_DIM, True, _MARKED[event], series))
+        self.marks.set_marks(marks)
+
+    def _show_status(self) -> None:
+        parts = []
+        if self._drawn_levels:
+            level = _LEVEL_WORDS[max(self._drawn_levels, key=lambda lv: RESOLUTIONS[lv])]
+            parts.append(f"older data: {level} mean, band = min–max")
+        if self.loader is not None and self.loader.pending is not None:
+            parts.append("loading history…")
+        if self.history_error:
+            parts.append(f"history unavailable: {self.history_error}")
+        if self.hidden:
+            parts.append("not drawn (other unit): " + ", ".join(i.name for i in self.hidden))
+        text = " · ".join(parts)
+        if text != self.status_label.text():
+            self.status_label.setText(text)
+
+
+def _has_limits(ind: Indicator) -> bool:
+    return any(v is not None for v in (ind.warn_low, ind.warn_high, ind.alarm_low, ind.alarm_high))
