@@ -36,6 +36,8 @@ def _wall_options(parser: argparse.ArgumentParser, default_layout: str) -> None:
     parser.add_argument("--cache", metavar="PATH", help="cache file (default: in the data directory)")
     parser.add_argument("--seconds", type=float, metavar="N", help="quit after N seconds")
     parser.add_argument("--screenshot", type=Path, metavar="DIR", help="save one PNG per window before quitting")
+    parser.add_argument("--operator", metavar="NAME", help="who is at this console, recorded with every action "
+                        "(default: the login name)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,7 +132,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from console.databases import remove_sqlite
     from console.platform.create import create_platform
     from console.platform.feeder import DemoFeeder, OutdatedPlatform
-    from console.shell.app import WallOptions, ensure_display, read_layout, run_wall
+    from console.shell.app import ensure_display, read_layout, run_wall
 
     ensure_display()
     layout = read_layout(args.layout)
@@ -155,22 +157,30 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     feeder.start()
     connector = _connect(url)
     try:
-        return run_wall(layout, cache, connector, WallOptions(args.seconds, args.screenshot, args.poll_interval))
+        return run_wall(layout, cache, connector, _wall_run_options(args))
     finally:
         feeder.stop()
         connector.close()
         cache.close()
 
 
+def _wall_run_options(args: argparse.Namespace):
+    from console.model.action import Operator
+    from console.shell.app import WallOptions
+
+    return WallOptions(args.seconds, args.screenshot, args.poll_interval,
+                       Operator(args.operator) if args.operator else None)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    from console.shell.app import WallOptions, ensure_display, read_layout, run_wall
+    from console.shell.app import ensure_display, read_layout, run_wall
 
     ensure_display()
     layout = read_layout(args.layout)
     connector = _connect(args.platform)
     cache = _open_cache(args.cache or places(args.data_dir).cache)
     try:
-        return run_wall(layout, cache, connector, WallOptions(args.seconds, args.screenshot, args.poll_interval))
+        return run_wall(layout, cache, connector, _wall_run_options(args))
     finally:
         connector.close()
         cache.close()

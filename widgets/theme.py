@@ -36,8 +36,9 @@ STATUS_WORDS: dict[Status, str] = {
 SEVERITY_COLOURS: dict[int, QColor] = {
     1: QColor("#e5484d"), 2: QColor("#f76b15"), 3: QColor("#f2a900"), 4: QColor("#8b98a8"),
 }
-#: Distinct series colours on a dark background (Okabe-Ito based: colour-blind safe).
-SERIES_COLOURS = ["#56b4e9", "#e69f00", "#009e73", "#f0e442", "#cc79a7", "#0072b2", "#d55e00", "#ffffff"]
+#: Distinct series colours on a dark background (Okabe-Ito based: colour-blind safe; its dark
+#: blue lightened, which vanished on the dark surface).
+SERIES_COLOURS = ["#56b4e9", "#e69f00", "#009e73", "#f0e442", "#cc79a7", "#7fb8ff", "#d55e00", "#ffffff"]
 
 STYLESHEET = f"""
 QWidget {{ background: {BACKGROUND.name()}; color: {TEXT.name()}; }}

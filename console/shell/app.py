@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import signal
 import sys
@@ -11,21 +12,30 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from console.cache import Cache
+from console.alarms import AlarmManager
+from console.cache import Cache, outbox
 from console.clock import Clock
 from console.errors import UserError
 from console.layout.parse import Layout, load_layout
+from console.model.action import Operator
 from console.store import Store
+from console.store.history import HistorySource
 from console.store.warm import warm_store
 from console.sync.connector import Connector
+from console.sync.batch import Batch
 from console.sync.engine import SyncEngine, SyncStatus
 from console.shell.bridge import SyncBridge
 from console.shell.window import WallWindow
 from widgets import ViewContext, view_params
+from widgets.trend_history import wait_for_fetches
 from widgets.theme import apply_theme
 
 #: Views repaint at most this often; most ticks find nothing changed and draw nothing.
 REFRESH_HZ = 4.0
+#: At start, the alarm rules run over this much recent history, so standing alarms show at once.
+WARM_ALARMS_S = 900.0
+#: Deadband as a fraction of the warning-to-alarm span: 5% keeps the demo's noisy drains from chattering.
+ALARM_DEADBAND = 0.05
 
 
 def ensure_display() -> None:
@@ -54,31 +64,46 @@ class WallOptions:
     seconds: float | None = None  # quit after this long (headless checks)
     screenshot_dir: Path | None = None  # save one PNG per window before quitting
     poll_interval: float = 1.0  # seconds between polls when the platform cannot push
+    operator: Operator | None = None  # who is at this console (default: the login name)
 
 
 class Wall:
     """The windows of one layout, the store behind them, and the sync engine feeding it."""
 
     def __init__(self, layout: Layout, cache: Cache, connector: Connector | None, clock: Clock,
-                 poll_interval: float = 1.0):
+                 poll_interval: float = 1.0, operator: Operator | None = None):
         self.layout = layout
         self.clock = clock
         self.cache = cache
         self.store = Store()
         warm_store(self.store, cache, clock.now())
+        self.alarms = AlarmManager(self.store.indicators.values(), deadband=ALARM_DEADBAND,
+                                   recorder=lambda action: outbox.record(cache, action))
+        now = clock.now()
+        for iid in self.store.series:  # alarms standing now show at once
+            self.alarms.update(iid, *self.store.window(iid, now - WARM_ALARMS_S, now))
         self.status = SyncStatus("connecting" if connector else "offline", "" if connector else "no platform")
         self.bridge = SyncBridge()
-        self.bridge.batch.connect(self.store.apply)
+        self.bridge.batch.connect(self._on_batch)
         self.bridge.status.connect(self._on_status)
         self.engine = None
         if connector is not None:
             self.engine = SyncEngine(connector, cache, on_batch=self.bridge.post_batch,
                                      on_status=self.bridge.post_status, poll_interval=poll_interval)
-        self.context = ViewContext(self.store)
+        self.context = ViewContext(self.store, HistorySource(cache), self.alarms,
+                                   operator or Operator(getpass.getuser()))
         self.windows = [WallWindow(spec, layout.title, self.context, layout.source) for spec in layout.screens]
         self.timer = QTimer()
         self.timer.setInterval(int(1000 / REFRESH_HZ))
         self.timer.timeout.connect(self.refresh)
+
+    def _on_batch(self, batch: Batch) -> None:
+        """A sync batch on the UI thread: into the store, then through the alarm rules."""
+        groups = self.store.apply(batch)
+        if batch.reference is not None:
+            self.alarms.set_indicators(self.store.indicators.values())
+        for iid, (ts, values, quality) in groups.items():
+            self.alarms.update(iid, ts, values, quality)
 
     def _on_status(self, status: SyncStatus) -> None:
         self.status = status
@@ -93,6 +118,7 @@ class Wall:
 
     def refresh(self) -> None:
         now = self.clock.now()
+        self.alarms.tick(now)
         for window in self.windows:
             window.header.refresh(self.clock, self.status, self.store.data_time)
             window.refresh(now)
@@ -116,6 +142,7 @@ class Wall:
         self.timer.stop()
         if self.engine is not None:
             self.engine.stop()
+        wait_for_fetches()  # no chart worker may still be reading the cache when it closes
         for window in self.windows:
             window.close()
 
@@ -125,7 +152,7 @@ def run_wall(layout: Layout, cache: Cache, connector: Connector | None, options:
     """Open the wall and run the event loop until the user (or ``--seconds``) ends it."""
     ensure_display()
     app = qt_app()
-    wall = Wall(layout, cache, connector, clock or Clock(), options.poll_interval)
+    wall = Wall(layout, cache, connector, clock or Clock(), options.poll_interval, options.operator)
     failure: list[str] = []
 
     def finish() -> None:
