@@ -20,6 +20,8 @@ from widgets import theme
 from widgets.base import View, register
 
 COLUMNS = ("Priority", "Raised", "Indicator", "Limit", "Value", "State")
+#: Short state words: the list is narrow on a wall, and the priority colour carries the rest.
+STATE_WORDS = {"UNACK": "NEW", "ACKED": "ACK", "RTN_UNACK": "RTN", "SHELVED": "SHELVED"}
 PRIORITY_COLOURS = {1: QColor("#ff3b5c"), 2: theme.STATUS_COLOURS[theme.Status.ALARM],
                     3: theme.STATUS_COLOURS[theme.Status.WARNING], 4: theme.TEXT_DIM}
 #: Shelve durations offered on the wall, in seconds (the operator picks with the arrow keys).
@@ -53,12 +55,15 @@ class AlarmModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return (
                 alarm.priority.name + (" ↑" if alarm.escalated else ""),
-                f"{time.strftime('%H:%M:%S', time.localtime(alarm.raised_at))} · {format_age(self.now - alarm.raised_at)}",
+                f"{time.strftime('%H:%M', time.localtime(alarm.raised_at))} ({format_age(self.now - alarm.raised_at)})",
                 alarm.name,
-                alarm.limit.name,
-                f"{alarm.value:,.2f} {alarm.unit} (limit {alarm.threshold:,.2f})",
-                alarm.state.value + (f" · {alarm.comments[-1][2]}" if alarm.comments else ""),
+                f"{alarm.limit.name} {alarm.threshold:,.4g}",
+                f"{alarm.value:,.4g} {alarm.unit}",
+                STATE_WORDS.get(alarm.state.name, alarm.state.name) + (" ✎" if alarm.comments else ""),
             )[col]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            notes = "\n".join(f"{actor}: {text}" for _, actor, text in alarm.comments[-3:])
+            return f"{alarm.name} — {alarm.state.value}" + (f"\n{notes}" if notes else "")
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == 0:
                 return PRIORITY_COLOURS.get(int(alarm.priority), theme.TEXT)

@@ -18,6 +18,7 @@ BORDER = QColor("#2a3645")
 TEXT = QColor("#e6edf3")
 TEXT_DIM = QColor("#8b98a8")
 ACCENT = QColor("#4ea1ff")
+SELECTION = QColor("#24466b")  # the row the keyboard acts on: unmistakable, yet text stays legible
 
 STATUS_COLOURS: dict[Status, QColor] = {
     Status.NODATA: QColor("#3a4350"),
@@ -48,7 +49,8 @@ QFrame#panel {{ background: {SURFACE.name()}; border: 1px solid {BORDER.name()};
 QLabel#panelTitle {{ color: {TEXT_DIM.name()}; font-size: 13px; font-weight: 600;
                      letter-spacing: 1px; background: transparent; }}
 QTableView {{ background: {SURFACE.name()}; gridline-color: {BORDER.name()}; border: none;
-              selection-background-color: {SURFACE_RAISED.name()}; font-size: 14px; }}
+              selection-background-color: {SELECTION.name()}; selection-color: {TEXT.name()};
+              font-size: 14px; }}
 QHeaderView::section {{ background: {SURFACE_RAISED.name()}; color: {TEXT_DIM.name()}; border: none;
                         padding: 4px 6px; font-weight: 600; }}
 QTabWidget::pane {{ border: none; }}

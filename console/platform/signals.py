@@ -100,9 +100,14 @@ class Ctx:
         return season + 3.5 * thermal(self.h) - 5.0 * self.scenario.street_water(self.ts)
 
     def congestion(self, centrality: float) -> np.ndarray:
+        """Congestion, %: the day's traffic, slower on wet streets; and when the drains overflow,
+        flooded underpasses and closed streets take most of what road is left (even at night),
+        more so in districts that flood easily."""
         p = traffic_profile(self.h, self.weekend)
         wet = self.scenario.street_water(self.ts)
-        return 8 + 6 * centrality + (26 + 14 * centrality) * p + 30 * wet * (0.6 + 0.4 * p)
+        base = 8 + 6 * centrality + (26 + 14 * centrality) * p + 30 * wet * (0.6 + 0.4 * p)
+        closures = np.clip(1.05 * self.s * self.scenario.drain_load(self.ts), 0.0, 0.95)
+        return base + (100 - base) * closures
 
 
 # Each model returns (deterministic part, value): spikes scale from the former.

@@ -32,8 +32,9 @@ from widgets.theme import apply_theme
 
 #: Views repaint at most this often; most ticks find nothing changed and draw nothing.
 REFRESH_HZ = 4.0
-#: At start, the alarm rules run over this much recent history, so standing alarms show at once.
-WARM_ALARMS_S = 900.0
+#: The alarm rules run over readings at most this old (at start, over this much of the cache),
+#: so standing alarms show at once and long-gone ones do not flood the list.
+ALARM_LOOKBACK_S = 900.0
 #: Deadband as a fraction of the warning-to-alarm span: 5% keeps the demo's noisy drains from chattering.
 ALARM_DEADBAND = 0.05
 
@@ -81,7 +82,7 @@ class Wall:
                                    recorder=lambda action: outbox.record(cache, action))
         now = clock.now()
         for iid in self.store.series:  # alarms standing now show at once
-            self.alarms.update(iid, *self.store.window(iid, now - WARM_ALARMS_S, now))
+            self.alarms.update(iid, *self.store.window(iid, now - ALARM_LOOKBACK_S, now))
         self.status = SyncStatus("connecting" if connector else "offline", "" if connector else "no platform")
         self.bridge = SyncBridge()
         self.bridge.batch.connect(self._on_batch)
@@ -98,12 +99,20 @@ class Wall:
         self.timer.timeout.connect(self.refresh)
 
     def _on_batch(self, batch: Batch) -> None:
-        """A sync batch on the UI thread: into the store, then through the alarm rules."""
+        """A sync batch on the UI thread: into the store, then through the alarm rules.
+
+        Only readings of the last ALARM_LOOKBACK_S go through the rules: a catch-up of hours
+        must not greet the operator with every alarm that rose and fell while the wall was off
+        (the charts and the cache still show them).
+        """
         groups = self.store.apply(batch)
         if batch.reference is not None:
             self.alarms.set_indicators(self.store.indicators.values())
+        since = self.clock.now() - ALARM_LOOKBACK_S
         for iid, (ts, values, quality) in groups.items():
-            self.alarms.update(iid, ts, values, quality)
+            recent = ts >= since
+            if recent.any():
+                self.alarms.update(iid, ts[recent], values[recent], quality[recent])
 
     def _on_status(self, status: SyncStatus) -> None:
         self.status = status
