@@ -29,6 +29,13 @@ SHELVE_CHOICES = (("15 min", 900.0), ("1 h", 3600.0), ("4 h", 14400.0), ("12 h",
 KEYS_HINT = "Enter acknowledge · A all · S shelve · C comment · U unshelve · ↑↓ select"
 
 
+def _where_first(name: str) -> str:
+    """'Drainage well level, Kluuvi #1' -> 'Kluuvi #1 · Drainage well level': in a narrow column
+    the place is what tells two alarms apart, so it must not be the part cut off."""
+    measure, _, where = name.partition(", ")
+    return f"{where} · {measure}" if where else name
+
+
 class AlarmModel(QAbstractTableModel):
     def __init__(self) -> None:
         super().__init__()
@@ -56,7 +63,7 @@ class AlarmModel(QAbstractTableModel):
             return (
                 alarm.priority.name + (" ↑" if alarm.escalated else ""),
                 f"{time.strftime('%H:%M', time.localtime(alarm.raised_at))} ({format_age(self.now - alarm.raised_at)})",
-                alarm.name,
+                _where_first(alarm.name),
                 f"{alarm.limit.name} {alarm.threshold:,.4g}",
                 f"{alarm.value:,.4g} {alarm.unit}",
                 STATE_WORDS.get(alarm.state.name, alarm.state.name) + (" ✎" if alarm.comments else ""),

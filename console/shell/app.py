@@ -139,6 +139,7 @@ class Wall:
         except OSError as exc:
             raise UserError(f"screenshot folder {folder} cannot be created: {exc.strerror}") from None
         self.refresh()
+        QApplication.processEvents()  # let the header and views lay out what refresh just set
         saved = []
         for window in self.windows:
             path = folder / f"{window.spec.name}.png"
