@@ -257,6 +257,7 @@ class TileGrid(View):
         self.canvas = TileCanvas(self)
         self.canvas.indicators = self.store.indicators
         self.body.addWidget(self.canvas, 1)
+        self._refreshed: tuple = ()
 
     def default_title(self) -> str:
         return "Vital signs"
@@ -292,6 +293,12 @@ class TileGrid(View):
                          recent.trend, recent.worse, recent.key, flash, flash_on)
 
     def refresh(self, now: float) -> None:
+        # Nothing a tile shows can change unless the data, the alarms or the time did: a paused
+        # clock over a quiet store (REPLAY paused) costs nothing at all.
+        key = (self.store.version, getattr(self.ctx.alarms, "version", 0), now)
+        if key == self._refreshed:
+            return
+        self._refreshed = key
         states = [self.tile_state(ind, now) for ind in self.chosen()]
         if states != self.canvas.states:
             self.canvas.indicators = self.store.indicators
