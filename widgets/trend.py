@@ -17,7 +17,6 @@ a history fetch landed or the alarm events changed, so a quiet wall costs next t
 
 from __future__ import annotations
 
-import functools
 import html
 import math
 import re
@@ -26,8 +25,8 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from console.cache.rollups import RESOLUTIONS, choose_resolution
@@ -36,6 +35,8 @@ from console.store.history import HistoryData
 from widgets import theme
 from widgets.base import View, ViewContext, register
 from widgets.trend_history import HistoryLoader, HistoryResult
+from widgets.trend_layers import (AlarmMarks, Axis, Backdrop, DateAxis, Edges, GridLines, PassiveViewBox,
+                                  ThresholdBands, alpha)
 
 pg.setConfigOptions(antialias=False, useOpenGL=False)  # on software GL, raster drawing is faster
 
@@ -63,27 +64,6 @@ def window_label(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-def _alpha(colour: QColor, alpha: int) -> QColor:
-    c = QColor(colour)
-    c.setAlpha(alpha)
-    return c
-
-
-@functools.cache
-def _font(points: int, bold: bool = False) -> QFont:
-    font = QFont()
-    font.setPointSize(points)
-    font.setBold(bold)
-    return font
-
-
-def _over_surface(colour: QColor, alpha: int) -> QColor:
-    """``colour`` at ``alpha`` over the chart background, as one opaque colour: the same look,
-    but an opaque fill is a plain copy where a translucent one blends every pixel of the band."""
-    a, base = alpha / 255, theme.SURFACE
-    return QColor(*(round(c * a + b * (1 - a)) for c, b in zip(colour.getRgb()[:3], base.getRgb()[:3])))
-
-
 def _with_gaps(ts: np.ndarray, values: np.ndarray, max_gap: float) -> tuple[np.ndarray, np.ndarray]:
     """Break the line where readings stopped for longer than ``max_gap``: an outage must not look like data."""
     if len(ts) < 2:
@@ -94,212 +74,6 @@ def _with_gaps(ts: np.ndarray, values: np.ndarray, max_gap: float) -> tuple[np.n
     return np.insert(ts, cut, (ts[cut - 1] + ts[cut]) / 2), np.insert(values, cut, np.nan)
 
 
-class Backdrop(pg.GraphicsObject):
-    """Everything drawn behind the series, in one item: grid, threshold bands, alarm marks.
-
-    It spans the visible view and counts for the y auto-range only with the warning
-    thresholds, so the headroom to warning is always in view (a flat rain line at 0 mm/h is
-    drawn against its 10 mm/h warning, not on a ±0.5 scale). One item, because every graphics
-    item costs a Python paint call and clipping per frame; as separate items these layers cost
-    more than drawing the peak-downsampled data.
-    """
-
-    def __init__(self, layers: list) -> None:
-        super().__init__()
-        self.layers = layers
-        for layer in layers:
-            layer.changed = self._changed
-        self._rect: QRectF | None = None
-        self.setZValue(-10)
-
-    def dataBounds(self, axis, frac=1.0, orthoRange=None):  # noqa: N802, N803 (pyqtgraph's names)
-        values = [v for layer in self.layers for v in getattr(layer, "in_range", ())] if axis == 1 else []
-        return (min(values), max(values)) if values else None
-
-    def _changed(self) -> None:
-        self.update()
-        view = self.getViewBox()
-        if view is not None:  # thresholds count for the y range
-            view.itemBoundsChanged(self)
-
-    def viewTransformChanged(self) -> None:  # noqa: N802
-        self.prepareGeometryChange()
-        self._rect = None
-        super().viewTransformChanged()
-
-    def boundingRect(self) -> QRectF:  # noqa: N802
-        if self._rect is None:
-            view = self.viewRect()
-            self._rect = QRectF() if view is None else QRectF(view).normalized()
-        return self._rect
-
-    def paint(self, p, *args) -> None:
-        view = self.boundingRect()
-        if view.isEmpty():
-            return
-        tr = p.transform()
-        p.resetTransform()  # layers draw in device pixels: lines and text keep their size
-        device = QRectF(tr.map(view.topLeft()), tr.map(view.bottomRight())).normalized()
-        for layer in self.layers:
-            layer.draw(p, tr, view, device)
-
-
-class _TickRecorder:
-    """Keeps the tick values the axis chose while drawing itself, for ``GridLines``."""
-
-    grid_values: list[float] = []
-
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph's names)
-        levels = super().tickValues(minVal, maxVal, size)
-        self.grid_values = [v for _spacing, values in levels for v in values]
-        return levels
-
-
-class _Axis(_TickRecorder, pg.AxisItem):
-    pass
-
-
-class _DateAxis(_TickRecorder, pg.DateAxisItem):
-    pass
-
-
-class GridLines:
-    """The grid at the axes' ticks, opaque and under the data.
-
-    pyqtgraph's grid (ticks extended by the axes, translucent) costs as much per frame as the
-    data. The axes are painted first (lower z), so their tick values are this frame's.
-    """
-
-    changed = staticmethod(lambda: None)
-
-    def __init__(self, x_axis: _TickRecorder, y_axis: _TickRecorder) -> None:
-        self.axes = (x_axis, y_axis)
-        self.pen = QPen(QColor(_GRID), 1)
-
-    def draw(self, p, tr, view: QRectF, device: QRectF) -> None:
-        # the view transform only scales and shifts: map by hand, no QPointF per line
-        left, right, top, bottom = view.left(), view.right(), view.top(), view.bottom()
-        y0, y1, x0, x1 = device.top(), device.bottom(), device.left(), device.right()
-        sx, dx, sy, dy = tr.m11(), tr.dx(), tr.m22(), tr.dy()
-        lines = [QLineF(x * sx + dx, y0, x * sx + dx, y1) for x in self.axes[0].grid_values if left <= x <= right]
-        lines += [QLineF(x0, y * sy + dy, x1, y * sy + dy) for y in self.axes[1].grid_values if top <= y <= bottom]
-        p.setPen(self.pen)
-        p.drawLines(lines)
-
-
-class ThresholdBands:
-    """Warning and alarm regions of one indicator, each edge a dashed line labelled with value and unit.
-
-    Alone on its chart the regions are shaded across the plot. When two units share a chart,
-    each axis' regions are a strip along that axis instead: shading the whole plot for one
-    axis would paint the other axis' series as "in alarm".
-    """
-
-    STRIP_PX = 7
-    changed = staticmethod(lambda: None)
-
-    def __init__(self, right: bool) -> None:
-        self.right = right
-        self.strip = False
-        self.regions: list[tuple[float, float, QColor]] = []
-        self.edges: list[tuple[float, QColor, str]] = []
-        self.in_range: tuple[float, ...] = ()  # thresholds the axis always shows
-
-    def set_indicator(self, ind: Indicator | None, strip: bool) -> None:
-        self.regions, self.edges, self.strip, self.in_range = [], [], strip, ()
-        if ind is not None:
-            warnings = tuple(v for v in (ind.warn_low, ind.warn_high) if v is not None)
-            self.in_range = warnings or tuple(v for v in (ind.alarm_low, ind.alarm_high) if v is not None)
-            warn, alarm = theme.STATUS_COLOURS[Status.WARNING], theme.STATUS_COLOURS[Status.ALARM]
-            inf = math.inf
-            for lo, hi, colour, edge, word in (
-                (ind.warn_high, ind.alarm_high if ind.alarm_high is not None else inf, warn, ind.warn_high, "WARN ≥"),
-                (ind.alarm_high, inf, alarm, ind.alarm_high, "ALARM ≥"),
-                (ind.alarm_low if ind.alarm_low is not None else -inf, ind.warn_low, warn, ind.warn_low, "WARN ≤"),
-                (-inf, ind.alarm_low, alarm, ind.alarm_low, "ALARM ≤"),
-            ):
-                if edge is not None:
-                    self.regions.append((lo, hi, _over_surface(colour, 170 if strip else 26)))
-                    self.edges.append((edge, colour, f"{word} {ind.format(edge)} {ind.unit}"))
-        self.changed()
-
-    def draw(self, p, tr, view: QRectF, device: QRectF) -> None:
-        """Fills first: ``draw_edges`` goes over the grid, this under it."""
-        for lo, hi, colour in self.regions:
-            a, b = max(lo, view.top()), min(hi, view.bottom())
-            if a < b:
-                ya, yb = tr.map(QPointF(0, a)).y(), tr.map(QPointF(0, b)).y()
-                x = (device.right() - self.STRIP_PX if self.right else device.left()) if self.strip else device.left()
-                width = self.STRIP_PX if self.strip else device.width()
-                p.fillRect(QRectF(x, min(ya, yb), width, abs(yb - ya)), colour)
-
-    def draw_edges(self, p, tr, view: QRectF, device: QRectF) -> None:
-        p.setFont(_font(8))
-        align = (Qt.AlignmentFlag.AlignRight if self.right else Qt.AlignmentFlag.AlignLeft) | Qt.AlignmentFlag.AlignBottom
-        for value, colour, text in self.edges:
-            if view.top() <= value <= view.bottom():
-                y = tr.map(QPointF(0, value)).y()
-                p.setPen(QPen(_alpha(colour, 150), 1, Qt.PenStyle.DashLine))
-                p.drawLine(QPointF(device.left(), y), QPointF(device.right(), y))
-                p.setPen(colour)
-                p.drawText(QRectF(device.left() + 10, y - 15, device.width() - 20, 14), align, text)
-
-
-class _Edges:
-    """The threshold edges as a layer of their own, so they are drawn over the grid."""
-
-    changed = staticmethod(lambda: None)
-
-    def __init__(self, bands: ThresholdBands) -> None:
-        self.bands = bands
-
-    def draw(self, p, tr, view: QRectF, device: QRectF) -> None:
-        self.bands.draw_edges(p, tr, view, device)
-
-
-class AlarmMarks:
-    """Vertical lines at alarm events of the shown indicators, labelled at the top."""
-
-    MIN_LABEL_GAP_PX = 36
-    changed = staticmethod(lambda: None)
-
-    def __init__(self) -> None:
-        self.marks: list[tuple[float, QColor, bool, str, QColor]] = []  # ts, line, dashed, label, label colour
-
-    def set_marks(self, marks: list[tuple[float, QColor, bool, str, QColor]]) -> None:
-        self.marks = sorted(marks, key=lambda m: m[0])
-        self.changed()
-
-    def draw(self, p, tr, view: QRectF, device: QRectF) -> None:
-        p.setFont(_font(8, bold=True))
-        last_label = -math.inf
-        for ts, colour, dashed, label, label_colour in self.marks:
-            if not view.left() <= ts <= view.right():
-                continue
-            x = tr.map(QPointF(ts, 0)).x()
-            p.setPen(QPen(colour, 1.5, Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine))
-            p.drawLine(QPointF(x, device.top() + 14), QPointF(x, device.bottom()))
-            if label and x - last_label >= self.MIN_LABEL_GAP_PX:
-                p.setPen(label_colour)
-                centre = min(max(x, device.left() + 30), device.right() - 30)  # whole, even at the edge
-                p.drawText(QRectF(centre - 30, device.top(), 60, 13), Qt.AlignmentFlag.AlignCenter, label)
-                last_label = x
-
-
-class _PassiveViewBox(pg.ViewBox):
-    """The right-hand axis' ViewBox: lies on top but lets mouse gestures through to the main one."""
-
-    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802
-        ev.ignore()
-
-    def wheelEvent(self, ev, axis=None) -> None:  # noqa: N802
-        ev.ignore()
-
-    def mouseClickEvent(self, ev) -> None:  # noqa: N802
-        ev.ignore()
-
-
-_GRID = "#1d2531"  # SURFACE with a little BORDER mixed in
 _BUTTONS = f"""
 QPushButton {{ background: {theme.SURFACE_RAISED.name()}; color: {theme.TEXT_DIM.name()};
                border: 1px solid {theme.BORDER.name()}; border-radius: 3px; padding: 1px 8px; }}
@@ -401,7 +175,7 @@ class TrendChart(View):
         self._show_mode()
 
     def _build_plot(self) -> None:
-        axes = {"bottom": _DateAxis(orientation="bottom"), "left": _Axis("left"), "right": _Axis("right")}
+        axes = {"bottom": DateAxis(orientation="bottom"), "left": Axis("left"), "right": Axis("right")}
         self.plot = pg.PlotWidget(background=theme.SURFACE.name(), axisItems=axes)
         item = self.plot.getPlotItem()
         item.hideButtons()
@@ -412,7 +186,7 @@ class TrendChart(View):
         self.vb.enableAutoRange(axis="y")
         self.vb.setAutoVisible(y=True)
         self.vb.sigRangeChangedManually.connect(self._on_user_range)
-        self.vb2 = _PassiveViewBox(enableMenu=False)
+        self.vb2 = PassiveViewBox(enableMenu=False)
         self.vb2.setMouseEnabled(x=False, y=False)
         item.scene().addItem(self.vb2)
         item.getAxis("right").linkToView(self.vb2)
@@ -429,8 +203,8 @@ class TrendChart(View):
             ax.enableAutoSIPrefix(False)
         self.bands, self.bands_right = ThresholdBands(right=False), ThresholdBands(right=True)
         self.grid, self.marks = GridLines(axes["bottom"], axes["left"]), AlarmMarks()
-        self.backdrops = (Backdrop([self.bands, self.grid, _Edges(self.bands), self.marks]),
-                          Backdrop([self.bands_right, _Edges(self.bands_right)]))
+        self.backdrops = (Backdrop([self.bands, self.grid, Edges(self.bands), self.marks]),
+                          Backdrop([self.bands_right, Edges(self.bands_right)]))
         self.vb.addItem(self.backdrops[0])
         self.vb2.addItem(self.backdrops[1])
         self.body.addWidget(self.plot, 1)
@@ -486,7 +260,7 @@ class TrendChart(View):
             mean = pg.PlotDataItem(pen=pg.mkPen(colour, width=1.5), skipFiniteCheck=True, connect="finite")
             mean.setClipToView(True)
             lo, hi = (pg.PlotCurveItem(pen=pg.mkPen(None), skipFiniteCheck=True, connect="finite") for _ in range(2))
-            fill = pg.FillBetweenItem(lo, hi, brush=pg.mkBrush(_alpha(colour, 40)))
+            fill = pg.FillBetweenItem(lo, hi, brush=pg.mkBrush(alpha(colour, 40)))
             box = self._box(ind)
             for part in (lo, hi, mean):
                 box.addItem(part)
