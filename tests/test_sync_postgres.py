@@ -21,7 +21,6 @@ from console.cache import Cache, outbox
 from console.model.action import OperatorAction
 from console.model.schema import P, platform_metadata
 from console.platform.create import create_platform
-from console.platform.feeder import DemoFeeder
 from console.sync.connector import APPLICATION_NAME, PlatformUnavailable, SqlConnector
 from console.sync.engine import SyncEngine
 from tests.conftest import REPO
