@@ -88,3 +88,18 @@ def test_escape_closes_the_bar_and_nothing_is_recorded(qtbot, tmp_path):
     qtbot.keyClick(view.bar.text, Qt.Key.Key_Escape)
     assert not view.bar.isVisible()
     assert cache.rows("audit_log") == [] and alarms.counts()["shelved"] == 0
+
+
+def test_the_wall_gives_the_keyboard_to_the_alarm_list(demo_platform, tmp_path, qtbot):
+    from console.clock import Clock
+    from console.shell.app import Wall, read_layout
+
+    qt_app()
+    wall = Wall(read_layout("demo"), Cache(tmp_path / "cache.db"), None, Clock(lambda: 1_780_000_000.0))
+    main = wall.windows[0]
+    qtbot.addWidget(main)
+    main.show()
+    qtbot.waitExposed(main)
+    (alarm_list,) = [v for v in main.views if isinstance(v, AlarmList)]
+    assert main.focusWidget() is alarm_list.table
+    wall.stop()

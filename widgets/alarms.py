@@ -151,6 +151,9 @@ class AlarmList(View):
     def default_title(self) -> str:
         return "Alarms"
 
+    def keyboard_target(self) -> QWidget:
+        return self.table
+
     # -- data ------------------------------------------------------------------------------
     def refresh(self, now: float) -> None:
         self._now = now

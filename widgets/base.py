@@ -80,5 +80,9 @@ class View(QFrame):
             self._chosen_for = self.store.reference_version
         return self._chosen
 
+    def keyboard_target(self) -> QWidget | None:
+        """The widget that should hold the keyboard when this view's window opens (None: any)."""
+        return None
+
     def refresh(self, now: float) -> None:
         raise NotImplementedError

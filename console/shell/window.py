@@ -126,6 +126,14 @@ class WallWindow(QWidget):
             layout.addWidget(self._build(child, ctx), int(round(share * 100)))
         return holder
 
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        """Give the keyboard to the view operators act from (the alarm list): no mouse on a wall."""
+        super().showEvent(event)
+        for view in self.views:
+            if view.keyboard_target() is not None:
+                view.keyboard_target().setFocus()
+                break
+
     def refresh(self, now: float) -> None:
         for view in self.views:
             if view.isVisible():
