@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QKeyEvent
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QTableView, QWidget)
 
 from console.model.indicator import format_age
 from widgets import theme
-from widgets.base import View, register
+from widgets.base import RowsModel, View, register
 
 COLUMNS = ("Priority", "Raised", "Indicator", "Limit", "Value", "State")
 #: Short state words: the list is narrow on a wall, and the priority colour carries the rest.
@@ -36,24 +36,14 @@ def _where_first(name: str) -> str:
     return f"{where} · {measure}" if where else name
 
 
-class AlarmModel(QAbstractTableModel):
+class AlarmModel(RowsModel):
+    COLUMNS = COLUMNS
+
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list = []
         self.now = 0.0
         self.bold = QFont()  # unacknowledged alarms stand out in bold
         self.bold.setBold(True)
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         alarm = self.rows[index.row()]
@@ -79,11 +69,9 @@ class AlarmModel(QAbstractTableModel):
             return self.bold
         return None
 
-    def set_rows(self, rows: list, now: float) -> None:
-        self.beginResetModel()
-        self.rows = rows
+    def set_rows(self, rows: list, now: float = 0.0) -> None:
         self.now = now
-        self.endResetModel()
+        super().set_rows(rows)
 
 
 class _InlineBar(QWidget):

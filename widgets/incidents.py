@@ -4,32 +4,22 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from console.model.vocab import INCIDENT_KINDS, SEVERITIES
 from widgets import theme
-from widgets.base import View, register
+from widgets.base import RowsModel, View, register
 
 COLUMNS = ("Opened", "Severity", "Status", "District", "Incident")  # the title names the kind
 
 
-class IncidentModel(QAbstractTableModel):
+class IncidentModel(RowsModel):
+    COLUMNS = COLUMNS
+
     def __init__(self, districts: dict[str, str]):
         super().__init__()
-        self.rows: list[dict] = []
         self.districts = districts
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         row = self.rows[index.row()]
@@ -51,18 +41,13 @@ class IncidentModel(QAbstractTableModel):
             return f'{INCIDENT_KINDS.get(row["kind"], row["kind"])}: {row["title"]}'
         return None
 
-    def set_rows(self, rows: list[dict]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
 
 @register("incidents")
 class IncidentList(View):
     PARAMS = {"title": str, "include_closed": bool, "limit": int}
 
-    def __init__(self, store, params, parent=None):
-        super().__init__(store, params, parent)
+    def __init__(self, ctx, params, parent=None):
+        super().__init__(ctx, params, parent)
         self.model = IncidentModel({})
         self.table = QTableView(self)
         self.table.setModel(self.model)
