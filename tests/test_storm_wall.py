@@ -101,3 +101,29 @@ def test_a_rainstorm_on_the_wall(demo_platform, tmp_path, qtbot):
     actions = [a["action"] for a in outbox.pending(cache)]
     assert actions[:2] == ["acknowledge", "shelve"] and actions.count("acknowledge") >= 1 + len(returned)
     wall.stop()
+
+
+def test_acknowledgements_and_shelves_survive_a_restart_of_the_wall(demo_platform, tmp_path, qtbot):
+    shutil.copy(demo_platform.removeprefix("sqlite:///"), tmp_path / "platform.db")
+    url = f"sqlite:///{tmp_path / 'platform.db'}"
+    storm = read_scenario(url)["storms"][0]
+    cache = Cache(tmp_path / "cache.db")
+    SyncEngine(SqlConnector(url), cache).catch_up()
+    qt_app()
+    now = storm.start + 45 * 60  # drains and streets in alarm
+    first = Wall(read_layout("demo"), cache, None, Clock(lambda: now), operator=Operator("ann", "operator"))
+    standing = first.alarms.alarms()
+    assert len(standing) >= 3
+    acked, shelved, untouched = standing[0].id, standing[1].id, standing[2].id
+    first.alarms.acknowledge(acked, "ann", "operator", now)
+    first.alarms.shelve(shelved, "ann", "operator", now, 3600, "pump on manual")
+    first.stop()
+    recorded = len(cache.rows("audit_log"))
+
+    again = Wall(read_layout("demo"), cache, None, Clock(lambda: now + 60), operator=Operator("ben", "operator"))
+    assert again.alarms.get(acked).state is AlarmState.ACKED
+    assert again.alarms.get(shelved).state is AlarmState.SHELVED
+    assert again.alarms.get(shelved).shelve_reason == "pump on manual"
+    assert again.alarms.get(untouched).state in (AlarmState.UNACK, AlarmState.RTN_UNACK)  # still to acknowledge
+    assert len(cache.rows("audit_log")) == recorded  # restoring is not a new action
+    again.stop()

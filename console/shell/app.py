@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import signal
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from console.alarms import AlarmManager
+from console.alarms import AlarmManager, AlarmState
 from console.cache import Cache, outbox
 from console.clock import Clock
 from console.errors import UserError
@@ -35,6 +36,8 @@ REFRESH_HZ = 4.0
 #: The alarm rules run over readings at most this old (at start, over this much of the cache),
 #: so standing alarms show at once and long-gone ones do not flood the list.
 ALARM_LOOKBACK_S = 900.0
+#: Operators' acknowledgements and shelves of this long ago are restored at start.
+RESTORE_ACTIONS_S = 86400.0
 #: Deadband as a fraction of the warning-to-alarm span: 5% keeps the demo's noisy drains from chattering.
 ALARM_DEADBAND = 0.05
 
@@ -83,6 +86,7 @@ class Wall:
         now = clock.now()
         for iid in self.store.series:  # alarms standing now show at once
             self.alarms.update(iid, *self.store.window(iid, now - ALARM_LOOKBACK_S, now))
+        self._restore_alarm_actions(now)
         self.status = SyncStatus("connecting" if connector else "offline", "" if connector else "no platform")
         self.bridge = SyncBridge()
         self.bridge.batch.connect(self._on_batch)
@@ -97,6 +101,35 @@ class Wall:
         self.timer = QTimer()
         self.timer.setInterval(int(1000 / REFRESH_HZ))
         self.timer.timeout.connect(self.refresh)
+
+    def _restore_alarm_actions(self, now: float) -> None:
+        """Acknowledgements and shelves survive a restart: they are replayed, silently, from the audit log.
+
+        An acknowledgement counts only for an occurrence that began before it (``raised_at``),
+        so an alarm that rose again since is announced again; a shelf only while it lasts.
+        """
+        with self.cache.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT ts, actor, role, action, target_id, detail FROM audit_log "
+                "WHERE target_kind = 'alarm' AND ts >= ? ORDER BY id", (now - RESTORE_ACTIONS_S,)).all()
+        recorder, self.alarms.recorder = self.alarms.recorder, None  # already in the audit log
+        try:
+            for ts, actor, role, action, alarm_id, detail in rows:
+                alarm = self.alarms.get(alarm_id)
+                if alarm is None:
+                    continue
+                payload = json.loads(detail or "{}")
+                try:
+                    if action == "acknowledge" and ts >= alarm.raised_at and not alarm.acknowledged:
+                        self.alarms.acknowledge(alarm_id, actor, role, now)
+                    elif action == "shelve" and payload.get("until", 0) > now:
+                        self.alarms.shelve(alarm_id, actor, role, now, payload["until"] - now, payload["reason"])
+                    elif action == "unshelve" and alarm.state is AlarmState.SHELVED:
+                        self.alarms.unshelve(alarm_id, actor, role, now)
+                except (KeyError, ValueError):
+                    continue  # the alarm moved on since; nothing to restore
+        finally:
+            self.alarms.recorder = recorder
 
     def _on_batch(self, batch: Batch) -> None:
         """A sync batch on the UI thread: into the store, then through the alarm rules.
