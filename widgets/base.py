@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 from console.model.action import Operator
 from console.model.indicator import Indicator
 from console.store import Store
+from console.store.selection import Selection
 
 #: view name -> view class; layouts refer to views by these names.
 VIEWS: dict[str, type["View"]] = {}
@@ -42,6 +43,7 @@ class ViewContext:
     history: Any = None  # console.store.history.HistorySource
     alarms: Any = None  # console.alarms.AlarmManager
     operator: Operator = field(default_factory=lambda: Operator("operator"))
+    selection: Selection = field(default_factory=Selection)  # the incident selected on any view
 
 
 class View(QFrame):

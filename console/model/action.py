@@ -14,6 +14,12 @@ from dataclasses import dataclass, field
 
 #: What an operator or supervisor can do; the platform's operator_actions.action column.
 ACTIONS = ("acknowledge", "shelve", "unshelve", "comment", "status", "assign")
+#: Who may do what. Checked where the action happens (``allowed``), not only by hiding buttons.
+ROLE_ACTIONS = {
+    "operator": frozenset({"acknowledge", "shelve", "unshelve", "comment"}),
+    "supervisor": frozenset(ACTIONS),
+    "trainer": frozenset(),  # trainers drive replays and drills, never the live city
+}
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,14 @@ class Operator:
 
     name: str
     role: str = "operator"
+
+    def may(self, action: str) -> bool:
+        return action in ROLE_ACTIONS.get(self.role, frozenset())
+
+    def require(self, action: str) -> None:
+        """Raise PermissionError, in words an operator understands, unless this role may ``action``."""
+        if not self.may(action):
+            raise PermissionError(f"a {self.role} may not {action} (ask a supervisor)")
 
 
 @dataclass(frozen=True)
