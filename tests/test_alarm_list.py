@@ -103,3 +103,11 @@ def test_the_wall_gives_the_keyboard_to_the_alarm_list(demo_platform, tmp_path, 
     (alarm_list,) = [v for v in main.views if isinstance(v, AlarmList)]
     assert main.focusWidget() is alarm_list.table
     wall.stop()
+
+
+def test_a_trainer_cannot_handle_live_alarms(qtbot, tmp_path):
+    view, alarms, cache = _list(qtbot, tmp_path)
+    view.ctx.operator = Operator("tim", "trainer")
+    qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    assert alarms.counts()["unacknowledged"] == 3 and cache.rows("audit_log") == []
+    assert "trainer may not acknowledge" in view.hint.text()

@@ -178,6 +178,7 @@ class AlarmList(View):
             return
         actor, role = self.ctx.operator.name, self.ctx.operator.role
         try:
+            self.ctx.operator.require("acknowledge" if action == "acknowledge_all" else action)
             if action == "acknowledge_all":
                 alarms.acknowledge_all(actor, role, self._now)
             elif alarm is not None:
