@@ -89,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     osm.add_argument("file", type=Path)
     osm.add_argument("--out", type=Path, required=True, help="GeoJSON file to write")
     osm.add_argument("--name", default=None, help="city name (default: the file's name)")
+    for kind, what in (("incidents", "a GeoJSON event feed (e.g. USGS) as incidents"),
+                       ("districts", "district boundaries from GeoJSON or TopoJSON")):
+        feed = imp_sub.add_parser(kind, help=f"import {what} into a platform database")
+        feed.add_argument("file", type=Path)
+        feed.add_argument("--platform", required=True, metavar="URL", type=platform_url,
+                          help="platform database URL or SQLite file path")
     return parser
 
 
@@ -253,6 +259,13 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    if args.import_command in ("incidents", "districts"):
+        from console.importers.districts import import_districts
+        from console.importers.incidents import import_incidents
+
+        run = import_incidents if args.import_command == "incidents" else import_districts
+        print(run(args.file, args.platform).summary())
+        return 0
     from console.importers.osm import import_osm, write_city_geojson
 
     result = import_osm(args.file)

@@ -153,3 +153,16 @@ def test_demo_runs_headless_and_saves_screenshots(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (shots / "main.png").stat().st_size > 20_000
     assert (tmp_path / "data" / "demo-platform.db").exists() and (tmp_path / "data" / "cache.db").exists()
+
+
+def test_import_incidents_and_districts_from_the_command_line(shared_data, tmp_path):
+    platform = tmp_path / "platform.db"
+    assert cityops("platform", "create", str(platform), "--hours", "0.1").returncode == 0
+    result = cityops("import", "incidents", str(shared_data / "usgs-earthquakes-week.geojson"), "--platform", str(platform))
+    assert result.returncode == 0, result.stderr
+    assert "Imported 1707 incidents, 3414 incident events" in result.stdout
+    result = cityops("import", "districts", str(shared_data / "london-boroughs.topo.json"), "--platform", str(platform))
+    assert result.returncode == 0 and "Imported 33 districts" in result.stdout
+    broken = tmp_path / "broken.geojson"
+    broken.write_text('{"type": "FeatureCollection", "features": [')
+    assert_one_line_error(cityops("import", "incidents", str(broken), "--platform", str(platform)), "broken.geojson")

@@ -41,7 +41,8 @@ class ImportReport:
         return " ".join(parts)
 
 
-_PLURALS = {"district": "districts", "building": "buildings", "street": "streets"}
+_PLURALS = {"district": "districts", "building": "buildings", "street": "streets", "incident": "incidents",
+            "incident update": "incident updates", "incident event": "incident events"}
 
 
 def _listing(counter: Counter[str], reasons: bool = False) -> str:

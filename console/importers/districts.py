@@ -1,0 +1,207 @@
+"""District boundaries from GeoJSON or TopoJSON into a platform's ``districts`` table (upsert by id).
+
+TopoJSON is decoded here (arcs, delta encoding, ``transform``): the format is small and fixed,
+and the PyPI ``topojson`` package encodes GeoJSON into TopoJSON rather than decoding it. A
+feature's id is the ``id_property`` if given, else its feature-level ``id``, else an ``id`` /
+``code`` property, else its name; ids are slugged as the OSM importer's are ("Camden" ->
+"camden"), so layouts and URLs can name them (an id with no Latin letters or digits is kept). The name is ``name_property``, else
+name/NAME/Name, else the first text property, else the feature's id. Boundaries are stored as
+GeoJSON text in WGS84, rounded to 6 decimals (~0.1 m), exterior rings counter-clockwise
+(RFC 7946: d3-made TopoJSON winds them the other way). Districts not in the file are kept; an
+unchanged district is not rewritten, so a re-import notifies no console.
+
+On a demo platform (``cityops platform create``) the feeder simulates on the platform's
+districts: new districts change the city it simulates, which the report notes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import mapping
+from shapely.geometry.polygon import orient
+from sqlalchemy import Engine, bindparam, inspect, select
+from sqlalchemy.exc import DBAPIError
+
+from console.databases import reason, shown_url
+from console.errors import UserError
+from console.importers.geojson import POLYGONAL, Feature, clean_text, features, load_json, slug
+from console.importers.report import ImportReport
+from console.model.schema import P
+from console.platform.db import open_engine
+
+NAME_KEYS = ("name", "NAME", "Name")
+ID_KEYS = ("id", "ID", "code", "CODE")
+MAX_ID = 200
+
+
+def import_districts(path: str | Path, url: str, *, id_property: str | None = None,
+                     name_property: str | None = None) -> ImportReport:
+    """Upsert the Polygon/MultiPolygon features of ``path`` as districts of the platform at ``url``."""
+    path = Path(path)
+    report = ImportReport(source=path.name)
+    doc = load_json(path)
+    if isinstance(doc, dict) and doc.get("type") == "Topology":
+        doc = topology_to_geojson(doc, str(path))
+    rows: dict[str, dict] = {}
+    for feat in features(doc, str(path), report, "district", POLYGONAL):
+        try:
+            row = _row(feat, id_property, name_property)
+        except ValueError as exc:
+            report.skipped[f"district: {exc}"] += 1
+            continue
+        if row["id"] in rows:
+            report.skipped["district: duplicate id (an earlier feature has it)"] += 1
+            continue
+        rows[row["id"]] = row
+    engine = open_platform(url, ("districts",))
+    try:
+        _write(engine, list(rows.values()), report)
+    except DBAPIError as exc:
+        raise UserError(f"cannot import districts into {shown_url(url)}: {reason(exc)}") from None
+    finally:
+        engine.dispose()
+    return report
+
+
+def _row(feat: Feature, id_property: str | None, name_property: str | None) -> dict:
+    props = feat.properties
+    texts = [v for v in props.values() if isinstance(v, str) and v.strip()]
+    if name_property is not None:
+        name = props.get(name_property)
+    else:
+        name = next((props[k] for k in NAME_KEYS if isinstance(props.get(k), str) and props[k].strip()), None)
+        name = name or (texts[0] if texts else feat.id)
+    name = clean_text(str(name)).strip() if isinstance(name, (str, int)) and not isinstance(name, bool) else ""
+    if not name:
+        raise ValueError(f"no name{f' (property {name_property!r})' if name_property else ''}")
+    if id_property is not None:
+        raw = props.get(id_property)
+    else:
+        raw = feat.id if feat.id is not None else next((props[k] for k in ID_KEYS if props.get(k) is not None), name)
+    if not isinstance(raw, (str, int)) or isinstance(raw, bool) or not str(raw).strip():
+        raise ValueError(f"no id{f' (property {id_property!r})' if id_property else ''}")
+    if len(did := slug(str(raw), clean_text(str(raw)).strip())) > MAX_ID:  # a name in another script: kept
+        raise ValueError(f"id longer than {MAX_ID} characters")
+    rounded = shapely.transform(orient_all(feat.geometry), lambda xy: np.round(xy, 6))
+    if not rounded.is_valid:  # rounding pinched a ring: keep the precise shape
+        rounded = orient_all(feat.geometry)
+    boundary = json.dumps(mapping(rounded), separators=(",", ":"))
+    return {"id": did, "name": name, "boundary": boundary}
+
+
+def orient_all(geom: Any) -> Any:
+    """Exterior rings counter-clockwise, holes clockwise (RFC 7946)."""
+    if geom.geom_type == "Polygon":
+        return orient(geom, 1.0)
+    return shapely.MultiPolygon([orient(p, 1.0) for p in geom.geoms])
+
+
+def open_platform(url: str, tables: tuple[str, ...]) -> Engine:
+    """An engine for an existing platform holding ``tables``; UserError otherwise (nothing is created)."""
+    engine = open_engine(url, create=False)
+    try:
+        with engine.connect() as conn:
+            present = set(inspect(conn).get_table_names())
+    except DBAPIError as exc:
+        engine.dispose()
+        raise UserError(f"cannot read platform {shown_url(url)}: {reason(exc)}") from None
+    if missing := [t for t in tables if t not in present]:
+        engine.dispose()
+        raise UserError(f"{shown_url(url)} is not a CityOps platform (no table {missing[0]}); "
+                        "create one first with: cityops platform create")
+    return engine
+
+
+def _write(engine: Engine, rows: list[dict], report: ImportReport) -> None:
+    table = P["districts"]
+    with engine.connect() as conn, conn.begin():
+        old = {r.id: (r.name, r.boundary) for r in conn.execute(select(table))}
+        new = [r for r in rows if r["id"] not in old]
+        changed = [r for r in rows if r["id"] in old and old[r["id"]] != (r["name"], r["boundary"])]
+        if unchanged := len(rows) - len(new) - len(changed):
+            report.skipped["district: unchanged (the platform has it already)"] += unchanged
+        if new:
+            conn.execute(table.insert(), new)
+        if changed:
+            conn.execute(table.update().where(table.c.id == bindparam("_id")).values(
+                name=bindparam("name"), boundary=bindparam("boundary")),
+                [{"_id": r["id"], "name": r["name"], "boundary": r["boundary"]} for r in changed])
+        demo = "demo_state" in inspect(conn).get_table_names()
+    report.counts["district"] = len(new) + len(changed)
+    kept = len(old) - len(changed) - unchanged
+    report.notes.append(f"Districts: {len(new)} new, {len(changed)} replaced, {unchanged} unchanged; "
+                        f"{kept} not in the file kept")
+    if demo and (new or changed):
+        report.notes.append("This is a demo platform: its feeder simulates on these districts from its next start")
+
+
+# --- TopoJSON ----------------------------------------------------------------------------------
+
+def topology_to_geojson(topo: dict, source: str) -> dict:
+    """A FeatureCollection of every object's geometries, arcs decoded (quantized or not).
+
+    Malformed geometries pass through with ``coordinates`` None, for the GeoJSON reader to count.
+    """
+    arcs, transform = topo.get("arcs"), topo.get("transform")
+    objects = topo.get("objects")
+    if not isinstance(arcs, list) or not isinstance(objects, dict):
+        raise UserError(f"{source}: not a TopoJSON topology (no arcs or objects)")
+    scale, shift = (1.0, 1.0), (0.0, 0.0)
+    if transform is not None:
+        try:
+            scale = (float(transform["scale"][0]), float(transform["scale"][1]))
+            shift = (float(transform["translate"][0]), float(transform["translate"][1]))
+        except (TypeError, KeyError, IndexError, ValueError):
+            raise UserError(f"{source}: malformed TopoJSON transform") from None
+    decoded: list[list[list[float]] | None] = [_arc(a, scale, shift, transform is not None) for a in arcs]
+    feats: list[Any] = []
+    for obj in objects.values():
+        geoms = obj.get("geometries") if isinstance(obj, dict) and obj.get("type") == "GeometryCollection" else [obj]
+        for g in geoms if isinstance(geoms, list) else []:
+            feats.append(_topo_feature(g, decoded))
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _arc(arc: Any, scale: tuple[float, float], shift: tuple[float, float], delta: bool) -> list | None:
+    """One arc's absolute positions (a quantized arc holds deltas from the previous position)."""
+    try:
+        pts = np.asarray(arc, dtype=float)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if pts.ndim != 2 or pts.shape[1] < 2:
+        return None
+    with np.errstate(all="ignore"):  # overflow to inf is counted later, as coordinates not finite
+        pts = np.cumsum(pts[:, :2], axis=0) if delta else pts[:, :2]
+        return (pts * scale + shift).tolist()
+
+
+def _ring(indexes: Any, arcs: list) -> list:
+    ring: list = []
+    for i in indexes:
+        if not isinstance(i, int) or isinstance(i, bool) or not -len(arcs) <= i < len(arcs) or arcs[i] is None:
+            raise ValueError(i)
+        pts = arcs[i] if i >= 0 else arcs[~i][::-1]  # ~i: a negative index is the reversed arc ~i
+        ring.extend(pts[1:] if ring else pts)  # consecutive arcs share their joining position
+    return ring
+
+
+def _topo_feature(g: Any, arcs: list) -> Any:
+    if not isinstance(g, dict):
+        return g  # counted as "not a GeoJSON Feature"
+    kind = g.get("type")
+    try:
+        if kind == "Polygon":
+            coords: Any = [_ring(r, arcs) for r in g["arcs"]]
+        elif kind == "MultiPolygon":
+            coords = [[_ring(r, arcs) for r in p] for p in g["arcs"]]
+        else:
+            coords = g.get("coordinates")  # points are not made of arcs; others are skipped by type
+    except (KeyError, TypeError, ValueError):
+        coords = None
+    geometry = {"type": kind, "coordinates": coords} if kind else None
+    return {"type": "Feature", "id": g.get("id"), "properties": g.get("properties") or {}, "geometry": geometry}
