@@ -84,7 +84,7 @@ def test_screenshot_shows_the_status_colours(demo_platform, tmp_path, qtbot):
     wall, _, _ = _wall(demo_platform, tmp_path, qtbot, at)
     qtbot.waitExposed(wall.windows[0])
     paths = wall.screenshot(tmp_path / "shots")
-    assert [p.name for p in paths] == ["main.png", "health.png"]  # one per screen of the layout
+    assert [p.name for p in paths] == ["main.png", "health.png", "incidents.png"]  # one per screen of the layout
     image = QImage(str(paths[0]))
     assert image.width() >= 1000 and image.height() >= 600
     colours = {image.pixelColor(x, y).name() for x in range(0, image.width(), 4) for y in range(0, image.height(), 4)}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from console.model.action import Operator
+from console.model.action import Operator, OperatorAction
 from console.model.indicator import Indicator
 from console.store import Store
 from console.store.selection import Selection
@@ -44,6 +45,8 @@ class ViewContext:
     alarms: Any = None  # console.alarms.AlarmManager
     operator: Operator = field(default_factory=lambda: Operator("operator"))
     selection: Selection = field(default_factory=Selection)  # the incident selected on any view
+    recorder: Callable[[OperatorAction], None] | None = None  # keeps an operator action: audit log + outbox
+    checklists: Any = None  # console.incidents.plans.Checklists; None: one in-memory set per process
 
 
 class View(QFrame):

@@ -18,6 +18,8 @@ from console.cache import Cache, outbox
 from console.clock import Clock
 from console.errors import UserError
 from console.layout.parse import Layout, load_layout
+from console.incidents.history import warm_incident_events
+from console.incidents.plans import Checklists
 from console.model.action import Operator
 from console.store import Store
 from console.store.history import HistorySource
@@ -81,6 +83,7 @@ class Wall:
         self.cache = cache
         self.store = Store()
         warm_store(self.store, cache, clock.now())
+        warm_incident_events(self.store, cache)  # timelines of the incidents shown
         self.alarms = AlarmManager(self.store.indicators.values(), deadband=ALARM_DEADBAND,
                                    recorder=lambda action: outbox.record(cache, action))
         now = clock.now()
@@ -96,7 +99,9 @@ class Wall:
             self.engine = SyncEngine(connector, cache, on_batch=self.bridge.post_batch,
                                      on_status=self.bridge.post_status, poll_interval=poll_interval)
         self.context = ViewContext(self.store, HistorySource(cache), self.alarms,
-                                   operator or Operator(getpass.getuser()))
+                                   operator or Operator(getpass.getuser()),
+                                   recorder=lambda action: outbox.record(cache, action),
+                                   checklists=Checklists(cache.path.with_name("checklists.json")))
         self.windows = [WallWindow(spec, layout.title, self.context, layout.source) for spec in layout.screens]
         self.timer = QTimer()
         self.timer.setInterval(int(1000 / REFRESH_HZ))

@@ -1,0 +1,374 @@
+"""The selected incident in full: what it is, where its lifecycle stands against the SLA, the plan
+to follow, the sensors around it and the units on it — and a supervisor's actions, from the keyboard.
+
+It follows ``ctx.selection`` (set by the incident table or the map). Keys, no dialogs: D moves
+the status on (↑↓ picks a later one: steps may be skipped, never undone), N adds a note, U
+assigns a unit (free ones first, nearest first), Space ticks the highlighted plan step. For an
+operator D and U are shown disabled with the reason, and ``IncidentActions`` refuses them anyway.
+Actions need ``ctx.recorder`` (the wall's ``lambda a: outbox.record(cache, a)``).
+"""
+
+from __future__ import annotations
+
+import html
+import time
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+                               QWidget)
+
+from console.incidents.actions import IncidentActions
+from console.incidents.lifecycle import ORDER, as_of, assigned_callsigns, first_events, next_statuses
+from console.incidents.nearby import format_distance, nearest_sensors, units_near
+from console.incidents.plans import SHARED, plan_for
+from console.incidents.sla import STEPS, describe, sla
+from console.model.indicator import Status, format_age
+from console.model.vocab import EVENT_TO_STATUS, INCIDENT_KINDS, SEVERITIES, STATUSES, UNIT_KINDS
+from widgets import theme
+from widgets.base import View, register
+from widgets.incidents import KIND_ICONS, SLA_COLOURS
+
+DIM, TEXT, ACCENT = theme.TEXT_DIM.name(), theme.TEXT.name(), theme.ACCENT.name()
+ENDS_STEP = {end: name for name, (_, end) in STEPS.items()}  # status -> the SLA step it ends
+EMPTY = "No incident selected.\nChoose one in the incident table (↑↓) or on the map."
+PLAN_STYLE = (f"QListWidget {{ background: {theme.SURFACE.name()}; border: none; font-size: 14px; }}"
+              f"QListWidget::item {{ padding: 3px 0; }}"
+              f"QListWidget::item:selected {{ background: {theme.SELECTION.name()}; color: {TEXT}; }}")
+SECTION = f"color: {DIM}; font-size: 12px; font-weight: 600; letter-spacing: 1px; background: transparent;"
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text))
+
+
+def _clock(ts: float, seconds: bool = False) -> str:
+    return time.strftime("%H:%M:%S" if seconds else "%H:%M", time.localtime(ts))
+
+
+def _span(text: str, colour: str, bold: bool = False, size: int = 0) -> str:
+    style = f"color:{colour};" + ("font-weight:700;" if bold else "") + (f"font-size:{size}px;" if size else "")
+    return f'<span style="{style}">{text}</span>'
+
+
+def header_html(row: dict, district: str, now: float) -> str:
+    sev = theme.SEVERITY_COLOURS.get(row["severity"], theme.TEXT).name()
+    kind = INCIDENT_KINDS.get(row["kind"], row["kind"])
+    status = row["status"].replace("_", " ").upper() + (" (sending)" if row.get("pending") else "")
+    return (f'<div style="font-size:15px">{_span("■ " + SEVERITIES.get(row["severity"], "?").upper(), sev, True)}'
+            f' &nbsp; {_e(KIND_ICONS.get(row["kind"], ""))} {_e(kind)} &nbsp; {_span(_e(row["id"]), DIM)}</div>'
+            f'<div style="font-size:19px; font-weight:600">{_e(row["title"])}</div>'
+            f'<div style="font-size:14px">{_span(status, ACCENT, True)} &nbsp;·&nbsp; {_e(district or "—")}'
+            f' &nbsp;·&nbsp; opened {_clock(row["opened_at"])}, {format_age(now - row["opened_at"])} ago</div>')
+
+
+def steps_html(row: dict, timers: list) -> str:
+    """The lifecycle as five cells: done ones with time and actor, the current one highlighted,
+    and under each the SLA timer of the step that ends there (running in amber/red, or met)."""
+    by_step, reached = {t.name: t for t in timers}, first_events(row["events"])
+    cells = []
+    for status in STATUSES:
+        current, done = status == row["status"], ORDER[status] <= ORDER[row["status"]]
+        colour = ACCENT if current else (TEXT if done else DIM)
+        mark = "◉" if current else ("●" if done else "○")
+        lines = [_span(f'{mark} {status.replace("_", " ").upper()}', colour, current or done, 14)]
+        if status in reached:
+            lines.append(_span(f'{_clock(reached[status]["ts"])} · {_e(reached[status]["actor"])}', TEXT))
+        timer = by_step.get(ENDS_STEP.get(status, ""))
+        if timer is not None:
+            text, tail, state = describe(timer)
+            colour = SLA_COLOURS[state].name() if state else (TEXT if timer.running else DIM)
+            lines.append(f'<span style="white-space:nowrap">{_span(text, colour, bool(state))}</span>')
+            lines.append(_span(tail, colour if state else DIM))
+        cells.append(f'<td style="padding:2px 10px 2px 0">{"<br>".join(lines)}</td>')
+    return f'<table><tr>{"".join(cells)}</tr></table>'
+
+
+def log_html(events: list[dict]) -> str:
+    rows = []
+    for ev in events:
+        word = ev["event"].replace("_", " ")
+        colour = ACCENT if ev["event"] in EVENT_TO_STATUS else (SLA_COLOURS["amber"].name() if word == "escalated"
+                                                                else TEXT)
+        note = _e(ev["note"])
+        if ev.get("pending"):
+            note = f"<i>{note} — sending</i>"
+        elif ev.get("unconfirmed"):
+            note = f'<s>{note}</s> {_span("not confirmed by the platform", SLA_COLOURS["red"].name())}'
+        rows.append(f'<tr><td style="color:{DIM}; padding-right:8px">{_clock(ev["ts"], True)}</td>'
+                    f'<td style="padding-right:8px">{_span(_e(word), colour, True)}</td>'
+                    f'<td style="padding-right:8px">{_e(ev["actor"])}</td><td>{note}</td></tr>')
+    return f'<table>{"".join(rows)}</table>' if rows else _span("No events received yet.", DIM)
+
+
+def sensors_html(sensors: list) -> str:
+    rows = []
+    for s in sensors:
+        colour = theme.STATUS_COLOURS[s.status].name() if s.status in (Status.WARNING, Status.ALARM) else TEXT
+        word = theme.STATUS_WORDS[s.status] if s.status is not Status.NORMAL else ""
+        rows.append(f'<tr><td style="color:{DIM}; padding-right:8px; white-space:nowrap" align="right">{format_distance(s.distance_m)}</td>'
+                    f'<td style="padding-right:8px">{_e(s.name)}</td>'
+                    f'<td align="right" style="white-space:nowrap">{_span(_e(s.text), colour, bool(word))}</td>'
+                    f'<td style="padding-left:6px">{_span(word, colour, True)}</td></tr>')
+    return f'<table>{"".join(rows)}</table>' if rows else _span("No sensors nearby.", DIM)
+
+
+def units_html(callsigns: list[str], near: list) -> str:
+    by_callsign = {u.callsign: u for u in near}
+    rows = []
+    for callsign in callsigns:
+        unit = by_callsign.get(callsign)
+        what = (UNIT_KINDS.get(unit.kind, unit.kind) + (f" · {unit.status.replace('_', ' ')}" if unit.status else "")
+                + f" · {format_distance(unit.distance_m)}") if unit else "mutual aid"
+        rows.append(f"<tr><td style='padding-right:8px'><b>{_e(callsign)}</b></td><td>{_e(what)}</td></tr>")
+    return f'<table>{"".join(rows)}</table>' if rows else _span("No unit assigned.", DIM)
+
+
+class ActionBar(QWidget):
+    """Status, note or assignment without a dialog: a choice and/or a text, Enter confirms, Esc cancels."""
+
+    def __init__(self, parent: QWidget):
+        super().__init__(parent)
+        self.setObjectName("actionBar")
+        self.setStyleSheet("QWidget#actionBar, QLabel { background: transparent; }")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.label, self.choice, self.text = QLabel(), QComboBox(), QLineEdit()
+        for w in (self.label, self.choice, self.text):
+            row.addWidget(w)
+        row.setStretch(2, 1)
+        self.mode, self.incident_id = "", ""
+        self.hide()
+
+    def open(self, mode: str, incident_id: str, label: str, choices: list[tuple[str, str]], placeholder: str) -> None:
+        self.mode, self.incident_id = mode, incident_id
+        self.label.setText(label)
+        self.choice.clear()
+        for text, data in choices:
+            self.choice.addItem(text, data)
+        self.choice.setVisible(bool(choices))
+        self.text.clear()
+        self.text.setPlaceholderText(placeholder)
+        self.show()
+        self.text.setFocus()
+
+
+@register("incident_detail")
+class IncidentDetail(View):
+    PARAMS = {"title": str, "sensors": int}
+
+    def __init__(self, ctx, params, parent=None):
+        super().__init__(ctx, params, parent)
+        self.checklists = getattr(ctx, "checklists", None) or SHARED
+        self.empty = QLabel(EMPTY)
+        self.empty.setStyleSheet(f"color: {DIM}; font-size: 16px; background: transparent;")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.body.addWidget(self.empty, 1)
+        self.content = QWidget(self)
+        self.content.setObjectName("incidentContent")
+        self.content.setStyleSheet("QWidget#incidentContent { background: transparent; }")
+        grid = QGridLayout(self.content)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.header, self.steps, self.log, self.sensors, self.units = (QLabel() for _ in range(5))
+        self.plan_title = QLabel()
+        self.plan = QListWidget()
+        self.plan.setWordWrap(True)
+        self.plan.setStyleSheet(PLAN_STYLE)
+        for label in (self.header, self.steps, self.log, self.sensors, self.units):
+            label.setTextFormat(Qt.TextFormat.RichText)
+            label.setWordWrap(True)
+            label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            label.setStyleSheet("background: transparent; font-size: 13px;")
+        self.plan_title.setStyleSheet(SECTION)
+        for r, c, widget in ((0, 0, self.header), (1, 0, self.steps), (2, 0, self._section("LOG")), (3, 0, self.log),
+                             (4, 0, self.plan_title), (5, 0, self.plan), (4, 1, self._section("NEARBY SENSORS")),
+                             (5, 1, self.sensors), (6, 1, self._section("UNITS")), (7, 1, self.units)):
+            grid.addWidget(widget, r, c, 1, 2 if r < 4 else 1)
+        grid.addWidget(self.plan, 5, 0, 3, 1)  # the plan runs down beside sensors and units
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+        grid.setRowStretch(7, 1)
+        self.body.addWidget(self.content, 1)
+        self.bar = ActionBar(self)
+        self.bar.text.returnPressed.connect(self._confirm)
+        self.body.addWidget(self.bar)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet(f"color: {DIM}; background: transparent;")
+        self.body.addWidget(self.hint)
+        for w in (self.plan, self.bar.text, self.bar.choice):
+            w.installEventFilter(self)
+        self.feedback = ""
+        self.row: dict | None = None
+        self._now = 0.0
+        self._drawn: tuple = ()
+        self._plan_for: tuple = ()
+        self._shown_id: str | None = None
+        self.content.hide()
+        self._show_hint()
+
+    def default_title(self) -> str:
+        return "Incident"
+
+    @property
+    def actions(self) -> IncidentActions | None:
+        """Incident actions through the wall's recorder (``ctx.recorder``); None where it gives none."""
+        recorder = getattr(self.ctx, "recorder", None)
+        return IncidentActions(recorder, self.ctx.operator, self.store) if recorder is not None else None
+
+    def keyboard_target(self) -> QWidget:
+        return self.plan
+
+    @staticmethod
+    def _section(text: str) -> QLabel:
+        label = QLabel(text)
+        label.setStyleSheet(SECTION)
+        return label
+
+    # -- data ------------------------------------------------------------------------------
+    def refresh(self, now: float) -> None:
+        self._now = now
+        iid = self.ctx.selection.incident_id
+        key = (iid, self.store.version, self.store.incidents_version, self.checklists.version, int(now))
+        if key == self._drawn:
+            return
+        if iid != self._shown_id:
+            self._shown_id, self.feedback = iid, ""  # a refusal was about the incident shown before
+        self._show_hint()
+        self._drawn = key
+        raw = self.store.incidents.get(iid) if iid else None
+        if raw is None or raw["opened_at"] > now:
+            self.row = None
+            self.content.hide()
+            self.empty.show()
+            return
+        self.empty.hide()
+        self.content.show()
+        events = self.store.incident_events.get(iid, [])
+        row = self.row = as_of(raw, events, now)
+        districts = {d["id"]: d["name"] for d in self.store.reference.get("districts", [])}
+        near_units = units_near(self.store, raw["lon"], raw["lat"], now)
+        self._set(self.header, header_html(row, districts.get(raw["district_id"], raw["district_id"] or ""), now))
+        self._set(self.steps, steps_html(row, sla(raw, events, now)))
+        self._set(self.log, log_html(row["events"]))
+        self._set(self.sensors, sensors_html(nearest_sensors(self.store, raw["lon"], raw["lat"], now,
+                                                             self.params.get("sensors", 6))))
+        self._set(self.units, units_html(assigned_callsigns(row["events"]), near_units))
+        self._fill_plan(iid, raw["kind"])
+
+    @staticmethod
+    def _set(label: QLabel, text: str) -> None:
+        if label.text() != text:
+            label.setText(text)
+
+    def _fill_plan(self, iid: str, kind: str) -> None:
+        key = (iid, self.store.reference_version, self.checklists.version)
+        if key == self._plan_for:
+            return
+        title, steps = plan_for(self.store, kind)
+        done = self.checklists.done(iid)
+        self.plan_title.setText(f"PLAN · {title.upper()} · {len(done & set(range(len(steps))))}/{len(steps)} DONE"
+                                if steps else "PLAN · NONE FOR THIS KIND")
+        current = self.plan.currentRow() if key[0] == (self._plan_for or (None,))[0] else 0
+        self._plan_for = key
+        self.plan.clear()
+        for n, step in enumerate(steps):
+            item = QListWidgetItem(f"{'☑' if n in done else '☐'}  {n + 1}. {step}")
+            item.setForeground(theme.TEXT_DIM if n in done else theme.TEXT)
+            self.plan.addItem(item)
+        self.plan.setCurrentRow(min(max(current, 0), len(steps) - 1))
+
+    # -- actions ---------------------------------------------------------------------------
+    def _show_hint(self) -> None:
+        """The keys this person may use, and those they may not with the reason (disabled, not hidden)."""
+        allowed, refused = ["↑↓ Space tick plan step"], []
+        for key, action, word in (("D", "status", "status"), ("U", "assign", "assign unit"), ("N", "comment", "note")):
+            (refused if self._refusal(action) else allowed).append(f"{key} {word}")
+        text = " · ".join(allowed)
+        if refused:
+            who = self.ctx.operator
+            reason = self._refusal("comment") if self.actions is None else f"{who.name} is {who.role}: ask a supervisor"
+            text += f"  —  not available: {' · '.join(refused)} ({reason})"
+        style = f"color: {SLA_COLOURS['amber'].name() if self.feedback else DIM}; background: transparent;"
+        if style != self.hint.styleSheet():
+            self.hint.setStyleSheet(style)
+        self._set(self.hint, f"✕ {self.feedback}" if self.feedback else text)
+
+    def _refusal(self, action: str) -> str:
+        actions = self.actions
+        return "this console has no outbox: actions cannot be sent" if actions is None else actions.refusal(action)
+
+    def _open(self, mode: str) -> None:
+        row = self.row
+        action = {"status": "status", "note": "comment", "assign": "assign"}[mode]
+        self.feedback = self._refusal(action) if row is not None else "select an incident first"
+        if not self.feedback and mode == "status":
+            later = next_statuses(row["status"])
+            if not later:
+                self.feedback = f'{row["id"]} is closed: it cannot change any more'
+            else:
+                self.bar.open(mode, row["id"], f'{row["id"]}: {row["status"].replace("_", " ")} →',
+                              [(s.replace("_", " "), s) for s in later], "note (optional) — ↑↓ status, Enter set, Esc cancel")
+        elif not self.feedback and mode == "assign":
+            near = units_near(self.store, row["lon"], row["lat"], self._now)
+            choices = [(f"{u.callsign} {UNIT_KINDS.get(u.kind, u.kind).lower()} · {u.status or 'no position'}"
+                        f" · {format_distance(u.distance_m)}", u.unit_id) for u in near]
+            self.bar.open(mode, row["id"], f'Assign to {row["id"]}:', choices, "↑↓ unit, Enter assign, Esc cancel")
+        elif not self.feedback:
+            self.bar.open(mode, row["id"], f'Note on {row["id"]}:', [], "note — Enter save, Esc cancel")
+        self._show_hint()
+
+    def _confirm(self) -> None:
+        iid, text, choice = self.bar.incident_id, self.bar.text.text(), self.bar.choice.currentData()
+        actions = self.actions
+        if actions is None:
+            return self._close()
+        try:  # on the incident the bar was opened for, whatever is selected by now
+            if self.bar.mode == "status":
+                actions.set_status(iid, choice, self._now, note=text)
+            elif self.bar.mode == "assign":
+                actions.assign(iid, choice, self._now)
+            else:
+                actions.comment(iid, text, self._now)
+            self.feedback = ""
+            self._close()
+        except (KeyError, ValueError, PermissionError) as exc:
+            self.feedback = str(exc).strip("'\"")
+        self._drawn = ()
+        self.refresh(self._now)
+        self._show_hint()
+
+    def _close(self) -> None:
+        self.bar.hide()
+        self.plan.setFocus()
+
+    def _tick(self) -> None:
+        if self.row is not None and self.plan.currentRow() >= 0:
+            self.checklists.toggle(self.row["id"], self.plan.currentRow())
+            self._drawn = ()
+            self.refresh(self._now)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt naming)
+        if event.type() != QKeyEvent.Type.KeyPress:
+            return False
+        key = event.key()
+        if obj in (self.bar.text, self.bar.choice):
+            if key == Qt.Key.Key_Escape:
+                self._close()
+                return True
+            if obj is self.bar.text and key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and self.bar.choice.count():
+                step = -1 if key == Qt.Key.Key_Up else 1
+                self.bar.choice.setCurrentIndex((self.bar.choice.currentIndex() + step) % self.bar.choice.count())
+                return True
+            if obj is self.bar.choice and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self._confirm()
+                return True
+            return False
+        modes = {Qt.Key.Key_D: "status", Qt.Key.Key_N: "note", Qt.Key.Key_U: "assign"}
+        if key in modes:
+            self._open(modes[key])
+        elif key == Qt.Key.Key_Space:
+            self._tick()
+        else:
+            return False
+        return True
