@@ -1,0 +1,233 @@
+"""The basemap: districts, land use, parks, water, buildings and streets, with their labels.
+
+Every feature becomes a QPolygonF in world metres once per reference version (a QPainterPath
+only for polygons with holes), with its bounding box, so a redraw culls with numpy and draws
+what is in view one polygon at a time under one transform. That is the raster engine's fast
+path: one giant QPainterPath per layer measured 3–5× slower (its stroker outlines the whole
+layer at once). The result goes into a pixmap a margin larger than the view
+(``Basemap.render``); the canvas then only blits it while panning, and draws it again when the
+zoom changes or the view leaves it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPixmap, QPolygonF, QTransform
+
+from console.map.features import STREET_RANK, CityGeometry, Shape
+from console.map.labels import Label, line_spots, place_labels
+from widgets.map import style
+
+
+def _poly(part: np.ndarray, close: bool = False) -> QPolygonF:
+    points = [QPointF(x, y) for x, y in part.tolist()]
+    if close and points and points[0] != points[-1]:
+        points.append(points[0])
+    return QPolygonF(points)
+
+
+class Layer:
+    """Drawable items of one layer (or street class) and their bounding boxes (x0, y0, x1, y1)."""
+
+    def __init__(self, shapes: list[Shape], outlines: bool = False):
+        self.items: list[QPolygonF | QPainterPath] = []
+        boxes = []
+        for shape in shapes:
+            parts = shape.parts
+            if shape.polygon and not outlines and len(parts) > 1:  # holes: one odd-even path
+                path = QPainterPath()
+                path.setFillRule(Qt.FillRule.OddEvenFill)
+                for part in parts:
+                    path.addPolygon(_poly(part))
+                    path.closeSubpath()
+                self.items.append(path)
+                allp = np.concatenate(parts)
+                boxes.append((*allp.min(axis=0), *allp.max(axis=0)))
+                continue
+            for part in parts:
+                self.items.append(_poly(part, close=outlines))
+                boxes.append((*part.min(axis=0), *part.max(axis=0)))
+        self.boxes = np.array(boxes, dtype=np.float64).reshape(-1, 4)
+
+    def visible(self, rect: tuple[float, float, float, float]) -> list[QPolygonF | QPainterPath]:
+        b = self.boxes
+        keep = (b[:, 2] >= rect[0]) & (b[:, 0] <= rect[2]) & (b[:, 3] >= rect[1]) & (b[:, 1] <= rect[3])
+        return [self.items[i] for i in np.flatnonzero(keep).tolist()]
+
+    def fill(self, p: QPainter, rect: tuple, brush: QColor, pen: QPen | None = None) -> None:
+        p.setPen(pen if pen is not None else Qt.PenStyle.NoPen)
+        p.setBrush(brush)
+        for item in self.visible(rect):
+            if isinstance(item, QPainterPath):
+                p.drawPath(item)
+            else:
+                p.drawPolygon(item)
+
+    def stroke(self, p: QPainter, rect: tuple, pen: QPen) -> None:
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        for item in self.visible(rect):
+            p.drawPolyline(item)
+
+
+@dataclass(frozen=True)
+class View:
+    """A rendering of the world: ``scale`` pixels per metre, (cx, cy) at the pixmap's centre."""
+
+    cx: float
+    cy: float
+    scale: float
+    width: int
+    height: int
+
+    def transform(self) -> QTransform:
+        """World metres (y north) -> pixels (y down)."""
+        s = self.scale
+        return QTransform(s, 0, 0, -s, self.width / 2 - self.cx * s, self.height / 2 + self.cy * s)
+
+    def world_rect(self) -> tuple[float, float, float, float]:
+        hw, hh = self.width / 2 / self.scale, self.height / 2 / self.scale
+        return self.cx - hw, self.cy - hh, self.cx + hw, self.cy + hh
+
+
+class Basemap:
+    """The city's basemap, and drawing it (with labels) at any view."""
+
+    def __init__(self, geo: CityGeometry):
+        self.geo = geo
+        self.text = style.TextPaths()
+        self.districts = [(Layer([d.shape]), style.DISTRICT_FILLS[i % len(style.DISTRICT_FILLS)])
+                          for i, d in enumerate(geo.districts)]
+        self.district_outline = Layer([d.shape for d in geo.districts], outlines=True)
+        by_layer: dict[str, list[Shape]] = {}
+        for s in geo.shapes:
+            key = s.layer if s.layer != "street" else f"street{STREET_RANK.get(s.kind, 2)}"
+            if s.layer == "water" and not s.polygon:
+                key = "waterline"
+            by_layer.setdefault(key, []).append(s)
+        self.layers = {k: Layer(v) for k, v in by_layer.items()}
+        self.buildings = Layer(geo.buildings)
+        # the most prominent streets first, then the longest: they carry their names first
+        self.streets = sorted(geo.named_streets, key=lambda s: (STREET_RANK.get(s.kind, 2), -_length(s.parts[0])))
+
+    def render(self, view: View, buildings: bool = True, labels: bool = True, dpr: float = 1.0,
+               separate_labels: bool = False) -> tuple[QPixmap, QPixmap | None]:
+        """Pixmaps of ``view`` (cold: everything drawn again): the opaque basemap, and, when
+        ``separate_labels``, its labels on a transparent one (the heat map goes between the two
+        so names stay legible over it; otherwise they are drawn into the basemap: one blit less)."""
+        base = _pixmap(view, dpr, style.LAND)
+        p = QPainter(base)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.paint(p, view, buildings)
+        if labels and not separate_labels:
+            self.paint_labels(p, view)
+        p.end()
+        if not (labels and separate_labels):
+            return base, None
+        text = _pixmap(view, dpr, Qt.GlobalColor.transparent)
+        p = QPainter(text)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.paint_labels(p, view)
+        p.end()
+        return base, text
+
+    def paint(self, p: QPainter, view: View, buildings: bool = True) -> None:
+        s, rect = view.scale, view.world_rect()
+        p.save()
+        p.setTransform(view.transform(), True)
+        for layer, colour in self.districts:
+            layer.fill(p, rect, colour)
+        for name, colour in (("landuse", style.LANDUSE), ("park", style.PARK), ("water", style.WATER)):
+            if name in self.layers:
+                self.layers[name].fill(p, rect, colour)
+        if "waterline" in self.layers:
+            self.layers["waterline"].stroke(p, rect, _pen(style.WATER_LINE, min(3.0, max(1.5, 1.5 * s))))
+        if buildings:  # footprints get an edge once they are big enough to tell apart
+            self.buildings.fill(p, rect, style.BUILDING, _pen(style.BUILDING_EDGE, 1.0) if s >= 1.2 else None)
+        for rank in (3, 2, 1, 0):
+            layer = self.layers.get(f"street{rank}")
+            if layer is None or (rank == 3 and s < style.PATHS_FROM_SCALE):
+                continue
+            colour, metres, lo, hi = style.STREETS[rank]
+            layer.stroke(p, rect, _pen(colour, min(hi, max(lo, metres * s))))
+        border = _pen(style.DISTRICT_BORDER, 2.5)
+        border.setDashPattern([4.0, 2.5])  # in pen widths: 10 px dashes, 6 px gaps
+        border.setCapStyle(Qt.PenCapStyle.FlatCap)
+        self.district_outline.stroke(p, rect, border)
+        p.restore()
+
+    # -- labels ------------------------------------------------------------------------------
+    def label_candidates(self, view: View) -> list[Label]:
+        """Districts (always), then named streets of the classes this zoom shows, in pixels."""
+        t = view.transform()
+        out: list[Label] = []
+        dfont = style.font(min(30, max(17, 26 * view.scale ** 0.25)), bold=True, spacing=1.5)
+        for d in self.geo.districts:
+            x, y = t.map(d.anchor[0], d.anchor[1])
+            text = d.name.upper()
+            w, h = self.text.size(text, dfont)
+            # at the anchor, else a little above or below it (a street name may have got there first)
+            spots = tuple((x, y + dy, 0.0) for dy in (0.0, -h * 1.2, h * 1.2, -h * 2.4, h * 2.4))
+            out.append(Label(text, w, h, spots, priority=0.0, data=("district", dfont)))
+        max_rank = 2 if view.scale >= style.MINOR_LABELS_FROM_SCALE else 1
+        sfont = {0: style.font(16, bold=True), 1: style.font(15, bold=True), 2: style.font(14)}
+        x0, y0, x1, y1 = view.world_rect()
+        for order, street in enumerate(self.streets):
+            rank = STREET_RANK.get(street.kind, 2)
+            if rank > max_rank:
+                continue
+            w, h = self.text.size(street.name, sfont[rank])
+            for part in street.parts:
+                if part[:, 0].max() < x0 or part[:, 0].min() > x1 or part[:, 1].max() < y0 or part[:, 1].min() > y1:
+                    continue
+                px = np.column_stack([view.width / 2 + (part[:, 0] - view.cx) * view.scale,
+                                      view.height / 2 - (part[:, 1] - view.cy) * view.scale])
+                spots = line_spots(px, w + 12, step=max(24.0, w / 2))
+                if spots:
+                    out.append(Label(street.name, w, h, tuple(spots[:6]), priority=1 + rank + order * 1e-6,
+                                     group=street.name, data=("street", sfont[rank])))
+        return out
+
+    def paint_labels(self, p: QPainter, view: View) -> None:
+        placed = place_labels(self.label_candidates(view), view.width, view.height, pad=3.0,
+                              repeat_gap=max(260.0, min(view.width, view.height) * 0.45))
+        for pl in placed:
+            kind, f = pl.label.data
+            colour = style.DISTRICT_LABEL if kind == "district" else style.STREET_LABEL
+            style.draw_text(p, self.text, pl.label.text, f, pl.x, pl.y, colour, math.degrees(pl.angle),
+                            halo=3.5 if kind == "district" else 2.5)
+
+
+def _pixmap(view: View, dpr: float, fill) -> QPixmap:
+    pixmap = QPixmap(max(1, round(view.width * dpr)), max(1, round(view.height * dpr)))
+    pixmap.setDevicePixelRatio(dpr)
+    pixmap.fill(fill)
+    return pixmap
+
+
+def _length(part: np.ndarray) -> float:
+    return float(np.hypot(*np.diff(part, axis=0).T).sum()) if len(part) > 1 else 0.0
+
+
+def _pen(colour: QColor, width_px: float) -> QPen:
+    """A pen whose width is in pixels whatever the world transform (round ends join segments)."""
+    pen = QPen(QBrush(colour), width_px, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
+    pen.setCosmetic(True)
+    return pen
+
+
+def fit_scale(bounds: tuple[float, float, float, float], width: int, height: int, margin: float = 0.06) -> float:
+    """Pixels per metre at which ``bounds`` fill a width × height area, ``margin`` left on each side."""
+    x0, y0, x1, y1 = bounds
+    return min(width * (1 - 2 * margin) / max(x1 - x0, 1.0), height * (1 - 2 * margin) / max(y1 - y0, 1.0))
+
+
+def world_rect_px(view: View, rect: QRectF) -> tuple[float, float, float, float]:
+    """A pixel rectangle of ``view`` in world metres (x0, y0, x1, y1)."""
+    inv, _ = view.transform().inverted()
+    a, b = inv.map(rect.topLeft()), inv.map(rect.bottomRight())
+    return min(a.x(), b.x()), min(a.y(), b.y()), max(a.x(), b.x()), max(a.y(), b.y())

@@ -1,0 +1,303 @@
+"""The map canvas: one painted widget holding the view (centre, zoom), the basemap cache and input.
+
+Panning blits the cached basemap (drawn a margin larger than the view) and the live layers;
+the cache is drawn again only when the zoom changes or the view leaves it. While the wheel
+turns, frames show the old cache scaled (cheap) and the crisp redraw follows once the zoom has
+settled. Mouse: wheel zooms around the cursor, drag pans, click selects an incident (or zooms
+into a cluster). Keyboard (walls have no mouse): 1–6 toggle layers, +/− zoom, arrows pan,
+Home returns to the layout's view.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPixmap, QWheelEvent
+from PySide6.QtWidgets import QWidget
+
+from console.map.heat import HeatGrid
+from console.map.live import IncidentArrays, SensorMark, UnitMark
+from widgets.map import layers as paint, markers, overlay, style
+from widgets.map.basemap import Basemap, View, fit_scale
+
+LAYERS = ("incidents", "heat", "units", "sensors", "buildings", "labels")
+LAYER_TEXT = {"incidents": "Incidents", "heat": "Heat", "units": "Units", "sensors": "Sensors",
+              "buildings": "Buildings", "labels": "Labels"}
+MARGIN = 0.4  # the basemap cache reaches this share of the view beyond each edge
+SETTLE_MS = 160  # the crisp basemap is drawn this long after the last zoom step
+WHEEL_STEP = 1.25
+MIN_FIT = 0.35  # the furthest zoom: this share of the city-fitting scale
+MAX_SCALE = 8.0  # the closest zoom, pixels per metre
+
+
+@dataclass
+class Cached:
+    pixmap: QPixmap
+    labels: QPixmap | None
+    view: View
+    flags: tuple
+
+    def blit(self, p: QPainter, view: View, labels: bool) -> None:
+        """Draw the basemap (or its labels) where ``view`` has it: 1:1, or scaled while zooming."""
+        pixmap = self.labels if labels else self.pixmap
+        if pixmap is None:
+            return
+        f = view.scale / self.view.scale
+        left = view.width / 2 + (self.view.cx - view.cx) * view.scale - self.view.width * f / 2
+        top = view.height / 2 - (self.view.cy - view.cy) * view.scale - self.view.height * f / 2
+        if f != 1.0:
+            p.drawPixmap(QRectF(left, top, self.view.width * f, self.view.height * f), pixmap,
+                         QRectF(0, 0, pixmap.width(), pixmap.height()))
+        else:
+            p.drawPixmap(QPointF(round(left), round(top)), pixmap)
+
+
+class MapCanvas(QWidget):
+    incident_clicked = Signal(str)
+    layers_changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.basemap: Basemap | None = None
+        self.cx = self.cy = 0.0
+        self.scale = 1.0
+        self.home: tuple[float, float, float | None] = (0.0, 0.0, None)  # scale None: fit the city
+        self.moved = False  # the operator has panned or zoomed since home
+        self.layers: set[str] = {"incidents", "units", "buildings", "labels"}
+        self.heat_label = "Heat"
+        # live content, set by the view
+        self.incidents: IncidentArrays | None = None
+        self.active = np.zeros(0, dtype=np.int64)
+        self.active_key: tuple = ()
+        self.selected: int | None = None
+        self.new: set[int] = set()
+        self.phase: float | None = None
+        self.units: tuple[UnitMark, ...] = ()
+        self.sensors: tuple[SensorMark, ...] = ()
+        self.heat: tuple[HeatGrid, object] | None = None  # grid and its image
+        self.summary = ""
+        # caches and bookkeeping
+        self.paints = 0
+        self.cache_draws = 0
+        self.hits: list[paint.Hit] = []
+        self._chips: list[tuple[QRectF, str]] = []
+        self._overlay_boxes: list[tuple[float, float, float, float]] = []  # live labels keep clear
+        self._cache: Cached | None = None
+        self._clusters: paint.ClusterCache | None = None
+        self._sprites = markers.Sprites()
+        self._text = style.TextPaths()
+        self._zoomed_at = 0.0
+        self._press: QPointF | None = None
+        self._dragging = False
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.timeout.connect(self._settled)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setMinimumSize(240, 180)
+
+    # -- the view ----------------------------------------------------------------------------
+    def view(self) -> View:
+        return View(self.cx, self.cy, self.scale, self.width(), self.height())
+
+    def fit(self) -> float:
+        return fit_scale(self.basemap.geo.bounds, self.width(), self.height()) if self.basemap else 1.0
+
+    def set_basemap(self, basemap: Basemap | None) -> None:
+        """A new basemap (reference data changed); the operator's pan and zoom are kept."""
+        self.basemap, self._cache, self._clusters = basemap, None, None
+        if self.moved:
+            self.update()
+        else:
+            self.go_home()
+
+    def go_home(self) -> None:
+        cx, cy, scale = self.home
+        self.cx, self.cy = cx, cy
+        self.scale = self._clamp(scale if scale is not None else self.fit())
+        self.moved = False
+        self.update()
+
+    def _clamp(self, scale: float) -> float:
+        return float(min(MAX_SCALE, max(self.fit() * MIN_FIT, scale)))
+
+    def set_view(self, cx: float, cy: float, scale: float) -> None:
+        self.cx, self.cy, self.scale = cx, cy, self._clamp(scale)
+        self.moved = True
+        self.update()
+
+    def zoom_by(self, factor: float, at: QPointF | None = None) -> None:
+        """Zoom keeping the world point under ``at`` (default: the centre) where it is."""
+        at = at if at is not None else QPointF(self.width() / 2, self.height() / 2)
+        dx, dy = at.x() - self.width() / 2, at.y() - self.height() / 2
+        wx, wy = self.cx + dx / self.scale, self.cy - dy / self.scale
+        new = self._clamp(self.scale * factor)
+        if new == self.scale:
+            return
+        self.scale, self.cx, self.cy = new, wx - dx / new, wy + dy / new
+        self.moved = True
+        self._zoomed_at = time.monotonic()
+        self._settle.start(SETTLE_MS)
+        self.update()
+
+    def pan_by(self, dx_px: float, dy_px: float) -> None:
+        """Move the map by pixels (positive dx: the map moves right, i.e. we look further west)."""
+        self.cx -= dx_px / self.scale
+        self.cy += dy_px / self.scale
+        self.moved = True
+        self.update()
+
+    def toggle(self, layer: str) -> None:
+        self.layers ^= {layer}
+        self.layers_changed.emit()
+        self.update()
+
+    def _settled(self) -> None:
+        self._zoomed_at = 0.0
+        self.update()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        if not self.moved and self.basemap is not None:
+            self.go_home()  # keep the layout's view (e.g. the whole city) as the panel resizes
+        super().resizeEvent(event)
+
+    # -- painting ----------------------------------------------------------------------------
+    def _basemap(self, p: QPainter, view: View) -> None:
+        """Blit the cached basemap, drawing it again when it no longer serves this view."""
+        dpr = self.devicePixelRatioF()
+        settling = self.settling()
+        flags = (id(self.basemap), "buildings" in self.layers, "labels" in self.layers, "heat" in self.layers, dpr,
+                 self.width(), self.height())
+        c = self._cache
+        settling = settling and c is not None and c.flags == flags
+        if c is None or c.flags != flags or (c.view.scale != view.scale and not settling) or \
+                (c.view.scale == view.scale and not self._covers(c.view, view)):
+            mx, my = round(view.width * MARGIN), round(view.height * MARGIN)
+            cv = View(view.cx, view.cy, view.scale, view.width + 2 * mx, view.height + 2 * my)
+            c = self._cache = Cached(*self.basemap.render(cv, flags[1], flags[2], dpr, flags[3]), cv, flags)
+            self.cache_draws += 1
+        if c.view.scale != view.scale:
+            p.fillRect(self.rect(), style.LAND)
+        c.blit(p, view, labels=False)
+
+    def settling(self) -> bool:
+        """Whether the wheel is still turning: frames then reuse what the last zoom level drew."""
+        return bool(self._zoomed_at) and time.monotonic() - self._zoomed_at < SETTLE_MS / 1000 + 0.5
+
+    @staticmethod
+    def _covers(cached: View, view: View) -> bool:
+        a, b = cached.world_rect(), view.world_rect()
+        return a[0] <= b[0] and a[1] <= b[1] and b[2] <= a[2] and b[3] <= a[3]
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt naming)
+        self.paints += 1
+        p = QPainter(self)
+        if self.basemap is None:
+            p.fillRect(self.rect(), style.LAND)
+            paint.no_data(p, QRectF(self.rect()), "Waiting for map data…")
+            return
+        view = self.view()
+        self._basemap(p, view)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        hits: list[paint.Hit] = []
+        if "heat" in self.layers and self.heat is not None:
+            paint.paint_heat(p, view, *self.heat)
+        self._cache.blit(p, view, labels=True)
+        if self.incidents is not None:  # the selection shows even with the incident layer off
+            self._cluster(view, only_selected="incidents" not in self.layers)
+        if "sensors" in self.layers:
+            boxes = paint.marker_boxes(view, self._clusters, self.incidents, self.selected)
+            paint.paint_sensors(p, view, self.sensors, self._text, boxes + self._overlay_boxes)
+        if self.incidents is not None:
+            paint.paint_incidents(p, view, self.incidents, self._clusters, self.selected, self.new,
+                                  self.phase, self._sprites, self.devicePixelRatioF(), hits)
+        if "units" in self.layers:
+            paint.paint_units(p, view, self.units, self._text, hits, self._overlay_boxes)
+        self.hits = hits
+        self._overlays(p, view)
+
+    def _cluster(self, view: View, only_selected: bool) -> None:
+        """The incidents to draw (all active but the selected one, which is drawn on top), clustered."""
+        points = self.active if self.selected is None else self.active[self.active != self.selected]
+        if only_selected:
+            points = points[:0]
+        closest = view.scale >= MAX_SCALE * 0.999
+        key = (self.active_key, self.selected, view.scale, only_selected)
+        old = self._clusters
+        if old is not None and self.settling() and old.key[:2] == key[:2] and old.key[3:] == key[3:]:
+            return  # mid-zoom: the last level's clusters move with the map; re-clustered once it settles
+        self._clusters = paint.clustered(old, key, view, self.incidents, points, closest)
+
+    def _overlays(self, p: QPainter, view: View) -> None:
+        chips = [(name, self.heat_label if name == "heat" else LAYER_TEXT[name], name in self.layers)
+                 for name in LAYERS]
+        self._chips = overlay.layer_bar(p, chips)
+        boxes = [r for r, _ in self._chips]
+        boxes.append(overlay.scale_bar(p, view.scale, 8, view.height - 8))
+        boxes.append(overlay.north_arrow(p, view.width - 8, 8))
+        bottom = view.height - 8
+        if "heat" in self.layers and self.heat is not None:
+            boxes.append(overlay.heat_key(p, view.width - 8, bottom, self.heat_label, style.heat_colour_table()))
+            bottom = boxes[-1].top() - 6
+        boxes.append(overlay.severity_key(p, view.width - 8, bottom, self.summary))
+        self._overlay_boxes = [(r.left(), r.top(), r.right(), r.bottom()) for r in boxes]
+
+    # -- input -------------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._press, self._dragging = event.position(), False
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._press is None:
+            return
+        delta = event.position() - self._press
+        if self._dragging or abs(delta.x()) + abs(delta.y()) > 4:
+            self._dragging = True
+            self.pan_by(delta.x(), delta.y())
+            self._press = event.position()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._press is not None and not self._dragging:
+            self.click(event.position())
+        self._press, self._dragging = None, False
+
+    def click(self, pos: QPointF) -> None:
+        """A layer chip toggles its layer; an incident is selected; a cluster is zoomed into."""
+        for rect, name in self._chips:
+            if rect.contains(pos):
+                self.toggle(name)
+                return
+        for hit in reversed(self.hits):  # topmost first
+            if (hit.x - pos.x()) ** 2 + (hit.y - pos.y()) ** 2 <= (hit.r + 3) ** 2:
+                if hit.incident is not None:
+                    self.incident_clicked.emit(hit.incident)
+                elif hit.cluster is not None:
+                    self.cx, self.cy = hit.cluster
+                    self.zoom_by(2.5)
+                return
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        steps = event.angleDelta().y() / 120
+        if steps:
+            self.zoom_by(WHEEL_STEP ** steps, event.position())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        key, k = event.key(), Qt.Key
+        if k.Key_1 <= key <= k.Key_6:
+            self.toggle(LAYERS[key - k.Key_1])
+        elif key in (k.Key_Plus, k.Key_Equal):
+            self.zoom_by(WHEEL_STEP ** 2)
+        elif key == k.Key_Minus:
+            self.zoom_by(WHEEL_STEP ** -2)
+        elif key in (k.Key_Home, k.Key_0):
+            self.go_home()
+        elif key in (k.Key_Left, k.Key_Right, k.Key_Up, k.Key_Down):
+            step = min(self.width(), self.height()) / 4
+            dx = {k.Key_Left: step, k.Key_Right: -step}.get(key, 0)
+            dy = {k.Key_Up: step, k.Key_Down: -step}.get(key, 0)
+            self.pan_by(dx, dy)
+        else:
+            super().keyPressEvent(event)

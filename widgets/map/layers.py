@@ -1,0 +1,226 @@
+"""The map's live layers, drawn over the cached basemap on every paint: heat, units, sensors
+and incidents (markers, clusters, pulses, the selection ring).
+
+Each function draws from what the canvas holds and appends what can be clicked to ``hits``.
+Clusters are computed per zoom over an area a good margin larger than the view and reused
+while the view pans inside it, so a pan frame with 100,000 incidents only blits sprites.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QImage, QPainter
+
+from console.map.cluster import Clusters, cluster, fan_out
+from console.map.heat import HeatGrid
+from console.map.labels import Label, place_labels
+from console.map.live import IncidentArrays, SensorMark, UnitMark
+from console.model.indicator import Status
+from widgets.map import markers, style
+from widgets.map.basemap import View
+
+CLUSTER_PX = 36.0  # markers closer than this on screen become one cluster
+FAN_PX = 8.0  # at the closest zoom only markers this close (one address) are fanned out instead
+UNIT_LABELS_FROM_SCALE = 0.9
+TRAIL_S = 150.0  # the trail drawn behind a unit: where it was in the last two and a half minutes
+SENSOR_LABELS_FROM_SCALE = 1.4
+_RANK = {Status.ALARM: 0, Status.WARNING: 1, Status.STALE: 2, Status.NORMAL: 3, Status.NODATA: 4}
+
+
+@dataclass
+class Hit:
+    x: float
+    y: float
+    r: float
+    incident: str | None = None  # an incident marker
+    cluster: tuple[float, float] | None = None  # a cluster's centre (metres): zoom in there
+
+
+@dataclass
+class ClusterCache:
+    key: tuple
+    area: tuple[float, float, float, float]
+    points: np.ndarray  # incident indices that were clustered
+    clusters: Clusters
+    fan: tuple[np.ndarray, np.ndarray] | None  # per point offsets at the closest zoom
+
+
+def _inside(inner: tuple, outer: tuple) -> bool:
+    return outer[0] <= inner[0] and outer[1] <= inner[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
+
+
+def clustered(cache: ClusterCache | None, key: tuple, view: View, inc: IncidentArrays, points: np.ndarray,
+              closest: bool) -> ClusterCache:
+    """The clusters for this zoom, recomputed only when the key changed or the view left the area."""
+    rect = view.world_rect()
+    if cache is not None and cache.key == key and _inside(rect, cache.area):
+        return cache
+    w, h = rect[2] - rect[0], rect[3] - rect[1]
+    area = (rect[0] - w / 2, rect[1] - h / 2, rect[2] + w / 2, rect[3] + h / 2)
+    x, y = inc.x[points], inc.y[points]
+    keep = points[(x >= area[0]) & (x <= area[2]) & (y >= area[1]) & (y <= area[3])]
+    cl = cluster(inc.x[keep], inc.y[keep], inc.severity[keep], view.scale, FAN_PX if closest else CLUSTER_PX)
+    return ClusterCache(key, area, keep, cl, fan_out(cl) if closest else None)
+
+
+def paint_incidents(p: QPainter, view: View, inc: IncidentArrays, cc: ClusterCache, selected: int | None,
+                    new: set[int], phase: float | None, sprites: markers.Sprites, dpr: float,
+                    hits: list[Hit]) -> None:
+    cl, pts = cc.clusters, cc.points
+    sx = view.width / 2 + (cl.x - view.cx) * view.scale
+    sy = view.height / 2 - (cl.y - view.cy) * view.scale
+    on = np.flatnonzero((sx > -60) & (sx < view.width + 60) & (sy > -60) & (sy < view.height + 60))
+    new_pts = np.isin(pts, np.fromiter(new, dtype=np.int64, count=len(new))) if new else np.zeros(len(pts), bool)
+    new_clusters = set(cl.label[new_pts].tolist())
+    groups = None
+    if cc.fan is not None:  # members of each cluster, grouped once (not one scan per cluster)
+        order = np.argsort(cl.label, kind="stable")
+        groups = np.split(order, np.searchsorted(cl.label[order], np.arange(1, len(cl))))
+    pulses: list[tuple[float, float, float, int]] = []
+    # plain lists of the visible clusters: the loop below runs for every marker of every frame
+    xs, ys, counts, worst, first = (a[on].tolist() for a in (sx, sy, cl.count, cl.worst, cl.first))
+    cxs, cys = cl.x[on].tolist(), cl.y[on].tolist()
+    for k, x, y, count, w, f, cx, cy in zip(on.tolist(), xs, ys, counts, worst, first, cxs, cys):
+        if count == 1 or cc.fan is not None:
+            for m in ([f] if count == 1 else groups[k].tolist()):
+                i = int(pts[m])
+                mx, my = (x + cc.fan[0][m], y + cc.fan[1][m]) if cc.fan is not None else (x, y)
+                sev = int(inc.severity[i])
+                r = sprites.draw(p, mx, my, int(inc.kind[i]), sev, dpr)
+                hits.append(Hit(mx, my, r, incident=inc.ids[i]))
+                if new_pts[m]:
+                    pulses.append((mx, my, r, sev))
+        else:
+            r = sprites.cluster(p, x, y, count, w, dpr)
+            hits.append(Hit(x, y, r, cluster=(cx, cy)))
+            if k in new_clusters:
+                pulses.append((x, y, r, w))
+    if phase is not None:
+        for x, y, r, sev in pulses:
+            markers.paint_pulse(p, x, y, r, phase, sev)
+    if selected is not None:
+        x = view.width / 2 + (inc.x[selected] - view.cx) * view.scale
+        y = view.height / 2 - (inc.y[selected] - view.cy) * view.scale
+        r = sprites.draw(p, x, y, int(inc.kind[selected]), int(inc.severity[selected]), dpr)
+        markers.paint_selection(p, x, y, r)
+        hits.append(Hit(x, y, r, incident=inc.ids[selected]))
+
+
+def marker_boxes(view: View, cc: ClusterCache | None, inc: IncidentArrays | None,
+                 selected: int | None) -> list[tuple[float, float, float, float]]:
+    """Screen boxes the incident markers will cover: sensor labels keep clear of them."""
+    if cc is None or inc is None:
+        return []
+    cl = cc.clusters
+    sx = view.width / 2 + (cl.x - view.cx) * view.scale
+    sy = view.height / 2 - (cl.y - view.cy) * view.scale
+    boxes = []
+    for k in np.flatnonzero((sx > -60) & (sx < view.width + 60) & (sy > -60) & (sy < view.height + 60)).tolist():
+        n = int(cl.count[k])
+        r = markers.RADIUS.get(int(cl.worst[k]), 12.0) if n == 1 else markers.cluster_radius(n) + 6
+        if cc.fan is not None and n > 1:
+            r = markers.RADIUS[1] + 26.0 * max(1.0, n / 6)
+        boxes.append((sx[k] - r, sy[k] - r, sx[k] + r, sy[k] + r))
+    if selected is not None:
+        x = view.width / 2 + (inc.x[selected] - view.cx) * view.scale
+        y = view.height / 2 - (inc.y[selected] - view.cy) * view.scale
+        boxes.append((x - 28, y - 28, x + 28, y + 28))
+    return boxes
+
+
+def pulse_rects(hits: list[Hit], new_ids: set[str]) -> list[QRectF]:
+    """Where the pulse rings of new incidents are drawn: a pulse tick repaints only these."""
+    reach = markers.PULSE_REACH + 8
+    return [QRectF(h.x - h.r - reach, h.y - h.r - reach, 2 * (h.r + reach), 2 * (h.r + reach))
+            for h in hits if h.incident in new_ids or h.cluster is not None]
+
+
+def heat_image(grid: HeatGrid, floor: float, table: list[int]) -> QImage:
+    """The grid as an indexed image (north row first) through the heat ramp; ``floor`` is the
+    density shown at full heat at least, so one lone incident never looks like a hot spot."""
+    v = grid.values[::-1]
+    level = np.clip(v / max(float(v.max()), floor), 0, 1)
+    idx = np.round(np.sqrt(level) * 255).astype(np.uint8)
+    ny, nx = idx.shape
+    stride = (nx + 3) // 4 * 4
+    buf = np.zeros((ny, stride), dtype=np.uint8)
+    buf[:, :nx] = idx
+    image = QImage(buf.data, nx, ny, stride, QImage.Format.Format_Indexed8).copy()
+    image.setColorTable(table)
+    return image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)  # once, not at every paint
+
+
+def paint_heat(p: QPainter, view: View, grid: HeatGrid, image: QImage) -> None:
+    x0, y0, x1, y1 = grid.extent
+    t = view.transform()
+    a, b = t.map(QPointF(x0, y1)), t.map(QPointF(x1, y0))
+    p.save()
+    p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    p.drawImage(QRectF(a, b), image)
+    p.restore()
+
+
+def paint_units(p: QPainter, view: View, units: tuple[UnitMark, ...], text: style.TextPaths,
+                hits: list[Hit], blocked: list[tuple[float, float, float, float]]) -> None:
+    """Units with their trails; a unit at an incident (on scene) sits on the marker's rim, so the
+    incident's icon stays visible and the operator still sees that someone is there. Callsigns
+    (at street zoom) go where they overlap nothing: not each other, not the overlays."""
+    t = view.transform()
+    f = style.font(13, bold=True)
+    at_marker: dict[int, int] = {}
+    labels: list[Label] = []
+    for u in units:
+        pos = t.map(QPointF(u.x, u.y))
+        x, y = pos.x(), pos.y()
+        if not (-200 < x < view.width + 200 and -200 < y < view.height + 200):
+            continue
+        trail = [t.map(QPointF(tx, ty)) for tx, ty, ts in u.trail if ts >= u.ts - TRAIL_S]
+        under = next((k for k, h in enumerate(hits) if (h.x - x) ** 2 + (h.y - y) ** 2 <= (h.r + 2) ** 2), None)
+        if under is not None:
+            h, j = hits[under], at_marker.get(under, 0)
+            at_marker[under] = j + 1
+            angle = math.radians(-45 + 50 * j)
+            x, y = h.x + (h.r + 4) * math.cos(angle), h.y + (h.r + 4) * math.sin(angle)
+        markers.paint_unit(p, x, y, u.heading, u.status in ("en_route", "on_scene"), trail,
+                           small=under is not None)
+        if view.scale >= UNIT_LABELS_FROM_SCALE:
+            w, h = text.size(u.callsign, f)
+            spots = ((x + 14 + w / 2, y - 12, 0.0), (x - 14 - w / 2, y - 12, 0.0), (x + 14 + w / 2, y + 12, 0.0),
+                     (x - 14 - w / 2, y + 12, 0.0))
+            labels.append(Label(u.callsign, w, h, spots))
+    for pl in place_labels(labels, view.width, view.height, pad=1.0, blocked=blocked):
+        style.draw_text(p, text, pl.label.text, f, pl.x, pl.y, style.UNIT, halo=2.5)
+
+
+def paint_sensors(p: QPainter, view: View, sensors: tuple[SensorMark, ...], text: style.TextPaths,
+                  blocked: list[tuple[float, float, float, float]]) -> None:
+    t = view.transform()
+    shown = []
+    for s in sorted(sensors, key=lambda s: _RANK[s.status], reverse=True):  # alarms drawn last, on top
+        pos = t.map(QPointF(s.x, s.y))
+        if -20 < pos.x() < view.width + 20 and -20 < pos.y() < view.height + 20:
+            h = markers.paint_sensor(p, pos.x(), pos.y(), style.SENSOR_COLOURS[s.status], s.status is Status.ALARM)
+            shown.append((s, pos, h))
+    if view.scale < SENSOR_LABELS_FROM_SCALE:
+        return
+    f = style.font(13, bold=True)
+    labels = []
+    for s, pos, h in shown:
+        w, th = text.size(s.text, f)
+        x, y, d = pos.x(), pos.y(), h + 4
+        spots = ((x + d + w / 2, y, 0.0), (x - d - w / 2, y, 0.0), (x, y - d - th / 2, 0.0), (x, y + d + th / 2, 0.0))
+        labels.append(Label(s.text, w, th, spots, priority=_RANK[s.status], data=s.status))
+    squares = [(pos.x() - h, pos.y() - h, pos.x() + h, pos.y() + h) for _, pos, h in shown]
+    for pl in place_labels(labels, view.width, view.height, pad=1.0, blocked=blocked + squares):
+        colour = style.SENSOR_COLOURS[pl.label.data] if pl.label.data in (Status.ALARM, Status.WARNING) else style.STREET_LABEL
+        style.draw_text(p, text, pl.label.text, f, pl.x, pl.y, colour, halo=2.5)
+
+
+def no_data(p: QPainter, rect: QRectF, message: str) -> None:
+    p.setPen(style.STREET_LABEL)
+    p.setFont(style.font(16))
+    p.drawText(rect, Qt.AlignmentFlag.AlignCenter, message)
