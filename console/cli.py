@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from console import __version__
 from console.errors import UserError
+from console.model.action import ROLE_ACTIONS
 from console.paths import places
 
 log = logging.getLogger("cityops")
@@ -38,6 +40,9 @@ def _wall_options(parser: argparse.ArgumentParser, default_layout: str) -> None:
     parser.add_argument("--screenshot", type=Path, metavar="DIR", help="save one PNG per window before quitting")
     parser.add_argument("--operator", metavar="NAME", help="who is at this console, recorded with every action "
                         "(default: the login name)")
+    parser.add_argument("--role", choices=sorted(ROLE_ACTIONS), default="operator",
+                        help="what this console may do: operators handle alarms, supervisors also move "
+                        "incidents through their lifecycle, trainers only watch (default operator)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -175,7 +180,7 @@ def _wall_run_options(args: argparse.Namespace):
     from console.shell.app import WallOptions
 
     return WallOptions(args.seconds, args.screenshot, args.poll_interval,
-                       Operator(args.operator) if args.operator else None)
+                       Operator(args.operator or getpass.getuser(), args.role))
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

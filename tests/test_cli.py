@@ -166,3 +166,14 @@ def test_import_incidents_and_districts_from_the_command_line(shared_data, tmp_p
     broken = tmp_path / "broken.geojson"
     broken.write_text('{"type": "FeatureCollection", "features": [')
     assert_one_line_error(cityops("import", "incidents", str(broken), "--platform", str(platform)), "broken.geojson")
+
+
+def test_a_supervisor_console_says_who_is_at_it(demo_platform, tmp_path):
+    cache = tmp_path / "cache.db"
+    result = cityops("run", "--platform", demo_platform, "--cache", str(cache), "--operator", "hanna",
+                     "--role", "supervisor", "--seconds", "2", "--screenshot", str(tmp_path / "shots"))
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(cache) as con:
+        assert con.execute("SELECT count(*) FROM readings").fetchone()[0] > 0
+    wrong = cityops("run", "--platform", demo_platform, "--role", "boss")
+    assert wrong.returncode == 2 and "invalid choice: 'boss'" in wrong.stderr and "Traceback" not in wrong.stderr

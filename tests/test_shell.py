@@ -115,3 +115,15 @@ def test_header_shows_how_the_platform_connection_stands(qtbot):
     assert header.detail.text() == "Connection refused · retrying in 8 s · newest data 5 min old · 2 operator actions waiting to send"
     badge = header.connection.grab().toImage()
     assert badge.pixelColor(3, badge.height() // 2).name() == theme.STATUS_COLOURS[Status.ALARM].name()
+
+
+def test_the_header_names_the_operator_and_role(demo_platform, tmp_path, qtbot):
+    from console.model.action import Operator
+
+    qt_app()
+    wall = Wall(read_layout("demo"), Cache(tmp_path / "cache.db"), None, Clock(lambda: END),
+                operator=Operator("hanna", "supervisor"))
+    for window in wall.windows:
+        qtbot.addWidget(window)
+    assert {w.header.who.text() for w in wall.windows} == {"hanna · SUPERVISOR"}
+    wall.stop()

@@ -48,6 +48,7 @@ class HeaderBar(QWidget):
         self.title.setObjectName("title")
         self.mode = QLabel(); self.mode.setObjectName("badge")
         self.time = QLabel(); self.time.setObjectName("title")
+        self.who = QLabel(); self.who.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; font-weight: 600;")
         self.connection = QLabel(); self.connection.setObjectName("badge")
         self.detail = QLabel(); self.detail.setStyleSheet(f"color: {theme.TEXT_DIM.name()};")
         self.progress = QProgressBar()  # shown while catching up after time offline
@@ -56,6 +57,7 @@ class HeaderBar(QWidget):
         self.progress.setFixedSize(220, 12)
         self.progress.hide()
         row.addWidget(self.title)
+        row.addWidget(self.who)  # who is at this console and what they may do
         row.addStretch(1)
         for w in (self.detail, self.progress, self.connection, self.mode, self.time):
             row.addWidget(w)
@@ -98,6 +100,7 @@ class WallWindow(QWidget):
         box.setContentsMargins(6, 0, 6, 6)
         box.setSpacing(4)
         self.header = HeaderBar(title, self)
+        self.header.who.setText(f"{ctx.operator.name} · {ctx.operator.role.upper()}")
         box.addWidget(self.header)
         box.addWidget(self._build(spec.root, ctx), 1)
         self.resize(*spec.size)
