@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,21 @@ def demo_platform(tmp_path_factory) -> str:
     url = f"sqlite:///{path}"
     create_platform(url, hours=3, seed=11, end=1_780_000_000.0)
     return url
+
+
+@pytest.fixture(scope="session")
+def small_platform_file(tmp_path_factory) -> Path:
+    """A quarter of an hour of the simulated city in an SQLite file, made once per session."""
+    from console.platform.create import create_platform
+
+    path = tmp_path_factory.mktemp("small") / "platform.db"
+    create_platform(f"sqlite:///{path}", hours=0.25, seed=1, end=1_780_000_000)
+    return path
+
+
+@pytest.fixture
+def platform(small_platform_file, tmp_path) -> str:
+    """A fresh copy of the small platform, for tests that write into it (importers)."""
+    path = tmp_path / "platform.db"
+    shutil.copy(small_platform_file, path)
+    return f"sqlite:///{path}"

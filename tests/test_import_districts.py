@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -43,18 +42,6 @@ REPAIRED = {"district: self-intersecting polygon (repaired)": 1,
 CAMDEN_TOWN = Point(-0.1426, 51.5390)
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "platform.db"
-    create_platform(f"sqlite:///{path}", hours=0.25, seed=1, end=1_780_000_000)
-    return path
-
-
-@pytest.fixture
-def platform(template, tmp_path) -> str:
-    path = tmp_path / "platform.db"
-    shutil.copy(template, path)
-    return f"sqlite:///{path}"
 
 
 def _districts(url: str) -> dict[str, tuple[str, str]]:

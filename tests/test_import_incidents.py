@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -36,19 +35,6 @@ END = 1_780_000_000
 MODIFIED = ("us1000chhc", "ci37868143", "ci37868135")  # the M 6.4 Hualien shock and two small ones
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "platform.db"
-    create_platform(f"sqlite:///{path}", hours=0.25, seed=1, end=END)
-    return path
-
-
-@pytest.fixture
-def platform(template, tmp_path) -> str:
-    """A fresh copy of a small demo platform (SQLite)."""
-    path = tmp_path / "platform.db"
-    shutil.copy(template, path)
-    return f"sqlite:///{path}"
 
 
 def _query(url: str, sql: str) -> list[tuple]:
