@@ -166,11 +166,12 @@ class FilterBar(QWidget):
 
 @register("incidents")
 class IncidentList(View):
-    PARAMS = {"title": str, "include_closed": bool, "limit": int}
+    PARAMS = {"title": str, "include_closed": bool, "limit": int, "filters": bool}
 
     def __init__(self, ctx, params, parent=None):
         super().__init__(ctx, params, parent)
         self.filters = FilterBar(self, params.get("include_closed", False))
+        self.filters.setVisible(params.get("filters", True))  # a narrow wall column shows the list alone
         self.body.addWidget(self.filters)
         self.model = IncidentModel()
         self.table = QTableView(self)
@@ -191,6 +192,7 @@ class IncidentList(View):
         self.body.addWidget(self.table, 1)
         self.hint = QLabel(KEYS_HINT)
         self.hint.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; background: transparent;")
+        self.hint.setVisible(params.get("filters", True))
         self.body.addWidget(self.hint)
         self.table.selectionModel().selectionChanged.connect(self._on_row_chosen)
         for combo in (self.filters.kind, self.filters.severity, self.filters.status, self.filters.district):
