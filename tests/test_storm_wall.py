@@ -127,3 +127,37 @@ def test_acknowledgements_and_shelves_survive_a_restart_of_the_wall(demo_platfor
     assert again.alarms.get(untouched).state in (AlarmState.UNACK, AlarmState.RTN_UNACK)  # still to acknowledge
     assert len(cache.rows("audit_log")) == recorded  # restoring is not a new action
     again.stop()
+
+
+def test_on_the_supervisor_screen_map_table_and_detail_share_one_selection(demo_platform, tmp_path, qtbot):
+    from PySide6.QtCore import QPoint
+
+    from widgets.incident_detail import IncidentDetail
+    from widgets.incidents import IncidentList
+    from widgets.map.view import MapView
+
+    shutil.copy(demo_platform.removeprefix("sqlite:///"), tmp_path / "platform.db")
+    url = f"sqlite:///{tmp_path / 'platform.db'}"
+    storm = read_scenario(url)["storms"][0]
+    cache = Cache(tmp_path / "cache.db")
+    SyncEngine(SqlConnector(url), cache).catch_up()
+    qt_app()
+    now = storm.start + 45 * 60
+    wall = Wall(read_layout("demo"), cache, None, Clock(lambda: now), operator=Operator("hanna", "supervisor"))
+    (screen,) = [w for w in wall.windows if w.spec.name == "incidents"]
+    qtbot.addWidget(screen)
+    screen.show()
+    qtbot.waitExposed(screen)
+    wall.refresh()
+    (city,) = [v for v in screen.views if isinstance(v, MapView)]
+    (table,) = [v for v in screen.views if isinstance(v, IncidentList)]
+    (detail,) = [v for v in screen.views if isinstance(v, IncidentDetail)]
+    qtbot.waitUntil(lambda: any(h.incident for h in city.canvas.hits))
+    marker = next(h for h in city.canvas.hits if h.incident is not None)
+    qtbot.mouseClick(city.canvas, Qt.MouseButton.LeftButton, pos=QPoint(round(marker.x), round(marker.y)))
+    wall.refresh()
+    assert wall.context.selection.incident_id == marker.incident
+    assert table.model.rows[table.table.currentIndex().row()]["id"] == marker.incident
+    assert marker.incident in detail.header.text()
+    _shot(wall, "4-supervisor-selects-on-the-map")
+    wall.stop()
