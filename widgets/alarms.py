@@ -12,12 +12,12 @@ import time
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QKeyEvent
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QTableView, QWidget)
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QWidget
 
 from console.model.indicator import format_age
 from widgets import theme
 from widgets.base import RowsModel, View, register
+from widgets.inline_bar import InlineBar
 
 COLUMNS = ("Priority", "Raised", "Indicator", "Limit", "Value", "State")
 #: Short state words: the list is narrow on a wall, and the priority colour carries the rest.
@@ -74,35 +74,6 @@ class AlarmModel(RowsModel):
         super().set_rows(rows)
 
 
-class _InlineBar(QWidget):
-    """Shelve or comment without a dialog: a reason/comment line, Enter to confirm, Esc to cancel."""
-
-    def __init__(self, parent: QWidget):
-        super().__init__(parent)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        self.label = QLabel()
-        self.duration = QComboBox()
-        self.duration.addItems([name for name, _ in SHELVE_CHOICES])
-        self.duration.setCurrentIndex(1)
-        self.text = QLineEdit()
-        for w in (self.label, self.duration, self.text):
-            row.addWidget(w)
-        row.setStretch(2, 1)
-        self.mode = ""
-        self.hide()
-
-    def open(self, mode: str, alarm_name: str) -> None:
-        self.mode = mode
-        self.label.setText(f"{'Shelve' if mode == 'shelve' else 'Comment on'} {alarm_name}:")
-        self.duration.setVisible(mode == "shelve")
-        self.text.clear()
-        self.text.setPlaceholderText("reason (required) — ↑↓ duration, Enter shelve, Esc cancel"
-                                     if mode == "shelve" else "comment — Enter save, Esc cancel")
-        self.show()
-        self.text.setFocus()
-
-
 @register("alarms")
 class AlarmList(View):
     """Active alarms, newest and highest priority first, with keyboard acknowledge/shelve/comment."""
@@ -125,7 +96,7 @@ class AlarmList(View):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.installEventFilter(self)
         self.body.addWidget(self.table, 1)
-        self.bar = _InlineBar(self)
+        self.bar = InlineBar(self)
         self.bar.text.returnPressed.connect(self._confirm_bar)
         self.bar.text.installEventFilter(self)
         self.body.addWidget(self.bar)
@@ -193,7 +164,7 @@ class AlarmList(View):
     def _confirm_bar(self) -> None:
         text = self.bar.text.text().strip()
         if self.bar.mode == "shelve":
-            self._do("shelve", duration_s=SHELVE_CHOICES[self.bar.duration.currentIndex()][1], reason=text)
+            self._do("shelve", duration_s=self.bar.choice.currentData(), reason=text)
         elif text:
             self._do("comment", text=text)
         if not self.feedback:
@@ -212,8 +183,7 @@ class AlarmList(View):
                 self._close_bar()
                 return True
             if key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and self.bar.mode == "shelve":
-                step = -1 if key == Qt.Key.Key_Up else 1
-                self.bar.duration.setCurrentIndex((self.bar.duration.currentIndex() + step) % len(SHELVE_CHOICES))
+                self.bar.step_choice(-1 if key == Qt.Key.Key_Up else 1)
                 return True
             return False
         alarm = self.selected()
@@ -222,9 +192,10 @@ class AlarmList(View):
         elif key == Qt.Key.Key_A:
             self._do("acknowledge_all")
         elif key == Qt.Key.Key_S and alarm is not None:
-            self.bar.open("shelve", alarm.name)
+            self.bar.open("shelve", alarm.id, f"Shelve {alarm.name}:", SHELVE_CHOICES,
+                          "reason (required) — ↑↓ duration, Enter shelve, Esc cancel", chosen=1)
         elif key == Qt.Key.Key_C and alarm is not None:
-            self.bar.open("comment", alarm.name)
+            self.bar.open("comment", alarm.id, f"Comment on {alarm.name}:", (), "comment — Enter save, Esc cancel")
         elif key == Qt.Key.Key_U:
             self._do("unshelve")
         else:

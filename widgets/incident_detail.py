@@ -15,8 +15,7 @@ import time
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QWidget)
+from PySide6.QtWidgets import QGridLayout, QLabel, QListWidget, QListWidgetItem, QWidget
 
 from console.incidents.actions import IncidentActions
 from console.incidents.lifecycle import ORDER, as_of, assigned_callsigns, first_events, next_statuses
@@ -28,6 +27,7 @@ from console.model.vocab import EVENT_TO_STATUS, INCIDENT_KINDS, SEVERITIES, STA
 from widgets import theme
 from widgets.base import View, register
 from widgets.incidents import KIND_ICONS, SLA_COLOURS
+from widgets.inline_bar import InlineBar
 
 DIM, TEXT, ACCENT = theme.TEXT_DIM.name(), theme.TEXT.name(), theme.ACCENT.name()
 ENDS_STEP = {end: name for name, (_, end) in STEPS.items()}  # status -> the SLA step it ends
@@ -124,35 +124,6 @@ def units_html(callsigns: list[str], near: list) -> str:
     return f'<table>{"".join(rows)}</table>' if rows else _span("No unit assigned.", DIM)
 
 
-class ActionBar(QWidget):
-    """Status, note or assignment without a dialog: a choice and/or a text, Enter confirms, Esc cancels."""
-
-    def __init__(self, parent: QWidget):
-        super().__init__(parent)
-        self.setObjectName("actionBar")
-        self.setStyleSheet("QWidget#actionBar, QLabel { background: transparent; }")
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        self.label, self.choice, self.text = QLabel(), QComboBox(), QLineEdit()
-        for w in (self.label, self.choice, self.text):
-            row.addWidget(w)
-        row.setStretch(2, 1)
-        self.mode, self.incident_id = "", ""
-        self.hide()
-
-    def open(self, mode: str, incident_id: str, label: str, choices: list[tuple[str, str]], placeholder: str) -> None:
-        self.mode, self.incident_id = mode, incident_id
-        self.label.setText(label)
-        self.choice.clear()
-        for text, data in choices:
-            self.choice.addItem(text, data)
-        self.choice.setVisible(bool(choices))
-        self.text.clear()
-        self.text.setPlaceholderText(placeholder)
-        self.show()
-        self.text.setFocus()
-
-
 @register("incident_detail")
 class IncidentDetail(View):
     PARAMS = {"title": str, "sensors": int}
@@ -189,7 +160,7 @@ class IncidentDetail(View):
         grid.setColumnStretch(1, 1)
         grid.setRowStretch(7, 1)
         self.body.addWidget(self.content, 1)
-        self.bar = ActionBar(self)
+        self.bar = InlineBar(self)
         self.bar.text.returnPressed.connect(self._confirm)
         self.body.addWidget(self.bar)
         self.hint = QLabel()
@@ -319,7 +290,7 @@ class IncidentDetail(View):
         self._show_hint()
 
     def _confirm(self) -> None:
-        iid, text, choice = self.bar.incident_id, self.bar.text.text(), self.bar.choice.currentData()
+        iid, text, choice = self.bar.target, self.bar.text.text(), self.bar.choice.currentData()
         actions = self.actions
         if actions is None:
             return self._close()
@@ -357,8 +328,7 @@ class IncidentDetail(View):
                 self._close()
                 return True
             if obj is self.bar.text and key in (Qt.Key.Key_Up, Qt.Key.Key_Down) and self.bar.choice.count():
-                step = -1 if key == Qt.Key.Key_Up else 1
-                self.bar.choice.setCurrentIndex((self.bar.choice.currentIndex() + step) % self.bar.choice.count())
+                self.bar.step_choice(-1 if key == Qt.Key.Key_Up else 1)
                 return True
             if obj is self.bar.choice and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
                 self._confirm()
