@@ -13,7 +13,6 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 from console.cache import Cache, outbox
 from console.incidents import IncidentActions, IncidentFilter, as_of, merged_events, nearest_sensors, sla, sort_rows
 from console.incidents.filters import incident_rows
-from console.incidents.history import warm_incident_events
 from console.incidents.lifecycle import UNCONFIRMED_AFTER_S, next_statuses
 from console.incidents.plans import Checklists, plan_for
 from console.incidents.sla import describe
@@ -272,7 +271,6 @@ def storm_store(demo_platform, tmp_path_factory):
 def _views(qtbot, cache, now, operator: Operator):
     store = Store()
     warm_store(store, cache, now)
-    warm_incident_events(store, cache)
     qt_app()
     ctx = ViewContext(store, None, None, operator)
     ctx.recorder = lambda action: outbox.record(cache, action)

@@ -18,7 +18,6 @@ from console.cache import Cache, outbox
 from console.clock import Clock
 from console.errors import UserError
 from console.layout.parse import Layout, load_layout
-from console.incidents.history import warm_incident_events
 from console.incidents.plans import Checklists
 from console.model.action import Operator
 from console.store import Store
@@ -83,7 +82,6 @@ class Wall:
         self.cache = cache
         self.store = Store()
         warm_store(self.store, cache, clock.now())
-        warm_incident_events(self.store, cache)  # timelines of the incidents shown
         self.alarms = AlarmManager(self.store.indicators.values(), deadband=ALARM_DEADBAND,
                                    recorder=lambda action: outbox.record(cache, action))
         now = clock.now()
