@@ -86,6 +86,7 @@ class SyncEngine:
         self.status = SyncStatus("connecting")
         self.quarantined = 0
         self.refused: str | None = None  # why the platform last refused operator actions
+        self.waiting = 0  # operator actions the last delivery left in the outbox (counted only then)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -130,16 +131,19 @@ class SyncEngine:
                 self.connector.deliver(actions)
             except PlatformUnavailable:
                 outbox.note_attempt(self.cache, ids)
+                self.waiting = outbox.backlog(self.cache)
                 raise
             except ActionsRefused as exc:
                 outbox.note_attempt(self.cache, ids)
                 if self.refused != str(exc):
                     log.error("the platform refused %d operator action(s): %s", len(ids), exc)
                 self.refused = str(exc)
+                self.waiting = outbox.backlog(self.cache)
                 return delivered
             outbox.mark_delivered(self.cache, ids)
             self.refused = None
             delivered += len(ids)
+        self.waiting = 0
         return delivered
 
     def step(self) -> Batch:
@@ -269,7 +273,7 @@ class SyncEngine:
         self._wake.set()
 
     def _set_status(self, state: str, detail: str = "", progress: float | None = None, push: bool = False) -> None:
-        status = SyncStatus(state, detail, progress, push, outbox.backlog(self.cache))
+        status = SyncStatus(state, detail, progress, push, self.waiting)
         if status != self.status:
             self.status = status
             self.on_status(status)
