@@ -17,14 +17,19 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 ENV = "CITYOPS_TEST_POSTGRES"
+EXAMPLE = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+
+def server_url() -> str | None:
+    """The server URL given in CITYOPS_TEST_POSTGRES, or None (tests skip, benchmarks stop)."""
+    return os.environ.get(ENV, "").rstrip("/") or None
 
 
 def server() -> str:
     """The PostgreSQL server URL for tests, or a skip that says how to give one."""
-    url = os.environ.get(ENV, "").rstrip("/")
-    if not url:
-        pytest.skip(f"{ENV} is not set: PostgreSQL tests need a server URL such as "
-                    "postgresql+psycopg://postgres@127.0.0.1:5432 (.ci/run sets it)")
+    url = server_url()
+    if url is None:
+        pytest.skip(f"{ENV} is not set: PostgreSQL tests need a server URL such as {EXAMPLE} (.ci/run sets it)")
     return url
 
 

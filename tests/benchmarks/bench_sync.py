@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import os
 import sqlite3
 import sys
 import tempfile
@@ -58,6 +57,8 @@ from console.sync.batch import Batch  # noqa: E402
 from console.sync.connector import Cursor, SqlConnector  # noqa: E402
 from console.sync.engine import SyncEngine  # noqa: E402
 from console.sync.listen import conninfo  # noqa: E402
+from tests.pg import ENV, EXAMPLE  # noqa: E402
+from tests.pg import server_url as configured_server  # noqa: E402
 
 INDICATORS = 1_000
 BATCH = 20_000
@@ -66,7 +67,6 @@ RAW_INSERT = ("INSERT OR IGNORE INTO readings (seq, indicator_id, ts, value, qua
 #: One statement per commit, returning the seqs it was given (for the latency and torture writers).
 PLATFORM_INSERT = ("INSERT INTO readings (indicator_id, ts, value, quality) "
                    "SELECT * FROM unnest(%s::int4[], %s::float8[], %s::float8[], %s::int2[]) RETURNING seq")
-ENV = "CITYOPS_TEST_POSTGRES"
 
 
 # -- data -----------------------------------------------------------------------------------------
@@ -97,11 +97,8 @@ def recent_t0(span_s: float) -> float:
 
 # -- PostgreSQL platforms -------------------------------------------------------------------------
 def server_url() -> str:
-    url = os.environ.get(ENV, "").rstrip("/")
-    if not url:
-        sys.exit(f"{ENV} is not set: give a PostgreSQL superuser URL, e.g. "
-                 "postgresql+psycopg://postgres@127.0.0.1:5432")
-    return url
+    """The server named by CITYOPS_TEST_POSTGRES (as for the tests), or stop saying how to give one."""
+    return configured_server() or sys.exit(f"{ENV} is not set: give a PostgreSQL superuser URL, e.g. {EXAMPLE}")
 
 
 @contextmanager

@@ -58,7 +58,6 @@ REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 from bench_sync import (  # noqa: E402
-    ENV,
     INDICATORS,
     PLATFORM_INSERT,
     fresh_platform,
@@ -66,13 +65,12 @@ from bench_sync import (  # noqa: E402
     psycopg_info,
     reading_columns,
     recent_t0,
+    server_url,
 )
 
 from console.sync.connector import APPLICATION_NAME  # noqa: E402
-from console.sync.listen import APPLICATION_NAME as LISTEN_APPLICATION_NAME  # noqa: E402
-
-#: The application name of the sync engine's LISTEN connection (console/sync/listen.py).
-LISTEN_NAME = LISTEN_APPLICATION_NAME
+from console.sync.listen import APPLICATION_NAME as LISTEN_NAME  # noqa: E402
+from tests.pg import server  # noqa: E402
 WRITER_NAME = "cityops-torture-writer"
 KINDS = ("kill", "cut", "restart")
 
@@ -489,9 +487,7 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=1_000_000,
                         help="readings on the platform before the start (default 1,000,000)")
     args = parser.parse_args()
-    if not os.environ.get(ENV):
-        sys.exit(f"{ENV} is not set: give a PostgreSQL superuser URL, "
-                 "e.g. postgresql+psycopg://postgres@127.0.0.1:5432")
+    server_url()  # stops with a line saying how to name the server
     outcome = torture(seconds=args.seconds, seed=args.seed, rate=args.rate, per_commit=args.per_commit,
                       writers=args.writers, history=args.history)
     print(json.dumps(outcome.figures), flush=True)
@@ -504,8 +500,7 @@ def main() -> None:
 @pytest.mark.postgres
 @pytest.mark.timeout(1200)
 def test_sync_survives_kills_cuts_and_restarts(tmp_path: Path) -> None:
-    if not os.environ.get(ENV):
-        pytest.skip(f"{ENV} is not set")
+    server()  # skips, saying how to name the server, when none is given
     outcome = torture(seconds=float(os.environ.get("CITYOPS_TORTURE_SECONDS", "60")), seed=1, workdir=tmp_path)
     assert outcome.ok, "\n".join(outcome.problems)
 
