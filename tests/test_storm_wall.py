@@ -7,9 +7,9 @@ batches, the same path live data takes. Set CITYOPS_SHOTS=DIR to keep a screensh
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 
 from console.alarms import AlarmState
@@ -34,12 +34,16 @@ def _shot(wall: Wall, name: str) -> None:
             print(f"screenshot: {path}")
 
 
-def test_a_rainstorm_on_the_wall(demo_platform, tmp_path, qtbot):
-    shutil.copy(demo_platform.removeprefix("sqlite:///"), tmp_path / "platform.db")
-    url = f"sqlite:///{tmp_path / 'platform.db'}"
-    storm = read_scenario(url)["storms"][0]
+@pytest.fixture
+def synced(demo_platform, tmp_path):
+    """A cache holding the whole demo platform (which has a recorded storm), and that storm."""
     cache = Cache(tmp_path / "cache.db")
-    SyncEngine(SqlConnector(url), cache).catch_up()
+    SyncEngine(SqlConnector(demo_platform), cache).catch_up()
+    return cache, read_scenario(demo_platform)["storms"][0]
+
+
+def test_a_rainstorm_on_the_wall(synced, qtbot):
+    cache, storm = synced
     now = [storm.start - 600]
     qt_app()
     wall = Wall(read_layout("demo"), cache, None, Clock(lambda: now[0]), operator=Operator("ann", "operator"))
@@ -103,12 +107,8 @@ def test_a_rainstorm_on_the_wall(demo_platform, tmp_path, qtbot):
     wall.stop()
 
 
-def test_acknowledgements_and_shelves_survive_a_restart_of_the_wall(demo_platform, tmp_path, qtbot):
-    shutil.copy(demo_platform.removeprefix("sqlite:///"), tmp_path / "platform.db")
-    url = f"sqlite:///{tmp_path / 'platform.db'}"
-    storm = read_scenario(url)["storms"][0]
-    cache = Cache(tmp_path / "cache.db")
-    SyncEngine(SqlConnector(url), cache).catch_up()
+def test_acknowledgements_and_shelves_survive_a_restart_of_the_wall(synced, qtbot):
+    cache, storm = synced
     qt_app()
     now = storm.start + 45 * 60  # drains and streets in alarm
     first = Wall(read_layout("demo"), cache, None, Clock(lambda: now), operator=Operator("ann", "operator"))
@@ -129,18 +129,14 @@ def test_acknowledgements_and_shelves_survive_a_restart_of_the_wall(demo_platfor
     again.stop()
 
 
-def test_on_the_supervisor_screen_map_table_and_detail_share_one_selection(demo_platform, tmp_path, qtbot):
+def test_on_the_supervisor_screen_map_table_and_detail_share_one_selection(synced, qtbot):
     from PySide6.QtCore import QPoint
 
     from widgets.incident_detail import IncidentDetail
     from widgets.incidents import IncidentList
     from widgets.map.view import MapView
 
-    shutil.copy(demo_platform.removeprefix("sqlite:///"), tmp_path / "platform.db")
-    url = f"sqlite:///{tmp_path / 'platform.db'}"
-    storm = read_scenario(url)["storms"][0]
-    cache = Cache(tmp_path / "cache.db")
-    SyncEngine(SqlConnector(url), cache).catch_up()
+    cache, storm = synced
     qt_app()
     now = storm.start + 45 * 60
     wall = Wall(read_layout("demo"), cache, None, Clock(lambda: now), operator=Operator("hanna", "supervisor"))
