@@ -8,6 +8,7 @@ databases, cut connections and restart the server.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,3 +65,11 @@ def terminate(url: str, application_name: str, *, only_waiting: bool = False) ->
                              {"name": application_name}).all())
     engine.dispose()
     return n
+
+
+def cluster() -> list[str] | None:
+    """The pg_ctlcluster command for the local server, or None where it cannot be restarted."""
+    if os.geteuid() != 0 or not shutil.which("pg_ctlcluster") or not os.path.isdir("/etc/postgresql"):
+        return None
+    version = sorted(os.listdir("/etc/postgresql"))[0]
+    return ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import sqlite3
@@ -10,7 +9,8 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 
 import pytest
 from sqlalchemy import create_engine, insert, text
@@ -25,7 +25,7 @@ from console.sync.connector import APPLICATION_NAME, PlatformUnavailable, SqlCon
 from console.sync.engine import SyncEngine
 from tests.conftest import REPO
 from tests.fingerprint import same_rows
-from tests.pg import fresh_database, terminate
+from tests.pg import cluster, fresh_database, terminate
 
 pytestmark = pytest.mark.postgres
 
@@ -132,6 +132,17 @@ def test_a_connection_cut_mid_batch_writes_nothing_and_the_next_step_completes(t
         connector.close()
 
 
+@contextmanager
+def running(sync: SyncEngine) -> Iterator[SyncEngine]:
+    """The engine's thread running for the block; stopped and its connections closed after, whatever happens."""
+    sync.start()
+    try:
+        yield sync
+    finally:
+        sync.stop()
+        sync.connector.close()
+
+
 def _wait(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -146,8 +157,7 @@ def test_push_brings_rows_at_once_and_polling_takes_over_when_push_goes_quiet(tm
         cache = Cache(tmp_path / "cache.db")
         # A heartbeat of a minute: rows arriving within seconds came by push.
         sync = SyncEngine(SqlConnector(url), cache, heartbeat_s=60.0, poll_interval=0.2, on_status=statuses.append)
-        sync.start()
-        try:
+        with running(sync):
             _wait(lambda: sync.status.state == "online" and sync.status.push, 20, "push to come up")
             with engine.begin() as conn:
                 _reading(conn, END, 1.0)
@@ -166,18 +176,15 @@ def test_push_brings_rows_at_once_and_polling_takes_over_when_push_goes_quiet(tm
             with engine.begin() as conn:
                 _reading(conn, END + 2, 3.0)
             _wait(lambda: cache.count("readings") == 3, 3, "a polled row")
-        finally:
-            sync.stop()
-            sync.connector.close()
         assert any(s.push for s in statuses) and not statuses[-1].push
         engine.dispose()
 
 
 def _pg_cluster() -> list[str]:
-    if os.geteuid() != 0 or not shutil.which("pg_ctlcluster") or not os.path.isdir("/etc/postgresql"):
+    command = cluster()
+    if command is None:
         pytest.skip("restarting the PostgreSQL server needs root and pg_ctlcluster (Debian's postgresql-common)")
-    version = sorted(os.listdir("/etc/postgresql"))[0]
-    return ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]
+    return command
 
 
 def test_the_console_rides_out_a_platform_restart(tmp_path):
@@ -187,8 +194,7 @@ def test_the_console_rides_out_a_platform_restart(tmp_path):
         statuses = []
         cache = Cache(tmp_path / "cache.db")
         sync = SyncEngine(SqlConnector(url, timeout_s=2), cache, heartbeat_s=30.0, on_status=statuses.append)
-        sync.start()
-        try:
+        with running(sync):
             with engine.begin() as conn:
                 _reading(conn, END, 1.0)
             _wait(lambda: cache.count("readings") == 1, 20, "the first row")
@@ -198,9 +204,6 @@ def test_the_console_rides_out_a_platform_restart(tmp_path):
             with engine.begin() as conn:
                 _reading(conn, END + 1, 2.0)
             _wait(lambda: cache.count("readings") == 2, 10, "a row written after the restart")
-        finally:
-            sync.stop()
-            sync.connector.close()
         pushes = [s.push for s in statuses]
         assert pushes[:1] == [True] and False in pushes and pushes[-1], "push was lost in the restart and came back"
         engine.dispose()

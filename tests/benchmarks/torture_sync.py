@@ -70,20 +70,12 @@ from bench_sync import (  # noqa: E402
 
 from console.sync.connector import APPLICATION_NAME  # noqa: E402
 from console.sync.listen import APPLICATION_NAME as LISTEN_NAME  # noqa: E402
-from tests.pg import server  # noqa: E402
+from tests.pg import cluster, server  # noqa: E402
 WRITER_NAME = "cityops-torture-writer"
 KINDS = ("kill", "cut", "restart")
 
 
 # -- the PostgreSQL server ------------------------------------------------------------------------
-def cluster() -> list[str] | None:
-    """The pg_ctlcluster command for the local server, or None where it cannot be restarted."""
-    if os.geteuid() != 0 or not shutil.which("pg_ctlcluster") or not os.path.isdir("/etc/postgresql"):
-        return None
-    version = sorted(os.listdir("/etc/postgresql"))[0]
-    return ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]
-
-
 def server_ready() -> bool:
     if not shutil.which("pg_isready"):
         return True
