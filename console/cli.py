@@ -43,6 +43,12 @@ def _wall_options(parser: argparse.ArgumentParser, default_layout: str) -> None:
     parser.add_argument("--role", choices=sorted(ROLE_ACTIONS), default="operator",
                         help="what this console may do: operators handle alarms, supervisors also move "
                         "incidents through their lifecycle, trainers only watch (default operator)")
+    parser.add_argument("--node", type=int, default=1, metavar="N",
+                        help="which wall PC this is: show the layout's screens marked node = N (default 1)")
+    parser.add_argument("--lang", choices=("en", "zh"), default="en",
+                        help="language of the interface: en English, zh Simplified Chinese (default en)")
+    parser.add_argument("--windowed", action="store_true",
+                        help="ordinary windows instead of frameless full-screen ones (a desktop, not a wall)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -180,7 +186,8 @@ def _wall_run_options(args: argparse.Namespace):
     from console.shell.app import WallOptions
 
     return WallOptions(args.seconds, args.screenshot, args.poll_interval,
-                       Operator(args.operator or getpass.getuser(), args.role))
+                       Operator(args.operator or getpass.getuser(), args.role),
+                       node=args.node, lang=args.lang, windowed=args.windowed)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -45,21 +45,62 @@ class ViewSpec:
 
 @dataclass(frozen=True)
 class ContainerSpec:
-    kind: str
+    kind: str  # rows | columns | grid | tabs
     items: list["Node"]
-    shares: list[float]
-    titles: list[str]
+    shares: list[float]  # rows/columns: one per item; grid: one per column
+    titles: list[str]  # tabs: one per item
     path: str
+    columns: int = 0  # grid only: items fill the grid row by row, this many per row
+    row_shares: list[float] = field(default_factory=list)  # grid only: one per row
 
 
 Node = Union[ViewSpec, ContainerSpec]
 
 
 @dataclass(frozen=True)
+class PageSpec:
+    """One page of a screen; ``dwell`` is its time on screen in the rotation, in seconds."""
+
+    name: str
+    root: Node
+    dwell: float
+    path: str
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """Which physical screen (QScreen) a layout screen goes on: by name, by index or by geometry.
+
+    All None: the next screen not yet taken, in the layout's order.
+    """
+
+    name: str | None = None  # e.g. "DP-1", "HDMI-2" (QScreen.name())
+    index: int | None = None  # position in QGuiApplication.screens()
+    geometry: tuple[int, int, int, int] | None = None  # x, y, width, height in desktop pixels
+
+
+@dataclass(frozen=True)
 class ScreenSpec:
+    """One screen of the wall: where it goes, which node shows it, its pages and their rotation.
+
+    ``outputs`` has one entry, or several when the screen spans physical screens (a map across
+    a 2×1 block); ``bezel`` is then the width and height in pixels hidden by the frames between
+    them, so a line crossing a seam stays straight.
+    """
+
     name: str
     size: tuple[int, int]
-    root: Node
+    pages: list[PageSpec]
+    outputs: list[OutputSpec] = field(default_factory=lambda: [OutputSpec()])
+    node: int = 1
+    rotation: list[int] = field(default_factory=list)  # page indexes in playing order (default: all, in order)
+    bezel: tuple[int, int] = (0, 0)
+    span: tuple[int, int] = (1, 1)  # columns × rows of outputs this screen covers
+
+    @property
+    def root(self) -> Node:
+        """The first page's tree: what a single-page screen shows."""
+        return self.pages[0].root
 
 
 @dataclass(frozen=True)
@@ -68,6 +109,12 @@ class Layout:
     screens: list[ScreenSpec]
     source: Path
     views: list[ViewSpec] = field(default_factory=list)
+    mode: str = "wall"  # wall: full-screen windows; workstation: dockable panels in one window
+    wall: str | None = None  # workstation only: the wall layout its "push to wall" edits
+
+    def node_screens(self, node: int) -> list[ScreenSpec]:
+        """The screens one wall PC shows (``cityops run --node N``)."""
+        return [s for s in self.screens if s.node == node]
 
 
 def resolve_layout(name_or_path: str) -> Path:
@@ -132,7 +179,8 @@ class _Parser:
             raise self.fail(f"{key}.size", "expected [width, height] in pixels, each 320..16384")
         if "root" not in doc:
             raise self.fail(f"{key}.root", "missing: expected the screen's container or view")
-        return ScreenSpec(name, (size[0], size[1]), self.node(doc["root"], f"{key}.root"))
+        root = self.node(doc["root"], f"{key}.root")
+        return ScreenSpec(name, (size[0], size[1]), [PageSpec("main", root, 30.0, f"{key}.root")])
 
     def node(self, doc: Any, key: str) -> Node:
         if not isinstance(doc, dict):

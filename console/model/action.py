@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 #: What an operator or supervisor can do; the platform's operator_actions.action column.
 ACTIONS = ("acknowledge", "shelve", "unshelve", "comment", "status", "assign")
 #: Who may do what. Checked where the action happens (``allowed``), not only by hiding buttons.
+#: Besides the operator actions above: ``control_wall`` (page rotation: next, hold, resume across
+#: all nodes) and ``push_to_wall`` (put a workstation panel on a wall page, editing its layout).
 ROLE_ACTIONS = {
     "operator": frozenset({"acknowledge", "shelve", "unshelve", "comment"}),
-    "supervisor": frozenset(ACTIONS),
-    "trainer": frozenset(),  # trainers drive replays and drills, never the live city
+    "supervisor": frozenset(ACTIONS) | {"control_wall", "push_to_wall"},
+    "trainer": frozenset({"control_wall"}),  # trainers drive replays, drills and the wall, never the live city
 }
 
 

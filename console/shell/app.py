@@ -70,6 +70,9 @@ class WallOptions:
     screenshot_dir: Path | None = None  # save one PNG per window before quitting
     poll_interval: float = 1.0  # seconds between polls when the platform cannot push
     operator: Operator | None = None  # who is at this console (default: the login name)
+    node: int = 1  # which wall PC this is: it shows the layout's screens of this node
+    lang: str = "en"  # interface language: en or zh
+    windowed: bool = False  # ordinary windows instead of frameless full-screen ones
 
 
 class Wall:
