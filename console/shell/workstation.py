@@ -1,0 +1,421 @@
+"""Workstation mode: the wall's views as dockable panels in one window, for supervisors and trainers.
+
+The user arranges the panels, keeps named arrangements (QMainWindow state, one JSON file per user)
+and can push a panel onto a page of the wall; the wall nodes reload the edited layout file.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QStringListModel, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QCompleter, QDockWidget, QLabel, QLineEdit, QMainWindow, QMenuBar,
+                               QToolBar, QToolButton, QVBoxLayout, QWidget)
+
+from console.clock import Clock
+from console.layout.edit import push_view
+from console.layout.parse import ContainerSpec, Layout, LayoutError, Node, ViewSpec, load_layout, resolve_layout
+from console.shell.window import HeaderBar
+from console.sync.engine import SyncStatus
+from widgets import VIEWS, View, ViewContext, view_params
+from widgets.i18n import tr
+
+log = logging.getLogger("cityops.workstation")
+
+
+def _make_view(spec: ViewSpec, ctx: ViewContext, source: Path) -> View:
+    """The one place a panel's view is made (the wall's error-card host can take it over)."""
+    try:
+        return VIEWS[spec.view](ctx, spec.params)
+    except ValueError as exc:  # a parameter the view itself found wrong
+        raise LayoutError(f"{source}: {spec.path}: {exc}") from None
+
+
+class Arrangements:
+    """Named dock arrangements of each layout in one JSON file:
+    ``{layout: {name: {"state", "geometry": base64, "saved_at", "used_at": ts}}}``.
+
+    Written whole to a temporary file and renamed, so a crash never leaves half a file; a file
+    that cannot be used is moved aside rather than stopping the workstation from opening.
+    """
+
+    def __init__(self, path: Path, layout: str):
+        self.path = path
+        self.layout = layout
+        self.data: dict[str, dict[str, dict]] = {}
+
+    def load(self) -> str:
+        """Read the file; returns a one-line problem ("" when it is fine or absent)."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            _check(data)
+        except FileNotFoundError:
+            return ""
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            aside = self.path.with_name(f"{self.path.name}.unusable-{time.strftime('%Y%m%d-%H%M%S')}")
+            try:
+                os.replace(self.path, aside)
+            except OSError as move:
+                return tr("workstation", "arrangements file {path} is unusable ({why}) and could not be moved "
+                                         "aside ({move}); starting with none").format(path=self.path, why=exc,
+                                                                                     move=move)
+            return tr("workstation", "arrangements file {path} is unusable ({why}); moved aside to {aside}, "
+                                     "starting with none").format(path=self.path, why=exc, aside=aside.name)
+        self.data = data
+        return ""
+
+    def names(self) -> list[str]:
+        return sorted(self.data.get(self.layout, {}))
+
+    def get(self, name: str) -> tuple[QByteArray, QByteArray] | None:
+        entry = self.data.get(self.layout, {}).get(name)
+        if entry is None:
+            return None
+        return (QByteArray(base64.b64decode(entry["state"])), QByteArray(base64.b64decode(entry["geometry"])))
+
+    def last_used(self) -> str | None:
+        entries = self.data.get(self.layout, {})
+        return max(entries, key=lambda n: entries[n].get("used_at", entries[n]["saved_at"]), default=None)
+
+    def put(self, name: str, state: QByteArray, geometry: QByteArray) -> None:
+        now = time.time()
+        self.data.setdefault(self.layout, {})[name] = {
+            "state": base64.b64encode(state.data()).decode("ascii"),
+            "geometry": base64.b64encode(geometry.data()).decode("ascii"), "saved_at": now, "used_at": now}
+        self._write()
+
+    def touch(self, name: str) -> None:
+        """Mark ``name`` as the one to restore at the next start."""
+        self.data[self.layout][name]["used_at"] = time.time()
+        self._write()
+
+    def delete(self, name: str) -> None:
+        del self.data[self.layout][name]
+        self._write()
+
+    def _write(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(self.data, out, indent=1, sort_keys=True)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _check(data: object) -> None:
+    """Raise ValueError unless ``data`` has the arrangements file's shape."""
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    for layout, entries in data.items():
+        if not isinstance(entries, dict):
+            raise ValueError(f"{layout}: expected an object of arrangements")
+        for name, entry in entries.items():
+            if not (isinstance(entry, dict) and isinstance(entry.get("saved_at"), (int, float))
+                    and all(isinstance(entry.get(k), str) for k in ("state", "geometry"))):
+                raise ValueError(f"{layout}.{name}: expected state, geometry and saved_at")
+            try:
+                base64.b64decode(entry["state"], validate=True)
+                base64.b64decode(entry["geometry"], validate=True)
+            except binascii.Error:
+                raise ValueError(f"{layout}.{name}: state or geometry is not base64") from None
+
+
+def _leaves(node: Node) -> list[ViewSpec]:
+    if isinstance(node, ViewSpec):
+        return [node]
+    return [leaf for item in node.items for leaf in _leaves(item)]
+
+
+class Workstation(QMainWindow):
+    """One screen of a layout as dockable panels, with named arrangements and push to wall."""
+
+    def __init__(self, layout: Layout, ctx: ViewContext, arrangements_path: Path):
+        super().__init__()
+        self.layout_spec = layout
+        self.ctx = ctx
+        screen = layout.screens[0]
+        user = ctx.operator
+        self.setWindowTitle(tr("workstation", "CityOps — {layout} — {user} ({role})").format(
+            layout=layout.title, user=user.name, role=user.role.upper()))
+        self.setDockNestingEnabled(True)
+        self.header = HeaderBar(layout.title)
+        self.header.who.setText(f"{user.name} · {user.role.upper()}")
+        menus = QMenuBar()  # not self.menuBar(): that would replace the header below
+        self.panels_menu = menus.addMenu(tr("workstation", "&View"))
+        self.arrangements_menu = menus.addMenu(tr("workstation", "&Arrangements"))
+        top = QWidget()
+        box = QVBoxLayout(top)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addWidget(self.header)
+        box.addWidget(menus)
+        self.setMenuWidget(top)
+
+        self.docks: list[QDockWidget] = []
+        self.views: dict[QDockWidget, View] = {}
+        self.specs: dict[QDockWidget, ViewSpec] = {}
+        for spec in _leaves(screen.root):
+            self._add_dock(spec, layout.source)
+        self._arrange(screen.root)
+        self.resize(*screen.size)
+
+        self.arrangements = Arrangements(arrangements_path, layout.source.stem)
+        self._build_arrangement_bar()
+        self.wall_path = resolve_layout(layout.wall) if layout.wall else None
+        self.wall = None
+        self._build_push_bar()
+
+        problem = self.arrangements.load()
+        if problem:
+            self.say(problem, logging.WARNING)
+        self._names_changed()
+        last = self.arrangements.last_used()
+        if last is not None:
+            self.restore_arrangement(last)
+
+    # -- panels ----------------------------------------------------------------------------------
+    def _add_dock(self, spec: ViewSpec, source: Path) -> None:
+        view = _make_view(spec, self.ctx, source)
+        dock = QDockWidget(str(spec.params.get("title", spec.view)), self)  # as the view's error card names it
+        dock.setObjectName(f"view:{spec.path}")  # stable while the layout file is: saved states find it
+        dock.setWidget(view)
+        dock.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # a click anywhere in a panel makes it the one to push
+        self.docks.append(dock)
+        self.views[dock] = view
+        self.specs[dock] = spec
+        self.panels_menu.addAction(dock.toggleViewAction())
+
+    def _arrange(self, root: Node) -> None:
+        """The default arrangement follows the layout tree: columns side by side, rows stacked, tabs tabbed."""
+        by_spec = {id(spec): dock for dock, spec in self.specs.items()}
+
+        def first(node: Node) -> QDockWidget:
+            return by_spec[id(_leaves(node)[0])]
+
+        def place(node: Node) -> None:
+            if isinstance(node, ViewSpec):
+                return
+            assert isinstance(node, ContainerSpec)
+            anchor = first(node)
+            if node.kind == "tabs":  # a dock cannot hold a split, so a tab's panels all become tabs
+                for leaf in _leaves(node)[1:]:
+                    self.tabifyDockWidget(anchor, by_spec[id(leaf)])
+                anchor.raise_()
+                return
+            # Split the container's space among its items first, then each item within its share.
+            heads = [first(item) for item in node.items]
+            orientation = Qt.Orientation.Vertical if node.kind == "rows" else Qt.Orientation.Horizontal
+            if node.kind == "grid":
+                columns = max(node.columns, 1)
+                rows = [heads[i:i + columns] for i in range(0, len(heads), columns)]
+                for above, below in zip(rows, rows[1:]):
+                    self.splitDockWidget(above[0], below[0], Qt.Orientation.Vertical)
+                for row in rows:
+                    for left, right in zip(row, row[1:]):
+                        self.splitDockWidget(left, right, Qt.Orientation.Horizontal)
+                    self.resizeDocks(row, _weights(node.shares[:len(row)]), Qt.Orientation.Horizontal)
+                if node.row_shares:
+                    self.resizeDocks([r[0] for r in rows], _weights(node.row_shares), Qt.Orientation.Vertical)
+            else:
+                for before, after in zip(heads, heads[1:]):
+                    self.splitDockWidget(before, after, orientation)
+                self.resizeDocks(heads, _weights(node.shares), orientation)
+            for item in node.items:
+                place(item)
+
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, first(root))
+        place(root)
+
+    def current_dock(self) -> QDockWidget:
+        """The panel to push: the one holding the keyboard focus, else the one chosen in the toolbar."""
+        widget = self.focusWidget()
+        while widget is not None and widget not in self.views:
+            widget = widget.parentWidget()
+        if widget is not None:
+            self.panel_choice.setCurrentIndex(self.docks.index(widget))
+            return widget
+        return self.docks[self.panel_choice.currentIndex()]
+
+    def refresh(self, now: float, clock: Clock, status: SyncStatus, data_time: float | None) -> None:
+        """Called by the wall's capped timer: the header, then the panels someone can see."""
+        self.header.refresh(clock, status, data_time)
+        for view in self.views.values():
+            if view.isVisible() and not view.visibleRegion().isEmpty():  # a tab underneath is only moved away
+                view.refresh(now)
+
+    def say(self, message: str, level: int = logging.INFO) -> None:
+        """A one-line message in the status bar (never a dialog), kept in the log too."""
+        self.statusBar().showMessage(message)
+        log.log(level, "%s", message)
+
+    # -- named arrangements ---------------------------------------------------------------------
+    def _build_arrangement_bar(self) -> None:
+        bar = QToolBar(tr("workstation", "Arrangements"), self)
+        bar.setObjectName("arrangements-bar")
+        self.addToolBar(bar)
+        self.name_edit = QLineEdit()
+        self.name_edit.setPlaceholderText(tr("workstation", "arrangement name"))
+        self.name_edit.setMaximumWidth(220)
+        self.saved_names = QStringListModel(self)
+        self.name_edit.setCompleter(QCompleter(self.saved_names, self.name_edit))
+        self.name_edit.returnPressed.connect(lambda: self.save_arrangement(self.name_edit.text()))
+        bar.addWidget(self.name_edit)
+        for text, keys, slot in (
+                (tr("workstation", "Save"), "Ctrl+S", self.save_arrangement),
+                (tr("workstation", "Restore"), "Ctrl+O", self.restore_arrangement),
+                (tr("workstation", "Delete"), "Ctrl+Shift+D", self.delete_arrangement)):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(keys))
+            action.setToolTip(f"{text} ({keys})")
+            action.triggered.connect(lambda _=False, slot=slot: slot(self.name_edit.text()))
+            bar.addAction(action)
+        pick = QToolButton()
+        pick.setText(tr("workstation", "Saved"))
+        pick.setMenu(self.arrangements_menu)
+        pick.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        bar.addWidget(pick)
+
+    def _names_changed(self) -> None:
+        names = self.arrangements.names()
+        self.saved_names.setStringList(names)
+        self.arrangements_menu.clear()
+        for name in names:
+            self.arrangements_menu.addAction(name, lambda name=name: self.restore_arrangement(name))
+        if not names:
+            self.arrangements_menu.addAction(tr("workstation", "(none saved)")).setEnabled(False)
+
+    def save_arrangement(self, name: str) -> bool:
+        name = name.strip()
+        if not name:
+            self.name_edit.setFocus()
+            self.say(tr("workstation", "type a name for the arrangement first"))
+            return False
+        try:
+            self.arrangements.put(name, self.saveState(), self.saveGeometry())
+        except OSError as exc:
+            self.say(tr("workstation", "arrangement {name} not saved: {path}: {why}").format(
+                name=name, path=self.arrangements.path, why=exc.strerror or exc), logging.WARNING)
+            return False
+        self._names_changed()
+        self.name_edit.setText(name)
+        self.say(tr("workstation", "arrangement {name} saved").format(name=name))
+        return True
+
+    def restore_arrangement(self, name: str) -> bool:
+        name = name.strip()
+        saved = self.arrangements.get(name)
+        if saved is None:
+            names = ", ".join(self.arrangements.names()) or tr("workstation", "none")
+            self.say(tr("workstation", "no arrangement named {name!r} (saved: {names})").format(name=name, names=names),
+                     logging.WARNING)
+            return False
+        state, geometry = saved
+        if not self.restoreState(state):
+            self.say(tr("workstation", "arrangement {name} no longer fits this layout; "
+                                       "save it again").format(name=name), logging.WARNING)
+            return False
+        self.restoreGeometry(geometry)
+        self.name_edit.setText(name)
+        try:
+            self.arrangements.touch(name)
+        except OSError as exc:
+            log.warning("arrangements file %s not updated: %s", self.arrangements.path, exc)
+        self.say(tr("workstation", "arrangement {name} restored").format(name=name))
+        return True
+
+    def delete_arrangement(self, name: str) -> bool:
+        name = name.strip()
+        if name not in self.arrangements.names():
+            self.say(tr("workstation", "no arrangement named {name!r}").format(name=name), logging.WARNING)
+            return False
+        try:
+            self.arrangements.delete(name)
+        except OSError as exc:
+            self.say(tr("workstation", "arrangement {name} not deleted: {why}").format(
+                name=name, why=exc.strerror or exc), logging.WARNING)
+            return False
+        self._names_changed()
+        self.say(tr("workstation", "arrangement {name} deleted").format(name=name))
+        return True
+
+    # -- push to wall ---------------------------------------------------------------------------
+    def _build_push_bar(self) -> None:
+        bar = QToolBar(tr("workstation", "Push to wall"), self)
+        bar.setObjectName("push-bar")
+        self.addToolBar(bar)
+        self.panel_choice = QComboBox()
+        self.panel_choice.addItems([dock.windowTitle() for dock in self.docks])
+        self.panel_choice.setToolTip(tr("workstation", "the panel to push (the focused one, when one is)"))
+        bar.addWidget(self.panel_choice)
+        self.wall_label = QLabel()
+        bar.addWidget(self.wall_label)
+        self.screen_choice = QComboBox()
+        self.page_choice = QComboBox()
+        self.screen_choice.currentIndexChanged.connect(self._fill_pages)
+        bar.addWidget(self.screen_choice)
+        bar.addWidget(self.page_choice)
+        self.push_action = QAction(tr("workstation", "Push to wall"), self)
+        self.push_action.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        self.push_action.triggered.connect(lambda: self.push_to_wall())
+        bar.addAction(self.push_action)
+        self._load_wall()
+
+    def _load_wall(self) -> None:
+        """Read the target wall layout for its screens and pages; push stays off without one."""
+        if self.wall_path is None:
+            self.wall_label.setText(tr("workstation", "no wall to push to"))
+        else:
+            try:
+                self.wall = load_layout(self.wall_path, view_params())
+            except LayoutError as exc:
+                self.wall_label.setText(tr("workstation", "wall layout unusable"))
+                self.say(str(exc), logging.WARNING)
+            else:
+                self.wall_label.setText(tr("workstation", "Wall {name}:").format(name=self.wall_path.stem))
+                self.screen_choice.addItems([s.name for s in self.wall.screens])
+        may = self.ctx.operator.may("push_to_wall")
+        self.push_action.setEnabled(self.wall is not None and may)
+        if not may:
+            self.push_action.setToolTip(tr("workstation", "a {role} may not push to the wall").format(
+                role=self.ctx.operator.role))
+
+    def _fill_pages(self, index: int) -> None:
+        self.page_choice.clear()
+        if self.wall is not None and index >= 0:
+            self.page_choice.addItems([p.name for p in self.wall.screens[index].pages])
+
+    def push_to_wall(self, dock: QDockWidget | None = None) -> bool:
+        """Put a panel's view on the chosen wall page; the role is checked here, before the file is touched."""
+        try:
+            self.ctx.operator.require("push_to_wall")
+        except PermissionError as exc:
+            self.say(tr("workstation", "not pushed: {why}").format(why=exc), logging.WARNING)
+            return False
+        if self.wall_path is None or self.wall is None:
+            self.say(tr("workstation", "not pushed: this layout names no usable wall"), logging.WARNING)
+            return False
+        dock = dock or self.current_dock()
+        screen, page = self.screen_choice.currentText(), self.page_choice.currentText()
+        try:
+            push_view(self.wall_path, screen, page, self.specs[dock], view_params())
+        except LayoutError as exc:
+            self.say(tr("workstation", "not pushed: {why}").format(why=exc), logging.WARNING)
+            return False
+        self.say(tr("workstation", "{panel} pushed to wall {wall}, screen {screen}, page {page}").format(
+            panel=dock.windowTitle(), wall=self.wall_path.stem, screen=screen, page=page))
+        return True
+
+
+def _weights(shares: list[float]) -> list[int]:
+    return [max(1, int(round(share * 100))) for share in shares]
