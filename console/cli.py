@@ -71,6 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--platform", required=True, metavar="URL", type=platform_url,
                      help="platform database URL or SQLite file path")
 
+    wall = sub.add_parser("wall", help="turn the pages of a running wall, on all its nodes at once")
+    wall.add_argument("action", choices=("next", "previous", "hold", "resume", "goto"),
+                      help="next or previous page, hold or resume the rotation, or goto PAGE")
+    wall.add_argument("page", nargs="?", help="goto: the page to show")
+    wall.add_argument("--screen", metavar="NAME", help="only this screen (default: every screen)")
+    wall.add_argument("--layout", required=True, help="the layout the wall runs: a name in layouts/ or a .toml path")
+    wall.add_argument("--platform", required=True, metavar="URL", type=platform_url,
+                      help="the wall's platform database URL or SQLite file path")
+    wall.add_argument("--operator", metavar="NAME", help="who gives the command (default: the login name)")
+    wall.add_argument("--role", choices=sorted(ROLE_ACTIONS), default="operator",
+                      help="supervisors and trainers may control the wall (default operator)")
+
     plat = sub.add_parser("platform", help="manage a demo platform database")
     plat_sub = plat.add_subparsers(dest="platform_command", required=True, metavar="ACTION")
     create = plat_sub.add_parser("create", help="create a simulated city platform in a database URL")
@@ -204,6 +216,40 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cache.close()
 
 
+def _cmd_wall(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from console.layout.rotation import RotationCommand, WallRotation
+    from console.model.action import Operator
+    from console.shell.app import read_layout
+    from console.sync.connector import PlatformUnavailable
+    from console.sync.control import ControlChannel
+
+    if args.action == "goto" and args.page is None:
+        raise UserError("goto needs the page to show: cityops wall goto PAGE --layout ...")
+    if args.action != "goto" and args.page is not None:
+        raise UserError(f"{args.action} takes no page (only goto does)")
+    operator = Operator(args.operator or getpass.getuser(), args.role)
+    command = RotationCommand(args.action, time.time(), args.screen, args.page)
+    layout = read_layout(args.layout)
+    try:
+        WallRotation(layout.screens).apply(command)  # a screen or page the wall does not have fails here, not on it
+    except ValueError as exc:
+        raise UserError(f"{layout.source}: {exc}") from None
+    channel = ControlChannel(args.platform, args.layout)
+    try:
+        sent = channel.send(command, operator)
+    except (PermissionError, PlatformUnavailable) as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        channel.close()
+    what = " ".join(filter(None, (sent.action, sent.page)))
+    where = f"screen {sent.screen}" if sent.screen else "every screen"
+    effective = datetime.fromtimestamp(sent.at).strftime("%H:%M:%S.%f")[:-3]
+    print(f"{what}: sent to wall {channel.layout} ({where}), taking effect at {effective}")
+    return 0
+
+
 def _cmd_platform(args: argparse.Namespace) -> int:
     if args.platform_command == "schema":
         from console.model.schema import postgres_ddl
@@ -296,6 +342,7 @@ def _progress(label: str):
 COMMANDS = {
     "demo": _cmd_demo,
     "run": _cmd_run,
+    "wall": _cmd_wall,
     "platform": _cmd_platform,
     "sync": _cmd_sync,
     "doctor": _cmd_doctor,

@@ -1,5 +1,6 @@
 -- The role a CityOps console connects to a PostgreSQL platform as (README: the platform contract).
--- It reads the contract's tables and may only insert operator actions: nothing else is written.
+-- It reads the contract's tables and may only insert operator actions and wall control commands
+-- (page rotation across the nodes of a wall): nothing else is written.
 -- Run as the tables' owner:  psql -d <platform db> -f packaging/platform-role.sql
 -- then give it a password:   ALTER ROLE cityops_console PASSWORD '...';
 DO $$
@@ -14,3 +15,6 @@ GRANT SELECT ON districts, indicators, buildings, map_features, sensors, units, 
 GRANT INSERT ON operator_actions TO cityops_console;
 -- Delivery is INSERT ... ON CONFLICT (id) DO NOTHING, which must read the id column (only that).
 GRANT SELECT (id) ON operator_actions TO cityops_console;
+-- Wall control: nodes read the commands, a supervisor's or trainer's console adds them (numbered by the sequence).
+GRANT SELECT, INSERT ON wall_control TO cityops_console;
+GRANT USAGE ON SEQUENCE wall_control_seq_seq TO cityops_console;

@@ -23,6 +23,9 @@ ROLE_ACTIONS = {
     "trainer": frozenset({"control_wall"}),  # trainers drive replays, drills and the wall, never the live city
 }
 
+#: How refusals name the actions that are not operator actions on the platform.
+_WORDS = {"control_wall": "control the wall's pages", "push_to_wall": "push views to the wall"}
+
 
 @dataclass(frozen=True)
 class Operator:
@@ -37,7 +40,8 @@ class Operator:
     def require(self, action: str) -> None:
         """Raise PermissionError, in words an operator understands, unless this role may ``action``."""
         if not self.may(action):
-            raise PermissionError(f"a {self.role} may not {action} (ask a supervisor)")
+            article = "an" if self.role[:1] in "aeiou" else "a"
+            raise PermissionError(f"{article} {self.role} may not {_WORDS.get(action, action)} (ask a supervisor)")
 
 
 @dataclass(frozen=True)

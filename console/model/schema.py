@@ -13,7 +13,9 @@ oldest transaction still running (see console/sync/connector.py). Incidents are 
 carry ``rev``, the sequence number of their latest event; every change to an incident comes
 with an ``incident_events`` row in the same transaction, which is how the console learns of it.
 Every write to a platform table sends a NOTIFY on channel ``cityops`` naming the table, so
-consoles hear of new rows at once instead of polling.
+consoles hear of new rows at once instead of polling. ``wall_control`` carries page rotation
+commands between the nodes of a wall (console/sync/control.py); senders serialise on an advisory
+lock, so there its ``seq`` is in commit order and needs no txid.
 """
 
 from __future__ import annotations
@@ -181,6 +183,19 @@ def _platform_tables(md: MetaData, platform: bool) -> None:
 
 _platform_tables(platform_metadata, platform=True)
 
+Table(
+    "wall_control", platform_metadata,  # page rotation commands for the nodes of a wall; never cached
+    Column("seq", SeqType, primary_key=True),
+    Column("id", String, nullable=False, unique=True),  # UUID made by the sender
+    Column("layout", String, nullable=False),  # the layout file's stem: the same wall whatever path a node uses
+    Column("issued_at", Float, nullable=False),  # platform time, UTC epoch seconds
+    Column("effective_at", Float, nullable=False),  # the shared instant every node applies it at
+    Column("command", Text, nullable=False),  # RotationCommand as JSON
+    Column("actor", String, nullable=False),
+    Column("role", String, nullable=False),
+    Index("ix_wall_control_layout_seq", "layout", "seq"),
+)
+
 REFERENCE_TABLES = ("districts", "indicators", "buildings", "map_features", "sensors", "units", "plans")
 #: Append-only streams the sync engine copies incrementally, each after its own cursor.
 STREAMS = ("readings", "incident_events", "unit_positions")
@@ -192,7 +207,7 @@ def _postgres_extras() -> None:
         "CREATE OR REPLACE FUNCTION cityops_notify() RETURNS trigger LANGUAGE plpgsql AS $$ "
         f"BEGIN PERFORM pg_notify('{NOTIFY_CHANNEL}', TG_TABLE_NAME); RETURN NULL; END $$")
     event.listen(platform_metadata, "before_create", notify.execute_if(dialect="postgresql"))
-    for name in (*REFERENCE_TABLES, *STREAMS, "incidents"):
+    for name in (*REFERENCE_TABLES, *STREAMS, "incidents", "wall_control"):
         steps = []
         if name in STREAMS:
             steps += [
