@@ -20,6 +20,8 @@ log = logging.getLogger("cityops")
 
 def platform_url(text: str) -> str:
     """A database URL as given, or a plain file path taken as an SQLite platform file."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the platform is empty: give a database URL or an SQLite file path")
     return text if "://" in text else f"sqlite:///{Path(text).expanduser().resolve()}"
 
 

@@ -36,7 +36,7 @@ def report(cache_path: str | None, platform_url: str | None) -> list[tuple[str, 
     import PySide6
     import pyqtgraph
     import sqlalchemy
-    import vtk
+    from vtkmodules.vtkCommonCore import vtkVersion  # not `import vtk`: that loads (and a bundle ships) all of VTK
     from PySide6.QtGui import QGuiApplication
 
     from console.shell.app import ensure_display
@@ -46,7 +46,7 @@ def report(cache_path: str | None, platform_url: str | None) -> list[tuple[str, 
         ("Python", f"{sys.version.split()[0]} ({py_platform.platform()})"),
         ("Qt / PySide6", f"{PySide6.QtCore.qVersion()} / {PySide6.__version__}"),
         ("pyqtgraph", pyqtgraph.__version__),
-        ("VTK", vtk.vtkVersion.GetVTKVersion()),
+        ("VTK", vtkVersion.GetVTKVersion()),
         ("SQLAlchemy", sqlalchemy.__version__),
     ]
     try:
