@@ -10,23 +10,31 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtGui import QColor, QFont, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QWidget
 
-from console.model.indicator import format_age
 from widgets import theme
 from widgets.base import RowsModel, View, register
+from widgets.i18n import age, core, tr
 from widgets.inline_bar import InlineBar
 
-COLUMNS = ("Priority", "Raised", "Indicator", "Limit", "Value", "State")
+COLUMNS = (QT_TRANSLATE_NOOP("alarms", "Priority"), QT_TRANSLATE_NOOP("alarms", "Raised"),
+           QT_TRANSLATE_NOOP("alarms", "Indicator"), QT_TRANSLATE_NOOP("alarms", "Limit"),
+           QT_TRANSLATE_NOOP("alarms", "Value"), QT_TRANSLATE_NOOP("alarms", "State"))
 #: Short state words: the list is narrow on a wall, and the priority colour carries the rest.
-STATE_WORDS = {"UNACK": "NEW", "ACKED": "ACK", "RTN_UNACK": "RTN", "SHELVED": "SHELVED"}
+STATE_WORDS = {"UNACK": QT_TRANSLATE_NOOP("alarms", "NEW"), "ACKED": QT_TRANSLATE_NOOP("alarms", "ACK"),
+               "RTN_UNACK": QT_TRANSLATE_NOOP("alarms", "RTN"), "SHELVED": QT_TRANSLATE_NOOP("alarms", "SHELVED")}
 PRIORITY_COLOURS = {1: QColor("#ff3b5c"), 2: theme.STATUS_COLOURS[theme.Status.ALARM],
                     3: theme.STATUS_COLOURS[theme.Status.WARNING], 4: theme.TEXT_DIM}
 #: Shelve durations offered on the wall, in seconds (the operator picks with the arrow keys).
-SHELVE_CHOICES = (("15 min", 900.0), ("1 h", 3600.0), ("4 h", 14400.0), ("12 h", 43200.0))
-KEYS_HINT = "Enter acknowledge · A all · S shelve · C comment · U unshelve · ↑↓ select"
+SHELVE_CHOICES = ((QT_TRANSLATE_NOOP("alarms", "15 min"), 900.0), (QT_TRANSLATE_NOOP("alarms", "1 h"), 3600.0),
+                  (QT_TRANSLATE_NOOP("alarms", "4 h"), 14400.0), (QT_TRANSLATE_NOOP("alarms", "12 h"), 43200.0))
+KEYS_HINT = QT_TRANSLATE_NOOP("alarms", "Enter acknowledge · A all · S shelve · C comment · U unshelve · ↑↓ select")
+#: The actions as a refusal names them ("a trainer may not acknowledge").
+ACTION_WORDS = {"acknowledge": QT_TRANSLATE_NOOP("alarms", "acknowledge"),
+                "shelve": QT_TRANSLATE_NOOP("alarms", "shelve"), "unshelve": QT_TRANSLATE_NOOP("alarms", "unshelve"),
+                "comment": QT_TRANSLATE_NOOP("alarms", "comment")}
 
 
 def _where_first(name: str) -> str:
@@ -37,7 +45,7 @@ def _where_first(name: str) -> str:
 
 
 class AlarmModel(RowsModel):
-    COLUMNS = COLUMNS
+    CONTEXT, COLUMNS = "alarms", COLUMNS
 
     def __init__(self) -> None:
         super().__init__()
@@ -51,16 +59,16 @@ class AlarmModel(RowsModel):
         unacked = alarm.state.name in ("UNACK", "RTN_UNACK")
         if role == Qt.ItemDataRole.DisplayRole:
             return (
-                alarm.priority.name + (" ↑" if alarm.escalated else ""),
-                f"{time.strftime('%H:%M', time.localtime(alarm.raised_at))} ({format_age(self.now - alarm.raised_at)})",
+                core(alarm.priority.name) + (" ↑" if alarm.escalated else ""),
+                f"{time.strftime('%H:%M', time.localtime(alarm.raised_at))} ({age(self.now - alarm.raised_at)})",
                 _where_first(alarm.name),
                 f"{alarm.limit.name} {alarm.threshold:,.4g}",
                 f"{alarm.value:,.4g} {alarm.unit}",
-                STATE_WORDS.get(alarm.state.name, alarm.state.name) + (" ✎" if alarm.comments else ""),
+                tr("alarms", STATE_WORDS.get(alarm.state.name, alarm.state.name)) + (" ✎" if alarm.comments else ""),
             )[col]
         if role == Qt.ItemDataRole.ToolTipRole:
             notes = "\n".join(f"{actor}: {text}" for _, actor, text in alarm.comments[-3:])
-            return f"{alarm.name} — {alarm.state.value}" + (f"\n{notes}" if notes else "")
+            return f"{alarm.name} — {core(alarm.state.value)}" + (f"\n{notes}" if notes else "")
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == 0:
                 return PRIORITY_COLOURS.get(int(alarm.priority), theme.TEXT)
@@ -100,7 +108,7 @@ class AlarmList(View):
         self.bar.text.returnPressed.connect(self._confirm_bar)
         self.bar.text.installEventFilter(self)
         self.body.addWidget(self.bar)
-        self.hint = QLabel(KEYS_HINT)
+        self.hint = QLabel(tr("alarms", KEYS_HINT))
         self.hint.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; background: transparent;")
         self.body.addWidget(self.hint)
         self.feedback = ""  # the last refusal, shown in the hint line
@@ -108,7 +116,7 @@ class AlarmList(View):
         self._now = 0.0
 
     def default_title(self) -> str:
-        return "Alarms"
+        return tr("alarms", "Alarms")
 
     def keyboard_target(self) -> QWidget:
         return self.table
@@ -127,9 +135,10 @@ class AlarmList(View):
         rows = alarms.alarms(include_shelved=self.params.get("include_shelved", False))
         self.model.set_rows(rows, now)
         counts = alarms.counts()
-        self.title_label.setText(f"{self.params.get('title', 'Alarms').upper()} · "
-                                 f"{counts.get('unacknowledged', 0)} UNACKNOWLEDGED · {counts.get('active', 0)} ACTIVE"
-                                 f" · {counts.get('shelved', 0)} SHELVED")
+        self.title_label.setText(tr("alarms", "{title} · {unacknowledged} UNACKNOWLEDGED · {active} ACTIVE · "
+                                              "{shelved} SHELVED")
+                                 .format(title=self.title.upper(), unacknowledged=counts.get("unacknowledged", 0),
+                                         active=counts.get("active", 0), shelved=counts.get("shelved", 0)))
         ids = [a.id for a in rows]
         row = ids.index(selected.id) if selected is not None and selected.id in ids else (0 if rows else -1)
         if row >= 0:
@@ -148,16 +157,19 @@ class AlarmList(View):
         if alarms is None:
             return
         actor, role = self.ctx.operator.name, self.ctx.operator.role
+        needed = "acknowledge" if action == "acknowledge_all" else action
         try:
-            self.ctx.operator.require("acknowledge" if action == "acknowledge_all" else action)
+            if not self.ctx.operator.may(needed):  # Operator.require's refusal, in this language
+                raise PermissionError(tr("alarms", "a {role} may not {action} (ask a supervisor)")
+                                      .format(role=core(role), action=tr("alarms", ACTION_WORDS.get(needed, needed))))
             if action == "acknowledge_all":
                 alarms.acknowledge_all(actor, role, self._now)
             elif alarm is not None:
                 getattr(alarms, action)(alarm.id, actor, role, self._now, **kwargs)
             self.feedback = ""
         except (KeyError, ValueError, PermissionError) as exc:
-            self.feedback = str(exc).strip("'\"")
-        self.hint.setText(self.feedback or KEYS_HINT)
+            self.feedback = core(str(exc).strip("'\""))
+        self.hint.setText(self.feedback or tr("alarms", KEYS_HINT))
         self._drawn = ()
         self.refresh(self._now)
 
@@ -192,10 +204,12 @@ class AlarmList(View):
         elif key == Qt.Key.Key_A:
             self._do("acknowledge_all")
         elif key == Qt.Key.Key_S and alarm is not None:
-            self.bar.open("shelve", alarm.id, f"Shelve {alarm.name}:", SHELVE_CHOICES,
-                          "reason (required) — ↑↓ duration, Enter shelve, Esc cancel", chosen=1)
+            self.bar.open("shelve", alarm.id, tr("alarms", "Shelve {name}:").format(name=alarm.name),
+                          [(tr("alarms", text), seconds) for text, seconds in SHELVE_CHOICES],
+                          tr("alarms", "reason (required) — ↑↓ duration, Enter shelve, Esc cancel"), chosen=1)
         elif key == Qt.Key.Key_C and alarm is not None:
-            self.bar.open("comment", alarm.id, f"Comment on {alarm.name}:", (), "comment — Enter save, Esc cancel")
+            self.bar.open("comment", alarm.id, tr("alarms", "Comment on {name}:").format(name=alarm.name), (),
+                          tr("alarms", "comment — Enter save, Esc cancel"))
         elif key == Qt.Key.Key_U:
             self._do("unshelve")
         else:

@@ -13,6 +13,7 @@ from console.model.action import Operator, OperatorAction
 from console.model.indicator import Indicator
 from console.store import Store
 from console.store.selection import Selection
+from widgets.i18n import tr
 
 #: view name -> view class; layouts refer to views by these names.
 VIEWS: dict[str, type["View"]] = {}
@@ -68,7 +69,9 @@ class View(QFrame):
         box = QVBoxLayout(self)
         box.setContentsMargins(8, 6, 8, 8)
         box.setSpacing(4)
-        self.title_label = QLabel(params.get("title", self.default_title()).upper())
+        #: the title as shown (before the upper case of the panel title): the layout's, translated
+        self.title = tr("layout", params["title"]) if "title" in params else self.default_title()
+        self.title_label = QLabel(self.title.upper())
         self.title_label.setObjectName("panelTitle")
         box.addWidget(self.title_label)
         self.body = box
@@ -97,9 +100,11 @@ class View(QFrame):
 class RowsModel(QAbstractTableModel):
     """A read-only table of rows under fixed column titles: what the wall's lists have in common.
 
-    Subclasses set COLUMNS and answer ``data``; the view swaps the rows in whole with ``set_rows``.
+    Subclasses set COLUMNS (English, marked with QT_TRANSLATE_NOOP in CONTEXT: the header shows them
+    translated) and answer ``data``; the view swaps the rows in whole with ``set_rows``.
     """
 
+    CONTEXT: ClassVar[str] = ""
     COLUMNS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
@@ -114,7 +119,7 @@ class RowsModel(QAbstractTableModel):
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
+            return tr(self.CONTEXT, self.COLUMNS[section])
         return None
 
     def set_rows(self, rows: list) -> None:

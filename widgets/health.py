@@ -11,20 +11,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPolygonF
 from PySide6.QtWidgets import QWidget
 
-from console.model.health import CityHealth, band, health
+from console.model.health import CITY_ROW, CityHealth, DistrictHealth, band, health
 from console.model.indicator import Status
 from console.model.vocab import CATEGORIES
 from console.store import Store
 from widgets import theme
 from widgets.base import View, register
+from widgets.i18n import core, tr
 
 #: Column labels short enough for a grid cell.
-SHORT = {"traffic": "Traffic", "power": "Power", "water": "Water", "drainage": "Drains", "gas_heat": "Gas/heat",
-         "air": "Air", "hotline": "12345", "transit": "Transit", "weather": "Weather", "building": "Building"}
+SHORT = {"traffic": QT_TRANSLATE_NOOP("health", "Traffic"), "power": QT_TRANSLATE_NOOP("health", "Power"),
+         "water": QT_TRANSLATE_NOOP("health", "Water"), "drainage": QT_TRANSLATE_NOOP("health", "Drains"),
+         "gas_heat": QT_TRANSLATE_NOOP("health", "Gas/heat"), "air": QT_TRANSLATE_NOOP("health", "Air"),
+         "hotline": "12345", "transit": QT_TRANSLATE_NOOP("health", "Transit"),
+         "weather": QT_TRANSLATE_NOOP("health", "Weather"), "building": QT_TRANSLATE_NOOP("health", "Building")}
 _FILLED = (Status.WARNING, Status.ALARM)
 _A = Qt.AlignmentFlag
 LEFT, RIGHT, CENTRE = _A.AlignLeft | _A.AlignVCenter, _A.AlignRight | _A.AlignVCenter, _A.AlignCenter
@@ -37,6 +41,11 @@ def city_health(store: Store, now: float) -> CityHealth:
     if _memo is None or _memo[0] is not store or _memo[1] != store.version or _memo[2] != now:
         _memo = (store, store.version, now, health(store, now))
     return _memo[3]
+
+
+def _name(d: DistrictHealth) -> str:
+    """The district's name; the core's name of the city-wide row in this language."""
+    return core(d.name) if d.district_id is CITY_ROW else d.name
 
 
 def _score(score: float | None) -> str:
@@ -112,7 +121,8 @@ class Canvas(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         if not self.state:
-            _text(p, QRectF(self.rect()), "Waiting for data…", theme.TEXT_DIM, _font(p.font(), 16, False), CENTRE)
+            _text(p, QRectF(self.rect()), tr("health", "Waiting for data…"), theme.TEXT_DIM, _font(p.font(), 16, False),
+                  CENTRE)
         else:
             self.draw(p, QRectF(self.rect()))
 
@@ -183,11 +193,13 @@ def _colour(status: Status) -> QColor:
 
 def _counts(h: CityHealth) -> list[tuple[str, QColor]]:
     """"3 alarms · 1 warning" as coloured parts (dim words when there are none)."""
-    parts = [(f"{n} {w}{'s' if n != 1 else ''}", theme.STATUS_COLOURS[s]) for n, w, s in
-             ((h.alarms, "alarm", Status.ALARM), (h.warnings, "warning", Status.WARNING)) if n]
+    parts = [(text.format(n=n), theme.STATUS_COLOURS[s]) for n, text, s in (
+        (h.alarms, tr("health", "{n} alarm") if h.alarms == 1 else tr("health", "{n} alarms"), Status.ALARM),
+        (h.warnings, tr("health", "{n} warning") if h.warnings == 1 else tr("health", "{n} warnings"), Status.WARNING),
+    ) if n]
     if len(parts) == 2:
         parts.insert(1, (" · ", theme.TEXT_DIM))
-    calm = "no alarms or warnings" if h.index is not None else "no current data"
+    calm = tr("health", "no alarms or warnings") if h.index is not None else tr("health", "no current data")
     return parts or [(calm, theme.TEXT_DIM)]
 
 
@@ -199,21 +211,23 @@ class HealthTile(HealthView):
     canvas_class = TileCanvas
 
     def default_title(self) -> str:
-        return "City health"
+        return tr("health", "City health")
 
     def shown(self, h: CityHealth) -> tuple:
         rows = []
         for d in sorted(h.districts, key=lambda d: (d.index is None, d.index or 0.0, d.name)):
             note, note_status = "", Status.NODATA
             if d.alarms or d.warnings:
-                note, note_status = (f"{d.alarms} ALARM", Status.ALARM) if d.alarms else \
-                    (f"{d.warnings} WARN", Status.WARNING)
+                note, note_status = (tr("health", "{n} ALARM").format(n=d.alarms), Status.ALARM) if d.alarms else \
+                    (tr("health", "{n} WARN").format(n=d.warnings), Status.WARNING)
             if d.coverage < 0.9:
-                note = f"{note} · {d.coverage:.0%} rep." if note else f"{d.coverage:.0%} reporting"
-            rows.append((d.name, _score(d.index), band(d.index), (d.index or 0.0) / 100, note, note_status))
-        word = theme.STATUS_WORDS[band(h.index) if h.index is not None or h.worst is not Status.STALE else Status.STALE]
+                pct = f"{d.coverage:.0%}"
+                note = tr("health", "{note} · {pct} rep.").format(note=note, pct=pct) if note else \
+                    tr("health", "{pct} reporting").format(pct=pct)
+            rows.append((_name(d), _score(d.index), band(d.index), (d.index or 0.0) / 100, note, note_status))
+        word = theme.status_word(band(h.index) if h.index is not None or h.worst is not Status.STALE else Status.STALE)
         lines = ((word, _colour(band(h.index))),), tuple(_counts(h)), \
-            ((f"{h.coverage:.0%} reporting", theme.TEXT_DIM),)
+            ((tr("health", "{pct} reporting").format(pct=f"{h.coverage:.0%}"), theme.TEXT_DIM),)
         return _score(h.index), band(h.index), lines, tuple(rows)
 
 
@@ -283,7 +297,7 @@ class HealthGrid(HealthView):
     canvas_class = GridCanvas
 
     def default_title(self) -> str:
-        return "Health by district"
+        return tr("health", "Health by district")
 
     def shown(self, h: CityHealth) -> tuple:
         cats = [c for c in self.params.get("categories", ()) if c in h.categories] or h.categories
@@ -293,5 +307,6 @@ class HealthGrid(HealthView):
             cells += [Shown("—", Status.NODATA) if cell is None else
                       Shown(_score(cell.score), band(cell.score), 0 < cell.unknown < cell.n)
                       for cell in (d.cells.get(cat) for cat in cats)]
-            rows.append((d.name, tuple(cells)))
-        return ("Index", *(SHORT.get(c, CATEGORIES.get(c, c)) for c in cats)), tuple(rows)
+            rows.append((_name(d), tuple(cells)))
+        return (tr("health", "Index"), *(tr("health", SHORT[c]) if c in SHORT else core(CATEGORIES.get(c, c))
+                                         for c in cats)), tuple(rows)

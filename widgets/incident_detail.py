@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import time
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QListWidget, QListWidgetItem, QWidget
 
@@ -21,17 +21,25 @@ from console.incidents.actions import IncidentActions
 from console.incidents.lifecycle import ORDER, as_of, assigned_callsigns, first_events, next_statuses
 from console.incidents.nearby import format_distance, nearest_sensors, units_near
 from console.incidents.plans import SHARED, plan_for
-from console.incidents.sla import STEPS, describe, sla
-from console.model.indicator import Status, format_age
+from console.incidents.sla import STEPS, Timer, describe, format_elapsed, sla
+from console.model.indicator import Status
 from console.model.vocab import EVENT_TO_STATUS, INCIDENT_KINDS, SEVERITIES, STATUSES, UNIT_KINDS
 from widgets import theme
 from widgets.base import View, register
-from widgets.incidents import KIND_ICONS, SLA_COLOURS
+from widgets.i18n import age, core, tr
+from widgets.incidents import KIND_ICONS, SLA_COLOURS, SLA_WORDS
 from widgets.inline_bar import InlineBar
 
 DIM, TEXT, ACCENT = theme.TEXT_DIM.name(), theme.TEXT.name(), theme.ACCENT.name()
 ENDS_STEP = {end: name for name, (_, end) in STEPS.items()}  # status -> the SLA step it ends
-EMPTY = "No incident selected.\nChoose one in the incident table (↑↓) or on the map."
+EMPTY = QT_TRANSLATE_NOOP("incident", "No incident selected.\nChoose one in the incident table (↑↓) or on the map.")
+#: A refused action as the refusal names it, and the roles with their article (console.incidents.actions).
+WHAT = {"status": QT_TRANSLATE_NOOP("incident", "change an incident's status"),
+        "assign": QT_TRANSLATE_NOOP("incident", "assign units"),
+        "comment": QT_TRANSLATE_NOOP("incident", "add notes")}
+A_ROLE = {"operator": QT_TRANSLATE_NOOP("incident", "an operator"),
+          "trainer": QT_TRANSLATE_NOOP("incident", "a trainer"),
+          "supervisor": QT_TRANSLATE_NOOP("incident", "a supervisor")}
 PLAN_STYLE = (f"QListWidget {{ background: {theme.SURFACE.name()}; border: none; font-size: 14px; }}"
               f"QListWidget::item {{ padding: 3px 0; }}"
               f"QListWidget::item:selected {{ background: {theme.SELECTION.name()}; color: {TEXT}; }}")
@@ -53,13 +61,16 @@ def _span(text: str, colour: str, bold: bool = False, size: int = 0) -> str:
 
 def header_html(row: dict, district: str, now: float) -> str:
     sev = theme.SEVERITY_COLOURS.get(row["severity"], theme.TEXT).name()
-    kind = INCIDENT_KINDS.get(row["kind"], row["kind"])
-    status = row["status"].replace("_", " ").upper() + (" (sending)" if row.get("pending") else "")
-    return (f'<div style="font-size:15px">{_span("■ " + SEVERITIES.get(row["severity"], "?").upper(), sev, True)}'
+    kind = core(INCIDENT_KINDS.get(row["kind"], row["kind"]))
+    status = core(row["status"].replace("_", " ")).upper()
+    status = tr("incidents", "{status} (sending)").format(status=status) if row.get("pending") else status
+    opened = tr("incident", "opened {time}, {age} ago").format(time=_clock(row["opened_at"]),
+                                                               age=age(now - row["opened_at"]))
+    return (f'<div style="font-size:15px">{_span("■ " + core(SEVERITIES.get(row["severity"], "?")).upper(), sev, True)}'
             f' &nbsp; {_e(KIND_ICONS.get(row["kind"], ""))} {_e(kind)} &nbsp; {_span(_e(row["id"]), DIM)}</div>'
             f'<div style="font-size:19px; font-weight:600">{_e(row["title"])}</div>'
             f'<div style="font-size:14px">{_span(status, ACCENT, True)} &nbsp;·&nbsp; {_e(district or "—")}'
-            f' &nbsp;·&nbsp; opened {_clock(row["opened_at"])}, {format_age(now - row["opened_at"])} ago</div>')
+            f' &nbsp;·&nbsp; {_e(opened)}</div>')
 
 
 def steps_html(row: dict, timers: list) -> str:
@@ -71,12 +82,12 @@ def steps_html(row: dict, timers: list) -> str:
         current, done = status == row["status"], ORDER[status] <= ORDER[row["status"]]
         colour = ACCENT if current else (TEXT if done else DIM)
         mark = "◉" if current else ("●" if done else "○")
-        lines = [_span(f'{mark} {status.replace("_", " ").upper()}', colour, current or done, 14)]
+        lines = [_span(f'{mark} {core(status.replace("_", " ")).upper()}', colour, current or done, 14)]
         if status in reached:
             lines.append(_span(f'{_clock(reached[status]["ts"])} · {_e(reached[status]["actor"])}', TEXT))
         timer = by_step.get(ENDS_STEP.get(status, ""))
         if timer is not None:
-            text, tail, state = describe(timer)
+            text, tail, state = timer_text(timer)
             colour = SLA_COLOURS[state].name() if state else (TEXT if timer.running else DIM)
             lines.append(f'<span style="white-space:nowrap">{_span(text, colour, bool(state))}</span>')
             lines.append(_span(tail, colour if state else DIM))
@@ -84,33 +95,48 @@ def steps_html(row: dict, timers: list) -> str:
     return f'<table><tr>{"".join(cells)}</tr></table>'
 
 
+def timer_text(timer: Timer) -> tuple[str, str, str]:
+    """``describe`` in this language: ("⟳ 22:00 AMBER", "red at 30 min", "amber")."""
+    _, _, state = describe(timer)
+    amber, red = (tr("units", "{n} min").format(n=f"{s / 60:.0f}") for s in (timer.amber_s, timer.red_s))
+    over_red = tr("sla", "over {limit}").format(limit=red)
+    if timer.running:
+        tail = {"": tr("sla", "amber at {limit}").format(limit=amber),
+                "amber": tr("sla", "red at {limit}").format(limit=red)}.get(state, over_red)
+    else:
+        tail = {"": tr("sla", "on time"), "amber": tr("sla", "over {limit}").format(limit=amber)}.get(state, over_red)
+    word = f" {tr('sla', SLA_WORDS[state])}" if state else ""
+    return f"{'⟳' if timer.running else '✓'} {format_elapsed(timer.elapsed)}{word}", tail, state
+
+
 def log_html(events: list[dict]) -> str:
     rows = []
     for ev in events:
-        word = ev["event"].replace("_", " ")
-        colour = ACCENT if ev["event"] in EVENT_TO_STATUS else (SLA_COLOURS["amber"].name() if word == "escalated"
-                                                                else TEXT)
+        word = core(ev["event"].replace("_", " "))
+        colour = ACCENT if ev["event"] in EVENT_TO_STATUS else \
+            SLA_COLOURS["amber"].name() if ev["event"] == "escalated" else TEXT
         note = _e(ev["note"])
         if ev.get("pending"):
-            note = f"<i>{note} — sending</i>"
+            note = f"<i>{_e(tr('incident', '{note} — sending').format(note=ev['note']))}</i>"
         elif ev.get("unconfirmed"):
-            note = f'<s>{note}</s> {_span("not confirmed by the platform", SLA_COLOURS["red"].name())}'
+            late = _e(tr("incident", "not confirmed by the platform"))
+            note = f'<s>{note}</s> {_span(late, SLA_COLOURS["red"].name())}'
         rows.append(f'<tr><td style="color:{DIM}; padding-right:8px">{_clock(ev["ts"], True)}</td>'
                     f'<td style="padding-right:8px">{_span(_e(word), colour, True)}</td>'
                     f'<td style="padding-right:8px">{_e(ev["actor"])}</td><td>{note}</td></tr>')
-    return f'<table>{"".join(rows)}</table>' if rows else _span("No events received yet.", DIM)
+    return f'<table>{"".join(rows)}</table>' if rows else _span(_e(tr("incident", "No events received yet.")), DIM)
 
 
 def sensors_html(sensors: list) -> str:
     rows = []
     for s in sensors:
         colour = theme.STATUS_COLOURS[s.status].name() if s.status in (Status.WARNING, Status.ALARM) else TEXT
-        word = theme.STATUS_WORDS[s.status] if s.status is not Status.NORMAL else ""
+        word = _e(theme.status_word(s.status)) if s.status is not Status.NORMAL else ""
         rows.append(f'<tr><td style="color:{DIM}; padding-right:8px; white-space:nowrap" align="right">{format_distance(s.distance_m)}</td>'
                     f'<td style="padding-right:8px">{_e(s.name)}</td>'
                     f'<td align="right" style="white-space:nowrap">{_span(_e(s.text), colour, bool(word))}</td>'
                     f'<td style="padding-left:6px">{_span(word, colour, True)}</td></tr>')
-    return f'<table>{"".join(rows)}</table>' if rows else _span("No sensors nearby.", DIM)
+    return f'<table>{"".join(rows)}</table>' if rows else _span(_e(tr("incident", "No sensors nearby.")), DIM)
 
 
 def units_html(callsigns: list[str], near: list) -> str:
@@ -118,10 +144,11 @@ def units_html(callsigns: list[str], near: list) -> str:
     rows = []
     for callsign in callsigns:
         unit = by_callsign.get(callsign)
-        what = (UNIT_KINDS.get(unit.kind, unit.kind) + (f" · {unit.status.replace('_', ' ')}" if unit.status else "")
-                + f" · {format_distance(unit.distance_m)}") if unit else "mutual aid"
+        what = (core(UNIT_KINDS.get(unit.kind, unit.kind))
+                + (f" · {core(unit.status.replace('_', ' '))}" if unit.status else "")
+                + f" · {format_distance(unit.distance_m)}") if unit else tr("incident", "mutual aid")
         rows.append(f"<tr><td style='padding-right:8px'><b>{_e(callsign)}</b></td><td>{_e(what)}</td></tr>")
-    return f'<table>{"".join(rows)}</table>' if rows else _span("No unit assigned.", DIM)
+    return f'<table>{"".join(rows)}</table>' if rows else _span(_e(tr("incident", "No unit assigned.")), DIM)
 
 
 @register("incident_detail")
@@ -131,7 +158,7 @@ class IncidentDetail(View):
     def __init__(self, ctx, params, parent=None):
         super().__init__(ctx, params, parent)
         self.checklists = getattr(ctx, "checklists", None) or SHARED
-        self.empty = QLabel(EMPTY)
+        self.empty = QLabel(tr("incident", EMPTY))
         self.empty.setStyleSheet(f"color: {DIM}; font-size: 16px; background: transparent;")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.addWidget(self.empty, 1)
@@ -151,9 +178,11 @@ class IncidentDetail(View):
             label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
             label.setStyleSheet("background: transparent; font-size: 13px;")
         self.plan_title.setStyleSheet(SECTION)
-        for r, c, widget in ((0, 0, self.header), (1, 0, self.steps), (2, 0, self._section("LOG")), (3, 0, self.log),
-                             (4, 0, self.plan_title), (5, 0, self.plan), (4, 1, self._section("NEARBY SENSORS")),
-                             (5, 1, self.sensors), (6, 1, self._section("UNITS")), (7, 1, self.units)):
+        log, sensors, units = (self._section(tr("incident", "LOG")), self._section(tr("incident", "NEARBY SENSORS")),
+                               self._section(tr("incident", "UNITS")))
+        for r, c, widget in ((0, 0, self.header), (1, 0, self.steps), (2, 0, log), (3, 0, self.log),
+                             (4, 0, self.plan_title), (5, 0, self.plan), (4, 1, sensors),
+                             (5, 1, self.sensors), (6, 1, units), (7, 1, self.units)):
             grid.addWidget(widget, r, c, 1, 2 if r < 4 else 1)
         grid.addWidget(self.plan, 5, 0, 3, 1)  # the plan runs down beside sensors and units
         grid.setColumnStretch(0, 1)
@@ -179,7 +208,7 @@ class IncidentDetail(View):
         self._show_hint()
 
     def default_title(self) -> str:
-        return "Incident"
+        return tr("incident", "Incident")
 
     @property
     def actions(self) -> IncidentActions | None:
@@ -238,8 +267,9 @@ class IncidentDetail(View):
             return
         title, steps = plan_for(self.store, kind)
         done = self.checklists.done(iid)
-        self.plan_title.setText(f"PLAN · {title.upper()} · {len(done & set(range(len(steps))))}/{len(steps)} DONE"
-                                if steps else "PLAN · NONE FOR THIS KIND")
+        self.plan_title.setText(tr("incident", "PLAN · {title} · {done}/{steps} DONE").format(
+            title=title.upper(), done=len(done & set(range(len(steps)))), steps=len(steps))
+            if steps else tr("incident", "PLAN · NONE FOR THIS KIND"))
         current = self.plan.currentRow() if key[0] == (self._plan_for or (None,))[0] else 0
         self._plan_for = key
         self.plan.clear()
@@ -252,14 +282,17 @@ class IncidentDetail(View):
     # -- actions ---------------------------------------------------------------------------
     def _show_hint(self) -> None:
         """The keys this person may use, and those they may not with the reason (disabled, not hidden)."""
-        allowed, refused = ["↑↓ Space tick plan step"], []
-        for key, action, word in (("D", "status", "status"), ("U", "assign", "assign unit"), ("N", "comment", "note")):
+        allowed, refused = [tr("incident", "↑↓ Space tick plan step")], []
+        for key, action, word in (("D", "status", tr("incident", "status")),
+                                  ("U", "assign", tr("incident", "assign unit")), ("N", "comment", tr("incident", "note"))):
             (refused if self._refusal(action) else allowed).append(f"{key} {word}")
         text = " · ".join(allowed)
         if refused:
             who = self.ctx.operator
-            reason = self._refusal("comment") if self.actions is None else f"{who.name} is {who.role}: ask a supervisor"
-            text += f"  —  not available: {' · '.join(refused)} ({reason})"
+            reason = self._refusal("comment") if self.actions is None else \
+                tr("incident", "{name} is {role}: ask a supervisor").format(name=who.name, role=core(who.role))
+            text += tr("incident", "  —  not available: {keys} ({reason})").format(keys=" · ".join(refused),
+                                                                                     reason=reason)
         style = f"color: {SLA_COLOURS['amber'].name() if self.feedback else DIM}; background: transparent;"
         if style != self.hint.styleSheet():
             self.hint.setStyleSheet(style)
@@ -267,26 +300,37 @@ class IncidentDetail(View):
 
     def _refusal(self, action: str) -> str:
         actions = self.actions
-        return "this console has no outbox: actions cannot be sent" if actions is None else actions.refusal(action)
+        if actions is None:
+            return tr("incident", "this console has no outbox: actions cannot be sent")
+        if actions.may(action):
+            return ""
+        who = self.ctx.operator  # IncidentActions.refusal, in this language
+        return tr("incident", "only a supervisor may {action} ({name} is {role})").format(
+            action=tr("incident", WHAT.get(action, action)), name=who.name,
+            role=tr("incident", A_ROLE[who.role]) if who.role in A_ROLE else who.role)
 
     def _open(self, mode: str) -> None:
         row = self.row
         action = {"status": "status", "note": "comment", "assign": "assign"}[mode]
-        self.feedback = self._refusal(action) if row is not None else "select an incident first"
+        self.feedback = self._refusal(action) if row is not None else tr("incident", "select an incident first")
         if not self.feedback and mode == "status":
             later = next_statuses(row["status"])
             if not later:
-                self.feedback = f'{row["id"]} is closed: it cannot change any more'
+                self.feedback = tr("incident", "{id} is closed: it cannot change any more").format(id=row["id"])
             else:
-                self.bar.open(mode, row["id"], f'{row["id"]}: {row["status"].replace("_", " ")} →',
-                              [(s.replace("_", " "), s) for s in later], "note (optional) — ↑↓ status, Enter set, Esc cancel")
+                self.bar.open(mode, row["id"], f'{row["id"]}: {core(row["status"].replace("_", " "))} →',
+                              [(core(s.replace("_", " ")), s) for s in later],
+                              tr("incident", "note (optional) — ↑↓ status, Enter set, Esc cancel"))
         elif not self.feedback and mode == "assign":
             near = units_near(self.store, row["lon"], row["lat"], self._now)
-            choices = [(f"{u.callsign} {UNIT_KINDS.get(u.kind, u.kind).lower()} · {u.status or 'no position'}"
+            choices = [(f"{u.callsign} {core(UNIT_KINDS.get(u.kind, u.kind)).lower()} · "
+                        f"{core(u.status.replace('_', ' ')) if u.status else tr('incident', 'no position')}"
                         f" · {format_distance(u.distance_m)}", u.unit_id) for u in near]
-            self.bar.open(mode, row["id"], f'Assign to {row["id"]}:', choices, "↑↓ unit, Enter assign, Esc cancel")
+            self.bar.open(mode, row["id"], tr("incident", "Assign to {id}:").format(id=row["id"]), choices,
+                          tr("incident", "↑↓ unit, Enter assign, Esc cancel"))
         elif not self.feedback:
-            self.bar.open(mode, row["id"], f'Note on {row["id"]}:', [], "note — Enter save, Esc cancel")
+            self.bar.open(mode, row["id"], tr("incident", "Note on {id}:").format(id=row["id"]), [],
+                          tr("incident", "note — Enter save, Esc cancel"))
         self._show_hint()
 
     def _confirm(self) -> None:
@@ -304,7 +348,7 @@ class IncidentDetail(View):
             self.feedback = ""
             self._close()
         except (KeyError, ValueError, PermissionError) as exc:
-            self.feedback = str(exc).strip("'\"")
+            self.feedback = core(str(exc).strip("'\""))
         self._drawn = ()
         self.refresh(self._now)
         self._show_hint()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QItemSelection, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QItemSelection, Qt
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QTableView, QWidget)
@@ -22,19 +22,30 @@ from console.incidents.sla import format_elapsed
 from console.model.vocab import INCIDENT_KINDS, SEVERITIES, STATUSES
 from widgets import theme
 from widgets.base import RowsModel, View, register
+from widgets.i18n import core, tr
 
-COLUMNS = ("Opened", "Severity", "Status", "SLA", "District", "Incident")  # the title names the kind
+#: Column titles; the last holds the incident's title, which names the kind.
+COLUMNS = (QT_TRANSLATE_NOOP("incidents", "Opened"), QT_TRANSLATE_NOOP("incidents", "Severity"),
+           QT_TRANSLATE_NOOP("incidents", "Status"), QT_TRANSLATE_NOOP("incidents", "SLA"),
+           QT_TRANSLATE_NOOP("incidents", "District"), QT_TRANSLATE_NOOP("incidents", "Incident"))
 SORT_KEYS = ("opened", "severity", "status", "sla", "district", "incident")  # by column
 #: A glyph per kind (DejaVu Sans has them all); the kind's word is always beside or in the title.
 KIND_ICONS = {"traffic_accident": "⚠", "waterlogging": "☔", "fire_alarm": "♨", "gas_leak": "☣",
               "power_outage": "⚡", "building_safety": "⌂", "hotline_cluster": "☎"}
 SLA_COLOURS = {"amber": theme.STATUS_COLOURS[theme.Status.WARNING], "red": theme.STATUS_COLOURS[theme.Status.ALARM]}
-SEVERITY_CHOICES = (("All severities", 4), ("Critical", 1), ("Major or worse", 2), ("Moderate or worse", 3))
-KEYS_HINT = "/ search · Esc clear filters · S sort · R reverse · ↑↓ select"
+#: An SLA timer's colour in words: the word, not only the colour, says it is late.
+SLA_WORDS = {"amber": QT_TRANSLATE_NOOP("sla", "AMBER"), "red": QT_TRANSLATE_NOOP("sla", "RED")}
+SEVERITY_CHOICES = ((QT_TRANSLATE_NOOP("incidents", "All severities"), 4),
+                    (QT_TRANSLATE_NOOP("incidents", "Critical"), 1),
+                    (QT_TRANSLATE_NOOP("incidents", "Major or worse"), 2),
+                    (QT_TRANSLATE_NOOP("incidents", "Moderate or worse"), 3))
+KEYS_HINT = QT_TRANSLATE_NOOP("incidents", "/ search · Esc clear filters · S sort · R reverse · ↑↓ select")
 
 
 def status_word(row: dict) -> str:
-    return row["status"].replace("_", " ") + (" (sending)" if row.get("pending") else "")
+    """The incident's status in words, "(sending)" while a change made here is not yet confirmed."""
+    word = core(row["status"].replace("_", " "))
+    return tr("incidents", "{status} (sending)").format(status=word) if row.get("pending") else word
 
 
 def sla_text(row: dict) -> str:
@@ -42,12 +53,12 @@ def sla_text(row: dict) -> str:
     timer = row.get("timer")
     if timer is None:
         return ""
-    late = {"amber": " AMBER", "red": " RED"}.get(timer.state, "")
-    return f"{timer.name} {format_elapsed(timer.elapsed)}{late}"
+    late = f" {tr('sla', SLA_WORDS[timer.state])}" if timer.state in SLA_WORDS else ""
+    return f"{core(timer.name)} {format_elapsed(timer.elapsed)}{late}"
 
 
 class IncidentModel(RowsModel):
-    COLUMNS = COLUMNS
+    CONTEXT, COLUMNS = "incidents", COLUMNS
 
     def __init__(self) -> None:
         super().__init__()
@@ -64,7 +75,7 @@ class IncidentModel(RowsModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return (
                 time.strftime("%H:%M", time.localtime(row["opened_at"])),
-                SEVERITIES.get(row["severity"], "?").upper(),
+                core(SEVERITIES.get(row["severity"], "?")).upper(),
                 status_word(row),
                 sla_text(row),
                 row.get("district_name") or "—",
@@ -80,7 +91,7 @@ class IncidentModel(RowsModel):
         if role == Qt.ItemDataRole.FontRole and not finished and (col == 1 or col == 3 and timer and timer.state == "red"):
             return self.bold
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f'{row["id"]} · {INCIDENT_KINDS.get(row["kind"], row["kind"])}: {row["title"]}'
+            return f'{row["id"]} · {core(INCIDENT_KINDS.get(row["kind"], row["kind"]))}: {row["title"]}'
         if role == Qt.ItemDataRole.UserRole:
             return row["id"]
         return None
@@ -122,22 +133,22 @@ class FilterBar(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(4)
         self.text = QLineEdit()
-        self.text.setPlaceholderText("/ search id, place, kind…")
+        self.text.setPlaceholderText(tr("incidents", "/ search id, place, kind…"))
         self.text.setClearButtonEnabled(True)
         self.kind = QComboBox()
-        self.kind.addItem("All kinds", None)
+        self.kind.addItem(tr("incidents", "All kinds"), None)
         for key, word in INCIDENT_KINDS.items():
-            self.kind.addItem(f"{KIND_ICONS.get(key, '')} {word}", key)
+            self.kind.addItem(f"{KIND_ICONS.get(key, '')} {core(word)}", key)
         self.severity = QComboBox()
         for word, worst in SEVERITY_CHOICES:
-            self.severity.addItem(word, worst)
+            self.severity.addItem(tr("incidents", word), worst)
         self.status = QComboBox()
-        self.status.addItem("Any status", None)
-        self.status.addItem("Active", ACTIVE_FILTER)
+        self.status.addItem(tr("incidents", "Any status"), None)
+        self.status.addItem(tr("incidents", "Active"), ACTIVE_FILTER)
         for s in STATUSES if include_closed else STATUSES[:-1]:
-            self.status.addItem(s.replace("_", " ").capitalize(), s)
+            self.status.addItem(core(s.replace("_", " ")).capitalize(), s)
         self.district = QComboBox()
-        self.district.addItem("All districts", None)
+        self.district.addItem(tr("incidents", "All districts"), None)
         for w in (self.text, self.kind, self.severity, self.status, self.district):
             row.addWidget(w)
         row.setStretch(0, 1)
@@ -146,7 +157,7 @@ class FilterBar(QWidget):
         current = self.district.currentData()
         self.district.blockSignals(True)
         self.district.clear()
-        self.district.addItem("All districts", None)
+        self.district.addItem(tr("incidents", "All districts"), None)
         for d in sorted(districts, key=lambda d: d["name"]):
             self.district.addItem(d["name"], d["id"])
         found = self.district.findData(current)
@@ -190,7 +201,7 @@ class IncidentList(View):
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
         self.body.addWidget(self.table, 1)
-        self.hint = QLabel(KEYS_HINT)
+        self.hint = QLabel(tr("incidents", KEYS_HINT))
         self.hint.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; background: transparent;")
         self.hint.setVisible(params.get("filters", True))
         self.body.addWidget(self.hint)
@@ -207,7 +218,7 @@ class IncidentList(View):
         self._now = 0.0
 
     def default_title(self) -> str:
-        return "Incidents"
+        return tr("incidents", "Incidents")
 
     def keyboard_target(self) -> QWidget:
         return self.table
@@ -238,10 +249,10 @@ class IncidentList(View):
             self._quiet = False
         active = [r for r in rows if r["status"] in STATUSES[:3]]
         late = sum(1 for r in active if r["timer"] is not None and r["timer"].state == "red")
-        title = f"{self.params.get('title', self.default_title()).upper()} · {len(active)} ACTIVE"
-        title += f" · {late} SLA RED" if late else ""
+        title = tr("incidents", "{title} · {n} ACTIVE").format(title=self.title.upper(), n=len(active))
+        title += tr("incidents", " · {n} SLA RED").format(n=late) if late else ""
         if self.filters.value().active():
-            title += f" · FILTERED: {len(chosen)} OF {len(rows)} SHOWN"
+            title += tr("incidents", " · FILTERED: {shown} OF {total} SHOWN").format(shown=len(chosen), total=len(rows))
         self.title_label.setText(title)
 
     def _show_selected(self, scroll: bool) -> None:

@@ -6,10 +6,12 @@ tiles a shape), so colour-blind operators read the wall as well as anyone.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
 from console.model.indicator import Status
+from widgets.i18n import tr
 
 BACKGROUND = QColor("#0b0f14")
 SURFACE = QColor("#141b24")
@@ -27,13 +29,15 @@ STATUS_COLOURS: dict[Status, QColor] = {
     Status.WARNING: QColor("#f2a900"),
     Status.ALARM: QColor("#e5484d"),
 }
-STATUS_WORDS: dict[Status, str] = {
-    Status.NODATA: "NO DATA",
-    Status.NORMAL: "OK",
-    Status.STALE: "STALE",
-    Status.WARNING: "WARNING",
-    Status.ALARM: "ALARM",
+STATUS_WORDS: dict[Status, str] = {  # English; ``status_word`` gives them in the interface's language
+    Status.NODATA: QT_TRANSLATE_NOOP("status", "NO DATA"),
+    Status.NORMAL: QT_TRANSLATE_NOOP("status", "OK"),
+    Status.STALE: QT_TRANSLATE_NOOP("status", "STALE"),
+    Status.WARNING: QT_TRANSLATE_NOOP("status", "WARNING"),
+    Status.ALARM: QT_TRANSLATE_NOOP("status", "ALARM"),
 }
+#: The interface font, then a CJK one for the Chinese interface (DejaVu Sans has no Han characters).
+FONT_FAMILIES = ["DejaVu Sans", "WenQuanYi Micro Hei"]
 SEVERITY_COLOURS: dict[int, QColor] = {
     1: QColor("#e5484d"), 2: QColor("#f76b15"), 3: QColor("#f2a900"), 4: QColor("#8b98a8"),
 }
@@ -59,6 +63,11 @@ QTabBar::tab:selected {{ color: {TEXT.name()}; border-bottom: 2px solid {ACCENT.
 """
 
 
+def status_word(status: Status) -> str:
+    """The status word a tile, cell or list shows: never colour alone."""
+    return tr("status", STATUS_WORDS[status])
+
+
 def apply_theme(app: QApplication) -> None:
     """Fusion style with the dark palette and stylesheet, and a legible default font."""
     app.setStyle("Fusion")
@@ -72,7 +81,8 @@ def apply_theme(app: QApplication) -> None:
     ):
         palette.setColor(role, colour)
     app.setPalette(palette)
-    font = QFont("DejaVu Sans")
+    font = QFont()
+    font.setFamilies(FONT_FAMILIES)
     font.setPointSizeF(10.5)
     app.setFont(font)
     app.setStyleSheet(STYLESHEET)

@@ -310,7 +310,7 @@ def paint_tile(p: QPainter, x: float, y: float, m: TileMetrics, s: TileState, va
     p.setPen(ink)
     word_x = m.icon.right() + m.pad * 0.6
     base = m.status_y
-    word = theme.STATUS_WORDS[s.status]
+    word = theme.status_word(s.status)
     p.drawText(QPointF(word_x, base), word)
     if s.age_text:
         age_x = word_x + m.advance(m.status_font, word + " ")

@@ -23,9 +23,10 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
-from console.model.indicator import Indicator, Status, format_age
+from console.model.indicator import Indicator, Status
 from widgets import theme
 from widgets.base import View, ViewContext, register
+from widgets.i18n import age, tr
 from widgets.tile_paint import ALARM_LINE, WARN_LINE, Spark, TileMetrics, build_spark, paint_tile, value_font
 
 SPARK_S = 3600.0  # the sparkline shows the last hour
@@ -62,7 +63,7 @@ class TileState:
 
     @property
     def where(self) -> str:
-        return self.name.partition(", ")[2] or "city-wide"
+        return self.name.partition(", ")[2] or tr("tiles", "city-wide")
 
 
 @dataclass
@@ -233,7 +234,7 @@ class TileCanvas(QWidget):
         cols, _, w, h, xs, ys = self.layout_grid()
         if not cols:
             p.setPen(theme.TEXT_DIM)
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Waiting for data…")
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, tr("tiles", "Waiting for data…"))
             return
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
@@ -260,7 +261,7 @@ class TileGrid(View):
         self._refreshed: tuple = ()
 
     def default_title(self) -> str:
-        return "Vital signs"
+        return tr("tiles", "Vital signs")
 
     def _recent(self, ind: Indicator, right: float) -> Recent:
         """The hour up to ``right`` and its trend, read again only when the data or ``right`` moved."""
@@ -287,7 +288,7 @@ class TileGrid(View):
             # the sparkline keeps sliding (in steps) so the hole where data stopped shows
             recent = self._recent(ind, max(ts, math.floor(now / STALE_STEP_S) * STALE_STEP_S))
             return TileState(ind.code, ind.name, ind.format(value), ind.unit, status,
-                             f"{format_age(now - ts)} ago", ind.id, None, 0, recent.key, flash, flash_on)
+                             tr("tiles", "{age} ago").format(age=age(now - ts)), ind.id, None, 0, recent.key, flash, flash_on)
         recent = self._recent(ind, ts)  # fresh: the sparkline ends at the newest reading
         return TileState(ind.code, ind.name, ind.format(value), ind.unit, status, "", ind.id,
                          recent.trend, recent.worse, recent.key, flash, flash_on)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QPushButton, QWidget
 
@@ -34,6 +34,7 @@ from console.model.indicator import STALE_AFTER_INTERVALS, Indicator, Status
 from console.store.history import HistoryData
 from widgets import theme
 from widgets.base import View, ViewContext, register
+from widgets.i18n import duration, tr
 from widgets.trend_history import HistoryLoader, HistoryResult
 from widgets.trend_layers import (AlarmMarks, Axis, Backdrop, DateAxis, Edges, GridLines, PassiveViewBox,
                                   ThresholdBands, alpha)
@@ -42,10 +43,10 @@ pg.setConfigOptions(antialias=False, useOpenGL=False)  # on software GL, raster 
 
 _WINDOW = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d)$")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_LEVEL_WORDS = {"1m": "1-min", "1h": "1-h"}
+_LEVEL_WORDS = {"1m": QT_TRANSLATE_NOOP("trend", "1-min"), "1h": QT_TRANSLATE_NOOP("trend", "1-h")}
 #: Alarm events drawn on the chart (when the process changed), with their labels; acknowledging,
 #: shelving and escalation are operator and priority matters, left to the alarm list.
-_MARKED = {"raised": "", "returned": "RTN", "cleared": "CLR"}
+_MARKED = {"raised": "", "returned": QT_TRANSLATE_NOOP("trend", "RTN"), "cleared": QT_TRANSLATE_NOOP("trend", "CLR")}
 
 
 def parse_window(text: str) -> float:
@@ -58,10 +59,7 @@ def parse_window(text: str) -> float:
 
 def window_label(seconds: float) -> str:
     """Seconds as a button reads: '15 min', '1 h', '7 d'."""
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds / size:g} {unit}"
-    return f"{seconds:g} s"
+    return duration(seconds)
 
 
 def _with_gaps(ts: np.ndarray, values: np.ndarray, max_gap: float) -> tuple[np.ndarray, np.ndarray]:
@@ -125,7 +123,7 @@ class TrendChart(View):
         self.redraws = 0  # how often anything was re-set: tests check quiet walls stay quiet
 
     def default_title(self) -> str:
-        return "Trend"
+        return tr("trend", "Trend")
 
     # -- building ---------------------------------------------------------------------------
     def _build_toolbar(self) -> None:
@@ -147,11 +145,12 @@ class TrendChart(View):
             self._window_group.addButton(button)
             self.window_buttons[seconds] = button
             row.addWidget(button)
-        self.live_button = QPushButton("● LIVE")
+        self.live_button = QPushButton(tr("trend", "● LIVE"))
         self.live_button.setObjectName("live")
         self.live_button.setCheckable(True)
         self.live_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.live_button.setToolTip(f"Follow now; looking back returns here after {self.LIVE_TIMEOUT_S:.0f} s idle")
+        self.live_button.setToolTip(tr("trend", "Follow now; looking back returns here after {seconds} s idle")
+                                    .format(seconds=f"{self.LIVE_TIMEOUT_S:.0f}"))
         self.live_button.clicked.connect(lambda: self.go_live())
         row.addSpacing(6)
         row.addWidget(self.live_button)
@@ -295,7 +294,7 @@ class TrendChart(View):
 
     def _show_mode(self) -> None:
         self.live_button.setChecked(self.following)
-        self.live_button.setText("● LIVE" if self.following else "▶ BACK TO LIVE")
+        self.live_button.setText(tr("trend", "● LIVE") if self.following else tr("trend", "▶ BACK TO LIVE"))
         for seconds, button in self.window_buttons.items():
             button.setChecked(self.following and seconds == self.window_s)
 
@@ -424,20 +423,21 @@ class TrendChart(View):
                 status = Status.ALARM if level in ("HIHI", "LOLO") else Status.WARNING
                 marks.append((ts, theme.STATUS_COLOURS[status], False, f"▲{level}", series))
             else:
-                marks.append((ts, theme.TEXT_DIM, True, _MARKED[event], series))
+                marks.append((ts, theme.TEXT_DIM, True, tr("trend", _MARKED[event]), series))
         self.marks.set_marks(marks)
 
     def _show_status(self) -> None:
         parts = []
         if self._drawn_levels:
             level = _LEVEL_WORDS[max(self._drawn_levels, key=lambda lv: RESOLUTIONS[lv])]
-            parts.append(f"older data: {level} mean, band = min–max")
+            parts.append(tr("trend", "older data: {level} mean, band = min–max").format(level=tr("trend", level)))
         if self.loader is not None and self.loader.pending is not None:
-            parts.append("loading history…")
+            parts.append(tr("trend", "loading history…"))
         if self.history_error:
-            parts.append(f"history unavailable: {self.history_error}")
+            parts.append(tr("trend", "history unavailable: {error}").format(error=self.history_error))
         if self.hidden:
-            parts.append("not drawn (other unit): " + ", ".join(i.name for i in self.hidden))
+            names = ", ".join(i.name for i in self.hidden)
+            parts.append(tr("trend", "not drawn (other unit): {names}").format(names=names))
         text = " · ".join(parts)
         if text != self.status_label.text():
             self.status_label.setText(text)

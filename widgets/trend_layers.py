@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 
 import pyqtgraph as pg
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPen
 
 from console.model.indicator import Indicator, Status
-from widgets import theme
+from widgets import i18n, theme
 
 GRID_COLOUR = "#1d2531"  # SURFACE with a little BORDER mixed in
 
@@ -106,8 +107,18 @@ class Axis(_TickRecorder, pg.AxisItem):
     pass
 
 
+#: pyqtgraph's tick formats that write words (in English, whatever the locale): translated as formats.
+_WORDY_FORMATS = (QT_TRANSLATE_NOOP("trend", "%a %d"), QT_TRANSLATE_NOOP("trend", "%b"))
+
+
 class DateAxis(_TickRecorder, pg.DateAxisItem):
-    pass
+    """Local time; day and month ticks ("Mon 05", "Jun") in the interface's language."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
+        spec = next((s for s in self.zoomLevel.tickSpecs if s.spacing == spacing), None)
+        if spec is None or spec.format not in _WORDY_FORMATS:
+            return super().tickStrings(values, scale, spacing)
+        return [time.strftime(i18n.tr("trend", spec.format), time.localtime(v)) for v in values]
 
 
 class GridLines:
@@ -160,10 +171,12 @@ class ThresholdBands:
             warn, alarm = theme.STATUS_COLOURS[Status.WARNING], theme.STATUS_COLOURS[Status.ALARM]
             inf = math.inf
             for lo, hi, colour, edge, word in (
-                (ind.warn_high, ind.alarm_high if ind.alarm_high is not None else inf, warn, ind.warn_high, "WARN ≥"),
-                (ind.alarm_high, inf, alarm, ind.alarm_high, "ALARM ≥"),
-                (ind.alarm_low if ind.alarm_low is not None else -inf, ind.warn_low, warn, ind.warn_low, "WARN ≤"),
-                (-inf, ind.alarm_low, alarm, ind.alarm_low, "ALARM ≤"),
+                (ind.warn_high, ind.alarm_high if ind.alarm_high is not None else inf, warn, ind.warn_high,
+                 i18n.tr("trend", "WARN ≥")),
+                (ind.alarm_high, inf, alarm, ind.alarm_high, i18n.tr("trend", "ALARM ≥")),
+                (ind.alarm_low if ind.alarm_low is not None else -inf, ind.warn_low, warn, ind.warn_low,
+                 i18n.tr("trend", "WARN ≤")),
+                (-inf, ind.alarm_low, alarm, ind.alarm_low, i18n.tr("trend", "ALARM ≤")),
             ):
                 if edge is not None:
                     self.regions.append((lo, hi, over_surface(colour, 170 if strip else 26)))

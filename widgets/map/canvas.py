@@ -14,18 +14,20 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QWidget
 
 from console.map.heat import HeatGrid
 from console.map.live import IncidentArrays, SensorMark, UnitMark
+from widgets.i18n import tr
 from widgets.map import layers as paint, markers, overlay, style
 from widgets.map.basemap import Basemap, View, fit_scale
 
 LAYERS = ("incidents", "heat", "units", "sensors", "buildings", "labels")
-LAYER_TEXT = {"incidents": "Incidents", "heat": "Heat", "units": "Units", "sensors": "Sensors",
-              "buildings": "Buildings", "labels": "Labels"}
+LAYER_TEXT = {"incidents": QT_TRANSLATE_NOOP("map", "Incidents"), "heat": QT_TRANSLATE_NOOP("map", "Heat"),
+              "units": QT_TRANSLATE_NOOP("map", "Units"), "sensors": QT_TRANSLATE_NOOP("map", "Sensors"),
+              "buildings": QT_TRANSLATE_NOOP("map", "Buildings"), "labels": QT_TRANSLATE_NOOP("map", "Labels")}
 MARGIN = 0.4  # the basemap cache reaches this share of the view beyond each edge
 SETTLE_MS = 160  # the crisp basemap is drawn this long after the last zoom step
 WHEEL_STEP = 1.25
@@ -67,7 +69,7 @@ class MapCanvas(QWidget):
         self.home: tuple[float, float, float | None] = (0.0, 0.0, None)  # scale None: fit the city
         self.moved = False  # the operator has panned or zoomed since home
         self.layers: set[str] = {"incidents", "units", "buildings", "labels"}
-        self.heat_label = "Heat"
+        self.heat_label = tr("map", "Heat")
         # live content, set by the view
         self.incidents: IncidentArrays | None = None
         self.active = np.zeros(0, dtype=np.int64)
@@ -197,7 +199,7 @@ class MapCanvas(QWidget):
         p = QPainter(self)
         if self.basemap is None:
             p.fillRect(self.rect(), style.LAND)
-            paint.no_data(p, QRectF(self.rect()), "Waiting for map data…")
+            paint.no_data(p, QRectF(self.rect()), tr("map", "Waiting for map data…"))
             return
         view = self.view()
         self._basemap(p, view)
@@ -232,7 +234,7 @@ class MapCanvas(QWidget):
         self._clusters = paint.clustered(old, key, view, self.incidents, points, closest)
 
     def _overlays(self, p: QPainter, view: View) -> None:
-        chips = [(name, self.heat_label if name == "heat" else LAYER_TEXT[name], name in self.layers)
+        chips = [(name, self.heat_label if name == "heat" else tr("map", LAYER_TEXT[name]), name in self.layers)
                  for name in LAYERS]
         self._chips = overlay.layer_bar(p, chips)
         boxes = [r for r, _ in self._chips]

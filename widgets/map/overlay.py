@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen, QPolygonF
 
 from console.model.vocab import SEVERITIES
 from widgets import theme
+from widgets.i18n import core
 from widgets.map import style
 
 PANEL = QColor(20, 27, 36, 225)
@@ -85,7 +86,7 @@ def severity_key(p: QPainter, right: float, bottom: float, summary: str) -> QRec
     """Severity colours with their words (never colour alone), and the active/new summary."""
     f = style.font(13, bold=True)
     m = QFontMetricsF(f)
-    items = [(s, SEVERITIES[s].upper()) for s in (1, 2, 3, 4)]
+    items = [(s, core(SEVERITIES[s]).upper()) for s in (1, 2, 3, 4)]
     widths = [m.horizontalAdvance(t) + 26 for _, t in items]
     line = m.height() + 6
     w = max(sum(widths) + 10, m.horizontalAdvance(summary) + 20)

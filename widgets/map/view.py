@@ -24,6 +24,7 @@ from console.map.heat import heat_grid, in_window, parse_window
 from console.map.live import (IncidentArrays, SensorMark, SensorPositions, UnitMark, incident_arrays,
                               sensor_marks, sensor_positions, unit_marks)
 from widgets.base import View, ViewContext, register
+from widgets.i18n import duration, tr
 from widgets.map import layers as paint
 from widgets.map import style
 from widgets.map.basemap import Basemap
@@ -41,13 +42,6 @@ SEVERITY_WEIGHT = {1: 3.0, 2: 2.0, 3: 1.5, 4: 1.0}
 def web_zoom_scale(level: float, lat: float) -> float:
     """Pixels per metre at a web-map zoom level (256-pixel tiles) at latitude ``lat``."""
     return 2 ** level / (156543.03392 * math.cos(math.radians(lat)))
-
-
-def window_text(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds / size:g} {unit}"
-    return f"{seconds:g} s"
 
 
 @dataclass(frozen=True)
@@ -82,7 +76,7 @@ class MapView(View):
         self.heat_s = parse_window(params.get("heat_window", "1h"))
         self.canvas = MapCanvas(self)
         self.canvas.layers = set(shown)
-        self.canvas.heat_label = f"Heat · {window_text(self.heat_s)}"
+        self.canvas.heat_label = tr("map", "Heat · {window}").format(window=duration(self.heat_s))
         self.canvas.incident_clicked.connect(self.ctx.selection.select)
         self.canvas.layers_changed.connect(self._layers_changed)
         self.body.addWidget(self.canvas, 1)
@@ -99,7 +93,7 @@ class MapView(View):
         self._now: float | None = None
 
     def default_title(self) -> str:
-        return "City map"
+        return tr("map", "City map")
 
     def keyboard_target(self) -> QWidget:
         return self.canvas
@@ -158,7 +152,7 @@ class MapView(View):
             c.incidents, c.active, c.active_key = inc, active, active_key
             c.selected = self._index.get(selected) if selected is not None else None
             c.new, c.phase, c.units, c.sensors = set(fresh), phase, shown.units, shown.sensors
-            c.summary = f"{len(active)} active · {len(fresh)} new"
+            c.summary = tr("map", "{active} active · {new} new").format(active=len(active), new=len(fresh))
             c.update()
         elif phase != c.phase:
             c.phase = phase

@@ -1,0 +1,1349 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN" sourcelanguage="en">
+<context>
+    <name>alarms</name>
+    <message>
+        <source>1 h</source>
+        <translation>1小时</translation>
+    </message>
+    <message>
+        <source>12 h</source>
+        <translation>12小时</translation>
+    </message>
+    <message>
+        <source>15 min</source>
+        <translation>15分钟</translation>
+    </message>
+    <message>
+        <source>4 h</source>
+        <translation>4小时</translation>
+    </message>
+    <message>
+        <source>ACK</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <source>Alarms</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <source>Comment on {name}:</source>
+        <translation>批注 {name}：</translation>
+    </message>
+    <message>
+        <source>Enter acknowledge · A all · S shelve · C comment · U unshelve · ↑↓ select</source>
+        <translation>Enter 确认 · A 全部确认 · S 搁置 · C 批注 · U 解除搁置 · ↑↓ 选择</translation>
+    </message>
+    <message>
+        <source>Indicator</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>Limit</source>
+        <translation>限值</translation>
+    </message>
+    <message>
+        <source>NEW</source>
+        <translation>新告警</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>优先级</translation>
+    </message>
+    <message>
+        <source>RTN</source>
+        <translation>已恢复</translation>
+    </message>
+    <message>
+        <source>Raised</source>
+        <translation>发生时间</translation>
+    </message>
+    <message>
+        <source>SHELVED</source>
+        <translation>已搁置</translation>
+    </message>
+    <message>
+        <source>Shelve {name}:</source>
+        <translation>搁置 {name}：</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>a {role} may not {action} (ask a supervisor)</source>
+        <translation>{role}无权{action}（请找值班长）</translation>
+    </message>
+    <message>
+        <source>acknowledge</source>
+        <translation>确认</translation>
+    </message>
+    <message>
+        <source>comment</source>
+        <translation>批注</translation>
+    </message>
+    <message>
+        <source>comment — Enter save, Esc cancel</source>
+        <translation>批注内容 — Enter 保存，Esc 取消</translation>
+    </message>
+    <message>
+        <source>reason (required) — ↑↓ duration, Enter shelve, Esc cancel</source>
+        <translation>搁置原因（必填）— ↑↓ 时长，Enter 搁置，Esc 取消</translation>
+    </message>
+    <message>
+        <source>shelve</source>
+        <translation>搁置</translation>
+    </message>
+    <message>
+        <source>unshelve</source>
+        <translation>解除搁置</translation>
+    </message>
+    <message>
+        <source>{title} · {unacknowledged} UNACKNOWLEDGED · {active} ACTIVE · {shelved} SHELVED</source>
+        <translation>{title} · 未确认 {unacknowledged} · 活动 {active} · 搁置 {shelved}</translation>
+    </message>
+</context>
+<context>
+    <name>core</name>
+    <message>
+        <source>12345 hotline</source>
+        <translation>12345热线</translation>
+    </message>
+    <message>
+        <source>Air quality</source>
+        <translation>空气质量</translation>
+    </message>
+    <message>
+        <source>Ambulance</source>
+        <translation>救护车</translation>
+    </message>
+    <message>
+        <source>Building safety</source>
+        <translation>建筑安全</translation>
+    </message>
+    <message>
+        <source>Building-safety alert</source>
+        <translation>建筑安全预警</translation>
+    </message>
+    <message>
+        <source>City-wide</source>
+        <translation>全市</translation>
+    </message>
+    <message>
+        <source>Drainage</source>
+        <translation>排水</translation>
+    </message>
+    <message>
+        <source>Fire alarm</source>
+        <translation>火灾报警</translation>
+    </message>
+    <message>
+        <source>Fire engine</source>
+        <translation>消防车</translation>
+    </message>
+    <message>
+        <source>Gas &amp; heating</source>
+        <translation>燃气供热</translation>
+    </message>
+    <message>
+        <source>Gas leak</source>
+        <translation>燃气泄漏</translation>
+    </message>
+    <message>
+        <source>HIGH</source>
+        <translation>高</translation>
+    </message>
+    <message>
+        <source>Hotline complaint cluster</source>
+        <translation>热线投诉聚集</translation>
+    </message>
+    <message>
+        <source>LOW</source>
+        <translation>低</translation>
+    </message>
+    <message>
+        <source>MEDIUM</source>
+        <translation>中</translation>
+    </message>
+    <message>
+        <source>Patrol car</source>
+        <translation>巡逻车</translation>
+    </message>
+    <message>
+        <source>Power</source>
+        <translation>电力</translation>
+    </message>
+    <message>
+        <source>Power outage</source>
+        <translation>停电</translation>
+    </message>
+    <message>
+        <source>Traffic</source>
+        <translation>交通</translation>
+    </message>
+    <message>
+        <source>Traffic accident</source>
+        <translation>交通事故</translation>
+    </message>
+    <message>
+        <source>Transit</source>
+        <translation>公共交通</translation>
+    </message>
+    <message>
+        <source>UAV</source>
+        <translation>无人机</translation>
+    </message>
+    <message>
+        <source>URGENT</source>
+        <translation>紧急</translation>
+    </message>
+    <message>
+        <source>Utility crew</source>
+        <translation>抢修队</translation>
+    </message>
+    <message>
+        <source>Water supply</source>
+        <translation>供水</translation>
+    </message>
+    <message>
+        <source>Waterlogging</source>
+        <translation>道路积水</translation>
+    </message>
+    <message>
+        <source>Weather</source>
+        <translation>气象</translation>
+    </message>
+    <message>
+        <source>a note needs some text</source>
+        <translation>备注不能为空</translation>
+    </message>
+    <message>
+        <source>acknowledged</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <source>an alarm comment needs some text</source>
+        <translation>告警批注不能为空</translation>
+    </message>
+    <message>
+        <source>available</source>
+        <translation>待命</translation>
+    </message>
+    <message>
+        <source>close</source>
+        <translation>办结</translation>
+    </message>
+    <message>
+        <source>closed</source>
+        <translation>已办结</translation>
+    </message>
+    <message>
+        <source>comment</source>
+        <translation>批注</translation>
+    </message>
+    <message>
+        <source>critical</source>
+        <translation>特重</translation>
+    </message>
+    <message>
+        <source>dispatch</source>
+        <translation>派遣</translation>
+    </message>
+    <message>
+        <source>dispatched</source>
+        <translation>已派遣</translation>
+    </message>
+    <message>
+        <source>en route</source>
+        <translation>途中</translation>
+    </message>
+    <message>
+        <source>escalated</source>
+        <translation>升级</translation>
+    </message>
+    <message>
+        <source>major</source>
+        <translation>重大</translation>
+    </message>
+    <message>
+        <source>minor</source>
+        <translation>一般</translation>
+    </message>
+    <message>
+        <source>moderate</source>
+        <translation>较大</translation>
+    </message>
+    <message>
+        <source>on scene</source>
+        <translation>到场</translation>
+    </message>
+    <message>
+        <source>opened</source>
+        <translation>接报</translation>
+    </message>
+    <message>
+        <source>operator</source>
+        <translation>值班员</translation>
+    </message>
+    <message>
+        <source>patrol</source>
+        <translation>巡逻中</translation>
+    </message>
+    <message>
+        <source>push</source>
+        <translation>推送</translation>
+    </message>
+    <message>
+        <source>reported</source>
+        <translation>已接报</translation>
+    </message>
+    <message>
+        <source>resolve</source>
+        <translation>处置</translation>
+    </message>
+    <message>
+        <source>resolved</source>
+        <translation>已处置</translation>
+    </message>
+    <message>
+        <source>returned, unacknowledged</source>
+        <translation>已恢复，未确认</translation>
+    </message>
+    <message>
+        <source>returning</source>
+        <translation>返回中</translation>
+    </message>
+    <message>
+        <source>shelved</source>
+        <translation>已搁置</translation>
+    </message>
+    <message>
+        <source>shelving an alarm needs a reason</source>
+        <translation>搁置告警须填写原因</translation>
+    </message>
+    <message>
+        <source>supervisor</source>
+        <translation>值班长</translation>
+    </message>
+    <message>
+        <source>trainer</source>
+        <translation>培训员</translation>
+    </message>
+    <message>
+        <source>unacknowledged</source>
+        <translation>未确认</translation>
+    </message>
+</context>
+<context>
+    <name>header</name>
+    <message>
+        <source>1 operator action waiting to send</source>
+        <translation>1 项操作待发送</translation>
+    </message>
+    <message>
+        <source>CATCHING UP</source>
+        <translation>数据追补中</translation>
+    </message>
+    <message>
+        <source>CONNECTING</source>
+        <translation>连接中</translation>
+    </message>
+    <message>
+        <source>LIVE</source>
+        <translation>实时</translation>
+    </message>
+    <message>
+        <source>PLATFORM OFFLINE</source>
+        <translation>平台离线</translation>
+    </message>
+    <message>
+        <source>PLATFORM ONLINE</source>
+        <translation>平台在线</translation>
+    </message>
+    <message>
+        <source>REPLAY {speed}×</source>
+        <translation>回放 {speed}×</translation>
+    </message>
+    <message>
+        <source>held</source>
+        <translation>已暂停轮播</translation>
+    </message>
+    <message>
+        <source>live by {how}</source>
+        <translation>实时{how}</translation>
+    </message>
+    <message>
+        <source>newest data {age} old</source>
+        <translation>最新数据 {age}前</translation>
+    </message>
+    <message>
+        <source>next in {s} s</source>
+        <translation>{s} 秒后翻页</translation>
+    </message>
+    <message>
+        <source>{n} operator actions waiting to send</source>
+        <translation>{n} 项操作待发送</translation>
+    </message>
+    <message>
+        <source>{page} {n}/{total}</source>
+        <translation>{page} {n}/{total}</translation>
+    </message>
+</context>
+<context>
+    <name>health</name>
+    <message>
+        <source>Air</source>
+        <translation>空气</translation>
+    </message>
+    <message>
+        <source>Building</source>
+        <translation>建筑</translation>
+    </message>
+    <message>
+        <source>City health</source>
+        <translation>城市健康度</translation>
+    </message>
+    <message>
+        <source>Drains</source>
+        <translation>排水</translation>
+    </message>
+    <message>
+        <source>Gas/heat</source>
+        <translation>燃气供热</translation>
+    </message>
+    <message>
+        <source>Health by district</source>
+        <translation>各区健康度</translation>
+    </message>
+    <message>
+        <source>Index</source>
+        <translation>指数</translation>
+    </message>
+    <message>
+        <source>Power</source>
+        <translation>电力</translation>
+    </message>
+    <message>
+        <source>Traffic</source>
+        <translation>交通</translation>
+    </message>
+    <message>
+        <source>Transit</source>
+        <translation>公交</translation>
+    </message>
+    <message>
+        <source>Waiting for data…</source>
+        <translation>等待数据…</translation>
+    </message>
+    <message>
+        <source>Water</source>
+        <translation>供水</translation>
+    </message>
+    <message>
+        <source>Weather</source>
+        <translation>气象</translation>
+    </message>
+    <message>
+        <source>no alarms or warnings</source>
+        <translation>无告警、无预警</translation>
+    </message>
+    <message>
+        <source>no current data</source>
+        <translation>无实时数据</translation>
+    </message>
+    <message>
+        <source>{note} · {pct} rep.</source>
+        <translation>{note} · 上报 {pct}</translation>
+    </message>
+    <message>
+        <source>{n} ALARM</source>
+        <translation>{n} 告警</translation>
+    </message>
+    <message>
+        <source>{n} WARN</source>
+        <translation>{n} 预警</translation>
+    </message>
+    <message>
+        <source>{n} alarm</source>
+        <translation>{n} 条告警</translation>
+    </message>
+    <message>
+        <source>{n} alarms</source>
+        <translation>{n} 条告警</translation>
+    </message>
+    <message>
+        <source>{n} warning</source>
+        <translation>{n} 条预警</translation>
+    </message>
+    <message>
+        <source>{n} warnings</source>
+        <translation>{n} 条预警</translation>
+    </message>
+    <message>
+        <source>{pct} reporting</source>
+        <translation>上报率 {pct}</translation>
+    </message>
+</context>
+<context>
+    <name>host</name>
+    <message>
+        <source>Restarting in {seconds} s (attempt {attempt})</source>
+        <translation>{seconds} 秒后重启（第 {attempt} 次）</translation>
+    </message>
+    <message>
+        <source>This view stopped: {error}</source>
+        <translation>此视图已停止：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>incident</name>
+    <message>
+        <source>  —  not available: {keys} ({reason})</source>
+        <translation>  —  不可用：{keys}（{reason}）</translation>
+    </message>
+    <message>
+        <source>Assign to {id}:</source>
+        <translation>指派到 {id}：</translation>
+    </message>
+    <message>
+        <source>Incident</source>
+        <translation>事件详情</translation>
+    </message>
+    <message>
+        <source>LOG</source>
+        <translation>处置记录</translation>
+    </message>
+    <message>
+        <source>NEARBY SENSORS</source>
+        <translation>周边传感器</translation>
+    </message>
+    <message>
+        <source>No events received yet.</source>
+        <translation>尚未收到事件记录。</translation>
+    </message>
+    <message>
+        <source>No incident selected.
+Choose one in the incident table (↑↓) or on the map.</source>
+        <translation>未选择事件。
+请在事件列表（↑↓）或地图上选择。</translation>
+    </message>
+    <message>
+        <source>No sensors nearby.</source>
+        <translation>附近无传感器。</translation>
+    </message>
+    <message>
+        <source>No unit assigned.</source>
+        <translation>未指派处置力量。</translation>
+    </message>
+    <message>
+        <source>Note on {id}:</source>
+        <translation>{id} 备注：</translation>
+    </message>
+    <message>
+        <source>PLAN · NONE FOR THIS KIND</source>
+        <translation>预案 · 此类事件无预案</translation>
+    </message>
+    <message>
+        <source>PLAN · {title} · {done}/{steps} DONE</source>
+        <translation>预案 · {title} · 已完成 {done}/{steps}</translation>
+    </message>
+    <message>
+        <source>UNITS</source>
+        <translation>处置力量</translation>
+    </message>
+    <message>
+        <source>a supervisor</source>
+        <translation>值班长</translation>
+    </message>
+    <message>
+        <source>a trainer</source>
+        <translation>培训员</translation>
+    </message>
+    <message>
+        <source>add notes</source>
+        <translation>添加备注</translation>
+    </message>
+    <message>
+        <source>an operator</source>
+        <translation>值班员</translation>
+    </message>
+    <message>
+        <source>assign unit</source>
+        <translation>指派力量</translation>
+    </message>
+    <message>
+        <source>assign units</source>
+        <translation>指派处置力量</translation>
+    </message>
+    <message>
+        <source>change an incident's status</source>
+        <translation>变更事件状态</translation>
+    </message>
+    <message>
+        <source>mutual aid</source>
+        <translation>外部增援</translation>
+    </message>
+    <message>
+        <source>no position</source>
+        <translation>无定位</translation>
+    </message>
+    <message>
+        <source>not confirmed by the platform</source>
+        <translation>平台未确认</translation>
+    </message>
+    <message>
+        <source>note</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <source>note (optional) — ↑↓ status, Enter set, Esc cancel</source>
+        <translation>备注（可选）— ↑↓ 状态，Enter 设置，Esc 取消</translation>
+    </message>
+    <message>
+        <source>note — Enter save, Esc cancel</source>
+        <translation>备注 — Enter 保存，Esc 取消</translation>
+    </message>
+    <message>
+        <source>only a supervisor may {action} ({name} is {role})</source>
+        <translation>只有值班长可以{action}（{name} 是{role}）</translation>
+    </message>
+    <message>
+        <source>opened {time}, {age} ago</source>
+        <translation>{time} 接报，{age}前</translation>
+    </message>
+    <message>
+        <source>select an incident first</source>
+        <translation>请先选择事件</translation>
+    </message>
+    <message>
+        <source>status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>this console has no outbox: actions cannot be sent</source>
+        <translation>本终端无发件箱：操作无法发送</translation>
+    </message>
+    <message>
+        <source>{id} is closed: it cannot change any more</source>
+        <translation>{id} 已办结：不能再变更</translation>
+    </message>
+    <message>
+        <source>{name} is {role}: ask a supervisor</source>
+        <translation>{name} 是{role}：请找值班长</translation>
+    </message>
+    <message>
+        <source>{note} — sending</source>
+        <translation>{note} — 发送中</translation>
+    </message>
+    <message>
+        <source>↑↓ Space tick plan step</source>
+        <translation>↑↓ 空格 勾选预案步骤</translation>
+    </message>
+    <message>
+        <source>↑↓ unit, Enter assign, Esc cancel</source>
+        <translation>↑↓ 选择力量，Enter 指派，Esc 取消</translation>
+    </message>
+</context>
+<context>
+    <name>incidents</name>
+    <message>
+        <source> · FILTERED: {shown} OF {total} SHOWN</source>
+        <translation> · 已筛选：显示 {shown}/{total}</translation>
+    </message>
+    <message>
+        <source> · {n} SLA RED</source>
+        <translation> · 红灯 {n}</translation>
+    </message>
+    <message>
+        <source>/ search id, place, kind…</source>
+        <translation>/ 搜索编号、地点、类型…</translation>
+    </message>
+    <message>
+        <source>/ search · Esc clear filters · S sort · R reverse · ↑↓ select</source>
+        <translation>/ 搜索 · Esc 清除筛选 · S 排序 · R 反序 · ↑↓ 选择</translation>
+    </message>
+    <message>
+        <source>Active</source>
+        <translation>在办</translation>
+    </message>
+    <message>
+        <source>All districts</source>
+        <translation>全部辖区</translation>
+    </message>
+    <message>
+        <source>All kinds</source>
+        <translation>全部类型</translation>
+    </message>
+    <message>
+        <source>All severities</source>
+        <translation>全部级别</translation>
+    </message>
+    <message>
+        <source>Any status</source>
+        <translation>任意状态</translation>
+    </message>
+    <message>
+        <source>Critical</source>
+        <translation>特重</translation>
+    </message>
+    <message>
+        <source>District</source>
+        <translation>辖区</translation>
+    </message>
+    <message>
+        <source>Incident</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>Incidents</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>Major or worse</source>
+        <translation>重大及以上</translation>
+    </message>
+    <message>
+        <source>Moderate or worse</source>
+        <translation>较大及以上</translation>
+    </message>
+    <message>
+        <source>Opened</source>
+        <translation>接报</translation>
+    </message>
+    <message>
+        <source>SLA</source>
+        <translation>时限</translation>
+    </message>
+    <message>
+        <source>Severity</source>
+        <translation>级别</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>{status} (sending)</source>
+        <translation>{status}（发送中）</translation>
+    </message>
+    <message>
+        <source>{title} · {n} ACTIVE</source>
+        <translation>{title} · 在办 {n}</translation>
+    </message>
+</context>
+<context>
+    <name>layout</name>
+    <message>
+        <source>12345 hotline</source>
+        <translation>12345热线</translation>
+    </message>
+    <message>
+        <source>Air and the 12345 hotline</source>
+        <translation>空气质量与12345热线</translation>
+    </message>
+    <message>
+        <source>Air quality</source>
+        <translation>空气质量</translation>
+    </message>
+    <message>
+        <source>Alarms</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <source>Building safety</source>
+        <translation>建筑安全</translation>
+    </message>
+    <message>
+        <source>City health</source>
+        <translation>城市健康度</translation>
+    </message>
+    <message>
+        <source>City map</source>
+        <translation>城市地图</translation>
+    </message>
+    <message>
+        <source>City map — incidents and units</source>
+        <translation>城市地图 — 事件与处置力量</translation>
+    </message>
+    <message>
+        <source>City vital signs</source>
+        <translation>城市体征</translation>
+    </message>
+    <message>
+        <source>Drainage network</source>
+        <translation>排水管网</translation>
+    </message>
+    <message>
+        <source>Drainage wells</source>
+        <translation>排水井</translation>
+    </message>
+    <message>
+        <source>Electric load</source>
+        <translation>用电负荷</translation>
+    </message>
+    <message>
+        <source>Gas and heating</source>
+        <translation>燃气供热</translation>
+    </message>
+    <message>
+        <source>Grid frequency and voltage</source>
+        <translation>电网频率与电压</translation>
+    </message>
+    <message>
+        <source>Health by district and category</source>
+        <translation>各区分类健康度</translation>
+    </message>
+    <message>
+        <source>Helsinki centre — 2×2 operations wall</source>
+        <translation>赫尔辛基市中心 — 2×2 运行大屏</translation>
+    </message>
+    <message>
+        <source>Helsinki centre — 3×3 operations wall</source>
+        <translation>赫尔辛基市中心 — 3×3 运行大屏</translation>
+    </message>
+    <message>
+        <source>Helsinki centre — city operations</source>
+        <translation>赫尔辛基市中心 — 城市运行</translation>
+    </message>
+    <message>
+        <source>Helsinki centre — single screen</source>
+        <translation>赫尔辛基市中心 — 单屏</translation>
+    </message>
+    <message>
+        <source>Incidents</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>Kaartinkaupunki</source>
+        <translation>Kaartinkaupunki</translation>
+    </message>
+    <message>
+        <source>Kallio</source>
+        <translation>Kallio</translation>
+    </message>
+    <message>
+        <source>Kamppi</source>
+        <translation>Kamppi</translation>
+    </message>
+    <message>
+        <source>Kluuvi</source>
+        <translation>Kluuvi</translation>
+    </message>
+    <message>
+        <source>Kruununhaka</source>
+        <translation>Kruununhaka</translation>
+    </message>
+    <message>
+        <source>Power</source>
+        <translation>电力</translation>
+    </message>
+    <message>
+        <source>Power, water and heat</source>
+        <translation>电力、供水与供热</translation>
+    </message>
+    <message>
+        <source>Punavuori</source>
+        <translation>Punavuori</translation>
+    </message>
+    <message>
+        <source>Rain</source>
+        <translation>降雨</translation>
+    </message>
+    <message>
+        <source>Rain and drainage</source>
+        <translation>降雨与排水</translation>
+    </message>
+    <message>
+        <source>Rain and drainage well levels</source>
+        <translation>降雨与排水井水位</translation>
+    </message>
+    <message>
+        <source>Rain and wind</source>
+        <translation>降雨与风力</translation>
+    </message>
+    <message>
+        <source>Rain, drainage and traffic</source>
+        <translation>降雨、排水与交通</translation>
+    </message>
+    <message>
+        <source>Selected incident</source>
+        <translation>选中事件</translation>
+    </message>
+    <message>
+        <source>Stormwater pumping</source>
+        <translation>雨水泵站</translation>
+    </message>
+    <message>
+        <source>Supervisor workstation</source>
+        <translation>值班长工作站</translation>
+    </message>
+    <message>
+        <source>Temperature and humidity</source>
+        <translation>温度与湿度</translation>
+    </message>
+    <message>
+        <source>Traffic and transit</source>
+        <translation>交通与公交</translation>
+    </message>
+    <message>
+        <source>Traffic congestion</source>
+        <translation>交通拥堵</translation>
+    </message>
+    <message>
+        <source>Traffic speed</source>
+        <translation>路段车速</translation>
+    </message>
+    <message>
+        <source>Trainer desk</source>
+        <translation>培训台</translation>
+    </message>
+    <message>
+        <source>Transit</source>
+        <translation>公共交通</translation>
+    </message>
+    <message>
+        <source>Water supply</source>
+        <translation>供水</translation>
+    </message>
+    <message>
+        <source>Weather</source>
+        <translation>气象</translation>
+    </message>
+    <message>
+        <source>drainage</source>
+        <translation>排水</translation>
+    </message>
+    <message>
+        <source>health</source>
+        <translation>健康度</translation>
+    </message>
+    <message>
+        <source>incidents</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>kaartinkaupunki</source>
+        <translation>Kaartinkaupunki</translation>
+    </message>
+    <message>
+        <source>kallio</source>
+        <translation>Kallio</translation>
+    </message>
+    <message>
+        <source>kamppi</source>
+        <translation>Kamppi</translation>
+    </message>
+    <message>
+        <source>kluuvi</source>
+        <translation>Kluuvi</translation>
+    </message>
+    <message>
+        <source>kruununhaka</source>
+        <translation>Kruununhaka</translation>
+    </message>
+    <message>
+        <source>overview</source>
+        <translation>总览</translation>
+    </message>
+    <message>
+        <source>people</source>
+        <translation>民生</translation>
+    </message>
+    <message>
+        <source>power</source>
+        <translation>电力</translation>
+    </message>
+    <message>
+        <source>punavuori</source>
+        <translation>Punavuori</translation>
+    </message>
+    <message>
+        <source>traffic</source>
+        <translation>交通</translation>
+    </message>
+    <message>
+        <source>utilities</source>
+        <translation>公用设施</translation>
+    </message>
+    <message>
+        <source>vitals</source>
+        <translation>体征</translation>
+    </message>
+    <message>
+        <source>weather</source>
+        <translation>气象</translation>
+    </message>
+</context>
+<context>
+    <name>map</name>
+    <message>
+        <source>Buildings</source>
+        <translation>建筑</translation>
+    </message>
+    <message>
+        <source>City map</source>
+        <translation>城市地图</translation>
+    </message>
+    <message>
+        <source>Heat</source>
+        <translation>热力</translation>
+    </message>
+    <message>
+        <source>Heat · {window}</source>
+        <translation>热力 · {window}</translation>
+    </message>
+    <message>
+        <source>Incidents</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>Labels</source>
+        <translation>标注</translation>
+    </message>
+    <message>
+        <source>Sensors</source>
+        <translation>传感器</translation>
+    </message>
+    <message>
+        <source>Units</source>
+        <translation>处置力量</translation>
+    </message>
+    <message>
+        <source>Waiting for map data…</source>
+        <translation>等待地图数据…</translation>
+    </message>
+    <message>
+        <source>{active} active · {new} new</source>
+        <translation>在办 {active} · 新增 {new}</translation>
+    </message>
+</context>
+<context>
+    <name>screens</name>
+    <message>
+        <source>all as ordinary windows</source>
+        <translation>全部以普通窗口显示</translation>
+    </message>
+    <message>
+        <source>layout {layout} has {n} screens, each full-screen on its own screen</source>
+        <translation>布局 {layout} 有 {n} 块屏幕，各自全屏显示</translation>
+    </message>
+    <message>
+        <source>layout {layout} has {n} screens, this machine has {m}: {shown}{rest}</source>
+        <translation>布局 {layout} 有 {n} 块屏幕，本机有 {m} 块：{shown}{rest}</translation>
+    </message>
+    <message>
+        <source>the other as an ordinary window</source>
+        <translation>另一块以普通窗口显示</translation>
+    </message>
+    <message>
+        <source>the other {n} as ordinary windows</source>
+        <translation>其余 {n} 块以普通窗口显示</translation>
+    </message>
+</context>
+<context>
+    <name>sla</name>
+    <message>
+        <source>AMBER</source>
+        <translation>黄灯</translation>
+    </message>
+    <message>
+        <source>RED</source>
+        <translation>红灯</translation>
+    </message>
+    <message>
+        <source>amber at {limit}</source>
+        <translation>{limit}亮黄灯</translation>
+    </message>
+    <message>
+        <source>on time</source>
+        <translation>按时</translation>
+    </message>
+    <message>
+        <source>over {limit}</source>
+        <translation>超过{limit}</translation>
+    </message>
+    <message>
+        <source>red at {limit}</source>
+        <translation>{limit}亮红灯</translation>
+    </message>
+</context>
+<context>
+    <name>status</name>
+    <message>
+        <source>ALARM</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <source>NO DATA</source>
+        <translation>无数据</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <source>STALE</source>
+        <translation>超时</translation>
+    </message>
+    <message>
+        <source>WARNING</source>
+        <translation>预警</translation>
+    </message>
+</context>
+<context>
+    <name>tiles</name>
+    <message>
+        <source>Vital signs</source>
+        <translation>城市体征</translation>
+    </message>
+    <message>
+        <source>Waiting for data…</source>
+        <translation>等待数据…</translation>
+    </message>
+    <message>
+        <source>city-wide</source>
+        <translation>全市</translation>
+    </message>
+    <message>
+        <source>{age} ago</source>
+        <translation>{age}前</translation>
+    </message>
+</context>
+<context>
+    <name>trend</name>
+    <message>
+        <source>%a %d</source>
+        <translation>%m-%d</translation>
+    </message>
+    <message>
+        <source>%b</source>
+        <translation>%m月</translation>
+    </message>
+    <message>
+        <source>1-h</source>
+        <translation>1小时</translation>
+    </message>
+    <message>
+        <source>1-min</source>
+        <translation>1分钟</translation>
+    </message>
+    <message>
+        <source>ALARM ≤</source>
+        <translation>告警 ≤</translation>
+    </message>
+    <message>
+        <source>ALARM ≥</source>
+        <translation>告警 ≥</translation>
+    </message>
+    <message>
+        <source>CLR</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <source>Follow now; looking back returns here after {seconds} s idle</source>
+        <translation>跟随当前时间；回看时闲置 {seconds} 秒后自动返回</translation>
+    </message>
+    <message>
+        <source>RTN</source>
+        <translation>恢复</translation>
+    </message>
+    <message>
+        <source>Trend</source>
+        <translation>趋势</translation>
+    </message>
+    <message>
+        <source>WARN ≤</source>
+        <translation>预警 ≤</translation>
+    </message>
+    <message>
+        <source>WARN ≥</source>
+        <translation>预警 ≥</translation>
+    </message>
+    <message>
+        <source>history unavailable: {error}</source>
+        <translation>历史数据不可用：{error}</translation>
+    </message>
+    <message>
+        <source>loading history…</source>
+        <translation>正在加载历史数据…</translation>
+    </message>
+    <message>
+        <source>not drawn (other unit): {names}</source>
+        <translation>未绘制（单位不同）：{names}</translation>
+    </message>
+    <message>
+        <source>older data: {level} mean, band = min–max</source>
+        <translation>较早数据：{level}均值，色带为最小–最大</translation>
+    </message>
+    <message>
+        <source>▶ BACK TO LIVE</source>
+        <translation>▶ 返回实时</translation>
+    </message>
+    <message>
+        <source>● LIVE</source>
+        <translation>● 实时</translation>
+    </message>
+</context>
+<context>
+    <name>units</name>
+    <message>
+        <source>{n} d</source>
+        <translation>{n}天</translation>
+    </message>
+    <message>
+        <source>{n} h</source>
+        <translation>{n}小时</translation>
+    </message>
+    <message>
+        <source>{n} min</source>
+        <translation>{n}分钟</translation>
+    </message>
+    <message>
+        <source>{n} s</source>
+        <translation>{n}秒</translation>
+    </message>
+</context>
+<context>
+    <name>wall</name>
+    <message>
+        <source>Page {n}</source>
+        <translation>第 {n} 页</translation>
+    </message>
+    <message>
+        <source>layout error — still showing the last good layout: {error}</source>
+        <translation>布局错误 — 仍显示上一个有效布局：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>workstation</name>
+    <message>
+        <source>&amp;Arrangements</source>
+        <translation>布局方案(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>(none saved)</source>
+        <translation>（尚未保存）</translation>
+    </message>
+    <message>
+        <source>Arrangements</source>
+        <translation>布局方案</translation>
+    </message>
+    <message>
+        <source>CityOps — {layout} — {user} ({role})</source>
+        <translation>CityOps — {layout} — {user}（{role}）</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Push to wall</source>
+        <translation>推送到大屏</translation>
+    </message>
+    <message>
+        <source>Restore</source>
+        <translation>恢复</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Saved</source>
+        <translation>已保存</translation>
+    </message>
+    <message>
+        <source>Wall {name}:</source>
+        <translation>大屏 {name}：</translation>
+    </message>
+    <message>
+        <source>a {role} may not push to the wall</source>
+        <translation>{role}无权推送到大屏</translation>
+    </message>
+    <message>
+        <source>arrangement name</source>
+        <translation>方案名称</translation>
+    </message>
+    <message>
+        <source>arrangement {name} deleted</source>
+        <translation>已删除布局方案 {name}</translation>
+    </message>
+    <message>
+        <source>arrangement {name} no longer fits this layout; save it again</source>
+        <translation>布局方案 {name} 已不适用于当前布局，请重新保存</translation>
+    </message>
+    <message>
+        <source>arrangement {name} not deleted: {why}</source>
+        <translation>布局方案 {name} 未删除：{why}</translation>
+    </message>
+    <message>
+        <source>arrangement {name} not saved: {path}: {why}</source>
+        <translation>布局方案 {name} 未保存：{path}：{why}</translation>
+    </message>
+    <message>
+        <source>arrangement {name} restored</source>
+        <translation>已恢复布局方案 {name}</translation>
+    </message>
+    <message>
+        <source>arrangement {name} saved</source>
+        <translation>已保存布局方案 {name}</translation>
+    </message>
+    <message>
+        <source>arrangements file {path} is unusable ({why}) and could not be moved aside ({move}); starting with none</source>
+        <translation>布局方案文件 {path} 不可用（{why}），且无法移走（{move}）；以空方案启动</translation>
+    </message>
+    <message>
+        <source>arrangements file {path} is unusable ({why}); moved aside to {aside}, starting with none</source>
+        <translation>布局方案文件 {path} 不可用（{why}）；已移至 {aside}，以空方案启动</translation>
+    </message>
+    <message>
+        <source>no arrangement named {name!r}</source>
+        <translation>没有名为 {name!r} 的布局方案</translation>
+    </message>
+    <message>
+        <source>no arrangement named {name!r} (saved: {names})</source>
+        <translation>没有名为 {name!r} 的布局方案（已保存：{names}）</translation>
+    </message>
+    <message>
+        <source>no wall to push to</source>
+        <translation>没有可推送的大屏</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>not pushed: this layout names no usable wall</source>
+        <translation>未推送：此布局未指定可用的大屏</translation>
+    </message>
+    <message>
+        <source>not pushed: {why}</source>
+        <translation>未推送：{why}</translation>
+    </message>
+    <message>
+        <source>the panel to push (the focused one, when one is)</source>
+        <translation>要推送的面板（默认为当前焦点面板）</translation>
+    </message>
+    <message>
+        <source>type a name for the arrangement first</source>
+        <translation>请先输入布局方案名称</translation>
+    </message>
+    <message>
+        <source>wall layout unusable</source>
+        <translation>大屏布局不可用</translation>
+    </message>
+    <message>
+        <source>{panel} pushed to wall {wall}, screen {screen}, page {page}</source>
+        <translation>{panel} 已推送到大屏 {wall}，屏幕 {screen}，第 {page} 页</translation>
+    </message>
+</context>
+</TS>
