@@ -188,20 +188,20 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     feeder.start()
     connector = _connect(url)
     try:
-        return run_wall(layout, cache, connector, _wall_run_options(args))
+        return run_wall(layout, cache, connector, _wall_run_options(args, url))
     finally:
         feeder.stop()
         connector.close()
         cache.close()
 
 
-def _wall_run_options(args: argparse.Namespace):
+def _wall_run_options(args: argparse.Namespace, platform: str):
     from console.model.action import Operator
     from console.shell.app import WallOptions
 
     return WallOptions(args.seconds, args.screenshot, args.poll_interval,
                        Operator(args.operator or getpass.getuser(), args.role),
-                       node=args.node, lang=args.lang, windowed=args.windowed)
+                       node=args.node, lang=args.lang, windowed=args.windowed, platform=platform)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -212,7 +212,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     connector = _connect(args.platform)
     cache = _open_cache(args.cache or places(args.data_dir).cache)
     try:
-        return run_wall(layout, cache, connector, _wall_run_options(args))
+        return run_wall(layout, cache, connector, _wall_run_options(args, args.platform))
     finally:
         connector.close()
         cache.close()

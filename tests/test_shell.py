@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QGuiApplication, QImage
 
 from console.cache import Cache
 from console.clock import Clock
@@ -84,9 +84,13 @@ def test_screenshot_shows_the_status_colours(demo_platform, tmp_path, qtbot):
     wall, _, _ = _wall(demo_platform, tmp_path, qtbot, at)
     qtbot.waitExposed(wall.windows[0])
     paths = wall.screenshot(tmp_path / "shots")
-    assert [p.name for p in paths] == ["main.png", "health.png", "incidents.png"]  # one per screen of the layout
+    # one per screen of the layout, and the whole wall: main full-screen on the one (offscreen) screen,
+    # the other two as ordinary windows of the layout's size beside each other under it
+    assert [p.name for p in paths] == ["main.png", "health.png", "incidents.png", "wall.png"]
     image = QImage(str(paths[0]))
-    assert image.width() >= 1000 and image.height() >= 600
+    width, height = QGuiApplication.primaryScreen().size().toTuple()
+    assert image.size().toTuple() == (width, height)
+    assert QImage(str(paths[-1])).size().toTuple() == (max(width, 2 * 1920), height + 1080)
     colours = {image.pixelColor(x, y).name() for x in range(0, image.width(), 4) for y in range(0, image.height(), 4)}
     assert theme.STATUS_COLOURS[Status.NORMAL].name() in colours  # green status bands of normal tiles
     assert theme.BACKGROUND.name() in colours

@@ -1,23 +1,34 @@
-"""Run a wall: open the layout's windows, feed them from sync, refresh on a capped timer."""
+"""Run a wall: open the layout's windows on their screens, feed them from sync, refresh on a capped timer.
+
+The wall follows what changes under it without a restart: screens plugged in and out
+(``ScreenMap``), edits of the layout file (``LayoutWatcher``), and the page rotation.
+"""
 
 from __future__ import annotations
 
 import getpass
 import json
+import logging
+import math
 import os
 import signal
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QWidget
 
 from console.alarms import AlarmManager, AlarmState
 from console.cache import Cache, outbox
 from console.clock import Clock
 from console.errors import UserError
-from console.layout.parse import Layout, load_layout
+from resources import resource_path
+from console.layout.parse import Layout, ScreenSpec, load_layout
+from console.layout.rotation import WallRotation
 from console.incidents.plans import Checklists
 from console.model.action import Operator
 from console.store import Store
@@ -27,10 +38,19 @@ from console.sync.connector import Connector
 from console.sync.batch import Batch
 from console.sync.engine import SyncEngine, SyncStatus
 from console.shell.bridge import SyncBridge
+from console.shell.control_bridge import ControlBridge, attach_control
+from console.shell.screens import Assignment, Placement, ScreenMap, compose, show_windowed
+from console.shell.span import SpanScreen
+from console.shell.watchdog import UiWatchdog
 from console.shell.window import WallWindow
+from console.shell.workstation import Workstation
 from widgets import ViewContext, view_params
+from widgets.host import install_fault_router, uninstall_fault_router
+from widgets.i18n import install_translation
 from widgets.trend_history import wait_for_fetches
 from widgets.theme import apply_theme
+
+log = logging.getLogger("cityops.wall")
 
 #: Views repaint at most this often; most ticks find nothing changed and draw nothing.
 REFRESH_HZ = 4.0
@@ -41,6 +61,8 @@ ALARM_LOOKBACK_S = 900.0
 RESTORE_ACTIONS_S = 86400.0
 #: Deadband as a fraction of the warning-to-alarm span: 5% keeps the demo's noisy drains from chattering.
 ALARM_DEADBAND = 0.05
+#: An editor saves in bursts (truncate, write, rename): the layout is read again once it is quiet this long.
+RELOAD_QUIET_MS = 300
 
 
 def ensure_display() -> None:
@@ -55,6 +77,8 @@ def ensure_display() -> None:
 def qt_app() -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("CityOps Console")
+    app.setDesktopFileName("cityops")  # matches packaging/cityops.desktop (the Wayland app id)
+    app.setWindowIcon(QIcon(str(resource_path("icons", "cityops.svg"))))
     apply_theme(app)
     return app
 
@@ -62,6 +86,15 @@ def qt_app() -> QApplication:
 def read_layout(name: str) -> Layout:
     """Validate the whole layout before any window opens."""
     return load_layout(name, view_params())
+
+
+def node_screens(layout: Layout, node: int) -> list[ScreenSpec]:
+    """The screens this wall PC shows; none is a mistake in the command line or the layout."""
+    screens = layout.node_screens(node)
+    if not screens:
+        nodes = ", ".join(str(n) for n in sorted({s.node for s in layout.screens}))
+        raise UserError(f"layout {layout.source} has no screens for node {node} (its nodes: {nodes})")
+    return screens
 
 
 @dataclass
@@ -73,14 +106,54 @@ class WallOptions:
     node: int = 1  # which wall PC this is: it shows the layout's screens of this node
     lang: str = "en"  # interface language: en or zh
     windowed: bool = False  # ordinary windows instead of frameless full-screen ones
+    platform: str | None = None  # platform URL: the wall's nodes share its clock and rotation commands
+
+
+class LayoutWatcher(QObject):
+    """Calls ``on_change`` once an edit of the layout file has settled and changed its text.
+
+    Editors that save by writing a new file and renaming it over the old one make the watcher
+    lose the path; the folder is watched too, and the path added back once the file is there.
+    """
+
+    def __init__(self, path: Path, on_change, parent: QObject | None = None):
+        super().__init__(parent)
+        self.path = path.resolve()
+        self.on_change = on_change
+        self.text = self._read()
+        self.watcher = QFileSystemWatcher([str(self.path), str(self.path.parent)], self)
+        self.quiet = QTimer(self)
+        self.quiet.setSingleShot(True)
+        self.quiet.setInterval(RELOAD_QUIET_MS)
+        self.quiet.timeout.connect(self._settled)
+        self.watcher.fileChanged.connect(self.quiet.start)
+        self.watcher.directoryChanged.connect(self.quiet.start)
+
+    def _read(self) -> bytes | None:
+        try:
+            return self.path.read_bytes()
+        except OSError:
+            return None
+
+    def _settled(self) -> None:
+        if self.path.exists() and str(self.path) not in self.watcher.files():
+            self.watcher.addPath(str(self.path))
+        text = self._read()
+        if text is not None and text != self.text:  # the folder's other files, or a save of the same text
+            self.text = text
+            self.on_change()
 
 
 class Wall:
     """The windows of one layout, the store behind them, and the sync engine feeding it."""
 
     def __init__(self, layout: Layout, cache: Cache, connector: Connector | None, clock: Clock,
-                 poll_interval: float = 1.0, operator: Operator | None = None):
+                 poll_interval: float = 1.0, operator: Operator | None = None, node: int = 1,
+                 windowed: bool = False):
+        self.specs = node_screens(layout, node) if layout.mode == "wall" else []
         self.layout = layout
+        self.node = node
+        self.windowed = windowed
         self.clock = clock
         self.cache = cache
         self.store = Store()
@@ -103,10 +176,27 @@ class Wall:
                                    operator or Operator(getpass.getuser()),
                                    recorder=lambda action: outbox.record(cache, action),
                                    checklists=Checklists(cache.path.with_name("checklists.json")))
-        self.windows = [WallWindow(spec, layout.title, self.context, layout.source) for spec in layout.screens]
+        self.windows, self.spans = self._make_windows(layout, self.specs)
+        self.workstation = (Workstation(layout, self.context, cache.path.with_name("arrangements.json"))
+                            if layout.mode == "workstation" else None)
+        self.rotation = WallRotation(self.specs)
+        self.control: ControlBridge | None = None  # shared clock and rotation commands (attach_control)
+        self.assignment: Assignment | None = None  # where the windows went (None: windowed)
+        self.error: str | None = None  # the last layout edit that could not be used
+        #: called after a good reload made new windows and a new rotation (the control channel
+        #: re-applies its rotation commands to it)
+        self.on_reload: list[Callable[[], None]] = []
+        self.placement = Placement()
+        self._screens: ScreenMap | None = None
+        self._watcher: LayoutWatcher | None = None
+        self._cursor_hidden = False
         self.timer = QTimer()
         self.timer.setInterval(int(1000 / REFRESH_HZ))
         self.timer.timeout.connect(self.refresh)
+        self._turn = QTimer()  # a page turn due before the next tick happens on time, not up to a tick late
+        self._turn.setSingleShot(True)
+        self._turn.setTimerType(Qt.TimerType.PreciseTimer)
+        self._turn.timeout.connect(self.refresh)
 
     def _restore_alarm_actions(self, now: float) -> None:
         """Acknowledgements and shelves survive a restart: they are replayed, silently, from the audit log.
@@ -156,44 +246,186 @@ class Wall:
     def _on_status(self, status: SyncStatus) -> None:
         self.status = status
 
+    # -- windows ---------------------------------------------------------------------------
+
+    def _make_windows(self, layout: Layout, specs: list[ScreenSpec]) -> tuple[list[WallWindow], dict[str, SpanScreen]]:
+        """Every screen's window (and a spanning screen's slices), or none if any view refuses to build."""
+        windows: list[WallWindow] = []
+        spans: dict[str, SpanScreen] = {}
+        try:
+            for spec in specs:
+                window = WallWindow(spec, layout.title, self.context, layout.source)
+                windows.append(window)
+                if len(spec.outputs) > 1:
+                    spans[spec.name] = SpanScreen(spec, window)
+        except UserError:
+            for window in windows:
+                window.deleteLater()
+            raise
+        for window in windows:
+            for out in spans[window.spec.name].slices if window.spec.name in spans else [window]:
+                QShortcut(QKeySequence(Qt.Key.Key_F12), out, self.save_screenshots)
+        return windows, spans
+
+    def outputs(self, window: WallWindow) -> list[QWidget]:
+        """The top-level windows that show ``window``: itself, or a spanning screen's slices."""
+        span = self.spans.get(window.spec.name)
+        return list(span.slices) if span else [window]
+
+    def _place(self, initial: bool) -> None:
+        """Every output window onto its screen (``Placement.place``), or all ordinary windows when windowed."""
+        if self.windowed:
+            for window in self.windows:
+                for out in self.outputs(window):
+                    show_windowed(out, window.spec.size)
+            return
+        outputs = {w.spec.name: self.outputs(w) for w in self.windows}
+        self.assignment = self.placement.place(self.specs, outputs, initial)
+        for span in self.spans.values():
+            span.dirty = True
+
+    def _show(self, activate: bool) -> None:
+        for span in self.spans.values():
+            span.show()
+        self._place(initial=True)
+        first = next((out for w in self.windows for out in self.outputs(w) if out.isVisible()), None)
+        if activate and first is not None:
+            first.activateWindow()  # the keyboard goes to the alarm list (WallWindow.showEvent)
+
     def start(self) -> None:
-        for window in self.windows:
-            window.show()
+        if self.workstation is not None:  # a desk, not a wall: an ordinary window, the mouse, no hot reload
+            self.workstation.show()
+        else:
+            if not self.windowed:
+                QGuiApplication.setOverrideCursor(Qt.CursorShape.BlankCursor)  # a wall has no mouse
+                self._cursor_hidden = True
+                self._screens = ScreenMap()
+                self._screens.changed.connect(lambda: self._place(initial=False))
+            self._show(activate=True)
+            self._watcher = LayoutWatcher(self.layout.source, self.reload)
         if self.engine is not None:
             self.engine.start()
         self.refresh()
         self.timer.start()
 
+    # -- hot reload ------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read the layout file again: a good edit rebuilds the windows, a bad one is shown and ignored.
+
+        The store, sync, alarms and view context stay; only the windows are new.
+        """
+        try:
+            layout = read_layout(str(self.layout.source))
+            specs = node_screens(layout, self.node)
+            windows, spans = self._make_windows(layout, specs)
+        except UserError as exc:
+            self.error = str(exc)
+            log.error("layout error, still showing the last good layout: %s", exc)
+            for window in self.windows:
+                window.set_error(self.error)
+            return
+        active = any(out.isActiveWindow() for w in self.windows for out in self.outputs(w))
+        old = [*self.spans.values(), *(w for w in self.windows if w.spec.name not in self.spans)]
+        self.layout, self.specs, self.windows, self.spans = layout, specs, windows, spans
+        self.rotation = WallRotation(specs)
+        self.error = None
+        self.placement = Placement()
+        self._show(activate=active)
+        for item in old:
+            item.close()
+        log.info("layout %s reloaded: %d screens", layout.source, len(specs))
+        for callback in self.on_reload:
+            callback()
+        self.refresh()
+
+    # -- refresh ---------------------------------------------------------------------------
+
     def refresh(self) -> None:
         now = self.clock.now()
         self.alarms.tick(now)
+        soonest = math.inf
         for window in self.windows:
+            position = self.rotation.position(window.spec.name, now)
+            window.show_position(position, now)
+            if position.next_at is not None:
+                soonest = min(soonest, position.next_at)
             window.header.refresh(self.clock, self.status, self.store.data_time)
             window.refresh(now)
+        for span in self.spans.values():
+            span.render()
+        if self.workstation is not None:
+            self.workstation.refresh(now, self.clock, self.status, self.store.data_time)
+        if soonest - now < 1 / REFRESH_HZ:
+            self._turn.start(max(0, math.ceil((soonest - now) * 1000)))
+
+    # -- screenshots -----------------------------------------------------------------------
 
     def screenshot(self, folder: Path) -> list[Path]:
-        """One PNG per window, named after its screen."""
+        """One PNG per screen, named after it, and ``wall.png``: the whole wall as it stands."""
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise UserError(f"screenshot folder {folder} cannot be created: {exc.strerror}") from None
         self.refresh()
         QApplication.processEvents()  # let the header and views lay out what refresh just set
-        saved = []
+        if self.workstation is not None:
+            return [self._save(self.workstation.grab(), folder / f"{self.layout.source.stem}.png")]
+        for span in self.spans.values():
+            span.dirty = True
+            span.render()
+        saved = [self.screenshot_screen(w.spec.name, folder / f"{w.spec.name}.png") for w in self.windows]
+        placed, loose = [], []
         for window in self.windows:
-            path = folder / f"{window.spec.name}.png"
-            if not window.grab().save(str(path)):
-                raise UserError(f"could not write screenshot {path}")
-            saved.append(path)
+            for k, out in enumerate(self.outputs(window)):
+                if out.isVisible():
+                    if (window.spec.name, k) in self.placement.on:
+                        placed.append((out.geometry(), out.grab()))
+                    else:
+                        loose.append(out.grab())
+        saved.append(self._save(compose(placed, loose), folder / "wall.png"))
         return saved
+
+    def screenshot_screen(self, name: str, path: Path) -> Path:
+        """One screen of the wall as a PNG (a spanning screen whole, with its bezel strips)."""
+        window = next((w for w in self.windows if w.spec.name == name), None)
+        if window is None:
+            raise UserError(f"no screen {name!r} on this wall (its screens: {', '.join(s.name for s in self.specs)})")
+        return self._save(window.grab(), path)
+
+    @staticmethod
+    def _save(image, path: Path) -> Path:
+        if not image.save(str(path)):
+            raise UserError(f"could not write screenshot {path}")
+        return path
+
+    def save_screenshots(self) -> None:
+        """F12 on any wall window: the whole wall, into a folder of its own beside the cache."""
+        folder = self.cache.path.parent / "screenshots" / time.strftime("%Y%m%d-%H%M%S")
+        try:
+            self.screenshot(folder)
+        except UserError as exc:
+            log.error("screenshot failed: %s", exc)
+            return
+        log.info("screenshots of the wall saved in %s", folder)
 
     def stop(self) -> None:
         self.timer.stop()
+        self._turn.stop()
+        self._watcher = None
+        self._screens = None
         if self.engine is not None:
             self.engine.stop()
         wait_for_fetches()  # no chart worker may still be reading the cache when it closes
+        for span in self.spans.values():
+            span.close()
         for window in self.windows:
             window.close()
+        if self.workstation is not None:
+            self.workstation.close()
+        if self._cursor_hidden:
+            QGuiApplication.restoreOverrideCursor()
+            self._cursor_hidden = False
 
 
 def run_wall(layout: Layout, cache: Cache, connector: Connector | None, options: WallOptions,
@@ -201,17 +433,20 @@ def run_wall(layout: Layout, cache: Cache, connector: Connector | None, options:
     """Open the wall and run the event loop until the user (or ``--seconds``) ends it."""
     ensure_display()
     app = qt_app()
-    wall = Wall(layout, cache, connector, clock or Clock(), options.poll_interval, options.operator)
+    install_translation(app, options.lang)
+    wall = Wall(layout, cache, connector, clock or Clock(), options.poll_interval, options.operator,
+                node=options.node, windowed=options.windowed)
     failure: list[str] = []
 
     def finish() -> None:
-        if options.screenshot_dir is not None:
-            try:
+        try:
+            if options.screenshot_dir is not None:
                 for path in wall.screenshot(options.screenshot_dir):
                     print(f"screenshot: {path}")
-            except UserError as exc:
-                failure.append(str(exc))
-        app.quit()
+        except UserError as exc:
+            failure.append(str(exc))
+        finally:  # a screenshot that fails must not leave a timed run going
+            app.quit()
 
     if options.seconds is not None:
         QTimer.singleShot(int(options.seconds * 1000), finish)
@@ -220,12 +455,24 @@ def run_wall(layout: Layout, cache: Cache, connector: Connector | None, options:
     wakeup = QTimer()  # lets Python run its signal handlers while Qt's loop is waiting
     wakeup.start(250)
     wakeup.timeout.connect(lambda: None)
+    if options.platform:  # nodes of one wall share the platform's clock and its page commands
+        wall.control = attach_control(wall, options.platform, layout.source)
+        wall.on_reload.append(wall.control.reapply)
+    install_fault_router()  # a view that raises in a paint, an event or a slot stops alone and restarts
+    watchdog = UiWatchdog()  # logs a frozen UI thread with its stack
     wall.start()
+    watchdog.start()
+    if wall.assignment is not None and wall.assignment.missing:
+        print(wall.assignment.summary(layout.source.stem), file=sys.stderr)
     try:
         app.exec()
     finally:
         wakeup.stop()
+        watchdog.stop()
+        if wall.control is not None:
+            wall.control.stop()
         wall.stop()
+        uninstall_fault_router()
     if failure:
         raise UserError(failure[0])
     return 0

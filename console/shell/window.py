@@ -1,25 +1,34 @@
-"""One wall window per screen: a header bar and the screen's container tree of views."""
+"""One wall window per screen: a header bar and the screen's pages, each a container tree of views."""
 
 from __future__ import annotations
 
+import logging
+import math
 import time
 from pathlib import Path
 
-from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QProgressBar, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QT_TRANSLATE_NOOP
+from PySide6.QtWidgets import (QBoxLayout, QGridLayout, QHBoxLayout, QLabel, QLayout, QProgressBar, QStackedWidget,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from console.clock import Clock, Mode
-from console.layout.parse import ContainerSpec, LayoutError, Node, ScreenSpec, ViewSpec
-from console.model.indicator import format_age
+from console.layout.parse import ContainerSpec, Node, ScreenSpec, ViewSpec
+from console.layout.rotation import RotationPosition
 from console.sync.engine import SyncStatus
-from widgets import VIEWS, View, ViewContext
+from widgets import View, ViewContext
 from widgets import theme
+from widgets.host import ViewHost
+from widgets.i18n import age, core, tr
+
+log = logging.getLogger("cityops.wall")
 
 _STATE_STYLE = {
-    "online": ("PLATFORM ONLINE", theme.STATUS_COLOURS[theme.Status.NORMAL]),
-    "catching_up": ("CATCHING UP", theme.ACCENT),
-    "connecting": ("CONNECTING", theme.TEXT_DIM),
-    "offline": ("PLATFORM OFFLINE", theme.STATUS_COLOURS[theme.Status.ALARM]),
+    "online": (QT_TRANSLATE_NOOP("header", "PLATFORM ONLINE"), theme.STATUS_COLOURS[theme.Status.NORMAL]),
+    "catching_up": (QT_TRANSLATE_NOOP("header", "CATCHING UP"), theme.ACCENT),
+    "connecting": (QT_TRANSLATE_NOOP("header", "CONNECTING"), theme.TEXT_DIM),
+    "offline": (QT_TRANSLATE_NOOP("header", "PLATFORM OFFLINE"), theme.STATUS_COLOURS[theme.Status.ALARM]),
 }
+_RED = theme.STATUS_COLOURS[theme.Status.ALARM]
 
 
 def _badge(text: str, colour, label: QLabel) -> None:
@@ -29,16 +38,18 @@ def _badge(text: str, colour, label: QLabel) -> None:
 
 def _connection_detail(status: SyncStatus, data_age: str) -> str:
     """The words beside the connection badge: why offline, how a catch-up goes, how rows arrive."""
-    parts = [status.detail if status.state != "online" else f"live by {status.detail}"]
+    parts = [status.detail if status.state != "online" else tr("header", "live by {how}").format(how=core(status.detail))]
     if data_age:
         parts.append(data_age)
-    if status.outbox:
-        parts.append(f"{status.outbox} operator action{'s' if status.outbox != 1 else ''} waiting to send")
+    if status.outbox == 1:
+        parts.append(tr("header", "1 operator action waiting to send"))
+    elif status.outbox:
+        parts.append(tr("header", "{n} operator actions waiting to send").format(n=status.outbox))
     return " · ".join(p for p in parts if p)
 
 
 class HeaderBar(QWidget):
-    """Title, LIVE/REPLAY mode, the clock and the platform connection, always visible."""
+    """Title, page, LIVE/REPLAY mode, the clock and the platform connection, always visible."""
 
     def __init__(self, title: str, parent: QWidget | None = None):
         super().__init__(parent)
@@ -46,6 +57,8 @@ class HeaderBar(QWidget):
         row.setContentsMargins(10, 6, 10, 2)
         self.title = QLabel(title)
         self.title.setObjectName("title")
+        self.page = QLabel()  # the page shown, n/N and when the next comes, on screens that rotate
+        self.page.setStyleSheet(f"color: {theme.ACCENT.name()}; font-weight: 600;")
         self.mode = QLabel(); self.mode.setObjectName("badge")
         self.time = QLabel(); self.time.setObjectName("title")
         self.who = QLabel(); self.who.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; font-weight: 600;")
@@ -57,6 +70,7 @@ class HeaderBar(QWidget):
         self.progress.setFixedSize(220, 12)
         self.progress.hide()
         row.addWidget(self.title)
+        row.addWidget(self.page)
         row.addWidget(self.who)  # who is at this console and what they may do
         row.addStretch(1)
         for w in (self.detail, self.progress, self.connection, self.mode, self.time):
@@ -65,79 +79,132 @@ class HeaderBar(QWidget):
 
     def refresh(self, clock: Clock, status: SyncStatus, data_time: float | None) -> None:
         now = clock.now()
-        age = "" if data_time is None else f"newest data {format_age(now - data_time)} old"
-        shown = (clock.mode, clock.speed, int(now), status, age)
+        newest = "" if data_time is None else tr("header", "newest data {age} old").format(age=age(now - data_time))
+        shown = (clock.mode, clock.speed, int(now), status, newest)
         if shown == self._shown:
             return
         self._shown = shown
         if clock.mode is Mode.LIVE:
-            _badge("LIVE", theme.STATUS_COLOURS[theme.Status.NORMAL], self.mode)
+            _badge(tr("header", "LIVE"), theme.STATUS_COLOURS[theme.Status.NORMAL], self.mode)
         else:
-            _badge(f"REPLAY {clock.speed:g}×", theme.STATUS_COLOURS[theme.Status.WARNING], self.mode)
+            _badge(tr("header", "REPLAY {speed}×").format(speed=f"{clock.speed:g}"),
+                   theme.STATUS_COLOURS[theme.Status.WARNING], self.mode)
         self.time.setText(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)))
-        text, colour = _STATE_STYLE.get(status.state, (status.state.upper(), theme.TEXT_DIM))
+        word, colour = _STATE_STYLE.get(status.state, (status.state.upper(), theme.TEXT_DIM))
+        text = tr("header", word)
         if status.state == "catching_up" and status.progress is not None:
             text = f"{text} {status.progress * 100:.0f}%"
             self.progress.setValue(int(status.progress * 1000))
         self.progress.setVisible(status.state == "catching_up" and status.progress is not None)
         _badge(text, colour, self.connection)
-        detail = _connection_detail(status, age)
+        detail = _connection_detail(status, newest)
         self.detail.setToolTip(detail)
         self.detail.setText(detail if len(detail) <= 120 else detail[:119] + "…")
 
 
-
 class WallWindow(QWidget):
-    """The window for one screen of the layout."""
+    """The window for one screen of the layout: its pages, all built once, one shown at a time."""
 
     def __init__(self, spec: ScreenSpec, title: str, ctx: ViewContext, source: Path):
         super().__init__()
         self.spec = spec
         self.source = source
+        self.ctx = ctx
         self.setWindowTitle(f"{title} — {spec.name}")
-        self.views: list[View] = []
         box = QVBoxLayout(self)
         box.setContentsMargins(6, 0, 6, 6)
         box.setSpacing(4)
-        self.header = HeaderBar(title, self)
-        self.header.who.setText(f"{ctx.operator.name} · {ctx.operator.role.upper()}")
+        box.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)  # a screen smaller than the content
+        self.header = HeaderBar(title, self)  # crops it: it must not spill onto the next screen
+        self.header.who.setText(f"{ctx.operator.name} · {core(ctx.operator.role).upper()}")
         box.addWidget(self.header)
-        box.addWidget(self._build(spec.root, ctx), 1)
+        self.error = QLabel()  # a hot reload that failed: what is wrong, while the last good layout runs on
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(f"background: {_RED.name()}; color: #ffffff; font-weight: 700; padding: 4px 10px;")
+        self.error.hide()
+        box.addWidget(self.error)
+        self.stack = QStackedWidget()
+        self.pages: list[list[ViewHost]] = []  # the views of each page, in the spec's page order
+        for page in spec.pages:
+            hosts: list[ViewHost] = []
+            self.stack.addWidget(self._build(page.root, hosts))
+            self.pages.append(hosts)
+        box.addWidget(self.stack, 1)
+        self._rotating = False  # the first position only sets the page: a switch is a change after it
         self.resize(*spec.size)
 
-    def _build(self, node: Node, ctx: ViewContext) -> QWidget:
+    @property
+    def views(self) -> list[View]:
+        """The views running now (one that failed is not among them until it restarts)."""
+        return [host.view for hosts in self.pages for host in hosts if host.view is not None]
+
+    def _build(self, node: Node, hosts: list[ViewHost]) -> QWidget:
         if isinstance(node, ViewSpec):
-            try:
-                view = VIEWS[node.view](ctx, node.params)
-            except ValueError as exc:  # a parameter the view itself found wrong
-                raise LayoutError(f"{self.source}: {node.path}: {exc}") from None
-            self.views.append(view)
-            return view
+            host = ViewHost(node, self.ctx, self.source)  # a view that raises stops alone, and restarts
+            hosts.append(host)
+            return host
         assert isinstance(node, ContainerSpec)
         if node.kind == "tabs":
             tabs = QTabWidget()
             for n, child in enumerate(node.items):
-                label = node.titles[n] if n < len(node.titles) else f"Page {n + 1}"
-                tabs.addTab(self._build(child, ctx), label)
+                label = tr("layout", node.titles[n]) if n < len(node.titles) else tr("wall", "Page {n}").format(n=n + 1)
+                tabs.addTab(self._build(child, hosts), label)
             return tabs
         holder = QWidget()
+        if node.kind == "grid":
+            grid = QGridLayout(holder)
+            grid.setContentsMargins(0, 0, 0, 0)
+            grid.setSpacing(6)
+            for n, child in enumerate(node.items):
+                grid.addWidget(self._build(child, hosts), *divmod(n, node.columns))
+            for c, share in enumerate(node.shares):
+                grid.setColumnStretch(c, int(round(share * 100)))
+            for r, share in enumerate(node.row_shares):
+                grid.setRowStretch(r, int(round(share * 100)))
+            return holder
         direction = QBoxLayout.Direction.TopToBottom if node.kind == "rows" else QBoxLayout.Direction.LeftToRight
         layout = QBoxLayout(direction, holder)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         for child, share in zip(node.items, node.shares):
-            layout.addWidget(self._build(child, ctx), int(round(share * 100)))
+            layout.addWidget(self._build(child, hosts), int(round(share * 100)))
         return holder
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         """Give the keyboard to the view operators act from (the alarm list): no mouse on a wall."""
         super().showEvent(event)
-        for view in self.views:
+        for view in self.pages[self.stack.currentIndex()]:
             if view.keyboard_target() is not None:
                 view.keyboard_target().setFocus()
                 break
 
+    def show_position(self, pos: RotationPosition, now: float) -> None:
+        """Show the page the rotation says, and say in the header which it is and when the next comes."""
+        if pos.page != self.stack.currentIndex():
+            self.stack.setCurrentIndex(pos.page)
+            if self._rotating:
+                log.info("page %s: %s at %.3f", self.spec.name, pos.page_name, now)
+        self._rotating = True
+        if len(self.spec.pages) < 2:
+            return
+        text = tr("header", "{page} {n}/{total}").format(
+            page=tr("layout", pos.page_name), n=pos.page + 1, total=len(self.spec.pages))
+        if pos.held:
+            text += " · " + tr("header", "held")
+        elif pos.next_at is not None:
+            text += " · " + tr("header", "next in {s} s").format(s=max(0, math.ceil(pos.next_at - now)))
+        if text != self.header.page.text():
+            self.header.page.setText(text)
+
+    def set_error(self, message: str | None) -> None:
+        """The red bar under the header: a layout edit that could not be used (None: clear it)."""
+        if message:
+            self.error.setText(tr("wall", "layout error — still showing the last good layout: {error}").format(
+                error=message))
+        self.error.setVisible(bool(message))
+
     def refresh(self, now: float) -> None:
-        for view in self.views:
+        """Only the page on screen: the others catch up when they come round."""
+        for view in self.pages[self.stack.currentIndex()]:
             if view.isVisible():
                 view.refresh(now)

@@ -25,18 +25,11 @@ from console.layout.edit import push_view
 from console.layout.parse import ContainerSpec, Layout, LayoutError, Node, ViewSpec, load_layout, resolve_layout
 from console.shell.window import HeaderBar
 from console.sync.engine import SyncStatus
-from widgets import VIEWS, View, ViewContext, view_params
+from widgets import ViewContext, view_params
+from widgets.host import ViewHost
 from widgets.i18n import tr
 
 log = logging.getLogger("cityops.workstation")
-
-
-def _make_view(spec: ViewSpec, ctx: ViewContext, source: Path) -> View:
-    """The one place a panel's view is made (the wall's error-card host can take it over)."""
-    try:
-        return VIEWS[spec.view](ctx, spec.params)
-    except ValueError as exc:  # a parameter the view itself found wrong
-        raise LayoutError(f"{source}: {spec.path}: {exc}") from None
 
 
 class Arrangements:
@@ -163,7 +156,7 @@ class Workstation(QMainWindow):
         self.setMenuWidget(top)
 
         self.docks: list[QDockWidget] = []
-        self.views: dict[QDockWidget, View] = {}
+        self.views: dict[QDockWidget, ViewHost] = {}
         self.specs: dict[QDockWidget, ViewSpec] = {}
         for spec in _leaves(screen.root):
             self._add_dock(spec, layout.source)
@@ -186,7 +179,7 @@ class Workstation(QMainWindow):
 
     # -- panels ----------------------------------------------------------------------------------
     def _add_dock(self, spec: ViewSpec, source: Path) -> None:
-        view = _make_view(spec, self.ctx, source)
+        view = ViewHost(spec, self.ctx, source)  # a panel that raises stops alone, and restarts
         dock = QDockWidget(str(spec.params.get("title", spec.view)), self)  # as the view's error card names it
         dock.setObjectName(f"view:{spec.path}")  # stable while the layout file is: saved states find it
         dock.setWidget(view)
