@@ -177,3 +177,44 @@ def test_the_check_finds_english_where_the_translation_is_missing(city, qtbot):
     view.refresh(now)
     left = english_left(visible_strings(view))
     assert any("'Priority'" in s for s in left) and any("UNACKNOWLEDGED" in s for s in left)
+
+
+def test_the_shell_speaks_chinese(qapp, city, qtbot, tmp_path):
+    """Every visible string of the wall's windows (header, page, connection, layout error bar, a
+    view's error card) and of the workstation (menus, toolbars, panels) is translated."""
+    from console.clock import Clock
+    from console.shell.app import Wall, read_layout
+    from console.sync.engine import SyncStatus
+
+    cache, now = city
+    qt_app()
+    with chinese(qapp):
+        seen: list[str] = []
+        data: set[str] = {"connection refused"}  # the driver's words, shown as they come
+        for name in ("single", "workstation"):
+            wall = Wall(read_layout(name), cache, None, Clock(lambda: now), operator=Operator("hanna", "supervisor"),
+                        windowed=True)
+            wall.start()
+            for window in [*wall.windows, *([wall.workstation] if wall.workstation else [])]:
+                qtbot.addWidget(window)
+                qtbot.waitExposed(window)
+            for status in (SyncStatus("online", poll_s=1.0), SyncStatus("online", push=True, outbox=2),
+                           SyncStatus("catching_up", progress=0.4, done=4000, total=10000, rate=2000.0),
+                           SyncStatus("offline", reason="connection refused", retry_s=4.0),
+                           SyncStatus("offline", "no platform")):
+                wall.status = status
+                wall.refresh()
+                for window in [*wall.windows, *([wall.workstation] if wall.workstation else [])]:
+                    seen += visible_strings(window)
+            if wall.windows:
+                wall.windows[0].set_error("layouts/x.toml: screens[0].root: expected a table")
+                first = wall.windows[0]
+                first.pages[first.stack.currentIndex()][0].fail(RuntimeError("boom"))
+                qapp.processEvents()
+                seen += visible_strings(wall.windows[0])
+            data |= data_texts(wall.store)
+            wall.stop()
+        assert {"实时（推送）", "实时（每 1 秒轮询）"} <= {p for s in seen for p in s.split(" · ")}
+        assert any("此视图已停止" in s for s in seen)
+        left = english_left(seen, data)
+        assert not left, "English left on the Chinese shell:\n" + "\n".join(left)

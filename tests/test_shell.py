@@ -106,7 +106,8 @@ def test_header_shows_how_the_platform_connection_stands(qtbot):
     qtbot.addWidget(header)
     header.show()
     clock = Clock(lambda: END)
-    header.refresh(clock, SyncStatus("catching_up", "412,000 of 1,000,000 rows · 85,000 rows/s", 0.412), END - 7200)
+    header.refresh(clock, SyncStatus("catching_up", "412,000 of 1,000,000 rows · 85,000 rows/s", 0.412,
+                                     done=412_000, total=1_000_000, rate=85_000.0), END - 7200)
     assert header.progress.isVisible() and header.progress.value() == 412
     assert header.connection.text() == "CATCHING UP 41%"
     assert "412,000 of 1,000,000 rows" in header.detail.text() and "newest data 2.0 h old" in header.detail.text()
@@ -114,7 +115,10 @@ def test_header_shows_how_the_platform_connection_stands(qtbot):
     assert not header.progress.isVisible()
     assert header.connection.text() == "PLATFORM ONLINE"
     assert header.detail.text() == "live by push · newest data 2 s old"
-    header.refresh(clock, SyncStatus("offline", "Connection refused · retrying in 8 s", outbox=2), END - 300)
+    header.refresh(clock, SyncStatus("online", "polling every 0.5 s", poll_s=0.5), END - 2)
+    assert header.detail.text() == "live by polling every 0.5 s · newest data 2 s old"
+    header.refresh(clock, SyncStatus("offline", "Connection refused · retrying in 8 s", outbox=2,
+                                     reason="Connection refused", retry_s=8.0), END - 300)
     assert header.connection.text() == "PLATFORM OFFLINE"
     assert header.detail.text() == "Connection refused · retrying in 8 s · newest data 5 min old · 2 operator actions waiting to send"
     badge = header.connection.grab().toImage()

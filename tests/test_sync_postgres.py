@@ -172,7 +172,7 @@ def test_push_brings_rows_at_once_and_polling_takes_over_when_push_goes_quiet(tm
                 _reading(conn, END + 1, 2.0)
             _wait(lambda: cache.count("readings") == 2, 10, "the row found by the heartbeat")
             _wait(lambda: not sync.status.push, 5, "the switch to polling")
-            assert sync.status.detail == "polling every 0.2 s"
+            assert sync.status.detail == "polling every 0.2 s" and sync.status.poll_s == 0.2 and not sync.status.push
             with engine.begin() as conn:
                 _reading(conn, END + 2, 3.0)
             _wait(lambda: cache.count("readings") == 3, 3, "a polled row")

@@ -355,7 +355,8 @@ def test_f12_saves_the_whole_wall_beside_the_cache(open_wall, tmp_path, qtbot, c
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     caplog.set_level(logging.INFO, logger="cityops.wall")
-    qtbot.keyClick(window, Qt.Key.Key_F12)
+    qtbot.keyClick(window, Qt.Key.Key_F12)  # taken at once, written by a worker thread
+    qtbot.waitUntil(lambda: any(m.startswith("screenshots of the wall saved in") for m in caplog.messages))
     (folder,) = (tmp_path / "screenshots").iterdir()
     assert re.fullmatch(r"\d{8}-\d{6}", folder.name)
     assert sorted(p.name for p in folder.iterdir()) == ["r1c1.png", "r1c2.png", "wall.png"]

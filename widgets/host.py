@@ -91,7 +91,7 @@ class ViewHost(QWidget):
         self.ctx = ctx
         self.view: View | None = None
         self.failures = 0
-        self._title = str(spec.params.get("title", spec.view)).upper()
+        self._title = tr("layout", str(spec.params.get("title", spec.view))).upper()
         self._built_at = 0.0
         self._left = 0  # seconds until the next restart
         self._stack = QStackedLayout(self)

@@ -37,7 +37,7 @@ CORE_PHRASES: tuple[str, ...] = tuple(dict.fromkeys((
     *ROLE_ACTIONS,  # roles
     CITY_ROW_NAME,  # the health views' row of indicators that belong to no district
     "available", "patrol", "en route", "returning",  # unit statuses (console.incidents.nearby)
-    "push",  # how rows arrive when online (SyncStatus.detail)
+    "no platform",  # the connection detail of a wall started without one
     # the core's refusals that carry no variable part
     "shelving an alarm needs a reason", "an alarm comment needs some text", "a note needs some text",
 )))

@@ -13,13 +13,15 @@ import math
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer
-from PySide6.QtGui import QGuiApplication, QIcon, QKeySequence, QShortcut
+from PySide6.QtGui import QGuiApplication, QIcon, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QWidget
 
 from console.alarms import AlarmManager, AlarmState
@@ -363,6 +365,10 @@ class Wall:
 
     def screenshot(self, folder: Path) -> list[Path]:
         """One PNG per screen, named after it, and ``wall.png``: the whole wall as it stands."""
+        return _write_pngs(self._grab_all(folder))
+
+    def _grab_all(self, folder: Path) -> list[tuple[QImage, Path]]:
+        """The pictures to save, taken now on the UI thread; encoding them can happen elsewhere."""
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -370,11 +376,11 @@ class Wall:
         self.refresh()
         QApplication.processEvents()  # let the header and views lay out what refresh just set
         if self.workstation is not None:
-            return [self._save(self.workstation.grab(), folder / f"{self.layout.source.stem}.png")]
+            return [(self.workstation.grab().toImage(), folder / f"{self.layout.source.stem}.png")]
         for span in self.spans.values():
             span.dirty = True
             span.render()
-        saved = [self.screenshot_screen(w.spec.name, folder / f"{w.spec.name}.png") for w in self.windows]
+        shots = [(w.grab().toImage(), folder / f"{w.spec.name}.png") for w in self.windows]
         placed, loose = [], []
         for window in self.windows:
             for k, out in enumerate(self.outputs(window)):
@@ -383,31 +389,38 @@ class Wall:
                         placed.append((out.geometry(), out.grab()))
                     else:
                         loose.append(out.grab())
-        saved.append(self._save(compose(placed, loose), folder / "wall.png"))
-        return saved
+        shots.append((compose(placed, loose), folder / "wall.png"))
+        return shots
 
     def screenshot_screen(self, name: str, path: Path) -> Path:
         """One screen of the wall as a PNG (a spanning screen whole, with its bezel strips)."""
         window = next((w for w in self.windows if w.spec.name == name), None)
         if window is None:
             raise UserError(f"no screen {name!r} on this wall (its screens: {', '.join(s.name for s in self.specs)})")
-        return self._save(window.grab(), path)
-
-    @staticmethod
-    def _save(image, path: Path) -> Path:
-        if not image.save(str(path)):
-            raise UserError(f"could not write screenshot {path}")
-        return path
+        return _write_pngs([(window.grab().toImage(), path)])[0]
 
     def save_screenshots(self) -> None:
-        """F12 on any wall window: the whole wall, into a folder of its own beside the cache."""
+        """F12 on any wall window: the whole wall, into a folder of its own beside the cache.
+
+        The pictures are taken at once; encoding nine 1080p screens and the 5760×3240 whole
+        takes seconds, so it happens on a worker thread and the wall never stalls for it.
+        """
         folder = self.cache.path.parent / "screenshots" / time.strftime("%Y%m%d-%H%M%S")
         try:
-            self.screenshot(folder)
+            shots = self._grab_all(folder)
         except UserError as exc:
             log.error("screenshot failed: %s", exc)
             return
-        log.info("screenshots of the wall saved in %s", folder)
+
+        def write() -> None:
+            try:
+                _write_pngs(shots)
+            except UserError as exc:
+                log.error("screenshot failed: %s", exc)
+                return
+            log.info("screenshots of the wall saved in %s", folder)
+
+        threading.Thread(target=write, name="screenshots", daemon=True).start()
 
     def stop(self) -> None:
         self.timer.stop()
@@ -426,6 +439,16 @@ class Wall:
         if self._cursor_hidden:
             QGuiApplication.restoreOverrideCursor()
             self._cursor_hidden = False
+
+
+def _write_pngs(shots: list[tuple[QImage, Path]]) -> list[Path]:
+    """Encode the pictures as PNG files, two at a time (QImage.save lets go of the GIL)."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        written = list(pool.map(lambda shot: shot[0].save(str(shot[1])), shots))
+    for ok, (_, path) in zip(written, shots):
+        if not ok:
+            raise UserError(f"could not write screenshot {path}")
+    return [path for _, path in shots]
 
 
 def run_wall(layout: Layout, cache: Cache, connector: Connector | None, options: WallOptions,

@@ -66,7 +66,8 @@ class Assignment:
         if not missing:
             return tr("screens", "layout {layout} has {n} screens, each full-screen on its own screen").format(
                 layout=layout, n=total)
-        shown = ", ".join(f"{name} full-screen on {_names(self.where[name])}" for name in self.placed)
+        shown = ", ".join(tr("screens", "{name} full-screen on {screen}").format(name=name, screen=_names(self.where[name]))
+                          for name in self.placed)
         if not shown:
             rest = tr("screens", "all as ordinary windows")
         elif len(missing) == 1:

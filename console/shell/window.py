@@ -38,7 +38,20 @@ def _badge(text: str, colour, label: QLabel) -> None:
 
 def _connection_detail(status: SyncStatus, data_age: str) -> str:
     """The words beside the connection badge: why offline, how a catch-up goes, how rows arrive."""
-    parts = [status.detail if status.state != "online" else tr("header", "live by {how}").format(how=core(status.detail))]
+    if status.state == "online":
+        parts = [tr("header", "live by push") if status.push
+                 else tr("header", "live by polling every {s} s").format(s=f"{status.poll_s:g}")]
+        if status.refused:
+            parts.append(tr("header", "operator actions refused: {why}").format(why=status.refused))
+    elif status.state == "catching_up":
+        parts = [tr("header", "{done} of {total} rows · {rate} rows/s").format(
+            done=f"{status.done:,}", total=f"{status.total:,}", rate=f"{status.rate:,.0f}")]
+    elif status.state == "offline" and status.reason:
+        parts = [core(status.reason)]
+        if status.retry_s:
+            parts.append(tr("header", "retrying in {s} s").format(s=f"{status.retry_s:.0f}"))
+    else:
+        parts = [core(status.detail)]
     if data_age:
         parts.append(data_age)
     if status.outbox == 1:
@@ -110,6 +123,7 @@ class WallWindow(QWidget):
         self.spec = spec
         self.source = source
         self.ctx = ctx
+        title = tr("layout", title)
         self.setWindowTitle(f"{title} — {spec.name}")
         box = QVBoxLayout(self)
         box.setContentsMargins(6, 0, 6, 6)

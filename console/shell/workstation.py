@@ -142,7 +142,7 @@ class Workstation(QMainWindow):
         self.setWindowTitle(tr("workstation", "CityOps — {layout} — {user} ({role})").format(
             layout=layout.title, user=user.name, role=user.role.upper()))
         self.setDockNestingEnabled(True)
-        self.header = HeaderBar(layout.title)
+        self.header = HeaderBar(tr("layout", layout.title))
         self.header.who.setText(f"{user.name} · {user.role.upper()}")
         menus = QMenuBar()  # not self.menuBar(): that would replace the header below
         self.panels_menu = menus.addMenu(tr("workstation", "&View"))
@@ -180,7 +180,7 @@ class Workstation(QMainWindow):
     # -- panels ----------------------------------------------------------------------------------
     def _add_dock(self, spec: ViewSpec, source: Path) -> None:
         view = ViewHost(spec, self.ctx, source)  # a panel that raises stops alone, and restarts
-        dock = QDockWidget(str(spec.params.get("title", spec.view)), self)  # as the view's error card names it
+        dock = QDockWidget(tr("layout", str(spec.params.get("title", spec.view))), self)  # as the view's error card names it
         dock.setObjectName(f"view:{spec.path}")  # stable while the layout file is: saved states find it
         dock.setWidget(view)
         dock.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # a click anywhere in a panel makes it the one to push

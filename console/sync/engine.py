@@ -49,6 +49,14 @@ class SyncStatus:
     progress: float | None = None  # 0..1 while catching up
     push: bool = False  # live rows arrive by push (else by polling)
     outbox: int = 0  # operator actions waiting for delivery
+    # The figures ``detail`` is made of, so a wall can say the same in its own language:
+    poll_s: float = 0.0  # online by polling: seconds between polls
+    refused: str = ""  # online: why the platform refuses operator actions
+    reason: str = ""  # offline: why (the driver's words)
+    retry_s: float = 0.0  # offline: seconds until the next try
+    done: int = 0  # catching up: rows copied of ``total``, at ``rate`` rows/s
+    total: int = 0
+    rate: float = 0.0
 
 
 @dataclass
@@ -63,9 +71,11 @@ class CatchUp:
     def fraction(self) -> float:
         return 1.0 if self.total <= 0 else min(1.0, self.done / self.total)
 
+    def rate(self) -> float:
+        return self.done / max(1e-6, time.monotonic() - self.started)
+
     def line(self) -> str:
-        rate = self.done / max(1e-6, time.monotonic() - self.started)
-        return f"{self.done:,} of {self.total:,} rows · {rate:,.0f} rows/s"
+        return f"{self.done:,} of {self.total:,} rows · {self.rate():,.0f} rows/s"
 
 
 class SyncEngine:
@@ -272,8 +282,9 @@ class SyncEngine:
         self._notified = True
         self._wake.set()
 
-    def _set_status(self, state: str, detail: str = "", progress: float | None = None, push: bool = False) -> None:
-        status = SyncStatus(state, detail, progress, push, self.waiting)
+    def _set_status(self, state: str, detail: str = "", progress: float | None = None, push: bool = False,
+                    **figures) -> None:
+        status = SyncStatus(state, detail, progress, push, self.waiting, **figures)
         if status != self.status:
             self.status = status
             self.on_status(status)
@@ -306,7 +317,8 @@ class SyncEngine:
                     if self.catchup is None:  # after time offline, or a burst while online
                         self.catchup = CatchUp(self.connector.backlog(self.cache.cursors()) + batch.fetched, began)
                     self.catchup.done += batch.fetched
-                    self._set_status("catching_up", self.catchup.line(), self.catchup.fraction)
+                    self._set_status("catching_up", self.catchup.line(), self.catchup.fraction,
+                                     done=self.catchup.done, total=self.catchup.total, rate=self.catchup.rate())
                     self._stop.wait(max(0.0, self.min_gap - (time.monotonic() - began)))
                     continue
                 self.catchup = None
@@ -320,7 +332,8 @@ class SyncEngine:
                 how = "push" if push else f"polling every {self.poll_interval:g} s"
                 if self.refused:
                     how += f" · operator actions refused: {self.refused}"
-                self._set_status("online", how, push=push)
+                self._set_status("online", how, push=push, poll_s=0.0 if push else self.poll_interval,
+                                 refused=self.refused or "")
                 if time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
                     self.prune()
                 timed_out = not self._wake.wait(self.heartbeat_s if push else self.poll_interval)
@@ -333,5 +346,6 @@ class SyncEngine:
         self._reference_at = None  # re-read reference data once it is back
         self.catchup = None
         delay = backoff * random.uniform(0.8, 1.2)
-        self._set_status("offline", f"{reason} · retrying in {delay:.0f} s" if delay >= 1 else reason)
+        self._set_status("offline", f"{reason} · retrying in {delay:.0f} s" if delay >= 1 else reason,
+                         reason=reason, retry_s=round(delay) if delay >= 1 else 0.0)
         self._stop.wait(delay)

@@ -279,6 +279,10 @@
         <translation>较大</translation>
     </message>
     <message>
+        <source>no platform</source>
+        <translation>无平台</translation>
+    </message>
+    <message>
         <source>on scene</source>
         <translation>到场</translation>
     </message>
@@ -296,7 +300,7 @@
     </message>
     <message>
         <source>push</source>
-        <translation>推送</translation>
+        <translation type="vanished">推送</translation>
     </message>
     <message>
         <source>reported</source>
@@ -374,8 +378,16 @@
         <translation>已暂停轮播</translation>
     </message>
     <message>
+        <source>live by polling every {s} s</source>
+        <translation>实时（每 {s} 秒轮询）</translation>
+    </message>
+    <message>
+        <source>live by push</source>
+        <translation>实时（推送）</translation>
+    </message>
+    <message>
         <source>live by {how}</source>
-        <translation>实时{how}</translation>
+        <translation type="vanished">实时{how}</translation>
     </message>
     <message>
         <source>newest data {age} old</source>
@@ -384,6 +396,18 @@
     <message>
         <source>next in {s} s</source>
         <translation>{s} 秒后翻页</translation>
+    </message>
+    <message>
+        <source>operator actions refused: {why}</source>
+        <translation>操作被平台拒绝：{why}</translation>
+    </message>
+    <message>
+        <source>retrying in {s} s</source>
+        <translation>{s} 秒后重试</translation>
+    </message>
+    <message>
+        <source>{done} of {total} rows · {rate} rows/s</source>
+        <translation>已同步 {done} / {total} 行 · {rate} 行/秒</translation>
     </message>
     <message>
         <source>{n} operator actions waiting to send</source>
@@ -1043,6 +1067,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source>the other {n} as ordinary windows</source>
         <translation>其余 {n} 块以普通窗口显示</translation>
+    </message>
+    <message>
+        <source>{name} full-screen on {screen}</source>
+        <translation>{name} 全屏显示于 {screen}</translation>
     </message>
 </context>
 <context>

@@ -1,0 +1,220 @@
+"""A whole wall: what composing views into a 3×3 wall costs, and whether a wall stays flat over time.
+
+(a) composition: the nine screens of ``layouts/wall-3x3.toml`` (windowed, each 1920×1080) on the
+    demo city with one new second of data per frame. The wall's full frame (its refresh tick,
+    headers and page rotation included, then a forced repaint of every window) against the sum
+    of its views' own costs: each view of the pages on show, alone in a top-level window of the
+    size it has on the wall, refreshed and repainted. Aim: ratio ≤ 1.2.
+(b) soak: the real wall (sync engine, store, alarms, rotation, nine windows) on a demo platform
+    whose city runs ``--speed`` times faster than the clock on the wall (the default, 40×, turns a
+    30-minute run into 20 hours of city: incidents open and close, alarms rise and clear, pages
+    turn 40 times as often), with the layout file rewritten every 5 minutes so the wall rebuilds
+    its windows. Prints the process's CPU% and its memory: resident size after warm-up (the
+    baseline) and at the end, and the growth per hour of a line fitted through the samples.
+
+    .venv/bin/python tests/benchmarks/bench_wall.py [--quick] [--only a|b] [--minutes 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from _common import report  # noqa: E402
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def _rss_mb() -> float:
+    """Resident memory of this process (Linux /proc), in MiB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def _demo_cache(folder: Path, hours: float, end: float):
+    """A demo platform of ``hours`` ending at ``end``, synced into a cache: (url, cache)."""
+    from console.cache import open_cache
+    from console.platform.create import create_platform
+    from console.sync.connector import SqlConnector
+    from console.sync.engine import SyncEngine
+
+    url = f"sqlite:///{folder / 'platform.db'}"
+    create_platform(url, hours=hours, seed=11, end=end)
+    cache = open_cache(folder / "cache.db")
+    connector = SqlConnector(url)
+    SyncEngine(connector, cache).catch_up()
+    connector.close()
+    return url, cache
+
+
+def _shown_views(wall) -> list:
+    """The views on the pages each window shows now."""
+    views = []
+    for window in wall.windows:
+        for item in window.pages[window.stack.currentIndex()]:
+            view = getattr(item, "view", item)  # a ViewHost holds its view
+            if view is not None:
+                views.append(view)
+    return views
+
+
+def case_a_composition(args: argparse.Namespace) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from console.clock import Clock
+    from console.shell.app import Wall, qt_app, read_layout
+    from widgets import VIEWS
+
+    app = qt_app()
+    folder = Path(tempfile.mkdtemp(prefix="cityops-bench-wall-"))
+    end = 1_780_000_000.0
+    _, cache = _demo_cache(folder, 1.0 if args.quick else 2.0, end)
+    now = [end]
+    wall = Wall(read_layout("wall-3x3"), cache, None, Clock(time_source=lambda: now[0]), windowed=True)
+    for window in wall.windows:
+        window.show()
+    wall.refresh()
+    app.processEvents()
+    shown = _shown_views(wall)
+    alone = []  # the same views, each by itself at the size it has on the wall
+    for view in shown:
+        twin = VIEWS[view.name](wall.context, view.params)
+        twin.resize(view.size())
+        twin.show()
+        alone.append(twin)
+    app.processEvents()
+    rng = np.random.default_rng(5)
+    series = sorted(wall.store.series)
+
+    def add_second() -> None:  # every indicator reports once more, a second later
+        now[0] += 1
+        for iid in series:
+            _, values = wall.store.window(iid, now[0] - 600, now[0])
+            base = float(values[-1]) if len(values) else 0.0
+            wall.store.add_readings(iid, np.array([now[0]]), np.array([base + rng.normal(0, 0.01 + abs(base) * 0.002)]))
+
+    def wall_frame() -> None:
+        wall.refresh()
+        for window in wall.windows:
+            window.repaint()
+        app.processEvents()
+
+    def views_frame() -> None:
+        for twin in alone:
+            twin.refresh(now[0])
+            twin.repaint()
+        app.processEvents()
+
+    frames = 5 if args.quick else 20
+    times: dict[str, list[float]] = {"wall": [], "views": []}
+    for _ in range(3):  # warm both up: first paints build caches
+        add_second(), wall_frame(), views_frame()
+    for _ in range(frames):  # both draw the same new second of data
+        add_second()
+        for name, frame in (("wall", wall_frame), ("views", views_frame)):
+            began = time.perf_counter()
+            frame()
+            times[name].append(time.perf_counter() - began)
+    ms = {k: float(np.median(v)) * 1000 for k, v in times.items()}
+    report("3x3 wall, full frame vs the sum of its views' own frames", "ms", ms["views"], ms["wall"], "lower",
+           screens=len(wall.windows), views=len(shown), frames=frames, platform=os.environ["QT_QPA_PLATFORM"])
+    for twin in alone:
+        twin.close()
+    wall.stop()
+    cache.close()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def case_b_soak(args: argparse.Namespace) -> None:
+    from PySide6.QtCore import QTimer
+
+    from console.clock import Clock
+    from console.platform.feeder import DemoFeeder
+    from console.shell.app import Wall, qt_app, read_layout
+    from console.sync.connector import SqlConnector
+    from layouts import LAYOUT_DIR
+
+    app = qt_app()
+    minutes = 1.5 if args.quick else args.minutes
+    speed = args.speed
+    folder = Path(tempfile.mkdtemp(prefix="cityops-soak-"))
+    start = time.time() - 2 * 86400  # the city's time never overtakes the real clock
+    url, cache = _demo_cache(folder, 3.0, start)
+    layout_file = folder / "wall-3x3.toml"
+    shutil.copy(LAYOUT_DIR / "wall-3x3.toml", layout_file)
+    began_wall = time.time()
+    clock = Clock(time_source=lambda: start + (time.time() - began_wall) * speed)
+    feeder = DemoFeeder(url)
+    connector = SqlConnector(url)
+    wall = Wall(read_layout(str(layout_file)), cache, connector, clock, poll_interval=0.5, windowed=True)
+
+    feed = QTimer()
+    feed.timeout.connect(lambda: feeder.advance(clock.now()))
+    feed.start(500)
+    rewrite = QTimer()  # a hot reload every 5 minutes: windows are rebuilt, nothing may stay behind
+    rewrite.timeout.connect(lambda: layout_file.write_text(layout_file.read_text() + "\n"))
+    rewrite.start(300_000 if not args.quick else 30_000)
+    samples: list[tuple[float, float]] = []
+
+    def sample() -> None:
+        gc.collect()
+        samples.append((time.perf_counter(), _rss_mb()))
+
+    sampler = QTimer()
+    sampler.timeout.connect(sample)
+    sampler.start(30_000 if not args.quick else 5_000)
+    wall.start()
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    QTimer.singleShot(int(minutes * 60_000), app.quit)
+    app.exec()
+    cpu = 100 * (time.process_time() - cpu0) / (time.perf_counter() - t0)
+    sample()
+    city_hours = (clock.now() - start) / 3600
+    for timer in (feed, rewrite, sampler):
+        timer.stop()
+    wall.stop()
+    feeder.stop()
+    connector.close()
+    cache.close()
+    warm = [s for s in samples if s[0] - t0 >= min(300.0, minutes * 60 / 5)]  # after warm-up
+    t = np.array([s[0] for s in warm]) / 3600
+    rss = np.array([s[1] for s in warm])
+    slope = float(np.polyfit(t, rss, 1)[0]) if len(warm) >= 3 else float("nan")
+    report("soak: resident memory after warm-up (baseline) vs at the end", "MiB", float(rss[0]), float(rss[-1]),
+           "lower", growth_mib_per_hour=round(slope, 2), minutes=minutes, city_hours=round(city_hours, 1),
+           speed=speed, samples=len(samples))
+    print(f'{{"case": "soak: CPU of the process", "unit": "% of one core", "candidate": {cpu:.1f}, '
+          f'"minutes": {minutes}, "speed": {speed}}}', flush=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+CASES = {"a": case_a_composition, "b": case_b_soak}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=sorted(CASES), help="run one case")
+    parser.add_argument("--quick", action="store_true", help="reduced sizes, a few minutes")
+    parser.add_argument("--minutes", type=float, default=30.0, help="soak length (default 30)")
+    parser.add_argument("--speed", type=float, default=40.0, help="city seconds per wall second in the soak")
+    args = parser.parse_args()
+    for name, case in CASES.items():
+        if args.only in (None, name):
+            case(args)
+
+
+if __name__ == "__main__":
+    main()
