@@ -7,7 +7,6 @@ The wall follows what changes under it without a restart: screens plugged in and
 from __future__ import annotations
 
 import getpass
-import json
 import logging
 import math
 import os
@@ -20,11 +19,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QWidget
 
-from console.alarms import AlarmManager, AlarmState
+from console.alarms import AlarmManager
+from console.alarms.restore import restore_actions
 from console.cache import Cache, outbox
 from console.clock import Clock
 from console.errors import UserError
@@ -44,6 +44,7 @@ from console.shell.control_bridge import ControlBridge, attach_control
 from console.shell.screens import Assignment, Placement, ScreenMap, compose, show_windowed
 from console.shell.span import SpanScreen
 from console.shell.watchdog import UiWatchdog
+from console.shell.reload import LayoutWatcher
 from console.shell.window import WallWindow
 from console.shell.workstation import Workstation
 from widgets import ViewContext, view_params
@@ -63,8 +64,6 @@ ALARM_LOOKBACK_S = 900.0
 RESTORE_ACTIONS_S = 86400.0
 #: Deadband as a fraction of the warning-to-alarm span: 5% keeps the demo's noisy drains from chattering.
 ALARM_DEADBAND = 0.05
-#: An editor saves in bursts (truncate, write, rename): the layout is read again once it is quiet this long.
-RELOAD_QUIET_MS = 300
 
 
 def ensure_display() -> None:
@@ -111,41 +110,6 @@ class WallOptions:
     platform: str | None = None  # platform URL: the wall's nodes share its clock and rotation commands
 
 
-class LayoutWatcher(QObject):
-    """Calls ``on_change`` once an edit of the layout file has settled and changed its text.
-
-    Editors that save by writing a new file and renaming it over the old one make the watcher
-    lose the path; the folder is watched too, and the path added back once the file is there.
-    """
-
-    def __init__(self, path: Path, on_change, parent: QObject | None = None):
-        super().__init__(parent)
-        self.path = path.resolve()
-        self.on_change = on_change
-        self.text = self._read()
-        self.watcher = QFileSystemWatcher([str(self.path), str(self.path.parent)], self)
-        self.quiet = QTimer(self)
-        self.quiet.setSingleShot(True)
-        self.quiet.setInterval(RELOAD_QUIET_MS)
-        self.quiet.timeout.connect(self._settled)
-        self.watcher.fileChanged.connect(self.quiet.start)
-        self.watcher.directoryChanged.connect(self.quiet.start)
-
-    def _read(self) -> bytes | None:
-        try:
-            return self.path.read_bytes()
-        except OSError:
-            return None
-
-    def _settled(self) -> None:
-        if self.path.exists() and str(self.path) not in self.watcher.files():
-            self.watcher.addPath(str(self.path))
-        text = self._read()
-        if text is not None and text != self.text:  # the folder's other files, or a save of the same text
-            self.text = text
-            self.on_change()
-
-
 class Wall:
     """The windows of one layout, the store behind them, and the sync engine feeding it."""
 
@@ -165,7 +129,7 @@ class Wall:
         now = clock.now()
         for iid in self.store.series:  # alarms standing now show at once
             self.alarms.update(iid, *self.store.window(iid, now - ALARM_LOOKBACK_S, now))
-        self._restore_alarm_actions(now)
+        restore_actions(self.alarms, cache, now - RESTORE_ACTIONS_S, now)
         self.status = SyncStatus("connecting" if connector else "offline", "" if connector else "no platform")
         self.bridge = SyncBridge()
         self.bridge.batch.connect(self._on_batch)
@@ -199,35 +163,6 @@ class Wall:
         self._turn.setSingleShot(True)
         self._turn.setTimerType(Qt.TimerType.PreciseTimer)
         self._turn.timeout.connect(self.refresh)
-
-    def _restore_alarm_actions(self, now: float) -> None:
-        """Acknowledgements and shelves survive a restart: they are replayed, silently, from the audit log.
-
-        An acknowledgement counts only for an occurrence that began before it (``raised_at``),
-        so an alarm that rose again since is announced again; a shelf only while it lasts.
-        """
-        with self.cache.engine.connect() as conn:
-            rows = conn.exec_driver_sql(
-                "SELECT ts, actor, role, action, target_id, detail FROM audit_log "
-                "WHERE target_kind = 'alarm' AND ts >= ? ORDER BY id", (now - RESTORE_ACTIONS_S,)).all()
-        recorder, self.alarms.recorder = self.alarms.recorder, None  # already in the audit log
-        try:
-            for ts, actor, role, action, alarm_id, detail in rows:
-                alarm = self.alarms.get(alarm_id)
-                if alarm is None:
-                    continue
-                payload = json.loads(detail or "{}")
-                try:
-                    if action == "acknowledge" and ts >= alarm.raised_at and not alarm.acknowledged:
-                        self.alarms.acknowledge(alarm_id, actor, role, now)
-                    elif action == "shelve" and payload.get("until", 0) > now:
-                        self.alarms.shelve(alarm_id, actor, role, now, payload["until"] - now, payload["reason"])
-                    elif action == "unshelve" and alarm.state is AlarmState.SHELVED:
-                        self.alarms.unshelve(alarm_id, actor, role, now)
-                except (KeyError, ValueError):
-                    continue  # the alarm moved on since; nothing to restore
-        finally:
-            self.alarms.recorder = recorder
 
     def _on_batch(self, batch: Batch) -> None:
         """A sync batch on the UI thread: into the store, then through the alarm rules.

@@ -72,8 +72,6 @@ def _shown_views(wall) -> list:
 
 
 def case_a_composition(args: argparse.Namespace) -> None:
-    from PySide6.QtWidgets import QApplication
-
     from console.clock import Clock
     from console.shell.app import Wall, qt_app, read_layout
     from widgets import VIEWS
