@@ -170,12 +170,13 @@ def case_b_soak(args: argparse.Namespace) -> None:
     def sample() -> None:
         gc.collect()
         samples.append((time.perf_counter(), _rss_mb()))
+        print(f"# soak {(samples[-1][0] - t0) / 60:5.1f} min: {samples[-1][1]:.1f} MiB resident", flush=True)
 
     sampler = QTimer()
     sampler.timeout.connect(sample)
     sampler.start(30_000 if not args.quick else 5_000)
-    wall.start()
     cpu0, t0 = time.process_time(), time.perf_counter()
+    wall.start()
     QTimer.singleShot(int(minutes * 60_000), app.quit)
     app.exec()
     cpu = 100 * (time.process_time() - cpu0) / (time.perf_counter() - t0)
