@@ -10,6 +10,7 @@ import json
 import logging
 from pathlib import Path
 
+from console.files import replace_file
 from console.store import Store
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class Checklists:
         if self.path is None:
             return
         try:
-            self.path.write_text(json.dumps({k: sorted(v) for k, v in self._done.items()}))
+            replace_file(self.path, json.dumps({k: sorted(v) for k, v in self._done.items()}))
         except OSError as exc:
             log.warning("checklist not saved to %s: %s", self.path, exc)
 

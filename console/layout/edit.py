@@ -7,8 +7,6 @@ parser the wall uses before it replaces the file: a push can never leave a layou
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from statistics import fmean
 
@@ -16,6 +14,7 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import AoT, Array, InlineTable, Table, Whitespace
 
+from console.files import replace_file
 from console.layout.parse import LayoutError, ViewParams, ViewSpec, load_layout
 
 #: containers a pushed view is appended to; a page whose root is a single view becomes columns
@@ -138,22 +137,14 @@ def _mean(shares: Array) -> int | float:
 
 def _replace_checked(path: Path, text: str, views: ViewParams) -> None:
     """Write beside the file, check it with the wall's parser, then rename over it (atomic)."""
-    try:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".toml")
-    except OSError as exc:
-        raise LayoutError(f"layout file {path} cannot be written: {exc.strerror or exc}") from None
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        shutil.copymode(path, tmp)
+    def check(tmp: Path) -> None:
         try:
             load_layout(tmp, views)
         except LayoutError as exc:
             message = str(exc).replace(str(tmp), str(path))
             raise LayoutError(f"{message} (after the push; the file was left as it was)") from None
-        os.replace(tmp, path)
+
+    try:
+        replace_file(path, text, check)
     except OSError as exc:
         raise LayoutError(f"layout file {path} cannot be written: {exc.strerror or exc}") from None
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -11,7 +11,6 @@ import binascii
 import json
 import logging
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QCompleter, QDockWidget, QLabel, QLine
                                QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from console.clock import Clock
+from console.files import replace_file
 from console.layout.edit import push_view
 from console.layout.parse import ContainerSpec, Layout, LayoutError, Node, ViewSpec, load_layout, resolve_layout
 from console.shell.window import HeaderBar
@@ -96,14 +96,7 @@ class Arrangements:
 
     def _write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(self.data, out, indent=1, sort_keys=True)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_file(self.path, json.dumps(self.data, indent=1, sort_keys=True))
 
 
 def _check(data: object) -> None:

@@ -1,0 +1,30 @@
+"""Files written whole: settings and layouts that a crash or a full disk must never leave half written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def replace_file(path: Path, text: str, check: Callable[[Path], None] | None = None) -> None:
+    """Write ``text`` beside ``path``, let ``check`` inspect the new file, then rename it over ``path``.
+
+    Readers (a wall hot-reloading its layout) see the old file or the new one, never a mix; a
+    ``check`` that raises, or a failed write, leaves ``path`` as it was and no temporary file.
+    The new file keeps the old one's permissions.
+    """
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        if path.exists():
+            shutil.copymode(path, tmp)
+        if check is not None:
+            check(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
