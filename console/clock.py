@@ -30,6 +30,13 @@ class Clock:
         self._anchor_wall = 0.0  # wall time at the anchor
         self._listeners: list[Callable[[Clock], None]] = []
 
+    def follow(self, time_source: Callable[[], float]) -> None:
+        """Read the time from ``time_source`` from now on (a wall node follows the platform's clock)."""
+        now = self.now()
+        self._time = time_source
+        if self.mode is Mode.REPLAY:
+            self._reanchor(now)  # replayed time carries on from where it was
+
     def subscribe(self, listener: Callable[["Clock"], None]) -> None:
         """Call ``listener(clock)`` whenever mode, play state, speed or position changes."""
         self._listeners.append(listener)

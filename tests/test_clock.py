@@ -52,3 +52,17 @@ def test_replay_only_controls_and_speed_limits():
         clock.pause()
     with pytest.raises(ValueError, match="outside"):
         clock.replay(at=0, speed=100)
+
+
+def test_follow_switches_the_time_source_without_a_jump_in_replay():
+    wall = [1000.0]
+    clock = Clock(lambda: wall[0])
+    clock.follow(lambda: wall[0] + 5.0)  # LIVE: now is the new source's time at once
+    assert clock.now() == 1005.0
+    clock.replay(at=500.0, speed=2.0)
+    wall[0] += 1
+    assert clock.now() == 502.0
+    clock.follow(lambda: wall[0] - 3.0)  # REPLAY: the replayed time carries on from where it was
+    assert clock.now() == 502.0
+    wall[0] += 1
+    assert clock.now() == 504.0

@@ -31,7 +31,7 @@ class ControlBridge(QObject):
 
     def start(self) -> None:
         self.clock.start()
-        self.wall.clock._time = self.clock.now  # the wall's "now" is the platform's, on every node
+        self.wall.clock.follow(self.clock.now)  # the wall's "now" is the platform's, on every node
         self.channel.start(self.commands.emit)
 
     def _apply(self, commands: list[RotationCommand]) -> None:
