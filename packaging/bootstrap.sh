@@ -16,6 +16,7 @@ SYSTEM_PACKAGES=(
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0
   libegl1 libgl1 libglx-mesa0 libgl1-mesa-dri libfontconfig1 libdbus-1-3 fonts-dejavu-core
   x11-xserver-utils fonts-wqy-microhei desktop-file-utils
+  poppler-utils  # pdftotext: the after-action report tests read the PDF back
 )
 
 say() { printf '\033[1mcityops setup:\033[0m %s\n' "$*" >&2; }
