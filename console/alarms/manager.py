@@ -9,6 +9,7 @@ the last ``HISTORY_LEN`` alarm events are kept, for charts' alarm markers.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -46,6 +47,8 @@ class AlarmManager:
         self.escalate_after_s = dict(DEFAULT_ESCALATION if escalate_after_s is None else escalate_after_s)
         self.version = 0
         self.history: deque[Event] = deque(maxlen=HISTORY_LEN)
+        #: called with (t, alarm, event) for every alarm event (the replay keeps its own record)
+        self.listener: Callable[[float, Alarm, str], None] | None = None
         self._watches: dict[int, Watch] = {}
         self._alarms: dict[str, Alarm] = {}
         self._by_indicator: dict[int, dict[Limit, Alarm]] = {}
@@ -122,6 +125,51 @@ class AlarmManager:
                 changed = True
         if changed:
             self.version += 1
+
+    def next_due(self, now: float) -> float:
+        """The next moment ``tick`` would change something (an escalation or a shelf running out),
+        or infinity: a replay steps to it so alarms change at the instant they did live."""
+        due = math.inf
+        for alarm in self._alarms.values():
+            if alarm.state is AlarmState.SHELVED and alarm.shelved_until is not None:
+                due = min(due, alarm.shelved_until)
+            limit = self.escalate_after_s.get(alarm.priority)
+            if alarm.state is AlarmState.UNACK and not alarm.escalated and limit is not None:
+                due = min(due, alarm.raised_at + limit)
+        return max(due, now) if due < math.inf else due
+
+    def attentive(self) -> set[int]:
+        """Indicators where every reading matters: a rule is active or pending, or an alarm is listed."""
+        return {iid for iid, w in self._watches.items() if w.busy} | set(self._by_indicator)
+
+    # -- saving and restoring: a replay seeks by restoring the nearest earlier state -------
+    def save_state(self, at: float) -> "SavedState":
+        """Everything that changes as readings and actions arrive, copied, once all readings up to
+        ``at`` are in. Only the watches with a rule active or pending are kept: every other one
+        stands idle, having seen everything up to ``at``."""
+        watches = {iid: (w.last_ts, tuple((r.active, r.since) for r in w.rules))
+                   for iid, w in self._watches.items() if w.busy}
+        return SavedState(at, watches, {k: _copy(a) for k, a in self._alarms.items()}, tuple(self.history))
+
+    def load_state(self, state: "SavedState") -> None:
+        """Go back (or forward) to a saved state; the saved copy stays untouched for the next time."""
+        for iid, watch in self._watches.items():
+            saved = state.watches.get(iid)
+            if saved is None:
+                watch.last_ts, watch.busy = state.at, False
+                for rule in watch.rules:
+                    rule.active, rule.since = False, None
+                continue
+            watch.last_ts, rules = saved
+            watch.busy = True
+            for rule, (active, since) in zip(watch.rules, rules):
+                rule.active, rule.since = active, since
+        self._alarms = {k: _copy(a) for k, a in state.alarms.items()}
+        self._by_indicator = {}
+        for alarm in self._alarms.values():
+            self._by_indicator.setdefault(alarm.indicator_id, {})[alarm.limit] = alarm
+        self.history = deque(state.history, maxlen=HISTORY_LEN)
+        self.version += 1
 
     # -- reading ---------------------------------------------------------------------------
     def alarms(self, include_shelved: bool = False) -> list[Alarm]:
@@ -248,6 +296,8 @@ class AlarmManager:
 
     def _event(self, t: float, alarm: Alarm, what: str) -> None:
         self.history.append((t, alarm.id, what))
+        if self.listener is not None:
+            self.listener(t, alarm, what)
 
     def _find(self, alarm_id: str) -> Alarm:
         alarm = self._alarms.get(alarm_id)
@@ -259,3 +309,19 @@ class AlarmManager:
         if self.recorder is not None:
             self.recorder(OperatorAction(actor, role, action, "alarm", alarm.id, payload, ts=now))
 
+
+
+class SavedState:
+    """An alarm manager's changing state at one moment (``save_state``)."""
+
+    __slots__ = ("at", "watches", "alarms", "history")
+
+    def __init__(self, at: float, watches: dict[int, tuple], alarms: dict[str, Alarm], history: tuple[Event, ...]):
+        self.at, self.watches, self.alarms, self.history = at, watches, alarms, history
+
+
+def _copy(alarm: Alarm) -> Alarm:
+    """An alarm's own copy: its fields are immutable values but for the list of comments."""
+    twin = copy.copy(alarm)
+    twin.comments = list(alarm.comments)
+    return twin

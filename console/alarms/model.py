@@ -19,10 +19,11 @@ class Limit(Enum):
     LO = "LO"
     LOLO = "LOLO"
 
-    @property
-    def high(self) -> bool:
-        """True for the limits a rising value crosses."""
-        return self in (Limit.HIHI, Limit.HI)
+    high: bool  # True for the limits a rising value crosses (set below: read per reading, so a plain attribute)
+
+
+for _limit in Limit:
+    _limit.high = _limit in (Limit.HIHI, Limit.HI)
 
 
 class Priority(IntEnum):
@@ -78,6 +79,7 @@ class Alarm:
     escalated: bool = False
     comments: list[tuple[float, str, str]] = field(default_factory=list)  # (ts, actor, text)
     cleared_at: float | None = None
+    drill: bool = False  # raised by readings a trainer's drill script injected (replay only)
 
     @property
     def acknowledged(self) -> bool:
