@@ -77,7 +77,8 @@ def test_the_spec_ships_every_layout_and_resource_file_in_place():
     datas = _run_spec()["Analysis"][1]["datas"]
     shipped = {Path(dest) / Path(src).name for src, dest in datas}
     assert all(Path(src).is_file() for src, _ in datas)
-    for pattern in ("layouts/*.toml", "resources/city/*.geojson", "resources/icons/*", "resources/i18n/*.qm"):
+    for pattern in ("layouts/*.toml", "resources/city/*.geojson", "resources/icons/*", "resources/i18n/*.qm",
+                    "resources/drills/*.toml"):
         files = {f.relative_to(REPO) for f in REPO.glob(pattern)}
         assert files, f"nothing matches {pattern}"
         assert files <= shipped, f"not shipped: {sorted(map(str, files - shipped))}"

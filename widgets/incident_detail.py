@@ -27,7 +27,7 @@ from console.model.vocab import EVENT_TO_STATUS, INCIDENT_KINDS, SEVERITIES, STA
 from widgets import theme
 from widgets.base import View, register
 from widgets.i18n import age, core, tr
-from widgets.incidents import KIND_ICONS, SLA_COLOURS, SLA_WORDS
+from widgets.incidents import DRILL_BAND, DRILL_COLOUR, KIND_ICONS, SLA_COLOURS, SLA_WORDS
 from widgets.inline_bar import InlineBar
 
 DIM, TEXT, ACCENT = theme.TEXT_DIM.name(), theme.TEXT.name(), theme.ACCENT.name()
@@ -162,6 +162,11 @@ class IncidentDetail(View):
         self.empty.setStyleSheet(f"color: {DIM}; font-size: 16px; background: transparent;")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.addWidget(self.empty, 1)
+        self.drill_band = QLabel(f"⚑ {tr('drill', DRILL_BAND)}")  # shown for a drill's incident only
+        self.drill_band.setStyleSheet(f"background: {DRILL_COLOUR.name()}; color: {theme.BACKGROUND.name()}; "
+                                      "font-size: 15px; font-weight: 700; padding: 4px 10px; border-radius: 4px;")
+        self.drill_band.hide()
+        self.body.addWidget(self.drill_band)
         self.content = QWidget(self)
         self.content.setObjectName("incidentContent")
         self.content.setStyleSheet("QWidget#incidentContent { background: transparent; }")
@@ -240,10 +245,12 @@ class IncidentDetail(View):
         if raw is None or raw["opened_at"] > now:
             self.row = None
             self.content.hide()
+            self.drill_band.hide()
             self.empty.show()
             return
         self.empty.hide()
         self.content.show()
+        self.drill_band.setVisible(bool(raw.get("drill")))
         events = self.store.incident_events.get(iid, [])
         row = self.row = as_of(raw, events, now)
         districts = {d["id"]: d["name"] for d in self.store.reference.get("districts", [])}
@@ -364,6 +371,10 @@ class IncidentDetail(View):
             self.refresh(self._now)
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt naming)
+        if (event.type() == QKeyEvent.Type.ShortcutOverride and obj not in (self.bar.text, self.bar.choice)
+                and event.key() == Qt.Key.Key_Space and not event.modifiers()):
+            event.accept()  # Space ticks a checklist step here, even where a replay binds it to play/pause
+            return True
         if event.type() != QKeyEvent.Type.KeyPress:
             return False
         key = event.key()

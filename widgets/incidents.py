@@ -13,13 +13,14 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QItemSelection, Qt
-from PySide6.QtGui import QFont, QKeyEvent
+from PySide6.QtGui import QColor, QFont, QKeyEvent
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QTableView, QWidget)
 
 from console.incidents.filters import ACTIVE_FILTER, IncidentFilter, incident_rows, sort_rows
 from console.incidents.sla import format_elapsed
 from console.model.vocab import INCIDENT_KINDS, SEVERITIES, STATUSES
+from console.replay.drill import DRILL_PREFIX
 from widgets import theme
 from widgets.base import RowsModel, View, register
 from widgets.i18n import core, tr
@@ -40,12 +41,29 @@ SEVERITY_CHOICES = ((QT_TRANSLATE_NOOP("incidents", "All severities"), 4),
                     (QT_TRANSLATE_NOOP("incidents", "Major or worse"), 2),
                     (QT_TRANSLATE_NOOP("incidents", "Moderate or worse"), 3))
 KEYS_HINT = QT_TRANSLATE_NOOP("incidents", "/ search · Esc clear filters · S sort · R reverse · ↑↓ select")
+#: What a trainer's drill put in a replay (console/replay/drill.py): the word, and a colour no status uses.
+DRILL_COLOUR = QColor("#c08cff")
+DRILL_WORD = QT_TRANSLATE_NOOP("drill", "DRILL")
+DRILL_BAND = QT_TRANSLATE_NOOP("drill", "DRILL — not a real incident")
 
 
 def status_word(row: dict) -> str:
     """The incident's status in words, "(sending)" while a change made here is not yet confirmed."""
     word = core(row["status"].replace("_", " "))
     return tr("incidents", "{status} (sending)").format(status=word) if row.get("pending") else word
+
+
+def drill_tag() -> str:
+    return f"⚑ {tr('drill', DRILL_WORD)}"
+
+
+def title_text(row: dict) -> str:
+    """The kind's glyph and the title; a drill incident's tagged DRILL in this language instead of
+    the title's English prefix."""
+    icon = KIND_ICONS.get(row["kind"], "•")
+    if row.get("drill"):
+        return f'{drill_tag()} · {icon} {row["title"].removeprefix(DRILL_PREFIX)}'
+    return f'{icon} {row["title"]}'
 
 
 def sla_text(row: dict) -> str:
@@ -79,9 +97,11 @@ class IncidentModel(RowsModel):
                 status_word(row),
                 sla_text(row),
                 row.get("district_name") or "—",
-                f'{KIND_ICONS.get(row["kind"], "•")} {row["title"]}',
+                title_text(row),
             )[col]
         if role == Qt.ItemDataRole.ForegroundRole:
+            if col == 5 and row.get("drill"):
+                return DRILL_COLOUR
             if col == 3 and timer is not None:  # on-time timers recede, so late ones stand out
                 return SLA_COLOURS.get(timer.state, theme.TEXT_DIM)
             if finished:
@@ -91,7 +111,8 @@ class IncidentModel(RowsModel):
         if role == Qt.ItemDataRole.FontRole and not finished and (col == 1 or col == 3 and timer and timer.state == "red"):
             return self.bold
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f'{row["id"]} · {core(INCIDENT_KINDS.get(row["kind"], row["kind"]))}: {row["title"]}'
+            drill = f'{tr("drill", DRILL_BAND)}\n' if row.get("drill") else ""
+            return f'{drill}{row["id"]} · {core(INCIDENT_KINDS.get(row["kind"], row["kind"]))}: {row["title"]}'
         if role == Qt.ItemDataRole.UserRole:
             return row["id"]
         return None
