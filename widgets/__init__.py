@@ -1,6 +1,6 @@
 """The Qt views a layout can place on a screen, registered by name in ``widgets.base.VIEWS``."""
 
-from widgets import alarms, health, incident_detail, incidents, map, tiles, trend  # noqa: F401  (importing registers the views)
+from widgets import alarms, health, incident_detail, incidents, map, tiles, timeline, trend  # noqa: F401  (importing registers the views)
 from widgets.base import VIEWS, View, ViewContext, view_params
 
 __all__ = ["VIEWS", "View", "ViewContext", "view_params"]

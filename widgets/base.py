@@ -48,6 +48,8 @@ class ViewContext:
     selection: Selection = field(default_factory=Selection)  # the incident selected on any view
     recorder: Callable[[OperatorAction], None] | None = None  # keeps an operator action: audit log + outbox
     checklists: Any = None  # console.incidents.plans.Checklists; None: one in-memory set per process
+    clock: Any = None  # console.clock.Clock: the replay controls drive it
+    timeline: Any = None  # console.replay.timeline.Timeline in REPLAY; None when live
 
 
 class View(QFrame):
