@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from console import __version__
+from console import __version__, cli_replay
 from console.errors import UserError
 from console.model.action import ROLE_ACTIONS
 from console.paths import places
@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         feed.add_argument("file", type=Path)
         feed.add_argument("--platform", required=True, metavar="URL", type=platform_url,
                           help="platform database URL or SQLite file path")
+    cli_replay.add_commands(sub, _common, _wall_options, platform_url)
     return parser
 
 
@@ -195,11 +196,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         cache.close()
 
 
-def _wall_run_options(args: argparse.Namespace, platform: str):
+def _wall_run_options(args: argparse.Namespace, platform: str | None):
     from console.model.action import Operator
     from console.shell.app import WallOptions
 
-    return WallOptions(args.seconds, args.screenshot, args.poll_interval,
+    return WallOptions(args.seconds, args.screenshot, getattr(args, "poll_interval", 1.0),
                        Operator(args.operator or getpass.getuser(), args.role),
                        node=args.node, lang=args.lang, windowed=args.windowed, platform=platform)
 
@@ -349,4 +350,8 @@ COMMANDS = {
     "sync": _cmd_sync,
     "doctor": _cmd_doctor,
     "import": _cmd_import,
+    "record": cli_replay.cmd_record,
+    "replay": cli_replay.cmd_replay,
+    "export": cli_replay.cmd_export,
+    "report": cli_replay.cmd_report,
 }

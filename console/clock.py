@@ -52,6 +52,10 @@ class Clock:
             return self._anchor_t
         return self._anchor_t + (self._time() - self._anchor_wall) * self.speed
 
+    def live_now(self) -> float:
+        """The wall's own time, whatever the mode: what page rotation and timers follow in REPLAY too."""
+        return self._time()
+
     def _reanchor(self, t: float) -> None:
         self._anchor_t, self._anchor_wall = t, self._time()
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
 from widgets import theme
 from widgets.base import RowsModel, View, register
 from widgets.i18n import age, core, tr
+from widgets.incidents import DRILL_COLOUR, DRILL_WORD, drill_tag
 from widgets.inline_bar import InlineBar
 
 COLUMNS = (QT_TRANSLATE_NOOP("alarms", "Priority"), QT_TRANSLATE_NOOP("alarms", "Raised"),
@@ -61,15 +62,18 @@ class AlarmModel(RowsModel):
             return (
                 core(alarm.priority.name) + (" ↑" if alarm.escalated else ""),
                 f"{time.strftime('%H:%M', time.localtime(alarm.raised_at))} ({age(self.now - alarm.raised_at)})",
-                _where_first(alarm.name),
+                (f"{drill_tag()} · " if alarm.drill else "") + _where_first(alarm.name),
                 f"{alarm.limit.name} {alarm.threshold:,.4g}",
                 f"{alarm.value:,.4g} {alarm.unit}",
                 tr("alarms", STATE_WORDS.get(alarm.state.name, alarm.state.name)) + (" ✎" if alarm.comments else ""),
             )[col]
         if role == Qt.ItemDataRole.ToolTipRole:
             notes = "\n".join(f"{actor}: {text}" for _, actor, text in alarm.comments[-3:])
-            return f"{alarm.name} — {core(alarm.state.value)}" + (f"\n{notes}" if notes else "")
+            drill = f"{tr('drill', DRILL_WORD)} · " if alarm.drill else ""
+            return f"{drill}{alarm.name} — {core(alarm.state.value)}" + (f"\n{notes}" if notes else "")
         if role == Qt.ItemDataRole.ForegroundRole:
+            if col == 2 and alarm.drill:
+                return DRILL_COLOUR
             if col == 0:
                 return PRIORITY_COLOURS.get(int(alarm.priority), theme.TEXT)
             return theme.TEXT if unacked else theme.TEXT_DIM
@@ -187,6 +191,10 @@ class AlarmList(View):
         self.table.setFocus()
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if (event.type() == QKeyEvent.Type.ShortcutOverride and obj is self.table
+                and event.key() == Qt.Key.Key_Space and not event.modifiers()):
+            event.accept()  # Space acknowledges here, even where a replay binds it to play/pause
+            return True
         if event.type() != QKeyEvent.Type.KeyPress:
             return False
         key = event.key()

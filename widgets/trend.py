@@ -294,7 +294,10 @@ class TrendChart(View):
 
     def _show_mode(self) -> None:
         self.live_button.setChecked(self.following)
-        self.live_button.setText(tr("trend", "● LIVE") if self.following else tr("trend", "▶ BACK TO LIVE"))
+        if self.ctx.timeline is not None:  # in a replay "live" would mislead: the chart follows the replayed time
+            self.live_button.setText(tr("trend", "● FOLLOWING") if self.following else tr("trend", "▶ BACK TO NOW"))
+        else:
+            self.live_button.setText(tr("trend", "● LIVE") if self.following else tr("trend", "▶ BACK TO LIVE"))
         for seconds, button in self.window_buttons.items():
             button.setChecked(self.following and seconds == self.window_s)
 

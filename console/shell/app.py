@@ -24,7 +24,7 @@ from PySide6.QtGui import QGuiApplication, QIcon, QImage, QKeySequence, QShortcu
 from PySide6.QtWidgets import QApplication, QWidget
 
 from console.alarms import AlarmManager
-from console.alarms.restore import restore_actions
+from console.alarms.restore import ALARM_DEADBAND, ALARM_LOOKBACK_S, RESTORE_ACTIONS_S, prime, restore_actions
 from console.cache import Cache, outbox
 from console.clock import Clock
 from console.errors import UserError
@@ -36,6 +36,7 @@ from console.model.action import Operator
 from console.store import Store
 from console.store.history import HistorySource
 from console.store.warm import warm_store
+from console.replay.session import ReplaySession
 from console.sync.connector import Connector
 from console.sync.batch import Batch
 from console.sync.engine import SyncEngine, SyncStatus
@@ -50,6 +51,7 @@ from console.shell.workstation import Workstation
 from widgets import ViewContext, view_params
 from widgets.host import install_fault_router, uninstall_fault_router
 from widgets.i18n import install_translation
+from widgets.timeline import TimelineView, install_shortcuts
 from widgets.trend_history import wait_for_fetches
 from widgets.theme import apply_theme
 
@@ -57,13 +59,6 @@ log = logging.getLogger("cityops.wall")
 
 #: Views repaint at most this often; most ticks find nothing changed and draw nothing.
 REFRESH_HZ = 4.0
-#: The alarm rules run over readings at most this old (at start, over this much of the cache),
-#: so standing alarms show at once and long-gone ones do not flood the list.
-ALARM_LOOKBACK_S = 900.0
-#: Operators' acknowledgements and shelves of this long ago are restored at start.
-RESTORE_ACTIONS_S = 86400.0
-#: Deadband as a fraction of the warning-to-alarm span: 5% keeps the demo's noisy drains from chattering.
-ALARM_DEADBAND = 0.05
 
 
 def ensure_display() -> None:
@@ -82,6 +77,17 @@ def qt_app() -> QApplication:
     app.setWindowIcon(QIcon(str(resource_path("icons", "cityops.svg"))))
     apply_theme(app)
     return app
+
+
+def offscreen_app() -> QGuiApplication:
+    """A Qt application for drawing without windows (reports): offscreen when there is no display."""
+    if QGuiApplication.instance() is None:
+        try:
+            ensure_display()
+        except UserError:
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        QGuiApplication(sys.argv[:1])
+    return QGuiApplication.instance()
 
 
 def read_layout(name: str) -> Layout:
@@ -113,24 +119,36 @@ class WallOptions:
 class Wall:
     """The windows of one layout, the store behind them, and the sync engine feeding it."""
 
-    def __init__(self, layout: Layout, cache: Cache, connector: Connector | None, clock: Clock,
+    def __init__(self, layout: Layout, cache: Cache | None, connector: Connector | None, clock: Clock,
                  poll_interval: float = 1.0, operator: Operator | None = None, node: int = 1,
-                 windowed: bool = False):
+                 windowed: bool = False, replay: ReplaySession | None = None, state_dir: Path | None = None):
         self.specs = node_screens(layout, node) if layout.mode == "wall" else []
         self.layout = layout
         self.node = node
         self.windowed = windowed
         self.clock = clock
         self.cache = cache
-        self.store = Store()
-        warm_store(self.store, cache, clock.now())
-        self.alarms = AlarmManager(self.store.indicators.values(), deadband=ALARM_DEADBAND,
-                                   recorder=lambda action: outbox.record(cache, action))
-        now = clock.now()
-        for iid in self.store.series:  # alarms standing now show at once
-            self.alarms.update(iid, *self.store.window(iid, now - ALARM_LOOKBACK_S, now))
-        restore_actions(self.alarms, cache, now - RESTORE_ACTIONS_S, now)
-        self.status = SyncStatus("connecting" if connector else "offline", "" if connector else "no platform")
+        #: where the wall keeps its own files (arrangements, checklists, screenshots): beside the cache
+        self.state_dir = state_dir or (cache.path.parent if cache is not None else Path.cwd())
+        self.replay = replay
+        operator = operator or Operator(getpass.getuser())
+        if replay is None:
+            self.store = Store()
+            warm_store(self.store, cache, clock.now())
+            record = lambda action: outbox.record(cache, action)  # noqa: E731
+            self.alarms = AlarmManager(self.store.indicators.values(), deadband=ALARM_DEADBAND, recorder=record)
+            now = clock.now()
+            prime(self.alarms, self.store.series, self.store.window, now)
+            restore_actions(self.alarms, cache, now - RESTORE_ACTIONS_S, now)
+            self.context = ViewContext(self.store, HistorySource(cache), self.alarms, operator, recorder=record,
+                                       checklists=Checklists(self.state_dir / "checklists.json"), clock=clock)
+            self.status = SyncStatus("connecting" if connector else "offline", "" if connector else "no platform")
+        else:  # a recording: no cache, no outbox, no platform; what operators do stays in the training log
+            self.store, self.alarms = replay.source.store, replay.source.alarms
+            self.alarms.recorder = replay.training
+            self.context = ViewContext(self.store, replay.source.history(), self.alarms, operator,
+                                       recorder=replay.training, clock=clock, timeline=replay.timeline)
+            self.status = SyncStatus("replay", replay.title)
         self.bridge = SyncBridge()
         self.bridge.batch.connect(self._on_batch)
         self.bridge.status.connect(self._on_status)
@@ -138,12 +156,8 @@ class Wall:
         if connector is not None:
             self.engine = SyncEngine(connector, cache, on_batch=self.bridge.post_batch,
                                      on_status=self.bridge.post_status, poll_interval=poll_interval)
-        self.context = ViewContext(self.store, HistorySource(cache), self.alarms,
-                                   operator or Operator(getpass.getuser()),
-                                   recorder=lambda action: outbox.record(cache, action),
-                                   checklists=Checklists(cache.path.with_name("checklists.json")))
         self.windows, self.spans = self._make_windows(layout, self.specs)
-        self.workstation = (Workstation(layout, self.context, cache.path.with_name("arrangements.json"))
+        self.workstation = (Workstation(layout, self.context, self.state_dir / "arrangements.json")
                             if layout.mode == "workstation" else None)
         self.rotation = WallRotation(self.specs)
         self.control: ControlBridge | None = None  # shared clock and rotation commands (attach_control)
@@ -202,7 +216,21 @@ class Wall:
         for window in windows:
             for out in spans[window.spec.name].slices if window.spec.name in spans else [window]:
                 QShortcut(QKeySequence(Qt.Key.Key_F12), out, self.save_screenshots)
+        if self.replay is not None:
+            self._replay_controls(layout, windows)
         return windows, spans
+
+    def _replay_controls(self, layout: Layout, windows: list[WallWindow]) -> None:
+        """In a replay every window takes the timeline's keys, and the first one shows the timeline
+        along its foot unless the layout places one itself."""
+        timeline = self.replay.timeline
+        for window in windows:
+            install_shortcuts(window, self.clock, timeline)
+        placed = any(view.name == "timeline" for w in windows for view in w.views)
+        if windows and not placed:
+            strip = TimelineView(self.clock, timeline, self.context.operator.name)
+            windows[0].layout().addWidget(strip)
+            windows[0].timeline = strip
 
     def outputs(self, window: WallWindow) -> list[QWidget]:
         """The top-level windows that show ``window``: itself, or a spanning screen's slices."""
@@ -231,6 +259,8 @@ class Wall:
 
     def start(self) -> None:
         if self.workstation is not None:  # a desk, not a wall: an ordinary window, the mouse, no hot reload
+            if self.replay is not None:
+                install_shortcuts(self.workstation, self.clock, self.replay.timeline)
             self.workstation.show()
         else:
             if not self.windowed:
@@ -279,22 +309,28 @@ class Wall:
     # -- refresh ---------------------------------------------------------------------------
 
     def refresh(self) -> None:
+        if self.replay is not None:
+            self.replay.follow(self.clock)  # the recording to the clock's time (loops, the end, seeks)
         now = self.clock.now()
+        wall_now = self.clock.live_now()  # pages turn on the wall's own time, in a replay at 64× too
         self.alarms.tick(now)
         soonest = math.inf
         for window in self.windows:
-            position = self.rotation.position(window.spec.name, now)
-            window.show_position(position, now)
+            position = self.rotation.position(window.spec.name, wall_now)
+            window.show_position(position, wall_now)
             if position.next_at is not None:
                 soonest = min(soonest, position.next_at)
             window.header.refresh(self.clock, self.status, self.store.data_time)
+            window.show_replay(self.clock, self.replay)
             window.refresh(now)
+            if window.timeline is not None:
+                window.timeline.refresh(now)
         for span in self.spans.values():
             span.render()
         if self.workstation is not None:
-            self.workstation.refresh(now, self.clock, self.status, self.store.data_time)
-        if soonest - now < 1 / REFRESH_HZ:
-            self._turn.start(max(0, math.ceil((soonest - now) * 1000)))
+            self.workstation.refresh(now, self.clock, self.status, self.store.data_time, self.replay)
+        if soonest - wall_now < 1 / REFRESH_HZ:
+            self._turn.start(max(0, math.ceil((soonest - wall_now) * 1000)))
 
     # -- screenshots -----------------------------------------------------------------------
 
@@ -340,7 +376,7 @@ class Wall:
         The pictures are taken at once; encoding nine 1080p screens and the 5760×3240 whole
         takes seconds, so it happens on a worker thread and the wall never stalls for it.
         """
-        folder = self.cache.path.parent / "screenshots" / time.strftime("%Y%m%d-%H%M%S")
+        folder = self.state_dir / "screenshots" / time.strftime("%Y%m%d-%H%M%S")
         try:
             shots = self._grab_all(folder)
         except UserError as exc:
@@ -386,14 +422,14 @@ def _write_pngs(shots: list[tuple[QImage, Path]]) -> list[Path]:
     return [path for _, path in shots]
 
 
-def run_wall(layout: Layout, cache: Cache, connector: Connector | None, options: WallOptions,
-             clock: Clock | None = None) -> int:
+def run_wall(layout: Layout, cache: Cache | None, connector: Connector | None, options: WallOptions,
+             clock: Clock | None = None, replay: ReplaySession | None = None, state_dir: Path | None = None) -> int:
     """Open the wall and run the event loop until the user (or ``--seconds``) ends it."""
     ensure_display()
     app = qt_app()
     install_translation(app, options.lang)
     wall = Wall(layout, cache, connector, clock or Clock(), options.poll_interval, options.operator,
-                node=options.node, windowed=options.windowed)
+                node=options.node, windowed=options.windowed, replay=replay, state_dir=state_dir)
     failure: list[str] = []
 
     def finish() -> None:

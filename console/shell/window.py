@@ -19,6 +19,7 @@ from widgets import View, ViewContext
 from widgets import theme
 from widgets.host import ViewHost
 from widgets.i18n import age, core, tr
+from widgets.replay_banner import ReplayBanner
 
 log = logging.getLogger("cityops.wall")
 
@@ -27,6 +28,7 @@ _STATE_STYLE = {
     "catching_up": (QT_TRANSLATE_NOOP("header", "CATCHING UP"), theme.ACCENT),
     "connecting": (QT_TRANSLATE_NOOP("header", "CONNECTING"), theme.TEXT_DIM),
     "offline": (QT_TRANSLATE_NOOP("header", "PLATFORM OFFLINE"), theme.STATUS_COLOURS[theme.Status.ALARM]),
+    "replay": (QT_TRANSLATE_NOOP("header", "RECORDING"), theme.ACCENT),
 }
 _RED = theme.STATUS_COLOURS[theme.Status.ALARM]
 
@@ -46,6 +48,8 @@ def _connection_detail(status: SyncStatus, data_age: str) -> str:
     elif status.state == "catching_up":
         parts = [tr("header", "{done} of {total} rows · {rate} rows/s").format(
             done=f"{status.done:,}", total=f"{status.total:,}", rate=f"{status.rate:,.0f}")]
+    elif status.state == "replay":
+        parts = [tr("header", "nothing done here reaches the platform")]
     elif status.state == "offline" and status.reason:
         parts = [core(status.reason)]
         if status.retry_s:
@@ -129,6 +133,8 @@ class WallWindow(QWidget):
         box.setContentsMargins(6, 0, 6, 6)
         box.setSpacing(4)
         box.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)  # a screen smaller than the content
+        self.banner = ReplayBanner(self)  # REPLAY across the top, unmissable; hidden while live
+        box.addWidget(self.banner)
         self.header = HeaderBar(title, self)  # crops it: it must not spill onto the next screen
         self.header.who.setText(f"{ctx.operator.name} · {core(ctx.operator.role).upper()}")
         box.addWidget(self.header)
@@ -145,6 +151,7 @@ class WallWindow(QWidget):
             self.pages.append(hosts)
         box.addWidget(self.stack, 1)
         self._rotating = False  # the first position only sets the page: a switch is a change after it
+        self.timeline: QWidget | None = None  # the replay's timeline along the foot (the shell adds it)
         self.resize(*spec.size)
 
     @property
@@ -216,6 +223,13 @@ class WallWindow(QWidget):
             self.error.setText(tr("wall", "layout error — still showing the last good layout: {error}").format(
                 error=message))
         self.error.setVisible(bool(message))
+
+    def show_replay(self, clock: Clock, session) -> None:
+        """The REPLAY band: the replayed time, speed and play state (``session`` None: live, hidden)."""
+        if session is None:
+            self.banner.refresh(clock, "", None)
+        else:
+            self.banner.refresh(clock, session.title, session.drill_title)
 
     def refresh(self, now: float) -> None:
         """Only the page on screen: the others catch up when they come round."""

@@ -27,6 +27,7 @@ from console.shell.window import HeaderBar
 from console.sync.engine import SyncStatus
 from widgets import ViewContext, view_params
 from widgets.host import ViewHost
+from widgets.replay_banner import ReplayBanner
 from widgets.i18n import tr
 
 log = logging.getLogger("cityops.workstation")
@@ -144,6 +145,8 @@ class Workstation(QMainWindow):
         box = QVBoxLayout(top)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(0)
+        self.banner = ReplayBanner()  # REPLAY across the top while a recording plays; hidden live
+        box.addWidget(self.banner)
         box.addWidget(self.header)
         box.addWidget(menus)
         self.setMenuWidget(top)
@@ -233,8 +236,10 @@ class Workstation(QMainWindow):
             return widget
         return self.docks[self.panel_choice.currentIndex()]
 
-    def refresh(self, now: float, clock: Clock, status: SyncStatus, data_time: float | None) -> None:
-        """Called by the wall's capped timer: the header, then the panels someone can see."""
+    def refresh(self, now: float, clock: Clock, status: SyncStatus, data_time: float | None,
+                replay=None) -> None:
+        """Called by the wall's capped timer: the banner and header, then the panels someone can see."""
+        self.banner.refresh(clock, replay.title if replay else "", replay.drill_title if replay else None)
         self.header.refresh(clock, status, data_time)
         for view in self.views.values():
             if view.isVisible() and not view.visibleRegion().isEmpty():  # a tab underneath is only moved away

@@ -109,6 +109,29 @@
     </message>
 </context>
 <context>
+    <name>banner</name>
+    <message>
+        <source>DRILL: {title}</source>
+        <translation>演练：{title}</translation>
+    </message>
+    <message>
+        <source>REPLAY · {time} · {speed} · {state}</source>
+        <translation>回放 · {time} · {speed} · {state}</translation>
+    </message>
+    <message>
+        <source>ddd d MMM HH:mm:ss</source>
+        <translation>M月d日 ddd HH:mm:ss</translation>
+    </message>
+    <message>
+        <source>▶ playing</source>
+        <translation>▶ 播放中</translation>
+    </message>
+    <message>
+        <source>❚❚ paused</source>
+        <translation>❚❚ 已暂停</translation>
+    </message>
+</context>
+<context>
     <name>core</name>
     <message>
         <source>12345 hotline</source>
@@ -344,6 +367,17 @@
     </message>
 </context>
 <context>
+    <name>drill</name>
+    <message>
+        <source>DRILL</source>
+        <translation>演练</translation>
+    </message>
+    <message>
+        <source>DRILL — not a real incident</source>
+        <translation>演练 — 非真实事件</translation>
+    </message>
+</context>
+<context>
     <name>header</name>
     <message>
         <source>1 operator action waiting to send</source>
@@ -368,6 +402,10 @@
     <message>
         <source>PLATFORM ONLINE</source>
         <translation>平台在线</translation>
+    </message>
+    <message>
+        <source>RECORDING</source>
+        <translation>录像回放</translation>
     </message>
     <message>
         <source>REPLAY {speed}×</source>
@@ -396,6 +434,10 @@
     <message>
         <source>next in {s} s</source>
         <translation>{s} 秒后翻页</translation>
+    </message>
+    <message>
+        <source>nothing done here reaches the platform</source>
+        <translation>此处的操作不会发送到平台</translation>
     </message>
     <message>
         <source>operator actions refused: {why}</source>
@@ -911,6 +953,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>温度与湿度</translation>
     </message>
     <message>
+        <source>Timeline</source>
+        <translation>时间轴</translation>
+    </message>
+    <message>
         <source>Traffic and transit</source>
         <translation>交通与公交</translation>
     </message>
@@ -1047,6 +1093,353 @@ Choose one in the incident table (↑↓) or on the map.</source>
     </message>
 </context>
 <context>
+    <name>report</name>
+    <message>
+        <source>Acknowledged</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <source>Acknowledged by</source>
+        <translation>确认人</translation>
+    </message>
+    <message>
+        <source>After-action report</source>
+        <translation>事后复盘报告</translation>
+    </message>
+    <message>
+        <source>Alarm statistics</source>
+        <translation>报警统计</translation>
+    </message>
+    <message>
+        <source>Alarm statistics: alarms by priority, time to acknowledge, who acknowledged them.</source>
+        <translation>报警统计：按优先级的报警数、确认用时及确认人。</translation>
+    </message>
+    <message>
+        <source>Alarms</source>
+        <translation>报警</translation>
+    </message>
+    <message>
+        <source>Alarms acknowledged</source>
+        <translation>确认的报警</translation>
+    </message>
+    <message>
+        <source>Alarms raised between {start} and {end}, by the priority they were raised with. Time to acknowledge runs from the alarm to its acknowledgement; p90: 90 % were acknowledged within it.</source>
+        <translation>{start} 至 {end} 之间产生的报警，按产生时的优先级统计。确认用时从报警产生到被确认；p90：90% 的报警在此时间内得到确认。</translation>
+    </message>
+    <message>
+        <source>Annotations and bookmarks</source>
+        <translation>批注与书签</translation>
+    </message>
+    <message>
+        <source>Annotations and bookmarks: what the trainer noted, in time order.</source>
+        <translation>批注与书签：培训员的记录，按时间排序。</translation>
+    </message>
+    <message>
+        <source>Area</source>
+        <translation>范围</translation>
+    </message>
+    <message>
+        <source>Assignments</source>
+        <translation>指派</translation>
+    </message>
+    <message>
+        <source>By</source>
+        <translation>作者</translation>
+    </message>
+    <message>
+        <source>CityOps Console</source>
+        <translation>CityOps 控制台</translation>
+    </message>
+    <message>
+        <source>Code</source>
+        <translation>代码</translation>
+    </message>
+    <message>
+        <source>Commented</source>
+        <translation>评论</translation>
+    </message>
+    <message>
+        <source>DRILL</source>
+        <translation>演练</translation>
+    </message>
+    <message>
+        <source>DRILL: {title}. Drill incidents: {incidents}; drill alarms: {alarms}. They are marked DRILL wherever they appear and never reached the live city.</source>
+        <translation>演练：{title}。演练事件：{incidents}；演练报警：{alarms}。它们在所有位置都标为演练，从未进入实时城市系统。</translation>
+    </message>
+    <message>
+        <source>Dark bar: median; light bar: p90; tick: the longest.</source>
+        <translation>深色条：中位数；浅色条：p90；竖线：最长。</translation>
+    </message>
+    <message>
+        <source>District</source>
+        <translation>区域</translation>
+    </message>
+    <message>
+        <source>Drill</source>
+        <translation>演练</translation>
+    </message>
+    <message>
+        <source>Escalated</source>
+        <translation>已升级</translation>
+    </message>
+    <message>
+        <source>In this report</source>
+        <translation>本报告内容</translation>
+    </message>
+    <message>
+        <source>Incident</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>Incident timelines</source>
+        <translation>事件时间线</translation>
+    </message>
+    <message>
+        <source>Incident timelines: each incident's steps, who took them and how long they took.</source>
+        <translation>事件时间线：每个事件的各个步骤、执行人及耗时。</translation>
+    </message>
+    <message>
+        <source>Incidents opened in the period or still active at its start. Step times are the wall's service-level timers: dispatch from reported to dispatched, on scene from dispatched to on scene, resolve from on scene to resolved. ! over the amber target, !! over the red target (targets by severity); ⟳ still under way at the end.</source>
+        <translation>本时段内新建或在时段开始时仍在处理的事件。步骤用时即大屏上的服务时限计时：派遣从上报到派遣，到场从派遣到到场，处置从到场到已处置。! 超过黄色目标，!! 超过红色目标（目标按严重程度而定）；⟳ 表示结束时仍在进行。</translation>
+    </message>
+    <message>
+        <source>Indicator</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>Indicators with the most alarms</source>
+        <translation>报警最多的指标</translation>
+    </message>
+    <message>
+        <source>Key measurements</source>
+        <translation>关键测量</translation>
+    </message>
+    <message>
+        <source>Key measurements: the readings behind the alarms, with limits and alarm times.</source>
+        <translation>关键测量：报警背后的读数，以及限值和报警时间。</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Longest</source>
+        <translation>最长</translation>
+    </message>
+    <message>
+        <source>Median</source>
+        <translation>中位数</translation>
+    </message>
+    <message>
+        <source>No alarm was raised in this period.</source>
+        <translation>本时段内没有产生报警。</translation>
+    </message>
+    <message>
+        <source>No annotations or bookmarks were made on this recording.</source>
+        <translation>本录制没有批注或书签。</translation>
+    </message>
+    <message>
+        <source>No incident was opened or active in this period.</source>
+        <translation>本时段内没有新建或处理中的事件。</translation>
+    </message>
+    <message>
+        <source>No operator action was recorded in this period.</source>
+        <translation>本时段内没有记录到操作员操作。</translation>
+    </message>
+    <message>
+        <source>No.</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>Opened</source>
+        <translation>新建</translation>
+    </message>
+    <message>
+        <source>Operator</source>
+        <translation>操作员</translation>
+    </message>
+    <message>
+        <source>Operators' actions</source>
+        <translation>操作员操作</translation>
+    </message>
+    <message>
+        <source>Period</source>
+        <translation>时段</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>优先级</translation>
+    </message>
+    <message>
+        <source>Raised</source>
+        <translation>产生</translation>
+    </message>
+    <message>
+        <source>Readings over the period (per bucket, lowest to highest: short spikes stay visible), dashed lines at the warning and alarm limits, ▼ where an alarm was raised, numbered marks at the annotations and bookmarks listed on the last page.</source>
+        <translation>本时段内的读数（每个区间从最低到最高，短时尖峰仍可见），虚线为警告和报警限值，▼ 为报警产生处，编号标记对应最后一页列出的批注和书签。</translation>
+    </message>
+    <message>
+        <source>Recorded from</source>
+        <translation>录制来源</translation>
+    </message>
+    <message>
+        <source>Recording made</source>
+        <translation>录制时间</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <source>Severity</source>
+        <translation>严重程度</translation>
+    </message>
+    <message>
+        <source>Shelved</source>
+        <translation>已搁置</translation>
+    </message>
+    <message>
+        <source>Status at the end</source>
+        <translation>结束时状态</translation>
+    </message>
+    <message>
+        <source>Status changes</source>
+        <translation>状态变更</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>内容</translation>
+    </message>
+    <message>
+        <source>The recording holds no readings to chart for this period.</source>
+        <translation>录制中没有本时段可绘制的读数。</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Time in alarm</source>
+        <translation>报警持续时间</translation>
+    </message>
+    <message>
+        <source>Time to acknowledge by priority</source>
+        <translation>各优先级的确认用时</translation>
+    </message>
+    <message>
+        <source>Timeline</source>
+        <translation>时间线</translation>
+    </message>
+    <message>
+        <source>Times</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Total</source>
+        <translation>合计</translation>
+    </message>
+    <message>
+        <source>Unacknowledged at the end</source>
+        <translation>结束时未确认</translation>
+    </message>
+    <message>
+        <source>Unshelved</source>
+        <translation>取消搁置</translation>
+    </message>
+    <message>
+        <source>acknowledged</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <source>acknowledged ({share} %)</source>
+        <translation>已确认（{share}%）</translation>
+    </message>
+    <message>
+        <source>alarm</source>
+        <translation>报警</translation>
+    </message>
+    <message>
+        <source>alarms raised</source>
+        <translation>产生的报警</translation>
+    </message>
+    <message>
+        <source>alarms raised: {n}</source>
+        <translation>产生报警：{n}</translation>
+    </message>
+    <message>
+        <source>annotation</source>
+        <translation>批注</translation>
+    </message>
+    <message>
+        <source>bookmark</source>
+        <translation>书签</translation>
+    </message>
+    <message>
+        <source>carried over from before</source>
+        <translation>从之前延续</translation>
+    </message>
+    <message>
+        <source>incidents opened</source>
+        <translation>新建事件</translation>
+    </message>
+    <message>
+        <source>local time, {zone}; durations as m:ss, or 1 h 05 above an hour</source>
+        <translation>本地时间，{zone}；时长格式为 分:秒，超过一小时为 1 h 05</translation>
+    </message>
+    <message>
+        <source>median time to acknowledge</source>
+        <translation>确认用时中位数</translation>
+    </message>
+    <message>
+        <source>median {median} · p90 {p90} · longest {max}</source>
+        <translation>中位数 {median} · p90 {p90} · 最长 {max}</translation>
+    </message>
+    <message>
+        <source>operators' actions</source>
+        <translation>操作员操作</translation>
+    </message>
+    <message>
+        <source>p90</source>
+        <translation>p90</translation>
+    </message>
+    <message>
+        <source>page {n}</source>
+        <translation>第 {n} 页</translation>
+    </message>
+    <message>
+        <source>page {n} of {total}</source>
+        <translation>第 {n} 页，共 {total} 页</translation>
+    </message>
+    <message>
+        <source>still open at the end</source>
+        <translation>结束时仍未关闭</translation>
+    </message>
+    <message>
+        <source>time in alarm: {time}</source>
+        <translation>报警持续时间：{time}</translation>
+    </message>
+    <message>
+        <source>unacknowledged at the end</source>
+        <translation>结束时未确认</translation>
+    </message>
+    <message>
+        <source>warning</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>whole city</source>
+        <translation>全市</translation>
+    </message>
+    <message>
+        <source>{title} (continued)</source>
+        <translation>{title}（续）</translation>
+    </message>
+    <message>
+        <source>◀ began before the period</source>
+        <translation>◀ 始于时段之前</translation>
+    </message>
+</context>
+<context>
     <name>screens</name>
     <message>
         <source>all as ordinary windows</source>
@@ -1143,6 +1536,141 @@ Choose one in the incident table (↑↓) or on the map.</source>
     </message>
 </context>
 <context>
+    <name>timeline</name>
+    <message>
+        <source>+{elapsed} of {total}</source>
+        <translation>+{elapsed} / 共 {total}</translation>
+    </message>
+    <message>
+        <source>10 s</source>
+        <translation>10秒</translation>
+    </message>
+    <message>
+        <source>ACTIONS</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>ALARMS</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <source>Add note</source>
+        <translation>添加批注</translation>
+    </message>
+    <message>
+        <source>Add the annotation at the playhead</source>
+        <translation>在播放位置添加批注</translation>
+    </message>
+    <message>
+        <source>Annotation for the trainees at the playhead…</source>
+        <translation>在播放位置给学员写批注…</translation>
+    </message>
+    <message>
+        <source>Bookmark the playhead (B)</source>
+        <translation>在播放位置加书签（B）</translation>
+    </message>
+    <message>
+        <source>Faster (] or +)</source>
+        <translation>加速（] 或 +）</translation>
+    </message>
+    <message>
+        <source>INCIDENTS</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>Incident</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>Live: no recording loaded</source>
+        <translation>实时：未载入录制</translation>
+    </message>
+    <message>
+        <source>Loop 5 min from the playhead, or stop looping (L); shift-drag on the strip to choose</source>
+        <translation>从播放位置起循环5分钟，或停止循环（L）；在时间轴上按住 Shift 拖动可自选区间</translation>
+    </message>
+    <message>
+        <source>NOTES</source>
+        <translation>标注</translation>
+    </message>
+    <message>
+        <source>Next incident (Ctrl+→)</source>
+        <translation>下一个事件（Ctrl+→）</translation>
+    </message>
+    <message>
+        <source>Play or pause (Space)</source>
+        <translation>播放或暂停（空格）</translation>
+    </message>
+    <message>
+        <source>Previous incident (Ctrl+←)</source>
+        <translation>上一个事件（Ctrl+←）</translation>
+    </message>
+    <message>
+        <source>Replay at {speed} real time</source>
+        <translation>以实际速度的 {speed} 回放</translation>
+    </message>
+    <message>
+        <source>Slower ([ or -)</source>
+        <translation>减速（[ 或 -）</translation>
+    </message>
+    <message>
+        <source>Space play/pause · ←→ 10 s · Shift+←→ 1 min · Ctrl+←→ incident · Alt+←→ alarm · [ ] speed · Home/End · L loop 5 min · B bookmark</source>
+        <translation>空格 播放/暂停 · ←→ 10秒 · Shift+←→ 1分钟 · Ctrl+←→ 事件 · Alt+←→ 告警 · [ ] 速度 · Home/End 首/尾 · L 循环5分钟 · B 书签</translation>
+    </message>
+    <message>
+        <source>Step back 10 s (←; Shift+← 1 min)</source>
+        <translation>后退10秒（←；Shift+← 1分钟）</translation>
+    </message>
+    <message>
+        <source>Step forward 10 s (→; Shift+→ 1 min)</source>
+        <translation>前进10秒（→；Shift+→ 1分钟）</translation>
+    </message>
+    <message>
+        <source>Timeline</source>
+        <translation>时间轴</translation>
+    </message>
+    <message>
+        <source>an annotation needs some text</source>
+        <translation>批注不能为空</translation>
+    </message>
+    <message>
+        <source>no earlier incident</source>
+        <translation>前面没有事件了</translation>
+    </message>
+    <message>
+        <source>no later incident</source>
+        <translation>后面没有事件了</translation>
+    </message>
+    <message>
+        <source>peak {n} / {span}</source>
+        <translation>峰值 {n} / {span}</translation>
+    </message>
+    <message>
+        <source>… and {n} more</source>
+        <translation>… 另有 {n} 项</translation>
+    </message>
+    <message>
+        <source>⚑ Bookmark</source>
+        <translation>⚑ 书签</translation>
+    </message>
+    <message>
+        <source>⚑ bookmark {time} {label}</source>
+        <translation>⚑ 书签 {time} {label}</translation>
+    </message>
+    <message>
+        <source>✎ {author}: {text}</source>
+        <translation>✎ {author}：{text}</translation>
+    </message>
+    <message>
+        <source>⟲ Loop</source>
+        <translation>⟲ 循环</translation>
+    </message>
+    <message>
+        <source>⟲ Loop {a}–{b}</source>
+        <translation>⟲ 循环 {a}–{b}</translation>
+    </message>
+</context>
+<context>
     <name>trend</name>
     <message>
         <source>%a %d</source>
@@ -1211,6 +1739,14 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source>▶ BACK TO LIVE</source>
         <translation>▶ 返回实时</translation>
+    </message>
+    <message>
+        <source>▶ BACK TO NOW</source>
+        <translation>▶ 回到当前</translation>
+    </message>
+    <message>
+        <source>● FOLLOWING</source>
+        <translation>● 跟随</translation>
     </message>
     <message>
         <source>● LIVE</source>

@@ -286,6 +286,12 @@ class MapCanvas(QWidget):
         if steps:
             self.zoom_by(WHEEL_STEP ** steps, event.position())
 
+    def event(self, event) -> bool:  # noqa: D102
+        if event.type() == QKeyEvent.Type.ShortcutOverride and not event.modifiers() and event.key() in _KEYS:
+            event.accept()  # the map's own keys win while it has the keyboard (a replay binds some of them)
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         key, k = event.key(), Qt.Key
         if k.Key_1 <= key <= k.Key_6:
@@ -303,3 +309,7 @@ class MapCanvas(QWidget):
             self.pan_by(dx, dy)
         else:
             super().keyPressEvent(event)
+
+
+_KEYS = {Qt.Key.Key_Plus, Qt.Key.Key_Equal, Qt.Key.Key_Minus, Qt.Key.Key_Home, Qt.Key.Key_0, Qt.Key.Key_Left,
+         Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down}

@@ -1,0 +1,215 @@
+"""Replay: how fast a seek rebuilds the city at any moment, and whether playback at 64× keeps up.
+
+The recording: 24 hours of 1,000 indicators reporting every second (86.4 million readings),
+the demo city's 130 indicators (so the demo layout's views have their figures) plus 870 more,
+with excursions past their limits so alarms rise and fall all day.
+
+(a) seek: ``ReplaySource.seek(t)`` at random moments, then what the views read at ``t`` (every
+    indicator's reading and status, the alarm list, the incidents), p50 and p95. Baseline: the
+    same moment rebuilt from raw rows, as a wall starting at ``t`` does it: every indicator's
+    store horizon read from an SQLite cache, the alarm rules run over the last 15 minutes.
+(b) playback at 64×: the demo layout's three 1920×1080 windows on that recording, frame by frame
+    (the wall's refresh tick, then a forced repaint) with the clock running at 64×; frames per
+    second the wall can draw, and the lag (how far the replayed time shown trails the clock when
+    the frame is on screen). Baseline: the same wall playing at 1×.
+
+    .venv/bin/python tests/benchmarks/bench_replay.py [--hours 24] [--indicators 1000] [--seeks 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from _common import report  # noqa: E402
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+END = 1_790_000_000.0
+
+
+def synthetic_recording(hours: float, count: int, folder: Path):
+    """The demo city's reference data with ``count`` indicators, and ``hours`` of 1 Hz readings."""
+    from sqlalchemy import create_engine
+
+    from console.model.schema import REFERENCE_TABLES
+    from console.platform.create import create_platform
+    from console.replay.recording import PREROLL_S, Readings, Recording, RecordingMeta
+
+    url = f"sqlite:///{folder / 'reference.db'}"
+    create_platform(url, hours=0.25, seed=7, end=END)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        reference = {t: [dict(r._mapping) for r in conn.exec_driver_sql(f"SELECT * FROM {t}")]
+                     for t in REFERENCE_TABLES}
+        incidents = [dict(r._mapping) for r in conn.exec_driver_sql("SELECT * FROM incidents")]
+        events = [dict(r._mapping) for r in conn.exec_driver_sql(
+            "SELECT seq, incident_id, ts, event, actor, note FROM incident_events")]
+    engine.dispose()
+    demo = reference["indicators"]
+    for n in range(count - len(demo)):
+        reference["indicators"].append(dict(
+            id=10_000 + n, code=f"bench.level.{n}", name=f"Bench level {n}", category="bench", unit="%",
+            district_id=None, warn_low=None, warn_high=70.0, alarm_low=None, alarm_high=90.0, bad="high",
+            interval_s=1.0, decimals=1))
+    start, end = END - hours * 3600, END
+    t = np.arange(start - PREROLL_S, end, 1.0)
+    rng = np.random.default_rng(5)
+    ids, ts, values, actions = [], [], [], []
+    for k, row in enumerate(reference["indicators"]):
+        highs = [v for v in (row["warn_high"], row["alarm_high"]) if v is not None]
+        lows = [v for v in (row["warn_low"], row["alarm_low"]) if v is not None]
+        hi = min(highs) if highs else (max(lows) + 40.0 if lows else 60.0)
+        lo = max(lows) if lows else hi - 40.0
+        mid, span = (lo + hi) / 2, max(hi - lo, 1.0)
+        v = mid + 0.25 * span * np.sin(2 * np.pi * (t / (3600 * (3 + k % 7)) + k / 11))
+        v += rng.normal(0, 0.01 * span, len(t))
+        for _ in range(3):  # three excursions a day past every limit, 20 minutes each
+            at = int(rng.integers(0, len(t) - 1200))
+            v[at:at + 1200] += (1.5 if highs else -1.5) * span
+            for limit, value in (("HIHI", row["alarm_high"]), ("HI", row["warn_high"]),
+                                 ("LO", row["warn_low"]), ("LOLO", row["alarm_low"])):
+                if value is not None:  # an operator acknowledges two minutes after it rose
+                    actions.append(dict(ts=float(t[at] + 120 + k % 60), actor="ann", role="operator",
+                                        action="acknowledge", target_kind="alarm",
+                                        target_id=f"{row['code']}:{limit}", detail="{}"))
+        ids.append(np.full(len(t), row["id"], np.int32))
+        ts.append(t)
+        values.append(v)
+    readings = Readings(np.concatenate(ids), np.concatenate(ts), np.concatenate(values),
+                        np.zeros(len(t) * len(ids), np.int8))
+    order_ok = np.all(np.diff(readings.indicator_id) >= 0)
+    assert order_ok, "indicators must be generated in id order"
+    meta = RecordingMeta(start, end, title=f"bench {hours:g} h × {count}")
+    actions.sort(key=lambda a: a["ts"])
+    return Recording(meta, reference, readings, incidents=incidents, incident_events=events, actions=actions)
+
+
+def bench_seek(recording, seeks: int, folder: Path) -> None:
+    from console.cache import Cache
+    from console.incidents.filters import incident_rows
+    from console.replay.session import open_session
+
+    began = time.perf_counter()
+    session = open_session(recording)
+    prepared = time.perf_counter() - began
+    source, store = session.source, session.source.store
+    meta = recording.meta
+
+    def read_state(t: float) -> int:
+        shown = sum(store.latest(iid, t) is not None for iid in store.indicators)
+        shown += len(source.alarms.alarms()) + len(incident_rows(store, t))
+        return shown
+
+    rng = np.random.default_rng(11)
+    moments = rng.uniform(meta.start, meta.end, seeks)
+    took = []
+    for t in moments:
+        began = time.perf_counter()
+        source.seek(t)
+        read_state(t)
+        took.append(time.perf_counter() - began)
+    took_ms = np.array(took) * 1000
+
+    # baseline: the same moments rebuilt from raw rows in an SQLite cache, as a wall starting there does
+    from console.alarms import AlarmManager
+    from console.alarms.restore import ALARM_DEADBAND, prime
+    from console.store import Store
+    from console.store.warm import warm_store
+
+    cache = Cache(folder / "cache.db")
+    base_moments = moments[:3]
+    r = recording.readings
+    keep = np.zeros(len(r), bool)
+    for t in base_moments:
+        keep |= (r.ts >= t - store.horizon_s) & (r.ts <= t)
+    rows = np.flatnonzero(keep)
+    with cache.engine.begin() as conn:
+        cache.upsert(conn, "indicators", recording.reference["indicators"])
+    for chunk in np.array_split(rows, max(1, len(rows) // 500_000)):
+        cache.write_readings(list(zip((chunk + 1).tolist(), r.indicator_id[chunk].tolist(), r.ts[chunk].tolist(),
+                                      r.value[chunk].tolist(), [0] * len(chunk))))
+    base = []
+    for t in base_moments:
+        began = time.perf_counter()
+        fresh = Store()
+        warm_store(fresh, cache, t)
+        alarms = AlarmManager(fresh.indicators.values(), deadband=ALARM_DEADBAND)
+        prime(alarms, fresh.series, fresh.window, t)
+        alarms.tick(t)
+        sum(fresh.latest(iid, t) is not None for iid in fresh.indicators)
+        base.append(time.perf_counter() - began)
+    cache.close()
+    base_ms = np.array(base) * 1000
+    print(f"recording: {len(r):,} readings of {len(store.indicators)} indicators over {(meta.end - meta.start) / 3600:g} h; "
+          f"prepared (first pass, {len(source.records)} alarm occurrences, {len(source._snapshots)} saved states) "
+          f"in {prepared:.1f} s", flush=True)
+    print(f"seek: p50 {np.percentile(took_ms, 50):.1f} ms, p95 {np.percentile(took_ms, 95):.1f} ms, "
+          f"max {took_ms.max():.1f} ms over {seeks} seeks; rebuild from raw rows: "
+          f"{', '.join(f'{x:.0f}' for x in base_ms)} ms", flush=True)
+    report("seek p50 (24 h × 1000 indicators)", "ms", float(np.median(base_ms)), float(np.percentile(took_ms, 50)),
+           "lower")
+    report("seek p95 (24 h × 1000 indicators)", "ms", float(np.median(base_ms)), float(np.percentile(took_ms, 95)),
+           "lower", aim="p95 <= 100 ms")
+    return session
+
+
+def bench_playback(session, seconds: float) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from console.clock import Clock
+    from console.shell.app import Wall, qt_app, read_layout
+
+    qt_app()
+    results = {}
+    for speed in (1.0, 64.0):
+        clock = Clock()
+        clock.replay(session.source.start + 3600, speed=speed)
+        wall = Wall(read_layout("demo"), None, None, clock, windowed=True, replay=session,
+                    state_dir=Path(tempfile.mkdtemp()))
+        wall.start()
+        wall.timer.stop()  # frames are driven here, as fast as the wall can draw them
+        QApplication.processEvents()
+        frames, lags, began = [], [], time.perf_counter()
+        while time.perf_counter() - began < seconds:
+            t0 = time.perf_counter()
+            wall.refresh()
+            for window in wall.windows:
+                window.repaint()
+            QApplication.processEvents()
+            frames.append(time.perf_counter() - t0)
+            lags.append((clock.now() - session.source.t) / speed)  # wall seconds the picture trails the clock
+        wall.stop()
+        ms = np.array(frames) * 1000
+        results[speed] = ms
+        print(f"playback ×{speed:g}: {len(ms)} frames in {seconds:g} s, {1000 / ms.mean():.1f} fps, frame "
+              f"p50 {np.percentile(ms, 50):.0f} ms p95 {np.percentile(ms, 95):.0f} ms, lag when on screen "
+              f"p50 {np.percentile(lags, 50) * 1000:.0f} ms p95 {np.percentile(lags, 95) * 1000:.0f} ms", flush=True)
+    report("playback frame time, 64× vs 1×", "ms", float(np.median(results[1.0])), float(np.median(results[64.0])),
+           "lower", fps_64=round(1000 / results[64.0].mean(), 1), fps_1=round(1000 / results[1.0].mean(), 1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--hours", type=float, default=24.0)
+    parser.add_argument("--indicators", type=int, default=1000)
+    parser.add_argument("--seeks", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=20.0, help="playback run per speed")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        began = time.perf_counter()
+        recording = synthetic_recording(args.hours, args.indicators, Path(tmp))
+        print(f"made the recording in {time.perf_counter() - began:.1f} s", flush=True)
+        session = bench_seek(recording, args.seeks, Path(tmp))
+        bench_playback(session, args.seconds)
+
+
+if __name__ == "__main__":
+    main()
