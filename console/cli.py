@@ -35,9 +35,10 @@ def _sync_options(parser: argparse.ArgumentParser) -> None:
                         help="seconds between polls when the platform cannot push (default 1)")
 
 
-def _wall_options(parser: argparse.ArgumentParser, default_layout: str) -> None:
+def _wall_options(parser: argparse.ArgumentParser, default_layout: str, cache: bool = True) -> None:
     parser.add_argument("--layout", default=default_layout, help="layout name in layouts/ or a .toml path")
-    parser.add_argument("--cache", metavar="PATH", help="cache file (default: in the data directory)")
+    if cache:  # a replay has none
+        parser.add_argument("--cache", metavar="PATH", help="cache file (default: in the data directory)")
     parser.add_argument("--seconds", type=float, metavar="N", help="quit after N seconds")
     parser.add_argument("--screenshot", type=Path, metavar="DIR", help="save one PNG per window before quitting")
     parser.add_argument("--operator", metavar="NAME", help="who is at this console, recorded with every action "
@@ -125,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(cli_replay.join_offsets(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

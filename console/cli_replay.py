@@ -28,7 +28,7 @@ def add_commands(sub, common, wall_options, platform_url) -> None:
 
     replay = sub.add_parser("replay", help="replay a recording bundle on the wall (no platform needed)")
     common(replay)
-    wall_options(replay, "demo")
+    wall_options(replay, "demo", cache=False)
     replay.add_argument("file", type=Path, help="a recording bundle made by cityops record")
     replay.add_argument("--at", metavar="T", help="start at T: an offset into the recording (+45m, +01:30) "
                         "or a time as for record (default: its start)")
@@ -48,6 +48,20 @@ def add_commands(sub, common, wall_options, platform_url) -> None:
     report.add_argument("--drill", type=Path, metavar="FILE", help="the drill script the session ran, if any")
 
 
+_TIME_OPTIONS = ("--from", "--to", "--at")
+
+
+def join_offsets(argv: list[str]) -> list[str]:
+    """``--from -3h`` as ``--from=-3h``: argparse would take the offset's minus for an option."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in _TIME_OPTIONS and arg.startswith("-") and arg[1:2].isdigit():
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def _speed(text: str) -> float:
     from console.clock import Clock
 
@@ -60,19 +74,22 @@ def _speed(text: str) -> float:
     return value
 
 
-def _bar(label: str):
-    """A progress line on stderr: redrawn in place on a terminal, a few lines in a log."""
+def _bar(label: str, after_s: float = 1.0):
+    """A progress bar on stderr for what takes longer than ``after_s`` (quick steps stay quiet, so a
+    mistake found at once is still the one line on stderr): redrawn in place on a terminal, a line
+    per quarter in a log."""
     tty = sys.stderr.isatty()
-    state = {"shown": -1}
+    state = {"began": time.monotonic(), "shown": -1}
 
     def show(fraction: float) -> None:
+        if time.monotonic() - state["began"] < after_s:
+            return
         step = int(fraction * (100 if tty else 4))
         if step == state["shown"]:
             return
         state["shown"] = step
-        width = 30
-        done = int(fraction * width)
-        line = f"{label} [{'#' * done}{'.' * (width - done)}] {fraction * 100:5.1f}%"
+        done = int(fraction * 30)
+        line = f"{label} [{'#' * done}{'.' * (30 - done)}] {fraction * 100:5.1f}%"
         print(("\r" if tty else "") + line, end="\n" if fraction >= 1 or not tty else "", file=sys.stderr, flush=True)
     return show
 
