@@ -116,8 +116,8 @@ class Recording:
 class AlarmRecord:
     """One occurrence of an alarm in a replayed recording: what the debrief counts.
 
-    Made by the replay source's pass over the recording (console/replay/source.py
-    ``alarm_records``), which runs the same alarm rules the live wall runs and applies the
+    Made by the replay source's pass over the recording (console/replay/source.py,
+    ``ReplaySource.records``), which runs the same alarm rules the live wall runs and applies the
     operators' recorded actions at their times.
     """
 
