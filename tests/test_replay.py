@@ -220,3 +220,18 @@ def test_the_usgs_week_feed_replays_with_its_real_timestamps(shared_data, tmp_pa
         assert row["id"] in {r["id"] for r in incident_rows(session.source.store, row["opened_at"])}
     opened = session.timeline.times("incident")
     assert len(opened) == len(quakes) and np.array_equal(np.sort(opened), [r["opened_at"] for r in quakes])
+
+
+def test_the_debrief_counts_what_the_replay_applied(lived):
+    """The after-action figures come from the same pass: the operator's acknowledgements, with their times."""
+    from console.replay.debrief import make_debrief
+
+    cache, start, end, seen, tmp = lived
+    session = open_session(record_from_cache(cache, start, end))
+    records = session.source.records
+    acked = [r for r in records if r.acked_by == "ann" and start <= r.raised_at <= end]
+    assert acked and all(r.time_to_ack >= 0 for r in acked)
+    debrief = make_debrief(session.recording, records)
+    assert sum(p.acknowledged for p in debrief.priorities) == len(acked)
+    assert dict(debrief.acks_by)["ann"] == len(acked)
+    assert sum(p.shelved for p in debrief.priorities) == 1

@@ -259,8 +259,9 @@ class AlarmManager:
         if bulk:
             payload["all"] = True
         self._record("acknowledge", alarm, actor, role, now, payload)
-        self._event(now, alarm, "acknowledged")
-        if lifecycle.acknowledge(alarm, actor, now):
+        done = lifecycle.acknowledge(alarm, actor, now)
+        self._event(now, alarm, "acknowledged")  # after: the event's alarm says who acknowledged it
+        if done:
             self._remove(alarm, now)
         self.version += 1
         return alarm
