@@ -14,6 +14,7 @@ from console import __version__, cli_replay
 from console.errors import UserError
 from console.model.action import ROLE_ACTIONS
 from console.paths import places
+from console.progress import progress_bar
 
 log = logging.getLogger("cityops")
 
@@ -181,7 +182,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if feeder is None:
         where.data.mkdir(parents=True, exist_ok=True)
         print(f"creating the demo platform (Helsinki centre, {args.hours:g} h of history) in {where.demo_platform}")
-        create_platform(url, hours=args.hours, seed=args.seed, progress=_progress("  simulating"))
+        create_platform(url, hours=args.hours, seed=args.seed, progress=progress_bar("  simulating"))
         if not args.cache:  # the old cache followed a platform that is gone
             remove_sqlite(cache_path)
         feeder = DemoFeeder(url)
@@ -262,7 +263,7 @@ def _cmd_platform(args: argparse.Namespace) -> int:
         return 0
     from console.platform.create import create_platform
 
-    summary = create_platform(args.url, hours=args.hours, seed=args.seed, progress=_progress("simulating"))
+    summary = create_platform(args.url, hours=args.hours, seed=args.seed, progress=progress_bar("simulating"))
     print(json.dumps(summary, default=str))
     return 0
 
@@ -335,12 +336,6 @@ def _cmd_import(args: argparse.Namespace) -> int:
                        attribution="© OpenStreetMap contributors, ODbL 1.0 (openstreetmap.org/copyright)")
     print(result.report.summary())
     return 0
-
-
-def _progress(label: str):
-    def show(fraction: float) -> None:
-        print(f"\r{label} {fraction * 100:5.1f}%", end="\n" if fraction >= 1 else "", file=sys.stderr, flush=True)
-    return show
 
 
 COMMANDS = {

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from console.errors import UserError
 from console.paths import places
+from console.progress import progress_bar
 
 
 def add_commands(sub, common, wall_options, platform_url) -> None:
@@ -74,26 +75,6 @@ def _speed(text: str) -> float:
     return value
 
 
-def _bar(label: str, after_s: float = 1.0):
-    """A progress bar on stderr for what takes longer than ``after_s`` (quick steps stay quiet, so a
-    mistake found at once is still the one line on stderr): redrawn in place on a terminal, a line
-    per quarter in a log."""
-    tty = sys.stderr.isatty()
-    state = {"began": time.monotonic(), "shown": -1}
-
-    def show(fraction: float) -> None:
-        if time.monotonic() - state["began"] < after_s:
-            return
-        step = int(fraction * (100 if tty else 4))
-        if step == state["shown"]:
-            return
-        state["shown"] = step
-        done = int(fraction * 30)
-        line = f"{label} [{'#' * done}{'.' * (30 - done)}] {fraction * 100:5.1f}%"
-        print(("\r" if tty else "") + line, end="\n" if fraction >= 1 or not tty else "", file=sys.stderr, flush=True)
-    return show
-
-
 def cmd_record(args: argparse.Namespace) -> int:
     from console.replay.bundle import write_bundle
     from console.replay.capture import record_from_cache, record_from_platform
@@ -102,18 +83,18 @@ def cmd_record(args: argparse.Namespace) -> int:
     now = time.time()
     start, end = parse_time(args.start, now, "--from"), parse_time(args.end, now, "--to")
     if args.platform:
-        recording = record_from_platform(args.platform, start, end, args.district, _bar("reading the platform"),
+        recording = record_from_platform(args.platform, start, end, args.district, progress_bar("reading the platform"),
                                          title=args.title)
     else:
         from console.cli import _open_cache
 
         cache = _open_cache(args.cache or places(args.data_dir).cache)
         try:
-            recording = record_from_cache(cache, start, end, args.district, _bar("reading the cache"),
+            recording = record_from_cache(cache, start, end, args.district, progress_bar("reading the cache"),
                                           title=args.title)
         finally:
             cache.close()
-    path = write_bundle(recording, args.out, _bar("writing the bundle"))
+    path = write_bundle(recording, args.out, progress_bar("writing the bundle"))
     size = path.stat().st_size / 1e6
     print(f"recorded {_span(start, end)}: {len(recording.readings):,} readings, {len(recording.incidents)} incidents, "
           f"{len(recording.actions)} operator actions -> {path} ({size:.1f} MB)")
@@ -129,7 +110,7 @@ def _open_recording(path: Path, drill: Path | None):
     from console.replay.bundle import read_bundle
     from console.replay.drill import apply_drill, load_drill
 
-    recording = read_bundle(path, _bar("checking the bundle"))
+    recording = read_bundle(path, progress_bar("checking the bundle"))
     if drill is not None:
         recording = apply_drill(recording, load_drill(drill, recording))
     return recording
@@ -150,7 +131,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     at = meta.start if args.at is None else parse_time(args.at, meta.start, "--at")
     if not meta.start <= at <= meta.end:
         raise UserError(f"--at {args.at} is outside the recording ({_span(meta.start, meta.end)})")
-    session = open_session(recording, notes_path(args.file), _bar("preparing the replay"))
+    session = open_session(recording, notes_path(args.file), progress_bar("preparing the replay"))
     if session.notice:
         print(f"cityops: {session.notice}", file=sys.stderr)
     print(f"replaying {args.file.name}: {_span(meta.start, meta.end)} at ×{args.speed:g}"
@@ -181,7 +162,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from console.shell.app import offscreen_app
 
     offscreen_app()  # the PDF is drawn with Qt's painter: no window, so no display needed
-    session = open_session(_open_recording(args.file, args.drill), notes_path(args.file), _bar("replaying"))
+    session = open_session(_open_recording(args.file, args.drill), notes_path(args.file), progress_bar("replaying"))
     notes = session.timeline.notes_json()
     debrief = make_debrief(session.recording, session.source.records, notes.get("annotations", []),
                            notes.get("bookmarks", []))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,3 +29,24 @@ def replace_file(path: Path, text: str, check: Callable[[Path], None] | None = N
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def read_toml(path: Path, error: type[Exception], missing: str) -> dict:
+    """A TOML file a person wrote (a layout, a drill script), or ``error`` in one line: ``missing``
+    when there is no such file, else what made it unreadable or not TOML, with the line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(missing) from None
+    except (OSError, ValueError) as exc:  # ValueError: not UTF-8, or a NUL in the path
+        raise error(f"{path}: cannot be read as UTF-8 text: {_one_line(exc)}") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML: {_one_line(exc)}") from None
+    except RecursionError:
+        raise error(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())

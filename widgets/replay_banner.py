@@ -32,14 +32,6 @@ def speed_text(speed: float) -> str:
     return f"×{speed:g}"
 
 
-def _font(px: int, weight: QFont.Weight = QFont.Weight.Bold) -> QFont:
-    font = QFont()
-    font.setFamilies(theme.FONT_FAMILIES)
-    font.setPixelSize(px)
-    font.setWeight(weight)
-    return font
-
-
 class ReplayBanner(QWidget):
     """Full-width band: "REPLAY · Sat 21 Nov 14:32:05 · ×16 · ▶ playing", the title, a DRILL badge."""
 
@@ -81,12 +73,12 @@ class ReplayBanner(QWidget):
         p.fillRect(QRectF(0, h - 3, w, 3), EDGE_COLOUR)
         pad = 18
         x = pad
-        main = _font(max(20, int(h * 0.5)))
+        main = theme.font(max(20, int(h * 0.5)), QFont.Weight.Bold)
         x = self._words(p, main, self.text, x, w - pad, QColor("#ffffff")) + 24
         if self.drill:
             x = self._badge(p, self.drill, x, w - pad) + 24
         if self.title:
-            p.setFont(_font(max(15, int(h * 0.34)), QFont.Weight.DemiBold))
+            p.setFont(theme.font(max(15, int(h * 0.34)), QFont.Weight.DemiBold))
             room = w - pad - x
             if room > 40:
                 elided = QFontMetrics(p.font()).elidedText(self.title, Qt.TextElideMode.ElideRight, room)
@@ -106,7 +98,7 @@ class ReplayBanner(QWidget):
 
     def _badge(self, p: QPainter, text: str, x: float, right: float) -> float:
         """The DRILL badge: black words on lemon, boxed, so a drill is told apart from a plain replay."""
-        font = _font(max(16, int(self.height() * 0.38)), QFont.Weight.Black)
+        font = theme.font(max(16, int(self.height() * 0.38)), QFont.Weight.Black)
         metrics = QFontMetrics(font)
         text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(max(0.0, right - x - 24)))
         box = QRectF(x, 8, metrics.horizontalAdvance(text) + 24, self.height() - 19)

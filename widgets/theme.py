@@ -86,3 +86,12 @@ def apply_theme(app: QApplication) -> None:
     font.setPointSizeF(10.5)
     app.setFont(font)
     app.setStyleSheet(STYLESHEET)
+
+
+def font(px: float, weight: QFont.Weight = QFont.Weight.Normal) -> QFont:
+    """The wall's typeface at a pixel size (painted text: sized for the screen, not the desktop's points)."""
+    chosen = QFont()
+    chosen.setFamilies(FONT_FAMILIES)
+    chosen.setPixelSize(int(px))
+    chosen.setWeight(weight)
+    return chosen

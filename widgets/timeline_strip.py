@@ -36,14 +36,6 @@ def clock_span(seconds: float) -> str:
     return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
-def _font(px: int, weight: QFont.Weight = QFont.Weight.Normal) -> QFont:
-    font = QFont()
-    font.setFamilies(theme.FONT_FAMILIES)
-    font.setPixelSize(px)
-    font.setWeight(weight)
-    return font
-
-
 class TimelineStrip(QWidget):
     """The recording on one axis; click or drag scrubs, shift-drag selects a loop, hover tells the time."""
 
@@ -133,12 +125,12 @@ class TimelineStrip(QWidget):
         p.end()
 
     def _label(self, p: QPainter, row: QRectF, word: str, colour: QColor, detail: str = "") -> None:
-        p.setFont(_font(13, QFont.Weight.Bold))
+        p.setFont(theme.font(13, QFont.Weight.Bold))
         p.setPen(colour)
         if detail:
             p.drawText(QRectF(8, row.top(), self.LABEL_W - 12, row.height() / 2 + 4),
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, word)
-            p.setFont(_font(12))
+            p.setFont(theme.font(12))
             p.setPen(theme.TEXT_DIM)
             p.drawText(QRectF(8, row.center().y() + 3, self.LABEL_W - 12, row.height() / 2),
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, detail)
@@ -184,7 +176,7 @@ class TimelineStrip(QWidget):
                 self._diamond(p, x, row)
             room = (self.x_of(notes[n + 1][0]) if n + 1 < len(notes) else self.x1) - x - 32
             if text and room >= 40:  # the words beside the mark, as far as the next mark allows
-                p.setFont(_font(12))
+                p.setFont(theme.font(12))
                 p.setPen(BOOKMARK_COLOUR if kind == "bookmark" else ANNOTATION_COLOUR)
                 words = QFontMetrics(p.font()).elidedText(text, Qt.TextElideMode.ElideRight, int(min(room, 260)))
                 p.drawText(QRectF(x + 22, row.top(), room, row.height()),
@@ -257,7 +249,7 @@ class TimelineStrip(QWidget):
         p.drawLine(QPointF(self.x0, row.top()), QPointF(self.x1, row.top()))
         step, ticks = self._ticks()
         grid_top = self.rows()["incident"].top()
-        p.setFont(_font(13))
+        p.setFont(theme.font(13))
         metrics = QFontMetrics(p.font())
         for t in ticks:
             x = self.x_of(t)
@@ -278,7 +270,7 @@ class TimelineStrip(QWidget):
         p.setPen(QPen(QColor(255, 255, 255, 90), 1))
         p.drawLine(QPointF(x, top), QPointF(x, axis.top()))
         text = time.strftime("%H:%M:%S", time.localtime(self.t_at(x)))
-        p.setFont(_font(13, QFont.Weight.Bold))
+        p.setFont(theme.font(13, QFont.Weight.Bold))
         width = QFontMetrics(p.font()).horizontalAdvance(text) + 12
         box = QRectF(min(max(x - width / 2, self.x0), self.x1 - width), axis.top() + 2, width, axis.height() - 3)
         p.setPen(Qt.PenStyle.NoPen)

@@ -22,7 +22,7 @@ _UPSERT = ("INSERT INTO rollup_{} (indicator_id, bucket, n, vmin, vmax, vsum) VA
            "vmin = min(vmin, excluded.vmin), vmax = max(vmax, excluded.vmax), vsum = vsum + excluded.vsum")
 
 
-def _fold(ids: np.ndarray, start: np.ndarray, n: np.ndarray, vmin: np.ndarray, vmax: np.ndarray,
+def fold(ids: np.ndarray, start: np.ndarray, n: np.ndarray, vmin: np.ndarray, vmax: np.ndarray,
           vsum: np.ndarray, width: float) -> tuple[np.ndarray, ...]:
     """Aggregate (partial) aggregates into buckets of ``width`` s.
 
@@ -54,7 +54,7 @@ def merge(conn: Connection, ids: np.ndarray, ts: np.ndarray, values: np.ndarray)
     parts = (ids[order], ts[order], np.ones(len(ids), dtype=np.int64), values, values, values)
     touched = 0
     for name, width in RESOLUTIONS.items():
-        parts = _fold(*parts, width)
+        parts = fold(*parts, width)
         rows = list(zip(*(column.tolist() for column in parts)))
         conn.exec_driver_sql(_UPSERT.format(name), rows)
         touched += len(rows)

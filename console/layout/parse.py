@@ -28,13 +28,13 @@ import json
 import math
 import re
 import reprlib
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
 from console.errors import UserError
+from console.files import read_toml
 from layouts import LAYOUT_DIR
 
 CONTAINERS = ("rows", "columns", "grid", "tabs")
@@ -150,18 +150,7 @@ def load_layout(name_or_path: str | Path, views: ViewParams) -> Layout:
 
 
 def _load(path: Path, views: ViewParams, check_wall: bool) -> Layout:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LayoutError(f"layout file {path} does not exist (shipped layouts: {_shipped()})") from None
-    except (OSError, ValueError) as exc:  # ValueError: not UTF-8, or a NUL in the path
-        raise LayoutError(f"{path}: cannot be read as UTF-8 text: {exc}") from None
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise LayoutError(f"{path}: not valid TOML: {exc}") from None
-    except RecursionError:
-        raise LayoutError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
+    doc = read_toml(path, LayoutError, f"layout file {path} does not exist (shipped layouts: {_shipped()})")
     return _Parser(path, views, check_wall).layout(doc)
 
 

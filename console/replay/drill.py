@@ -23,13 +23,13 @@ recording, drill_model.py holds what they share.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
+from console.files import read_toml
 from console.replay.drill_apply import apply_drill, drill_marks
 from console.replay.drill_model import (DRILL_ACTOR, DRILL_PREFIX, CommsLoss, DrillError, DrillEvent, DrillIncident,
                                         DrillScript, Spike, Step)
-from console.replay.drill_parse import one_line, parse_drill
+from console.replay.drill_parse import parse_drill
 from console.replay.recording import Recording
 from resources import resource_path
 
@@ -55,17 +55,6 @@ def shipped_drills() -> list[str]:
 def load_drill(path: str | Path, recording: Recording) -> DrillScript:
     """Read a drill script and check it against ``recording``; raises DrillError (file, key, expectation)."""
     path = resolve_drill(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DrillError(f"drill script {path} does not exist "
-                         f"(shipped drills: {', '.join(shipped_drills()) or 'none'})") from None
-    except (OSError, ValueError) as exc:  # ValueError: not UTF-8, or a NUL in the path
-        raise DrillError(f"{path}: cannot be read as UTF-8 text: {one_line(exc)}") from None
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DrillError(f"{path}: not valid TOML: {one_line(exc)}") from None
-    except RecursionError:
-        raise DrillError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
+    doc = read_toml(path, DrillError, f"drill script {path} does not exist "
+                    f"(shipped drills: {', '.join(shipped_drills()) or 'none'})")
     return parse_drill(doc, path, recording)

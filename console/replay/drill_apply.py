@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from console.cache.rollups import RESOLUTIONS
+from console.cache.rollups import RESOLUTIONS, fold
 from console.incidents.lifecycle import ORDER
 from console.model.vocab import EVENT_TO_STATUS, QUALITY_GOOD
 from console.replay.drill_model import (DRILL_PREFIX, CommsLoss, DrillIncident, DrillScript, Spike, is_number,
@@ -151,14 +151,11 @@ def _rollups(rollups: dict[str, np.ndarray], readings: Readings,
             hit = np.isin(of, buckets)
             if not hit.any():
                 continue
-            keys, first = np.unique(of[hit], return_index=True)
             vals = value[hit]
-            rows = np.zeros(len(keys), dtype=ROLLUP_DTYPE)
-            rows["indicator_id"], rows["bucket"] = iid, keys
-            rows["n"] = np.diff(np.append(first, len(vals)))
-            rows["vmin"] = np.minimum.reduceat(vals, first)
-            rows["vmax"] = np.maximum.reduceat(vals, first)
-            rows["vsum"] = np.add.reduceat(vals, first)
+            folded = fold(np.full(len(vals), iid), ts[hit], np.ones(len(vals), np.int64), vals, vals, vals, width)
+            rows = np.zeros(len(folded[0]), dtype=ROLLUP_DTYPE)
+            for column, part in zip(ROLLUP_DTYPE.names, folded):
+                rows[column] = part
             fresh.append(rows)
         merged = np.concatenate([table[~drop], *fresh]).astype(ROLLUP_DTYPE)
         out[name] = merged[np.lexsort((merged["bucket"], merged["indicator_id"]))]
