@@ -14,7 +14,7 @@ shift || true
 SYSTEM_PACKAGES=(
   xvfb xauth libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0
-  libegl1 libgl1 libglx-mesa0 libgl1-mesa-dri libfontconfig1 libdbus-1-3 fonts-dejavu-core
+  libegl1 libegl-mesa0 libosmesa6 libgl1 libglx-mesa0 libgl1-mesa-dri libfontconfig1 libdbus-1-3 fonts-dejavu-core
   x11-xserver-utils fonts-wqy-microhei desktop-file-utils
   poppler-utils  # pdftotext: the after-action report tests read the PDF back
 )
