@@ -122,6 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
         feed.add_argument("file", type=Path)
         feed.add_argument("--platform", required=True, metavar="URL", type=platform_url,
                           help="platform database URL or SQLite file path")
+    bld = imp_sub.add_parser("buildings", help="import 3D city models or building footprints into a platform "
+                             "database (CityJSON, CityJSONSeq, GeoJSON, vector tiles, OSM PBF)")
+    bld.add_argument("files", nargs="+", type=Path, metavar="FILE", help="files, or folders of files")
+    bld.add_argument("--platform", required=True, metavar="URL", type=platform_url,
+                     help="platform database URL or SQLite file path")
+    bld.add_argument("--crs", metavar="CRS", help="the files' coordinate system where they name none or a wrong "
+                     "one (e.g. EPSG:28992)")
+    bld.add_argument("--tile", metavar="Z/X/Y", help="a vector tile's address where its file name does not say")
     cli_replay.add_commands(sub, _common, _wall_options, platform_url)
     return parser
 
@@ -322,6 +330,11 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    if args.import_command == "buildings":
+        from console.importers.buildings import import_buildings
+
+        print(import_buildings(args.files, args.platform, crs=args.crs, tile=args.tile).summary())
+        return 0
     if args.import_command in ("incidents", "districts"):
         from console.importers.districts import import_districts
         from console.importers.incidents import import_incidents

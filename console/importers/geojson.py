@@ -103,7 +103,7 @@ def _feature(item: Any, types: frozenset[str] | set[str], reproject: Any, report
     if geom is None:
         raise Skip("no geometry")
     kind = geom.get("type") if isinstance(geom, dict) else None
-    if kind not in DEPTH and kind != "GeometryCollection":
+    if not isinstance(kind, str) or kind not in DEPTH and kind != "GeometryCollection":
         raise Skip("malformed geometry")
     if kind not in types:
         raise Skip(f"geometry type {kind} (expected {' or '.join(sorted(types))})")

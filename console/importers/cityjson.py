@@ -1,0 +1,334 @@
+"""CityJSON 1.1/2.0 documents and CityJSONSeq streams into building rows with a self-contained model.
+
+One row per Building: its BuildingParts (and installations, nested or not) go into that row's
+model, since a 3D BAG "Pand" is one building to an operator however the reconstruction split it.
+Each object keeps its highest-LoD geometry that has surfaces left after cleaning: a surface whose
+outer ring refers to a vertex that is not there, or has fewer than 3 distinct vertices, is
+dropped (a bad hole only loses the hole); a non-planar surface is kept as it is (1 cm tolerance,
+val3dity's default) and counted, as renderers triangulate it anyway. Semantics stay aligned with
+the surfaces kept; textures and materials are not carried.
+
+Coordinates: integer vertices through the ``transform``, then the horizontal part of the CRS
+(``urn:ogc:def:crs:EPSG::7415`` is RD New + NAP: only RD New moves x, y) to WGS84 lon/lat with
+pyproj; z becomes metres above the building's ground (3D BAG ``h_maaiveld``, else the lowest z of
+the building and its parts). A missing CRS is taken as lon/lat only when the coordinates are.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from console.errors import UserError
+from console.importers.footprints import (LON_LAT_SCALE, Z_SCALE, footprint_texts, model_text, resolve_crs, row,
+                                         storeys)
+from console.importers.report import ImportReport
+
+LEVELS = {"MultiSurface": 1, "CompositeSurface": 1, "Solid": 2, "MultiSolid": 3, "CompositeSolid": 3}
+PARTS = ("BuildingPart", "BuildingInstallation")
+PLANAR_M = 0.01
+MAX_Z_M = 20_000.0  # metres from the CRS's zero: higher or deeper is no building's vertex
+_M_PER_DEG = 111_319.49
+
+
+class _Skip(Exception):
+    """An object left out; the message is the counted reason."""
+
+
+class CityJsonReader:
+    """Reads the objects of one file (a document, or a header and its features) into rows."""
+
+    def __init__(self, header: dict, source: str, crs: str | None, report: ImportReport) -> None:
+        self.source, self.report, self.crs = source, report, crs
+        meta = header.get("metadata")
+        self.named = meta.get("referenceSystem") if isinstance(meta, dict) else None
+        transform = header.get("transform")
+        try:
+            self.scale = np.array(transform["scale"] if transform else (1, 1, 1), dtype=float).reshape(3)
+            self.shift = np.array(transform["translate"] if transform else (0, 0, 0), dtype=float).reshape(3)
+        except (TypeError, KeyError, ValueError, OverflowError):
+            raise UserError(f"{source}: malformed CityJSON transform (scale and translate, 3 numbers each)") from None
+        self.project: Any = None
+        self.z_factor = 1.0
+
+    # -- vertices ------------------------------------------------------------------------------
+    def _vertices(self, raw: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(lon/lat (n, 2), z in metres (n,)); NaN where a vertex is malformed or off the Earth."""
+        if not isinstance(raw, list):
+            raw = []
+        try:
+            xyz = np.array(raw, dtype=float).reshape(len(raw), 3)
+        except (ValueError, TypeError, OverflowError):
+            xyz = np.array([_position(v) for v in raw], dtype=float).reshape(len(raw), 3)
+        with np.errstate(all="ignore"):
+            xyz = xyz * self.scale + self.shift
+        xyz[~np.isfinite(xyz).all(axis=1)] = np.nan
+        if self.project is None and len(xyz):
+            self._choose_crs(xyz)
+        lon, lat = self.project(xyz[:, 0], xyz[:, 1]) if len(xyz) else (xyz[:, 0], xyz[:, 1])
+        lonlat, z = np.column_stack([lon, lat]), xyz[:, 2] * self.z_factor
+        with np.errstate(invalid="ignore"):
+            off = ~((np.abs(lonlat) <= (180, 90)).all(axis=1) & (np.abs(z) <= MAX_Z_M))
+        lonlat[off], z[off] = np.nan, np.nan
+        return lonlat, z
+
+    def _choose_crs(self, xyz: np.ndarray) -> None:
+        name = self.crs or self.named
+        if isinstance(name, str) and name.strip():
+            self.project, self.z_factor = resolve_crs(name, self.source, given=self.crs is not None)
+            return
+        if name is not None:
+            raise UserError(f"{self.source}: unreadable CRS (metadata.referenceSystem is not text); "
+                            "state it with --crs EPSG:xxxx")
+        xy = xyz[np.isfinite(xyz).all(axis=1), :2]
+        if not (len(xy) and (np.abs(xy[:, 0]) <= 180).all() and (np.abs(xy[:, 1]) <= 90).all()):
+            raise UserError(f"{self.source}: no CRS (metadata.referenceSystem) and the coordinates are not "
+                            "lon/lat; state it with --crs EPSG:xxxx")
+        self.project = lambda x, y: (x, y)
+        self.report.notes.append(f"{self.source} names no CRS: its coordinates look like lon/lat and were read "
+                                 "as WGS84")
+
+    # -- objects -------------------------------------------------------------------------------
+    def rows(self, objects: Any, vertices: Any) -> list[dict]:
+        """The rows of the Buildings among ``objects`` (one document, or one CityJSONFeature)."""
+        if not isinstance(objects, dict) or not objects:
+            self.report.skipped["CityJSON feature without CityObjects"] += 1
+            return []
+        lonlat, z = self._vertices(vertices)
+        bad = set(np.flatnonzero(np.isnan(lonlat).any(axis=1) | np.isnan(z)).tolist())
+        out = []
+        for oid, obj in objects.items():
+            kind = obj.get("type") if isinstance(obj, dict) else None
+            parents = obj.get("parents") if isinstance(obj, dict) else None
+            if kind in PARTS and isinstance(parents, list) and any(isinstance(p, str) and p in objects
+                                                                   for p in parents):
+                continue  # comes with its building
+            try:
+                if kind != "Building":
+                    raise _Skip("building part without its building" if kind in PARTS else
+                                f"not a building ({str(kind)[:40]})")
+                out.append(_Building(self.report, objects, lonlat, z, bad).row(oid, obj))
+            except _Skip as skip:
+                self.report.skipped[f"{'building' if kind in ('Building', *PARTS) else 'object'}: {skip}"] += 1
+            except shapely.errors.GEOSException:
+                self.report.skipped["building: geometry GEOS cannot process"] += 1
+        return out
+
+
+def _position(v: Any) -> list[float]:
+    try:
+        return [float(c) for c in v] if isinstance(v, list) and len(v) == 3 else [math.nan] * 3
+    except (TypeError, ValueError, OverflowError):
+        return [math.nan] * 3
+
+
+class _Building:
+    """One Building and its parts: cleaned geometries, footprint, height and model."""
+
+    def __init__(self, report: ImportReport, objects: dict, lonlat: np.ndarray, z: np.ndarray, bad: set[int]) -> None:
+        self.report, self.objects = report, objects
+        self.lonlat, self.z, self.bad = lonlat, z, bad  # every vertex of the file or feature; bad: unusable ones
+        self.cleaned: dict[int, tuple[dict, list] | None] = {}
+
+    def row(self, oid: str, obj: dict) -> dict:
+        """The building's row; _Skip if nothing of it can be drawn."""
+        members = [(oid, obj, None), *self._parts(oid, obj, {oid})]
+        best = {pid: self._best(o, flat_ok=True) for pid, o, _ in members[1:]}
+        best[oid] = self._best(obj, flat_ok=not any(best.values()))  # its LoD0 is the footprint, not a part
+        if not any(best.values()):
+            raise _Skip("no usable geometry")
+        if lost := sum(not best[pid] for pid, _, _ in members[1:]):
+            self.report.skipped["building part: no usable geometry (left out of its building)"] += lost
+        surfaces = [s for cleaned in best.values() if cleaned for s in cleaned[1]]
+        idx = np.unique(np.fromiter((i for rings, _ in surfaces for r in rings for i in r), dtype=np.int64))
+        attrs = obj.get("attributes") if isinstance(obj.get("attributes"), dict) else {}
+        ground, top = _number(attrs.get("h_maaiveld")), _number(attrs.get("h_dak_max"))  # 3D BAG
+        if ground is None or top is None:
+            top = float(self.z[idx].max())
+            ground = float(self.z[idx].min()) if ground is None else ground
+        self._count_non_planar(surfaces, idx)
+        footprint = self._footprint([g for g in _geometries(obj) if _lod(g) == 0], surfaces)
+        model = self._model(oid, _objects(oid, members, best), idx, ground)
+        year = _year(attrs.get("oorspronkelijkbouwjaar", attrs.get("yearOfConstruction")))
+        use = next((attrs[k] for k in ("function", "usage", "use") if isinstance(attrs.get(k), str)), None)
+        return row(oid, footprint_texts([footprint])[0], self.report, name=attrs.get("name"),
+                   height=top - ground if top > ground else None, levels=storeys(attrs.get("storeysAboveGround")),
+                   use=use, year=year, model=model)
+
+    def _parts(self, oid: str, obj: dict, seen: set[str]) -> list[tuple[str, dict, str]]:
+        out = []
+        kids = obj.get("children")
+        for kid in kids if isinstance(kids, list) else []:
+            child = self.objects.get(kid) if isinstance(kid, str) else None
+            if not isinstance(child, dict) or child.get("type") not in PARTS:
+                self.report.skipped["building part: listed as a child but not in the file"] += 1
+            elif kid not in seen:
+                seen.add(kid)
+                out += [(kid, child, oid), *self._parts(kid, child, seen)]
+        return out
+
+    # -- geometry ------------------------------------------------------------------------------
+    def _best(self, obj: dict, flat_ok: bool) -> tuple[dict, list] | None:
+        """The highest-LoD geometry with surfaces left after cleaning (LoD0 only if ``flat_ok``)."""
+        for geom in sorted(_geometries(obj), key=_lod, reverse=True):
+            if (flat_ok or _lod(geom) > 0) and (cleaned := self._clean(geom)):
+                return cleaned
+        return None
+
+    def _clean(self, geom: dict) -> tuple[dict, list] | None:
+        """The geometry with its unusable surfaces dropped (counted once), and its flat surface list."""
+        if id(geom) not in self.cleaned:
+            self.cleaned[id(geom)] = self._cleaned(geom)
+        return self.cleaned[id(geom)]
+
+    def _cleaned(self, geom: dict) -> tuple[dict, list] | None:
+        sem = geom.get("semantics")
+        kinds = sem.get("surfaces") if isinstance(sem, dict) and isinstance(sem.get("surfaces"), list) else None
+        flat: list[tuple[list, str | None]] = []
+
+        def walk(bounds: Any, values: Any, level: int) -> tuple[list, list]:
+            out_b, out_v = [], []
+            for i, item in enumerate(bounds if isinstance(bounds, list) else []):
+                value = values[i] if isinstance(values, list) and i < len(values) else None
+                if level > 1:
+                    b, v = walk(item, value, level - 1)
+                elif (b := self._surface(item)) is not None:
+                    ok = type(value) is int and 0 <= value < len(kinds or ())
+                    v = value if ok else None
+                    flat.append((b, kinds[value].get("type") if ok and isinstance(kinds[value], dict) else None))
+                if b:
+                    out_b.append(b)
+                    out_v.append(v)
+            return out_b, out_v
+
+        bounds, values = walk(geom.get("boundaries"), sem.get("values") if kinds is not None else None,
+                              LEVELS[geom["type"]])
+        if not bounds:
+            return None
+        out = {"type": geom["type"], "lod": geom.get("lod"), "boundaries": bounds}
+        if kinds is not None:
+            out["semantics"] = {"surfaces": kinds, "values": values}
+        return out, flat
+
+    def _surface(self, item: Any) -> list | None:
+        """A surface's rings, bad holes dropped; None (counted) if its outer ring is unusable."""
+        rings = []
+        for k, ring in enumerate(item if isinstance(item, list) and item else [None]):
+            if not isinstance(ring, list) or not ring or set(map(type, ring)) != {int}:
+                problem = "malformed ring"
+            elif min(ring) < 0 or max(ring) >= len(self.z) or not self.bad.isdisjoint(ring):
+                problem = "missing or unusable vertex"
+            elif len(set(ring)) < 3:
+                problem = "fewer than 3 distinct vertices"
+            else:
+                rings.append(ring)
+                continue
+            self.report.skipped[f"building surface: {problem} ({'dropped' if k == 0 else 'hole dropped'})"] += 1
+            if k == 0:
+                return None
+        return rings
+
+    def _count_non_planar(self, surfaces: list, idx: np.ndarray) -> None:
+        """Count surfaces whose vertices stray more than 1 cm from their plane (Newell normal)."""
+        many = [rings for rings, _ in surfaces if sum(map(len, rings)) > 3]
+        if not many:
+            return
+        lat0 = float(self.lonlat[idx, 1].mean())
+        scale = np.array([_M_PER_DEG * math.cos(math.radians(lat0)), _M_PER_DEG, 1.0])
+        rings = [r for surface in many for r in surface]
+        sizes = np.array([len(r) for r in rings])
+        verts = np.concatenate(rings)
+        ring_start = np.repeat(np.cumsum(sizes) - sizes, sizes)
+        nxt = ring_start + (np.arange(len(verts)) - ring_start + 1) % np.repeat(sizes, sizes)
+        xyz = np.column_stack([self.lonlat[verts], self.z[verts]]) * scale
+        xyz -= xyz.mean(axis=0)
+        counts = np.array([sum(map(len, surface)) for surface in many])
+        starts = np.cumsum(counts) - counts
+        normal = np.add.reduceat(np.cross(xyz, xyz[nxt]), starts)  # Newell: twice the area vector
+        size = np.linalg.norm(normal, axis=1)
+        centre = np.add.reduceat(xyz, starts) / counts[:, None]
+        unit = normal / np.where(size > 0, size, 1.0)[:, None]
+        surface = np.repeat(np.arange(len(many)), counts)
+        off = np.abs(((xyz - centre[surface]) * unit[surface]).sum(axis=1))
+        far = np.maximum.reduceat(off, starts) > PLANAR_M
+        if n := int((far & (size > 1e-9)).sum()):
+            self.report.repaired["building surface: non-planar (kept as is)"] += n
+
+    def _footprint(self, lod0: list, surfaces: list) -> BaseGeometry:
+        """The LoD0 surfaces, else the ground surfaces, else every surface, projected and merged."""
+        flat = [s for g in lod0 if (c := self._clean(g)) for s in c[1]]
+        if not flat:
+            flat = [s for s in surfaces if s[1] == "GroundSurface"] or surfaces
+        polys = [shapely.Polygon(self.lonlat[rings[0]], [self.lonlat[r] for r in rings[1:]]) for rings, _ in flat]
+        polys = [p for p in polys if p.area > 0]
+        broken = [not p.is_valid for p in polys]
+        if any(broken):
+            polys = [shapely.make_valid(p) if b else p for p, b in zip(polys, broken)]
+            self.report.repaired["building footprint: invalid polygon (repaired)"] += 1
+        merged = shapely.union_all(polys) if polys else shapely.Polygon()
+        parts = [p for p in shapely.get_parts(merged) if p.geom_type == "Polygon" and p.area > 0]
+        if not parts:
+            raise _Skip("no footprint (no surface with an area seen from above)")
+        return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+
+    def _model(self, oid: str, objects: dict, idx: np.ndarray, ground: float) -> str:
+        """The CityJSON 2.0 text with only this building's vertices, renumbered (``idx`` sorted)."""
+        new = dict(zip(idx.tolist(), range(len(idx))))
+        lon0, lat0 = (round(float(v), 7) for v in self.lonlat[idx].min(axis=0))
+        ij = np.rint((self.lonlat[idx] - (lon0, lat0)) / LON_LAT_SCALE).astype(np.int64)
+        k = np.rint((self.z[idx] - ground) / Z_SCALE).astype(np.int64)
+        for entry in objects.values():
+            for g in entry["geometry"]:
+                g["boundaries"] = _remap(g["boundaries"], new)
+        return model_text(oid, objects, np.column_stack([ij, k]).tolist(), lon0, lat0)
+
+
+def _objects(oid: str, members: list[tuple[str, dict, str | None]], best: dict) -> dict:
+    """The model's CityObjects: the building (its geometry, if any) and the parts with geometry."""
+    objects = {}
+    for pid, obj, parent in members:
+        if best[pid] or pid == oid:
+            entry: dict = {"type": obj["type"]}
+            if isinstance(obj.get("attributes"), dict) and obj["attributes"]:
+                entry["attributes"] = obj["attributes"]
+            entry["geometry"] = [best[pid][0]] if best[pid] else []
+            if parent is not None:
+                entry["parents"] = [parent]
+            if kids := [k for k, _, p in members if p == pid and best[k]]:
+                entry["children"] = kids
+            objects[pid] = entry
+    return objects
+
+
+def _geometries(obj: dict) -> list[dict]:
+    geoms = obj.get("geometry")
+    if not isinstance(geoms, list):
+        return []
+    return [g for g in geoms if isinstance(g, dict) and isinstance(g.get("type"), str) and g["type"] in LEVELS]
+
+
+def _lod(geom: dict) -> float:
+    try:
+        value = float(geom.get("lod", 0))
+    except (TypeError, ValueError):
+        return 0.0
+    return value if math.isfinite(value) else 0.0
+
+
+def _remap(bounds: list, new: dict[int, int]) -> list:
+    return [new[i] for i in bounds] if type(bounds[0]) is int else [_remap(b, new) for b in bounds]
+
+
+def _number(value: Any) -> float | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None
+
+
+def _year(value: Any) -> int | None:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return value if type(value) is int and 1000 <= value <= 2100 else None
