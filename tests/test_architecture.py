@@ -37,3 +37,14 @@ def test_cli_starts_without_qt_for_core_commands():
     code = "import sys, console.cli; print(any(m.startswith('PySide6') for m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_scene_core_needs_neither_qt_nor_vtk():
+    """Meshes, cameras and colours are numpy: built and tested on a machine with no GPU or display."""
+    code = ("import sys, console.scene.mesh, console.scene.camera, console.scene.tour, console.scene.colour, "
+            "console.scene.links, console.scene.ground\n"
+            "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('PySide6', 'shiboken6', 'vtkmodules', 'vtk', 'pyvista', 'pyvistaqt'))))\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"the scene core imported: {result.stdout.strip()}"
