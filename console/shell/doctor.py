@@ -11,6 +11,7 @@ from console.cache import Cache
 from console.errors import UserError
 from console.databases import shown_url
 from console.sync.connector import SqlConnector
+from widgets.scene import backend as scene_backend
 
 GL_VENDOR, GL_RENDERER, GL_VERSION = 0x1F00, 0x1F01, 0x1F02
 
@@ -54,6 +55,7 @@ def report(cache_path: str | None, platform_url: str | None) -> list[tuple[str, 
         app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
         lines.append(("Qt platform", app.platformName()))
         lines.append(("OpenGL", _opengl()))
+        lines.append(("3D scenes", scene_backend.describe()))
         for n, screen in enumerate(app.screens()):
             g = screen.geometry()
             lines.append((f"screen {n}", f"{screen.name()} {g.width()}x{g.height()} at ({g.x()},{g.y()}), "
