@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from console import __version__, cli_replay
+from console import __version__, cli_replay, cli_scene
 from console.errors import UserError
 from console.model.action import ROLE_ACTIONS
 from console.paths import places
@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "one (e.g. EPSG:28992)")
     bld.add_argument("--tile", metavar="Z/X/Y", help="a vector tile's address where its file name does not say")
     cli_replay.add_commands(sub, _common, _wall_options, platform_url)
+    cli_scene.add_commands(sub, _common)
     return parser
 
 
@@ -363,4 +364,5 @@ COMMANDS = {
     "replay": cli_replay.cmd_replay,
     "export": cli_replay.cmd_export,
     "report": cli_replay.cmd_report,
+    "scene": cli_scene.cmd_scene,
 }

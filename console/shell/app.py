@@ -53,6 +53,7 @@ from widgets.host import install_fault_router, uninstall_fault_router
 from widgets.i18n import install_translation
 from widgets.timeline import TimelineView, install_shortcuts
 from widgets.trend_history import wait_for_fetches
+from widgets.scene import grab_shown
 from widgets.theme import apply_theme
 
 log = logging.getLogger("cityops.wall")
@@ -347,19 +348,19 @@ class Wall:
         self.refresh()
         QApplication.processEvents()  # let the header and views lay out what refresh just set
         if self.workstation is not None:
-            return [(self.workstation.grab().toImage(), folder / f"{self.layout.source.stem}.png")]
+            return [(grab_shown(self.workstation).toImage(), folder / f"{self.layout.source.stem}.png")]
         for span in self.spans.values():
             span.dirty = True
             span.render()
-        shots = [(w.grab().toImage(), folder / f"{w.spec.name}.png") for w in self.windows]
+        shots = [(grab_shown(w).toImage(), folder / f"{w.spec.name}.png") for w in self.windows]
         placed, loose = [], []
         for window in self.windows:
             for k, out in enumerate(self.outputs(window)):
                 if out.isVisible():
                     if (window.spec.name, k) in self.placement.on:
-                        placed.append((out.geometry(), out.grab()))
+                        placed.append((out.geometry(), grab_shown(out)))
                     else:
-                        loose.append(out.grab())
+                        loose.append(grab_shown(out))
         shots.append((compose(placed, loose), folder / "wall.png"))
         return shots
 
@@ -368,7 +369,7 @@ class Wall:
         window = next((w for w in self.windows if w.spec.name == name), None)
         if window is None:
             raise UserError(f"no screen {name!r} on this wall (its screens: {', '.join(s.name for s in self.specs)})")
-        return _write_pngs([(window.grab().toImage(), path)])[0]
+        return _write_pngs([(grab_shown(window).toImage(), path)])[0]
 
     def save_screenshots(self) -> None:
         """F12 on any wall window: the whole wall, into a folder of its own beside the cache.

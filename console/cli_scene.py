@@ -1,0 +1,47 @@
+"""`cityops scene`: look at building files in 3D before (or without) importing them into a platform.
+
+A supervisor handed a CityJSON tile or a folder of vector tiles wants to see what it holds, and
+what the importer made of it, before it reaches every wall: the same reader as
+`cityops import buildings`, its report, and the wall's own 3D view in a window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from console.errors import UserError
+
+
+def add_commands(sub, common) -> None:
+    """Add ``scene`` to the `cityops` parser (``sub``: its subparsers)."""
+    scene = sub.add_parser("scene", help="show building files (CityJSON, CityJSONSeq, GeoJSON, MVT, OSM) in 3D")
+    common(scene)
+    scene.add_argument("files", nargs="+", type=Path, help="building files, or folders of them")
+    scene.add_argument("--crs", metavar="CRS", help="the files' coordinate reference system, where they "
+                       "do not say or say wrongly (e.g. EPSG:7415)")
+    scene.add_argument("--tile", metavar="Z/X/Y", help="the tile of a vector tile whose name does not say")
+    scene.add_argument("--building", metavar="ID", help="open with this building's card, the camera on it")
+    scene.add_argument("--title", help="window title (default: the first file's name)")
+    scene.add_argument("--seconds", type=float, metavar="N", help="quit after N seconds")
+    scene.add_argument("--screenshot", type=Path, metavar="PNG", help="save the window as a PNG before quitting")
+    scene.add_argument("--windowed", action="store_true", help="an ordinary window instead of full screen")
+    scene.add_argument("--lang", choices=("en", "zh"), default="en",
+                       help="language of the interface: en English, zh Simplified Chinese (default en)")
+
+
+def cmd_scene(args: argparse.Namespace) -> int:
+    from console.importers.buildings import read_buildings
+
+    rows, report = read_buildings(args.files, crs=args.crs, tile=args.tile)
+    print(report.summary(), file=sys.stderr)
+    if not rows:
+        raise UserError(f"{args.files[0]}: no buildings to show")
+    if args.screenshot is not None and args.seconds is None:
+        raise UserError("--screenshot needs --seconds: the picture is taken when the window closes")
+    from console.shell.scene_app import run_scene
+
+    title = args.title or args.files[0].name
+    return run_scene(rows, title, building=args.building, seconds=args.seconds, screenshot=args.screenshot,
+                     windowed=args.windowed, lang=args.lang)
