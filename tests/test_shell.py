@@ -85,12 +85,12 @@ def test_screenshot_shows_the_status_colours(demo_platform, tmp_path, qtbot):
     qtbot.waitExposed(wall.windows[0])
     paths = wall.screenshot(tmp_path / "shots")
     # one per screen of the layout, and the whole wall: main full-screen on the one (offscreen) screen,
-    # the other two as ordinary windows of the layout's size beside each other under it
-    assert [p.name for p in paths] == ["main.png", "health.png", "incidents.png", "wall.png"]
+    # the other three as ordinary windows of the layout's size in a grid of two columns under it
+    assert [p.name for p in paths] == ["main.png", "health.png", "incidents.png", "city3d.png", "wall.png"]
     image = QImage(str(paths[0]))
     width, height = QGuiApplication.primaryScreen().size().toTuple()
     assert image.size().toTuple() == (width, height)
-    assert QImage(str(paths[-1])).size().toTuple() == (max(width, 2 * 1920), height + 1080)
+    assert QImage(str(paths[-1])).size().toTuple() == (max(width, 2 * 1920), height + 2 * 1080)
     colours = {image.pixelColor(x, y).name() for x in range(0, image.width(), 4) for y in range(0, image.height(), 4)}
     assert theme.STATUS_COLOURS[Status.NORMAL].name() in colours  # green status bands of normal tiles
     assert theme.BACKGROUND.name() in colours

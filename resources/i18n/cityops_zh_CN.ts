@@ -809,6 +809,18 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>12345热线</translation>
     </message>
     <message>
+        <source>3D city</source>
+        <translation type="vanished">三维城市</translation>
+    </message>
+    <message>
+        <source>3D city — building safety</source>
+        <translation>三维城市 — 建筑安全</translation>
+    </message>
+    <message>
+        <source>3D city — drainage</source>
+        <translation>三维城市 — 排水</translation>
+    </message>
+    <message>
         <source>Air and the 12345 hotline</source>
         <translation>空气质量与12345热线</translation>
     </message>
@@ -903,6 +915,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source>Kruununhaka</source>
         <translation>Kruununhaka</translation>
+    </message>
+    <message>
+        <source>Open incidents</source>
+        <translation>未结事件</translation>
     </message>
     <message>
         <source>Power</source>
@@ -1437,6 +1453,121 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source>◀ began before the period</source>
         <translation>◀ 始于时段之前</translation>
+    </message>
+</context>
+<context>
+    <name>scene</name>
+    <message>
+        <source>3D city</source>
+        <translation>三维城市</translation>
+    </message>
+    <message>
+        <source>3D scene failed: {why}</source>
+        <translation>三维场景加载失败：{why}</translation>
+    </message>
+    <message>
+        <source>3D scene unavailable: no OpenGL on this machine (EGL or OSMesa)</source>
+        <translation>三维场景不可用：本机没有 OpenGL（EGL 或 OSMesa）</translation>
+    </message>
+    <message>
+        <source>Building safety</source>
+        <translation>建筑安全</translation>
+    </message>
+    <message>
+        <source>Built</source>
+        <translation>建成年份</translation>
+    </message>
+    <message>
+        <source>District</source>
+        <translation>辖区</translation>
+    </message>
+    <message>
+        <source>Esc closes · double-click flies there</source>
+        <translation>Esc 关闭 · 双击飞至该建筑</translation>
+    </message>
+    <message>
+        <source>Height</source>
+        <translation>高度</translation>
+    </message>
+    <message>
+        <source>Incidents</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>LINKED INDICATORS</source>
+        <translation>关联指标</translation>
+    </message>
+    <message>
+        <source>Levels</source>
+        <translation>层数</translation>
+    </message>
+    <message>
+        <source>Loading 3D city… {percent} %</source>
+        <translation>正在加载三维城市… {percent} %</translation>
+    </message>
+    <message>
+        <source>No buildings in the reference data yet</source>
+        <translation>基础数据中尚无建筑</translation>
+    </message>
+    <message>
+        <source>No district {district} in the reference data</source>
+        <translation>基础数据中没有辖区 {district}</translation>
+    </message>
+    <message>
+        <source>No indicator matches {pattern}</source>
+        <translation>没有与 {pattern} 匹配的指标</translation>
+    </message>
+    <message>
+        <source>No sensors at this building</source>
+        <translation>该建筑无传感器</translation>
+    </message>
+    <message>
+        <source>Sensors</source>
+        <translation>传感器</translation>
+    </message>
+    <message>
+        <source>TOUR PAUSED · alarm active</source>
+        <translation>巡游暂停 · 有未确认告警</translation>
+    </message>
+    <message>
+        <source>TOUR PAUSED · resumes in {seconds} s</source>
+        <translation>巡游暂停 · {seconds} 秒后继续</translation>
+    </message>
+    <message>
+        <source>TOUR {n}/{count}</source>
+        <translation>巡游 {n}/{count}</translation>
+    </message>
+    <message>
+        <source>Use</source>
+        <translation>用途</translation>
+    </message>
+    <message>
+        <source>Whole city</source>
+        <translation>全市</translation>
+    </message>
+    <message>
+        <source>alert open or sensor alarm</source>
+        <translation>预警在办或传感器告警</translation>
+    </message>
+    <message>
+        <source>buildings at risk: {count}</source>
+        <translation>风险建筑：{count}</translation>
+    </message>
+    <message>
+        <source>no alert</source>
+        <translation>无预警</translation>
+    </message>
+    <message>
+        <source>no data</source>
+        <translation>无数据</translation>
+    </message>
+    <message>
+        <source>open incidents: {count}</source>
+        <translation>在办事件：{count}</translation>
+    </message>
+    <message>
+        <source>sensor warning</source>
+        <translation>传感器预警</translation>
     </message>
 </context>
 <context>
