@@ -34,12 +34,14 @@ def add_commands(sub, common) -> None:
 def cmd_scene(args: argparse.Namespace) -> int:
     from console.importers.buildings import read_buildings
 
-    rows, report = read_buildings(args.files, crs=args.crs, tile=args.tile)
-    print(report.summary(), file=sys.stderr)
-    if not rows:
-        raise UserError(f"{args.files[0]}: no buildings to show")
     if args.screenshot is not None and args.seconds is None:
         raise UserError("--screenshot needs --seconds: the picture is taken when the window closes")
+    rows, report = read_buildings(args.files, crs=args.crs, tile=args.tile)
+    if not rows:
+        raise UserError(f"{args.files[0]}: no buildings to show")
+    if args.building is not None and args.building not in {r["id"] for r in rows}:
+        raise UserError(f"no building {args.building!r} in {', '.join(str(f) for f in args.files)}")
+    print(report.summary(), file=sys.stderr)
     from console.shell.scene_app import run_scene
 
     title = args.title or args.files[0].name

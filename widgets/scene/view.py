@@ -31,7 +31,8 @@ from widgets.base import View, ViewContext, register
 from widgets.i18n import tr
 from widgets.scene import live
 from widgets.scene.loader import SceneLoader, fingerprint
-from widgets.scene.overlay import InfoCard, LegendStrip, LoadingPage, SceneLabels, StatusLine
+from widgets.scene.labels import SceneLabels
+from widgets.scene.overlay import InfoCard, LegendStrip, LoadingPage, StatusLine
 
 LAYERS = ("streets", "water", "sensors", "incidents", "labels")
 USER_HOLD_S = 60.0  # an operator's touch holds the tour this long
