@@ -36,7 +36,8 @@ from widgets.scene.overlay import InfoCard, LegendStrip, LoadingPage, StatusLine
 
 LAYERS = ("streets", "water", "sensors", "incidents", "labels")
 USER_HOLD_S = 60.0  # an operator's touch holds the tour this long
-TOUR_FRAME_MS, FLIGHT_FRAME_MS = 100, 40  # an orbit step is a tenth of a degree: 10 frames/s suffice
+# an orbit step is a quarter degree: 4 frames/s (the wall's own rate) spares a software-GL wall PC
+TOUR_FRAME_MS, FLIGHT_FRAME_MS = 250, 40
 FLY_S = 2.5
 INCIDENT_VIEW_M = 450.0  # camera distance when flying to an incident
 LIVE_EVERY_S = 5.0  # statuses age (stale) with time: looked at again this often without new data
