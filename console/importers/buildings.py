@@ -21,14 +21,14 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.geometry import shape
-from sqlalchemy import Engine, bindparam, inspect, select
+from sqlalchemy import Engine, inspect, select
 from sqlalchemy.exc import DBAPIError
 
 from console.databases import reason, shown_url
 from console.errors import UserError
 from console.importers import mvt
 from console.importers.cityjson import CityJsonReader
-from console.importers.districts import open_platform
+from console.importers.districts import open_platform, upsert
 from console.importers.footprints import geojson_rows, osm_rows, resolve_crs
 from console.importers.report import ImportReport
 from console.model.schema import P
@@ -201,7 +201,6 @@ def _districts(conn: Any) -> tuple[list[str], Any]:
 
 
 def _write(engine: Engine, rows: list[dict], report: ImportReport) -> None:
-    table = P["buildings"]
     with engine.connect() as conn, conn.begin():
         ids, tree = _districts(conn)
         points = np.array([shape(json.loads(r["footprint"])).representative_point() for r in rows], dtype=object)
@@ -210,21 +209,9 @@ def _write(engine: Engine, rows: list[dict], report: ImportReport) -> None:
         for b, d in zip(*(list(map(int, a)) for a in inside)):
             home[b] = min(home.get(b, d), d)  # on a shared border: the first district by id
         rows = [{**r, "district_id": ids[home[i]] if i in home else None} for i, r in enumerate(rows)]
-        old = {r.id: tuple(getattr(r, c) for c in COLUMNS) for r in conn.execute(select(table))}
-        new = [r for r in rows if r["id"] not in old]
-        changed = [r for r in rows if r["id"] in old and old[r["id"]] != tuple(r[c] for c in COLUMNS)]
-        if unchanged := len(rows) - len(new) - len(changed):
-            report.skipped["building: unchanged (the platform has it already)"] += unchanged
-        if new:
-            conn.execute(table.insert(), new)
-        if changed:
-            conn.execute(table.update().where(table.c.id == bindparam("_id")).values(
-                {c: bindparam(c) for c in COLUMNS}), [{"_id": r["id"], **{c: r[c] for c in COLUMNS}} for r in changed])
+        new, changed = upsert(conn, P["buildings"], rows, COLUMNS, report, "building")
         demo = "demo_state" in inspect(conn).get_table_names()
-    report.counts["building"] = len(new) + len(changed)
     if outside := sum(r["district_id"] is None for r in rows):
         report.notes.append(f"{outside} of the buildings lie in none of the platform's districts")
-    report.notes.append(f"Buildings: {len(new)} new, {len(changed)} replaced, {unchanged} unchanged; "
-                        f"{len(old) - len(changed) - unchanged} not in the files kept")
     if demo and (new or changed):
         report.notes.append("This is a demo platform: its feeder simulates with these buildings from its next start")

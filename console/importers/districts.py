@@ -24,7 +24,7 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping
 from shapely.geometry.polygon import orient
-from sqlalchemy import Engine, bindparam, inspect, select
+from sqlalchemy import Connection, Engine, Table, bindparam, inspect, select
 from sqlalchemy.exc import DBAPIError
 
 from console.databases import reason, shown_url
@@ -118,26 +118,32 @@ def open_platform(url: str, tables: tuple[str, ...]) -> Engine:
 
 
 def _write(engine: Engine, rows: list[dict], report: ImportReport) -> None:
-    table = P["districts"]
     with engine.connect() as conn, conn.begin():
-        old = {r.id: (r.name, r.boundary) for r in conn.execute(select(table))}
-        new = [r for r in rows if r["id"] not in old]
-        changed = [r for r in rows if r["id"] in old and old[r["id"]] != (r["name"], r["boundary"])]
-        if unchanged := len(rows) - len(new) - len(changed):
-            report.skipped["district: unchanged (the platform has it already)"] += unchanged
-        if new:
-            conn.execute(table.insert(), new)
-        if changed:
-            conn.execute(table.update().where(table.c.id == bindparam("_id")).values(
-                name=bindparam("name"), boundary=bindparam("boundary")),
-                [{"_id": r["id"], "name": r["name"], "boundary": r["boundary"]} for r in changed])
+        new, changed = upsert(conn, P["districts"], rows, ("name", "boundary"), report, "district")
         demo = "demo_state" in inspect(conn).get_table_names()
-    report.counts["district"] = len(new) + len(changed)
-    kept = len(old) - len(changed) - unchanged
-    report.notes.append(f"Districts: {len(new)} new, {len(changed)} replaced, {unchanged} unchanged; "
-                        f"{kept} not in the file kept")
     if demo and (new or changed):
         report.notes.append("This is a demo platform: its feeder simulates on these districts from its next start")
+
+
+def upsert(conn: Connection, table: Table, rows: list[dict], columns: tuple[str, ...], report: ImportReport,
+           noun: str) -> tuple[int, int]:
+    """Write ``rows`` by id, counted in ``report`` under ``noun``: new ids inserted, rows that differ
+    in ``columns`` updated, equal ones left alone, so re-importing a file writes nothing and wakes
+    no syncing console. Rows the platform has and the input lacks are kept. Returns (new, changed)."""
+    old = {r.id: tuple(r[1:]) for r in conn.execute(select(table.c.id, *(table.c[c] for c in columns)))}
+    new = [r for r in rows if r["id"] not in old]
+    changed = [r for r in rows if r["id"] in old and old[r["id"]] != tuple(r[c] for c in columns)]
+    if unchanged := len(rows) - len(new) - len(changed):
+        report.skipped[f"{noun}: unchanged (the platform has it already)"] += unchanged
+    if new:
+        conn.execute(table.insert(), new)
+    if changed:
+        conn.execute(table.update().where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in columns}),
+                     [{"_id": r["id"], **{c: r[c] for c in columns}} for r in changed])
+    report.counts[noun] = len(new) + len(changed)
+    report.notes.append(f"{noun.capitalize()}s: {len(new)} new, {len(changed)} replaced, {unchanged} unchanged; "
+                        f"{len(old) - len(changed) - unchanged} not in the input kept")
+    return len(new), len(changed)
 
 
 # --- TopoJSON ----------------------------------------------------------------------------------
