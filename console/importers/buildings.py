@@ -29,7 +29,7 @@ from console.errors import UserError
 from console.importers import mvt
 from console.importers.cityjson import CityJsonReader
 from console.importers.districts import open_platform, upsert
-from console.importers.footprints import geojson_rows, osm_rows, resolve_crs
+from console.importers.footprints import geojson_rows, osm_rows
 from console.importers.report import ImportReport
 from console.model.schema import P
 
@@ -53,7 +53,7 @@ def read_buildings(paths: Paths, *, crs: str | None = None, tile: str | None = N
         elif kind in (".osm.pbf", ".osm"):
             rows += osm_rows(path, kind, report)
         elif kind == "geojson":
-            rows += geojson_rows(_with_crs(doc, path, crs), path, report)
+            rows += geojson_rows(doc, path, report, crs)
         else:
             header, features = doc
             reader = CityJsonReader(header, str(path), crs, report)
@@ -171,19 +171,6 @@ def _sequence(path: Path, text: str) -> tuple[dict, list]:
         else:
             raise UserError(f"{path}: line {number} is not a CityJSONFeature")
     return header, features
-
-
-def _with_crs(doc: Any, path: Path, crs: str | None) -> Any:
-    """The GeoJSON with ``--crs`` as its legacy ``crs`` member; an unknown CRS fails here, with the hint."""
-    named = doc.get("crs") if isinstance(doc, dict) else None
-    name = named.get("properties", {}).get("name") if isinstance(named, dict) and isinstance(
-        named.get("properties"), dict) else None
-    if crs is None and isinstance(name, str):
-        resolve_crs(name, str(path), given=False)
-    if crs is None:
-        return doc
-    resolve_crs(crs, str(path), given=True)
-    return {**doc, "crs": {"type": "name", "properties": {"name": crs}}}
 
 
 # --- writing ---------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from console.errors import UserError
-from console.importers.footprints import (LON_LAT_SCALE, Z_SCALE, footprint_texts, model_text, resolve_crs, row,
+from console.importers.crs import resolve_crs
+from console.importers.footprints import (LON_LAT_SCALE, Z_SCALE, footprint_texts, model_text, row,
                                          storeys)
 from console.importers.report import ImportReport
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +23,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from console.errors import UserError
+from console.importers.crs import CRS_HINT
 from console.importers.geojson import POLYGONAL, features
 from console.importers.osm import import_osm, parse_height, parse_levels, parse_year
 from console.importers.report import ImportReport
@@ -33,7 +32,6 @@ STOREY_M = 3.0  # metres per storey where only levels are known
 CRS84 = "https://www.opengis.net/def/crs/OGC/0/CRS84"
 LON_LAT_SCALE = 1e-7  # degrees per model vertex unit (~1 cm)
 Z_SCALE = 0.001  # metres per model vertex unit
-_EPSG = re.compile(r"(?i)EPSG(?:/\d+/|::?|:\d*:)(\d+)$")
 
 
 # --- rows ------------------------------------------------------------------------------------
@@ -85,33 +83,6 @@ def storeys(value: Any) -> int | None:
 
 # --- coordinate systems ----------------------------------------------------------------------
 
-def resolve_crs(name: str, source: str, given: bool) -> tuple[Any, float]:
-    """(x, y) -> (lon, lat) for a CRS name, and metres per z unit; UserError with a hint if unknown."""
-    from pyproj import CRS, Transformer
-    from pyproj.exceptions import CRSError, ProjError
-
-    crs = None
-    for text in (name, f"EPSG:{m[1]}" if (m := _EPSG.search(name.strip())) else None):
-        try:
-            crs = CRS.from_user_input(text) if text else None
-        except CRSError:
-            continue
-        if crs is not None:
-            break
-    if crs is None:
-        raise UserError(f"--crs {name[:80]!r} is not a CRS pyproj knows (e.g. EPSG:28992)" if given else
-                        f"{source}: unknown CRS {name[:80]!r} (state the right one with --crs EPSG:xxxx)")
-    horizontal = crs.sub_crs_list[0] if crs.is_compound else crs
-    axes = (crs.sub_crs_list[-1] if crs.is_compound else crs).axis_info
-    # z in the unit of the height axis, else (a 2D projected CRS) of the easting and northing: US feet, say
-    z_factor = axes[-1].unit_conversion_factor if len(axes) in (1, 3) or crs.is_projected else 1.0
-    try:
-        transformer = Transformer.from_crs(horizontal.to_2d(), "OGC:CRS84", always_xy=True)
-    except ProjError:
-        raise UserError(f"{source}: no transformation from {crs.name!r} to WGS84") from None
-    return transformer.transform, z_factor or 1.0
-
-
 # --- the LoD1 extrusion model ------------------------------------------------------------------
 
 def extrusion_model(bid: str, footprint: BaseGeometry, base: float, top: float, attributes: dict) -> str:
@@ -160,7 +131,7 @@ def model_text(bid: str, objects: dict, vertices: list, lon0: float, lat0: float
 
 # --- GeoJSON -----------------------------------------------------------------------------------
 
-def geojson_rows(doc: Any, path: Path, report: ImportReport) -> list[dict]:
+def geojson_rows(doc: Any, path: Path, report: ImportReport, crs: str | None = None) -> list[dict]:
     """Rows of a GeoJSON FeatureCollection's polygons (in a city file of the OSM importer: its building layer).
 
     Ids: the feature's ``id``, else its ``id`` property, else FILE-STEM:N in file order.
@@ -175,7 +146,7 @@ def geojson_rows(doc: Any, path: Path, report: ImportReport) -> list[dict]:
                 kept.append(item)
         doc = {**doc, "features": kept}
     rows = []
-    feats = list(features(doc, str(path), report, "building", POLYGONAL))
+    feats = list(features(doc, str(path), report, "building", POLYGONAL, crs=crs, crs_hint=CRS_HINT))
     for n, (feat, text) in enumerate(zip(feats, footprint_texts([f.geometry for f in feats])), 1):
         props = feat.properties
         pid = props.get("id")

@@ -30,6 +30,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from console.errors import UserError
+from console.importers.crs import resolve_crs
 from console.importers.report import ImportReport
 
 #: Longest property value (characters of text, or of its JSON for lists and objects), as the
@@ -84,10 +85,12 @@ def feature_items(doc: Any, source: str) -> list[Any]:
     raise UserError(f"{source}: not a GeoJSON FeatureCollection or Feature ({what[:60]})")
 
 
-def features(doc: Any, source: str, report: ImportReport, layer: str,
-             types: frozenset[str] | set[str]) -> Iterator[Feature]:
-    """The usable features of ``doc`` whose geometry type is in ``types``; the rest counted by reason."""
-    reproject = _transformer(doc, source)
+def features(doc: Any, source: str, report: ImportReport, layer: str, types: frozenset[str] | set[str], *,
+             crs: str | None = None, crs_hint: str = "convert the file to WGS84 first") -> Iterator[Feature]:
+    """The usable features of ``doc`` whose geometry type is in ``types``; the rest counted by reason.
+    ``crs`` (the user's ``--crs``) overrides the file's legacy ``crs`` member; ``crs_hint`` ends the
+    message when the file's own CRS is unknown."""
+    reproject = _transformer(doc, source, crs, crs_hint)
     for item in feature_items(doc, source):
         try:
             yield _feature(item, types, reproject, report, layer)
@@ -213,25 +216,22 @@ def _valid_polygonal(geom: BaseGeometry) -> tuple[BaseGeometry, str | None]:
     return fixed, f"{label} (repaired)"
 
 
-def _transformer(doc: Any, source: str) -> Any:
-    """A (x, y) -> (lon, lat) function for a legacy ``crs`` member other than WGS84, else None."""
-    crs = doc.get("crs") if isinstance(doc, dict) else None
-    if crs is None:
-        return None
-    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) and isinstance(
-        crs.get("properties"), dict) else None
-    if not isinstance(name, str):
-        raise UserError(f"{source}: unreadable 'crs' member (expected a named CRS, e.g. EPSG:4326)")
+def _transformer(doc: Any, source: str, given: str | None, hint: str) -> Any:
+    """A (x, y) -> (lon, lat) function for ``given`` or the legacy ``crs`` member when either names
+    other than WGS84, else None."""
+    if given is None:
+        crs = doc.get("crs") if isinstance(doc, dict) else None
+        if crs is None:
+            return None
+        name = crs.get("properties", {}).get("name") if isinstance(crs, dict) and isinstance(
+            crs.get("properties"), dict) else None
+        if not isinstance(name, str):
+            raise UserError(f"{source}: unreadable 'crs' member (expected a named CRS, e.g. EPSG:4326)")
+    else:
+        name = given
     if _WGS84.search(name.replace("::", ":")):
         return None
-    from pyproj import CRS, Transformer
-    from pyproj.exceptions import ProjError
-
-    try:
-        transformer = Transformer.from_crs(CRS.from_user_input(name), "OGC:CRS84", always_xy=True)
-    except ProjError:
-        raise UserError(f"{source}: unknown CRS {name[:80]!r} (convert the file to WGS84 first)") from None
-    return transformer.transform
+    return resolve_crs(name, source, given=given is not None, hint=hint)[0]
 
 
 def slug(text: str, default: str = "item") -> str:
