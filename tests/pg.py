@@ -2,16 +2,23 @@
 
 The server's URL comes from ``CITYOPS_TEST_POSTGRES`` (``.ci/run`` sets it), e.g.
 ``postgresql+psycopg://postgres@127.0.0.1:5432``, a superuser's: tests create and drop
-databases, cut connections and restart the server.
+databases and cut connections there. A test that restarts or kills a server never touches that
+one (other work uses it): it starts its own with ``throwaway_cluster()`` (``initdb`` + ``pg_ctl``
+in a temporary folder on a free port, run as the ``postgres`` user when the tests run as root).
 """
 
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
+import socket
+import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -35,9 +42,9 @@ def server() -> str:
 
 
 @contextmanager
-def fresh_database() -> Iterator[str]:
-    """Create a uniquely named database, yield its URL, drop it afterwards; skip if no server."""
-    base = server()
+def fresh_database(base: str | None = None) -> Iterator[str]:
+    """Create a uniquely named database on ``base`` (default: the test server), yield its URL, drop it afterwards."""
+    base = base or server()
     admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     name = f"cityops_t_{uuid.uuid4().hex[:12]}"
     try:
@@ -67,9 +74,75 @@ def terminate(url: str, application_name: str, *, only_waiting: bool = False) ->
     return n
 
 
-def cluster() -> list[str] | None:
-    """The pg_ctlcluster command for the local server, or None where it cannot be restarted."""
-    if os.geteuid() != 0 or not shutil.which("pg_ctlcluster") or not os.path.isdir("/etc/postgresql"):
-        return None
-    version = sorted(os.listdir("/etc/postgresql"))[0]
-    return ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]
+class Throwaway:
+    """A PostgreSQL server of the test's own (a temporary data folder, a free port): safe to restart or kill."""
+
+    def __init__(self, pg_ctl: str, data: Path, port: int, user: str | None):
+        self.data, self.port, self._pg_ctl, self._user = data, port, pg_ctl, user
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+
+    def ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Run ``pg_ctl`` on this server's data folder (as its owner)."""
+        command = [self._pg_ctl, "-D", str(self.data), "-w", "-t", "60", *args]
+        if self._user:
+            command = ["runuser", "-u", self._user, "--", *command]
+        return subprocess.run(command, check=check, capture_output=True, text=True, timeout=90)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.data}"
+        self.ctl("-o", options, "-l", str(self.data / "server.log"), "start")
+
+    def restart(self) -> None:
+        """A fast restart, as an administrator's ``pg_ctl restart -m fast`` does it."""
+        self.ctl("-m", "fast", "-l", str(self.data / "server.log"), "restart")  # the log, or pg_ctl's pipe stays open
+
+    def stop(self) -> None:
+        self.ctl("-m", "immediate", "stop", check=False)
+
+
+def _postgres_tool(name: str) -> str | None:
+    """``initdb``/``pg_ctl`` from the PATH, else from Debian's versioned folder."""
+    found = shutil.which(name)
+    if found:
+        return found
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    return next((str(v / name) for v in versions if (v / name).exists()), None)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def throwaway_cluster() -> Iterator[Throwaway]:
+    """A fresh PostgreSQL server in a temporary folder on a free loopback port, trust auth; removed afterwards.
+
+    Skips (tests) where ``initdb``/``pg_ctl`` are missing. As root the server runs as ``postgres``
+    (PostgreSQL refuses to run as root), so the folder is made in the shared temporary directory.
+    """
+    initdb, pg_ctl = _postgres_tool("initdb"), _postgres_tool("pg_ctl")
+    if not initdb or not pg_ctl:
+        pytest.skip("a throwaway PostgreSQL server needs initdb and pg_ctl (Debian: postgresql)")
+    user = "postgres" if os.geteuid() == 0 else None
+    if user:
+        try:
+            owner = pwd.getpwnam(user)
+        except KeyError:
+            pytest.skip("running as root, a throwaway PostgreSQL server needs the 'postgres' user")
+    folder = Path(tempfile.mkdtemp(prefix="cityops-pg-"))
+    data = folder / "data"
+    if user:
+        os.chown(folder, owner.pw_uid, owner.pw_gid)
+    command = [initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]
+    if user:
+        command = ["runuser", "-u", user, "--", *command]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    server = Throwaway(pg_ctl, data, _free_port(), user)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)

@@ -102,12 +102,14 @@ def server_url() -> str:
 
 
 @contextmanager
-def fresh_platform(indicators: int = INDICATORS) -> Iterator[str]:
-    """A fresh database (tests/pg.py) holding the contract and ``indicators`` indicators; yields its URL."""
-    server_url()
+def fresh_platform(indicators: int = INDICATORS, base: str | None = None) -> Iterator[str]:
+    """A fresh database (tests/pg.py) on ``base`` (default: the configured server) holding the contract and
+    ``indicators`` indicators; yields its URL."""
+    if base is None:
+        server_url()
     from tests.pg import fresh_database
 
-    with fresh_database() as url:
+    with fresh_database(base) as url:
         engine = create_engine(url)
         with engine.begin() as conn:
             platform_metadata.create_all(conn)

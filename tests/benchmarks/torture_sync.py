@@ -10,19 +10,17 @@ first), the script
 * ``kill``:    SIGKILLs it and starts it again (after a pause of up to 2 s),
 * ``cut``:     closes its connections on the server (``pg_terminate_backend`` of application
                names ``cityops-console`` and ``cityops-listen``),
-* ``restart``: restarts the PostgreSQL server (``pg_ctlcluster ... restart -m fast``); the writer
+* ``restart``: restarts the PostgreSQL server (``pg_ctl restart -m fast``); the writer
                reconnects and goes on. A commit cut off by the restart is looked up afterwards
                (``pg_xact_status``), so only committed rows are counted.
 
 Then the writer stops, the script waits for the live subprocess to catch up (reported, not
 required), stops it, runs ``python -m console sync ... --once`` and compares the cache with the
 platform (``tests.fingerprint.same_rows``: counts and checksums). It prints one JSON object of
-figures and exits 1 on any mismatch. The PostgreSQL server is started again at the end whatever
-happened.
+figures and exits 1 on any mismatch. The platform lives on a PostgreSQL server of the run's own
+(``tests.pg.throwaway_cluster``: ``initdb`` + ``pg_ctl`` in a temporary folder on a free port), so
+the machine's server is never restarted; it needs PostgreSQL's ``initdb`` and ``pg_ctl``::
 
-Run (as root, with Debian's pg_ctlcluster; the URL is a superuser's, as for the tests)::
-
-    export CITYOPS_TEST_POSTGRES=postgresql+psycopg://postgres@127.0.0.1:5432
     .venv/bin/python tests/benchmarks/torture_sync.py [--seconds 180] [--seed 1]
 
 or as a (slow) test, which is never part of the default run::
@@ -37,7 +35,6 @@ import json
 import os
 import random
 import re
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -65,34 +62,16 @@ from bench_sync import (  # noqa: E402
     psycopg_info,
     reading_columns,
     recent_t0,
-    server_url,
 )
 
 from console.sync.connector import APPLICATION_NAME  # noqa: E402
 from console.sync.listen import APPLICATION_NAME as LISTEN_NAME  # noqa: E402
-from tests.pg import cluster, server  # noqa: E402
+from tests.pg import throwaway_cluster  # noqa: E402
 WRITER_NAME = "cityops-torture-writer"
 KINDS = ("kill", "cut", "restart")
 
 
 # -- the PostgreSQL server ------------------------------------------------------------------------
-def server_ready() -> bool:
-    if not shutil.which("pg_isready"):
-        return True
-    return subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"], check=False).returncode == 0
-
-
-def ensure_server_running() -> None:
-    """Start the server if a failed restart left it down (called in every ``finally``)."""
-    command = cluster()
-    if command is None or server_ready():
-        return
-    subprocess.run([*command, "start"], check=False, capture_output=True, timeout=120)
-    deadline = time.monotonic() + 60
-    while not server_ready() and time.monotonic() < deadline:
-        time.sleep(0.5)
-
-
 def terminate(url: str, application_name: str) -> int:
     """``pg_terminate_backend`` of the platform database's connections with that application name."""
     with psycopg.connect(psycopg_info(url), autocommit=True, connect_timeout=5) as conn:
@@ -349,11 +328,7 @@ def say(message: str) -> None:
 def torture(*, seconds: float, seed: int, rate: float = 2000.0, per_commit: int = 200, writers: int = 4,
             history: int = 1_000_000, workdir: Path | None = None) -> Outcome:
     """Run the torture test once; the figures, and what went wrong (nothing, when all is well)."""
-    command = cluster()
-    kinds = KINDS if command is not None else ("kill", "cut")
-    if command is None:
-        say("not root or no pg_ctlcluster: the server is not restarted in this run")
-    events = schedule(seconds, random.Random(seed), kinds)
+    events = schedule(seconds, random.Random(seed), KINDS)
     say(f"seed {seed}: {len(events)} events over {seconds:g} s")
     for event in events:
         pause = f" (restart after {event.pause:.2f} s)" if event.kind == "kill" else ""
@@ -365,7 +340,8 @@ def torture(*, seconds: float, seed: int, rate: float = 2000.0, per_commit: int 
     restart_s: list[float] = []
     began = time.monotonic()
     try:
-        with fresh_platform() as url, tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        with throwaway_cluster() as server, fresh_platform(base=server.url) as url, \
+                tempfile.TemporaryDirectory(dir=workdir) as tmp:
             span = (history + rate * (seconds + 60)) / INDICATORS
             t0 = recent_t0(span)
             load_readings(url, history, t0)
@@ -394,10 +370,8 @@ def torture(*, seconds: float, seed: int, rate: float = 2000.0, per_commit: int 
                         cut_backends += n
                         detail = f"terminated {n} backends"
                     else:
-                        assert command is not None
                         t = time.monotonic()
-                        subprocess.run([*command, "restart", "-m", "fast"], check=True, capture_output=True,
-                                       timeout=120)
+                        server.restart()
                         restart_s.append(time.monotonic() - t)
                         detail = f"server restarted in {restart_s[-1]:.1f} s"
                     done[event.kind] += 1
@@ -462,9 +436,7 @@ def torture(*, seconds: float, seed: int, rate: float = 2000.0, per_commit: int 
             finally:
                 writer.stop()
                 sync.kill()
-                ensure_server_running()  # fresh_database drops the database on the server
     finally:
-        ensure_server_running()
         figures["duration_s"] = round(time.monotonic() - began, 1)
     return Outcome(figures, problems)
 
@@ -479,7 +451,6 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=1_000_000,
                         help="readings on the platform before the start (default 1,000,000)")
     args = parser.parse_args()
-    server_url()  # stops with a line saying how to name the server
     outcome = torture(seconds=args.seconds, seed=args.seed, rate=args.rate, per_commit=args.per_commit,
                       writers=args.writers, history=args.history)
     print(json.dumps(outcome.figures), flush=True)
@@ -492,7 +463,6 @@ def main() -> None:
 @pytest.mark.postgres
 @pytest.mark.timeout(1200)
 def test_sync_survives_kills_cuts_and_restarts(tmp_path: Path) -> None:
-    server()  # skips, saying how to name the server, when none is given
     outcome = torture(seconds=float(os.environ.get("CITYOPS_TORTURE_SECONDS", "60")), seed=1, workdir=tmp_path)
     assert outcome.ok, "\n".join(outcome.problems)
 
