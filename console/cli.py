@@ -130,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     bld.add_argument("--crs", metavar="CRS", help="the files' coordinate system where they name none or a wrong "
                      "one (e.g. EPSG:28992)")
     bld.add_argument("--tile", metavar="Z/X/Y", help="a vector tile's address where its file name does not say")
+    bld.add_argument("--force-crs", action="store_true", help="read in --crs even where the file names another, "
+                     "and import buildings wherever they land (outside the CRS's area of use, far from every district)")
     cli_replay.add_commands(sub, _common, _wall_options, platform_url)
     cli_scene.add_commands(sub, _common)
     return parser
@@ -334,8 +336,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if args.import_command == "buildings":
         from console.importers.buildings import import_buildings
 
-        print(import_buildings(args.files, args.platform, crs=args.crs, tile=args.tile).summary())
-        return 0
+        from console.importers.report import PARTIAL_EXIT
+
+        report = import_buildings(args.files, args.platform, crs=args.crs, tile=args.tile, force_crs=args.force_crs)
+        print(report.summary())
+        return PARTIAL_EXIT if report.partial else 0
     if args.import_command in ("incidents", "districts"):
         from console.importers.districts import import_districts
         from console.importers.incidents import import_incidents

@@ -21,6 +21,8 @@ def add_commands(sub, common) -> None:
     scene.add_argument("files", nargs="+", type=Path, help="building files, or folders of them")
     scene.add_argument("--crs", metavar="CRS", help="the files' coordinate reference system, where they "
                        "do not say or say wrongly (e.g. EPSG:7415)")
+    scene.add_argument("--force-crs", action="store_true",
+                       help="read in --crs even where the files name another CRS, and show them wherever they land")
     scene.add_argument("--tile", metavar="Z/X/Y", help="the tile of a vector tile whose name does not say")
     scene.add_argument("--building", metavar="ID", help="open with this building's card, the camera on it")
     scene.add_argument("--title", help="window title (default: the first file's name)")
@@ -36,12 +38,12 @@ def cmd_scene(args: argparse.Namespace) -> int:
 
     if args.screenshot is not None and args.seconds is None:
         raise UserError("--screenshot needs --seconds: the picture is taken when the window closes")
-    rows, report = read_buildings(args.files, crs=args.crs, tile=args.tile)
+    rows, report = read_buildings(args.files, crs=args.crs, tile=args.tile, force_crs=args.force_crs)
     if not rows:
         raise UserError(f"{args.files[0]}: no buildings to show")
     if args.building is not None and args.building not in {r["id"] for r in rows}:
         raise UserError(f"no building {args.building!r} in {', '.join(str(f) for f in args.files)}")
-    print(report.summary(), file=sys.stderr)
+    print(report.summary(verb="Read"), file=sys.stderr)  # nothing reaches a platform
     from console.shell.scene_app import run_scene
 
     title = args.title or args.files[0].name

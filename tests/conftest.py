@@ -11,7 +11,9 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+# beside the repository; from a git worktree in a folder of worktrees, beside that folder
+SHARED_DATA = next((p for p in (REPO.parent / "shared" / "data", REPO.parent.parent / "shared" / "data")
+                    if p.is_dir()), REPO.parent / "shared" / "data")
 
 
 @pytest.fixture(scope="session")

@@ -179,7 +179,8 @@ def test_crs_strings_unknown_missing_and_given(shared_data, tmp_path):
     with pytest.raises(UserError, match=r"x\.city\.jsonl: unknown CRS 'urn:ogc:def:crs:EPSG::99999' .*--crs EPSG"):
         read_buildings(_with_crs(shared_data, tmp_path, "urn:ogc:def:crs:EPSG::99999"))
     missing = _with_crs(shared_data, tmp_path, None)
-    with pytest.raises(UserError, match=r"x\.city\.jsonl: no CRS .*not lon/lat; state it with --crs"):
+    with pytest.raises(UserError, match=r"x\.city\.jsonl: no CRS .*not lon/lat; CRSs that place them inside their "
+                       r"area of use: .*EPSG:28992 \(Amersfoort / RD New, at 52\.01\d\d°N 4\.36\d\d°E\).*--crs"):
         read_buildings(missing)
     assert read_buildings(missing, crs="EPSG:28992")[0] == reference
     assert read_buildings(_with_crs(shared_data, tmp_path, "EPSG:99999"), crs="EPSG:7415")[0] == reference
@@ -378,7 +379,8 @@ def test_import_into_the_platform_and_again(platform, shared_data):
     before = _platform_rows(platform)
     report = import_buildings([shared_data / TILE901, CITY], platform)
     assert report.counts == {"building": 52 + 439 - 17}  # 17 Helsinki rows the demo platform has just so
-    assert report.skipped["building: unchanged (the platform has it already)"] == 17
+    assert "Buildings: 52 new, 422 replaced, 17 unchanged; 0 not in the input kept" in report.notes
+    assert not report.skipped.get("building: unchanged (the platform has it already)")  # a note, not skipped
     assert "52 of the buildings lie in none of the platform's districts" in report.notes
     rows = _platform_rows(platform)
     assert rows.keys() == before.keys() | {r for r in rows if r.startswith(BAG)}
@@ -387,7 +389,7 @@ def test_import_into_the_platform_and_again(platform, shared_data):
     assert rows[f"{BAG}000334"] == {**_by_id(read_buildings(shared_data / TILE901)[0])[f"{BAG}000334"]}
     again = import_buildings([shared_data / TILE901, CITY], platform)
     assert again.counts == {"building": 0}
-    assert again.skipped["building: unchanged (the platform has it already)"] == 52 + 439
+    assert f"Buildings: 0 new, 0 replaced, {52 + 439} unchanged; 0 not in the input kept" in again.notes
     assert _platform_rows(platform) == rows
 
 
@@ -419,13 +421,18 @@ def test_not_a_platform(tmp_path, shared_data):
 
 def test_command_line_summary_and_bad_files(platform, shared_data, tmp_path):
     db = platform.removeprefix("sqlite:///")
-    result = cityops("import", "buildings", str(shared_data / TILE901), "--platform", db)
+    # Delft into Helsinki's demo platform: 1,562 km from its nearest district (geodesic, by pyproj's Geod)
+    assert_one_line_error(cityops("import", "buildings", str(shared_data / TILE901), "--platform", db),
+                          "the buildings land at 52.0060°N 4.3223°E, 1,562 km from the nearest of the platform's "
+                          "6 districts (kamppi); likely cause: a wrong CRS")
+    result = cityops("import", "buildings", str(shared_data / TILE901), "--platform", db, "--force-crs")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Imported 52 buildings from delft-3dbag-tile901.city.jsonl.")
     cut = tmp_path / "cut.city.jsonl"
     cut.write_text((shared_data / TILE901).read_text()[:-200])
-    assert_one_line_error(cityops("import", "buildings", str(cut), "--platform", db),
-                          "cut.city.jsonl: line 53 is not valid JSON")
+    result = cityops("import", "buildings", str(cut), "--platform", db, "--force-crs")
+    assert result.returncode == 3 and "Traceback" not in result.stderr  # partial: every complete line imported
+    assert "Not readable (1, the rest was read): cut.city.jsonl line 53: not valid JSON" in result.stdout
     assert_one_line_error(cityops("import", "buildings", str(shared_data / "seattle-weather-hourly.csv"),
                                   "--platform", db), "seattle-weather-hourly.csv: not a building file")
     assert_one_line_error(cityops("import", "buildings", str(shared_data / "london-boroughs.topo.json"),

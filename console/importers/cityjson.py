@@ -24,7 +24,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from console.errors import UserError
-from console.importers.crs import resolve_crs
+from console.importers.crs import Resolved, check_area, no_crs_message, resolve, same_crs
 from console.importers.footprints import (LON_LAT_SCALE, Z_SCALE, footprint_texts, model_text, row,
                                          storeys)
 from console.importers.report import ImportReport
@@ -43,10 +43,13 @@ class _Skip(Exception):
 class CityJsonReader:
     """Reads the objects of one file (a document, or a header and its features) into rows."""
 
-    def __init__(self, header: dict, source: str, crs: str | None, report: ImportReport) -> None:
-        self.source, self.report, self.crs = source, report, crs
+    def __init__(self, header: dict, source: str, crs: str | None, report: ImportReport, *,
+                 force_crs: bool = False, where: str = "metadata.referenceSystem") -> None:
+        self.source, self.report, self.crs, self.force_crs, self.where = source, report, crs, force_crs, where
         meta = header.get("metadata")
         self.named = meta.get("referenceSystem") if isinstance(meta, dict) else None
+        extent = meta.get("geographicalExtent") if isinstance(meta, dict) else None
+        self.extent = _extent(extent)
         transform = header.get("transform")
         try:
             self.scale = np.array(transform["scale"] if transform else (1, 1, 1), dtype=float).reshape(3)
@@ -78,20 +81,53 @@ class CityJsonReader:
         return lonlat, z
 
     def _choose_crs(self, xyz: np.ndarray) -> None:
-        name = self.crs or self.named
-        if isinstance(name, str) and name.strip():
-            self.project, self.z_factor = resolve_crs(name, self.source, given=self.crs is not None)
-            return
-        if name is not None:
-            raise UserError(f"{self.source}: unreadable CRS (metadata.referenceSystem is not text); "
-                            "state it with --crs EPSG:xxxx")
+        """The CRS to read the file in, checked on its first vertices: refused (UserError) where it
+        contradicts the file's own, or lands them off the Earth or outside its area of use."""
         xy = xyz[np.isfinite(xyz).all(axis=1), :2]
-        if not (len(xy) and (np.abs(xy[:, 0]) <= 180).all() and (np.abs(xy[:, 1]) <= 90).all()):
-            raise UserError(f"{self.source}: no CRS (metadata.referenceSystem) and the coordinates are not "
-                            "lon/lat; state it with --crs EPSG:xxxx")
-        self.project = lambda x, y: (x, y)
-        self.report.notes.append(f"{self.source} names no CRS: its coordinates look like lon/lat and were read "
-                                 "as WGS84")
+        named = self.named if isinstance(self.named, str) and self.named.strip() else None
+        if self.named is not None and named is None and self.crs is None:
+            raise UserError(f"{self.source}: unreadable CRS ({self.where} is not text); "
+                            "state it with --crs EPSG:xxxx")
+        if named is None and self.crs is None:
+            if not (len(xy) and (np.abs(xy[:, 0]) <= 180).all() and (np.abs(xy[:, 1]) <= 90).all()):
+                raise UserError(no_crs_message(self.source, xy, self.where) if len(xy) else
+                                f"{self.source}: no CRS ({self.where}) and no usable coordinates")
+            self.project = lambda x, y: (x, y)
+            self.report.notes.append(f"{self.source} names no CRS: its coordinates look like lon/lat and were "
+                                     "read as WGS84")
+            return
+        found = self.resolved(named, xy)
+        self.project, self.z_factor = found.project, found.z_factor
+        if len(xy):
+            x, y = np.median(xy, axis=0)
+            lon, lat = (float(np.ravel(v)[0]) for v in found.project(np.array([x]), np.array([y])))
+            if problem := check_area(found, lon, lat, self.source, given=self.crs is not None):
+                if not self.force_crs:
+                    raise UserError(problem)
+                self.report.notes.append(f"{problem.split('; ')[0]} (kept: --force-crs)")
+            if self.extent is not None and not _inside(self.extent, float(x), float(y)):
+                self.report.notes.append(f"{self.source}: its buildings lie outside the extent the file declares")
+
+    def resolved(self, named: str | None, xy: np.ndarray) -> Resolved:
+        """The file's own CRS, or ``--crs``: refused where both are known and disagree (unless forced)."""
+        own = None
+        if named is not None:
+            try:
+                own = resolve(named, self.source)
+            except UserError:
+                if self.crs is None:
+                    raise
+        if self.crs is None:
+            assert own is not None
+            return own
+        given = resolve(self.crs, self.source, given=True)
+        if own is not None and not same_crs(own, given):
+            if not self.force_crs:
+                raise UserError(f"{self.source}: --crs {given.label} contradicts the file's own CRS {own.label}; "
+                                "add --force-crs to read it in the CRS given")
+            self.report.notes.append(f"{self.source}: read in --crs {given.label}, not its own {own.label} "
+                                     "(--force-crs)")
+        return given
 
     # -- objects -------------------------------------------------------------------------------
     def rows(self, objects: Any, vertices: Any) -> list[dict]:
@@ -118,6 +154,21 @@ class CityJsonReader:
             except shapely.errors.GEOSException:
                 self.report.skipped["building: geometry GEOS cannot process"] += 1
         return out
+
+
+def _extent(value: Any) -> tuple[float, ...] | None:
+    """A declared (minx, miny, minz, maxx, maxy, maxz), or None if it is not six finite numbers."""
+    try:
+        numbers = tuple(float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return numbers if len(numbers) == 6 and all(map(math.isfinite, numbers)) else None
+
+
+def _inside(extent: tuple[float, ...], x: float, y: float) -> bool:
+    """Whether (x, y) lies in the extent, give or take a tenth of its size (and a metre)."""
+    slack = 0.1 * max(extent[3] - extent[0], extent[4] - extent[1]) + 1.0
+    return extent[0] - slack <= x <= extent[3] + slack and extent[1] - slack <= y <= extent[4] + slack
 
 
 def _position(v: Any) -> list[float]:
@@ -151,6 +202,8 @@ class _Building:
         if ground is None or top is None:
             top = float(self.z[idx].max())
             ground = float(self.z[idx].min()) if ground is None else ground
+            if (measured := _number(attrs.get("measuredHeight"))) is not None and measured > 0:
+                top = ground + measured  # what the surveyor measured, over the model's own extent
         self._count_non_planar(surfaces, idx)
         footprint = self._footprint([g for g in _geometries(obj) if _lod(g) == 0], surfaces)
         model = self._model(oid, _objects(oid, members, best), idx, ground)

@@ -12,13 +12,24 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 
+#: Exit status of an import that read only part of its input (broken lines, tiles or files, each
+#: named in the summary): what could be read was imported. 0 is all of it, 2 a refusal (nothing).
+PARTIAL_EXIT = 3
+
+
 @dataclass
 class ImportReport:
     source: str = ""
     counts: Counter[str] = field(default_factory=Counter)  # layer (as written in files) -> items imported
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> items (or values) left out
-    repaired: Counter[str] = field(default_factory=Counter)  # reason -> items fixed and kept
+    repaired: Counter[str] = field(default_factory=Counter)  # reason -> items kept with a note (fixed or not)
     notes: list[str] = field(default_factory=list)
+    broken: list[str] = field(default_factory=list)  # lines, tiles or files not read, each by name and number
+
+    @property
+    def partial(self) -> bool:
+        """Some of the input could not be read at all: what could was imported (exit status PARTIAL)."""
+        return bool(self.broken)
 
     def as_dict(self) -> dict:
         """Plain JSON-ready form, written next to the imported data."""
@@ -28,15 +39,21 @@ class ImportReport:
             "skipped": dict(sorted(self.skipped.items())),
             "repaired": dict(sorted(self.repaired.items())),
             "notes": list(self.notes),
+            "broken": list(self.broken),
         }
 
-    def summary(self) -> str:
-        """One paragraph for a person: what came in, what was left out or fixed, and why."""
-        parts = [f"Imported {_listing(self.counts) or 'nothing'} from {self.source or 'the input'}."]
+    def summary(self, verb: str = "Imported") -> str:
+        """One paragraph for a person, in three groups: what came in (``verb``: "Read" where nothing
+        is written), what was kept with a note, what was left out; then the broken parts and notes."""
+        parts = [f"{verb} {_listing(self.counts) or 'nothing'} from {self.source or 'the input'}."]
+        if self.repaired:
+            parts.append(f"Kept with a note {sum(self.repaired.values())}: {_listing(self.repaired, reasons=True)}.")
         if self.skipped:
             parts.append(f"Skipped {sum(self.skipped.values())}: {_listing(self.skipped, reasons=True)}.")
-        if self.repaired:
-            parts.append(f"Repaired {sum(self.repaired.values())}: {_listing(self.repaired, reasons=True)}.")
+        if self.broken:
+            shown = "; ".join(self.broken[:10]) + (f"; and {len(self.broken) - 10} more" if len(self.broken) > 10
+                                                    else "")
+            parts.append(f"Not readable ({len(self.broken)}, the rest was read): {shown}.")
         parts.extend(note if note.endswith(".") else note + "." for note in self.notes)
         return " ".join(parts)
 

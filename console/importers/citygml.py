@@ -1,0 +1,362 @@
+"""CityGML 1.0/2.0/3.0 building files (``.gml``, ``.xml``, ``.gml.gz``) into the same rows as CityJSON.
+
+Streamed: lxml's ``iterparse`` hands over one top-level Building at a time, which is read and then
+cleared with everything before it, so a 1 GB file is read in the memory of its largest building.
+Each Building (its BuildingParts and outer BuildingInstallations as parts, as CityJSON has them)
+becomes one CityJSON feature, one MultiSurface per LoD 0–3 with the semantic type of each surface
+(ground, wall, roof, closure, ...), and goes through the CityJSON reader: one footprint, height and
+model code for both formats, so the scene and the platform need nothing new.
+
+GML details that matter: ``gml:posList``, ``gml:pos`` and GML 2 ``gml:coordinates``; ``srsDimension``
+where a 2D file says so; ``xlink:href`` to a polygon of the same building (an LoD2 Solid made of
+the thematic surfaces' polygons: drawn once); the same ring twice in one LoD (drawn once, counted);
+``srsName`` in every spelling pyproj and ``crs.py`` read, a geographic CRS's lat/lon order (EPSG:6697,
+PLATEAU) honoured. ``measuredHeight``, ``function``, ``usage``, ``yearOfConstruction``,
+``storeysAboveGround``, ``roofType``, ``gml:name`` and generic attributes become attributes.
+A file cut short or broken keeps the buildings read before the break; the break is reported by line.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from console.errors import UserError
+from console.importers.cityjson import CityJsonReader
+from console.importers.crs import resolve
+from console.importers.report import ImportReport
+
+PART_TAGS = frozenset({"BuildingPart", "BuildingInstallation"})
+SURFACES = frozenset({"GroundSurface", "WallSurface", "RoofSurface", "ClosureSurface", "OuterCeilingSurface",
+                      "OuterFloorSurface", "Window", "Door"})
+INTERIOR = frozenset({"interiorRoom", "Room", "BuildingRoom", "interiorBuildingInstallation",
+                      "buildingFurniture", "IntBuildingInstallation", "lod4Solid", "lod4MultiSurface"})
+SIMPLE = {"function": "function", "usage": "usage", "roofType": "roofType", "class": "class",
+          "yearOfConstruction": "yearOfConstruction", "storeysAboveGround": "storeysAboveGround",
+          "storeysBelowGround": "storeysBelowGround"}
+GENERIC = frozenset({"stringAttribute", "intAttribute", "doubleAttribute", "dateAttribute", "uriAttribute",
+                     "measureAttribute", "StringAttribute", "IntAttribute", "DoubleAttribute", "DateAttribute",
+                     "UriAttribute", "MeasureAttribute"})
+_LOD = re.compile(r"lod([0-3])(Solid|MultiSurface|CompositeSurface|FootPrint|RoofEdge|Geometry)$")
+_HREF = "{http://www.w3.org/1999/xlink}href"
+
+
+def is_citygml(head: bytes) -> bool:
+    """Whether the first bytes of a (decompressed) file are a CityGML document."""
+    text = head[:65536]
+    return text.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and b"CityModel" in text and b"citygml" in text
+
+
+def open_stream(path: Path) -> IO[bytes]:
+    """The file's bytes, decompressed on the fly if gzip-compressed."""
+    with path.open("rb") as probe:
+        gz = probe.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if gz else path.open("rb")
+
+
+def citygml_rows(path: Path, report: ImportReport, crs: str | None = None, force_crs: bool = False) -> list[dict]:
+    """Rows of the Buildings in a CityGML file (parts merged), the file's break (if any) reported by line."""
+    from lxml import etree
+
+    rows: list[dict] = []
+    readers: dict[str | None, CityJsonReader] = {}
+    extent: list[float] | None = None
+    file_srs: str | None = None
+    count = 0
+    with open_stream(path) as stream:
+        events = etree.iterparse(stream, events=("end",), tag=("{*}Envelope", "{*}Building"), huge_tree=True,
+                                 remove_comments=True, resolve_entities=False, no_network=True)
+        try:
+            for _, elem in events:
+                if _local(elem) == "Envelope":
+                    if file_srs is None and _local(elem.getparent().getparent()) == "CityModel":
+                        file_srs, extent = elem.get("srsName"), _envelope(elem)
+                    continue
+                member = elem.getparent()
+                if member is None or _local(member) not in ("cityObjectMember", "featureMember", "member"):
+                    continue  # a Building inside something else: read with it, never alone
+                count += 1
+                building = _Gml(elem, count, path.stem)
+                srs = building.srs or file_srs
+                lat_first = _lat_first(crs or srs)
+                if srs not in readers:
+                    box = extent if not (lat_first and extent) else [extent[i] for i in (1, 0, 2, 4, 3, 5)]
+                    header = {"metadata": {"referenceSystem": srs, "geographicalExtent": box}}
+                    readers[srs] = CityJsonReader(header, str(path), crs, report, force_crs=force_crs,
+                                                  where="srsName")
+                objects, vertices = building.feature(lat_first)
+                report.repaired.update(building.noted)
+                rows += readers[srs].rows(objects, vertices)
+                member.clear()
+                while member.getprevious() is not None:
+                    del member.getparent()[0]
+        except etree.XMLSyntaxError as exc:
+            line = exc.position[0] if exc.position else exc.lineno
+            report.broken.append(f"{path.name} line {line}: not well-formed XML ({_short(exc.msg)}); "
+                                 f"the {count} buildings before it were read")
+        except (OSError, EOFError) as exc:
+            report.broken.append(f"{path.name}: cut short or not readable ({_short(str(exc))}); "
+                                 f"the {count} buildings before it were read")
+    if not count and not report.broken:
+        raise UserError(f"{path}: a CityGML file with no Building")
+    return rows
+
+
+def _short(text: str | None) -> str:
+    return (text or "unknown error").splitlines()[0][:100]
+
+
+def _lat_first(srs: str | None) -> bool:
+    if not srs:
+        return False
+    try:
+        return resolve(srs, "").lat_first
+    except UserError:
+        return False  # the reader says what is wrong with it
+
+
+def _local(elem: Any) -> str:
+    tag = elem.tag if isinstance(elem.tag, str) else ""
+    return tag.rpartition("}")[2]
+
+
+def _envelope(elem: Any) -> list[float] | None:
+    try:
+        low, high = (np.array(_text(elem, name).split(), dtype=float) for name in ("lowerCorner", "upperCorner"))
+    except ValueError:
+        return None
+    return [*low, *high] if len(low) == len(high) == 3 else None
+
+
+def _text(elem: Any, name: str) -> str:
+    for child in elem:
+        if _local(child) == name:
+            return child.text or ""
+    return ""
+
+
+class _Gml:
+    """One top-level Building element: its objects (building and parts) with surfaces per LoD."""
+
+    def __init__(self, elem: Any, number: int, stem: str) -> None:
+        self.points: list[np.ndarray] = []
+        self.n_points = 0
+        self.srs: str | None = None
+        self.noted: dict[str, int] = {}
+        self.objects: dict[str, dict] = {}
+        self.polygons: dict[str, list[list[int]]] = {}  # gml:id -> rings, for xlink:href
+        self._read_object(elem, elem.get("{http://www.opengis.net/gml}id") or
+                          elem.get("{http://www.opengis.net/gml/3.2}id") or f"{stem}:{number}", None)
+
+    def feature(self, lat_first: bool) -> tuple[dict, list]:
+        """(CityObjects, vertices) in CityJSON's form, x and y swapped where the CRS is lat/lon."""
+        xyz = np.concatenate(self.points) if self.points else np.zeros((0, 3))
+        if lat_first:
+            xyz = xyz[:, [1, 0, 2]]
+        return self.objects, xyz.tolist()
+
+    # -- objects -------------------------------------------------------------------------------
+    def _read_object(self, elem: Any, oid: str, parent: str | None) -> None:
+        kind = "Building" if parent is None else ("BuildingInstallation" if _local(elem) == "BuildingInstallation"
+                                                  else "BuildingPart")
+        surfaces: dict[int, list[tuple[list, str | None]]] = {}
+        refs: list[tuple[int, str | None, str]] = []
+        attributes: dict[str, Any] = {}
+        kids: list[Any] = []
+        self._walk(elem, None, None, surfaces, refs, attributes, kids, top=True)
+        for lod, semantic, ref in refs:
+            if ref in self.polygons:
+                surfaces.setdefault(lod, []).append((self.polygons[ref], semantic, ref))
+            else:
+                self.noted["building surface: xlink:href to a polygon outside its building (left out)"] = \
+                    self.noted.get("building surface: xlink:href to a polygon outside its building (left out)", 0) + 1
+        entry: dict = {"type": kind, "geometry": [g for lod in sorted(surfaces) if (g := self._geometry(lod, surfaces[lod]))]}
+        if attributes:
+            entry["attributes"] = attributes
+        if parent is not None:
+            entry["parents"] = [parent]
+        self.objects[oid] = entry
+        for n, kid in enumerate(kids, 1):
+            kid_id = kid.get("{http://www.opengis.net/gml}id") or kid.get("{http://www.opengis.net/gml/3.2}id") \
+                or f"{oid}:part{n}"
+            entry.setdefault("children", []).append(kid_id)
+            self._read_object(kid, kid_id, oid)
+
+    def _walk(self, elem: Any, lod: int | None, semantic: str | None, surfaces: dict, refs: list,
+              attributes: dict, kids: list, top: bool = False) -> None:
+        for child in elem:
+            name = _local(child)
+            if not name or name in INTERIOR:
+                continue
+            if name in PART_TAGS:
+                kids.append(child)
+                continue
+            if self.srs is None and child.get("srsName"):
+                self.srs = child.get("srsName")
+            if top and (name in SIMPLE or name == "measuredHeight" or name == "name"):
+                self._attribute(child, name, attributes)
+                continue
+            if top and name == "height":  # CityGML 3.0: con:height/con:Height/con:value
+                value = next((v for v in child.iter() if _local(v) == "value"), None)
+                if value is not None:
+                    self._attribute(value, "measuredHeight", attributes)
+                continue
+            if name in GENERIC:
+                self._generic(child, attributes)
+                continue
+            if (m := _LOD.match(name)) is not None:
+                self._walk(child, int(m[1]), semantic, surfaces, refs, attributes, kids)
+                continue
+            if name.startswith("lod") or name in ("Envelope", "ImplicitGeometry", "address", "Address"):
+                continue  # curves, terrain intersections, implicit geometry, addresses: not drawn
+            if name in SURFACES:
+                self._walk(child, lod, name, surfaces, refs, attributes, kids)
+            elif lod is not None and name in ("Polygon", "Triangle", "Rectangle"):
+                rings = self._rings(child)
+                if rings is not None:
+                    pid = child.get("{http://www.opengis.net/gml}id") or child.get("{http://www.opengis.net/gml/3.2}id")
+                    if pid:
+                        self.polygons[pid] = rings
+                    surfaces.setdefault(lod, []).append((rings, semantic, pid))
+            elif lod is not None and (href := child.get(_HREF)) and href.startswith("#"):
+                refs.append((lod, semantic, href[1:]))
+            else:
+                self._walk(child, lod, semantic, surfaces, refs, attributes, kids)
+
+    # -- attributes ----------------------------------------------------------------------------
+    @staticmethod
+    def _attribute(child: Any, name: str, attributes: dict) -> None:
+        text = (child.text or "").strip()
+        if not text:
+            return
+        if name == "measuredHeight":
+            try:
+                attributes["measuredHeight"] = float(text)
+            except ValueError:
+                pass
+        elif name == "name":
+            attributes.setdefault("name", text)
+        elif name in ("storeysAboveGround", "storeysBelowGround", "yearOfConstruction"):
+            attributes[name] = int(text[:4]) if text[:4].isdigit() else text
+        else:
+            attributes[SIMPLE[name]] = text
+
+    @staticmethod
+    def _generic(child: Any, attributes: dict) -> None:
+        key = child.get("name") or _text(child, "name")
+        value = _text(child, "value").strip()
+        if key and value:
+            kind = _local(child).lower()
+            try:
+                attributes[key] = int(value) if kind.startswith("int") else \
+                    float(value) if kind.startswith(("double", "measure")) else value
+            except ValueError:
+                attributes[key] = value
+
+    # -- geometry ------------------------------------------------------------------------------
+    def _rings(self, polygon: Any) -> list[list[int]] | None:
+        """The polygon's rings as vertex numbers (exterior first), None if its exterior is unusable."""
+        rings: list[list[int]] = []
+        for part in polygon.iter():
+            name = _local(part)
+            if name not in ("LinearRing", "Ring"):
+                continue
+            xyz = _coordinates(part)
+            if xyz is None or len(xyz) < 3:
+                if not rings:
+                    return None
+                continue
+            if np.array_equal(xyz[0], xyz[-1]):
+                xyz = xyz[:-1]
+            rings.append(list(range(self.n_points, self.n_points + len(xyz))))
+            self.points.append(xyz)
+            self.n_points += len(xyz)
+        return rings or None
+
+    def _geometry(self, lod: int, found: list[tuple[list, str | None, str | None]]) -> dict | None:
+        """One MultiSurface for an LoD: each polygon once (by id, then by its exact coordinates)."""
+        kinds: list[dict] = []
+        index: dict[str, int] = {}
+        bounds, values, seen_ids, seen_rings = [], [], set(), set()
+        xyz = np.concatenate(self.points) if self.points else np.zeros((0, 3))
+        for rings, semantic, pid in found:
+            if pid is not None and pid in seen_ids:
+                continue
+            key = np.sort(xyz[rings[0]], axis=0).tobytes()
+            if key in seen_rings:
+                self.noted["building surface: repeated (drawn once)"] = \
+                    self.noted.get("building surface: repeated (drawn once)", 0) + 1
+                continue
+            seen_ids.add(pid)
+            seen_rings.add(key)
+            bounds.append(rings)
+            if semantic is not None and semantic not in index:
+                index[semantic] = len(kinds)
+                kinds.append({"type": semantic})
+            values.append(index.get(semantic) if semantic is not None else None)
+        if not bounds:
+            return None
+        geometry: dict = {"type": "MultiSurface", "lod": str(lod), "boundaries": bounds}
+        if kinds:
+            geometry["semantics"] = {"surfaces": kinds, "values": values}
+        return geometry
+
+
+def _coordinates(ring: Any) -> np.ndarray | None:
+    """A ring's points (n, 3), z 0 where the file is 2D; None if they are not numbers."""
+    chunks: list[np.ndarray] = []
+    for elem in ring.iter():
+        name = _local(elem)
+        if name not in ("posList", "pos", "coordinates"):
+            continue
+        text = elem.text or ""
+        dim = _dimension(elem)
+        try:
+            if name == "coordinates":
+                values = np.array([[float(c) for c in t.split(",")] for t in text.split()], dtype=float)
+                dim = values.shape[1] if values.ndim == 2 else 3
+                values = values.ravel()
+            else:
+                values = np.array(text.split(), dtype=float)
+        except ValueError:
+            return None
+        if dim not in (2, 3) or len(values) % dim:
+            return None
+        points = values.reshape(-1, dim)
+        chunks.append(points if dim == 3 else np.column_stack([points, np.zeros(len(points))]))
+    if not chunks:
+        return None
+    xyz = np.concatenate(chunks)
+    return xyz if np.isfinite(xyz).all() else None
+
+
+def _dimension(elem: Any) -> int:
+    """srsDimension of the element or its nearest ancestor that says, else 3."""
+    node = elem
+    while node is not None:
+        if (dim := node.get("srsDimension")) is not None:
+            try:
+                return int(dim)
+            except ValueError:
+                return 0
+        node = node.getparent()
+    return 3
+
+
+def stream_buildings(path: Path) -> Iterator[Any]:
+    """Bare lxml: every top-level Building element of the file, cleared after (for the benchmark baseline)."""
+    from lxml import etree
+
+    with open_stream(path) as stream:
+        for _, elem in etree.iterparse(stream, events=("end",), tag="{*}Building", huge_tree=True):
+            member = elem.getparent()
+            if member is not None and _local(member) in ("cityObjectMember", "featureMember", "member"):
+                yield elem
+                member.clear()
+                while member.getprevious() is not None:
+                    del member.getparent()[0]
