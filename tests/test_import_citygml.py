@@ -1,0 +1,233 @@
+"""CityGML on every real file (figures computed here with bare lxml and pyproj, not the importer), where
+buildings land (wrong --crs refused with the conflict or the distance), partial files, and mutated input.
+
+By hand from the files (lxml XPath below recomputes them):
+- Building_LOD2-EPSG25832.gml: one building, measuredHeight 5.0, 7 LoD2 surfaces (the lod2Solid refers
+  to the 7 thematic surfaces' polygons by xlink:href: drawn once), built 1985, 1 storey.
+- Building_and_garage_LOD2-EPSG25832.gml: the same building (measuredHeight 6.0) and a garage
+  BuildingPart (2.5 m): one row, two objects in its model.
+- Building_CityGML3.0_LOD2_with_several_attributes.gml: CityGML 3.0, AdV URN DHDN GK4 + DHHN92,
+  con:height 8.55 m, generic attributes StandLK and Gemeindeschluessel.
+- Opera-Lyon: CityGML 3.0, EPSG:3946, no measured height: its envelope's z runs 170.786972 to 209.217361.
+- 53394517 (PLATEAU): EPSG 6697 lat/lon order, measuredHeight 31.7, in Tokyo (35.68 N, 139.72 E).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from hypothesis import HealthCheck, configuration, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+from pyproj import Transformer
+from shapely.geometry import shape
+
+from console.errors import UserError
+from console.importers.buildings import read_buildings
+from tests.conftest import SHARED_DATA
+
+configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "cityops-console-hypothesis")
+
+GML = SHARED_DATA / "citygml"
+NS = {"gml2": "http://www.opengis.net/gml", "gml3": "http://www.opengis.net/gml/3.2"}
+#: file -> (EPSG code of its x/y, whether the file writes lat first, measured height)
+FILES = {
+    "Building_LOD2-EPSG25832.gml": (25832, False, 5.0),
+    "Building_and_garage_LOD2-EPSG25832.gml": (25832, False, 6.0),
+    "Building_CityGML3.0_LOD2_with_several_attributes.gml": (31468, False, 8.55),
+    "Opera-Lyon_CityGML3.0_LOD2_with_xAL3_FreeText.gml": (3946, False, round(209.217361 - 170.786972, 3)),
+    "53394517_bldg_6697_2_op_CityGML2.gml": (6668, True, 31.7),
+}
+pytestmark = pytest.mark.skipif(not GML.is_dir(), reason="real data folder not beside the repository")
+
+
+def _ground_by_hand(path: Path, epsg: int, lat_first: bool) -> shapely.Geometry:
+    """The GroundSurface polygons' exteriors, lon/lat: bare lxml XPath and a pyproj transformer."""
+    tree = etree.parse(str(path))
+    lists = tree.xpath("//*[local-name()='GroundSurface']//*[local-name()='exterior']//*[local-name()='posList']")
+    move = Transformer.from_crs(f"EPSG:{epsg}", "OGC:CRS84", always_xy=True)
+    polys = []
+    for pos in lists:
+        xyz = np.array(pos.text.split(), dtype=float).reshape(-1, 3)
+        x, y = (xyz[:, 1], xyz[:, 0]) if lat_first else (xyz[:, 0], xyz[:, 1])
+        polys.append(shapely.Polygon(np.column_stack(move.transform(x, y))))
+    return shapely.union_all(polys)
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_real_citygml_buildings_land_where_lxml_and_pyproj_put_them(name):
+    epsg, lat_first, height = FILES[name]
+    rows, report = read_buildings(GML / name)
+    tree = etree.parse(str(GML / name))
+    buildings = tree.xpath("//*[local-name()='cityObjectMember']/*[local-name()='Building']")
+    assert len(rows) == len(buildings) == 1 and not report.broken
+    row = rows[0]
+    assert row["id"] == buildings[0].get(f"{{{NS['gml2']}}}id", buildings[0].get(f"{{{NS['gml3']}}}id"))
+    assert row["height"] == pytest.approx(height, abs=0.002)
+    hand = _ground_by_hand(GML / name, epsg, lat_first).centroid
+    got = shape(json.loads(row["footprint"])).centroid
+    metres = np.hypot((got.x - hand.x) * 111_320 * np.cos(np.radians(got.y)), (got.y - hand.y) * 110_570)
+    assert metres < 1.0, (name, metres)
+    model = json.loads(row["model"])
+    parts = tree.xpath("//*[local-name()='BuildingPart']")
+    assert len(model["CityObjects"]) == 1 + len(parts)
+
+
+def test_attributes_semantics_and_xlinks():
+    (row,), _ = read_buildings(GML / "Building_LOD2-EPSG25832.gml")
+    assert (row["name"], row["year"], row["levels"], row["use"]) == ("Example Building LOD2", 1985, 1, "1000")
+    (geometry,) = json.loads(row["model"])["CityObjects"][row["id"]]["geometry"]
+    kinds = [geometry["semantics"]["surfaces"][v]["type"] for v in geometry["semantics"]["values"]]
+    assert len(geometry["boundaries"]) == 7  # the solid's 7 xlinks are the 7 thematic polygons: once each
+    assert sorted(kinds) == ["GroundSurface", "RoofSurface", "RoofSurface", "WallSurface", "WallSurface",
+                             "WallSurface", "WallSurface"]
+    (row,), _ = read_buildings(GML / "Building_CityGML3.0_LOD2_with_several_attributes.gml")
+    attrs = json.loads(row["model"])["CityObjects"][row["id"]]["attributes"]
+    assert attrs["StandLK"] == "2014-07-28" and attrs["Gemeindeschluessel"] == "09175128"
+    assert attrs["measuredHeight"] == 8.55 and attrs["roofType"] == "3100"
+
+
+def test_gzip_and_repeated_surfaces(tmp_path):
+    text = (GML / "Building_LOD2-EPSG25832.gml").read_text()
+    first = re.search(r"<bldg:boundedBy>.*?</bldg:boundedBy>", text, re.S)[0]
+    copied = re.sub(r'gml:id="([^"]+)"', r'gml:id="\1-copy"', first)  # the same wall again, under new ids
+    path = tmp_path / "twice.gml.gz"
+    path.write_bytes(gzip.compress(text.replace(first, first + copied, 1).encode()))
+    (row,), report = read_buildings(path)
+    assert report.repaired["building surface: repeated (drawn once)"] == 1
+    assert len(json.loads(row["model"])["CityObjects"][row["id"]]["geometry"][0]["boundaries"]) == 7
+
+
+# --- where the buildings land ------------------------------------------------------------------
+
+def test_local_crs_and_wrong_crs_are_refused_with_the_reason():
+    with pytest.raises(UserError, match=r"Building_LOD1-LocalEngineeringCRS\.gml: coordinates in a local "
+                                        r"engineering CRS \('#local-CRS-1'\)"):
+        read_buildings(GML / "Building_LOD1-LocalEngineeringCRS.gml")
+    with pytest.raises(UserError, match=r"--crs EPSG:25833 .* contradicts the file's own CRS EPSG:5555 "
+                                        r"\(ETRS89 / UTM zone 32N \+ DHHN92 height\); add --force-crs"):
+        read_buildings(GML / "Building_LOD2-EPSG25832.gml", crs="EPSG:25833")
+    # forced into Lyon's conic (false easting 1,700 km), Karlsruhe lands in the Atlantic: kept, noted
+    rows, report = read_buildings(GML / "Building_LOD2-EPSG25832.gml", crs="EPSG:3946", force_crs=True)
+    assert len(rows) == 1 and any(re.search(r"with EPSG:3946 .* land at 46\.98\d\d°N 13\.43\d\d°W, 853 km outside its "
+                                            r"area of use .*\(kept: --force-crs\)", note) for note in report.notes)
+
+
+def test_wrong_crs_cases_of_a_cityjson_file(shared_data, tmp_path):
+    tile = shared_data / "delft-3dbag-tile901.city.jsonl"
+    with pytest.raises(UserError, match=r"--crs EPSG:25832 .* contradicts the file's own CRS EPSG:7415"):
+        read_buildings(tile, crs="EPSG:25832")
+    lines = tile.read_text().splitlines()
+    header = json.loads(lines[0])
+    del header["metadata"]["referenceSystem"]
+    bare = tmp_path / "bare.city.jsonl"
+    bare.write_text("\n".join([json.dumps(header), *lines[1:]]))
+    with pytest.raises(UserError, match=r"with EPSG:4326 .* the coordinates are not on the Earth \(not degrees\)"):
+        read_buildings(bare, crs="EPSG:4326")
+    # RD coordinates read as UTM 32N land in the Gulf of Guinea, thousands of km from Europe
+    with pytest.raises(UserError, match=r"with EPSG:25832 .* land at 4\.\d+°N 5\.\d+°E, 3,\d\d\d km outside"):
+        read_buildings(bare, crs="EPSG:25832")
+    with pytest.raises(UserError, match=r"--crs does not apply to 15-5237-12665\.mvt: a vector tile"):
+        read_buildings(shared_data / "sf-buildings" / "15-5237-12665.mvt", crs="EPSG:3857")
+    with pytest.raises(UserError, match=r"--crs does not apply to helsinki-centre\.osm\.pbf: a OSM file|"
+                                        r"--crs does not apply to helsinki-centre\.osm\.pbf"):
+        read_buildings(shared_data / "helsinki-centre.osm.pbf", crs="EPSG:4326")
+
+
+# --- partial files -----------------------------------------------------------------------------
+
+def test_a_cityjsonseq_cut_in_half_imports_every_complete_line(shared_data, tmp_path):
+    data = (shared_data / "delft-3dbag.city.jsonl").read_bytes()
+    cut = tmp_path / "half.city.jsonl"
+    cut.write_bytes(data[: len(data) // 2])
+    complete = 0
+    for line in data[: len(data) // 2].split(b"\n")[1:]:
+        try:
+            complete += json.loads(line)["type"] == "CityJSONFeature"
+        except ValueError:
+            broken = line
+    rows, report = read_buildings(cut)
+    assert complete > 20 and len(rows) == complete  # one Building (with its parts) per feature line
+    assert report.broken == [f"half.city.jsonl line {complete + 2}: not valid JSON "
+                             f"({_json_error(broken)}; cut short?)"] and report.partial
+
+
+def _json_error(line: bytes) -> str:
+    try:
+        json.loads(line)
+    except json.JSONDecodeError as exc:
+        return exc.msg
+    raise AssertionError("the cut line parses")
+
+
+def test_flipped_bytes_name_the_broken_line(shared_data, tmp_path):
+    lines = (shared_data / "delft-3dbag-tile901.city.jsonl").read_bytes().split(b"\n")
+    lines[9] = lines[9][:40] + b"\xff\xfe" + lines[9][42:]
+    path = tmp_path / "flipped.city.jsonl"
+    path.write_bytes(b"\n".join(lines))
+    rows, report = read_buildings(path)
+    assert len(rows) == 51 and report.broken == ["flipped.city.jsonl line 10: not UTF-8 text (byte 0xff at column 41)"]
+    whole = tmp_path / "doc.city.json"
+    whole.write_bytes(b'{"type": "CityJSON",\n "version": "2.0",\n "x": "\xc3\x28"}')
+    with pytest.raises(UserError, match=r"doc\.city\.json: line 3, column 8 is not UTF-8 text \(byte 0xc3\)"):
+        read_buildings(whole)
+
+
+def test_a_folder_with_one_corrupt_tile_imports_the_rest(shared_data, tmp_path):
+    folder = tmp_path / "tiles"
+    shutil.copytree(shared_data / "sf-buildings", folder)
+    bad = folder / "15-5238-12666.mvt"
+    bad.write_bytes(b"\x1a" + bad.read_bytes()[1:300])
+    rows, report = read_buildings(folder)
+    good, _ = read_buildings([p for p in sorted(folder.iterdir()) if p != bad])
+    assert len(rows) == len(good) > 10_000 and report.partial
+    assert report.broken == [f"file 5 of 9, {bad}: not a readable Mapbox Vector Tile (DecodeError)"]
+
+
+def test_a_citygml_file_cut_short_keeps_the_buildings_before_the_break(tmp_path):
+    text = (GML / "Building_LOD2-EPSG25832.gml").read_text()
+    member = re.search(r"\s*<cityObjectMember>.*?</cityObjectMember>", text, re.S)[0]
+    second = member.replace('gml:id="GML_', 'gml:id="B2_')
+    doubled = text.replace(member, member + second, 1)
+    path = tmp_path / "two.gml"
+    path.write_text(doubled[: doubled.index(second) + len(second) // 2])
+    rows, report = read_buildings(path)
+    assert len(rows) == 1 and rows[0]["id"].startswith("GML_")
+    assert re.fullmatch(r"two\.gml line \d+: not well-formed XML \(.*\); the 1 buildings before it were read",
+                        report.broken[0])
+
+
+# --- mutated input -----------------------------------------------------------------------------
+
+_SOURCE = (GML / "Building_and_garage_LOD2-EPSG25832.gml").read_bytes() if GML.is_dir() else b""
+_TOKENS = [m.span() for m in re.finditer(rb"[-\d.]+|<[/\w:]+|\"[^\"]*\"", _SOURCE)]
+JUNK = st.sampled_from([b"", b"nan", b"1e400", b"-", b"<", b"&bogus;", b"\"#nowhere\"", b"<gml:Polygon>", b"\xff",
+                        b"999999999", b"</bldg:Building>", b"\"EPSG:4326\"", b"\"urn:adv:crs:NOPE\""])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(edits=st.lists(st.tuples(st.integers(0, max(len(_TOKENS) - 1, 0)), JUNK), min_size=1, max_size=5))
+def test_mutated_citygml_gives_rows_or_one_line_never_a_traceback(edits):
+    data = bytearray(_SOURCE)
+    for at, junk in sorted(edits, key=lambda e: -_TOKENS[e[0]][0]):
+        start, end = _TOKENS[at]
+        data[start:end] = junk
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "mutated.gml"
+        path.write_bytes(bytes(data))
+        try:
+            rows, report = read_buildings(path)
+        except UserError as exc:
+            assert "\n" not in str(exc)
+            return
+    assert len(rows) <= 1
+    for row in rows:
+        assert shape(json.loads(row["footprint"])).is_valid
