@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import logging
 import sys
 import time
 from pathlib import Path
 
-from console import __version__, cli_replay, cli_scene
+from console import __version__, cli_platform, cli_replay, cli_scene
+from console.databases import install_log_redaction, redact
 from console.errors import UserError
 from console.model.action import ROLE_ACTIONS
 from console.paths import places
@@ -19,11 +19,8 @@ from console.progress import progress_bar
 log = logging.getLogger("cityops")
 
 
-def platform_url(text: str) -> str:
-    """A database URL as given, or a plain file path taken as an SQLite platform file."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("the platform is empty: give a database URL or an SQLite file path")
-    return text if "://" in text else f"sqlite:///{Path(text).expanduser().resolve()}"
+#: A database URL, ``service=NAME`` (libpq), or a plain file path taken as an SQLite platform file.
+platform_url = cli_platform.platform_arg
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -42,10 +39,11 @@ def _wall_options(parser: argparse.ArgumentParser, default_layout: str, cache: b
         parser.add_argument("--cache", metavar="PATH", help="cache file (default: in the data directory)")
     parser.add_argument("--seconds", type=float, metavar="N", help="quit after N seconds")
     parser.add_argument("--screenshot", type=Path, metavar="DIR", help="save one PNG per window before quitting")
-    parser.add_argument("--operator", metavar="NAME", help="who is at this console, recorded with every action "
-                        "(default: the login name)")
-    parser.add_argument("--role", choices=sorted(ROLE_ACTIONS), default="operator",
-                        help="what this console may do: operators handle alarms, supervisors also move "
+    parser.add_argument("--operator", metavar="NAME", help="demo platforms only (on PostgreSQL people sign in): "
+                        "who is at this console, recorded with every action (default: the login name)")
+    parser.add_argument("--role", choices=sorted(ROLE_ACTIONS),
+                        help="demo platforms only (on PostgreSQL the platform's group roles decide): what this "
+                        "console may do: operators handle alarms, supervisors also move "
                         "incidents through their lifecycle, trainers only watch (default operator)")
     parser.add_argument("--node", type=int, default=1, metavar="N",
                         help="which wall PC this is: show the layout's screens marked node = N (default 1)")
@@ -72,8 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(run)
     _wall_options(run, "demo")
     _sync_options(run)
-    run.add_argument("--platform", required=True, metavar="URL", type=platform_url,
-                     help="platform database URL or SQLite file path")
+    cli_platform.add_platform(run, "platform: database URL, service=NAME or SQLite file path")
 
     wall = sub.add_parser("wall", help="turn the pages of a running wall, on all its nodes at once")
     wall.add_argument("action", choices=("next", "previous", "hold", "resume", "goto"),
@@ -81,11 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     wall.add_argument("page", nargs="?", help="goto: the page to show")
     wall.add_argument("--screen", metavar="NAME", help="only this screen (default: every screen)")
     wall.add_argument("--layout", required=True, help="the layout the wall runs: a name in layouts/ or a .toml path")
-    wall.add_argument("--platform", required=True, metavar="URL", type=platform_url,
-                      help="the wall's platform database URL or SQLite file path")
-    wall.add_argument("--operator", metavar="NAME", help="who gives the command (default: the login name)")
-    wall.add_argument("--role", choices=sorted(ROLE_ACTIONS), default="operator",
-                      help="supervisors and trainers may control the wall (default operator)")
+    cli_platform.add_platform(wall, "the wall's platform: database URL, service=NAME or SQLite file path")
+    wall.add_argument("--operator", metavar="NAME", help="demo platforms only: who gives the command "
+                      "(default: the login name)")
+    wall.add_argument("--role", choices=sorted(ROLE_ACTIONS),
+                      help="demo platforms only: supervisors and trainers may control the wall (default operator)")
 
     plat = sub.add_parser("platform", help="manage a demo platform database")
     plat_sub = plat.add_subparsers(dest="platform_command", required=True, metavar="ACTION")
@@ -98,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sync = sub.add_parser("sync", help="copy a platform into the cache")
     _common(sync)
-    sync.add_argument("--platform", required=True, metavar="URL", type=platform_url)
+    cli_platform.add_platform(sync, "platform: database URL, service=NAME or SQLite file path")
     sync.add_argument("--cache", metavar="PATH")
     sync.add_argument("--once", action="store_true", help="catch up, print a JSON summary and exit")
     sync.add_argument("--batch-rows", type=int, default=20_000, metavar="N",
@@ -108,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="print versions, display, OpenGL, screens, cache and platform")
     _common(doctor)
     doctor.add_argument("--cache", metavar="PATH")
-    doctor.add_argument("--platform", metavar="URL", type=platform_url)
+    cli_platform.add_platform(doctor, "platform to check: database URL, service=NAME or SQLite file path")
 
     imp = sub.add_parser("import", help="import real data files")
     imp_sub = imp.add_subparsers(dest="import_command", required=True, metavar="KIND")
@@ -138,13 +135,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(cli_replay.join_offsets(sys.argv[1:] if argv is None else argv))
+    argv = sys.argv[1:] if argv is None else argv
+    cli_platform.hide_command_line_password(argv)
+    args = build_parser().parse_args(cli_replay.join_offsets(argv))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction()
     try:
         return COMMANDS[args.command](args)
     except UserError as exc:
-        print(f"cityops: error: {exc}", file=sys.stderr)
+        print(f"cityops: error: {redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
@@ -162,14 +162,18 @@ def _open_cache(path: str | Path):
 
 
 def _connect(url: str):
-    """A connector to the platform, checked. Unreachable is not fatal: the wall runs from its cache."""
+    """A connector to the platform, checked. Unreachable is not fatal: the wall runs from its cache,
+    and a missing password is not either: the wall asks the person for it."""
     from console.sync.connector import PlatformUnavailable, SqlConnector
+    from console.sync.signin import PasswordNeeded, SignInFailed
 
     connector = SqlConnector(url)
     try:
         connector.check()
     except PlatformUnavailable as exc:
         print(f"cityops: {exc}; running from the cache and retrying", file=sys.stderr)
+    except (PasswordNeeded, SignInFailed):
+        pass  # the wall's sign-in panel asks
     return connector
 
 
@@ -210,23 +214,24 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _wall_run_options(args: argparse.Namespace, platform: str | None):
-    from console.model.action import Operator
     from console.shell.app import WallOptions
 
     return WallOptions(args.seconds, args.screenshot, getattr(args, "poll_interval", 1.0),
-                       Operator(args.operator or getpass.getuser(), args.role),
+                       cli_platform.console_operator(args, platform),
                        node=args.node, lang=args.lang, windowed=args.windowed, platform=platform)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from console.shell.app import ensure_display, read_layout, run_wall
 
+    url = cli_platform.chosen_platform(args)
+    options = _wall_run_options(args, url)
     ensure_display()
     layout = read_layout(args.layout)
-    connector = _connect(args.platform)
+    connector = _connect(url)
     cache = _open_cache(args.cache or places(args.data_dir).cache)
     try:
-        return run_wall(layout, cache, connector, _wall_run_options(args, args.platform))
+        return run_wall(layout, cache, connector, options)
     finally:
         connector.close()
         cache.close()
@@ -236,29 +241,32 @@ def _cmd_wall(args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from console.layout.rotation import RotationCommand, WallRotation
-    from console.model.action import Operator
     from console.shell.app import read_layout
-    from console.sync.connector import PlatformUnavailable
+    from console.sync.connector import PlatformUnavailable, SqlConnector
     from console.sync.control import ControlChannel
 
     if args.action == "goto" and args.page is None:
         raise UserError("goto needs the page to show: cityops wall goto PAGE --layout ...")
     if args.action != "goto" and args.page is not None:
         raise UserError(f"{args.action} takes no page (only goto does)")
-    operator = Operator(args.operator or getpass.getuser(), args.role)
+    url = cli_platform.chosen_platform(args)
+    operator = cli_platform.console_operator(args, url)
     command = RotationCommand(args.action, time.time(), args.screen, args.page)
     layout = read_layout(args.layout)
     try:
         WallRotation(layout.screens).apply(command)  # a screen or page the wall does not have fails here, not on it
     except ValueError as exc:
         raise UserError(f"{layout.source}: {exc}") from None
-    channel = ControlChannel(args.platform, args.layout)
+    connector = SqlConnector(url)
+    channel = ControlChannel(connector, args.layout)
     try:
+        operator = operator or cli_platform.sign_in_terminal(connector)
         sent = channel.send(command, operator)
     except (PermissionError, PlatformUnavailable) as exc:
         raise UserError(str(exc)) from None
     finally:
         channel.close()
+        connector.close()
     what = " ".join(filter(None, (sent.action, sent.page)))
     where = f"screen {sent.screen}" if sent.screen else "every screen"
     effective = datetime.fromtimestamp(sent.at).strftime("%H:%M:%S.%f")[:-3]
@@ -285,7 +293,9 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     from console.sync.connector import PlatformUnavailable, SqlConnector
     from console.sync.engine import CatchUp, SyncEngine, SyncStatus
 
-    connector = SqlConnector(args.platform)
+    connector = SqlConnector(cli_platform.chosen_platform(args))
+    if connector.postgres:  # the person signs in (a terminal prompt where a password is wanted)
+        cli_platform.sign_in_terminal(connector)
     if args.once:
         try:
             connector.check()
@@ -325,10 +335,12 @@ def _cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
+    from console.databases import platform_from_environment
     from console.shell.doctor import print_report
 
     where = places(args.data_dir)
-    platform = args.platform or (where.demo_platform_url if where.demo_platform.exists() else None)
+    platform = args.platform or platform_from_environment() or (
+        where.demo_platform_url if where.demo_platform.exists() else None)
     return print_report(args.cache or str(where.cache), platform)
 
 

@@ -83,7 +83,13 @@ def cmd_record(args: argparse.Namespace) -> int:
     now = time.time()
     start, end = parse_time(args.start, now, "--from"), parse_time(args.end, now, "--to")
     if args.platform:
-        recording = record_from_platform(args.platform, start, end, args.district, progress_bar("reading the platform"),
+        from console.cli_platform import sign_in_terminal
+        from console.sync.connector import SqlConnector
+
+        connector = SqlConnector(args.platform)
+        if connector.postgres:  # as the person: a terminal prompt where a password is wanted
+            sign_in_terminal(connector)
+        recording = record_from_platform(connector, start, end, args.district, progress_bar("reading the platform"),
                                          title=args.title)
     else:
         from console.cli import _open_cache

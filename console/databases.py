@@ -1,11 +1,20 @@
-"""Databases as users meet them: URLs shown safely, driver errors in one line, SQLite files checked.
+"""Databases as users meet them: platform addresses, secrets kept out of sight, driver errors in one line.
 
 Both the sync connector and the demo platform reach databases by URL; the checks a user's typo
 must hit (not a URL, an SQLite file that is not there) live here once.
+
+Secrets. Every text the console shows or writes about a database (a log line, an error, the
+header, ``doctor``) passes through ``redact``: a password in a URL's user part or in a
+``password=`` parameter becomes ``***``, and so does every password the console was given
+(``remember_secret``: one typed into the sign-in panel, say) wherever it appears.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+import threading
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
@@ -13,20 +22,108 @@ from sqlalchemy.exc import ArgumentError
 
 from console.errors import UserError
 
+#: Where a platform address comes from when the command line names none (a systemd unit's
+#: EnvironmentFile, say): nothing in it reaches the process list.
+PLATFORM_ENV = "CITYOPS_PLATFORM"
+#: The one driver the console speaks PostgreSQL with.
+PG_DRIVER = "postgresql+psycopg"
+
+_MASK = "***"
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+#: user:password@ in a URL, and password=... / sslpassword=... in a query string or a libpq conninfo
+_IN_URL = re.compile(r"(://[^:/@\s]*:)([^@\s]+)(@)")
+_IN_PARAM = re.compile(r"(\b(?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s]+)", re.IGNORECASE)
+
+
+def remember_secret(secret: str | None) -> None:
+    """From now on ``redact`` hides this secret wherever it appears (kept in memory only)."""
+    if secret:
+        with _secrets_lock:
+            _secrets.add(secret)
+
+
+def redact(text: str) -> str:
+    """The text with every password in it replaced by ``***``: the one path every shown text takes."""
+    text = _IN_PARAM.sub(lambda m: m.group(1) + _MASK, _IN_URL.sub(lambda m: m.group(1) + _MASK + m.group(3), text))
+    with _secrets_lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        text = text.replace(secret, _MASK)
+    return text
+
+
+class RedactingFormatter(logging.Formatter):
+    """Log lines (and their tracebacks) with passwords hidden."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def install_log_redaction() -> None:
+    """Every handler of the root logger writes through ``redact``."""
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(RedactingFormatter(handler.formatter._fmt if handler.formatter else None))
+
+
+def url_password(url: str | URL) -> str | None:
+    """The password a platform URL carries itself (user part or ``password=``), if any."""
+    try:
+        parsed = make_url(url) if isinstance(url, str) else url
+    except ArgumentError:
+        return None
+    query = parsed.query.get("password")
+    return parsed.password or (query if isinstance(query, str) else None)
+
+
+def platform_address(text: str) -> str:
+    """A platform as a user names it, as the database URL the console opens.
+
+    - a URL: ``postgresql+psycopg://alice@db.city/cityops?sslmode=verify-full`` (``postgresql://``
+      and ``postgres://`` mean the same: the console's PostgreSQL driver is psycopg 3);
+    - a libpq connection string: ``service=wall`` (an entry of ``pg_service.conf``), or
+      ``host=db.city dbname=cityops sslmode=verify-full``: every keyword goes to libpq untouched;
+    - anything else is a file path: an SQLite demo platform.
+    """
+    text = text.strip()
+    if not text:
+        raise UserError("the platform is empty: give a database URL, service=NAME or an SQLite file path")
+    if "://" in text:
+        scheme, rest = text.split("://", 1)
+        return f"{PG_DRIVER}://{rest}" if scheme in ("postgresql", "postgres") else text
+    if re.match(r"^\s*[a-z_]+\s*=", text):
+        from psycopg.conninfo import conninfo_to_dict
+        from psycopg import ProgrammingError
+
+        try:
+            params = conninfo_to_dict(text)
+        except ProgrammingError as exc:
+            raise UserError(f"platform {redact(text)!r} is not a libpq connection string: "
+                            f"{redact(str(exc).splitlines()[0])}") from None
+        return URL.create(PG_DRIVER, query={k: str(v) for k, v in params.items()}).render_as_string(
+            hide_password=False)
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def platform_from_environment() -> str | None:
+    """The platform ``$CITYOPS_PLATFORM`` names (as ``platform_address`` reads it), or None."""
+    text = os.environ.get(PLATFORM_ENV, "").strip()
+    return platform_address(text) if text else None
+
 
 def shown_url(url: str) -> str:
-    """The URL as it may be shown to a user: password hidden."""
+    """The URL as it may be shown to a user: passwords hidden."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        return redact(make_url(url).render_as_string(hide_password=True))
     except ArgumentError:
-        return url
+        return redact(url)
 
 
 def reason(exc: BaseException) -> str:
-    """The first line of a driver error, without SQL or traceback."""
+    """The first line of a driver error, without SQL, traceback or password."""
     orig = getattr(exc, "orig", None) or exc
     text = str(orig).strip()
-    return text.splitlines()[0] if text else type(orig).__name__
+    return redact(text.splitlines()[0]) if text else type(orig).__name__
 
 
 def parse_url(url: str) -> URL:
@@ -34,7 +131,7 @@ def parse_url(url: str) -> URL:
     try:
         return make_url(url)
     except ArgumentError:
-        raise UserError(f"{url!r} is not a database URL (expected e.g. postgresql+psycopg://user@host/db "
+        raise UserError(f"{redact(url)!r} is not a database URL (expected e.g. postgresql+psycopg://user@host/db "
                         "or sqlite:///file.db)") from None
 
 

@@ -80,6 +80,9 @@ class Throwaway:
     def __init__(self, pg_ctl: str, data: Path, port: int, user: str | None):
         self.data, self.port, self._pg_ctl, self._user = data, port, pg_ctl, user
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+        #: the superuser by the Unix socket in the data folder: trusted whatever ``host_auth`` is
+        self.socket_url = f"postgresql+psycopg://postgres@/postgres?host={data}&port={port}"
+        self.host = f"127.0.0.1:{port}"  # where login roles connect over TCP (and authenticate)
 
     def ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """Run ``pg_ctl`` on this server's data folder (as its owner)."""
@@ -116,8 +119,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def throwaway_cluster() -> Iterator[Throwaway]:
+def throwaway_cluster(host_auth: str = "trust") -> Iterator[Throwaway]:
     """A fresh PostgreSQL server in a temporary folder on a free loopback port, trust auth; removed afterwards.
+
+    ``host_auth`` (e.g. ``scram-sha-256``) is what TCP clients must pass instead: the superuser
+    then comes in by ``socket_url``.
 
     Skips (tests) where ``initdb``/``pg_ctl`` are missing. As root the server runs as ``postgres``
     (PostgreSQL refuses to run as root), so the folder is made in the shared temporary directory.
@@ -135,7 +141,8 @@ def throwaway_cluster() -> Iterator[Throwaway]:
     data = folder / "data"
     if user:
         os.chown(folder, owner.pw_uid, owner.pw_gid)
-    command = [initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]
+    command = [initdb, "-D", str(data), "-U", "postgres", "--auth-local=trust", f"--auth-host={host_auth}",
+               "-E", "UTF8", "--no-sync"]
     if user:
         command = ["runuser", "-u", user, "--", *command]
     subprocess.run(command, check=True, capture_output=True, timeout=120)

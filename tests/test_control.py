@@ -241,6 +241,13 @@ def test_a_wall_runs_on_the_shared_clock_and_applies_commands_on_the_ui_thread(t
 # -- the command line --------------------------------------------------------------------------
 def test_cityops_wall_sends_one_command_in_one_line(platform_url, capsys):
     args = ["wall", "--layout", "demo", "--platform", platform_url]
+    if platform_url.startswith("postgresql"):  # the platform says who: the tests' superuser, a supervisor
+        assert main([*args, "hold", "--screen", "main", "--role", "trainer"]) == 2
+        assert "--role is only for SQLite demo platforms" in capsys.readouterr().err
+        assert main([*args, "hold", "--screen", "main"]) == 0
+        superuser = make_url(platform_url).username
+        assert [(r["actor"], r["role"]) for r in _rows(platform_url)] == [(superuser, "supervisor")]
+        return
     assert main([*args, "hold", "--screen", "main", "--role", "trainer", "--operator", "tina"]) == 0
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and out.startswith("hold: sent to wall demo (screen main), taking effect at ")
@@ -254,8 +261,7 @@ def test_cityops_wall_sends_one_command_in_one_line(platform_url, capsys):
 
 
 def test_cityops_wall_says_when_the_platform_is_unreachable(capsys):
-    code = main(["wall", "next", "--layout", "demo", "--role", "supervisor",
-                 "--platform", "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"])
+    code = main(["wall", "next", "--layout", "demo", "--platform", "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"])
     err = capsys.readouterr().err
     assert code != 0 and err.count("\n") == 1 and "cannot reach platform" in err
 

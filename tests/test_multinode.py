@@ -115,7 +115,7 @@ def test_two_nodes_turn_their_pages_together_and_obey_a_command(tmp_path):
         try:
             _wait_for("page turns on both nodes", lambda: all(len(_turns(log)) >= 2 for log in logs), nodes, logs)
             sent = subprocess.run([sys.executable, "-m", "console", "wall", "next", "--layout", str(layout),
-                                   "--platform", url, "--role", "supervisor", "--operator", "test"],
+                                   "--platform", url],  # the tests' superuser: a supervisor
                                   cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
             assert sent.returncode == 0 and sent.stdout.startswith("next: sent to wall pair"), sent.stderr
             channel = ControlChannel(url, "pair")

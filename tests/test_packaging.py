@@ -156,16 +156,19 @@ def test_the_wall_unit_starts_a_node_with_the_session_and_restarts_it_gently():
     assert _unit_environment(service)["QT_QPA_PLATFORM"] == "xcb"
 
 
-@pytest.mark.parametrize("node, options", [("1", ""), ("4", "--lang zh --operator wall-a")])
-def test_the_wall_unit_runs_a_valid_cityops_command(node, options):
+@pytest.mark.parametrize("node, options", [("1", ""), ("4", "--lang zh --windowed")])
+def test_the_wall_unit_runs_a_valid_cityops_command(node, options, monkeypatch):
+    from console.cli_platform import chosen_platform
+
     service = _ini(UNIT)["Service"]
-    env = _unit_environment(service) | {"CITYOPS_PLATFORM": "postgresql+psycopg://wall@db.example/city",
-                                        "CITYOPS_OPTIONS": options}
+    env = _unit_environment(service) | {"CITYOPS_PLATFORM": "service=wall", "CITYOPS_OPTIONS": options}
     program, *argv = _expand(service["ExecStart"], env, instance=node, home="/home/wall")
     assert program == "/home/wall/.local/opt/cityops/cityops"
     args = _cityops_args(argv)  # the default layout (wall-3x3) is loaded, too
     assert (args.command, args.node, args.layout) == ("run", int(node), env["CITYOPS_LAYOUT"])
-    assert args.platform == "postgresql+psycopg://wall@db.example/city"
+    assert args.platform is None and "service=wall" not in " ".join(argv)  # not in the process list
+    monkeypatch.setenv("CITYOPS_PLATFORM", env["CITYOPS_PLATFORM"])
+    assert chosen_platform(args) == "postgresql+psycopg://?service=wall"  # cityops reads it from the environment
     assert args.lang == ("zh" if options else "en")
 
 

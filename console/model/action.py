@@ -13,14 +13,17 @@ import uuid
 from dataclasses import dataclass, field
 
 #: What an operator or supervisor can do; the platform's operator_actions.action column.
-ACTIONS = ("acknowledge", "shelve", "unshelve", "comment", "status", "assign")
+#: The last three say who sat at a console when: every role takes them (target_kind "console").
+SESSION_ACTIONS = ("sign_in", "sign_out", "handover")
+ACTIONS = ("acknowledge", "shelve", "unshelve", "comment", "status", "assign", *SESSION_ACTIONS)
 #: Who may do what. Checked where the action happens (``allowed``), not only by hiding buttons.
 #: Besides the operator actions above: ``control_wall`` (page rotation: next, hold, resume across
 #: all nodes) and ``push_to_wall`` (put a workstation panel on a wall page, editing its layout).
 ROLE_ACTIONS = {
-    "operator": frozenset({"acknowledge", "shelve", "unshelve", "comment"}),
+    "operator": frozenset({"acknowledge", "shelve", "unshelve", "comment", *SESSION_ACTIONS}),
     "supervisor": frozenset(ACTIONS) | {"control_wall", "push_to_wall"},
-    "trainer": frozenset({"control_wall"}),  # trainers drive replays, drills and the wall, never the live city
+    # trainers drive replays, drills and the wall, never the live city
+    "trainer": frozenset({"control_wall", *SESSION_ACTIONS}),
 }
 
 #: How refusals name the actions that are not operator actions on the platform.
@@ -33,15 +36,29 @@ class Operator:
 
     name: str
     role: str = "operator"
+    #: True when the platform authenticated this person and gave the role (PostgreSQL); False
+    #: where the command line named them (a demo platform, a replay): nobody is authenticated.
+    signed_in: bool = False
+
+    @property
+    def nobody(self) -> bool:
+        """Nobody is signed in yet (the console waits for a password, or for the platform)."""
+        return not self.name
 
     def may(self, action: str) -> bool:
         return action in ROLE_ACTIONS.get(self.role, frozenset())
 
     def require(self, action: str) -> None:
         """Raise PermissionError, in words an operator understands, unless this role may ``action``."""
+        if self.nobody:
+            raise PermissionError("nobody is signed in at this console: sign in first")
         if not self.may(action):
             article = "an" if self.role[:1] in "aeiou" else "a"
             raise PermissionError(f"{article} {self.role} may not {_WORDS.get(action, action)} (ask a supervisor)")
+
+
+#: Nobody signed in: may do nothing, and is told to sign in.
+NOBODY = Operator("", "")
 
 
 @dataclass(frozen=True)

@@ -76,11 +76,15 @@ def record_from_cache(cache: Cache, start: float, end: float, district: str | No
         return _record(db, start, end, district, progress, title)
 
 
-def record_from_platform(url: str, start: float, end: float, district: str | None = None,
+def record_from_platform(platform: str | SqlConnector, start: float, end: float, district: str | None = None,
                          progress: Progress | None = None, title: str = "") -> Recording:
-    """Record [start, end] (with its pre-roll) straight from a platform database (read-only)."""
+    """Record [start, end] (with its pre-roll) straight from a platform database (read-only).
+
+    ``platform``: its URL, or a connector (signed in); the connector is closed afterwards.
+    """
     _check_window(start, end)
-    connector = SqlConnector(url)  # UserError for a malformed URL or a missing SQLite file
+    # UserError for a malformed URL or a missing SQLite file
+    connector = platform if isinstance(platform, SqlConnector) else SqlConnector(platform)
     try:
         try:
             connector.check()

@@ -32,12 +32,12 @@ from resources import resource_path
 from console.layout.parse import Layout, ScreenSpec, load_layout
 from console.layout.rotation import WallRotation
 from console.incidents.plans import Checklists
-from console.model.action import Operator
+from console.model.action import NOBODY, Operator
 from console.store import Store
 from console.store.history import HistorySource
 from console.store.warm import warm_store
 from console.replay.session import ReplaySession
-from console.sync.connector import Connector
+from console.sync.connector import Connector, SqlConnector
 from console.sync.batch import Batch
 from console.sync.engine import SyncEngine, SyncStatus
 from console.shell.bridge import SyncBridge
@@ -46,6 +46,7 @@ from console.shell.screens import Assignment, Placement, ScreenMap, compose, sho
 from console.shell.span import SpanScreen
 from console.shell.watchdog import UiWatchdog
 from console.shell.reload import LayoutWatcher
+from console.shell.signin import HANDOVER_KEY, SIGN_OUT_KEY, SignIn
 from console.shell.window import WallWindow
 from console.shell.workstation import Workstation
 from widgets import ViewContext, view_params
@@ -54,6 +55,7 @@ from widgets.i18n import install_translation
 from widgets.timeline import TimelineView, install_shortcuts
 from widgets.trend_history import wait_for_fetches
 from widgets.scene import grab_shown
+from widgets.signin import SignInPanel
 from widgets.theme import apply_theme
 
 log = logging.getLogger("cityops.wall")
@@ -110,7 +112,7 @@ class WallOptions:
     seconds: float | None = None  # quit after this long (headless checks)
     screenshot_dir: Path | None = None  # save one PNG per window before quitting
     poll_interval: float = 1.0  # seconds between polls when the platform cannot push
-    operator: Operator | None = None  # who is at this console (default: the login name)
+    operator: Operator | None = None  # who is at this console (None: whom the platform signs in)
     node: int = 1  # which wall PC this is: it shows the layout's screens of this node
     lang: str = "en"  # interface language: en or zh
     windowed: bool = False  # ordinary windows instead of frameless full-screen ones
@@ -132,7 +134,11 @@ class Wall:
         #: where the wall keeps its own files (arrangements, checklists, screenshots): beside the cache
         self.state_dir = state_dir or (cache.path.parent if cache is not None else Path.cwd())
         self.replay = replay
-        operator = operator or Operator(getpass.getuser())
+        #: on PostgreSQL the person signs in and the platform gives their role; elsewhere (an SQLite
+        #: demo platform) the command line names them and nobody is authenticated
+        signs_in = isinstance(connector, SqlConnector) and connector.postgres and replay is None
+        self.demo = isinstance(connector, SqlConnector) and not connector.postgres
+        operator = NOBODY if signs_in else (operator or Operator(getpass.getuser()))
         if replay is None:
             self.store = Store()
             warm_store(self.store, cache, clock.now())
@@ -150,6 +156,13 @@ class Wall:
             self.context = ViewContext(self.store, replay.source.history(), self.alarms, operator,
                                        recorder=replay.training, clock=clock, timeline=replay.timeline)
             self.status = SyncStatus("replay", replay.title)
+        self.signin: SignIn | None = None
+        if signs_in:
+            self.signin = SignIn(connector, SignInPanel(connector.shown), record, self.engine_flush,
+                                 outbox.console_id(cache))
+            self.signin.signed_in.connect(self._signed_in)
+            self.signin.signed_out.connect(self._signed_out)
+            self.status = SyncStatus("connecting", "signing in")
         self.bridge = SyncBridge()
         self.bridge.batch.connect(self._on_batch)
         self.bridge.status.connect(self._on_status)
@@ -160,6 +173,12 @@ class Wall:
         self.windows, self.spans = self._make_windows(layout, self.specs)
         self.workstation = (Workstation(layout, self.context, self.state_dir / "arrangements.json")
                             if layout.mode == "workstation" else None)
+        if self.workstation is not None:
+            self.workstation.show_identity(self.context.operator, self.demo)
+            self._keys(self.workstation)
+            if self.signin is not None:
+                top = self.workstation.menuWidget().layout()
+                top.insertWidget(top.indexOf(self.workstation.header) + 1, self.signin.panel)
         self.rotation = WallRotation(self.specs)
         self.control: ControlBridge | None = None  # shared clock and rotation commands (attach_control)
         self.assignment: Assignment | None = None  # where the windows went (None: windowed)
@@ -198,6 +217,40 @@ class Wall:
     def _on_status(self, status: SyncStatus) -> None:
         self.status = status
 
+    # -- who is at the console -------------------------------------------------------------
+
+    def _keys(self, window: QWidget) -> None:
+        """The console's own keys on a window: F12 screenshots, F9 sign out, F10 hand over."""
+        QShortcut(QKeySequence(Qt.Key.Key_F12), window, self.save_screenshots)
+        if self.signin is not None:
+            QShortcut(QKeySequence(SIGN_OUT_KEY), window, lambda: self.signin.sign_out())
+            QShortcut(QKeySequence(HANDOVER_KEY), window, lambda: self.signin.sign_out(handover=True))
+
+    def _show_identity(self) -> None:
+        for window in self.windows:
+            window.show_identity(self.context.operator, self.demo)
+        if self.workstation is not None:
+            self.workstation.show_identity(self.context.operator, self.demo)
+
+    def _signed_in(self, operator: Operator) -> None:
+        """The platform said who is here: their role from now on, and the city's data flowing."""
+        self.context.operator = operator
+        self._show_identity()
+        if self.engine is not None:
+            self.engine.start()
+
+    def _signed_out(self) -> None:
+        self.context.operator = NOBODY
+        self._show_identity()
+        if self.engine is not None:
+            self.engine.stop()
+        self.status = SyncStatus("connecting", "signing in")
+
+    def engine_flush(self) -> None:
+        """Deliver what waits in the outbox now, as the person leaving (on the sign-out thread)."""
+        if self.engine is not None:
+            self.engine.deliver_outbox()
+
     # -- windows ---------------------------------------------------------------------------
 
     def _make_windows(self, layout: Layout, specs: list[ScreenSpec]) -> tuple[list[WallWindow], dict[str, SpanScreen]]:
@@ -215,8 +268,11 @@ class Wall:
                 window.deleteLater()
             raise
         for window in windows:
+            window.show_identity(self.context.operator, self.demo)
             for out in spans[window.spec.name].slices if window.spec.name in spans else [window]:
-                QShortcut(QKeySequence(Qt.Key.Key_F12), out, self.save_screenshots)
+                self._keys(out)
+        if self.signin is not None and windows:  # the panel asks in the first screen, under its header
+            windows[0].layout().insertWidget(windows[0].layout().indexOf(windows[0].header) + 1, self.signin.panel)
         if self.replay is not None:
             self._replay_controls(layout, windows)
         return windows, spans
@@ -271,7 +327,9 @@ class Wall:
                 self._screens.changed.connect(lambda: self._place(initial=False))
             self._show(activate=True)
             self._watcher = LayoutWatcher(self.layout.source, self.reload)
-        if self.engine is not None:
+        if self.signin is not None:
+            self.signin.start()  # the engine starts when the platform has signed someone in
+        elif self.engine is not None:
             self.engine.start()
         self.refresh()
         self.timer.start()
@@ -399,6 +457,8 @@ class Wall:
         self._turn.stop()
         self._watcher = None
         self._screens = None
+        if self.signin is not None:
+            self.signin.stop()
         if self.engine is not None:
             self.engine.stop()
         wait_for_fetches()  # no chart worker may still be reading the cache when it closes
@@ -451,7 +511,9 @@ def run_wall(layout: Layout, cache: Cache | None, connector: Connector | None, o
     wakeup.start(250)
     wakeup.timeout.connect(lambda: None)
     if options.platform:  # nodes of one wall share the platform's clock and its page commands
-        wall.control = attach_control(wall, options.platform, layout.source)
+        # the console's connector where it has one: the channel signs in and out with its person
+        shared = connector if isinstance(connector, SqlConnector) else options.platform
+        wall.control = attach_control(wall, shared, layout.source)
         wall.on_reload.append(wall.control.reapply)
     install_fault_router()  # a view that raises in a paint, an event or a slot stops alone and restarts
     watchdog = UiWatchdog()  # logs a frozen UI thread with its stack

@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 
 from console.layout.rotation import MAX_COMMANDS, RotationCommand
+from console.sync.connector import SqlConnector
 from console.sync.control import ControlChannel, ServerClock
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ class ControlBridge(QObject):
 
     commands = Signal(object)  # list[RotationCommand]
 
-    def __init__(self, wall: Any, url: str, layout: str | Path):
+    def __init__(self, wall: Any, url: str | SqlConnector, layout: str | Path):
         super().__init__()
         self.wall = wall
         self.channel = ControlChannel(url, layout)
@@ -63,7 +64,7 @@ class ControlBridge(QObject):
         self.clock.stop()
 
 
-def attach_control(wall: Any, url: str, layout_name: str | Path) -> ControlBridge:
+def attach_control(wall: Any, url: str | SqlConnector, layout_name: str | Path) -> ControlBridge:
     """Run ``wall`` on the platform's clock and apply its wall's rotation commands; ``.stop()`` before closing."""
     bridge = ControlBridge(wall, url, layout_name)
     bridge.start()

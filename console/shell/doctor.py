@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform as py_platform
 import sys
 from pathlib import Path
@@ -9,8 +10,9 @@ from pathlib import Path
 from console import __version__
 from console.cache import Cache
 from console.errors import UserError
-from console.databases import shown_url
-from console.sync.connector import SqlConnector
+from console.cli_platform import WHERE_PASSWORDS_GO
+from console.databases import redact, shown_url, url_password
+from console.sync.connector import PlatformUnavailable, SqlConnector
 from widgets.scene import backend as scene_backend
 
 GL_VENDOR, GL_RENDERER, GL_VERSION = 0x1F00, 0x1F01, 0x1F02
@@ -73,13 +75,32 @@ def report(cache_path: str | None, platform_url: str | None) -> list[tuple[str, 
         except UserError as exc:
             lines.append(("cache", f"PROBLEM: {exc}"))
     if platform_url:
-        try:
-            connector = SqlConnector(platform_url)
-            connector.check()
-            lines.append(("platform", f"{shown_url(platform_url)} answers"))
+        lines += _platform(platform_url)
+    return lines
+
+
+def _platform(url: str) -> list[tuple[str, str]]:
+    """Whether the platform answers, whom it signs in and with what role; no secret in any of it."""
+    lines: list[tuple[str, str]] = []
+    connector = None
+    try:
+        connector = SqlConnector(url)
+        connector.check()
+        lines.append(("platform", f"{shown_url(url)} answers"))
+        if connector.postgres:
+            who = connector.identify()
+            lines.append(("signed in as", f"{who.name} ({who.role})"))
+        else:
+            lines.append(("signed in as", "nobody: a demo platform authenticates no one"))
+    except (UserError, PlatformUnavailable) as exc:
+        lines.append(("platform" if not lines else "signed in as", f"PROBLEM: {redact(str(exc))}"))
+    finally:
+        if connector is not None:
             connector.close()
-        except UserError as exc:
-            lines.append(("platform", f"PROBLEM: {exc}"))
+    if os.environ.get("PGPASSWORD"):
+        lines.append(("secrets", f"PGPASSWORD is set: other programs of this user can read it; {WHERE_PASSWORDS_GO}"))
+    if url_password(url):
+        lines.append(("secrets", f"the platform address holds a password: {WHERE_PASSWORDS_GO}"))
     return lines
 
 

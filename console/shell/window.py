@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QBoxLayout, QGridLayout, QHBoxLayout, QLabel, QLa
 from console.clock import Clock, Mode
 from console.layout.parse import ContainerSpec, Node, ScreenSpec, ViewSpec
 from console.layout.rotation import RotationPosition
+from console.model.action import Operator
 from console.sync.engine import SyncStatus
 from widgets import View, ViewContext
 from widgets import theme
@@ -63,6 +64,20 @@ def _connection_detail(status: SyncStatus, data_age: str) -> str:
     elif status.outbox:
         parts.append(tr("header", "{n} operator actions waiting to send").format(n=status.outbox))
     return " · ".join(p for p in parts if p)
+
+
+def identity_text(operator: Operator, demo: bool) -> str:
+    """Who is at the console, as every title bar and header says it.
+
+    ``demo``: the console runs on an SQLite demo platform, where the command line named the
+    person and nobody is authenticated, and the header says so plainly.
+    """
+    if operator.nobody:
+        return tr("header", "NOT SIGNED IN")
+    text = f"{operator.name} · {core(operator.role).upper()}"
+    if demo:
+        text += " · " + tr("header", "nobody is authenticated (demo platform)")
+    return text
 
 
 class HeaderBar(QWidget):
@@ -128,7 +143,8 @@ class WallWindow(QWidget):
         self.source = source
         self.ctx = ctx
         title = tr("layout", title)
-        self.setWindowTitle(f"{title} — {spec.name}")
+        self._title = f"{title} — {spec.name}"
+        self.setWindowTitle(self._title)
         box = QVBoxLayout(self)
         box.setContentsMargins(6, 0, 6, 6)
         box.setSpacing(4)
@@ -136,7 +152,7 @@ class WallWindow(QWidget):
         self.banner = ReplayBanner(self)  # REPLAY across the top, unmissable; hidden while live
         box.addWidget(self.banner)
         self.header = HeaderBar(title, self)  # crops it: it must not spill onto the next screen
-        self.header.who.setText(f"{ctx.operator.name} · {core(ctx.operator.role).upper()}")
+        self.show_identity(ctx.operator, demo=False)
         box.addWidget(self.header)
         self.error = QLabel()  # a hot reload that failed: what is wrong, while the last good layout runs on
         self.error.setWordWrap(True)
@@ -153,6 +169,12 @@ class WallWindow(QWidget):
         self._rotating = False  # the first position only sets the page: a switch is a change after it
         self.timeline: QWidget | None = None  # the replay's timeline along the foot (the shell adds it)
         self.resize(*spec.size)
+
+    def show_identity(self, operator: Operator, demo: bool) -> None:
+        """Who is at the console, in the header and the window's title bar (``identity_text``)."""
+        text = identity_text(operator, demo)
+        self.header.who.setText(text)
+        self.setWindowTitle(f"{self._title} — {text}")
 
     @property
     def views(self) -> list[View]:

@@ -20,10 +20,11 @@ from PySide6.QtWidgets import (QComboBox, QCompleter, QDockWidget, QLabel, QLine
                                QToolBar, QToolButton, QVBoxLayout, QWidget)
 
 from console.clock import Clock
+from console.model.action import Operator
 from console.files import replace_file
 from console.layout.edit import push_view
 from console.layout.parse import ContainerSpec, Layout, LayoutError, Node, ViewSpec, load_layout, resolve_layout
-from console.shell.window import HeaderBar
+from console.shell.window import HeaderBar, identity_text
 from console.sync.engine import SyncStatus
 from widgets import ViewContext, view_params
 from widgets.host import ViewHost
@@ -132,12 +133,9 @@ class Workstation(QMainWindow):
         self.layout_spec = layout
         self.ctx = ctx
         screen = layout.screens[0]
-        user = ctx.operator
-        self.setWindowTitle(tr("workstation", "CityOps — {layout} — {user} ({role})").format(
-            layout=layout.title, user=user.name, role=user.role.upper()))
         self.setDockNestingEnabled(True)
         self.header = HeaderBar(tr("layout", layout.title))
-        self.header.who.setText(f"{user.name} · {user.role.upper()}")
+        self.show_identity(ctx.operator, demo=False)
         menus = QMenuBar()  # not self.menuBar(): that would replace the header below
         self.panels_menu = menus.addMenu(tr("workstation", "&View"))
         self.arrangements_menu = menus.addMenu(tr("workstation", "&Arrangements"))
@@ -235,6 +233,15 @@ class Workstation(QMainWindow):
             self.panel_choice.setCurrentIndex(self.docks.index(widget))
             return widget
         return self.docks[self.panel_choice.currentIndex()]
+
+    def show_identity(self, user: Operator, demo: bool) -> None:
+        """Who is at the workstation, in the header and the title bar (``identity_text``)."""
+        self.header.who.setText(identity_text(user, demo))
+        if user.nobody:
+            self.setWindowTitle(f"CityOps — {self.layout_spec.title} — {identity_text(user, demo)}")
+        else:
+            self.setWindowTitle(tr("workstation", "CityOps — {layout} — {user} ({role})").format(
+                layout=self.layout_spec.title, user=user.name, role=user.role.upper()))
 
     def refresh(self, now: float, clock: Clock, status: SyncStatus, data_time: float | None,
                 replay=None) -> None:

@@ -19,12 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Protocol
 
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import create_engine, event, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
 
-from console.databases import parse_url, reason, shown_url, sqlite_file
+from console.databases import parse_url, reason, remember_secret, shown_url, sqlite_file
 from console.errors import UserError
+from console.model.action import Operator
 from console.model.schema import P, REFERENCE_TABLES, STREAMS
 
 #: (txid, seq): where a stream's copy stands. txid is 0 on platforms without one (SQLite).
@@ -62,7 +63,14 @@ class ActionsRefused(Exception):
 
 
 class SqlConnector:
-    """Reads the platform's database through SQLAlchemy (PostgreSQL, or the demo's SQLite file)."""
+    """Reads the platform's database through SQLAlchemy (PostgreSQL, or the demo's SQLite file).
+
+    On PostgreSQL every connection (the pool's and the LISTEN one) is made from the same libpq
+    parameters: the URL's, untouched (``service``, ``sslmode``, ``sslrootcert`` ... reach libpq as
+    given, and what the URL leaves out libpq finds in its own places: the service file,
+    ``.pgpass``, ``PG*`` variables), plus the user and password a person gave the sign-in panel
+    (``sign_in_as``), which live in this object's memory only.
+    """
 
     def __init__(self, url: str, *, timeout_s: float = 10.0):
         self.url = url
@@ -72,13 +80,70 @@ class SqlConnector:
         self.postgres = parsed.get_backend_name() == "postgresql"
         args = ({"application_name": APPLICATION_NAME, "connect_timeout": max(1, int(timeout_s))}
                 if self.postgres else {})
+        remember_secret(parsed.password)
+        remember_secret(parsed.query.get("password") if isinstance(parsed.query.get("password"), str) else None)
+        self._login: dict[str, str] = {}  # user and password given at sign-in (never written anywhere)
+        self._twins: list[SqlConnector] = []  # connectors to the same platform that sign in with this one
         try:
             self.engine = create_engine(url, pool_pre_ping=True, connect_args=args)
         except (NoSuchModuleError, ArgumentError, ImportError) as exc:
             raise UserError(f"platform URL {self.shown}: {reason(exc)}") from None
+        event.listen(self.engine, "do_connect", self._with_login)
         self._sql = {stream: self._fetch_sql(stream) for stream in STREAMS}
         # Errors the raw driver cursor raises itself (fetch bypasses SQLAlchemy's wrapping).
         self._driver_errors = (self.engine.dialect.loaded_dbapi.Error,)
+
+    def _with_login(self, _dialect, _record, _cargs, params: dict) -> None:
+        params.update(self._login)
+
+    def sign_in_as(self, user: str | None, password: str | None) -> None:
+        """Connect from now on as ``user`` (None: whom the URL or libpq names) with ``password``.
+
+        Connections made for someone else are closed: the next one is this person's.
+        """
+        remember_secret(password)
+        for connector in (self, *self._twins):
+            connector._login.clear()
+            connector._login.update({k: v for k, v in (("user", user), ("password", password)) if v})
+            connector.engine.dispose()
+
+    def sign_out(self) -> None:
+        """Forget the person's user and password and close their connections."""
+        self.sign_in_as(None, None)
+
+    def twin(self) -> SqlConnector:
+        """Another connector to this platform (its own pool) that signs in and out with this one."""
+        twin = SqlConnector(self.url)
+        twin._login.update(self._login)
+        self._twins.append(twin)
+        return twin
+
+    def connect_params(self) -> dict:
+        """The libpq parameters every connection to this PostgreSQL platform is made from."""
+        _, params = self.engine.dialect.create_connect_args(self.engine.url)
+        params = {k: v for k, v in params.items() if k != "context"}
+        return {**params, **self._login}
+
+    def identify(self) -> Operator:
+        """Who this connection signed in as, and their role (PostgreSQL only).
+
+        Raises PasswordNeeded, SignInFailed, NotAMember (console.sync.signin), or
+        PlatformUnavailable when the platform does not answer.
+        """
+        from console.sync.signin import platform_operator
+
+        try:
+            with self.engine.connect() as conn:
+                return platform_operator(conn)
+        except DBAPIError as exc:
+            raise self._unavailable(exc) from None
+
+    def _unavailable(self, exc: DBAPIError) -> Exception:
+        """What a failed connection means: a sign-in problem to show the person, or an unreachable platform."""
+        from console.sync.signin import auth_problem
+
+        why = reason(exc)
+        return auth_problem(why) or PlatformUnavailable(f"cannot reach platform {self.shown}: {why}")
 
     def _fetch_sql(self, stream: str) -> str:
         """The stream's query in the driver's own parameter style: rows skip SQLAlchemy's Row objects."""
@@ -112,7 +177,7 @@ class SqlConnector:
                                             "so sync could skip rows committed out of order (README: "
                                             "the platform contract)")
         except DBAPIError as exc:
-            raise PlatformUnavailable(f"cannot reach platform {self.shown}: {reason(exc)}") from None
+            raise self._unavailable(exc) from None
 
     def reference(self) -> dict[str, list[dict]]:
         try:
@@ -179,7 +244,7 @@ class SqlConnector:
             return None
         from console.sync.listen import PgListener
 
-        return PgListener(self.engine.url, on_notify)
+        return PgListener(self.connect_params(), on_notify)
 
     def deliver(self, actions: list[dict]) -> int:
         """Insert operator actions, ignoring ids the platform already holds: delivery is idempotent."""

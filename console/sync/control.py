@@ -158,9 +158,10 @@ def layout_key(layout: str | Path) -> str:
 class ControlChannel:
     """Rotation commands for one wall layout, through the platform's ``wall_control`` table."""
 
-    def __init__(self, url: str, layout: str | Path, *, poll_interval: float = 1.0,
+    def __init__(self, platform: str | SqlConnector, layout: str | Path, *, poll_interval: float = 1.0,
                  replay_s: float = REPLAY_S):
-        self.connector = SqlConnector(url)
+        """``platform``: a URL, or the console's connector (the channel signs in as its person)."""
+        self.connector = platform.twin() if isinstance(platform, SqlConnector) else SqlConnector(platform)
         self.layout = layout_key(layout)
         self.poll_interval = poll_interval
         self._after = 0  # the last seq read

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import psycopg
 from sqlalchemy.engine import URL
 
+from console.databases import reason
 from console.model.schema import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,10 @@ def conninfo(url: URL) -> str:
 
 
 class PgListener:
-    def __init__(self, url: URL, on_notify: Callable[[str], None]):
-        self._conninfo = conninfo(url)
+    """``params``: libpq parameters (a connector's ``connect_params``, so LISTEN connects as the pool does)."""
+
+    def __init__(self, params: dict, on_notify: Callable[[str], None]):
+        self._params = {**params, "application_name": APPLICATION_NAME}
         self._on_notify = on_notify
         self._healthy = threading.Event()
         self._stop = threading.Event()
@@ -50,8 +53,7 @@ class PgListener:
         backoff = 0.5
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=10,
-                                     application_name=APPLICATION_NAME) as conn:
+                with psycopg.connect(**{"connect_timeout": 10, **self._params}, autocommit=True) as conn:
                     conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     self._healthy.set()
                     self._on_notify("")  # rows may have come while we were not listening
@@ -61,8 +63,7 @@ class PgListener:
                             self._on_notify(note.payload)
             except psycopg.Error as exc:
                 if self._healthy.is_set():
-                    log.warning("push from the platform lost (%s); polling until it is back",
-                                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+                    log.warning("push from the platform lost (%s); polling until it is back", reason(exc))
             finally:
                 if self._healthy.is_set():
                     self._healthy.clear()

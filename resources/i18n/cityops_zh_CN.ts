@@ -396,6 +396,10 @@
         <translation>实时</translation>
     </message>
     <message>
+        <source>NOT SIGNED IN</source>
+        <translation>未登录</translation>
+    </message>
+    <message>
         <source>PLATFORM OFFLINE</source>
         <translation>平台离线</translation>
     </message>
@@ -434,6 +438,10 @@
     <message>
         <source>next in {s} s</source>
         <translation>{s} 秒后翻页</translation>
+    </message>
+    <message>
+        <source>nobody is authenticated (demo platform)</source>
+        <translation>无人经过身份验证（演示平台）</translation>
     </message>
     <message>
         <source>nothing done here reaches the platform</source>
@@ -1595,6 +1603,41 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source>{name} full-screen on {screen}</source>
         <translation>{name} 全屏显示于 {screen}</translation>
+    </message>
+</context>
+<context>
+    <name>signin</name>
+    <message>
+        <source>Name</source>
+        <translation>用户名</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>Sign in to the platform</source>
+        <translation>登录平台</translation>
+    </message>
+    <message>
+        <source>login name (empty: the one configured for this console)</source>
+        <translation>登录名（留空：使用本控制台配置的登录名）</translation>
+    </message>
+    <message>
+        <source>password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>signing in…</source>
+        <translation>正在登录…</translation>
+    </message>
+    <message>
+        <source>{name} handed this console over: the next person, sign in</source>
+        <translation>{name} 已交班：请下一位登录</translation>
+    </message>
+    <message>
+        <source>{platform} · Tab: next field · Enter: sign in · your password is not stored</source>
+        <translation>{platform} · Tab：下一栏 · Enter：登录 · 密码不会被保存</translation>
     </message>
 </context>
 <context>

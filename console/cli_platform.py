@@ -1,0 +1,98 @@
+"""How the command line names a platform and signs its person in, with no secret on the command line.
+
+A platform comes from ``--platform`` (a URL, ``service=NAME``, a libpq connection string or an
+SQLite file) or, where that is left out, from ``$CITYOPS_PLATFORM``. Passwords belong in libpq's
+own places (``~/.pgpass`` or the file ``$PGPASSFILE`` names, a service file, a certificate);
+one typed into a URL on the command line still works, with a warning, and the process title
+is rewritten so that ``ps`` stops showing it (it was visible for the moment before that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from console.databases import PLATFORM_ENV, platform_address, platform_from_environment, redact, url_password
+from console.errors import UserError
+from console.model.action import Operator
+from console.sync.connector import PlatformUnavailable, SqlConnector
+from console.sync.signin import PasswordNeeded, demo_operator, refuse_demo_options
+
+WHERE_PASSWORDS_GO = ("put it in ~/.pgpass (or the file $PGPASSFILE names) or in a service file "
+                      "(--platform service=NAME), or sign in at the wall")
+
+
+def platform_arg(text: str) -> str:
+    """argparse type of ``--platform``: the URL the console opens (``platform_address``)."""
+    try:
+        return platform_address(text)
+    except UserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_platform(parser: argparse.ArgumentParser, help_text: str, *, from_env: bool = True) -> None:
+    """``--platform``; where ``from_env``, it may be left out and ``$CITYOPS_PLATFORM`` names it."""
+    extra = f" (default: ${PLATFORM_ENV})" if from_env else ""
+    parser.add_argument("--platform", metavar="URL", type=platform_arg, help=help_text + extra)
+
+
+def chosen_platform(args: argparse.Namespace) -> str:
+    """The platform the command line or ``$CITYOPS_PLATFORM`` names; UserError when neither does."""
+    url = args.platform or platform_from_environment()
+    if url is None:
+        raise UserError(f"no platform: give --platform URL (or --platform service=NAME), or set {PLATFORM_ENV}")
+    return url
+
+
+def hide_command_line_password(argv: list[str]) -> None:
+    """Warn about a password in the command line's platform, and take it out of the process title."""
+    if not any(url_password(_as_url(arg)) for arg in argv):
+        return
+    print("cityops: warning: the platform address on the command line holds a password, which every user "
+          f"of this machine can read in the process list: {WHERE_PASSWORDS_GO}", file=sys.stderr)
+    try:
+        import setproctitle
+    except ImportError:  # pragma: no cover - a dependency; without it ps keeps showing the password
+        return
+    setproctitle.setproctitle(redact(" ".join(["cityops", *argv])))
+
+
+def _as_url(arg: str) -> str:
+    value = arg.split("=", 1)[1] if arg.startswith("--platform=") else arg
+    try:
+        return platform_address(value) if "://" in value or "password" in value else ""
+    except UserError:
+        return ""
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
+def console_operator(args: argparse.Namespace, url: str | None, login: str | None = None) -> Operator | None:
+    """Who the command line says is at the console: a demo platform's ``--operator``/``--role``.
+
+    On PostgreSQL it names nobody (None: the platform says who, at sign-in) and refuses the
+    two options, which would otherwise look as if they chose something.
+    """
+    name, role = getattr(args, "operator", None), getattr(args, "role", None)
+    if url is not None and is_postgres(url):
+        refuse_demo_options(name, role)
+        return None
+    return demo_operator(name, role, login or getpass.getuser())
+
+
+def sign_in_terminal(connector: SqlConnector) -> Operator:
+    """Sign the person at the terminal in (asking their password on it if the platform wants one)."""
+    try:
+        try:
+            return connector.identify()
+        except PasswordNeeded:
+            if not sys.stdin.isatty():
+                raise UserError(f"the platform {connector.shown} asks for a password and none is configured: "
+                                f"{WHERE_PASSWORDS_GO}") from None
+            connector.sign_in_as(None, getpass.getpass(f"password for {connector.shown}: "))
+            return connector.identify()
+    except PlatformUnavailable as exc:
+        raise UserError(str(exc)) from None

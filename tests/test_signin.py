@@ -1,0 +1,293 @@
+"""People sign in as themselves, their role comes from the platform's group roles, secrets stay secret.
+
+Roles are tried on the machine's PostgreSQL server (trust on loopback) with login roles the
+tests create and drop; passwords on a throwaway server of our own with SCRAM authentication.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from sqlalchemy import create_engine, text
+
+from console.cache import Cache
+from console.clock import Clock
+from console.databases import platform_address, redact, remember_secret, shown_url
+from console.model.action import NOBODY
+from console.model.schema import platform_metadata
+from console.shell.app import Wall, qt_app, read_layout
+from console.sync.connector import SqlConnector
+from console.sync.signin import NotAMember, PasswordNeeded, SignInFailed
+from tests.pg import fresh_database, server, throwaway_cluster
+
+REPO = Path(__file__).resolve().parents[1]
+END = 1_780_000_000.0
+PASSWORD = "Wall-Sekr1t-4417"  # alice's password on the throwaway server: no output may ever hold it
+GROUPS = ("cityops_operator", "cityops_supervisor", "cityops_trainer")
+LAYOUT = """title = "Sign-in check"
+mode = "wall"
+[[screens]]
+name = "main"
+size = [1280, 720]
+  [[screens.pages]]
+  name = "alarms"
+  [screens.pages.root]
+  view = "alarms"
+  title = "Alarms"
+"""
+
+
+# -- addresses and redaction (no server) --------------------------------------------------------
+
+def test_platform_addresses_reach_libpq_untouched():
+    assert platform_address("service=wall") == "postgresql+psycopg://?service=wall"
+    url = platform_address("postgresql://alice@db.city/ops?sslmode=verify-full&sslrootcert=/etc/city-ca.pem")
+    params = SqlConnector(url).connect_params()
+    assert params == {"host": "db.city", "dbname": "ops", "user": "alice", "sslmode": "verify-full",
+                      "sslrootcert": "/etc/city-ca.pem"}
+    params = SqlConnector(platform_address("service=wall sslmode=verify-full")).connect_params()
+    assert params == {"service": "wall", "sslmode": "verify-full"}
+    assert platform_address("city.db").startswith("sqlite:///")
+
+
+def test_every_shown_text_hides_passwords():
+    assert PASSWORD not in shown_url(f"postgresql+psycopg://alice:{PASSWORD}@h/db")
+    assert PASSWORD not in shown_url(f"postgresql+psycopg://alice@h/db?password={PASSWORD}")
+    assert redact(f"host=h password='{PASSWORD}' dbname=x") == "host=h password=*** dbname=x"
+    remember_secret("typed-in-the-panel")
+    assert redact('FATAL: bad "typed-in-the-panel"') == 'FATAL: bad "***"'
+
+
+def test_demo_options_are_refused_on_postgres(capsys):
+    from console.cli import main
+
+    assert main(["run", "--platform", "postgresql://alice@db.city/ops", "--role", "supervisor"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--role is only for SQLite demo platforms" in err
+
+
+# -- roles on the machine's server ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def roles():
+    """A platform database and four login roles: an operator, a supervisor, a trainer, and one in no group."""
+    base = server()
+    suffix = uuid.uuid4().hex[:8]
+    people = {"operator": f"op_{suffix}", "supervisor": f"sup_{suffix}", "trainer": f"tr_{suffix}",
+              None: f"nobody_{suffix}"}
+    with fresh_database() as url:
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        platform_metadata.create_all(admin)
+        with admin.connect() as conn:
+            for group in GROUPS:  # the platform's group roles (auth's script makes them): shared, kept
+                conn.execute(text("DO $$ BEGIN CREATE ROLE %s; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+                                  % group))
+                conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {group}"))
+            for role, name in people.items():
+                conn.execute(text(f"CREATE ROLE {name} LOGIN"))
+                if role:
+                    conn.execute(text(f"GRANT cityops_{role} TO {name}"))
+            conn.execute(text(f"GRANT cityops_trainer TO {people['operator']}"))  # the most privileged wins
+        try:
+            yield url, people
+        finally:
+            with admin.connect() as conn:
+                for name in people.values():
+                    conn.execute(text(f"DROP OWNED BY {name}"))
+                    conn.execute(text(f"DROP ROLE {name}"))
+            admin.dispose()
+
+
+def _as(url: str, user: str) -> str:
+    return url.replace("postgres@", f"{user}@", 1)
+
+
+def _wall(tmp_path, qtbot, connector) -> Wall:
+    qt_app()
+    (tmp_path / "layout.toml").write_text(LAYOUT)
+    wall = Wall(read_layout(str(tmp_path / "layout.toml")), Cache(tmp_path / f"{uuid.uuid4().hex}.db"), connector,
+                Clock(lambda: END), windowed=True)
+    for window in wall.windows:
+        qtbot.addWidget(window)
+    wall.start()
+    return wall
+
+
+def _close(wall: Wall) -> None:
+    wall.stop()
+    wall.signin.connector.close()
+    wall.cache.close()
+
+
+def _identify(url: str):
+    connector = SqlConnector(url)
+    try:
+        return connector.identify()
+    finally:
+        connector.close()
+
+
+@pytest.mark.parametrize("role", ["operator", "supervisor", "trainer"])
+def test_each_person_sees_their_platform_role_in_the_title_bar(roles, role, tmp_path, qtbot):
+    url, people = roles
+    wall = _wall(tmp_path, qtbot, SqlConnector(_as(url, people[role])))
+    try:
+        window = wall.windows[0]
+        qtbot.waitUntil(lambda: not wall.context.operator.nobody, timeout=10_000)
+        assert wall.context.operator.signed_in and wall.context.operator.role == role
+        assert window.windowTitle().endswith(f"{people[role]} · {role.upper()}")
+        assert window.header.who.text() == f"{people[role]} · {role.upper()}"
+    finally:
+        _close(wall)
+
+
+def test_a_person_in_no_group_is_told_what_to_ask_for(roles, tmp_path, qtbot):
+    url, people = roles
+    name = people[None]
+    with pytest.raises(NotAMember, match=f"ask your platform administrator to GRANT cityops_operator TO {name}"):
+        _identify(_as(url, name))
+    wall = _wall(tmp_path, qtbot, SqlConnector(_as(url, name)))
+    try:
+        panel = wall.signin.panel
+        qtbot.waitUntil(lambda: panel.isVisible() and "GRANT" in panel.message.text(), timeout=10_000)
+        assert wall.context.operator is NOBODY and wall.windows[0].header.who.text() == "NOT SIGNED IN"
+    finally:
+        _close(wall)
+
+
+# -- passwords, on a server of our own -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def scram():
+    """A throwaway server with SCRAM passwords, a small platform, and alice (an operator) with a password."""
+    from console.platform.create import create_platform
+
+    with throwaway_cluster(host_auth="scram-sha-256") as cluster:
+        admin_url, hostport = cluster.socket_url, cluster.host
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE DATABASE city"))
+        city = admin_url.replace("/postgres?", "/city?")
+        create_platform(city, hours=0.25, seed=2, end=time.time() // 1)
+        owner = create_engine(city, isolation_level="AUTOCOMMIT")
+        with owner.connect() as conn:
+            conn.exec_driver_sql((REPO / "packaging" / "platform-role.sql").read_text())
+            for group in GROUPS:
+                conn.execute(text(f"CREATE ROLE {group}"))
+                conn.execute(text(f"GRANT cityops_console TO {group}"))
+            conn.execute(text("GRANT SELECT ON operator_actions TO cityops_console"))  # record reads them
+            conn.execute(text(f"CREATE ROLE alice LOGIN PASSWORD '{PASSWORD}' IN ROLE cityops_operator"))
+        owner.dispose()
+        admin.dispose()
+        yield hostport
+
+
+def test_a_password_from_pgpassfile_or_a_service_file(scram, tmp_path, monkeypatch):
+    host, port = scram.split(":")
+    with pytest.raises(PasswordNeeded):
+        _identify(f"postgresql+psycopg://alice@{scram}/city")
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"{host}:{port}:city:alice:{PASSWORD}\n")
+    pgpass.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    assert _identify(f"postgresql+psycopg://alice@{scram}/city").role == "operator"
+    services = tmp_path / "pg_service.conf"
+    services.write_text(f"[wall]\nhost={host}\nport={port}\ndbname=city\nuser=alice\n")
+    monkeypatch.setenv("PGSERVICEFILE", str(services))
+    alice = _identify(platform_address("service=wall"))
+    assert (alice.name, alice.role, alice.signed_in) == ("alice", "operator", True)
+    pgpass.write_text(f"{host}:{port}:city:alice:wrong\n")
+    with pytest.raises(SignInFailed, match='password authentication failed for user "alice"'):
+        _identify(platform_address("service=wall"))
+
+
+def test_the_sign_in_panel_by_keyboard(scram, tmp_path, qtbot):
+    wall = _wall(tmp_path, qtbot, SqlConnector(f"postgresql+psycopg://{scram}/city"))
+    window, panel = wall.windows[0], wall.signin.panel
+    try:
+        qtbot.waitUntil(lambda: panel.isVisible() and panel.isEnabled(), timeout=10_000)
+        assert window.windowTitle().endswith("NOT SIGNED IN") and panel.user.hasFocus()
+        qtbot.keyClicks(panel.user, "alice")
+        qtbot.keyClick(panel.user, Qt.Key.Key_Tab)
+        assert panel.password.hasFocus()
+        qtbot.keyClicks(panel.password, "not-it")
+        qtbot.keyClick(panel.password, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: panel.isEnabled() and "authentication failed" in panel.message.text(), timeout=10_000)
+        assert panel.password.text() == "" and panel.password.echoMode() == panel.password.EchoMode.Password
+        assert panel.user.text() == "alice" and panel.password.hasFocus()  # the name stays, try the password again
+        qtbot.keyClicks(panel.password, PASSWORD)
+        qtbot.keyClick(panel.password, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: wall.context.operator.name == "alice", timeout=10_000)
+        assert not panel.isVisible() and window.windowTitle().endswith("alice · OPERATOR")
+        assert wall.engine.connector.connect_params()["password"] == PASSWORD  # in memory, for reconnects
+
+        qtbot.keyClick(window, Qt.Key.Key_F10)  # hand over at shift change
+        qtbot.waitUntil(lambda: panel.isVisible() and panel.isEnabled(), timeout=10_000)
+        assert "alice handed this console over" in panel.heading.text() and wall.context.operator is NOBODY
+        assert "password" not in wall.engine.connector.connect_params()
+        with wall.cache.engine.connect() as conn:
+            log = conn.execute(text("SELECT actor, action, target_kind FROM audit_log ORDER BY id")).all()
+        assert [tuple(r) for r in log] == [("alice", "sign_in", "console"), ("alice", "handover", "console")]
+        admin = create_engine(f"postgresql+psycopg://alice:{PASSWORD}@{scram}/city")
+        with admin.connect() as conn:  # delivered as alice before her connection closed
+            sent = conn.execute(text("SELECT actor, action FROM operator_actions ORDER BY ts")).all()
+        admin.dispose()
+        assert [tuple(r) for r in sent][-2:] == [("alice", "sign_in"), ("alice", "handover")]
+        assert PASSWORD.encode() not in (wall.cache.path).read_bytes()
+    finally:
+        _close(wall)
+
+
+def test_no_password_in_ps_logs_errors_doctor_cache_recording_or_report(scram, tmp_path):
+    """The secrets test: every place a password could leak, grepped for a known one."""
+    url = f"postgresql://alice:{PASSWORD}@{scram}/city"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "CITYOPS_DATA_DIR": str(tmp_path / "data"),
+           "QT_QPA_PLATFORM": "offscreen"}
+    cityops = [sys.executable, "-m", "console", "-v"]
+    cache = tmp_path / "cache.db"
+    outputs: dict[str, str] = {}
+
+    sync = subprocess.Popen([*cityops, "sync", "--platform", url, "--cache", str(cache)], env=env,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in sync.stderr:  # wait until it syncs, then look at it as another user would
+            lines.append(line)
+            if line.startswith("online"):
+                break
+        outputs["ps"] = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+        assert f"alice:***@{scram}" in outputs["ps"]  # the process is there, its password is not
+    finally:
+        sync.terminate()
+        outputs["sync log"] = "".join(lines) + sync.communicate(timeout=30)[1]
+    assert "holds a password" in outputs["sync log"]  # and says where to put it instead
+
+    def run(*args: str) -> str:
+        done = subprocess.run([*cityops, *args], env=env, capture_output=True, text=True, timeout=120)
+        return done.stdout + done.stderr
+
+    outputs["error"] = run("sync", "--once", "--platform", url.replace("/city", "/nowhere"), "--cache",
+                           str(tmp_path / "c2.db"))
+    assert "nowhere" in outputs["error"]
+    outputs["doctor"] = run("doctor", "--platform", url, "--cache", str(cache))
+    assert "answers" in outputs["doctor"]
+    bundle = tmp_path / "city.cityrec"
+    outputs["record"] = run("record", "--platform", url, "--from=-10m", "--to=-1m", "--out", str(bundle))
+    assert bundle.exists(), outputs["record"]
+    outputs["report"] = run("report", str(bundle), "--out", str(tmp_path / "report.pdf"))
+    outputs["report text"] = subprocess.run(["pdftotext", str(tmp_path / "report.pdf"), "-"],
+                                            capture_output=True, text=True).stdout
+    assert "After-action" in outputs["report text"] or outputs["report text"].strip()
+    outputs["cache file"] = cache.read_bytes().decode("latin-1")
+    with zipfile.ZipFile(bundle) as z:
+        outputs["recording"] = "".join(z.read(n).decode("latin-1") for n in z.namelist())
+    leaks = [where for where, out in outputs.items() if PASSWORD in out]
+    assert not leaks, f"the password shows in: {leaks}"
