@@ -66,6 +66,11 @@ def test_every_shown_text_hides_passwords():
     assert redact('FATAL: bad "typed-in-the-panel"') == 'FATAL: bad "***"'
 
 
+def test_nobody_may_act_before_signing_in():
+    with pytest.raises(PermissionError, match="nobody is signed in at this console: sign in first"):
+        NOBODY.require("acknowledge")
+
+
 def test_demo_options_are_refused_on_postgres(capsys):
     from console.cli import main
 

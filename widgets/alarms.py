@@ -163,6 +163,8 @@ class AlarmList(View):
         actor, role = self.ctx.operator.name, self.ctx.operator.role
         needed = "acknowledge" if action == "acknowledge_all" else action
         try:
+            if self.ctx.operator.nobody:  # a PostgreSQL console waiting for someone to sign in
+                raise PermissionError(tr("alarms", "nobody is signed in at this console: sign in first"))
             if not self.ctx.operator.may(needed):  # Operator.require's refusal, in this language
                 raise PermissionError(tr("alarms", "a {role} may not {action} (ask a supervisor)")
                                       .format(role=core(role), action=tr("alarms", ACTION_WORDS.get(needed, needed))))

@@ -296,7 +296,7 @@ class IncidentDetail(View):
         text = " · ".join(allowed)
         if refused:
             who = self.ctx.operator
-            reason = self._refusal("comment") if self.actions is None else \
+            reason = self._refusal("comment") if self.actions is None or who.nobody else \
                 tr("incident", "{name} is {role}: ask a supervisor").format(name=who.name, role=core(who.role))
             text += tr("incident", "  —  not available: {keys} ({reason})").format(keys=" · ".join(refused),
                                                                                      reason=reason)
@@ -312,6 +312,8 @@ class IncidentDetail(View):
         if actions.may(action):
             return ""
         who = self.ctx.operator  # IncidentActions.refusal, in this language
+        if who.nobody:
+            return tr("incident", "nobody is signed in: sign in first")
         return tr("incident", "only a supervisor may {action} ({name} is {role})").format(
             action=tr("incident", WHAT.get(action, action)), name=who.name,
             role=tr("incident", A_ROLE[who.role]) if who.role in A_ROLE else who.role)

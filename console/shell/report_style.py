@@ -29,7 +29,10 @@ ACTION_WORDS = {"acknowledge": QT_TRANSLATE_NOOP("report", "Acknowledged"),
                 "unshelve": QT_TRANSLATE_NOOP("report", "Unshelved"),
                 "comment": QT_TRANSLATE_NOOP("report", "Commented"),
                 "status": QT_TRANSLATE_NOOP("report", "Status changes"),
-                "assign": QT_TRANSLATE_NOOP("report", "Assignments")}
+                "assign": QT_TRANSLATE_NOOP("report", "Assignments"),
+                "sign_in": QT_TRANSLATE_NOOP("report", "Signed in"),
+                "sign_out": QT_TRANSLATE_NOOP("report", "Signed out"),
+                "handover": QT_TRANSLATE_NOOP("report", "Handovers")}
 NOTE_KINDS = {"annotation": QT_TRANSLATE_NOOP("report", "annotation"),
               "bookmark": QT_TRANSLATE_NOOP("report", "bookmark")}
 LIMIT_WORDS = {"alarm_low": QT_TRANSLATE_NOOP("report", "alarm"), "alarm_high": QT_TRANSLATE_NOOP("report", "alarm"),

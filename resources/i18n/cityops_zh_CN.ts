@@ -92,6 +92,10 @@
         <translation>批注内容 — Enter 保存，Esc 取消</translation>
     </message>
     <message>
+        <source>nobody is signed in at this console: sign in first</source>
+        <translation>此控制台无人登录：请先登录</translation>
+    </message>
+    <message>
         <source>reason (required) — ↑↓ duration, Enter shelve, Esc cancel</source>
         <translation>搁置原因（必填）— ↑↓ 时长，Enter 搁置，Esc 取消</translation>
     </message>
@@ -667,6 +671,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>无定位</translation>
     </message>
     <message>
+        <source>nobody is signed in: sign in first</source>
+        <translation>无人登录：请先登录</translation>
+    </message>
+    <message>
         <source>not confirmed by the platform</source>
         <translation>平台未确认</translation>
     </message>
@@ -1207,6 +1215,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>已升级</translation>
     </message>
     <message>
+        <source>Handovers</source>
+        <translation>交班</translation>
+    </message>
+    <message>
         <source>In this report</source>
         <translation>本报告内容</translation>
     </message>
@@ -1321,6 +1333,14 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source>Shelved</source>
         <translation>已搁置</translation>
+    </message>
+    <message>
+        <source>Signed in</source>
+        <translation>登录</translation>
+    </message>
+    <message>
+        <source>Signed out</source>
+        <translation>退出登录</translation>
     </message>
     <message>
         <source>Status at the end</source>
