@@ -12,9 +12,10 @@ END $$;
 GRANT USAGE ON SCHEMA public TO cityops_console;
 GRANT SELECT ON districts, indicators, buildings, map_features, sensors, units, plans,
   readings, incidents, incident_events, unit_positions TO cityops_console;
-GRANT INSERT ON operator_actions TO cityops_console;
--- Delivery is INSERT ... ON CONFLICT (id) DO NOTHING, which must read the id column (only that).
-GRANT SELECT (id) ON operator_actions TO cityops_console;
+-- Operator actions: a console adds its own (numbered by the sequence) and reads every console's back,
+-- so the whole room shares one alarm state; delivery reads a row back to confirm its content.
+GRANT SELECT, INSERT ON operator_actions TO cityops_console;
+GRANT USAGE ON SEQUENCE operator_actions_seq_seq TO cityops_console;
 -- Wall control: nodes read the commands, a supervisor's or trainer's console adds them (numbered by the sequence).
 GRANT SELECT, INSERT ON wall_control TO cityops_console;
 GRANT USAGE ON SEQUENCE wall_control_seq_seq TO cityops_console;

@@ -11,6 +11,7 @@ COLUMNS = {
     "incident_events": "seq, incident_id, ts, event, actor, note",
     "unit_positions": "seq, unit_id, ts, lon, lat, heading, status",
     "incidents": "id, status, rev",
+    "operator_actions": "seq, id, console_id, ts, actor, role, action, target_kind, target_id, payload",
 }
 
 

@@ -268,7 +268,8 @@ def test_actions_reach_the_audit_log_and_outbox(tmp_path):
         assert {(r["target_kind"], r["target_id"]) for r in audit} == {("alarm", "drain.level.test:HI")}
         details = [json.loads(r["detail"]) for r in audit]
         assert details[0] == {"text": "crew informed"}
-        assert details[1] == {"value": 65.0, "limit": "HI", "threshold": 60.0, "state": "unacknowledged"}
+        assert details[1] == {"value": 65.0, "limit": "HI", "threshold": 60.0, "state": "unacknowledged",
+                              "raised_at": hi.raised_at}
         assert details[2] == {"duration_s": 900.0, "reason": "pump replaced", "until": 930.0}
         pending = outbox.pending(cache)
         assert [(p["action"], p["target_id"], p["actor"], p["role"]) for p in pending] == [

@@ -299,7 +299,7 @@ def test_the_documented_read_only_role_is_enough_to_sync_and_deliver(tmp_path):
                 conn.execute(text("INSERT INTO readings (indicator_id, ts, value, quality) VALUES (1, 1, 1, 0)"))
         # A grant gone missing refuses the actions but must not stop the city's data.
         with owner.begin() as conn:
-            conn.execute(text("REVOKE SELECT (id) ON operator_actions FROM cityops_console"))
+            conn.execute(text("REVOKE INSERT ON operator_actions FROM cityops_console"))
             conn.execute(text(f"INSERT INTO readings (indicator_id, ts, value, quality) VALUES (1, {END + 1}, 1, 0)"))
         outbox.record(cache, OperatorAction("ann", "operator", "acknowledge", "alarm", "x"))
         sync = SyncEngine(connector, cache)

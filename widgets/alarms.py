@@ -116,6 +116,7 @@ class AlarmList(View):
         self.hint.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; background: transparent;")
         self.body.addWidget(self.hint)
         self.feedback = ""  # the last refusal, shown in the hint line
+        self._refusal = 0  # the platform's refusals already shown (AlarmManager.refusal)
         self._drawn: tuple = ()
         self._now = 0.0
 
@@ -135,6 +136,11 @@ class AlarmList(View):
         if key == self._drawn:
             return
         self._drawn = key
+        serial, words = alarms.refusal
+        if serial != self._refusal:  # the platform refused an action taken here: said as our own refusals are
+            self._refusal = serial
+            self.feedback = words
+            self.hint.setText(words)
         selected = self.selected()
         rows = alarms.alarms(include_shelved=self.params.get("include_shelved", False))
         self.model.set_rows(rows, now)

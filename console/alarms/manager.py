@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from console.alarms import lifecycle
-from console.alarms.model import NEEDS_ACK, Alarm, AlarmState, Limit, Priority
+from console.alarms.model import MAX_SHELVE_S, NEEDS_ACK, Alarm, AlarmState, Limit, Priority
 from console.alarms.rules import RAISE, LimitRule, Watch, make_rules
 from console.model.action import OperatorAction
 from console.model.indicator import Indicator
@@ -49,7 +49,13 @@ class AlarmManager:
         self.history: deque[Event] = deque(maxlen=HISTORY_LEN)
         #: called with (t, alarm, event) for every alarm event (the replay keeps its own record)
         self.listener: Callable[[float, Alarm, str], None] | None = None
+        #: ids of the actions this console took and shows, not yet read back from the platform
+        #: (the room's stream confirms them: console/alarms/room.py applies them only once)
+        self.sent: set[str] = set()
+        #: the platform's last refusal of an action taken here, for the alarm list: (serial, words)
+        self.refusal: tuple[int, str] = (0, "")
         self._watches: dict[int, Watch] = {}
+        self._codes: dict[str, Watch] = {}
         self._alarms: dict[str, Alarm] = {}
         self._by_indicator: dict[int, dict[Limit, Alarm]] = {}
         self.set_indicators(indicators)
@@ -79,6 +85,7 @@ class AlarmManager:
                 alarm.name, alarm.unit, alarm.threshold = shown
                 changed = True
         self._watches = watches
+        self._codes = {w.indicator.code: w for w in watches.values()}
         if changed:
             self.version += 1
 
@@ -109,16 +116,19 @@ class AlarmManager:
         if changed:
             self.version += 1
 
-    def tick(self, now: float) -> None:
-        """Time passing: shelves that ran out end, and alarms left unacknowledged too long escalate."""
+    def tick(self, now: float, only: str | None = None) -> None:
+        """Time passing: shelves that ran out end, and alarms left unacknowledged too long escalate
+        (``only``: just that alarm, brought to ``now`` before an action on it is applied)."""
         changed = False
-        for alarm in list(self._alarms.values()):
+        chosen = list(self._alarms.values()) if only is None else [a for a in (self._alarms.get(only),) if a]
+        for alarm in chosen:
             if alarm.state is AlarmState.SHELVED and alarm.shelved_until is not None and alarm.shelved_until <= now:
                 self._event(now, alarm, "unshelved")
                 if lifecycle.unshelve(alarm):
                     self._remove(alarm, now)
                 changed = True
-        for alarm in self._alarms.values():
+            if alarm.id not in self._alarms:
+                continue
             if lifecycle.due_escalation(alarm, now, self.escalate_after_s):
                 lifecycle.escalate(alarm)
                 self._event(now, alarm, "escalated")
@@ -180,6 +190,29 @@ class AlarmManager:
     def get(self, alarm_id: str) -> Alarm | None:
         return self._alarms.get(alarm_id)
 
+    def knows(self, alarm_id: str) -> bool:
+        """Whether an indicator of this console has the limit ``alarm_id`` names ("code:LIMIT")."""
+        code, _, limit = alarm_id.rpartition(":")
+        watch = self._codes.get(code)
+        return watch is not None and limit in Limit.__members__ and watch.rule(Limit[limit]) is not None
+
+    def evaluated_to(self) -> float:
+        """The newest reading time the rules have evaluated, over all indicators (-inf before any)."""
+        return max((w.last_ts for w in self._watches.values()), default=-math.inf)
+
+    def indicator_ids(self) -> list[int]:
+        return list(self._watches)
+
+    def indicator_of(self, alarm_id: str) -> int | None:
+        """The id of the indicator whose limit ``alarm_id`` names, if this console knows it."""
+        watch = self._codes.get(alarm_id.rpartition(":")[0])
+        return None if watch is None else watch.indicator.id
+
+    def refused(self, words: str) -> None:
+        """The platform refused an action taken here: the alarm list says so, as it says its own refusals."""
+        self.refusal = (self.refusal[0] + 1, words)
+        self.version += 1
+
     def unacknowledged(self, indicator_id: int) -> Priority | None:
         """Best priority among the indicator's alarms awaiting acknowledgement (its tile flashes)."""
         mine = self._by_indicator.get(indicator_id)
@@ -214,8 +247,9 @@ class AlarmManager:
     def shelve(self, alarm_id: str, actor: str, role: str, now: float, duration_s: float, reason: str) -> Alarm:
         """Hide an alarm for ``duration_s`` (EEMUA 191: shelving is time-limited and needs a reason)."""
         alarm = self._find(alarm_id)
-        if not (math.isfinite(duration_s) and duration_s > 0):
-            raise ValueError(f"shelve duration must be a positive number of seconds, not {duration_s!r}")
+        if not (math.isfinite(duration_s) and 0 < duration_s <= MAX_SHELVE_S):
+            raise ValueError(f"shelve duration must be more than 0 and at most {MAX_SHELVE_S / 3600:g} h, "
+                             f"not {duration_s!r} s")
         if not reason or not reason.strip():
             raise ValueError("shelving an alarm needs a reason")
         until = now + duration_s
@@ -255,7 +289,7 @@ class AlarmManager:
         if alarm.acknowledged:
             return alarm
         payload = {"value": alarm.value, "limit": alarm.limit.name, "threshold": alarm.threshold,
-                   "state": alarm.state.value}
+                   "state": alarm.state.value, "raised_at": alarm.raised_at}  # which occurrence
         if bulk:
             payload["all"] = True
         self._record("acknowledge", alarm, actor, role, now, payload)
@@ -308,7 +342,9 @@ class AlarmManager:
 
     def _record(self, action: str, alarm: Alarm, actor: str, role: str, now: float, payload: dict) -> None:
         if self.recorder is not None:
-            self.recorder(OperatorAction(actor, role, action, "alarm", alarm.id, payload, ts=now))
+            taken = OperatorAction(actor, role, action, "alarm", alarm.id, payload, ts=now)
+            self.recorder(taken)
+            self.sent.add(taken.id)
 
 
 

@@ -47,6 +47,9 @@ class AlarmState(Enum):
     SHELVED = "shelved"
 
 
+#: The longest shelf an operator may set (widgets/alarms.py offers 15 min to 12 h): EEMUA 191's time limit.
+MAX_SHELVE_S = 12 * 3600.0
+
 #: States that still need an operator's acknowledgement (tiles flash while one is listed).
 NEEDS_ACK = (AlarmState.UNACK, AlarmState.RTN_UNACK)
 

@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 
 #: Bump when the cache layout changes; an older cache is moved aside and rebuilt from the platform.
-CACHE_SCHEMA_VERSION = 2
+CACHE_SCHEMA_VERSION = 3
 #: The PostgreSQL NOTIFY channel the platform signals writes on (payload: the table's name).
 NOTIFY_CHANNEL = "cityops"
 
@@ -168,8 +168,9 @@ def _platform_tables(md: MetaData, platform: bool) -> None:
     )
     # -- written back by consoles -----------------------------------------------------------
     Table(
-        "operator_actions", md,
-        Column("id", String, primary_key=True),  # UUID made by the console: delivery is idempotent
+        "operator_actions", md,  # a stream too: every console reads the room's actions back
+        Column("seq", SeqType, primary_key=True),
+        Column("id", String, nullable=False, unique=True),  # UUID made by the console: delivery is idempotent
         Column("console_id", String, nullable=False),
         Column("ts", Float, nullable=False),
         Column("actor", String, nullable=False),
@@ -178,6 +179,9 @@ def _platform_tables(md: MetaData, platform: bool) -> None:
         Column("target_kind", String, nullable=False),
         Column("target_id", String, nullable=False),
         Column("payload", Text, nullable=False, default="{}"),
+        # The platform's (txid, seq) order, kept in the cache too: saved alarm states name how far
+        # into the room's actions they are (console/alarms/room.py). 0 where there is no txid (SQLite).
+        *(txid() or [Column("txid", BigInteger, nullable=False, default=0)]),
     )
 
 
@@ -198,7 +202,7 @@ Table(
 
 REFERENCE_TABLES = ("districts", "indicators", "buildings", "map_features", "sensors", "units", "plans")
 #: Append-only streams the sync engine copies incrementally, each after its own cursor.
-STREAMS = ("readings", "incident_events", "unit_positions")
+STREAMS = ("readings", "incident_events", "unit_positions", "operator_actions")
 
 
 def _postgres_extras() -> None:
@@ -226,7 +230,6 @@ _postgres_extras()
 # -- the local cache: the platform's tables the console reads, plus its own ---------------
 cache_metadata = MetaData()
 _platform_tables(cache_metadata, platform=False)
-cache_metadata.remove(cache_metadata.tables["operator_actions"])  # written back, never cached
 
 Table(
     "meta", cache_metadata,
@@ -247,6 +250,15 @@ Table(
     Column("action", Text, nullable=False),  # JSON of an operator_actions row
     Column("delivered_at", Float),
     Column("attempts", Integer, nullable=False, default=0),
+    # Set when the platform refused the action (its reason) or holds its id with other content:
+    # never sent again, shown to the operator and logged (console/cache/outbox.py).
+    Column("problem", Text),
+)
+Table(
+    "alarm_states", cache_metadata,  # the room's alarm state saved now and then: a console starts from it
+    Column("at", Float, primary_key=True),  # the reading time it was evaluated up to
+    Column("cursors", Text, nullable=False),  # JSON: the readings and operator_actions cursors it includes
+    Column("state", Text, nullable=False),  # JSON (console/alarms/saved.py), never pickle: the cache is data
 )
 Table(
     "audit_log", cache_metadata,

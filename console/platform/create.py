@@ -28,7 +28,7 @@ from console.platform.simulation import Simulation
 from console.platform.timebase import HOUR
 
 #: Bump when the model changes in a way that changes rows: a feeder refuses an older platform.
-MODEL_VERSION = "3"
+MODEL_VERSION = "4"  # 4: operator_actions is a stream (seq, txid) every console reads back
 READING_COLUMNS = ("indicator_id", "ts", "value", "quality")
 EVENT_COLUMNS = ("incident_id", "ts", "event", "actor", "note")
 POSITION_COLUMNS = ("unit_id", "ts", "lon", "lat", "heading", "status")

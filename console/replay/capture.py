@@ -1,13 +1,15 @@
 """Making a recording: a stretch of the city read from the local cache or straight from a platform.
 
 Both sources hold the same contract tables, so one reader serves both; they differ only in
-where roll-ups and operators' actions come from (the cache keeps roll-up tables and an audit
-log; a platform has raw readings and ``operator_actions``). Everything is read on one
+where roll-ups come from (the cache keeps roll-up tables, a platform has raw readings) and in
+the actions a cache holds that the platform does not have yet (its outbox). Everything is read on one
 connection in one read-only transaction, so readings, roll-ups and incidents agree with each
 other even while the sync engine or a feeder keeps writing.
 """
 
 from __future__ import annotations
+
+import json
 
 import math
 import time
@@ -275,14 +277,19 @@ def _unit_positions(db: _Db, t0: float, t1: float) -> list[dict]:
 
 
 def _actions(db: _Db, t0: float, t1: float) -> list[dict]:
-    """Operators' actions, oldest first: the cache's audit log, or the platform's operator_actions."""
-    if db.platform:
-        table = P["operator_actions"]
-        detail = table.c.payload.label("detail")
-    else:
-        table = C["audit_log"]
-        detail = table.c.detail
-    rows = db.rows(select(table.c.id, *(table.c[k] for k in ACTION_KEYS[:-1]), detail)
+    """The room's operator actions, oldest first: the platform's ``operator_actions`` (a cache holds
+    a copy of them), and from a cache also this console's own not yet delivered, so a recording
+    shows what every console of the room showed, not one console's audit log."""
+    table = db.table("operator_actions")
+    rows = db.rows(select(table.c.id, *(table.c[k] for k in ACTION_KEYS[:-1]), table.c.payload.label("detail"))
                    .where(table.c.ts >= t0, table.c.ts <= t1))
+    if not db.platform:
+        held = {row["id"] for row in rows}
+        outbox = C["outbox"]
+        for text in db.conn.execute(select(outbox.c.action).where(outbox.c.delivered_at.is_(None),
+                                                                   outbox.c.problem.is_(None))).scalars():
+            row = json.loads(text)
+            if row["id"] not in held and t0 <= row["ts"] <= t1:
+                rows.append({"id": row["id"], **{k: row[k] for k in ACTION_KEYS[:-1]}, "detail": row["payload"]})
     rows.sort(key=lambda row: (row["ts"], row.pop("id")))
     return rows

@@ -11,8 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from console.alarms import AlarmManager
-from console.alarms.restore import ALARM_DEADBAND
+from console.alarms.room import room_alarms
 from console.clock import Clock
 from console.model.action import OperatorAction
 from console.replay.recording import Recording
@@ -71,7 +70,7 @@ def open_session(recording: Recording, notes_path: Path | None = None,
                  progress: Callable[[float], None] | None = None) -> ReplaySession:
     """Prepare a recording for the wall: the first pass over its alarms, its marks, its notes."""
     store = Store()
-    alarms = AlarmManager([], deadband=ALARM_DEADBAND)
+    alarms = room_alarms([])
     source = ReplaySource(recording, store, alarms, progress)
     timeline = Timeline(recording.meta.start, recording.meta.end, marks(recording, source))
     notice = timeline.load_notes(notes_path) if notes_path is not None and notes_path.exists() else None

@@ -20,7 +20,6 @@ Operator actions taken during a replay go to the session's training log only
 from __future__ import annotations
 
 import bisect
-import json
 import math
 from collections.abc import Callable
 
@@ -28,7 +27,8 @@ import numpy as np
 
 from console.alarms.manager import AlarmManager, SavedState
 from console.alarms.model import Alarm
-from console.alarms.restore import RESTORE_ACTIONS_S, prime, restore_rows
+from console.alarms.actions import apply
+from console.alarms.room import forward
 from console.cache.rollups import RESOLUTIONS, choose_resolution
 from console.model.indicator import Indicator
 from console.replay.recording import AlarmRecord, Recording
@@ -180,9 +180,10 @@ class ReplaySource:
         return any(a <= t < b for a, b in self.recording.drill_windows.get(iid, ()))
 
     def _begin(self, t: float) -> None:
-        """The alarms as a wall started at ``t`` has them: rules over the last minutes, actions restored."""
-        prime(self.alarms, self.store.indicators, self._readings.window, t)
-        restore_rows(self.alarms, (a for a in self._actions if t - RESTORE_ACTIONS_S <= a["ts"] <= t), t)
+        """The alarms as the room had them at ``t``: the rules over the whole pre-roll, with the
+        recorded actions at their times (console/alarms/room.py, as a live console computes them)."""
+        forward(self.alarms, self._readings.window, self.store.indicators, self.recording.meta.preroll_start, t,
+                [a for a in self._actions if a["ts"] <= t])
         self.alarms.tick(t)
         self._t = t
 
@@ -237,23 +238,8 @@ class ReplaySource:
 
     def _apply(self, row: dict) -> None:
         """One recorded alarm action, as the operator took it then (not recorded again)."""
-        recorder, self.alarms.recorder = self.alarms.recorder, None
-        payload = json.loads(row["detail"] or "{}")
-        actor, role, ts, target = row["actor"], row["role"], row["ts"], row["target_id"]
-        self._last_actor = actor
-        try:
-            if row["action"] == "acknowledge":
-                self.alarms.acknowledge(target, actor, role, ts)
-            elif row["action"] == "shelve":
-                self.alarms.shelve(target, actor, role, ts, float(payload["duration_s"]), payload["reason"])
-            elif row["action"] == "unshelve":
-                self.alarms.unshelve(target, actor, role, ts)
-            elif row["action"] == "comment":
-                self.alarms.comment(target, actor, role, ts, payload["text"])
-        except (KeyError, ValueError, TypeError):
-            pass  # the alarm it names is not listed at that moment (it cleared first, or never rose here)
-        finally:
-            self.alarms.recorder = recorder
+        self._last_actor = row["actor"]
+        apply(self.alarms, row)  # the alarm it names may not be listed then (it cleared first): nothing happens
 
     def _show(self, t: float, everything: bool, changed: list[int] | None = None) -> None:
         """Point the store at ``t``: series cut there, incidents and units as they stood."""

@@ -23,8 +23,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QWidget
 
-from console.alarms import AlarmManager
-from console.alarms.restore import ALARM_DEADBAND, ALARM_LOOKBACK_S, RESTORE_ACTIONS_S, prime, restore_actions
+from console.alarms import room
 from console.cache import Cache, outbox
 from console.clock import Clock
 from console.errors import UserError
@@ -143,10 +142,9 @@ class Wall:
             self.store = Store()
             warm_store(self.store, cache, clock.now())
             record = lambda action: outbox.record(cache, action)  # noqa: E731
-            self.alarms = AlarmManager(self.store.indicators.values(), deadband=ALARM_DEADBAND, recorder=record)
-            now = clock.now()
-            prime(self.alarms, self.store.series, self.store.window, now)
-            restore_actions(self.alarms, cache, now - RESTORE_ACTIONS_S, now)
+            self.alarms = room.room_alarms(self.store.indicators.values(), recorder=record)
+            now = clock.now()  # the room's alarm state: the newest saved one, run forward (console/alarms/room.py)
+            room.start(self.alarms, cache, now, near=self.store.window, near_from=now - self.store.horizon_s)
             self.context = ViewContext(self.store, HistorySource(cache), self.alarms, operator, recorder=record,
                                        checklists=Checklists(self.state_dir / "checklists.json"), clock=clock)
             self.status = SyncStatus("connecting" if connector else "offline", "" if connector else "no platform")
@@ -199,20 +197,16 @@ class Wall:
         self._turn.timeout.connect(self.refresh)
 
     def _on_batch(self, batch: Batch) -> None:
-        """A sync batch on the UI thread: into the store, then through the alarm rules.
+        """A sync batch on the UI thread: into the store, then the readings and the room's actions
+        through the alarm rules, as every console of the room does (console/alarms/room.py).
 
-        Only readings of the last ALARM_LOOKBACK_S go through the rules: a catch-up of hours
-        must not greet the operator with every alarm that rose and fell while the wall was off
-        (the charts and the cache still show them).
+        An action of this console the platform refused is said in the alarm list, as the
+        console's own refusals are, and the alarms go back to the room's state without it.
         """
         groups = self.store.apply(batch)
         if batch.reference is not None:
             self.alarms.set_indicators(self.store.indicators.values())
-        since = self.clock.now() - ALARM_LOOKBACK_S
-        for iid, (ts, values, quality) in groups.items():
-            recent = ts >= since
-            if recent.any():
-                self.alarms.update(iid, ts[recent], values[recent], quality[recent])
+        room.follow(self.alarms, groups, batch.operator_actions, batch.problems, batch.room)
 
     def _on_status(self, status: SyncStatus) -> None:
         self.status = status

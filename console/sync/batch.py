@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from console.alarms.manager import SavedState
+
 
 @dataclass
 class Batch:
@@ -15,18 +17,31 @@ class Batch:
     incidents: list[dict] = field(default_factory=list)
     incident_events: list[dict] = field(default_factory=list)
     unit_positions: list[dict] = field(default_factory=list)
+    operator_actions: list[dict] = field(default_factory=list)  # the room's actions, whoever took them
     reference: dict[str, list[dict]] | None = None  # set when reference data was (re)loaded
     cursors: dict[str, tuple[int, int]] = field(default_factory=dict)  # streams whose cursor moved
     caught_up: bool = True  # False while a catch-up still has rows to fetch
     fetched: int = 0  # stream rows read from the platform, good or bad
     quarantined: int = 0  # of those, rows set aside as bad
     delivered: int = 0  # operator actions delivered to the platform in this step
+    #: actions of this console the platform refused or holds otherwise: (action row, why), shown to the operator
+    problems: list[tuple[dict, str]] = field(default_factory=list)
+    #: with problems: the room's alarm state after this batch, for a console that showed what was refused
+    room: SavedState | None = None
+    _groups: dict | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
-        return len(self.readings) + len(self.incidents) + len(self.incident_events) + len(self.unit_positions)
+        return (len(self.readings) + len(self.incidents) + len(self.incident_events) + len(self.unit_positions)
+                + len(self.operator_actions) + len(self.problems))
 
     def readings_by_indicator(self) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Readings grouped per indicator as (ts, values, quality) arrays."""
+        """Readings grouped per indicator as (ts, values, quality) arrays (made once: the sync
+        engine's room alarms and the wall's store both want them)."""
+        if self._groups is None:
+            self._groups = self._group()
+        return self._groups
+
+    def _group(self) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         if not self.readings:
             return {}
         arr = np.asarray(self.readings, dtype=np.float64)

@@ -17,11 +17,13 @@ writer at a time, so there ``seq`` alone is in commit order and the txid half st
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy import create_engine, event, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (ArgumentError, DBAPIError, IntegrityError, InterfaceError, NoSuchModuleError,
+                            OperationalError)
 
 from console.databases import parse_url, reason, remember_secret, shown_url, sqlite_file
 from console.errors import UserError
@@ -33,6 +35,23 @@ Cursor = tuple[int, int]
 READING_COLUMNS = ("seq", "indicator_id", "ts", "value", "quality")
 #: The name the console's connections carry on the server (pg_stat_activity.application_name).
 APPLICATION_NAME = "cityops-console"
+
+
+#: The operator_actions columns a console writes: delivery compares the platform's row on these.
+ACTION_CONTENT = ("console_id", "ts", "actor", "role", "action", "target_kind", "target_id", "payload")
+
+
+@dataclass
+class Delivery:
+    """What became of operator actions sent to the platform.
+
+    ``delivered``: the platform holds each with the same content. ``problems``: id -> why it
+    never will (the platform refused it, or holds that id with other content): such an action is
+    shown and logged, never marked delivered, never sent again.
+    """
+
+    delivered: list[str] = field(default_factory=list)
+    problems: dict[str, str] = field(default_factory=dict)
 
 
 class Listener(Protocol):
@@ -50,7 +69,7 @@ class Connector(Protocol):
     def incidents(self, ids: Collection[str]) -> list[dict]: ...
     def backlog(self, cursors: dict[str, Cursor]) -> int: ...
     def listen(self, on_notify: Callable[[str], None]) -> Listener | None: ...
-    def deliver(self, actions: list[dict]) -> int: ...
+    def deliver(self, actions: list[dict]) -> Delivery: ...
     def close(self) -> None: ...
 
 
@@ -59,7 +78,7 @@ class PlatformUnavailable(Exception):
 
 
 class ActionsRefused(Exception):
-    """The platform answered but would not take the operator actions (e.g. a missing grant)."""
+    """The platform answered but would not take any operator action (e.g. a missing grant): try later."""
 
 
 class SqlConnector:
@@ -170,6 +189,10 @@ class SqlConnector:
                 if missing:
                     raise UserError(f"{self.shown} is not a CityOps platform database "
                                     f"(no {', '.join(missing)} table)")
+                if "seq" not in {c["name"] for c in inspector.get_columns("operator_actions")}:
+                    raise UserError(f"platform {self.shown}: table operator_actions has no seq column, so consoles "
+                                    "cannot read the room's actions back (made by an older version: README, "
+                                    "the platform contract)")
                 if self.postgres:
                     for stream in STREAMS:
                         if "txid" not in {c["name"] for c in inspector.get_columns(stream)}:
@@ -210,6 +233,8 @@ class SqlConnector:
         cursor = (int(last[-1]), int(last[0]))
         if stream == "readings":
             return [r[:-1] for r in rows], cursor
+        if stream == "operator_actions":  # the cache keeps their (txid, seq) order: saved alarm states name it
+            return [dict(zip(keys, r[:-1]), txid=int(r[-1])) for r in rows], cursor
         return [dict(zip(keys, r[:-1])) for r in rows], cursor
 
     def incidents(self, ids: Collection[str]) -> list[dict]:
@@ -246,20 +271,78 @@ class SqlConnector:
 
         return PgListener(self.connect_params(), on_notify)
 
-    def deliver(self, actions: list[dict]) -> int:
-        """Insert operator actions, ignoring ids the platform already holds: delivery is idempotent."""
+    def deliver(self, actions: list[dict]) -> Delivery:
+        """Insert operator actions (an id the platform already holds is left alone, so delivery is
+        idempotent), then read back what it holds under each id: delivered only where the content
+        is the same. One refused by the platform's rules (a trigger's reason) is set aside with that
+        reason and the others go on; a refusal of all of them (a missing grant) raises ActionsRefused.
+        """
         if not actions:
-            return 0
+            return Delivery()
         dialect = postgresql if self.postgres else sqlite
         stmt = dialect.insert(P["operator_actions"]).on_conflict_do_nothing(index_elements=["id"])
+        rows = [{k: a[k] for k in ("id", *ACTION_CONTENT)} for a in actions]
+        refused: dict[str, str] = {}
         try:
-            with self.engine.begin() as conn:
-                conn.execute(stmt, actions)
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(stmt, rows)
+                    held = self._held(conn, [a["id"] for a in rows])
+            except DBAPIError as exc:
+                if isinstance(exc, (OperationalError, InterfaceError)) or not refused_by_rule(exc):
+                    raise
+                with self.engine.begin() as conn:  # find the ones the rules refuse, one by one
+                    for row in rows:
+                        try:
+                            with conn.begin_nested():
+                                conn.execute(stmt, [row])
+                        except DBAPIError as one:
+                            if isinstance(one, (OperationalError, InterfaceError)) or not refused_by_rule(one):
+                                raise
+                            refused[row["id"]] = reason(one)
+                    held = self._held(conn, [a["id"] for a in rows if a["id"] not in refused])
         except (OperationalError, InterfaceError) as exc:
             raise PlatformUnavailable(reason(exc)) from exc
         except DBAPIError as exc:
             raise ActionsRefused(reason(exc)) from exc
-        return len(actions)
+        done = Delivery(problems={i: f"refused by the platform: {why}" for i, why in refused.items()})
+        for row in rows:
+            if row["id"] in refused:
+                continue
+            theirs = held.get(row["id"])
+            if theirs is None:
+                done.problems[row["id"]] = "the platform did not keep it"
+            elif different := [k for k in ACTION_CONTENT if theirs[k] != row[k]]:
+                done.problems[row["id"]] = ("the platform holds this action's id with other content "
+                                            f"({', '.join(different)})")
+            else:
+                done.delivered.append(row["id"])
+        return done
+
+    @staticmethod
+    def _held(conn, ids: list[str]) -> dict[str, dict]:
+        """What the platform holds under these ids (the columns a console writes)."""
+        table = P["operator_actions"]
+        found: dict[str, dict] = {}
+        for i in range(0, len(ids), 500):
+            stmt = select(table.c.id, *(table.c[k] for k in ACTION_CONTENT)).where(table.c.id.in_(ids[i:i + 500]))
+            found |= {r.id: dict(r._mapping) for r in conn.execute(stmt)}
+        return found
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def refused_by_rule(exc: DBAPIError) -> bool:
+    """Whether the platform refused a row by its rules (a trigger's RAISE, a check), not for want of a grant.
+
+    Both a missing grant and a role a trigger refuses come as SQLSTATE 42501; a trigger's comes
+    from PL/pgSQL (its context says so). SQLite platforms refuse by RAISE(ABORT) in a trigger.
+    """
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None)
+    if state is None:  # sqlite3: a trigger's RAISE(ABORT, ...) or a CHECK
+        return isinstance(exc, IntegrityError) and "UNIQUE" not in str(orig)
+    diag = getattr(orig, "diag", None)
+    in_trigger = "PL/pgSQL" in (getattr(diag, "context", None) or "")
+    return state in ("P0001", "23514") or state.startswith("22") or (state == "42501" and in_trigger)

@@ -16,6 +16,7 @@ notification arrives again.
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
@@ -25,7 +26,10 @@ from operator import itemgetter
 
 import numpy as np
 
+from console.alarms import room
+from console.alarms.manager import AlarmManager
 from console.cache import Cache, outbox, rollups
+from console.model.indicator import Indicator
 from console.model.schema import REFERENCE_TABLES, STREAMS
 from console.sync.batch import Batch
 from console.sync.connector import ActionsRefused, Connector, Cursor, Listener, PlatformUnavailable
@@ -109,6 +113,13 @@ class SyncEngine:
         self._notified = False
         self._push_trusted = True
         self.catchup: CatchUp | None = None
+        #: actions of this console the platform refused or holds otherwise, for the next batch
+        self.problems: list[tuple[dict, str]] = []
+        #: the room's alarm state as the cache's rows make it, saved into the cache now and then
+        #: (console/alarms/room.py); made at the first step, on the sync thread
+        self.room: AlarmManager | None = None
+        self._room_fed = False  # something went into the room's alarms since they were last saved
+        self._room_saved_at = time.monotonic()
 
     # -- one step, usable without a thread (tests, `cityops sync --once`) -----------------
     def sync_reference(self) -> dict[str, list[dict]]:
@@ -130,15 +141,17 @@ class SyncEngine:
     def deliver_outbox(self) -> int:
         """Send waiting operator actions to the platform; returns how many it now has.
 
-        A platform that answers but refuses them (a missing grant, say) does not stop the
+        A platform that answers but refuses them all (a missing grant, say) does not stop the
         city's data from flowing: the actions stay in the outbox, the refusal is logged and
-        shown, and delivery is tried again next step.
+        shown, and delivery is tried again next step. One the platform's rules refuse, or whose
+        id it holds with other content, is set aside for good, logged, and handed to the next
+        batch (``Batch.problems``) so the operator sees it as a refusal.
         """
         delivered = 0
         while actions := outbox.pending(self.cache):
             ids = [a["id"] for a in actions]
             try:
-                self.connector.deliver(actions)
+                result = self.connector.deliver(actions)
             except PlatformUnavailable:
                 outbox.note_attempt(self.cache, ids)
                 self.waiting = outbox.backlog(self.cache)
@@ -150,9 +163,17 @@ class SyncEngine:
                 self.refused = str(exc)
                 self.waiting = outbox.backlog(self.cache)
                 return delivered
-            outbox.mark_delivered(self.cache, ids)
+            outbox.mark_delivered(self.cache, result.delivered)
+            if result.problems:  # refused by the platform's rules, or a conflict: never sent again
+                outbox.mark_problem(self.cache, result.problems)
+                sent = {a["id"]: a for a in actions}
+                for action_id, why in result.problems.items():
+                    action = sent[action_id]
+                    log.error("operator action %s (%s %s %s by %s) not delivered: %s", action_id, action["action"],
+                              action["target_kind"], action["target_id"], action["actor"], why)
+                    self.problems.append((action, why))
             self.refused = None
-            delivered += len(ids)
+            delivered += len(result.delivered)
         self.waiting = 0
         return delivered
 
@@ -161,6 +182,7 @@ class SyncEngine:
         now = time.time()
         batch = Batch()
         batch.delivered = self.deliver_outbox()
+        batch.problems, self.problems = self.problems, []
         if self._reference_due():
             batch.reference = self.sync_reference()
         cursors = self.cache.cursors()
@@ -186,6 +208,8 @@ class SyncEngine:
         rejected += bad
         incidents, bad = check_rows("incidents", incidents, now)
         rejected += bad
+        actions, bad = check_rows("operator_actions", fetched["operator_actions"], now)
+        rejected += bad
 
         with self.cache.engine.begin() as conn:
             new, refused = self.cache.insert_new_readings(conn, readings)
@@ -199,6 +223,7 @@ class SyncEngine:
             self.cache.append(conn, "incident_events", events)
             self.cache.append(conn, "unit_positions", positions)
             self.cache.upsert_incidents(conn, incidents)
+            self.cache.append(conn, "operator_actions", actions)
             self.cache.quarantine(conn, [r.quarantine_row(now) for r in rejected])
             for stream, cursor in moved.items():
                 self.cache.set_cursor(conn, stream, cursor)
@@ -209,10 +234,38 @@ class SyncEngine:
         batch.incident_events = events
         batch.unit_positions = positions
         batch.incidents = incidents
+        batch.operator_actions = actions
         batch.cursors = moved
         batch.fetched = sum(len(rows) for rows in fetched.values())
         batch.quarantined = len(rejected)
+        self._feed_room(batch)
         return batch
+
+    # -- the room's alarm state -----------------------------------------------------------
+    def _feed_room(self, batch: Batch) -> None:
+        """The step's readings and actions through the room's alarms; saved into the cache every SAVE_EVERY_S."""
+        if self.room is None:
+            self.room = room.room_alarms(Indicator.from_row(r) for r in self.cache.rows("indicators"))
+            room.start(self.room, self.cache, time.time())
+        elif batch.reference is not None:
+            self.room.set_indicators(Indicator.from_row(r) for r in batch.reference["indicators"])
+        if batch.readings or batch.operator_actions:
+            room.feed(self.room, batch.readings_by_indicator(), batch.operator_actions)
+            self._room_fed = True
+        self.room.tick(time.time())
+        if batch.problems:  # a console showed what the platform refused: it goes back to the room's truth
+            batch.room = self.room.save_state(self.room.evaluated_to())
+        if time.monotonic() - self._room_saved_at >= room.SAVE_EVERY_S:
+            self.save_room()
+
+    def save_room(self) -> None:
+        """Keep the room's alarm state in the cache, with the cursors of the rows it holds."""
+        self._room_saved_at = time.monotonic()
+        if self.room is None or not self._room_fed or not math.isfinite(at := self.room.evaluated_to()):
+            return
+        with self.cache.engine.begin() as conn:
+            room.save(conn, self.room, at, self.cache.cursors())
+        self._room_fed = False
 
     def _unknown_indicators(self, rejected: list[Rejected]) -> bool:
         """True (at most once a minute) when readings named indicators the console does not know."""
@@ -258,6 +311,7 @@ class SyncEngine:
                 break
         self.catchup = None
         self.prune()
+        self.save_room()
         return {"rows": rows, "quarantined": quarantined, "delivered_actions": delivered,
                 "seconds": round(time.monotonic() - started, 3),
                 "cursors": {s: {"txid": tx, "seq": seq} for s, (tx, seq) in self.cache.cursors().items()}}
@@ -273,7 +327,13 @@ class SyncEngine:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                return
             self._thread = None
+        try:
+            self.save_room()  # the next start runs forward from here
+        except Exception as exc:  # a full disk or a closed cache must not stop a shutdown
+            log.warning("could not save the room's alarm state: %s", exc)
 
     def wake(self, table: str = "") -> None:
         """Called on a push notification (any thread): run the next step now."""
