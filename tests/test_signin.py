@@ -195,10 +195,17 @@ def scram():
         yield hostport
 
 
-def test_a_password_from_pgpassfile_or_a_service_file(scram, tmp_path, monkeypatch):
+def test_a_password_from_pgpassfile_or_a_service_file(scram, tmp_path, monkeypatch, capsys):
+    from console.cli import main
+
     host, port = scram.split(":")
     with pytest.raises(PasswordNeeded):
         _identify(f"postgresql+psycopg://alice@{scram}/city")
+    # a command with no terminal to ask on says where the password goes, in one line
+    assert main(["sync", "--once", "--platform", f"postgresql://alice@{scram}/city",
+                 "--cache", str(tmp_path / "c.db")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "asks for a password and none is configured: put it in ~/.pgpass" in err
     pgpass = tmp_path / "pgpass"
     pgpass.write_text(f"{host}:{port}:city:alice:{PASSWORD}\n")
     pgpass.chmod(0o600)

@@ -160,6 +160,8 @@ class Wall:
                                  outbox.console_id(cache))
             self.signin.signed_in.connect(self._signed_in)
             self.signin.signed_out.connect(self._signed_out)
+            self.signin.unreachable.connect(lambda why, retry: setattr(
+                self, "status", SyncStatus("offline", why, reason=why, retry_s=retry)))
             self.status = SyncStatus("connecting", "signing in")
         self.bridge = SyncBridge()
         self.bridge.batch.connect(self._on_batch)

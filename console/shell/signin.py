@@ -42,6 +42,7 @@ class SignIn(QObject):
 
     signed_in = Signal(object)
     signed_out = Signal()
+    unreachable = Signal(str, float)  # why, and the seconds until the next try
     _answer = Signal(object)  # the worker's answer: an Operator, or what stopped the sign-in
 
     def __init__(self, connector: SqlConnector, panel: SignInPanel, record: Callable[[OperatorAction], None],
@@ -94,6 +95,7 @@ class SignIn(QObject):
             if self.panel.isVisible():  # a person is at the panel: they try again themselves
                 self.panel.ask(str(answer), user=self.panel.user.text())
             else:
+                self.unreachable.emit(str(answer), self._retry)
                 self._retry_timer.start(int(self._retry * 1000))
                 self._retry = min(self._retry * 2, RETRY_S[1])
         else:

@@ -62,7 +62,7 @@ def platform_operator(conn: Connection) -> Operator:
         held = set(conn.execute(text(_MEMBER_OF), {"groups": list(GROUPS.values())}).scalars())
         role = next((r for r, group in GROUPS.items() if group in held), None)
     if role not in GROUPS:
-        raise NotAMember(f"{name} is signed in but may not use CityOps on this platform: ask your platform "
+        raise NotAMember(f"the platform knows {name} but gives them no CityOps role: ask your platform "
                          f"administrator to GRANT {GROUPS['operator']} TO {name} (or {GROUPS['supervisor']}, "
                          f"{GROUPS['trainer']})")
     return Operator(name, role, signed_in=True)
