@@ -7,6 +7,7 @@ tests create and drop; passwords on a throwaway server of our own with SCRAM aut
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -24,7 +25,7 @@ from console.databases import platform_address, redact, remember_secret, shown_u
 from console.model.action import NOBODY
 from console.model.schema import platform_metadata
 from console.shell.app import Wall, qt_app, read_layout
-from console.sync.connector import SqlConnector
+from console.sync.connector import PlatformUnavailable, SqlConnector
 from console.sync.signin import NotAMember, PasswordNeeded, SignInFailed
 from tests.pg import fresh_database, server, throwaway_cluster
 
@@ -77,6 +78,24 @@ def test_demo_options_are_refused_on_postgres(capsys):
     assert main(["run", "--platform", "postgresql://alice@db.city/ops", "--role", "supervisor"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "--role is only for SQLite demo platforms" in err
+
+
+def test_a_demo_platform_says_nobody_is_authenticated(platform, tmp_path, qtbot):
+    from console.sync.signin import demo_operator
+
+    connector = SqlConnector(platform)
+    qt_app()
+    (tmp_path / "layout.toml").write_text(LAYOUT)
+    wall = Wall(read_layout(str(tmp_path / "layout.toml")), Cache(tmp_path / "cache.db"), connector,
+                Clock(lambda: END), operator=demo_operator("hanna", "supervisor", "root"), windowed=True)
+    qtbot.addWidget(wall.windows[0])
+    try:
+        assert wall.signin is None  # no password is asked for
+        assert wall.windows[0].header.who.text() == "hanna · SUPERVISOR · nobody is authenticated (demo platform)"
+    finally:
+        wall.stop()
+        connector.close()
+        wall.cache.close()
 
 
 # -- roles on the machine's server ---------------------------------------------------------------
@@ -172,7 +191,7 @@ def test_a_person_in_no_group_is_told_what_to_ask_for(roles, tmp_path, qtbot):
 
 @pytest.fixture(scope="module")
 def scram():
-    """A throwaway server with SCRAM passwords, a small platform, and alice (an operator) with a password."""
+    """A throwaway server (tests.pg.Throwaway) with SCRAM passwords, a small platform, and alice (an operator)."""
     from console.platform.create import create_platform
 
     with throwaway_cluster(host_auth="scram-sha-256") as cluster:
@@ -192,17 +211,18 @@ def scram():
             conn.execute(text(f"CREATE ROLE alice LOGIN PASSWORD '{PASSWORD}' IN ROLE cityops_operator"))
         owner.dispose()
         admin.dispose()
-        yield hostport
+        yield cluster
 
 
 def test_a_password_from_pgpassfile_or_a_service_file(scram, tmp_path, monkeypatch, capsys):
     from console.cli import main
 
-    host, port = scram.split(":")
+    hostport = scram.host
+    host, port = hostport.split(":")
     with pytest.raises(PasswordNeeded):
-        _identify(f"postgresql+psycopg://alice@{scram}/city")
+        _identify(f"postgresql+psycopg://alice@{hostport}/city")
     # a command with no terminal to ask on says where the password goes, in one line
-    assert main(["sync", "--once", "--platform", f"postgresql://alice@{scram}/city",
+    assert main(["sync", "--once", "--platform", f"postgresql://alice@{hostport}/city",
                  "--cache", str(tmp_path / "c.db")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "asks for a password and none is configured: put it in ~/.pgpass" in err
@@ -210,7 +230,7 @@ def test_a_password_from_pgpassfile_or_a_service_file(scram, tmp_path, monkeypat
     pgpass.write_text(f"{host}:{port}:city:alice:{PASSWORD}\n")
     pgpass.chmod(0o600)
     monkeypatch.setenv("PGPASSFILE", str(pgpass))
-    assert _identify(f"postgresql+psycopg://alice@{scram}/city").role == "operator"
+    assert _identify(f"postgresql+psycopg://alice@{hostport}/city").role == "operator"
     services = tmp_path / "pg_service.conf"
     services.write_text(f"[wall]\nhost={host}\nport={port}\ndbname=city\nuser=alice\n")
     monkeypatch.setenv("PGSERVICEFILE", str(services))
@@ -222,7 +242,8 @@ def test_a_password_from_pgpassfile_or_a_service_file(scram, tmp_path, monkeypat
 
 
 def test_the_sign_in_panel_by_keyboard(scram, tmp_path, qtbot):
-    wall = _wall(tmp_path, qtbot, SqlConnector(f"postgresql+psycopg://{scram}/city"))
+    hostport = scram.host
+    wall = _wall(tmp_path, qtbot, SqlConnector(f"postgresql+psycopg://{hostport}/city"))
     window, panel = wall.windows[0], wall.signin.panel
     try:
         qtbot.waitUntil(lambda: panel.isVisible() and panel.isEnabled(), timeout=10_000)
@@ -248,7 +269,7 @@ def test_the_sign_in_panel_by_keyboard(scram, tmp_path, qtbot):
         with wall.cache.engine.connect() as conn:
             log = conn.execute(text("SELECT actor, action, target_kind FROM audit_log ORDER BY id")).all()
         assert [tuple(r) for r in log] == [("alice", "sign_in", "console"), ("alice", "handover", "console")]
-        admin = create_engine(f"postgresql+psycopg://alice:{PASSWORD}@{scram}/city")
+        admin = create_engine(f"postgresql+psycopg://alice:{PASSWORD}@{hostport}/city")
         with admin.connect() as conn:  # delivered as alice before her connection closed
             sent = conn.execute(text("SELECT actor, action FROM operator_actions ORDER BY ts")).all()
         admin.dispose()
@@ -260,7 +281,8 @@ def test_the_sign_in_panel_by_keyboard(scram, tmp_path, qtbot):
 
 def test_no_password_in_ps_logs_errors_doctor_cache_recording_or_report(scram, tmp_path):
     """The secrets test: every place a password could leak, grepped for a known one."""
-    url = f"postgresql://alice:{PASSWORD}@{scram}/city"
+    hostport = scram.host
+    url = f"postgresql://alice:{PASSWORD}@{hostport}/city"
     env = {**os.environ, "PYTHONPATH": str(REPO), "CITYOPS_DATA_DIR": str(tmp_path / "data"),
            "QT_QPA_PLATFORM": "offscreen"}
     cityops = [sys.executable, "-m", "console", "-v"]
@@ -287,7 +309,7 @@ def test_no_password_in_ps_logs_errors_doctor_cache_recording_or_report(scram, t
         for name, process in others.items():  # done, so none is still starting (its title not yet rewritten)
             outputs[name] = process.communicate(timeout=120)[0]
         outputs["ps"] = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-        assert f"alice:***@{scram}" in outputs["ps"]  # the process is there, its password is not
+        assert f"alice:***@{hostport}" in outputs["ps"]  # the process is there, its password is not
     finally:
         sync.terminate()
         outputs["sync log"] = "".join(lines) + sync.communicate(timeout=30)[0]
@@ -308,3 +330,69 @@ def test_no_password_in_ps_logs_errors_doctor_cache_recording_or_report(scram, t
         outputs["recording"] = "".join(z.read(n).decode("latin-1") for n in z.namelist())
     leaks = [where for where, out in outputs.items() if PASSWORD in out]
     assert not leaks, f"the password shows in: {leaks}"
+
+
+def _certificates(folder: Path, name: str) -> tuple[Path, Path, Path]:
+    """A CA of its own and a server certificate it signed for localhost: (ca.pem, server.crt, server.key)."""
+    def ssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=folder)
+
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    ssl("req", "-x509", *key, "-keyout", f"{name}-ca.key", "-out", f"{name}-ca.pem", "-days", "2", "-subj", "/CN=CA")
+    ssl("req", *key, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", "/CN=localhost")
+    (folder / "san").write_text("subjectAltName=DNS:localhost\n")
+    ssl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{name}-ca.pem", "-CAkey", f"{name}-ca.key",
+        "-CAcreateserial", "-out", f"{name}.crt", "-days", "2", "-extfile", "san")
+    return folder / f"{name}-ca.pem", folder / f"{name}.crt", folder / f"{name}.key"
+
+
+def test_tls_verify_full_reaches_the_pool_and_the_listen_connection(scram, tmp_path, monkeypatch):
+    """sslmode=verify-full and sslrootcert go to libpq untouched, on both of the console's connections."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+    ca, crt, key = _certificates(tmp_path, "city")
+    for path in (crt, key):  # the server reads them from its data folder, as its owner
+        target = scram.data / path.name
+        shutil.copy(path, target)
+        os.chown(target, scram.data.stat().st_uid, scram.data.stat().st_gid)
+        target.chmod(0o600)
+    admin = create_engine(scram.socket_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"ALTER SYSTEM SET ssl_cert_file = '{crt.name}'"))
+        conn.execute(text(f"ALTER SYSTEM SET ssl_key_file = '{key.name}'"))
+        conn.execute(text("ALTER SYSTEM SET ssl = on"))
+        conn.execute(text("SELECT pg_reload_conf()"))
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)  # this test is about TLS: the password from the environment
+    port = scram.port
+    url = (f"postgresql://alice@/city?host=localhost&hostaddr=127.0.0.1&port={port}"
+           f"&sslmode=verify-full&sslrootcert={ca}")
+    connector = SqlConnector(platform_address(url))
+    try:
+        deadline = time.monotonic() + 10
+        while True:  # the reload takes a moment
+            try:
+                assert connector.identify().name == "alice"
+                break
+            except PlatformUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        listener = connector.listen(lambda table: None)
+        try:
+            assert listener.wait_healthy(10)
+            with admin.connect() as conn:
+                found = dict(conn.execute(text(
+                    "SELECT a.application_name, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) "
+                    "WHERE a.usename = 'alice'")).all())
+            assert found == {"cityops-console": True, "cityops-listen": True}
+        finally:
+            listener.stop()
+    finally:
+        connector.close()
+    other_ca, _, _ = _certificates(tmp_path, "other")  # a root the server's certificate does not chain to
+    with pytest.raises(PlatformUnavailable, match="certificate verify failed"):
+        _identify(platform_address(url.replace(str(ca), str(other_ca))))
+    with admin.connect() as conn:
+        conn.execute(text("ALTER SYSTEM RESET ssl"))
+        conn.execute(text("SELECT pg_reload_conf()"))
+    admin.dispose()
