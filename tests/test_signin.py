@@ -173,6 +173,19 @@ def test_each_person_sees_their_platform_role_in_the_title_bar(roles, role, tmp_
         _close(wall)
 
 
+def test_the_platforms_cityops_role_decides_where_it_has_one(roles):
+    url, people = roles
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE FUNCTION cityops_role() RETURNS text LANGUAGE sql AS $$ SELECT 'trainer' $$"))
+    try:
+        assert _identify(_as(url, people["supervisor"])).role == "trainer"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("DROP FUNCTION cityops_role()"))
+        admin.dispose()
+
+
 def test_a_person_in_no_group_is_told_what_to_ask_for(roles, tmp_path, qtbot):
     url, people = roles
     name = people[None]

@@ -4,7 +4,8 @@ On PostgreSQL a console connects as the person at it (their own login role, auth
 however the city runs it: password, ``.pgpass``, a service file, Kerberos, certificates) and
 their role is their membership of the platform's group roles, the most privileged winning.
 The platform's ``cityops_role()`` function decides where the platform has one; otherwise the
-console asks ``pg_has_role`` itself. Nobody chooses a role on the command line: ``--role`` and
+console asks ``pg_has_role`` itself. A superuser (the platform's own administrator, whom no
+trigger refuses) is a supervisor whether the groups exist or not. Nobody chooses a role on the command line: ``--role`` and
 ``--operator`` are for SQLite demo platforms, where nobody is authenticated.
 """
 
@@ -53,11 +54,11 @@ def auth_problem(detail: str) -> UserError | None:
 def platform_operator(conn: Connection) -> Operator:
     """The person this PostgreSQL connection signed in as, with their role; NotAMember if they have none."""
     name = conn.execute(text("SELECT session_user")).scalar_one()
-    if conn.execute(text(_HAS_FUNCTION)).scalar_one():
+    if conn.execute(text(_SUPERUSER)).scalar():
+        role = "supervisor"
+    elif conn.execute(text(_HAS_FUNCTION)).scalar_one():
         found = conn.execute(text("SELECT cityops_role()")).scalar_one_or_none()
         role = str(found).removeprefix("cityops_") if found else None
-    elif conn.execute(text(_SUPERUSER)).scalar():
-        role = "supervisor"
     else:
         held = set(conn.execute(text(_MEMBER_OF), {"groups": list(GROUPS.values())}).scalars())
         role = next((r for r, group in GROUPS.items() if group in held), None)
