@@ -16,9 +16,11 @@ from console.errors import UserError
 
 def add_commands(sub, common) -> None:
     """Add ``scene`` to the `cityops` parser (``sub``: its subparsers)."""
-    scene = sub.add_parser("scene", help="show building files (CityJSON, CityJSONSeq, GeoJSON, MVT, OSM) in 3D")
+    scene = sub.add_parser("scene", help="show building files (CityJSON, CityJSONSeq, CityGML, GeoJSON, MVT, OSM) "
+                           "and 3D Tiles tilesets in 3D")
     common(scene)
-    scene.add_argument("files", nargs="+", type=Path, help="building files, or folders of them")
+    scene.add_argument("files", nargs="+", type=Path, help="building files, or folders of them; a 3D Tiles "
+                       "tileset.json (1.0 or 1.1) is drawn with the buildings beside it")
     scene.add_argument("--crs", metavar="CRS", help="the files' coordinate reference system, where they "
                        "do not say or say wrongly (e.g. EPSG:7415)")
     scene.add_argument("--force-crs", action="store_true",
@@ -38,14 +40,44 @@ def cmd_scene(args: argparse.Namespace) -> int:
 
     if args.screenshot is not None and args.seconds is None:
         raise UserError("--screenshot needs --seconds: the picture is taken when the window closes")
-    rows, report = read_buildings(args.files, crs=args.crs, tile=args.tile, force_crs=args.force_crs)
-    if not rows:
+    tilesets = [f for f in args.files if _is_tileset(f)]
+    if len(tilesets) > 1:
+        raise UserError(f"one tileset at a time: {tilesets[0]} and {tilesets[1]} were given")
+    files = [f for f in args.files if f not in tilesets]
+    tileset = None
+    if tilesets:
+        from console.scene.tileset import Tileset
+
+        tileset = Tileset(tilesets[0])
+        if args.building is not None:
+            raise UserError("--building is for building files, not a tileset's features")
+    rows, report = read_buildings(files, crs=args.crs, tile=args.tile, force_crs=args.force_crs) if files \
+        else ([], None)
+    if not rows and tileset is None:
         raise UserError(f"{args.files[0]}: no buildings to show")
     if args.building is not None and args.building not in {r["id"] for r in rows}:
         raise UserError(f"no building {args.building!r} in {', '.join(str(f) for f in args.files)}")
-    print(report.summary(verb="Read"), file=sys.stderr)  # nothing reaches a platform
+    if report is not None:
+        print(report.summary(verb="Read"), file=sys.stderr)  # nothing reaches a platform
+    if tileset is not None:
+        print(f"Read the tileset {tileset.path.name}: {len(tileset.tiles)} tiles, "
+              f"{sum(t.content is not None for t in tileset.tiles)} with content"
+              + ("" if tileset.geographic else " (a local tileset: no place on the Earth, drawn in its own metres)")
+              + "".join(f"; {why} ({n})" for why, n in tileset.skipped.items()) + ".", file=sys.stderr)
     from console.shell.scene_app import run_scene
 
     title = args.title or args.files[0].name
     return run_scene(rows, title, building=args.building, seconds=args.seconds, screenshot=args.screenshot,
-                     windowed=args.windowed, lang=args.lang)
+                     windowed=args.windowed, lang=args.lang, tileset=tileset)
+
+
+def _is_tileset(path: Path) -> bool:
+    """A 3D Tiles tileset: a .json file whose first bytes hold an "asset" and a "root" (or named tileset.json)."""
+    if path.is_dir() or path.suffix.lower() != ".json":
+        return False
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return path.name == "tileset.json" or (b'"asset"' in head and b'"root"' in head)

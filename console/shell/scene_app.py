@@ -9,6 +9,7 @@ from PySide6.QtCore import QTimer
 
 from console.clock import Clock
 from console.errors import UserError
+from console.scene.tileset import Tileset
 from console.shell.app import REFRESH_HZ, ensure_display, qt_app
 from console.store import Store
 from widgets import VIEWS, ViewContext
@@ -17,22 +18,29 @@ from widgets.scene import grab_shown
 
 
 def run_scene(rows: list[dict], title: str, *, building: str | None = None, seconds: float | None = None,
-              screenshot: Path | None = None, windowed: bool = False, lang: str = "en") -> int:
+              screenshot: Path | None = None, windowed: bool = False, lang: str = "en",
+              tileset: Tileset | None = None) -> int:
     """Show ``rows`` (building rows as the platform holds them) in the wall's 3D view until closed;
-    with ``building`` (an id), that building's card open and the camera on it once it has loaded."""
+    with ``building`` (an id), that building's card open and the camera on it once it has loaded;
+    with a ``tileset``, the 3D Tiles canvas with the buildings beside it."""
     ensure_display()
     app = qt_app()
     install_translation(app, lang)
     store = Store()
     store.load_reference({"buildings": rows})
     clock = Clock()
-    # files hold buildings only: no sensors or incidents to key in the legend
-    view = VIEWS["scene3d"](ViewContext(store=store, clock=clock), {"title": title, "layers": ["labels"]})
+    if tileset is not None:
+        from widgets.scene.tileset_view import TilesetView
+
+        view = TilesetView(tileset, rows)
+    else:  # files hold buildings only: no sensors or incidents to key in the legend
+        view = VIEWS["scene3d"](ViewContext(store=store, clock=clock), {"title": title, "layers": ["labels"]})
     view.setWindowTitle(f"{title} — CityOps Console")
     view.resize(1600, 900)
     view.show() if windowed else view.showFullScreen()
     ticks = QTimer()
-    ticks.timeout.connect(lambda: view.refresh(clock.now()))
+    if tileset is None:
+        ticks.timeout.connect(lambda: view.refresh(clock.now()))
     if building is not None:
         def look() -> None:  # once the scene has loaded: the building's card, the camera on it
             if view.scene is not None:

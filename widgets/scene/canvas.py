@@ -34,6 +34,7 @@ class SceneCanvas(QWidget):
     """Buildings, ground layers and markers in one view; see the module docstring for the costs."""
 
     picked = Signal(int)  # building number under a click; -1 for none
+    clicked_at = Signal(int, int)  # widget pixel of a click, just before ``picked`` (other layers pick too)
     pose_changed = Signal()
     interaction_started = Signal()
     interaction_finished = Signal()
@@ -307,6 +308,7 @@ class SceneCanvas(QWidget):
         return numbers
 
     def _clicked(self, x: int, y: int) -> None:
+        self.clicked_at.emit(x, y)
         number = self.pick(x, y)
         self.picked.emit(-1 if number is None else number)
 

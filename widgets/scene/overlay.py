@@ -206,7 +206,13 @@ class InfoCard(QFrame):
             self.linked.setText(_linked_html(linked))
         self.show()
 
+    def show_facts(self, title: str, facts: list[tuple[str, str]]) -> None:
+        """A card of plain facts (a 3D Tiles feature's properties): no linked indicators."""
+        self.show_building(-1, title, facts, [])
+        self.linked.hide()
+
     def close_card(self) -> None:
+        self.linked.show()
         self.building = None
         self._shown = ()
         self.hide()
