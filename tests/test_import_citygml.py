@@ -231,3 +231,19 @@ def test_mutated_citygml_gives_rows_or_one_line_never_a_traceback(edits):
     assert len(rows) <= 1
     for row in rows:
         assert shape(json.loads(row["footprint"])).is_valid
+
+
+def test_closure_surfaces_are_kept_in_the_model_and_not_drawn(tmp_path):
+    from console.scene.cityjson import read_model
+
+    text = (GML / "Building_LOD2-EPSG25832.gml").read_text()
+    wall = re.search(r"<bldg:WallSurface\b", text)[0]
+    path = tmp_path / "closure.gml"
+    path.write_text(text.replace(wall, "<bldg:ClosureSurface", 1).replace(
+        "</bldg:WallSurface>", "</bldg:ClosureSurface>", 1))
+    (row,), _ = read_buildings(path)
+    (geometry,) = json.loads(row["model"])["CityObjects"][row["id"]]["geometry"]
+    assert {"type": "ClosureSurface"} in geometry["semantics"]["surfaces"]
+    drawn = read_model(row["model"])
+    assert sorted(k for k in drawn.kind) == ["RoofSurface", "RoofSurface", "WallSurface", "WallSurface",
+                                            "WallSurface"]  # 7 less the ground and the closure

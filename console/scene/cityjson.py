@@ -4,7 +4,8 @@ The importer writes a small self-contained document per building (``transform``,
 degrees, z in metres above the building's ground; each object keeps its best geometry with its
 semantics). Here it becomes what the triangulator wants: ring after ring of vertex numbers,
 surface after surface, and each surface's semantic type. Ground surfaces are left out (nobody
-sees a floor from above ground), and so are LoD 0 footprints beside real solids. A surface that
+sees a floor from above ground), closure surfaces too (CityGML's virtual walls that close a solid
+at an open hall or a building part's seam: not there to see), and so are LoD 0 footprints beside real solids. A surface that
 names a vertex the document does not have is dropped and counted; the rest of the building stays.
 """
 
@@ -18,7 +19,7 @@ import numpy as np
 
 #: How deep the surfaces sit in ``boundaries`` for each geometry type (0: the surface itself).
 SURFACE_DEPTH = {"MultiSurface": 1, "CompositeSurface": 1, "Solid": 2, "MultiSolid": 3, "CompositeSolid": 3}
-HIDDEN = frozenset({"GroundSurface"})
+HIDDEN = frozenset({"GroundSurface", "ClosureSurface"})  # floors, and the virtual walls closing an open solid
 
 
 @dataclass

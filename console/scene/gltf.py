@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import struct
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -130,9 +131,18 @@ def _glb(data: bytes, centre: np.ndarray, rows: list[dict]) -> Model:
     if struct.unpack("<I", data[4:8])[0] != 2:
         raise ContentError("a glTF 1.0 model (only glTF 2.0 is read)")
     try:
-        gltf = GLTF2.load_from_bytes(data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pygltflib warns of chunks it skips; a broken one fails below
+            gltf = GLTF2.load_from_bytes(data)
     except Exception as exc:  # noqa: BLE001 - pygltflib raises what its JSON and dataclass layers raise
         raise ContentError(f"a glTF that does not load ({type(exc).__name__})") from None
+    if gltf is None or not isinstance(gltf.meshes, list) or not isinstance(gltf.nodes, list):
+        raise ContentError("a glTF that does not load")
+    with np.errstate(all="ignore"):  # NaN and overflow in a broken buffer: refused below, not warned of
+        return _model(gltf, centre, rows)
+
+
+def _model(gltf, centre: np.ndarray, rows: list[dict]) -> Model:
     required = set(gltf.extensionsRequired or ())
     if compressed := required & {"KHR_draco_mesh_compression", "EXT_meshopt_compression", "KHR_meshopt_compression"}:
         raise ContentError(f"a compressed mesh ({', '.join(sorted(compressed))}) is not drawn")

@@ -74,8 +74,8 @@ class Tileset:
         version = (doc.get("asset") or {}).get("version") if isinstance(doc.get("asset"), dict) else None
         if version not in ("0.0", "1.0", "1.1"):
             raise UserError(f"{path}: 3D Tiles version {str(version)[:10]!r} (1.0 and 1.1 are read)")
-        if depth == 0 and isinstance(doc.get("metadata"), dict):
-            self.properties = dict(doc["metadata"].get("properties") or {})
+        if depth == 0:
+            self.properties = _properties(doc.get("metadata"))
         return self._tile(doc["root"], path.parent, parent, refine, depth)
 
     def _tile(self, node: dict, folder: Path, parent: np.ndarray, refine: str, depth: int) -> Tile | None:
@@ -100,8 +100,7 @@ class Tileset:
             tile.request = _corners(node["viewerRequestVolume"], transform) if "viewerRequestVolume" in node else None
         except (TypeError, ValueError, KeyError):
             tile.request = None
-        tile.metadata = dict(((node.get("metadata") or {}).get("properties") or {})) \
-            if isinstance(node.get("metadata"), dict) else {}
+        tile.metadata = _properties(node.get("metadata"))
         contents = node.get("contents") if isinstance(node.get("contents"), list) else \
             [node["content"]] if isinstance(node.get("content"), dict) else []
         for n, content in enumerate(c for c in contents if isinstance(c, dict)):
@@ -110,17 +109,18 @@ class Tileset:
                 self._skip("tile content: not a file beside the tileset (left out)")
                 continue
             target = (folder / uri.split("?")[0]).resolve()
-            meta = (content.get("metadata") or {}).get("properties") if isinstance(content.get("metadata"), dict) \
-                else None
             holder = tile if n == 0 else self._sibling(tile, node)
-            holder.metadata.update(meta or {})
+            holder.metadata.update(_properties(content.get("metadata")))
             if target.suffix.lower() == ".json":
                 child = self._read(target, transform, refine, depth + 1)
                 if child is not None:
                     holder.children.append(child)
             else:
                 holder.content = target
-        for child in node.get("children") or []:
+        children = node.get("children")
+        if children is not None and not isinstance(children, list):
+            self._skip("tile: children that are not a list (left out)")
+        for child in children if isinstance(children, list) else []:
             if isinstance(child, dict) and (made := self._tile(child, folder, transform, refine, depth + 1)):
                 tile.children.append(made)
         return tile
@@ -128,8 +128,7 @@ class Tileset:
     def _sibling(self, tile: Tile, node: dict) -> Tile:
         """A 1.1 tile with several contents: each after the first a tile of its own, shown with it."""
         extra = Tile(len(self.tiles), tile.error, tile.refine, tile.corners, None, transform=tile.transform,
-                     metadata=dict(((node.get("metadata") or {}).get("properties") or {}))
-                     if isinstance(node.get("metadata"), dict) else {})
+                     metadata=_properties(node.get("metadata")))
         self.tiles.append(extra)
         tile.siblings.append(extra)
         return extra
@@ -199,6 +198,12 @@ def select(tileset: Tileset, eye: np.ndarray, height_px: float, fov_deg: float,
         if refine:
             stack += tile.children[::-1]
     return out
+
+
+def _properties(metadata: object) -> dict:
+    """The ``properties`` of a 1.1 metadata entity (tileset, tile, content), or nothing."""
+    props = metadata.get("properties") if isinstance(metadata, dict) else None
+    return dict(props) if isinstance(props, dict) else {}
 
 
 def _matrix(value: object) -> np.ndarray:

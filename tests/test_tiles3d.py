@@ -1,0 +1,186 @@
+"""3D Tiles on the real sample tilesets: the tree, where each feature lands (against the position its
+own batch table states, in radians, written by the tileset's producer), refinement by screen-space
+error, request volumes, what cannot be drawn, mutated input, and picking in the canvas.
+
+By hand from the JSON: TilesetWithRequestVolume has 9 tiles (the root; its child whose content is
+city/tileset.json, that external tileset's root and its 4 b3dm leaves; building.b3dm; points.pnts,
+behind a 15 m viewer request volume and not shipped). MetadataGranularities has a root and 4 tiles
+of 5 contents each (one house, four trees): 20 contents, in a local box with no place on the Earth.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import struct
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, configuration, given, settings
+from hypothesis import strategies as st
+
+from console.errors import UserError
+from console.scene.gltf import ContentError, Model, read_content
+from console.scene.tileset import Tileset, frame_mapping, select, to_geographic
+from tests.conftest import SHARED_DATA
+
+configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "cityops-console-hypothesis")
+
+TILES = SHARED_DATA / "3dtiles"
+VOLUME, METADATA = TILES / "TilesetWithRequestVolume", TILES / "MetadataGranularities"
+pytestmark = pytest.mark.skipif(not TILES.is_dir(), reason="real data folder not beside the repository")
+
+
+def _placed(path: Path):
+    from console.scene.frame import Frame
+
+    tileset = Tileset(path / "tileset.json")
+    frame = Frame.around(*tileset.lon_lat_box()[:4]) if tileset.geographic else None
+    to_frame, _ = frame_mapping(tileset, frame)
+    tileset.place(to_frame)
+    return tileset, to_frame
+
+
+def test_the_tree_and_each_feature_where_its_batch_table_says():
+    tileset = Tileset(VOLUME / "tileset.json")
+    assert len(tileset.tiles) == 9 and tileset.geographic
+    names = sorted(t.content.name for t in tileset.tiles if t.content is not None)
+    assert names == ["building.b3dm", "ll.b3dm", "lr.b3dm", "points.pnts", "ul.b3dm", "ur.b3dm"]
+    for tile in tileset.tiles:
+        if tile.content is None or tile.content.parent.name != "city":
+            continue
+        model = tileset.load(tile, lambda xyz: np.asarray(xyz, dtype=float))  # ECEF, as the content says
+        lon, lat, h = to_geographic(model.points)
+        assert len(model.properties) == 10 and set(model.feature.tolist()) == set(range(10))
+        for f, props in enumerate(model.properties):
+            corners = np.unique(model.triangles[model.feature == f])
+            east = (lon[corners].mean() - math.degrees(props["Longitude"])) * 111_320 * math.cos(math.radians(40))
+            north = (lat[corners].mean() - math.degrees(props["Latitude"])) * 110_570
+            assert math.hypot(east, north) < 0.5  # metres
+            assert h[corners].max() == pytest.approx(props["Height"], abs=0.01)
+
+
+def test_refinement_by_screen_space_error_and_the_request_volume():
+    tileset, to_frame = _placed(VOLUME)
+    assert select(tileset, np.array([0.0, 0.0, 200_000.0]), 900, 30) == []  # root's 100 m error: 0.7 px
+    near = select(tileset, np.array([300.0, 0.0, 300.0]), 900, 30)
+    assert sorted(t.content.name for t in near) == ["building.b3dm", "ll.b3dm", "lr.b3dm", "ul.b3dm", "ur.b3dm"]
+    points = next(t for t in tileset.tiles if t.content is not None and t.content.name == "points.pnts")
+    inside = points.box.mean(axis=0)  # its request volume: a 15 m sphere round its own 1.25 m one
+    assert "points.pnts" in {t.content.name for t in select(tileset, inside, 900, 30)}
+    building = next(t for t in tileset.tiles if t.content is not None and t.content.name == "building.b3dm")
+    with pytest.raises(ContentError, match="cannot read points.pnts"):
+        tileset.load(points, to_frame)
+    model = tileset.load(building, to_frame)
+    size = model.points.max(axis=0) - model.points.min(axis=0)
+    assert len(model.triangles) == 66_094 and size[2] == pytest.approx(67.0, abs=0.2)  # its box: 2 x 6.701 m
+
+
+def test_a_local_tileset_and_its_metadata():
+    tileset, to_frame = _placed(METADATA)
+    assert not tileset.geographic and tileset.properties["author"] == "Cesium"
+    contents = [t for t in tileset.tiles if t.content is not None]
+    assert len(contents) == 20
+    shown = select(tileset, np.array([0.0, -60.0, 40.0]), 900, 30)
+    assert len(shown) == 20  # every tile's error is 0: all drawn, houses with their trees
+    house = next(t for t in contents if t.content.name == "house1-1.glb")
+    assert house.metadata == {"district": "Museum District", "population": 23, "vertices": 684, "materials": 5}
+    model = tileset.load(house, to_frame)
+    lo, hi = house.box
+    assert (model.points.min(axis=0) >= lo - 0.01).all() and (model.points.max(axis=0) <= hi + 0.01).all()
+
+
+def test_contents_that_cannot_be_drawn_say_why():
+    with pytest.raises(ContentError, match=r"a point cloud \(pnts\) is not drawn"):
+        read_content(b"pnts" + bytes(40))
+    with pytest.raises(ContentError, match="shorter than its header"):
+        read_content(b"b3dm" + bytes(8))
+    glb = (METADATA / "house1-1.glb").read_bytes()
+    with pytest.raises(ContentError, match=r"glTF 1\.0"):
+        read_content(glb[:4] + struct.pack("<I", 1) + glb[8:])
+
+
+def test_an_unreadable_tileset_is_one_line(tmp_path):
+    for text, why in (("{", "not a tileset"), ('{"asset": {"version": "2.0"}, "root": {}}', "version '2.0'"),
+                      ('{"asset": {"version": "1.0"}}', "no root tile")):
+        (tmp_path / "tileset.json").write_text(text)
+        with pytest.raises(UserError, match=why):
+            Tileset(tmp_path / "tileset.json")
+
+
+# --- mutated input -----------------------------------------------------------------------------
+
+_B3DM = (VOLUME / "city" / "ll.b3dm").read_bytes() if TILES.is_dir() else bytes(100)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edits=st.lists(st.tuples(st.integers(0, len(_B3DM) - 1), st.binary(min_size=1, max_size=8)),
+                      min_size=1, max_size=6), cut=st.integers(0, len(_B3DM)))
+def test_mutated_b3dm_gives_a_model_or_a_reason(edits, cut):
+    data = bytearray(_B3DM)
+    for at, junk in edits:
+        data[at:at + len(junk)] = junk
+    try:
+        model = read_content(bytes(data[: max(cut, 28)]))
+    except ContentError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert isinstance(model, Model) and np.isfinite(model.points).all()
+    assert len(model.triangles) == 0 or model.triangles.max() < len(model.points)
+
+
+_JUNK = st.sampled_from([None, -1, 0, 1e308, "x", [], {}, [1, 2], {"box": [0] * 12}, {"region": [0] * 6},
+                         float("nan"), True, "../../etc/passwd", {"uri": "missing.b3dm"}])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(edits=st.lists(st.tuples(st.sampled_from(["geometricError", "boundingVolume", "transform", "content",
+                                                 "children", "refine", "viewerRequestVolume"]),
+                                st.integers(0, 3), _JUNK), min_size=1, max_size=4))
+def test_mutated_tileset_json_gives_tiles_or_one_line(edits):
+    doc = json.loads((VOLUME / "tileset.json").read_text())
+    nodes = [doc["root"], *doc["root"]["children"]]
+    for key, at, junk in edits:
+        nodes[at][key] = junk
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        shutil.copytree(VOLUME / "city", root / "city")
+        (root / "tileset.json").write_text(json.dumps(doc))
+        try:
+            tileset = Tileset(root / "tileset.json")
+        except UserError as exc:
+            assert "\n" not in str(exc)
+            return
+        to_frame, _ = frame_mapping(tileset, None)
+        tileset.place(to_frame)
+        for tile in select(tileset, np.zeros(3), 900, 30):
+            try:
+                tileset.load(tile, to_frame)
+            except (ContentError, UserError) as exc:
+                assert "\n" not in str(exc)
+
+
+# --- in the canvas -----------------------------------------------------------------------------
+
+def test_the_tileset_view_draws_refines_and_picks_a_feature(qtbot):
+    from widgets.scene.tileset_view import TilesetView
+
+    tileset, _ = _placed(METADATA)
+    view = TilesetView(tileset, [])
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: len(view.layer.shown) == 20, timeout=20_000)
+    assert view.layer.triangles_shown() == sum(len(m.triangles) for _, m in view.layer.models.values())
+    house = next(t for t in tileset.tiles if t.content is not None and t.content.name == "house1-1.glb")
+    view.canvas.render_now()
+    x, y = view.canvas.project(house.box.mean(axis=0))
+    hit = view.layer.pick(int(x), int(y))
+    assert hit is not None and hit[1] in {house.number, *(s.number for s in house.siblings)}
+    view._clicked(int(x), int(y))
+    assert view.card.isVisible() and "Museum District" in view.card.facts.text()
+    view.close()
