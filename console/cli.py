@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from console import __version__, cli_platform, cli_replay, cli_scene
+from console import __version__, cli_audit, cli_platform, cli_replay, cli_scene
 from console.databases import install_log_redaction, redact
 from console.errors import UserError
 from console.model.action import ROLE_ACTIONS
@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "and import buildings wherever they land (outside the CRS's area of use, far from every district)")
     cli_replay.add_commands(sub, _common, _wall_options, platform_url)
     cli_scene.add_commands(sub, _common)
+    cli_audit.add_commands(sub, platform_url)
     return parser
 
 
@@ -382,4 +383,5 @@ COMMANDS = {
     "export": cli_replay.cmd_export,
     "report": cli_replay.cmd_report,
     "scene": cli_scene.cmd_scene,
+    "audit": cli_audit.cmd_audit,
 }

@@ -153,3 +153,38 @@ def throwaway_cluster(host_auth: str = "trust") -> Iterator[Throwaway]:
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+ROLES_SQL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "packaging", "platform-roles.sql")
+
+
+@contextmanager
+def people(url: str, **groups: str) -> Iterator[dict[str, tuple[str, str]]]:
+    """Real login roles for people on the platform at ``url``, members of its groups.
+
+    ``people(url, ann="operator", sam="supervisor")`` runs packaging/platform-roles.sql as the
+    owner, creates a LOGIN role per person (named ``ann_<random>``: roles belong to the whole
+    server, shared with other test runs) with a password, and yields ``{"ann": (role name, URL
+    connecting as that role over 127.0.0.1)}``. The roles are dropped afterwards.
+    """
+    from sqlalchemy.engine import make_url
+
+    suffix = uuid.uuid4().hex[:8]
+    made = {short: f"{short}_{suffix}" for short in groups}
+    owner = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with owner.connect() as conn:
+            with open(ROLES_SQL, encoding="utf-8") as f, conn.connection.dbapi_connection.cursor() as cursor:
+                cursor.execute(f.read())  # as psql would: no parameters, so its % are its own
+            for short, group in groups.items():
+                conn.exec_driver_sql(f"CREATE ROLE {made[short]} LOGIN PASSWORD 'pw-{suffix}'")
+                conn.exec_driver_sql(f"GRANT cityops_{group} TO {made[short]}")
+        base = make_url(url)
+        yield {short: (name, base.set(username=name, password=f"pw-{suffix}").render_as_string(hide_password=False))
+               for short, name in made.items()}
+    finally:
+        with owner.connect() as conn:
+            for name in made.values():
+                conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{name}'"))
+                conn.exec_driver_sql(f"DROP ROLE IF EXISTS {name}")
+        owner.dispose()

@@ -11,9 +11,9 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import create_engine, insert, select
-from sqlalchemy.engine import make_url
 
 from console.cli import main
+from console.errors import UserError
 from console.layout.parse import PageSpec, ScreenSpec, ViewSpec
 from console.layout.rotation import RotationCommand, WallRotation
 from console.model.action import Operator
@@ -21,8 +21,7 @@ from console.model.schema import P, platform_metadata
 from console.sync import control
 from console.sync.control import LEAD_S, ControlChannel, ServerClock, estimate
 from console.sync.listen import APPLICATION_NAME as LISTEN_NAME
-from tests.conftest import REPO
-from tests.pg import fresh_database
+from tests.pg import fresh_database, people
 
 SUPERVISOR = Operator("sam", "supervisor")
 
@@ -188,23 +187,25 @@ def _wait_listening(engine) -> None:
 
 
 @pytest.mark.postgres
-def test_the_console_role_may_send_and_read_wall_commands():
-    role_sql = (REPO / "packaging" / "platform-role.sql").read_text()
+def test_supervisors_and_trainers_send_and_read_wall_commands_as_themselves():
     with fresh_database() as url:
         _create(url)
-        owner = create_engine(url)
-        with owner.begin() as conn:
-            conn.exec_driver_sql(role_sql)
-        as_console = make_url(url).set(username="cityops_console").render_as_string(hide_password=False)
-        channel = ControlChannel(as_console, "wall")
-        sent = channel.send(_cmd("hold"), SUPERVISOR)
-        assert channel.poll() == [sent]
-        channel.close()
-        with owner.begin() as conn:  # the role belongs to the server, not the database: leave none behind
-            conn.exec_driver_sql("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM cityops_console; "
-                                 "REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM cityops_console; "
-                                 "REVOKE USAGE ON SCHEMA public FROM cityops_console")
-        owner.dispose()
+        with people(url, sam="supervisor", olli="operator") as person:
+            _wall_commands_as_people(person)
+
+
+def _wall_commands_as_people(person: dict) -> None:
+    name, as_sam = person["sam"]
+    channel = ControlChannel(as_sam, "wall")
+    sent = channel.send(_cmd("hold"), Operator(name, "supervisor"))
+    assert channel.poll() == [sent]
+    channel.close()
+    olli, as_olli = person["olli"]
+    reader = ControlChannel(as_olli, "wall")
+    assert reader.poll() == [sent]  # every console reads its wall's commands
+    with pytest.raises(UserError, match="permission denied for table wall_control"):
+        reader.send(_cmd("next"), Operator(olli, "supervisor"))  # a tampered console claiming a role
+    reader.close()
 
 
 def test_a_wall_runs_on_the_shared_clock_and_applies_commands_on_the_ui_thread(tmp_path, qtbot, caplog):

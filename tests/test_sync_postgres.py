@@ -14,7 +14,6 @@ from contextlib import closing, contextmanager
 
 import pytest
 from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from console.cache import Cache, outbox
@@ -23,9 +22,8 @@ from console.model.schema import P, platform_metadata
 from console.platform.create import create_platform
 from console.sync.connector import APPLICATION_NAME, PlatformUnavailable, SqlConnector
 from console.sync.engine import SyncEngine
-from tests.conftest import REPO
-from tests.fingerprint import same_rows
-from tests.pg import fresh_database, terminate, throwaway_cluster
+from tests.fingerprint import fingerprint, same_rows
+from tests.pg import fresh_database, people, terminate, throwaway_cluster
 
 pytestmark = pytest.mark.postgres
 
@@ -249,9 +247,12 @@ def test_operator_actions_reach_the_platform_exactly_once_across_restarts(tmp_pa
     url = small_platform
     cache_path = tmp_path / "cache.db"
     cache = Cache(cache_path)
+    engine = create_engine(url)
+    with engine.connect() as conn:  # the platform checks incident actions against its incidents
+        incident = conn.execute(text("SELECT id FROM incidents WHERE status <> 'closed' ORDER BY id")).scalar()
     actions = [OperatorAction("ann", "operator", "acknowledge", "alarm", "drainage.level.kluuvi.1"),
-               OperatorAction("ben", "supervisor", "status", "incident", "INC-1", {"status": "dispatched"}),
-               OperatorAction("ann", "operator", "comment", "incident", "INC-1", {"text": "crew on the way"})]
+               OperatorAction("ben", "supervisor", "status", "incident", incident, {"status": "closed"}),
+               OperatorAction("ann", "operator", "comment", "incident", incident, {"text": "crew on the way"})]
     for action in actions[:2]:
         outbox.record(cache, action)
     # The platform is out of reach: the actions wait.
@@ -268,45 +269,47 @@ def test_operator_actions_reach_the_platform_exactly_once_across_restarts(tmp_pa
     assert SyncEngine(connector, cache).deliver_outbox() == 3
     assert outbox.backlog(cache) == 0
     assert SyncEngine(connector, cache).deliver_outbox() == 0
-    engine = create_engine(url)
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT id, actor, action, target_id, payload FROM operator_actions ORDER BY ts")).all()
     assert [r.id for r in rows] == [a.id for a in actions]
-    assert rows[1].payload == '{"status": "dispatched"}'
+    assert rows[1].payload == '{"status": "closed"}'
     assert len(cache.rows("audit_log")) == 3
     engine.dispose()
     connector.close()
     cache.close()
 
 
-def test_the_documented_read_only_role_is_enough_to_sync_and_deliver(tmp_path):
-    role_sql = (REPO / "packaging" / "platform-role.sql").read_text()
+def test_the_documented_group_roles_are_enough_to_sync_and_deliver(tmp_path):
     with fresh_database() as url:
         create_platform(url, hours=0.25, seed=6, end=END)
-        owner = create_engine(url)
-        with owner.begin() as conn:
-            conn.exec_driver_sql(role_sql)
-        as_console = make_url(url).set(username="cityops_console").render_as_string(hide_password=False)
-        connector = SqlConnector(as_console)
-        connector.check()
-        cache = Cache(tmp_path / "cache.db")
-        outbox.record(cache, OperatorAction("ann", "operator", "comment", "incident", "INC-1", {"text": "ok"}))
-        summary = SyncEngine(connector, cache).catch_up()
-        assert summary["delivered_actions"] == 1
-        same_rows(url, cache.path)
-        with pytest.raises(DBAPIError, match="permission denied"):
-            with connector.engine.begin() as conn:
-                conn.execute(text("INSERT INTO readings (indicator_id, ts, value, quality) VALUES (1, 1, 1, 0)"))
-        # A grant gone missing refuses the actions but must not stop the city's data.
-        with owner.begin() as conn:
-            conn.execute(text("REVOKE INSERT ON operator_actions FROM cityops_console"))
-            conn.execute(text(f"INSERT INTO readings (indicator_id, ts, value, quality) VALUES (1, {END + 1}, 1, 0)"))
-        outbox.record(cache, OperatorAction("ann", "operator", "acknowledge", "alarm", "x"))
-        sync = SyncEngine(connector, cache)
-        assert len(sync.step().readings) == 1
-        assert outbox.backlog(cache) == 1 and "permission denied" in sync.refused
-        connector.close()
-        with owner.begin() as conn:  # the role belongs to the server, not the database: leave none behind
-            conn.execute(text("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM cityops_console; "
-                              "REVOKE USAGE ON SCHEMA public FROM cityops_console"))
-        owner.dispose()
+        with people(url, ann="operator") as person:
+            _sync_and_deliver_as(url, person["ann"], tmp_path)
+
+
+def _sync_and_deliver_as(url: str, person: tuple[str, str], tmp_path) -> None:
+    owner = create_engine(url)
+    with owner.connect() as conn:
+        incident = conn.execute(text("SELECT id FROM incidents ORDER BY id LIMIT 1")).scalar()
+    name, as_ann = person
+    connector = SqlConnector(as_ann)
+    connector.check()
+    cache = Cache(tmp_path / "cache.db")
+    outbox.record(cache, OperatorAction(name, "operator", "comment", "incident", incident, {"text": "ok"}))
+    summary = SyncEngine(connector, cache).catch_up()
+    assert summary["delivered_actions"] == 1
+    assert summary["rows"]["readings"] == fingerprint(url, "readings")[0]
+    with owner.connect() as conn:  # the note became the incident's event, written as ann
+        assert conn.execute(text("SELECT actor FROM incident_events WHERE event = 'comment'")).scalar() == name
+    with pytest.raises(DBAPIError, match="permission denied"):
+        with connector.engine.begin() as conn:
+            conn.execute(text("INSERT INTO readings (indicator_id, ts, value, quality) VALUES (1, 1, 1, 0)"))
+    # A grant gone missing refuses the actions but must not stop the city's data.
+    with owner.begin() as conn:
+        conn.execute(text("REVOKE INSERT ON operator_actions FROM cityops_operator"))
+        conn.execute(text(f"INSERT INTO readings (indicator_id, ts, value, quality) VALUES (1, {END + 1}, 1, 0)"))
+    outbox.record(cache, OperatorAction(name, "operator", "acknowledge", "alarm", "x"))
+    sync = SyncEngine(connector, cache)
+    assert len(sync.step().readings) == 1
+    assert outbox.backlog(cache) == 1 and "permission denied" in sync.refused
+    connector.close()
+    owner.dispose()

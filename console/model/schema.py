@@ -35,8 +35,10 @@ from sqlalchemy import (
     event,
 )
 
+from console.model import authority
+
 #: Bump when the cache layout changes; an older cache is moved aside and rebuilt from the platform.
-CACHE_SCHEMA_VERSION = 3
+CACHE_SCHEMA_VERSION = 4
 #: The PostgreSQL NOTIFY channel the platform signals writes on (payload: the table's name).
 NOTIFY_CHANNEL = "cityops"
 
@@ -182,6 +184,11 @@ def _platform_tables(md: MetaData, platform: bool) -> None:
         # The platform's (txid, seq) order, kept in the cache too: saved alarm states name how far
         # into the room's actions they are (console/alarms/room.py). 0 where there is no txid (SQLite).
         *(txid() or [Column("txid", BigInteger, nullable=False, default=0)]),
+        # The audit chain, filled by the platform (console/model/authority.py, console/audit.py).
+        Column("chain", BigInteger),  # position in the chain: 1, 2, 3 ...
+        Column("prev_hash", String),
+        Column("hash", String),  # sha256 over prev_hash, chain and the row's content
+        Index("ux_operator_actions_chain", "chain", unique=True),
     )
 
 
@@ -198,6 +205,13 @@ Table(
     Column("actor", String, nullable=False),
     Column("role", String, nullable=False),
     Index("ix_wall_control_layout_seq", "layout", "seq"),
+)
+
+Table(
+    "audit_head", platform_metadata,  # the end of operator_actions' audit chain: one row, the platform's own
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("chain", BigInteger, nullable=False),  # the last position handed out
+    Column("hash", String, nullable=False),  # and its hash
 )
 
 REFERENCE_TABLES = ("districts", "indicators", "buildings", "map_features", "sensors", "units", "plans")
@@ -226,6 +240,7 @@ def _postgres_extras() -> None:
 
 
 _postgres_extras()
+authority.install(platform_metadata)
 
 # -- the local cache: the platform's tables the console reads, plus its own ---------------
 cache_metadata = MetaData()
@@ -304,7 +319,8 @@ def postgres_ddl() -> str:
     engine = create_mock_engine("postgresql+psycopg://",
                                 lambda sql, *a, **k: statements.append(str(sql.compile(dialect=engine.dialect)).strip()))
     platform_metadata.create_all(engine, checkfirst=False)
-    return "".join(f"{s};\n\n" for s in statements)
+    # DDL text is %-formatted, so the authority's SQL comes out with its % doubled: undo that.
+    return "".join(f"{s.replace('%%', '%')};\n\n" for s in statements)
 
 
 C = cache_metadata.tables
