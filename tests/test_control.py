@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import create_engine, insert, select
+from sqlalchemy.engine import make_url
 
 from console.cli import main
 from console.errors import UserError

@@ -216,11 +216,8 @@ def scram():
         create_platform(city, hours=0.25, seed=2, end=time.time() // 1)
         owner = create_engine(city, isolation_level="AUTOCOMMIT")
         with owner.connect() as conn:
-            conn.exec_driver_sql((REPO / "packaging" / "platform-role.sql").read_text())
-            for group in GROUPS:
-                conn.execute(text(f"CREATE ROLE {group}"))
-                conn.execute(text(f"GRANT cityops_console TO {group}"))
-            conn.execute(text("GRANT SELECT ON operator_actions TO cityops_console"))  # record reads them
+            with conn.connection.dbapi_connection.cursor() as cursor:  # the groups and their grants, as psql runs it
+                cursor.execute((REPO / "packaging" / "platform-roles.sql").read_text())
             conn.execute(text(f"CREATE ROLE alice LOGIN PASSWORD '{PASSWORD}' IN ROLE cityops_operator"))
         owner.dispose()
         admin.dispose()

@@ -27,13 +27,11 @@ from __future__ import annotations
 
 from sqlalchemy import DDL, MetaData, event
 
-from console.model.action import ACTIONS, ROLE_ACTIONS
+from console.model.action import ACTIONS, ROLE_ACTIONS, SESSION_ACTIONS
 from console.model.vocab import UNIT_KINDS
 
 #: The platform's group roles, most privileged first: a person in several acts as the first.
 ROLES = ("supervisor", "operator", "trainer")
-#: Session actions every role may record (signing in and out, handing a console over).
-SESSION_ACTIONS = ("sign_in", "sign_out", "handover")
 #: Every action word the platform accepts in operator_actions.
 KNOWN_ACTIONS = tuple(dict.fromkeys((*ACTIONS, *SESSION_ACTIONS)))
 #: What each action may be aimed at.
