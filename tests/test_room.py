@@ -176,6 +176,8 @@ def test_rows_no_alarm_list_could_send_are_ignored_wherever_they_come_from(platf
     forged = {"console_id": "x", "ts": NOW, "actor": "mallory", "target_kind": "alarm", "payload": "{}"}
     engine = create_engine(platform)
     with engine.begin() as conn:  # by hand on the platform: what its own rules may not catch
+        if conn.dialect.name == "postgresql":  # they do catch these (tests/test_authority.py): go past them
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
         conn.execute(insert(P["operator_actions"]), [
             {**forged, "id": f"f1-{run}", "role": "operator", "action": "shelve", "target_id": RETURNED,
              "payload": json.dumps({"duration_s": 10 * 365 * 86400.0, "reason": "forever"})},
