@@ -17,6 +17,7 @@ from console.paths import places
 from console.progress import progress_bar
 
 log = logging.getLogger("cityops")
+THEMES = ("high-performance", "classic")  # widgets/theme.py LOOKS (named here: the CLI imports no Qt)
 
 
 #: A database URL, ``service=NAME`` (libpq), or a plain file path taken as an SQLite platform file.
@@ -51,6 +52,9 @@ def _wall_options(parser: argparse.ArgumentParser, default_layout: str, cache: b
                         help="language of the interface: en English, zh Simplified Chinese (default en)")
     parser.add_argument("--windowed", action="store_true",
                         help="ordinary windows instead of frameless full-screen ones (a desktop, not a wall)")
+    parser.add_argument("--theme", choices=THEMES,
+                        help="high-performance: normal in quiet greys, colour only for the abnormal; classic: a "
+                        "coloured status band on every tile (default: theme in settings.toml, else high-performance)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -219,7 +223,27 @@ def _wall_run_options(args: argparse.Namespace, platform: str | None):
 
     return WallOptions(args.seconds, args.screenshot, getattr(args, "poll_interval", 1.0),
                        cli_platform.console_operator(args, platform),
-                       node=args.node, lang=args.lang, windowed=args.windowed, platform=platform)
+                       node=args.node, lang=args.lang, windowed=args.windowed, platform=platform,
+                       theme=chosen_theme(args))
+
+
+def chosen_theme(args: argparse.Namespace) -> str:
+    """``--theme``, else ``theme`` in the settings file (``settings.toml`` beside the config), else
+    high-performance; a settings file that names no known theme is one line, not a traceback."""
+    if args.theme:
+        return args.theme
+    path = places(getattr(args, "data_dir", None)).settings
+    try:
+        import tomllib
+
+        chosen = tomllib.loads(path.read_text(encoding="utf-8")).get("theme", THEMES[0])
+    except FileNotFoundError:
+        return THEMES[0]
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UserError(f"{path}: cannot read the settings ({exc})") from None
+    if chosen not in THEMES:
+        raise UserError(f"{path}: theme {chosen!r} is not one of {', '.join(THEMES)}")
+    return chosen
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -79,7 +79,13 @@ def _near(a: QColor, b: QColor, tol: int = 40) -> bool:
 
 
 # -- status ------------------------------------------------------------------------------------
-def test_status_shows_by_band_colour_and_by_a_shape_of_its_own(make_grid):
+@pytest.fixture(params=["high-performance", "classic"])
+def look(request):
+    yield theme.use(request.param)
+    theme.use("high-performance")
+
+
+def test_status_shows_by_band_colour_and_by_a_shape_of_its_own(make_grid, look):
     rows = [_row(1, "ok"), _row(2, "warn"), _row(3, "alarm"), _row(4, "stale"), _row(5, "none")]
     store = _store({1: _flat(50), 2: _flat(75), 3: _flat(95), 4: _flat(50, end=NOW - 1800)}, rows)
     grid = make_grid(store)
@@ -90,17 +96,21 @@ def test_status_shows_by_band_colour_and_by_a_shape_of_its_own(make_grid):
     image = _shot(grid)
     masks = []
     for (rect, m), s in zip(_tiles(grid), states):
-        band = theme.STATUS_COLOURS[s.status]
+        quiet = look.quiet_normal and s.status is Status.NORMAL
+        band = theme.SURFACE_RAISED if quiet else theme.STATUS_COLOURS[s.status]
         probe = image.pixelColor(rect.right() - int(2 * m.pad), rect.top() + int(m.band_h / 2))
         assert probe.name() == band.name(), s.status
         icon = m.icon.translated(rect.left(), rect.top()).toAlignedRect()
         mask = np.array([[not _near(image.pixelColor(x, y), band, 60) for x in range(icon.left(), icon.right())]
                          for y in range(icon.top(), icon.bottom())])
+        if quiet:  # high-performance: normal is quiet, no shape and no word
+            assert not mask.any(), "a normal tile shows nothing in its band"
+            continue
         assert 0.1 < mask.mean() < 0.9, f"{s.status} has a visible icon"
         masks.append(mask)
     for i in range(len(masks)):
         for j in range(i + 1, len(masks)):
-            assert (masks[i] != masks[j]).mean() > 0.08, f"{states[i].status} and {states[j].status} look alike"
+            assert (masks[i] != masks[j]).mean() > 0.08, f"shapes {i} and {j} look alike"
 
 
 def test_stale_value_is_greyed(make_grid):
@@ -129,9 +139,9 @@ def test_trend_arrow_follows_the_last_ten_minutes(make_grid):
     grid.refresh(NOW)
     got = [(s.trend, s.worse) for s in grid.canvas.states]
     assert got == [(Trend.UP, 1), (Trend.DOWN, -1), (Trend.FLAT, 0), (Trend.UP, -1)]
-    # the arrow is drawn in the colour of its meaning: toward bad orange, away from bad blue
+    # the arrow is drawn in the colour of its meaning: toward bad bright, away from bad dim
     image = _shot(grid)
-    for (rect, m), colour in zip(_tiles(grid)[:2], (tile_paint.TREND_WORSE, tile_paint.TREND_BETTER)):
+    for (rect, m), colour in zip(_tiles(grid)[:2], (theme.TREND_WORSE, theme.TREND_BETTER)):
         box = m.arrow.translated(rect.left(), rect.top()).toAlignedRect()
         hits = sum(_near(image.pixelColor(x, y), colour) for x in range(box.left(), box.right())
                    for y in range(box.top(), box.bottom()))
@@ -180,9 +190,10 @@ def test_sparkline_spans_the_last_hour_and_keeps_spikes(make_grid):
 def test_sparkline_draws_thresholds_in_its_range():
     ts = np.arange(NOW - 3600, NOW + 1, 60.0)
     values = 60 + (ts - ts[0]) / 3600 * 20  # 60 .. 80: crosses warn 70, not alarm 90
-    levels = ((70.0, tile_paint.WARN_LINE), (90.0, tile_paint.ALARM_LINE))
+    warn, alarm = tile_paint.limit_colours()
+    levels = ((70.0, warn), (90.0, alarm))
     spark = tile_paint.build_spark(ts, values, NOW - 3600, NOW, 200, 40, levels, 180, 1.0)
-    assert [c for _, c in spark.levels] == [tile_paint.WARN_LINE]
+    assert [c for _, c in spark.levels] == [warn]
     assert 0 < spark.levels[0][0] < 40 and len(spark.lines) == 1
     gappy = np.r_[ts[:20], ts[40:]]  # twenty minutes missing: the line breaks there
     assert len(tile_paint.build_spark(gappy, np.r_[values[:20], values[40:]], NOW - 3600, NOW, 200, 40,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
-from PySide6.QtGui import QColor, QFont, QKeyEvent
+from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QWidget
 
 from widgets import theme
@@ -24,10 +24,9 @@ COLUMNS = (QT_TRANSLATE_NOOP("alarms", "Priority"), QT_TRANSLATE_NOOP("alarms", 
            QT_TRANSLATE_NOOP("alarms", "Indicator"), QT_TRANSLATE_NOOP("alarms", "Limit"),
            QT_TRANSLATE_NOOP("alarms", "Value"), QT_TRANSLATE_NOOP("alarms", "State"))
 #: Short state words: the list is narrow on a wall, and the priority colour carries the rest.
-STATE_WORDS = {"UNACK": QT_TRANSLATE_NOOP("alarms", "NEW"), "ACKED": QT_TRANSLATE_NOOP("alarms", "ACK"),
+STATE_WORDS = {"UNACK": theme.UNACK_WORD,  # the tiles' word for it too (context "status") "ACKED": QT_TRANSLATE_NOOP("alarms", "ACK"),
                "RTN_UNACK": QT_TRANSLATE_NOOP("alarms", "RTN"), "SHELVED": QT_TRANSLATE_NOOP("alarms", "SHELVED")}
-PRIORITY_COLOURS = {1: QColor("#ff3b5c"), 2: theme.STATUS_COLOURS[theme.Status.ALARM],
-                    3: theme.STATUS_COLOURS[theme.Status.WARNING], 4: theme.TEXT_DIM}
+PRIORITY_COLOURS = theme.PRIORITY_COLOURS
 #: Shelve durations offered on the wall, in seconds (the operator picks with the arrow keys).
 SHELVE_CHOICES = ((QT_TRANSLATE_NOOP("alarms", "15 min"), 900.0), (QT_TRANSLATE_NOOP("alarms", "1 h"), 3600.0),
                   (QT_TRANSLATE_NOOP("alarms", "4 h"), 14400.0), (QT_TRANSLATE_NOOP("alarms", "12 h"), 43200.0))
@@ -43,6 +42,11 @@ def _where_first(name: str) -> str:
     the place is what tells two alarms apart, so it must not be the part cut off."""
     measure, _, where = name.partition(", ")
     return f"{where} · {measure}" if where else name
+
+
+def _state_word(state: str) -> str:
+    context = "status" if state == "UNACK" else "alarms"
+    return tr(context, STATE_WORDS.get(state, state))
 
 
 class AlarmModel(RowsModel):
@@ -65,7 +69,7 @@ class AlarmModel(RowsModel):
                 (f"{drill_tag()} · " if alarm.drill else "") + _where_first(alarm.name),
                 f"{alarm.limit.name} {alarm.threshold:,.4g}",
                 f"{alarm.value:,.4g} {alarm.unit}",
-                tr("alarms", STATE_WORDS.get(alarm.state.name, alarm.state.name)) + (" ✎" if alarm.comments else ""),
+                _state_word(alarm.state.name) + (" ✎" if alarm.comments else ""),
             )[col]
         if role == Qt.ItemDataRole.ToolTipRole:
             notes = "\n".join(f"{actor}: {text}" for _, actor, text in alarm.comments[-3:])

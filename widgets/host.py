@@ -37,7 +37,7 @@ HEALTHY_S = 600.0
 #: How PySide words an override's exception when it reaches Python through a Qt call (show, grab),
 #: once per override it passed through.
 _PYSIDE_PREFIX = re.compile(r"^(Error calling Python override of \S+\(\): )+")
-_AMBER = theme.STATUS_COLOURS[theme.Status.WARNING]
+_FAULT = theme.OUT_OF_SERVICE  # a stopped view is out of service, not an alarm
 
 
 def describe(exc: BaseException) -> str:
@@ -59,11 +59,11 @@ class ErrorCard(QFrame):
         self.setObjectName("viewError")
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)  # a panel keeps its view's size
         self.setStyleSheet(
-            f"QFrame#viewError {{ background: {theme.SURFACE.name()}; border: 6px solid {_AMBER.name()};"
+            f"QFrame#viewError {{ background: {theme.SURFACE.name()}; border: 6px solid {_FAULT.name()};"
             f" border-radius: 6px; }}"
             f" QLabel {{ background: transparent; border: none; }}"
             f" QLabel#errorTitle {{ color: {theme.TEXT_DIM.name()}; font-size: 24px; font-weight: 600; }}"
-            f" QLabel#errorReason {{ color: {_AMBER.name()}; font-size: 32px; font-weight: 700; }}"
+            f" QLabel#errorReason {{ color: {_FAULT.name()}; font-size: 32px; font-weight: 700; }}"
             f" QLabel#errorCountdown {{ color: {theme.TEXT.name()}; font-size: 28px; }}")
         box = QVBoxLayout(self)
         box.setContentsMargins(24, 18, 24, 18)

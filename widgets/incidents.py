@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QItemSelection, Qt
-from PySide6.QtGui import QColor, QFont, QKeyEvent
+from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QTableView, QWidget)
 
@@ -42,7 +42,7 @@ SEVERITY_CHOICES = ((QT_TRANSLATE_NOOP("incidents", "All severities"), 4),
                     (QT_TRANSLATE_NOOP("incidents", "Moderate or worse"), 3))
 KEYS_HINT = QT_TRANSLATE_NOOP("incidents", "/ search · Esc clear filters · S sort · R reverse · ↑↓ select")
 #: What a trainer's drill put in a replay (console/replay/drill.py): the word, and a colour no status uses.
-DRILL_COLOUR = QColor("#c08cff")
+DRILL_COLOUR = theme.DRILL  # one drill colour on every view
 DRILL_WORD = QT_TRANSLATE_NOOP("drill", "DRILL")
 DRILL_BAND = QT_TRANSLATE_NOOP("drill", "DRILL — not a real incident")
 

@@ -18,8 +18,8 @@ from widgets.i18n import tr
 
 REPLAY_COLOUR = QColor("#7a1fa2")  # the band; also the timeline's "replay" accents
 HATCH_COLOUR = QColor("#9631c0")
-EDGE_COLOUR = QColor("#e879f9")  # the band's lower edge, where it meets the wall's content
-DRILL_COLOUR = QColor("#ffe14d")  # drill badge and drill marks: lemon, far from purple and from amber
+EDGE_COLOUR = QColor("#d7b4ff")  # the band's lower edge, where it meets the wall's content
+DRILL_COLOUR = theme.DRILL  # drill badge and drill marks: far from purple and from every alarm colour
 HEIGHT = 56
 
 

@@ -1,10 +1,14 @@
-"""The dark control-room theme: low-glare surfaces, status colours that carry meaning.
+"""The dark control-room theme: low-glare surfaces, colour spent on the abnormal only.
 
 Status is never shown by colour alone: every coloured status also has its word (and the
-tiles a shape), so colour-blind operators read the wall as well as anyone.
+tiles a shape), so colour-blind operators read the wall as well as anyone. Two looks: the
+high-performance one (the default) and the classic one operators may still choose
+(``--theme classic`` or ``theme = "classic"`` in settings.toml).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtGui import QColor, QFont, QPalette
@@ -22,13 +26,79 @@ TEXT_DIM = QColor("#8b98a8")
 ACCENT = QColor("#4ea1ff")
 SELECTION = QColor("#24466b")  # the row the keyboard acts on: unmistakable, yet text stays legible
 
-STATUS_COLOURS: dict[Status, QColor] = {
-    Status.NODATA: QColor("#3a4350"),
-    Status.NORMAL: QColor("#2f9e6e"),
-    Status.STALE: QColor("#6b7480"),
-    Status.WARNING: QColor("#f2a900"),
-    Status.ALARM: QColor("#e5484d"),
-}
+
+@dataclass(frozen=True)
+class Look:
+    """One way of colouring the abnormal; every view reads the colours below, which ``use`` sets."""
+
+    name: str
+    status: dict[Status, str]
+    unacked: str  # an alarm nobody has acknowledged yet (it flashes)
+    severity: dict[int, str]  # incidents, by severity (1 most severe)
+    priority: dict[int, str]  # alarms, by priority (1 most urgent; 4 is shown dim)
+    series: tuple[str, ...]  # chart lines: never an alarm colour in the high-performance look
+    trend_worse: str  # a tile's arrow when the figure moves toward bad ...
+    trend_better: str  # ... and away from it
+    drill: str  # drill incidents, alarms and marks
+    quiet_normal: bool  # normal shows no colour, no shape and no word (ISA-101)
+
+
+#: The default (ISA-101 high-performance): normal is quiet greys; colour is spent on the abnormal
+#: only, each abnormal state has a colour of its own that stays apart from the others after a
+#: protanopia, deuteranopia or tritanopia simulation (tests/test_theme.py), and alarm colours
+#: (alarm, warning, unacknowledged) appear nowhere else.
+HIGH_PERFORMANCE = Look(
+    "high-performance",
+    status={Status.NODATA: "#9aa5b1", Status.NORMAL: "#3a4350", Status.STALE: "#a0e8ff",
+            Status.WARNING: "#ffc400", Status.ALARM: "#e5484d"},
+    unacked="#e040fb",
+    severity={1: "#e5484d", 2: "#e5484d", 3: "#ffc400", 4: "#8b98a8"},
+    priority={1: "#e5484d", 2: "#e5484d", 3: "#ffc400", 4: "#8b98a8"},
+    series=("#56b4e9", "#2ec4a0", "#c8b08a", "#8ea3c0", "#b7a4ff", "#ffffff"),
+    trend_worse="#e6edf3", trend_better="#8b98a8", drill="#8fd14f", quiet_normal=True)
+#: The look before it: a green "OK" band on every normal tile, orange/blue trend arrows.
+CLASSIC = Look(
+    "classic",
+    status={Status.NODATA: "#3a4350", Status.NORMAL: "#2f9e6e", Status.STALE: "#6b7480",
+            Status.WARNING: "#f2a900", Status.ALARM: "#e5484d"},
+    unacked="#ff3b5c",
+    severity={1: "#e5484d", 2: "#f76b15", 3: "#f2a900", 4: "#8b98a8"},
+    priority={1: "#ff3b5c", 2: "#e5484d", 3: "#f2a900", 4: "#8b98a8"},
+    series=("#56b4e9", "#e69f00", "#009e73", "#f0e442", "#cc79a7", "#7fb8ff", "#d55e00", "#ffffff"),
+    trend_worse="#ff8a3d", trend_better="#56b4e9", drill="#c08cff", quiet_normal=False)
+LOOKS = {look.name: look for look in (HIGH_PERFORMANCE, CLASSIC)}
+
+# The colours views read. ``use`` changes these objects in place, so a view that kept a reference
+# (a dict of them, a badge) follows the look chosen at start without importing it again.
+STATUS_COLOURS: dict[Status, QColor] = {s: QColor() for s in Status}
+OUT_OF_SERVICE = STATUS_COLOURS[Status.NODATA]  # no figure at all, or an alarm shelved
+UNACKED = QColor()
+SEVERITY_COLOURS: dict[int, QColor] = {k: QColor() for k in (1, 2, 3, 4)}
+PRIORITY_COLOURS: dict[int, QColor] = {k: QColor() for k in (1, 2, 3, 4)}
+SERIES_COLOURS: list[str] = []
+TREND_WORSE, TREND_BETTER, DRILL = QColor(), QColor(), QColor()
+#: Colours that mean "alarm" and nothing else (tests/test_theme.py walks every view's palette).
+ALARM_COLOURS = (STATUS_COLOURS[Status.ALARM], STATUS_COLOURS[Status.WARNING], UNACKED)
+look: Look = HIGH_PERFORMANCE
+
+
+def use(name: str) -> Look:
+    """Switch every view to look ``name`` (``high-performance`` or ``classic``) before they paint."""
+    global look
+    look = LOOKS[name]
+    pairs = [(STATUS_COLOURS[s], c) for s, c in look.status.items()]
+    pairs += [(SEVERITY_COLOURS[k], c) for k, c in look.severity.items()]
+    pairs += [(PRIORITY_COLOURS[k], c) for k, c in look.priority.items()]
+    pairs += [(UNACKED, look.unacked), (TREND_WORSE, look.trend_worse), (TREND_BETTER, look.trend_better),
+              (DRILL, look.drill)]
+    for colour, value in pairs:
+        colour.setRgba(QColor(value).rgba())
+    SERIES_COLOURS[:] = look.series
+    return look
+
+
+use(HIGH_PERFORMANCE.name)
+
 STATUS_WORDS: dict[Status, str] = {  # English; ``status_word`` gives them in the interface's language
     Status.NODATA: QT_TRANSLATE_NOOP("status", "NO DATA"),
     Status.NORMAL: QT_TRANSLATE_NOOP("status", "OK"),
@@ -36,14 +106,9 @@ STATUS_WORDS: dict[Status, str] = {  # English; ``status_word`` gives them in th
     Status.WARNING: QT_TRANSLATE_NOOP("status", "WARNING"),
     Status.ALARM: QT_TRANSLATE_NOOP("status", "ALARM"),
 }
+UNACK_WORD = QT_TRANSLATE_NOOP("status", "UNACK")
 #: The interface font, then a CJK one for the Chinese interface (DejaVu Sans has no Han characters).
 FONT_FAMILIES = ["DejaVu Sans", "WenQuanYi Micro Hei"]
-SEVERITY_COLOURS: dict[int, QColor] = {
-    1: QColor("#e5484d"), 2: QColor("#f76b15"), 3: QColor("#f2a900"), 4: QColor("#8b98a8"),
-}
-#: Distinct series colours on a dark background (Okabe-Ito based: colour-blind safe; its dark
-#: blue lightened, which vanished on the dark surface).
-SERIES_COLOURS = ["#56b4e9", "#e69f00", "#009e73", "#f0e442", "#cc79a7", "#7fb8ff", "#d55e00", "#ffffff"]
 
 STYLESHEET = f"""
 QWidget {{ background: {BACKGROUND.name()}; color: {TEXT.name()}; }}
@@ -68,8 +133,11 @@ def status_word(status: Status) -> str:
     return tr("status", STATUS_WORDS[status])
 
 
-def apply_theme(app: QApplication) -> None:
-    """Fusion style with the dark palette and stylesheet, and a legible default font."""
+def apply_theme(app: QApplication, name: str | None = None) -> None:
+    """Fusion style with the dark palette and stylesheet, and a legible default font; ``name``
+    picks the look (default: the one in use, high-performance unless chosen otherwise)."""
+    if name is not None:
+        use(name)
     app.setStyle("Fusion")
     palette = QPalette()
     for role, colour in (

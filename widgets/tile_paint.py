@@ -4,7 +4,8 @@ Kept apart from tiles.py (what a tile shows and when the grid repaints) so each 
 Everything costly is built once (fonts and shapes per tile size, sparkline polylines per
 series version) and then only drawn, because one pass paints a wall of up to ~120 tiles.
 Status is shown three ways, so it reads in greyscale and to colour-blind eyes: the band's
-colour, the status word, and a shape of its own per status.
+colour, the status word, and a shape of its own per status. In the high-performance look a
+normal tile shows none of them: only the abnormal carries colour.
 """
 
 from __future__ import annotations
@@ -24,13 +25,20 @@ from widgets import theme
 if TYPE_CHECKING:
     from widgets.tiles import TileState
 
-#: Moving toward bad / away from it: an orange and sky-blue pair that colour-blind eyes tell apart.
-TREND_WORSE = QColor("#ff8a3d")
-TREND_BETTER = QColor("#56b4e9")
 SPARK_LINE = QColor("#c3cfdc")
 SPARK_FILL = QColor(SPARK_LINE); SPARK_FILL.setAlpha(48)
-WARN_LINE = QColor(theme.STATUS_COLOURS[Status.WARNING]); WARN_LINE.setAlpha(170)
-ALARM_LINE = QColor(theme.STATUS_COLOURS[Status.ALARM]); ALARM_LINE.setAlpha(200)
+QUIET_WARN_LINE, QUIET_ALARM_LINE = QColor("#5d6878"), QColor("#8b98a8")  # limits in greys: normal stays quiet
+
+
+def limit_colours() -> tuple[QColor, QColor]:
+    """The warning and alarm limit lines on a sparkline: greys in the high-performance look
+    (a limit is not an alarm), the status colours, faded, in the classic one."""
+    if theme.look.quiet_normal:
+        return QUIET_WARN_LINE, QUIET_ALARM_LINE
+    warn, alarm = QColor(theme.STATUS_COLOURS[Status.WARNING]), QColor(theme.STATUS_COLOURS[Status.ALARM])
+    warn.setAlpha(170)
+    alarm.setAlpha(200)
+    return warn, alarm
 
 
 def blend(a: QColor, b: QColor, t: float) -> QColor:
@@ -89,6 +97,7 @@ ARROWS = {  # filled block arrows: they stay legible where a font's ↑ would be
     "down": _poly((0.5, 1.0), (1.0, 0.5), (0.68, 0.5), (0.68, 0.0), (0.32, 0.0), (0.32, 0.5), (0.0, 0.5)),
     "flat": _poly((1.0, 0.5), (0.5, 0.0), (0.5, 0.34), (0.0, 0.34), (0.0, 0.66), (0.5, 0.66), (0.5, 1.0)),
 }
+DIAMOND = _poly((0.5, 0.0), (1.0, 0.5), (0.5, 1.0), (0.0, 0.5))  # unacknowledged
 _SHAPES = {
     Status.NORMAL: _circle(),
     Status.WARNING: _poly((0.5, 0.0), (1.04, 0.96), (-0.04, 0.96)),
@@ -277,9 +286,10 @@ def paint_tile(p: QPainter, x: float, y: float, m: TileMetrics, s: TileState, va
                spark: Spark | None) -> None:
     """Paint tile state ``s`` at x, y: status band, names, value and unit, trend arrow, sparkline."""
     w, h = m.w, m.h
-    colour = theme.STATUS_COLOURS[s.status]
+    quiet = theme.look.quiet_normal and s.status is Status.NORMAL  # normal: no colour, shape or word
+    colour = theme.SURFACE_RAISED if quiet else theme.STATUS_COLOURS[s.status]
     flashing = s.flash is not None
-    band = colour if not flashing or s.flash_on else blend(colour, theme.SURFACE_RAISED, 0.65)
+    band = colour if not flashing or s.flash_on or quiet else blend(colour, theme.SURFACE_RAISED, 0.65)
     dimmed = s.status in (Status.STALE, Status.NODATA)
     p.save()
     p.translate(x, y)
@@ -293,7 +303,7 @@ def paint_tile(p: QPainter, x: float, y: float, m: TileMetrics, s: TileState, va
     p.drawRect(QRectF(0, m.band_h, w, m.radius + 1))
     # border: flashing in the alarm's priority colour while unacknowledged, else steady
     if flashing:
-        pcol = theme.SEVERITY_COLOURS.get(int(s.flash), colour)
+        pcol = theme.UNACKED if theme.look.quiet_normal else theme.SEVERITY_COLOURS.get(int(s.flash), colour)
         pen = QPen(pcol if s.flash_on else blend(pcol, theme.BACKGROUND, 0.7), m.flash_border)
     elif s.status in (Status.WARNING, Status.ALARM):
         pen = QPen(colour, m.border * 1.5)
@@ -303,18 +313,22 @@ def paint_tile(p: QPainter, x: float, y: float, m: TileMetrics, s: TileState, va
     p.setBrush(Qt.BrushStyle.NoBrush)
     inset = pen.widthF() / 2
     p.drawRoundedRect(QRectF(inset, inset, w - 2 * inset, h - 2 * inset), m.radius, m.radius)
-    # status band: shape, word, and the age of a stale figure
-    ink = ink_on(band)
-    paint_icon(p, s.status, m.icon, ink, band)
-    p.setFont(m.status_font)
-    p.setPen(ink)
-    word_x = m.icon.right() + m.pad * 0.6
-    base = m.status_y
-    word = theme.status_word(s.status)
-    p.drawText(QPointF(word_x, base), word)
-    if s.age_text:
-        age_x = word_x + m.advance(m.status_font, word + " ")
-        p.drawText(QPointF(age_x, base), m.elide(m.status_font, s.age_text, w - m.pad - age_x))
+    # status band: shape, word, and the age of a stale figure; an unacknowledged alarm's chip at its end
+    right = w - m.pad
+    if flashing and theme.look.quiet_normal:
+        right = _paint_unacked(p, m, s.flash_on) - m.pad * 0.5
+    if not quiet:
+        ink = ink_on(band)
+        paint_icon(p, s.status, m.icon, ink, band)
+        p.setFont(m.status_font)
+        p.setPen(ink)
+        word_x = m.icon.right() + m.pad * 0.6
+        base = m.status_y
+        word = theme.status_word(s.status)
+        p.drawText(QPointF(word_x, base), word)
+        if s.age_text:
+            age_x = word_x + m.advance(m.status_font, word + " ")
+            p.drawText(QPointF(age_x, base), m.elide(m.status_font, s.age_text, right - age_x))
     # names: what is measured (dim), then where (bright, bold)
     inner = w - 2 * m.pad
     p.setFont(m.name_font)
@@ -343,12 +357,36 @@ def paint_tile(p: QPainter, x: float, y: float, m: TileMetrics, s: TileState, va
     p.restore()
 
 
+def _paint_unacked(p: QPainter, m: TileMetrics, bright: bool) -> float:
+    """A chip at the band's right end: ◆ and the word UNACK on the unacknowledged colour,
+    flashing with the border; returns its left edge."""
+    word = theme.tr("status", theme.UNACK_WORD)
+    size = m.icon.height() * 0.8
+    chip_w = size + m.pad * 1.2 + m.advance(m.status_font, word)
+    chip = QRectF(m.w - m.pad * 0.5 - chip_w, m.icon.top(), chip_w, m.icon.height())
+    fill = theme.UNACKED if bright else blend(theme.UNACKED, theme.SURFACE_RAISED, 0.55)
+    ink = ink_on(fill)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(fill)
+    p.drawRoundedRect(chip, m.radius, m.radius)
+    p.save()
+    p.translate(chip.left() + m.pad * 0.4, chip.center().y() - size / 2)
+    p.scale(size, size)
+    p.setBrush(ink)
+    p.drawPath(DIAMOND)
+    p.restore()
+    p.setFont(m.status_font)
+    p.setPen(ink)
+    p.drawText(QPointF(chip.left() + size + m.pad * 0.8, m.status_y), word)
+    return chip.left()
+
+
 def _paint_arrow(p: QPainter, box: QRectF, direction: str, worse: int) -> None:
     """A block arrow; a flat one smaller and dim, so only real moves catch the eye."""
     if direction == "flat":
         box = QRectF(box.center().x() - box.width() * 0.3, box.center().y() - box.height() * 0.3,
                      box.width() * 0.6, box.height() * 0.6)
-    tint = TREND_WORSE if worse > 0 else TREND_BETTER if worse < 0 else FLAT_ARROW
+    tint = theme.TREND_WORSE if worse > 0 else theme.TREND_BETTER if worse < 0 else FLAT_ARROW
     p.save()
     p.translate(box.topLeft())
     p.scale(box.width(), box.height())
@@ -363,7 +401,7 @@ def _paint_spark(p: QPainter, rect: QRectF, spark: Spark, dimmed: bool) -> None:
     antialiased pen (five times the cost) it keeps a 120-tile wall cheap to paint."""
     p.save()
     p.translate(rect.topLeft())
-    pen = QPen(WARN_LINE, 1)
+    pen = QPen(SPARK_LINE, 1)
     pen.setCosmetic(True)
     for y, c in spark.levels:
         pen.setColor(c)

@@ -27,7 +27,7 @@ from console.model.indicator import Indicator, Status
 from widgets import theme
 from widgets.base import View, ViewContext, register
 from widgets.i18n import age, tr
-from widgets.tile_paint import ALARM_LINE, WARN_LINE, Spark, TileMetrics, build_spark, paint_tile, value_font
+from widgets.tile_paint import Spark, TileMetrics, build_spark, limit_colours, paint_tile, value_font
 
 SPARK_S = 3600.0  # the sparkline shows the last hour
 TREND_S = 600.0  # the arrow shows the move over the last ten minutes
@@ -206,8 +206,8 @@ class TileCanvas(QWidget):
         if cached is None or cached[0] != key:
             spark = None
             if recent is not None and ind is not None:
-                levels = ((ind.warn_low, WARN_LINE), (ind.warn_high, WARN_LINE),
-                          (ind.alarm_low, ALARM_LINE), (ind.alarm_high, ALARM_LINE))
+                warn, alarm = limit_colours()
+                levels = ((ind.warn_low, warn), (ind.warn_high, warn), (ind.alarm_low, alarm), (ind.alarm_high, alarm))
                 min_span = max(0.1 * threshold_span(ind), 4 * 10.0 ** -ind.decimals)
                 spark = build_spark(recent.ts, recent.values, recent.t0, recent.t1, m.spark.width(),
                                     m.spark.height(), levels, 3 * ind.interval_s, min_span)

@@ -212,7 +212,7 @@ class TimelineView(QWidget):
         self.add_button = self._button(tr("timeline", "Add note"), tr("timeline", "Add the annotation at the playhead"),
                                        self.add_annotation)
         self.feedback = QLabel()
-        self.feedback.setStyleSheet(f"color: {theme.STATUS_COLOURS[theme.Status.WARNING].name()}; font-size: 14px;")
+        self.feedback.setStyleSheet(f"color: {theme.TEXT.name()}; font-size: 14px;")
         for w in (self.loop_button, self.bookmark_button):
             row.addWidget(w)
         row.addSpacing(10)

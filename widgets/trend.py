@@ -77,7 +77,7 @@ QPushButton {{ background: {theme.SURFACE_RAISED.name()}; color: {theme.TEXT_DIM
                border: 1px solid {theme.BORDER.name()}; border-radius: 3px; padding: 1px 8px; }}
 QPushButton:checked {{ color: {theme.TEXT.name()}; border-color: {theme.ACCENT.name()}; }}
 QPushButton#live {{ color: {theme.ACCENT.name()}; border-color: {theme.ACCENT.name()}; font-weight: 600; }}
-QPushButton#live:checked {{ color: {theme.STATUS_COLOURS[Status.NORMAL].name()};
+QPushButton#live:checked {{ color: {theme.TEXT.name()};
                             border-color: {theme.BORDER.name()}; }}
 QLabel {{ background: transparent; }}
 """

@@ -30,7 +30,7 @@ NEUTRAL = _rgb("#4b5c72")  # walls of a building with nothing to show: calm blue
 ROOF = tuple(int(c) for c in lighter(NEUTRAL))
 SELECTED = _rgb("#e6edf3")  # the picked building: the theme's text white, unlike any data colour
 NO_DATA = _rgb("#464c54")  # no figure for this building: plain grey, darker than NEUTRAL
-WARNING = _rgb("#f2a900")  # widgets.theme.STATUS_COLOURS[Status.WARNING]
+WARNING = _rgb("#ffc400")  # widgets.theme.STATUS_COLOURS[Status.WARNING] (high-performance)
 ALARM = _rgb("#e5484d")  # widgets.theme.STATUS_COLOURS[Status.ALARM]
 #: The normal band's ramp, calm end first: lightness rises monotonically, hue blue → teal → green.
 RAMP = np.array([_rgb(c) for c in ("#2b4a6f", "#2d6e8e", "#2f929a", "#4db396", "#93d4a4")], dtype=np.float64)

@@ -116,6 +116,7 @@ class WallOptions:
     lang: str = "en"  # interface language: en or zh
     windowed: bool = False  # ordinary windows instead of frameless full-screen ones
     platform: str | None = None  # platform URL: the wall's nodes share its clock and rotation commands
+    theme: str = "high-performance"  # widgets/theme.py LOOKS: how status is coloured
 
 
 class Wall:
@@ -484,6 +485,7 @@ def run_wall(layout: Layout, cache: Cache | None, connector: Connector | None, o
     """Open the wall and run the event loop until the user (or ``--seconds``) ends it."""
     ensure_display()
     app = qt_app()
+    apply_theme(app, options.theme)
     install_translation(app, options.lang)
     wall = Wall(layout, cache, connector, clock or Clock(), options.poll_interval, options.operator,
                 node=options.node, windowed=options.windowed, replay=replay, state_dir=state_dir)

@@ -20,7 +20,7 @@ from widgets import View, ViewContext
 from widgets import theme
 from widgets.host import ViewHost
 from widgets.i18n import age, core, tr
-from widgets.replay_banner import ReplayBanner
+from widgets.replay_banner import EDGE_COLOUR as REPLAY_EDGE, ReplayBanner
 
 log = logging.getLogger("cityops.wall")
 
@@ -28,10 +28,11 @@ _STATE_STYLE = {
     "online": (QT_TRANSLATE_NOOP("header", "PLATFORM ONLINE"), theme.STATUS_COLOURS[theme.Status.NORMAL]),
     "catching_up": (QT_TRANSLATE_NOOP("header", "CATCHING UP"), theme.ACCENT),
     "connecting": (QT_TRANSLATE_NOOP("header", "CONNECTING"), theme.TEXT_DIM),
-    "offline": (QT_TRANSLATE_NOOP("header", "PLATFORM OFFLINE"), theme.STATUS_COLOURS[theme.Status.ALARM]),
+    # offline, the wall's figures go stale: the stale colour says so (alarm red means a process alarm)
+    "offline": (QT_TRANSLATE_NOOP("header", "PLATFORM OFFLINE"), theme.STATUS_COLOURS[theme.Status.STALE]),
     "replay": (QT_TRANSLATE_NOOP("header", "RECORDING"), theme.ACCENT),
 }
-_RED = theme.STATUS_COLOURS[theme.Status.ALARM]
+_FAULT = theme.OUT_OF_SERVICE  # a layout the wall cannot use: a fault of the wall, not an alarm
 
 
 def _badge(text: str, colour, label: QLabel) -> None:
@@ -119,8 +120,7 @@ class HeaderBar(QWidget):
         if clock.mode is Mode.LIVE:
             _badge(tr("header", "LIVE"), theme.STATUS_COLOURS[theme.Status.NORMAL], self.mode)
         else:
-            _badge(tr("header", "REPLAY {speed}×").format(speed=f"{clock.speed:g}"),
-                   theme.STATUS_COLOURS[theme.Status.WARNING], self.mode)
+            _badge(tr("header", "REPLAY {speed}×").format(speed=f"{clock.speed:g}"), REPLAY_EDGE, self.mode)
         self.time.setText(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)))
         word, colour = _STATE_STYLE.get(status.state, (status.state.upper(), theme.TEXT_DIM))
         text = tr("header", word)
@@ -156,7 +156,7 @@ class WallWindow(QWidget):
         box.addWidget(self.header)
         self.error = QLabel()  # a hot reload that failed: what is wrong, while the last good layout runs on
         self.error.setWordWrap(True)
-        self.error.setStyleSheet(f"background: {_RED.name()}; color: #ffffff; font-weight: 700; padding: 4px 10px;")
+        self.error.setStyleSheet(f"background: {_FAULT.name()}; color: #0b0f14; font-weight: 700; padding: 4px 10px;")
         self.error.hide()
         box.addWidget(self.error)
         self.stack = QStackedWidget()

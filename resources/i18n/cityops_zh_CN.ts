@@ -21,7 +21,7 @@
     </message>
     <message>
         <source>ACK</source>
-        <translation>已确认</translation>
+        <translation type="vanished">已确认</translation>
     </message>
     <message>
         <source>Alarms</source>
@@ -45,7 +45,7 @@
     </message>
     <message>
         <source>NEW</source>
-        <translation>新告警</translation>
+        <translation type="vanished">新告警</translation>
     </message>
     <message>
         <source>Priority</source>
@@ -1704,6 +1704,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source>STALE</source>
         <translation>超时</translation>
+    </message>
+    <message>
+        <source>UNACK</source>
+        <translation>未确认</translation>
     </message>
     <message>
         <source>WARNING</source>

@@ -12,6 +12,9 @@ when DISPLAY is set (Xvfb), once more on it in a child process (a process has on
     A second line does the same while the view scrolls one pixel of time per frame.
 (c) latency: a reading committed to the cache -> pixels on screen at 2,000 readings/s, through the
     real wall (sync, store, alarm rules, tiles); the capped 4 Hz repaint vs repainting every batch.
+(d) looks: the same 120 tiles painted in the high-performance look (normal quiet, the default)
+    vs the classic look (a coloured status band on every tile): frames/s of a full repaint at
+    1 Hz data, rounds alternating between the looks in one process.
 """
 
 from __future__ import annotations
@@ -128,12 +131,16 @@ N_TILES = 120
 WALL = (1920, 1080)
 
 
-def _bench_store(n: int, end: float, hours: float = 1.0):
-    """A store with ``n`` indicators at 1 Hz holding ``hours`` of history up to ``end``."""
+def _bench_store(n: int, end: float, hours: float = 1.0, abnormal_every: int = 0):
+    """A store with ``n`` indicators at 1 Hz holding ``hours`` of history up to ``end``; every
+    ``abnormal_every``-th one with limits its values cross (in warning or alarm much of the time)."""
     from console.store import Store
 
+    def limits(i: int) -> tuple[float, float]:
+        return (48.0, 56.0) if abnormal_every and i % abnormal_every == 0 else (70.0, 85.0)
+
     rows = [dict(id=i, code=f"bench.{i:03d}", name=f"Bench level, site {i}", category="bench", unit="%",
-                 interval_s=1.0, warn_high=70.0, alarm_high=85.0) for i in range(1, n + 1)]
+                 interval_s=1.0, warn_high=limits(i)[0], alarm_high=limits(i)[1]) for i in range(1, n + 1)]
     store = Store()
     store.load_reference({"indicators": rows})
     rng = np.random.default_rng(3)
@@ -393,7 +400,50 @@ def case_c_latency(args: argparse.Namespace, platform: str) -> None:
            baseline_is="repaint on every batch", platform=platform)
 
 
-CASES = {"a": case_a_screen, "b": case_b_trend, "c": case_c_latency}
+def case_d_looks(args: argparse.Namespace, platform: str) -> None:
+    """(d) 120 tiles: the high-performance look against the classic tile painter."""
+    from console.shell.app import qt_app
+    from widgets import theme
+    from widgets.base import ViewContext
+    from widgets.tiles import TileGrid
+
+    app = qt_app()
+    end = 1_780_000_000.0
+    frames, rounds = (10, 3) if args.quick else (30, 7)
+    store, rng = _bench_store(N_TILES, end, abnormal_every=6)  # a busy wall: a sixth of the tiles abnormal
+    grid = TileGrid(ViewContext(store), {"title": "tiles", "indicators": ["bench.*"]})
+    grid.resize(WALL[0], WALL[1] * 3 // 5)
+    grid.show()
+    app.processEvents()
+    now = [end]
+    best = {"classic": float("inf"), "high-performance": float("inf")}
+    statuses: dict[str, int] = {}
+    try:
+        for _ in range(rounds):
+            for look in best:
+                theme.use(look)
+                grid.canvas._sparks.clear()  # limit lines are drawn in the look's colours
+                times = []
+                for _ in range(frames):
+                    now[0] += 1
+                    _add_second(store, rng, N_TILES, now[0])
+                    began = time.perf_counter()
+                    grid.refresh(now[0])
+                    grid.canvas.repaint()
+                    app.processEvents()
+                    times.append(time.perf_counter() - began)
+                best[look] = min(best[look], float(np.median(times)))
+        for s in grid.canvas.states:
+            statuses[s.status.name] = statuses.get(s.status.name, 0) + 1
+    finally:
+        theme.use("high-performance")
+        grid.close()
+    report("120 tiles, 1 Hz data, full repaint: frames/s (classic vs high-performance)", "frames/s",
+           1 / best["classic"], 1 / best["high-performance"], "higher", size=f"{WALL[0]}x{WALL[1] * 3 // 5}",
+           platform=platform, frames=frames, rounds=rounds, statuses=statuses)
+
+
+CASES = {"a": case_a_screen, "b": case_b_trend, "c": case_c_latency, "d": case_d_looks}
 
 
 def main() -> None:
