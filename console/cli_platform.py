@@ -1,7 +1,7 @@
 """How the command line names a platform and signs its person in, with no secret on the command line.
 
 A platform comes from ``--platform`` (a URL, ``service=NAME``, a libpq connection string or an
-SQLite file) or, where that is left out, from ``$CITYOPS_PLATFORM``. Passwords belong in libpq's
+SQLite file) or, where that is left out, from ``$CITYOPS_PLATFORM`` or libpq's own ``PG*`` variables. Passwords belong in libpq's
 own places (``~/.pgpass`` or the file ``$PGPASSFILE`` names, a service file, a certificate);
 one typed into a URL on the command line still works, with a warning, and the process title
 is rewritten so that ``ps`` stops showing it (it was visible for the moment before that).
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 
 from console.databases import PLATFORM_ENV, platform_address, platform_from_environment, redact, url_password
@@ -37,11 +38,19 @@ def add_platform(parser: argparse.ArgumentParser, help_text: str, *, from_env: b
     parser.add_argument("--platform", metavar="URL", type=platform_arg, help=help_text + extra)
 
 
+#: libpq's own variables that name a server: where one is set, libpq alone can find the platform.
+LIBPQ_ADDRESS = ("PGSERVICE", "PGHOST", "PGHOSTADDR", "PGDATABASE")
+
+
 def chosen_platform(args: argparse.Namespace) -> str:
-    """The platform the command line or ``$CITYOPS_PLATFORM`` names; UserError when neither does."""
+    """The platform ``--platform`` names, else ``$CITYOPS_PLATFORM``, else libpq's own ``PG*`` variables
+    (``PGSERVICE=wall cityops run``); UserError when none does."""
     url = args.platform or platform_from_environment()
+    if url is None and any(os.environ.get(name) for name in LIBPQ_ADDRESS):
+        url = platform_address("postgresql://")
     if url is None:
-        raise UserError(f"no platform: give --platform URL (or --platform service=NAME), or set {PLATFORM_ENV}")
+        raise UserError(f"no platform: give --platform URL (or --platform service=NAME), or set {PLATFORM_ENV} "
+                        "or PGSERVICE")
     return url
 
 

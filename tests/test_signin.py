@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 from console.cache import Cache
 from console.clock import Clock
 from console.databases import platform_address, redact, remember_secret, shown_url
+from console.errors import UserError
 from console.model.action import NOBODY
 from console.model.schema import platform_metadata
 from console.shell.app import Wall, qt_app, read_layout
@@ -57,6 +58,22 @@ def test_platform_addresses_reach_libpq_untouched():
     params = SqlConnector(platform_address("service=wall sslmode=verify-full")).connect_params()
     assert params == {"service": "wall", "sslmode": "verify-full"}
     assert platform_address("city.db").startswith("sqlite:///")
+
+
+def test_the_platform_comes_from_the_option_then_cityops_platform_then_libpq(monkeypatch):
+    from argparse import Namespace
+
+    from console.cli_platform import chosen_platform
+
+    for name in ("CITYOPS_PLATFORM", "PGSERVICE", "PGHOST", "PGHOSTADDR", "PGDATABASE"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(UserError, match="no platform"):
+        chosen_platform(Namespace(platform=None))
+    monkeypatch.setenv("PGSERVICE", "wall")
+    assert chosen_platform(Namespace(platform=None)) == "postgresql+psycopg://"  # libpq finds the rest
+    monkeypatch.setenv("CITYOPS_PLATFORM", "service=night")
+    assert chosen_platform(Namespace(platform=None)) == "postgresql+psycopg://?service=night"
+    assert chosen_platform(Namespace(platform="sqlite:///x.db")) == "sqlite:///x.db"
 
 
 def test_every_shown_text_hides_passwords():
