@@ -190,16 +190,21 @@ def test_each_person_sees_their_platform_role_in_the_title_bar(roles, role, tmp_
         _close(wall)
 
 
-def test_the_platforms_cityops_role_decides_where_it_has_one(roles):
+def test_the_platforms_cityops_role_decides_and_the_console_asks_itself_where_there_is_none(roles):
     url, people = roles
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("CREATE FUNCTION cityops_role() RETURNS text LANGUAGE sql AS $$ SELECT 'trainer' $$"))
+        original = conn.execute(text("SELECT pg_get_functiondef('cityops_role()'::regprocedure)")).scalar()
+        conn.execute(text("CREATE OR REPLACE FUNCTION cityops_role() RETURNS text LANGUAGE sql AS $$ SELECT 'trainer' $$"))
     try:
         assert _identify(_as(url, people["supervisor"])).role == "trainer"
-    finally:
         with admin.connect() as conn:
             conn.execute(text("DROP FUNCTION cityops_role()"))
+        assert _identify(_as(url, people["supervisor"])).role == "supervisor"  # pg_has_role, asked by the console
+        assert _identify(_as(url, people["operator"])).role == "operator"  # also a trainer: the most privileged wins
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(original))
         admin.dispose()
 
 
