@@ -14,8 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from console.model.plausible import ABS_MAX, TINY
 from console.model.schema import P
-from console.sync import validate
+from console.text import MAX_LABEL, clean
+from console.sync.rules import readings as validate
 from console.sync.validate import (
     MAX_FUTURE_S,
     MAX_PAST_S,
@@ -54,6 +56,11 @@ BAD_READINGS = [
     (reading(106, value=b"5"), "value is not a number (b'5')", "value is not a number"),
     (reading(107, value=Decimal("NaN")), "value is NaN", "value is NaN"),
     (reading(108, value=10**400), "value is infinite", "value is infinite"),
+    (reading(130, value=1e308), "value 1e+308 is outside the plausible range -1e+12 to 1e+12 of indicator 1",
+     "value implausible"),
+    (reading(131, value=-1e308), "value -1e+308 is outside the plausible range -1e+12 to 1e+12 of indicator 1",
+     "value implausible"),
+    (reading(132, value=5e-324), "value 5e-324 is subnormal (not a measurement)", "value subnormal"),
     (reading(109, indicator_id=9999), "unknown indicator 9999", "unknown indicator"),
     (reading(110, indicator_id="7"), "indicator_id is not an integer ('7')", "indicator_id is not an integer"),
     (reading(111, indicator_id=7.0), "indicator_id is not an integer (7.0)", "indicator_id is not an integer"),
@@ -269,7 +276,8 @@ GARBAGE = st.one_of(
     st.just(math.nan), st.just(math.inf), st.just(-math.inf), st.floats(),
     st.integers(min_value=-2**70, max_value=2**70), st.decimals(), st.fractions(),
     st.lists(st.integers(), max_size=3), st.floats(min_value=-1e20, max_value=1e20),
-    st.just(T2061), st.just(LO - 1), st.just(HI + 1))
+    st.just(T2061), st.just(LO - 1), st.just(HI + 1), st.just(1e308), st.just(-1e308), st.just(5e-324),
+    st.just(ABS_MAX * 1.5))
 
 
 @st.composite
@@ -277,7 +285,7 @@ def good_readings(draw, count: int) -> list[tuple]:
     """Good readings with distinct (indicator, time) pairs: every one of them must pass."""
     keys = draw(st.lists(st.tuples(st.sampled_from(sorted(KNOWN)), st.floats(LO, HI)),
                          min_size=count, max_size=count, unique=True))
-    return [(draw(st.integers(1, 2**62)), ind, ts, draw(st.floats(allow_nan=False, allow_infinity=False)),
+    return [(draw(st.integers(1, 2**62)), ind, ts, draw(st.floats(-ABS_MAX, ABS_MAX, allow_subnormal=False)),
              draw(st.sampled_from((0, 1, 2)))) for ind, ts in keys]
 
 
@@ -309,7 +317,8 @@ def reading_batches(draw) -> tuple[list, list[bool]]:
 def obeys_reading_rules(row: tuple) -> bool:
     seq, ind, ts, value, quality = row
     return (type(row) is tuple and tuple(map(type, row)) == EXACT and ind in KNOWN and LO <= ts <= HI
-            and math.isfinite(value) and quality in (0, 1, 2) and -2**63 <= seq < 2**63)
+            and math.isfinite(value) and quality in (0, 1, 2) and -2**63 <= seq < 2**63
+            and abs(value) <= ABS_MAX and (value == 0 or abs(value) >= TINY))
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -337,11 +346,15 @@ def test_generated_reading_batches(batch):
     assert (g, k) == (len(good), len(rejected))
 
 
+#: Identifiers: printable, never empty (the rules reject invisible characters in keys)
+KEY_TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Co", "Zl", "Zp")), min_size=1, max_size=20)
+
+
 FIELD_VALUES = {
     "seq": st.integers(1, 2**62), "rev": st.integers(1, 2**62),
     "ts": st.floats(LO, HI), "opened_at": st.floats(LO, HI), "updated_at": st.floats(LO, HI),
     "lon": st.floats(-180, 180), "lat": st.floats(-90, 90), "heading": st.floats(0, 360),
-    "severity": st.integers(1, 4), "district_id": st.none() | st.text(max_size=8),
+    "severity": st.integers(1, 4), "district_id": st.none() | KEY_TEXT,
 }
 
 
@@ -354,7 +367,10 @@ def row_batches(draw, stream: str) -> tuple[list, list[bool]]:
         row |= {k: draw(v) for k, v in FIELD_VALUES.items() if k in row}
         if stream != "incidents":  # a PostgreSQL platform's streams carry the writing transaction's id
             row["txid"] = draw(st.none() | st.integers(1, 2**40))
-        for k in ("incident_id", "event", "actor", "note", "unit_id", "status", "id", "kind", "title"):
+        for k in ("incident_id", "event", "unit_id", "status", "id", "kind"):
+            if k in row:
+                row[k] = draw(KEY_TEXT)
+        for k in ("actor", "note", "title"):  # display text: any, cleaned on the way in
             if k in row:
                 row[k] = draw(st.text(max_size=20))
         good = draw(st.booleans())
@@ -372,7 +388,9 @@ INTS, FLOATS = ("seq", "rev", "txid", "severity"), ("ts", "opened_at", "updated_
 
 
 def normalised(row: dict) -> dict:
-    return {k: v if v is None else int(v) if k in INTS else float(v) if k in FLOATS else v for k, v in row.items()}
+    return {k: v if v is None else int(v) if k in INTS else float(v) if k in FLOATS
+            else clean(v, multiline=k == "note", limit=None if k == "note" else MAX_LABEL) if k in ("actor", "note", "title")
+            else v for k, v in row.items()}
 
 
 def obeys_row_rules(stream: str, row: dict) -> bool:

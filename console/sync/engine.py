@@ -30,9 +30,11 @@ from console.alarms import room
 from console.alarms.manager import AlarmManager
 from console.cache import Cache, outbox, rollups
 from console.model.indicator import Indicator
+from console.model.plausible import row_bounds
 from console.model.schema import REFERENCE_TABLES, STREAMS
 from console.sync.batch import Batch
 from console.sync.connector import ActionsRefused, Connector, Cursor, Listener, PlatformUnavailable
+from console.sync.reference import write_reference
 from console.sync.validate import Rejected, check_readings, check_rows, summary
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,11 @@ class CatchUp:
         return f"{self.done:,} of {self.total:,} rows · {self.rate():,.0f} rows/s"
 
 
+def _known(indicators: list[dict]) -> dict[int, tuple[float, float]]:
+    """The indicators readings may name, with the range their values can plausibly take."""
+    return {row["id"]: row_bounds(row) for row in indicators}
+
+
 class SyncEngine:
     def __init__(self, connector: Connector, cache: Cache, *,
                  on_batch: Callable[[Batch], None] | None = None,
@@ -107,7 +114,7 @@ class SyncEngine:
         self._reference_at: float | None = None  # monotonic time of the last reference read
         self._reference_dirty = False
         self._unknown_checked_at = -1e9
-        self._known_ids = {row["id"] for row in cache.rows("indicators")}
+        self._known = _known(cache.rows("indicators"))  # indicator id -> plausible value bounds
         self._newest_ts: float | None = None  # newest reading written: retention counts from it
         self._pruned_at = time.monotonic()
         self._notified = False
@@ -123,13 +130,14 @@ class SyncEngine:
 
     # -- one step, usable without a thread (tests, `cityops sync --once`) -----------------
     def sync_reference(self) -> dict[str, list[dict]]:
-        """Replace the cache's reference data with the platform's."""
+        """Replace the cache's reference data with the platform's good rows (the bad ones quarantined)."""
         reference = self.connector.reference()
         with self.cache.engine.begin() as conn:
-            for table in REFERENCE_TABLES:
-                conn.exec_driver_sql(f"DELETE FROM {table}")
-                self.cache.upsert(conn, table, reference[table])
-        self._known_ids = {row["id"] for row in reference["indicators"]}
+            reference, rejected = write_reference(self.cache, conn, reference, time.time())
+        if rejected:
+            self.quarantined += len(rejected)
+            log.warning("%s", summary(rejected))
+        self._known = _known(reference["indicators"])
         self._reference_at = time.monotonic()
         self._reference_dirty = False
         return reference
@@ -180,6 +188,7 @@ class SyncEngine:
     def step(self) -> Batch:
         """Copy the next rows of every stream; ``caught_up`` says whether more are waiting."""
         now = time.time()
+        quarantined = self.quarantined  # reference rows set aside count too
         batch = Batch()
         batch.delivered = self.deliver_outbox()
         batch.problems, self.problems = self.problems, []
@@ -198,10 +207,10 @@ class SyncEngine:
         touched = {e.get("incident_id") for e in fetched["incident_events"]}
         incidents = self.connector.incidents({i for i in touched if isinstance(i, str)}) if touched else []
 
-        readings, rejected = check_readings(fetched["readings"], self._known_ids, now)
+        readings, rejected = check_readings(fetched["readings"], self._known, now)
         if self._unknown_indicators(rejected) and batch.reference is None:
             batch.reference = self.sync_reference()  # a new indicator may have been added
-            readings, rejected = check_readings(fetched["readings"], self._known_ids, now)
+            readings, rejected = check_readings(fetched["readings"], self._known, now)
         events, bad = check_rows("incident_events", fetched["incident_events"], now)
         rejected += bad
         positions, bad = check_rows("unit_positions", fetched["unit_positions"], now)
@@ -218,7 +227,7 @@ class SyncEngine:
                 ids, ts, values = (np.fromiter(map(itemgetter(k), new), dtype, len(new))
                                    for k, dtype in ((1, np.int64), (2, np.float64), (3, np.float64)))
                 rollups.merge(conn, ids, ts, values)
-                newest = float(ts.max())
+                newest = min(float(ts.max()), now)  # retention never counts from a reading dated ahead
                 self._newest_ts = newest if self._newest_ts is None else max(self._newest_ts, newest)
             self.cache.append(conn, "incident_events", events)
             self.cache.append(conn, "unit_positions", positions)
@@ -237,7 +246,7 @@ class SyncEngine:
         batch.operator_actions = actions
         batch.cursors = moved
         batch.fetched = sum(len(rows) for rows in fetched.values())
-        batch.quarantined = len(rejected)
+        batch.quarantined = self.quarantined - quarantined
         self._feed_room(batch)
         return batch
 
