@@ -14,7 +14,7 @@ import numpy as np
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 from shapely.ops import linemerge, polylabel
 
-from console.map.projection import Projection
+from console.map.projection import Projection, drawable, on_earth
 
 #: Street classes by how prominent they are (0: arterial .. 3: paths); unknown classes are minor.
 STREET_RANK = {"motorway": 0, "trunk": 0, "primary": 0, "primary_link": 0, "secondary": 1, "secondary_link": 1,
@@ -61,6 +61,8 @@ class CityGeometry:
 def _parts(geom: dict) -> tuple[list[list], bool]:
     """GeoJSON geometry → (list of coordinate lists, is polygon)."""
     kind, coords = geom.get("type"), geom.get("coordinates") or []
+    if not isinstance(coords, list):
+        return [], False
     if kind == "Polygon":
         return list(coords), True
     if kind == "MultiPolygon":
@@ -72,8 +74,19 @@ def _parts(geom: dict) -> tuple[list[list], bool]:
     return [], False
 
 
+def _array(part: object) -> np.ndarray | None:
+    """A part's lon/lat as an (n, 2) array, or None unless every position is on Earth: a shape
+    cached before the sync rules existed must not reach PROJ or Qt."""
+    try:
+        a = np.asarray(part, dtype=np.float64)
+        a = a.reshape(len(a), -1)[:, :2]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return a if len(a) and a.shape[1] == 2 and on_earth(a).all() else None
+
+
 def _bounds_of(geoms: list[dict]) -> tuple[float, float, float, float] | None:
-    pts = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for g in geoms for p in _parts(g)[0] if len(p)]
+    pts = [a for g in geoms for p in _parts(g)[0] if (a := _array(p)) is not None]
     if not pts:
         return None
     allp = np.concatenate(pts)
@@ -84,9 +97,10 @@ def _geometry(text: str | dict | None) -> dict:
     if isinstance(text, dict):
         return text
     try:
-        return json.loads(text) if text else {}
-    except (TypeError, ValueError):
+        geom = json.loads(text) if text else {}
+    except (TypeError, ValueError, RecursionError):
         return {}  # a broken shape must not take the whole map down
+    return geom if isinstance(geom, dict) else {}
 
 
 def reference_bounds(reference: dict) -> tuple[float, float, float, float] | None:
@@ -158,10 +172,12 @@ def city_geometry(reference: dict, projection: Projection | None = None,
     for row in reference.get("buildings", []):
         parts, poly = _parts(_geometry(row.get("footprint")))
         raw.append(("building", row.get("id", ""), row.get("name"), row.get("use") or "yes", parts, poly))
-    arrays = [np.asarray(p, dtype=np.float64).reshape(-1, 2)[:, :2] for *_, parts, _ in raw for p in parts]
-    sizes = [len(a) for a in arrays]
-    flat = projection.forward_xy(np.concatenate(arrays)) if arrays else np.zeros((0, 2))
-    projected = np.split(flat, np.cumsum(sizes)[:-1]) if arrays else []
+    arrays = [_array(p) for *_, parts, _ in raw for p in parts]
+    usable = [a if a is not None else np.zeros((0, 2)) for a in arrays]
+    sizes = [len(a) for a in usable]
+    flat = projection.forward_xy(np.concatenate(usable)) if usable else np.zeros((0, 2))
+    projected = np.split(flat, np.cumsum(sizes)[:-1]) if usable else []
+    projected = [a if drawable(a).all() else a[:0] for a in projected]  # PROJ gave up on a point: not drawn
     x0, y0 = projection.forward(bounds[0], bounds[1])
     x1, y1 = projection.forward(bounds[2], bounds[3])
     geo = CityGeometry(projection, (float(x0), float(y0), float(x1), float(y1)))

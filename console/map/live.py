@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from console.map.projection import Projection
+from console.map.projection import Projection, drawable
 from console.model.indicator import Status
 from console.model.vocab import INCIDENT_KINDS
 from console.store import Store
@@ -62,12 +62,16 @@ def incident_arrays(store: Store, projection: Projection) -> IncidentArrays:
     lon = np.array([r["lon"] for r in rows], dtype=np.float64)
     lat = np.array([r["lat"] for r in rows], dtype=np.float64)
     x, y = projection.forward(lon, lat) if rows else (np.zeros(0), np.zeros(0))
+    x, y = np.atleast_1d(x), np.atleast_1d(y)
+    ok = drawable(np.column_stack([x, y]))
+    if not ok.all():  # an incident PROJ cannot place on this map is not drawn
+        rows, x, y = [r for r, k in zip(rows, ok.tolist()) if k], x[ok], y[ok]
     index = {k: i for i, k in enumerate(KINDS)}
     return IncidentArrays(
         ids=[r["id"] for r in rows],
         kind=np.array([index.get(r["kind"], len(KINDS)) for r in rows], dtype=np.int64),
         severity=np.array([int(r.get("severity") or 4) for r in rows], dtype=np.int64),
-        x=np.atleast_1d(x), y=np.atleast_1d(y),
+        x=x, y=y,
         opened=np.array([r["opened_at"] for r in rows], dtype=np.float64),
         finished_at=np.array([_finished_at(r, store.incident_events.get(r["id"])) for r in rows], dtype=np.float64),
         titles=[r.get("title") or "" for r in rows],
@@ -100,6 +104,10 @@ def unit_marks(store: Store, projection: Projection, now: float, trail_s: float 
         last = track[-1]
         recent = [p for p in track if p["ts"] >= now - trail_s] or [last]  # heard of lately, not moved
         x, y = projection.forward([p["lon"] for p in recent], [p["lat"] for p in recent])
+        ok = drawable(np.column_stack([x, y]))
+        if not ok[-1]:
+            continue  # where it is cannot be drawn (a position PROJ gave up on)
+        x, y, recent = x[ok], y[ok], [p for p, k in zip(recent, ok.tolist()) if k]
         info = meta.get(uid, {})
         marks.append(UnitMark(uid, info.get("callsign") or uid, info.get("kind") or "", last.get("status", ""),
                               float(x[-1]), float(y[-1]), float(last.get("heading") or 0.0),
@@ -129,6 +137,9 @@ class SensorPositions:
 def sensor_positions(store: Store, projection: Projection) -> SensorPositions:
     rows = sorted(store.reference.get("sensors", []), key=lambda r: r["id"])
     x, y = projection.forward([r["lon"] for r in rows], [r["lat"] for r in rows]) if rows else (np.zeros(0),) * 2
+    x, y = np.atleast_1d(x), np.atleast_1d(y)
+    ok = drawable(np.column_stack([x, y]))
+    rows, x, y = [r for r, k in zip(rows, ok.tolist()) if k], x[ok], y[ok]
     return SensorPositions([r["id"] for r in rows], [int(r["indicator_id"]) for r in rows], np.atleast_1d(x),
                            np.atleast_1d(y))
 

@@ -18,6 +18,21 @@ WGS84 = CRS.from_epsg(4326)
 #: National metric CRSs by the bounding box they serve (west, south, east, north): Finland's
 #: ETRS-TM35FIN. A city inside one may use it; elsewhere the centred projection serves.
 NATIONAL_CRS: dict[str, tuple[float, float, float, float]] = {"EPSG:3067": (19.0, 59.5, 31.6, 70.1)}
+#: Farthest a projected point may lie from the map's origin, metres (half the Earth's
+#: circumference): a point beyond it, or not finite, is never handed to Qt's rasteriser.
+WORLD_M = 2.1e7
+
+
+def on_earth(lonlat: np.ndarray) -> np.ndarray:
+    """Per row of an (n, 2) lon/lat array: finite, and a longitude and latitude."""
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(lonlat).all(axis=1) & (np.abs(lonlat[:, 0]) <= 180) & (np.abs(lonlat[:, 1]) <= 90)
+
+
+def drawable(xy: np.ndarray) -> np.ndarray:
+    """Per row of an (n, 2) array of projected metres: finite and within WORLD_M of the origin."""
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(xy).all(axis=1) & (np.abs(xy) <= WORLD_M).all(axis=1)
 
 
 @dataclass

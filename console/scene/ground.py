@@ -11,7 +11,7 @@ import numpy as np
 import shapely
 
 from console.scene.frame import Frame
-from console.scene.mesh import BuildingMesh
+from console.scene.mesh import SCENE_XY_M, BuildingMesh
 from console.scene.triangulate import Polygons, triangulate
 
 LINES = (1, 5)  # shapely type ids: LineString, MultiLineString
@@ -24,8 +24,12 @@ def _shapes(rows: list[dict], frame: Frame, kinds: tuple[int, ...]) -> tuple[np.
                      dtype=object)[:-1]
     geoms = shapely.from_geojson(texts, on_invalid="ignore")
     keep = np.flatnonzero(np.isin(shapely.get_type_id(geoms), kinds) & ~shapely.is_empty(geoms))
-    geoms = shapely.force_2d(geoms[keep])
-    return shapely.transform(geoms, frame.forward_xy), keep
+    geoms = shapely.transform(shapely.force_2d(geoms[keep]), frame.forward_xy)
+    xy, owner = shapely.get_coordinates(geoms, return_index=True)
+    with np.errstate(invalid="ignore"):
+        far = ~(np.isfinite(xy).all(axis=1) & (np.abs(xy) <= SCENE_XY_M).all(axis=1))
+    near = ~np.isin(np.arange(len(geoms)), owner[far])  # a shape PROJ could not place near the city: left out
+    return geoms[near], keep[near]
 
 
 def street_lines(feature_rows, frame: Frame) -> tuple[np.ndarray, np.ndarray]:

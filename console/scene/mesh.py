@@ -32,6 +32,10 @@ PROGRESS_EVERY = 500  # buildings between progress reports
 MAX_CHUNKS_LOG2 = 6  # at most 64 chunks: few draw calls, yet whole chunks fall out of view
 CHUNK_TRIANGLES = 32_768  # fewer triangles than this in all: one chunk
 HEIGHT_REPAIRS = (None, "height from levels", "height missing, 9 m assumed")
+MAX_HEIGHT_M = 1000.0  # taller is a broken value (the tallest tower is 828 m): levels or 9 m instead
+#: Farthest a drawn point may lie from the frame's origin (metres across, metres up): a point
+#: beyond, or not finite, never reaches VTK (1e308 used to end in an IndexError there).
+SCENE_XY_M, SCENE_Z_M = 1e6, 1e4
 
 
 class Cancelled(Exception):
@@ -87,7 +91,7 @@ def _height(row: dict) -> tuple[float, int]:
             value = float(row.get(key)) * factor
         except (TypeError, ValueError):
             continue
-        if math.isfinite(value) and value > 0:
+        if math.isfinite(value) and 0 < value <= MAX_HEIGHT_M:
             return value, how
     return DEFAULT_HEIGHT_M, 2
 
@@ -187,7 +191,7 @@ def build_scene(rows, frame: Frame | None = None, *, progress: Callable[[int, in
                                   lambda k: tick(len(found) + k))
     for reason, hit in more.items():
         fixes[reason] = np.union1d(fixes.get(reason, np.zeros(0, dtype=np.int64)), hit)
-    points, tris, tri_row, roof = parts.merge([modelled, raised])
+    points, tris, tri_row, roof = parts.merge(_drawable([modelled, raised]))
     counts = np.bincount(tri_row, minlength=n)
     kept = np.flatnonzero(counts > 0)
     skipped = Counter(why[i] or "footprint degenerate" for i in np.flatnonzero(counts == 0).tolist())
@@ -202,6 +206,19 @@ def build_scene(rows, frame: Frame | None = None, *, progress: Callable[[int, in
     bounds = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]), float(lo[2]), float(hi[2]))
     return SceneGeometry(frame, [str(rows[i].get("id")) for i in kept.tolist()], [rows[i] for i in kept.tolist()],
                          np.column_stack([xy, top]), list(footprints), chunks, bounds, skipped, repaired)
+
+
+def _drawable(pieces: list[parts.Part]) -> list[parts.Part]:
+    """The pieces without the triangles that touch a point not finite or beyond the scene's
+    extent (a model vertex at 1e308): a building left without triangles is counted as skipped."""
+    out = []
+    for points, tris, tri_row, roof in pieces:
+        with np.errstate(invalid="ignore"):
+            ok = (np.isfinite(points).all(axis=1) & (np.abs(points[:, :2]) <= SCENE_XY_M).all(axis=1)
+                  & (np.abs(points[:, 2]) <= SCENE_Z_M))
+        keep = ok[tris].all(axis=1) if len(tris) else np.zeros(0, bool)
+        out.append((points, tris[keep], tri_row[keep], roof[keep]) if not keep.all() else (points, tris, tri_row, roof))
+    return out
 
 
 def _stand_ins(feet, kept, points, tris, tri_row) -> np.ndarray:

@@ -371,12 +371,13 @@ class Wall:
         wall_now = self.clock.live_now()  # pages turn on the wall's own time, in a replay at 64× too
         self.alarms.tick(now)
         soonest = math.inf
+        fresh = self.store.fresh_time(now)  # the newest data not dated ahead of the clock
         for window in self.windows:
             position = self.rotation.position(window.spec.name, wall_now)
             window.show_position(position, wall_now)
             if position.next_at is not None:
                 soonest = min(soonest, position.next_at)
-            window.header.refresh(self.clock, self.status, self.store.data_time)
+            window.header.refresh(self.clock, self.status, fresh)
             window.show_replay(self.clock, self.replay)
             window.refresh(now)
             if window.timeline is not None:
@@ -384,7 +385,7 @@ class Wall:
         for span in self.spans.values():
             span.render()
         if self.workstation is not None:
-            self.workstation.refresh(now, self.clock, self.status, self.store.data_time, self.replay)
+            self.workstation.refresh(now, self.clock, self.status, fresh, self.replay)
         if soonest - wall_now < 1 / REFRESH_HZ:
             self._turn.start(max(0, math.ceil((soonest - wall_now) * 1000)))
 

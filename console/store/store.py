@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from console.model.indicator import Indicator, Status
+from console.model.plausible import TINY, row_bounds
 from console.store.series import Series
 from console.sync.batch import Batch
 
@@ -32,6 +33,7 @@ class Store:
         self.by_code: dict[str, Indicator] = {}
         self.series: dict[int, Series] = {}
         self.series_version: dict[int, int] = {}
+        self.plausible: dict[int, tuple[float, float]] = {}  # per indicator: values a reading can take
         self.reference: dict[str, list[dict]] = {}
         self.incidents: dict[str, dict] = {}
         self.incident_events: dict[str, list[dict]] = {}
@@ -45,6 +47,7 @@ class Store:
             ind = Indicator.from_row(row)
             self.indicators[ind.id] = ind
             self.by_code[ind.code] = ind
+            self.plausible[ind.id] = row_bounds(row)
             if ind.id not in self.series:
                 capacity = int(self.horizon_s / max(ind.interval_s, 1.0) * 1.5) + 16
                 self.series[ind.id] = Series(capacity)
@@ -72,9 +75,16 @@ class Store:
         return groups
 
     def add_readings(self, iid: int, ts: np.ndarray, values: np.ndarray, quality: np.ndarray | None = None) -> None:
+        """Readings of one indicator; implausible ones (a cache filled before the rules existed) are left out."""
         series = self.series.get(iid)
         if series is None or not len(ts):
             return
+        lo, hi = self.plausible[iid]
+        with np.errstate(invalid="ignore"):
+            ok = (values >= lo) & (values <= hi) & ((np.abs(values) >= TINY) | (values == 0.0))
+        if not ok.all():
+            ts, values = ts[ok], values[ok]
+            quality = quality[ok] if quality is not None else None
         if series.extend(ts, values, quality):
             self.series_version[iid] += 1
             newest = float(series.last_ts)
@@ -108,6 +118,16 @@ class Store:
         """The reading in force at time ``at``: (ts, value, quality) or None."""
         series = self.series.get(iid)
         return series.at(at) if series is not None else None
+
+    def fresh_time(self, now: float) -> float | None:
+        """The newest reading time at or before ``now``: what "newest data N s old" counts from.
+
+        A reading dated ahead of the clock (a feed whose clock runs fast) is not fresh data:
+        until its time comes every tile shows its indicator stale, and so must the header.
+        """
+        if self.data_time is None or self.data_time <= now:
+            return self.data_time
+        return max((r[0] for s in self.series.values() if (r := s.at(now)) is not None), default=None)
 
     def status(self, iid: int, at: float) -> Status:
         reading = self.latest(iid, at)

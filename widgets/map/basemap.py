@@ -19,6 +19,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPixmap, QPolygonF, QTransform
 
 from console.map.features import STREET_RANK, CityGeometry, Shape
+from console.map.projection import drawable
 from console.map.labels import Label, line_spots, place_labels
 from widgets.map import style
 
@@ -37,7 +38,11 @@ class Layer:
         self.items: list[QPolygonF | QPainterPath] = []
         boxes = []
         for shape in shapes:
-            parts = shape.parts
+            # Qt's rasteriser crashes on coordinates that are not finite or absurdly far
+            # (exit 139): checked here, before any Qt call, whatever the geometry came from.
+            parts = tuple(part for part in shape.parts if len(part) and drawable(part).all())
+            if not parts:
+                continue
             if shape.polygon and not outlines and len(parts) > 1:  # holes: one odd-even path
                 path = QPainterPath()
                 path.setFillRule(Qt.FillRule.OddEvenFill)

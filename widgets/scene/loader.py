@@ -21,7 +21,8 @@ import shapely
 from PySide6.QtCore import QObject, Signal, Slot
 
 from console.scene import ground
-from console.scene.mesh import BuildingMesh, Cancelled, SceneGeometry, build_scene
+from console.scene.mesh import SCENE_XY_M, SCENE_Z_M, BuildingMesh, Cancelled, SceneGeometry, build_scene
+from console.sync.rules.geometry import MAX_DEPTH, depths
 
 log = logging.getLogger("cityops.scene")
 
@@ -60,7 +61,12 @@ def fingerprint(reference: dict, district: str | None) -> str:
 
 
 def build(reference: dict, district: str | None, progress=None, cancelled=None) -> Scene:
-    """The scene of one district (or, with None, the whole city) from the store's reference rows."""
+    """The scene of one district (or, with None, the whole city) from the store's reference rows.
+
+    Whatever the rows hold, what comes out is drawable: GEOS never reads a text nested deep
+    enough to crash it, and every point handed on is finite and near the city (``_check``)."""
+    reference = {table: _readable(reference.get(table, ()), column)
+                 for table, column in (("buildings", "footprint"), ("districts", "boundary"), ("map_features", "geometry"))}
     rows = [r for r in reference.get("buildings", ()) if district is None or r.get("district_id") == district]
     geometry = build_scene(rows, progress=progress, cancelled=cancelled)
     if cancelled is not None and cancelled():
@@ -71,7 +77,28 @@ def build(reference: dict, district: str | None, progress=None, cancelled=None) 
         area, features = _clipped(shown[0], features, geometry.frame)
     streets = ground.street_lines(features, geometry.frame)
     areas = ground.flat_areas(features, geometry.frame)
-    return Scene(geometry, streets, areas, district_presets(shown, geometry), area)
+    scene = Scene(geometry, streets, areas, district_presets(shown, geometry), area)
+    _check(scene)
+    return scene
+
+
+def _readable(rows, column: str) -> list[dict]:
+    """The rows whose geometry text GEOS can read without harm (nesting no deeper than any geometry's)."""
+    rows = list(rows)
+    texts = [r.get(column) if isinstance(r.get(column), str) else "" for r in rows]
+    deep = depths(texts) > MAX_DEPTH
+    return [r for r, bad in zip(rows, deep.tolist()) if not bad] if deep.any() else rows
+
+
+def _check(scene: Scene) -> None:
+    """ValueError unless every point VTK will get is finite and within the scene's extent: the
+    last check before native code, so a bad point costs the panel a message, never the wall."""
+    clouds = [c.points for chunk in scene.geometry.chunks for c in (chunk.fine, chunk.coarse)]
+    for points in (*clouds, scene.streets[0], scene.areas.points):
+        with np.errstate(invalid="ignore"):
+            if len(points) and not (np.isfinite(points).all() and np.abs(points[:, :2]).max() <= SCENE_XY_M
+                                    and np.abs(points[:, 2]).max() <= SCENE_Z_M):
+                raise ValueError("the scene holds a point that is not finite or far beyond the city")
 
 
 def _clipped(district: dict, features: list[dict], frame) -> tuple[object, list[dict]]:
