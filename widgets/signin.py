@@ -15,8 +15,6 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QVBoxLayou
 from widgets import theme
 from widgets.i18n import tr
 
-_WARNING = theme.STATUS_COLOURS[theme.Status.WARNING]
-
 
 class SignInPanel(QFrame):
     """``submitted(user, password)`` when the person presses Enter (either may be empty)."""
@@ -50,10 +48,12 @@ class SignInPanel(QFrame):
         self.hint = QLabel()
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; background: transparent;")
-        self.message = QLabel()  # what went wrong with the last try, in the platform's words
+        # what went wrong with the last try, in the platform's words: ⚠ and the words, no status colour
+        # (those mean the city's alarms and warnings only)
+        self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setFont(theme.font(18, QFont.Weight.DemiBold))
-        self.message.setStyleSheet(f"color: {_WARNING.name()}; background: transparent;")
+        self.message.setStyleSheet(f"color: {theme.TEXT.name()}; background: transparent;")
         box.addWidget(self.heading)
         box.addLayout(row)
         box.addWidget(self.message)
