@@ -320,7 +320,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
 
     connector = SqlConnector(cli_platform.chosen_platform(args))
     if connector.postgres:  # the person signs in (a terminal prompt where a password is wanted)
-        cli_platform.sign_in_terminal(connector)
+        cli_platform.sign_in_terminal(connector, unreachable_ok=not args.once)
     if args.once:
         try:
             connector.check()

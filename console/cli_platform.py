@@ -68,6 +68,7 @@ def hide_command_line_password(argv: list[str]) -> None:
 
 
 def _as_url(arg: str) -> str:
+    """A command-line word as the platform URL it would name ("" when it names none)."""
     value = arg.split("=", 1)[1] if arg.startswith("--platform=") else arg
     try:
         return platform_address(value) if "://" in value or "password" in value else ""
@@ -92,8 +93,12 @@ def console_operator(args: argparse.Namespace, url: str | None, login: str | Non
     return demo_operator(name, role, login or getpass.getuser())
 
 
-def sign_in_terminal(connector: SqlConnector) -> Operator:
-    """Sign the person at the terminal in (asking their password on it if the platform wants one)."""
+def sign_in_terminal(connector: SqlConnector, *, unreachable_ok: bool = False) -> Operator | None:
+    """Sign the person at the terminal in (asking their password on it if the platform wants one).
+
+    ``unreachable_ok``: a platform that does not answer is said and None returned (a long-running
+    ``sync`` keeps trying), rather than a UserError.
+    """
     try:
         try:
             return connector.identify()
@@ -104,4 +109,7 @@ def sign_in_terminal(connector: SqlConnector) -> Operator:
             connector.sign_in_as(None, getpass.getpass(f"password for {connector.shown}: "))
             return connector.identify()
     except PlatformUnavailable as exc:
-        raise UserError(str(exc)) from None
+        if not unreachable_ok:
+            raise UserError(str(exc)) from None
+        print(f"cityops: {exc}; retrying", file=sys.stderr)
+        return None
