@@ -29,7 +29,7 @@ from console.errors import UserError
 from console.model.action import OperatorAction
 from console.model.vocab import EVENT_TO_STATUS
 from console.platform.create import create_platform
-from console.replay.bundle import MANIFEST, MEMBERS, BundleError, bundle_info, read_bundle, write_bundle
+from console.replay.bundle import MANIFEST, MEMBERS, BundleError, bundle_info, manifest_digest, read_bundle, write_bundle
 from console.replay.capture import record_from_cache, record_from_platform
 from console.replay.export import export_recording
 from console.replay.recording import FORMAT_VERSION, PREROLL_S, ROLLUP_DTYPE, Readings
@@ -283,6 +283,8 @@ def _rewrite(src: Path, dst: Path, members: dict[str, bytes | None] | None = Non
                 doc["members"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
     if manifest is not None:
         manifest(doc)
+    if fix_checksums:
+        doc["sha256"] = manifest_digest(doc)
     if manifest is not None or fix_checksums:
         content[MANIFEST] = json.dumps(doc).encode()
     with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
@@ -379,7 +381,8 @@ def test_members_that_match_their_checksums_are_still_checked(bundle, recording,
     }
     for name, (data, fragment) in cases.items():
         _fails(_rewrite(bundle, tmp_path / "forged.cityrec", {name: data}, fix_checksums=True), fragment)
-    fewer = _rewrite(bundle, tmp_path / "counts.cityrec", manifest=lambda m: m["counts"].update(readings=3))
+    fewer = _rewrite(bundle, tmp_path / "counts.cityrec", manifest=lambda m: m["counts"].update(readings=3),
+                     fix_checksums=True)
     _fails(fewer, "manifest.json does not match its members (readings: 3 stated")
 
 

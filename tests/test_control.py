@@ -133,17 +133,18 @@ def test_malformed_command_rows_are_skipped_and_the_rest_kept(platform_url, capl
     good = [_cmd("next").to_json(), _cmd("goto", "left", "c").to_json()]
     bad = ["not json", json.dumps(["a list"]), json.dumps({"action": "explode", "at": 1.0}),
            json.dumps({"action": "goto", "at": 1.0}), json.dumps({"action": "next", "at": "soon"})]
+    now = time.time()
     with engine.begin() as conn:
         for i, text in enumerate([bad[0], good[0], *bad[1:], good[1]]):
             conn.execute(insert(P["wall_control"]).values(
-                id=f"row-{i}", layout="wall", issued_at=time.time(), effective_at=1000.0 + i, command=text,
+                id=f"row-{i}", layout="wall", issued_at=now, effective_at=now + 0.25 + i, command=text,
                 actor="sam", role="supervisor"))
     engine.dispose()
     channel = ControlChannel(platform_url, "wall")
     with caplog.at_level(logging.WARNING, logger="console.sync.control"):
         got = channel.poll()
-    assert [(c.action, c.page, c.at) for c in got] == [("next", None, 1001.0), ("goto", "c", 1006.0)]
-    skipped = [r.getMessage() for r in caplog.records if "skipping command" in r.getMessage()]
+    assert [(c.action, c.page, c.at) for c in got] == [("next", None, now + 1.25), ("goto", "c", now + 6.25)]
+    skipped = [r.getMessage() for r in caplog.records if "setting aside command" in r.getMessage()]
     assert len(skipped) == len(bad) and all("of wall wall" in m for m in skipped)
     assert channel.poll() == []  # skipped rows are not read again
     channel.close()

@@ -1,7 +1,10 @@
 """Recording bundles: one ZIP file that carries a recording to any machine, checked when opened.
 
 ``manifest.json`` names the format and its version, what the recording covers, how many rows of
-each kind it holds, and the SHA-256 and size of every other member. Tables travel as JSON,
+each kind it holds, and the SHA-256 and size of every other member, and carries a SHA-256 of all
+of that, so no part of it can be edited unnoticed. Before any member is inflated, the members'
+names, their declared sizes and what they would cost in memory are checked against fixed limits
+(console/replay/budget.py). Tables travel as JSON,
 readings and roll-ups as ``.npy`` arrays (no pickles), each read straight into its final
 buffer while its checksum is taken, so a bundle is read once. Anything wrong with a file, from
 a cut-off download to one changed byte, is a BundleError naming the file and what is wrong.
@@ -23,12 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from console.errors import UserError
-from console.model.schema import C, REFERENCE_TABLES
+from console.model.schema import REFERENCE_TABLES
+from console.replay import budget
+from console.replay.bundle_checks import (MANIFEST, BundleError, check_density, check_memory, check_names, check_rows, check_runs,
+                                          compare, is_sorted, keys)
 from console.replay.recording import FORMAT, FORMAT_VERSION, ROLLUP_DTYPE, Readings, Recording, RecordingMeta
 
 Progress = Callable[[float], None]
-MANIFEST = "manifest.json"
 #: JSON members -> the table whose columns their rows carry (reference.json: one list per table).
 TABLES = {"incidents.json": "incidents", "incident_events.json": "incident_events",
           "unit_positions.json": "unit_positions", "actions.json": "audit_log"}
@@ -45,10 +49,6 @@ JSON_LEVEL = 6
 _MANIFEST_LIMIT = 1 << 20
 _CHUNK = 4 << 20
 _DEFLATE_RATIO = 1100
-
-
-class BundleError(UserError):
-    """A recording bundle that cannot be read or written: the message names the file and why."""
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -112,7 +112,14 @@ def _write_members(zf: zipfile.ZipFile, recording: Recording, texts: dict[str, b
         members[member] = {"sha256": sink.hash.hexdigest(), "size": sink.size}
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "meta": recording.meta.to_json(),
                 "counts": _counts(recording), "members": members}
+    manifest["sha256"] = manifest_digest(manifest)
     zf.writestr(MANIFEST, json.dumps(manifest, indent=1).encode(), compresslevel=JSON_LEVEL)
+
+
+def manifest_digest(manifest: dict) -> str:
+    """The SHA-256 of everything in the manifest but this digest itself, in a canonical form."""
+    body = {k: v for k, v in manifest.items() if k != "sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def _rollup(recording: Recording, name: str) -> np.ndarray:
@@ -183,6 +190,7 @@ def read_bundle(path: str | Path, progress: Progress | None = None) -> Recording
 
         reader = _MemberReader(zf, path, sizes, step)
         documents = {name: reader.json(name) for name in ("reference.json", *TABLES)}
+        check_density(path, manifest, documents["reference.json"])
         arrays = {name: reader.array(name, dtype) for name, dtype in ARRAYS.items()}
     recording = _assemble(path, manifest, documents, arrays)
     report(1.0)
@@ -224,6 +232,8 @@ def _manifest(zf: zipfile.ZipFile, path: Path) -> dict:
         info = zf.getinfo(MANIFEST)
     except KeyError:
         raise BundleError(f"{path} is not a recording bundle (it has no {MANIFEST})") from None
+    if info.file_size > _MANIFEST_LIMIT:
+        raise BundleError(f"{path}: {MANIFEST} is too large to be a recording manifest")
     with zf.open(info) as fp:
         data = fp.read(_MANIFEST_LIMIT + 1)
     if len(data) > _MANIFEST_LIMIT:
@@ -238,6 +248,8 @@ def _manifest(zf: zipfile.ZipFile, path: Path) -> dict:
     if version > FORMAT_VERSION:
         raise BundleError(f"{path} was made by a newer console: format {version}, this console reads "
                           f"{FORMAT_VERSION}")
+    if (version >= 2 or "sha256" in manifest) and manifest.get("sha256") != manifest_digest(manifest):
+        raise BundleError(f"{path} has been altered or damaged: {MANIFEST} does not match its checksum")
     try:
         manifest["meta"] = RecordingMeta.from_json(manifest["meta"])
     except (KeyError, TypeError, ValueError, AttributeError):
@@ -245,6 +257,9 @@ def _manifest(zf: zipfile.ZipFile, path: Path) -> dict:
     meta = manifest["meta"]
     if not (math.isfinite(meta.start) and math.isfinite(meta.end) and meta.start < meta.end):
         raise BundleError(f"{path}: {MANIFEST} gives a recording that ends before it starts")
+    if meta.end - meta.start > budget.MAX_SPAN_S:
+        raise BundleError(f"{path}: {MANIFEST} gives a recording of {(meta.end - meta.start) / 86400:,.1f} days, "
+                          f"longer than a recording can be ({budget.MAX_SPAN_S / 86400:g} days)")
     if meta.district is not None and not isinstance(meta.district, str):
         raise BundleError(f"{path}: {MANIFEST} names its district as {meta.district!r}, not as text")
     counts = manifest.get("counts")
@@ -253,15 +268,18 @@ def _manifest(zf: zipfile.ZipFile, path: Path) -> dict:
     members = manifest.get("members")
     if not isinstance(members, dict):
         raise BundleError(f"{path}: {MANIFEST} lists no members")
-    names = set(zf.namelist())
+    check_names(zf, path, MEMBERS)
     for name in MEMBERS:
         entry = members.get(name)
-        if name not in names:
-            raise BundleError(f"{path} is incomplete: it has no {name}")
         if not (isinstance(entry, dict) and _is_int(entry.get("size")) and entry["size"] >= 0
                 and isinstance(entry.get("sha256"), str) and len(entry["sha256"]) == 64):
             raise BundleError(f"{path}: {MANIFEST} gives no valid checksum and size for {name}")
+        found = zf.getinfo(name).file_size
+        if found != entry["size"]:
+            raise BundleError(f"{path} has been altered or damaged: {name} holds {found} bytes, "
+                              f"its manifest says {entry['size']}")
     manifest["members"] = {name: members[name] for name in MEMBERS}
+    check_memory(path, manifest)
     return manifest
 
 
@@ -288,8 +306,6 @@ class _MemberReader:
 
     def _open(self, name: str) -> tuple[_Hashing, int]:
         info, size = self.zf.getinfo(name), self.members[name]["size"]
-        if info.file_size != size:
-            raise self.damaged(name, f"holds {info.file_size} bytes, its manifest says {size}")
         # bound what a damaged directory can make us allocate: deflate expands at most ~1032 times
         most = info.compress_size * (1 if info.compress_type == zipfile.ZIP_STORED else _DEFLATE_RATIO) + 64
         if info.compress_size > self.archive_bytes or info.file_size > most:
@@ -363,9 +379,9 @@ def _assemble(path: Path, manifest: dict, documents: dict, arrays: dict) -> Reco
     if not isinstance(reference, dict):
         raise BundleError(f"{path}: reference.json does not hold the reference tables")
     for table in REFERENCE_TABLES:
-        _check_rows(path, f"reference.json ({table})", reference.get(table), table)
+        check_rows(path, f"reference.json ({table})", reference.get(table), table)
     for name, table in TABLES.items():
-        _check_rows(path, name, documents[name], table)
+        check_rows(path, name, documents[name], table)
     columns = [arrays[f"readings/{name}.npy"] for name in READING_DTYPES]
     if len({len(c) for c in columns}) != 1:
         raise BundleError(f"{path}: the reading columns differ in length "
@@ -373,50 +389,22 @@ def _assemble(path: Path, manifest: dict, documents: dict, arrays: dict) -> Reco
     ids, ts = columns[0], columns[1]
     if not np.isfinite(ts).all():
         raise BundleError(f"{path}: readings/ts.npy holds times that are not numbers")
-    for name, (a, b) in {"readings": (ids, ts), "rollups/1m.npy": _keys(arrays["rollups/1m.npy"]),
-                         "rollups/1h.npy": _keys(arrays["rollups/1h.npy"])}.items():
-        if not _sorted(a, b):
+    meta = manifest["meta"]
+    if len(ts) and (ts.min() < meta.preroll_start or ts.max() > meta.end):
+        raise BundleError(f"{path}: readings/ts.npy holds readings outside the recording and its pre-roll")
+    for name, (a, b) in {"readings": (ids, ts), "rollups/1m.npy": keys(arrays["rollups/1m.npy"]),
+                         "rollups/1h.npy": keys(arrays["rollups/1h.npy"])}.items():
+        if not is_sorted(a, b):
             raise BundleError(f"{path}: {name} is not sorted by indicator and time")
+    check_runs(path, ids, meta)
     readings = Readings(*columns)
     recording = Recording(manifest["meta"], reference, readings,
                           {"1m": arrays["rollups/1m.npy"], "1h": arrays["rollups/1h.npy"]},
                           documents["incidents.json"], documents["incident_events.json"],
                           documents["unit_positions.json"], documents["actions.json"])
-    for what, (stated, found) in _compare(manifest["counts"], _counts(recording)).items():
+    for what, (stated, found) in compare(manifest["counts"], _counts(recording)).items():
         raise BundleError(f"{path}: {MANIFEST} does not match its members ({what}: {stated} stated, "
                           f"{found} found)")
     return recording
 
 
-def _keys(rollups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return rollups["indicator_id"], rollups["bucket"]
-
-
-def _sorted(ids: np.ndarray, ts: np.ndarray) -> bool:
-    step = np.diff(ids.astype(np.int64))
-    return not np.any((step < 0) | ((step == 0) & (np.diff(ts) < 0)))
-
-
-def _compare(stated: dict, found: dict) -> dict[str, tuple]:
-    return {k: (stated.get(k), v) for k, v in found.items() if stated.get(k) != v}
-
-
-#: column type -> the JSON values it may hold
-_JSON_TYPES = {float: (int, float), int: (int,), str: (str,)}
-
-
-def _check_rows(path: Path, name: str, rows, table: str) -> None:
-    """Rows must be objects carrying the table's columns with values of the right kinds, or the
-    replay would fail on them later, far from the file that was wrong."""
-    if not isinstance(rows, list):
-        raise BundleError(f"{path}: {name} does not hold a list of rows")
-    columns = [(c.name, _JSON_TYPES[c.type.python_type], c.nullable)
-               for c in C[table].columns if not (table == "audit_log" and c.name == "id")]
-    for n, row in enumerate(rows):
-        if not isinstance(row, dict):
-            raise BundleError(f"{path}: {name} row {n + 1} is not an object")
-        for column, kinds, nullable in columns:
-            value = row.get(column)
-            if not (isinstance(value, kinds) and not isinstance(value, bool) or value is None and nullable
-                    and column in row):
-                raise BundleError(f"{path}: {name} row {n + 1} has {column} = {value!r}, not a valid value")

@@ -28,6 +28,7 @@ from console.databases import reason
 from console.errors import UserError
 from console.incidents.lifecycle import as_of
 from console.model.schema import C, P, REFERENCE_TABLES
+from console.replay.budget import MAX_SPAN_S
 from console.replay.recording import PREROLL_S, ROLLUP_DTYPE, Readings, Recording, RecordingMeta
 from console.sync.connector import PlatformUnavailable, SqlConnector
 
@@ -104,6 +105,9 @@ def _check_window(start: float, end: float) -> None:
         raise UserError(f"the recording's start and end must be times, not {start} and {end}")
     if start >= end:
         raise UserError(f"the recording must start before it ends (from {_utc(start)} to {_utc(end)})")
+    if end - start > MAX_SPAN_S:
+        raise UserError(f"a recording covers at most {MAX_SPAN_S / 86400:g} days (from {_utc(start)} to {_utc(end)} "
+                        f"is {(end - start) / 86400:,.1f}): record the stretch that matters")
 
 
 @contextmanager

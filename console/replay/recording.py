@@ -14,7 +14,7 @@ import numpy as np
 
 #: Bundle format written by this console; readers refuse others with a clear message.
 FORMAT = "cityops-recording"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the manifest carries its own checksum
 #: Readings from this long before ``start`` travel too: the store's horizon of history (tiles'
 #: sparklines, the charts' windows) and the alarm rules' look-back at the first moment shown.
 PREROLL_S = 2 * 3600.0

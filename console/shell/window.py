@@ -27,6 +27,7 @@ log = logging.getLogger("cityops.wall")
 _STATE_STYLE = {
     "online": (QT_TRANSLATE_NOOP("header", "PLATFORM ONLINE"), theme.STATUS_COLOURS[theme.Status.NORMAL]),
     "catching_up": (QT_TRANSLATE_NOOP("header", "CATCHING UP"), theme.ACCENT),
+    "holding": (QT_TRANSLATE_NOOP("header", "PLATFORM HOLDING DATA"), theme.STATUS_COLOURS[theme.Status.WARNING]),
     "connecting": (QT_TRANSLATE_NOOP("header", "CONNECTING"), theme.TEXT_DIM),
     # offline, the wall's figures go stale: the stale colour says so (alarm red means a process alarm)
     "offline": (QT_TRANSLATE_NOOP("header", "PLATFORM OFFLINE"), theme.STATUS_COLOURS[theme.Status.STALE]),
@@ -50,6 +51,9 @@ def _connection_detail(status: SyncStatus, data_age: str) -> str:
     elif status.state == "catching_up":
         parts = [tr("header", "{done} of {total} rows · {rate} rows/s").format(
             done=f"{status.done:,}", total=f"{status.total:,}", rate=f"{status.rate:,.0f}")]
+    elif status.state == "holding":
+        parts = [tr("header", "new data held back {s} s by a transaction left open on the platform").format(
+            s=f"{status.held_s:.0f}")]
     elif status.state == "replay":
         parts = [tr("header", "nothing done here reaches the platform")]
     elif status.state == "offline" and status.reason:

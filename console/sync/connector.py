@@ -35,6 +35,8 @@ Cursor = tuple[int, int]
 READING_COLUMNS = ("seq", "indicator_id", "ts", "value", "quality")
 #: The name the console's connections carry on the server (pg_stat_activity.application_name).
 APPLICATION_NAME = "cityops-console"
+#: Rows counted per stream when saying how many wait behind an open transaction (enough to say "many").
+HELD_COUNT_LIMIT = 100_000
 
 
 #: The operator_actions columns a console writes: delivery compares the platform's row on these.
@@ -69,8 +71,19 @@ class Connector(Protocol):
     def incidents(self, ids: Collection[str]) -> list[dict]: ...
     def backlog(self, cursors: dict[str, Cursor]) -> int: ...
     def listen(self, on_notify: Callable[[str], None]) -> Listener | None: ...
+    def held_back(self) -> HeldBack | None: ...
     def deliver(self, actions: list[dict]) -> Delivery: ...
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """Committed stream rows the gap-free cursor may not read yet: an older transaction is still open."""
+
+    rows: int  # rows waiting behind it
+    xmin: int  # the open transaction's id (the snapshot's xmin)
+    age_s: float | None  # how long that transaction has run (None: not visible to this role)
+    pid: int | None = None  # its server process, for the platform team
 
 
 class PlatformUnavailable(Exception):
@@ -270,6 +283,34 @@ class SqlConnector:
         from console.sync.listen import PgListener
 
         return PgListener(self.connect_params(), on_notify)
+
+    def held_back(self) -> HeldBack | None:
+        """Whether an open transaction holds committed rows back from every console (PostgreSQL only).
+
+        The rows are those at or above the snapshot's xmin that are already visible: committed,
+        but behind a transaction that began earlier and has not ended. That transaction's age and
+        server process come from pg_stat_activity where this role may see them.
+        """
+        if not self.postgres:
+            return None
+        waiting = " + ".join(f"(SELECT count(*) FROM (SELECT 1 FROM {s}, x WHERE {s}.txid >= x.xmin "
+                             f"LIMIT {HELD_COUNT_LIMIT}) q)" for s in STREAMS)
+        # the transaction the cursor waits on is the one whose id is the snapshot's xmin (any database
+        # of the server: transaction ids are the server's); pg_stat_activity shows its 32-bit id
+        holder = ("FROM pg_stat_activity, x WHERE backend_xid IS NOT NULL "
+                  "AND backend_xid::text::bigint = mod(x.xmin, 4294967296)")
+        sql = (f"WITH x AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin) "
+               f"SELECT {waiting}, (SELECT xmin FROM x), "
+               f"(SELECT extract(epoch from clock_timestamp() - xact_start) {holder} LIMIT 1), "
+               f"(SELECT pid {holder} LIMIT 1)")
+        try:
+            with self.engine.connect() as conn:
+                rows, xmin, age, pid = conn.exec_driver_sql(sql).one()
+        except DBAPIError as exc:
+            raise PlatformUnavailable(reason(exc)) from exc
+        if not rows:
+            return None
+        return HeldBack(int(rows), int(xmin), None if age is None else float(age), pid)
 
     def deliver(self, actions: list[dict]) -> Delivery:
         """Insert operator actions (an id the platform already holds is left alone, so delivery is

@@ -11,19 +11,27 @@ so they stay in step without talking to each other:
   node applies it at the same instant. Nodes hear of it by LISTEN/NOTIFY on PostgreSQL
   (polling where there is no push) and a node that starts late replays the last day's
   commands, reaching the state its neighbours are in.
+
+The table is shared with every peer of the platform, so nothing in it is taken on trust: a
+command issued more than ``AHEAD_S`` ahead of the platform's clock, or taking effect before it
+was issued or more than ``MAX_LEAD_S`` after, is never applied; it is set aside (logged, and
+kept in ``quarantined``); rows dated ahead are only counted, never read or replayed. A sender waits at
+most ``LOCK_TIMEOUT_S`` for the lock another session holds, then says who holds it.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -33,6 +41,7 @@ from console.layout.rotation import RotationCommand
 from console.model.action import Operator
 from console.model.schema import P
 from console.sync.connector import PlatformUnavailable, SqlConnector
+from console.sync.validate import Rejected
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +56,21 @@ HEARTBEAT_S = 10.0
 #: Senders take this advisory lock around their insert, so seq order is commit order and a
 #: reader that saw seq n can never later meet a smaller one.
 SEND_LOCK = "SELECT pg_advisory_xact_lock(hashtext('cityops_wall'))"
+#: How long a sender waits for that lock before giving up with a message naming its holder.
+LOCK_TIMEOUT_S = 5.0
+#: A command issued further ahead of the platform's clock than this is not a command (clocks agree
+#: to milliseconds); one taking effect later than this after it was issued is not one either.
+AHEAD_S = 60.0
+MAX_LEAD_S = 60.0
+#: Rows read per query: a flood of rows is read a batch at a time, off the UI thread.
+POLL_BATCH = 1000
+#: Set-aside commands kept in memory for the operator to see (the log has every one).
+QUARANTINE_KEEP = 100
+LOG_EACH = 10  # set-aside commands logged one by one per poll; the rest as a count
+#: Who holds the wall's advisory lock (pg_locks splits the lock's key into its two halves).
+LOCK_HOLDER = ("SELECT l.pid, a.application_name, a.usename, extract(epoch from clock_timestamp() - a.xact_start) "
+               "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+               "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = hashtext('cityops_wall')::oid LIMIT 1")
 
 Sample = tuple[float, float, float]  # (local time sent, platform time, local time answered)
 
@@ -150,6 +174,21 @@ class ServerClock:
             self._thread = None
 
 
+def _out_of_window(issued_at, effective_at, now: float) -> str | None:
+    """Why a command's times are not those of a command sent now or lately (None: they are)."""
+    try:
+        issued, effective = float(issued_at), float(effective_at)
+    except (TypeError, ValueError):
+        return "its times are not numbers"
+    if not (math.isfinite(issued) and math.isfinite(effective)):
+        return "its times are not numbers"
+    if issued > now + AHEAD_S:
+        return f"issued {issued - now:,.0f} s ahead of the platform's clock"
+    if not 0.0 <= effective - issued <= MAX_LEAD_S:
+        return f"takes effect {effective - issued:,.1f} s after it was issued (0 to {MAX_LEAD_S:g} s expected)"
+    return None
+
+
 def layout_key(layout: str | Path) -> str:
     """The name a wall's commands are filed under: the layout file's stem, whichever path a node was given."""
     return Path(layout).stem
@@ -165,6 +204,9 @@ class ControlChannel:
         self.layout = layout_key(layout)
         self.poll_interval = poll_interval
         self._after = 0  # the last seq read
+        self.quarantined: deque[Rejected] = deque(maxlen=QUARANTINE_KEEP)  # the latest set aside
+        self.set_aside = 0  # how many were, since start
+        self._ahead_after = 0  # the last seq of the commands dated ahead already set aside
         self._since = time.time() - replay_s
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -180,6 +222,7 @@ class ControlChannel:
         try:
             with connector.engine.begin() as conn:
                 if connector.postgres:
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_S * 1000)}ms'")
                     conn.exec_driver_sql(SEND_LOCK)
                     now = float(conn.exec_driver_sql(SERVER_NOW).scalar())
                 else:
@@ -188,33 +231,92 @@ class ControlChannel:
                 conn.execute(insert(table).values(
                     id=str(uuid.uuid4()), layout=self.layout, issued_at=now, effective_at=sent.at,
                     command=sent.to_json(), actor=operator.name, role=operator.role))
-        except (OperationalError, InterfaceError) as exc:
-            raise PlatformUnavailable(f"cannot reach platform {connector.shown}: {reason(exc)}") from None
         except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available: lock_timeout passed
+                raise UserError(f"wall command not sent: {self._lock_holder()} has held the wall's control lock "
+                                f"on platform {connector.shown} for over {LOCK_TIMEOUT_S:g} s; try again, or ask "
+                                "the platform team to end that session") from None
+            if isinstance(exc, (OperationalError, InterfaceError)):
+                raise PlatformUnavailable(f"cannot reach platform {connector.shown}: {reason(exc)}") from None
             raise UserError(f"platform {connector.shown} refused the wall command: {reason(exc)}") from None
         return sent
+
+    def _lock_holder(self) -> str:
+        """Who holds the wall's lock, in words (``another session`` where the platform will not say)."""
+        try:
+            with self.connector.engine.connect() as conn:
+                found = conn.exec_driver_sql(LOCK_HOLDER).first()
+        except DBAPIError:
+            found = None
+        if not found:
+            return "another session"
+        pid, app, user, age = found
+        held = f", in a transaction open {float(age):.0f} s" if age is not None else ""
+        return f"session {pid}" + (f" ({user or '?'}, {app})" if app else "") + held
 
     def poll(self) -> list[RotationCommand]:
         """Commands written since the last poll (the first poll: those of the last ``replay_s``), oldest first.
 
-        A row that is not a valid command is logged and skipped; the rest still apply.
+        A row that is not a valid command, or one dated outside the sane window, is set aside
+        (logged, kept in ``quarantined``); the rest still apply. Rows dated ahead are counted,
+        not read: a flood of them costs one count at a start, not a replay of every row.
         """
         table = P["wall_control"]
-        stmt = (select(table.c.seq, table.c.effective_at, table.c.command)
-                .where(table.c.layout == self.layout, table.c.seq > self._after, table.c.issued_at >= self._since)
-                .order_by(table.c.seq))
+        commands: list[RotationCommand] = []
         try:
             with self.connector.engine.connect() as conn:
-                rows = conn.execute(stmt).all()
+                now = float(conn.exec_driver_sql(SERVER_NOW).scalar()) if self.connector.postgres else time.time()
+                self._set_aside_ahead(conn, now)
+                while True:
+                    stmt = (select(table.c.seq, table.c.issued_at, table.c.effective_at, table.c.command,
+                                   table.c.actor)
+                            .where(table.c.layout == self.layout, table.c.seq > self._after,
+                                   table.c.issued_at >= self._since, table.c.issued_at <= now + AHEAD_S)
+                            .order_by(table.c.seq).limit(POLL_BATCH))
+                    rows = conn.execute(stmt).all()
+                    commands += self._take(rows, now)
+                    if len(rows) < POLL_BATCH:
+                        break
         except DBAPIError as exc:
             raise PlatformUnavailable(reason(exc)) from None
-        commands = []
-        for seq, effective_at, text in rows:
+        return commands
+
+    def _set_aside_ahead(self, conn, now: float) -> None:
+        """Count, log and set aside (once each) the commands dated ahead, which the polls never read."""
+        table = P["wall_control"]
+        found = conn.execute(select(func.count(), func.max(table.c.seq), func.max(table.c.issued_at))
+                             .where(table.c.layout == self.layout, table.c.seq > self._ahead_after,
+                                    table.c.issued_at > now + AHEAD_S)).one()
+        count, last, furthest = found
+        if not count:
+            return
+        self._ahead_after = int(last)
+        why = (f"{count:,} commands issued up to {(float(furthest) - now) / 86400:,.1f} days ahead of the "
+               "platform's clock: never applied")
+        log.warning("wall control: wall %s: %s", self.layout, why)
+        self.quarantined.append(Rejected("wall_control", int(last), why, {"commands": int(count)}))
+        self.set_aside += int(count)
+
+    def _take(self, rows, now: float) -> list[RotationCommand]:
+        """The valid commands of ``rows``; the rest set aside. ``_after`` moves past every row."""
+        commands, bad = [], 0
+        for seq, issued_at, effective_at, text, actor in rows:
             self._after = seq
-            try:
-                commands.append(replace(RotationCommand.from_json(text), at=float(effective_at)))
-            except (ValueError, TypeError, KeyError) as exc:
-                log.warning("wall control: skipping command %s of wall %s: %s", seq, self.layout, exc)
+            why = _out_of_window(issued_at, effective_at, now)
+            if why is None:
+                try:
+                    commands.append(replace(RotationCommand.from_json(text), at=float(effective_at)))
+                    continue
+                except (ValueError, TypeError, KeyError) as exc:
+                    why = f"not a valid command: {exc}"
+            bad += 1
+            self.quarantined.append(Rejected("wall_control", seq, why, {"actor": actor, "command": str(text)[:200]}))
+            if bad <= LOG_EACH:
+                log.warning("wall control: setting aside command %s of wall %s by %s: %s", seq, self.layout,
+                            str(actor)[:64], why)
+        if bad > LOG_EACH:
+            log.warning("wall control: set aside %d more commands of wall %s", bad - LOG_EACH, self.layout)
+        self.set_aside += bad
         return commands
 
     # -- the background thread -------------------------------------------------------------

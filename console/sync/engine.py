@@ -10,7 +10,12 @@ most ``max_rate`` times a second, so the UI is never flooded with per-reading me
 Live updates come by push where the platform offers it (PostgreSQL LISTEN/NOTIFY) with a slow
 heartbeat poll behind it; if a heartbeat finds rows no notification announced, push is taken
 to be broken (a proxy that drops it) and the engine polls every ``poll_interval`` until a
-notification arrives again.
+notification arrives again. However many notifications arrive, steps start at most
+``max_rate`` times a second: a storm of them costs no more than a busy platform.
+
+The gap-free cursor waits behind any transaction left open on the platform; when committed
+rows have waited behind one for ``HOLD_NOTICE_S`` the status says "holding" with how long,
+instead of "online", so a wall never calls frozen data live.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from console.model.indicator import Indicator
 from console.model.plausible import row_bounds
 from console.model.schema import REFERENCE_TABLES, STREAMS
 from console.sync.batch import Batch
-from console.sync.connector import ActionsRefused, Connector, Cursor, Listener, PlatformUnavailable
+from console.sync.connector import ActionsRefused, Connector, Cursor, HeldBack, Listener, PlatformUnavailable
 from console.sync.reference import write_reference
 from console.sync.validate import Rejected, check_readings, check_rows, summary
 
@@ -46,11 +51,15 @@ PRUNE_EVERY_S = 600.0
 MAX_BACKOFF_S = 30.0
 #: Delivered operator actions and quarantined rows are forgotten after this long.
 KEEP_HOUSEKEEPING_S = 30 * 86400.0
+#: While online, the platform is asked this often whether an open transaction holds rows back.
+HELD_CHECK_S = 1.0
+#: Rows held back this long turn the status from "online" to "holding".
+HOLD_NOTICE_S = 3.0
 
 
 @dataclass(frozen=True)
 class SyncStatus:
-    state: str  # "connecting", "catching_up", "online", "offline"
+    state: str  # "connecting", "catching_up", "online", "holding", "offline"
     detail: str = ""
     progress: float | None = None  # 0..1 while catching up
     push: bool = False  # live rows arrive by push (else by polling)
@@ -63,6 +72,9 @@ class SyncStatus:
     done: int = 0  # catching up: rows copied of ``total``, at ``rate`` rows/s
     total: int = 0
     rate: float = 0.0
+    held_s: float = 0.0  # holding: how long committed rows have waited behind an open transaction
+    held_rows: int = 0  # holding: how many (counted up to a limit)
+    held_pid: int | None = None  # holding: the open transaction's server process, where visible
 
 
 @dataclass
@@ -127,6 +139,10 @@ class SyncEngine:
         self.room: AlarmManager | None = None
         self._room_fed = False  # something went into the room's alarms since they were last saved
         self._room_saved_at = time.monotonic()
+        self.steps = 0  # steps run by the thread (what a notification storm would multiply)
+        self._held_checked = -1e9
+        self._held: tuple[HeldBack, float] | None = None  # the latest finding, and since when (monotonic)
+        self._recheck = False  # the last step skipped asking (asked too lately): ask again soon
 
     # -- one step, usable without a thread (tests, `cityops sync --once`) -----------------
     def sync_reference(self) -> dict[str, list[dict]]:
@@ -362,9 +378,13 @@ class SyncEngine:
         listener: Listener | None = self.connector.listen(self.wake)
         backoff = 0.5
         timed_out = False  # the last wait ended at the heartbeat, not by a notification
+        began = -1e9
         try:
             while not self._stop.is_set():
+                # a step starts at most max_rate times a second, whatever wakes it
+                self._stop.wait(max(0.0, self.min_gap - (time.monotonic() - began)))
                 began = time.monotonic()
+                self.steps += 1
                 self._wake.clear()
                 notified, self._notified = self._notified, False
                 try:
@@ -401,14 +421,41 @@ class SyncEngine:
                 how = "push" if push else f"polling every {self.poll_interval:g} s"
                 if self.refused:
                     how += f" · operator actions refused: {self.refused}"
-                self._set_status("online", how, push=push, poll_s=0.0 if push else self.poll_interval,
-                                 refused=self.refused or "")
+                if not self._holding(push):
+                    self._set_status("online", how, push=push, poll_s=0.0 if push else self.poll_interval,
+                                     refused=self.refused or "")
                 if time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
                     self.prune()
-                timed_out = not self._wake.wait(self.heartbeat_s if push else self.poll_interval)
+                wait = self.heartbeat_s if push else self.poll_interval
+                if self._held is not None or self._recheck:  # look again soon: rows come the moment it ends
+                    wait = min(wait, HELD_CHECK_S)
+                timed_out = not self._wake.wait(wait)
         finally:
             if listener is not None:
                 listener.stop()
+
+    def _holding(self, push: bool) -> bool:
+        """Say "holding" (and return True) while committed rows have waited behind an open platform
+        transaction for HOLD_NOTICE_S or more; the platform is asked at most every HELD_CHECK_S."""
+        self._recheck = time.monotonic() - self._held_checked < HELD_CHECK_S  # asked too lately: soon again
+        if not self._recheck:
+            self._held_checked = time.monotonic()
+            try:
+                held = self.connector.held_back()
+            except PlatformUnavailable:  # the next step finds out whether the platform is gone
+                return False
+            same = held is not None and self._held is not None and self._held[0].xmin == held.xmin
+            self._held = None if held is None else (held, self._held[1] if same else time.monotonic())
+        if self._held is None:
+            return False
+        held, since = self._held
+        age = max(time.monotonic() - since, held.age_s or 0.0)  # the platform's figure, where it shows it
+        if age < HOLD_NOTICE_S:
+            return False
+        who = f" (server process {held.pid})" if held.pid else ""
+        self._set_status("holding", f"{held.rows:,} new rows held back {age:.0f} s by a platform transaction "
+                         f"left open{who}", push=push, held_s=round(age), held_rows=held.rows, held_pid=held.pid)
+        return True
 
     def _offline(self, reason: str, backoff: float) -> None:
         """Platform gone: keep the cache as it is, say why, try again after a jittered back-off."""

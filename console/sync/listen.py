@@ -4,6 +4,10 @@ A notification only says "table X changed" (an empty payload: "listening started
 stopped, look now"); the sync engine then reads past its cursors as usual, so a lost or duplicated notification costs latency, never correctness. When the
 listening connection fails (server restart, a proxy that drops it) the listener says it is not
 healthy, the engine polls at its fallback interval, and the listener reconnects with back-off.
+
+Any peer on the platform may NOTIFY, as often as it likes. So notifications are coalesced: each
+table is passed on at most once per ``COALESCE_S`` (a storm of 180 a second wakes the engine
+10 times), and a payload that names no table of ours is passed on as "look now" ("").
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 
 import psycopg
@@ -23,6 +28,10 @@ log = logging.getLogger(__name__)
 
 #: The LISTEN connection's name on the server (pg_stat_activity.application_name).
 APPLICATION_NAME = "cityops-listen"
+#: Notifications are passed on at most this often (each table once per window).
+COALESCE_S = 0.1
+#: Longer payloads cannot be table names: they are passed on as "look now".
+MAX_PAYLOAD = 64
 
 
 def conninfo(url: URL) -> str:
@@ -38,6 +47,7 @@ class PgListener:
         self._on_notify = on_notify
         self._healthy = threading.Event()
         self._stop = threading.Event()
+        self.passed = 0  # notifications passed on (after coalescing)
         self._thread = threading.Thread(target=self._run, name="cityops-listen", daemon=True)
         self._thread.start()
 
@@ -58,9 +68,7 @@ class PgListener:
                     self._healthy.set()
                     self._on_notify("")  # rows may have come while we were not listening
                     backoff = 0.5
-                    while not self._stop.is_set():
-                        for note in conn.notifies(timeout=0.5):
-                            self._on_notify(note.payload)
+                    self._listen(conn)
             except psycopg.Error as exc:
                 if self._healthy.is_set():
                     log.warning("push from the platform lost (%s); polling until it is back", reason(exc))
@@ -70,6 +78,24 @@ class PgListener:
                     self._on_notify("")  # the engine polls from now on, until push is back
             self._stop.wait(backoff * random.uniform(0.8, 1.2))
             backoff = min(backoff * 2, 30.0)
+
+    def _listen(self, conn: psycopg.Connection) -> None:
+        """Pass notifications on, coalesced: what arrives within a window goes on once, at its end."""
+        pending: set[str] = set()
+        flushed = time.monotonic()
+        while not self._stop.is_set():
+            wait = COALESCE_S if pending else 0.5
+            for note in conn.notifies(timeout=wait):
+                payload = note.payload
+                pending.add(payload if len(payload) <= MAX_PAYLOAD and payload.isprintable() else "")
+                if time.monotonic() - flushed >= COALESCE_S:
+                    break
+            if pending and time.monotonic() - flushed >= COALESCE_S:
+                self.passed += len(pending)
+                for payload in sorted(pending):
+                    self._on_notify(payload)
+                pending.clear()
+                flushed = time.monotonic()
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()

@@ -404,6 +404,10 @@
         <translation>未登录</translation>
     </message>
     <message>
+        <source>PLATFORM HOLDING DATA</source>
+        <translation>平台数据滞留</translation>
+    </message>
+    <message>
         <source>PLATFORM OFFLINE</source>
         <translation>平台离线</translation>
     </message>
@@ -434,6 +438,10 @@
     <message>
         <source>live by {how}</source>
         <translation type="vanished">实时{how}</translation>
+    </message>
+    <message>
+        <source>new data held back {s} s by a transaction left open on the platform</source>
+        <translation>平台上有未结束的事务，新数据已滞留 {s} 秒</translation>
     </message>
     <message>
         <source>newest data {age} old</source>
@@ -1582,6 +1590,18 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>风险建筑：{count}</translation>
     </message>
     <message>
+        <source>buildings: {n}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>height</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>left out: {n} ({why})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>no alert</source>
         <translation>无预警</translation>
     </message>
@@ -1596,6 +1616,14 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source>sensor warning</source>
         <translation>传感器预警</translation>
+    </message>
+    <message>
+        <source>tiles shown: {n}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>triangles: {n:,}</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>

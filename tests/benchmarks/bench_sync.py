@@ -165,6 +165,9 @@ class MemoryConnector:
     def backlog(self, cursors: dict[str, Cursor]) -> int:
         return len(self._seqs) - bisect.bisect_right(self._seqs, cursors.get("readings", (0, 0))[1])
 
+    def held_back(self) -> None:
+        return None
+
     def listen(self, on_notify: Callable[[str], None]) -> None:
         return None
 
