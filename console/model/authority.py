@@ -47,7 +47,7 @@ WALL_PAST_S, WALL_FUTURE_S = 300.0, 3600.0
 MAX_COMMAND = 4096
 #: How a refusal names an action.
 WORDS = {"acknowledge": "acknowledge alarms", "shelve": "shelve alarms", "unshelve": "unshelve alarms",
-         "comment": "add notes", "status": "change an incident''s status", "assign": "assign units"}
+         "comment": "add notes", "status": "change an incident's status", "assign": "assign units"}
 #: The first row's prev_hash.
 GENESIS = "0" * 64
 
@@ -127,7 +127,8 @@ BEGIN
   END IF;
   IF NOT NEW.action = ANY({ALLOWED}) THEN
     {_refuse("%s %s may not %s", "CASE WHEN NEW.role = 'operator' THEN 'an' ELSE 'a' END", "NEW.role",
-             "CASE NEW.action " + " ".join(f"WHEN '{a}' THEN '{w}'" for a, w in WORDS.items()) + " ELSE NEW.action END")}
+             "CASE NEW.action " + " ".join(f"WHEN '{a}' THEN '{w}'" for a, w in WORDS.items()).replace("'s ", "''s ")
+             + " ELSE NEW.action END")}
   END IF;
   IF NOT NEW.target_kind = ANY({TARGET}) THEN
     {_refuse("%s is not done to a %L", "NEW.action", "NEW.target_kind")}

@@ -21,7 +21,9 @@ from console.model.schema import P
 from console.platform.create import (EVENT_COLUMNS, MODEL_VERSION, POSITION_COLUMNS, READING_COLUMNS,
                                      write_incidents)
 from console.databases import reason, shown_url
+from console.platform import orders
 from console.platform.db import bulk_insert, demo_state, open_engine, read_state, write_state
+from console.platform.loop import take_actions
 from console.platform.scenario import Scenario
 from console.platform.simulation import Simulation
 from console.platform.timebase import HOUR
@@ -56,7 +58,8 @@ class DemoFeeder:
         # ids order in Python, not by the database's collation: the model must see the same order
         self._reference = {t: sorted(rows, key=lambda r: r["id"]) for t, rows in reference.items()}
         self._scenario = Scenario.from_state(state)
-        self.sim = Simulation.from_reference(self._scenario, self._reference)
+        self._orders = orders.load(state.get("orders"))
+        self.sim = self._simulation()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -84,7 +87,7 @@ class DemoFeeder:
                 state["skipped"] = json.dumps(skipped)
                 write_state(conn, {"skipped": state["skipped"]})
                 self._scenario = Scenario.from_state(state)
-                self.sim = Simulation.from_reference(self._scenario, self._reference)
+                self.sim = self._simulation()
                 result["skipped"] = [start, to - MAX_CATCH_UP_S]
                 start = to - MAX_CATCH_UP_S
             sim = self.sim
@@ -96,8 +99,20 @@ class DemoFeeder:
             opened = {e["incident_id"] for e in events if e["event"] == "opened"}
             counts["incidents"] = write_incidents(conn, sim, touched, to, new=opened)
             counts["unit_positions"] = bulk_insert(conn, "unit_positions", POSITION_COLUMNS, sim.positions(start, to))
+            # People's actions since the last step: chained, the incidents' changes made, and the
+            # orders they give taking effect now (a dispatched unit sets off in the next step).
+            given = take_actions(conn, to)
+            if given:
+                self._orders = sorted(self._orders + given)
+                write_state(conn, {"orders": orders.dump(self._orders)})
+                self.sim.take_orders(self._orders)
             write_state(conn, {"written_to": repr(to)})
         return result
+
+    def _simulation(self) -> Simulation:
+        sim = Simulation.from_reference(self._scenario, self._reference)
+        sim.take_orders(self._orders)
+        return sim
 
     # -- background thread ----------------------------------------------------------------
     def start(self, interval: float = 1.0) -> None:

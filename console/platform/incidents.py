@@ -102,6 +102,9 @@ class Draft:
     comment_at: float | None
     scene_note: str
     events: list[tuple[float, str, str, str]] = field(default_factory=list)  # ts, event, actor, note
+    #: (ts, event) the platform wrote from people's orders (console/platform/orders.py): they count
+    #: for the incident's status, but the simulation does not write them again.
+    ordered: list[tuple[float, str]] = field(default_factory=list)
 
     @property
     def responders(self) -> tuple[str, ...]:
@@ -112,7 +115,7 @@ class Draft:
     def state_at(self, t: float) -> tuple[str, float] | None:
         """(status, updated_at) as of the newest event at or before ``t``; None before it opens."""
         status, updated = None, None
-        for ts, event, _, _ in self.events:
+        for ts, event in sorted([(e[0], e[1]) for e in self.events] + self.ordered):
             if ts > t:
                 break
             updated = ts

@@ -10,7 +10,7 @@ which makes it a pure function of the scenario too.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,6 +21,8 @@ from console.platform.indicators import Spec, build_catalogue, centrality, monit
 from console.platform.scenario import Scenario, susceptibility
 from console.platform.signals import day_series
 from console.platform.timebase import day_index, days_between, rng
+from console.platform import orders
+from console.platform.orders import Order
 from console.platform.units import Job, Patrols, Unit, build_fleet, report_times, track
 
 CACHE_DAYS = 4  # generated days kept per indicator / unit
@@ -63,6 +65,8 @@ class Simulation:
         self._opened: list[float] = []
         self._jobs: dict[str, list[Job]] = {}
         self._tracks: dict[tuple[str, int], tuple] = {}
+        self._units = {u.id: u for u in self.fleet}
+        self.orders: list[Order] = []  # people's orders, replayed among the dispatch decisions
 
     @classmethod
     def from_reference(cls, scenario: Scenario, reference: dict[str, list[dict]]) -> "Simulation":
@@ -124,18 +128,62 @@ class Simulation:
                   if d.opened_at > sc.origin and not sc.in_skipped(d.opened_at)]
         busy = {u.id: -np.inf for u in self.fleet}
         jobs: dict[str, list[Job]] = {u.id: [] for u in self.fleet}
-        for d in sorted(drafts, key=lambda x: (x.opened_at + x.dispatch_delay, x.id)):
-            self._dispatch(d, busy, jobs)
+        by_id = {d.id: d for d in drafts}
+        plan: list[tuple[float, str, Order | None]] = [(d.opened_at + d.dispatch_delay, d.id, None) for d in drafts]
+        plan += [(o.at, o.incident_id, o) for o in self.orders if o.kind == "assign" and o.incident_id in by_id]
+        dispatched: set[str] = set()
+        for _, iid, order in sorted(plan, key=lambda p: (p[0], p[1], p[2] is None)):
+            d = by_id[iid]
+            d.ordered = [] if iid not in dispatched else d.ordered
+            unit = self._units.get(order.value) if order else None
+            if order is not None and unit is None:
+                continue  # a unit this city does not have (the platform refused it already)
+            if iid not in dispatched:
+                self._dispatch(d, busy, jobs, unit, order.at if order else None)
+                dispatched.add(iid)
+            elif unit is not None:
+                self._send(d, unit, order.at, busy, jobs)
+        for o in self.orders:
+            if o.kind == "status" and o.incident_id in by_id:
+                d = by_id[o.incident_id]
+                d.events = orders.apply_status(d.events, o.at, o.value)
+                d.ordered.append((o.at, orders.status_event(o.value)))
         self._incidents = sorted(drafts, key=lambda x: (x.opened_at, x.id))
         self._opened = [d.opened_at for d in self._incidents]
         self._jobs = jobs
         self._through = need
 
-    def _dispatch(self, d: Draft, busy: dict[str, float], jobs: dict[str, list[Job]]) -> None:
-        td = round(d.opened_at + d.dispatch_delay, 3)
+    def take_orders(self, given: list[Order]) -> None:
+        """Replay people's orders (console/platform/orders.py) from now on: dispatch is decided again."""
+        self.orders = sorted(given)
+        self._through = None
+        self._tracks.clear()
+
+    def _where(self, unit: Unit, t: float, jobs: dict[str, list[Job]]) -> np.ndarray:
+        """Where ``unit`` is at ``t``, on a job or not."""
+        return track(unit, np.array([t]), self.patrols, jobs[unit.id])[0][0]
+
+    def _send(self, d: Draft, unit: Unit, at: float, busy: dict[str, float], jobs: dict[str, list[Job]]) -> None:
+        """One more unit to an incident already dispatched: it drives there, stays until the work is
+        done (at least five minutes), and drives back."""
+        start, scene = self._where(unit, at, jobs), np.array(d.lonlat)
+        _leave(jobs[unit.id], at)
+        on_scene = at + float(unit.travel_s(float(self.geo.distance_m(start, scene))))
+        done = max((ts for ts, ev, _, _ in d.events if ev == "resolved"), default=on_scene)
+        resolved = max(done, on_scene + 300.0)
+        back = resolved + float(unit.travel_s(float(self.geo.distance_m(scene, self.patrols.at(unit, resolved)))))
+        home = self.patrols.at(unit, back)
+        jobs[unit.id].append(Job(unit.id, d.id, at, on_scene, resolved, back, (float(start[0]), float(start[1])),
+                                 (float(scene[0]), float(scene[1])), (float(home[0]), float(home[1]))))
+        busy[unit.id] = max(busy[unit.id], back)
+
+    def _dispatch(self, d: Draft, busy: dict[str, float], jobs: dict[str, list[Job]],
+                  ordered: Unit | None = None, at: float | None = None) -> None:
+        """Send the nearest free responder; or, by a supervisor's order, ``ordered`` at ``at``."""
+        td = round(d.opened_at + d.dispatch_delay if at is None else at, 3)
         scene = np.array(d.lonlat)
-        chosen: Unit | None = None
-        for kind in d.responders:
+        chosen: Unit | None = ordered
+        for kind in d.responders if ordered is None else ():
             free = [u for u in self.fleet if u.kind == kind and busy[u.id] <= td]
             if free:
                 dist = [float(self.geo.distance_m(self.patrols.at(u, td), scene)) for u in free]
@@ -148,16 +196,21 @@ class Simulation:
             on_scene = td + float(g.uniform(8, 18)) * 60
             d.events = lifecycle(d, self.seed, callsign, UNIT_KINDS[kind].lower(), td, on_scene, True)
             return
-        start = self.patrols.at(chosen, td)
+        start = self.patrols.at(chosen, td) if ordered is None else self._where(chosen, td, jobs)
+        if ordered is not None:
+            _leave(jobs[chosen.id], td)
         on_scene = td + float(chosen.travel_s(float(self.geo.distance_m(start, scene))))
         d.events = lifecycle(d, self.seed, chosen.callsign, UNIT_KINDS[chosen.kind].lower(), td, on_scene, False)
+        if ordered is not None:  # the platform wrote the dispatch from the order: not again
+            d.events = [e for e in d.events if e[1] != "dispatched"]
+            d.ordered = [(td, "dispatched")]
         resolved = next(ts for ts, ev, _, _ in d.events if ev == "resolved")
         back = resolved + float(chosen.travel_s(float(self.geo.distance_m(scene, self.patrols.at(chosen, resolved)))))
         home = self.patrols.at(chosen, back)
         jobs[chosen.id].append(Job(chosen.id, d.id, td, on_scene, resolved, back,
                                    (float(start[0]), float(start[1])), (float(scene[0]), float(scene[1])),
                                    (float(home[0]), float(home[1]))))
-        busy[chosen.id] = back
+        busy[chosen.id] = max(busy[chosen.id], back)
 
     def incidents_between(self, a: float, b: float) -> list[Draft]:
         """Incidents that may have events in (a, b]."""
@@ -219,3 +272,10 @@ class Simulation:
         self._evict(self._tracks, day_index(a) - 1)
         rows.sort(key=lambda r: (r[1], r[0]))
         return rows
+
+
+def _leave(unit_jobs: list[Job], t: float) -> None:
+    """A unit ordered elsewhere at ``t`` leaves the job it is on: that job ends there."""
+    for i, job in enumerate(unit_jobs):
+        if job.dispatched < t < job.back:
+            unit_jobs[i] = replace(job, resolved=min(job.resolved, t), back=t)

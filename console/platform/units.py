@@ -149,7 +149,7 @@ def track(unit: Unit, ts: np.ndarray, patrols: Patrols, jobs: list[Job]) -> tupl
         if job.back <= ts[0] or job.dispatched > ts[-1]:
             continue
         start, scene, home = (np.array(p) for p in (job.start, job.scene, job.home))
-        out = (ts >= job.dispatched) & (ts < job.on_scene)
+        out = (ts >= job.dispatched) & (ts < job.on_scene) & (ts < job.back)  # back < on_scene: called off
         f = ((ts[out] - job.dispatched) / max(1e-6, job.on_scene - job.dispatched))[:, None]
         pos[out] = start + (scene - start) * f
         there = bearing(start, scene, geo)
