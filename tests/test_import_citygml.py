@@ -247,3 +247,33 @@ def test_closure_surfaces_are_kept_in_the_model_and_not_drawn(tmp_path):
     drawn = read_model(row["model"])
     assert sorted(k for k in drawn.kind) == ["RoofSurface", "RoofSurface", "WallSurface", "WallSurface",
                                             "WallSurface"]  # 7 less the ground and the closure
+
+
+# --- bounded size ------------------------------------------------------------------------------
+
+def test_repeated_surfaces_are_kept_once_and_a_huge_model_is_stored_as_its_block(tmp_path, monkeypatch):
+    """One building as the issue met it, scaled down with the limit: a surface repeated thousands of
+    times, and thousands of distinct little surfaces (a model past the limit)."""
+    from console.importers import cityjson
+
+    monkeypatch.setattr(cityjson, "MAX_MODEL_BYTES", 100_000)
+    box = [[0, 0, 0], [10, 0, 0], [10, 10, 0], [0, 10, 0], [0, 0, 8], [10, 0, 8], [10, 10, 8], [0, 10, 8]]
+    shell = [[[0, 3, 2, 1]], [[4, 5, 6, 7]], [[0, 1, 5, 4]], [[1, 2, 6, 5]], [[2, 3, 7, 6]], [[3, 0, 4, 7]]]
+    roof = [[[4, 5, 6, 7]]] * 3000  # the same roof 3,000 times more
+    rng = np.random.default_rng(1)
+    extra = (rng.random((6_000, 3)) * [10, 10, 8]).round(3).tolist()
+    bits = [[[8 + 3 * k, 9 + 3 * k, 10 + 3 * k]] for k in range(2_000)]
+    doc = {"type": "CityJSON", "version": "2.0", "transform": {"scale": [0.001] * 3, "translate": [0, 0, 0]},
+           "metadata": {"referenceSystem": "https://www.opengis.net/def/crs/EPSG/0/28992"},
+           "CityObjects": {"big": {"type": "Building", "geometry": [
+               {"type": "MultiSurface", "lod": "2", "boundaries": shell + roof + bits}]}},
+           "vertices": [[(x + 85_000) * 1000, (y + 447_000) * 1000, z * 1000] for x, y, z in box + extra]}
+    path = tmp_path / "big.city.json"
+    path.write_text(json.dumps(doc))
+    (row,), report = read_buildings(path)
+    assert report.repaired["building surface: repeated (kept once)"] == 3000
+    assert report.repaired["building model: over 0.1 MB, stored as its LoD1 block (footprint and height)"] == 1
+    model = json.loads(row["model"])
+    assert len(row["model"]) < 10_000 and model["CityObjects"]["big"]["geometry"][0]["lod"] == "1"
+    assert model["CityObjects"]["big"]["attributes"]["simplified_from_bytes"] > 100_000
+    assert row["height"] == pytest.approx(8.0, abs=0.01)

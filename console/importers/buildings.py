@@ -14,9 +14,10 @@ Each building gets the district holding its footprint's representative point (No
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -222,36 +223,46 @@ def _sequence_header(data: bytes) -> bool:
     return isinstance(doc, dict) and doc.get("type") == "CityJSON" and bool(rest.strip())
 
 
-def _sequence(path: Path, data: bytes, report: ImportReport) -> tuple[dict, list]:
-    """A CityJSONSeq: the header line, then one (objects, vertices) per CityJSONFeature line; each line
-    that is not one (cut short, damaged bytes, another kind of value) reported by number and skipped."""
-    features = []
+def _sequence(path: Path, data: bytes, report: ImportReport) -> tuple[dict, Iterator[tuple[Any, Any]]]:
+    """A CityJSONSeq: the header line, then one (objects, vertices) per CityJSONFeature line, parsed one
+    at a time as the reader asks (a file's features never all in memory at once); each line that is not
+    one (cut short, damaged bytes, another kind of value) reported by number and skipped."""
+    lines = enumerate(io.BytesIO(data), 1)
     header = None
-    for number, raw in enumerate(data.split(b"\n"), 1):
-        if not raw.strip():
-            continue
-        try:
-            doc = json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
-        except UnicodeDecodeError as exc:
-            _broken(path, number, header, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
-                    report)
-            continue
-        except (ValueError, RecursionError) as exc:
-            what = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
-            _broken(path, number, header, f"not valid JSON ({what}; cut short?)", report)
-            continue
-        if header is None:
-            if not (isinstance(doc, dict) and doc.get("type") == "CityJSON"):
+    for number, raw in lines:
+        if raw.strip():
+            header = _line(path, number, raw, None, report)
+            if not (isinstance(header, dict) and header.get("type") == "CityJSON"):
                 raise BrokenFile(f"{path}: several JSON values, but the first is no CityJSON header "
                                  "(not a CityJSONSeq)")
-            header = doc
-        elif isinstance(doc, dict) and doc.get("type") == "CityJSONFeature":
-            features.append((doc.get("CityObjects"), doc.get("vertices")))
-        else:
-            _broken(path, number, header, "not a CityJSONFeature", report)
+            break
     if header is None:
         raise BrokenFile(f"{path}: no CityJSON header line")
-    return header, features
+
+    def features() -> Iterator[tuple[Any, Any]]:
+        for number, raw in lines:
+            if not raw.strip():
+                continue
+            doc = _line(path, number, raw, header, report)
+            if isinstance(doc, dict) and doc.get("type") == "CityJSONFeature":
+                yield doc.get("CityObjects"), doc.get("vertices")
+            elif doc is not None:
+                _broken(path, number, header, "not a CityJSONFeature", report)
+
+    return header, features()
+
+
+def _line(path: Path, number: int, raw: bytes, header: dict | None, report: ImportReport) -> Any:
+    """One line's JSON value; None (reported) if it is not JSON text."""
+    try:
+        return json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+    except UnicodeDecodeError as exc:
+        _broken(path, number, header, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
+                report)
+    except (ValueError, RecursionError) as exc:
+        what = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+        _broken(path, number, header, f"not valid JSON ({what}; cut short?)", report)
+    return None
 
 
 def _broken(path: Path, number: int, header: dict | None, why: str, report: ImportReport) -> None:

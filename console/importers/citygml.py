@@ -18,6 +18,7 @@ A file cut short or broken keeps the buildings read before the break; the break 
 
 from __future__ import annotations
 
+import functools
 import gzip
 import re
 from collections.abc import Iterator
@@ -111,7 +112,9 @@ def _short(text: str | None) -> str:
     return (text or "unknown error").splitlines()[0][:100]
 
 
+@functools.lru_cache(maxsize=64)
 def _lat_first(srs: str | None) -> bool:
+    """Whether the CRS writes latitude first (resolved once per name: a transformer costs ~0.1 s)."""
     if not srs:
         return False
     try:
@@ -120,9 +123,22 @@ def _lat_first(srs: str | None) -> bool:
         return False  # the reader says what is wrong with it
 
 
+_LOCAL: dict[str, str] = {}
+
+
 def _local(elem: Any) -> str:
-    tag = elem.tag if isinstance(elem.tag, str) else ""
-    return tag.rpartition("}")[2]
+    """The element's name without its namespace (memoised: called for every ancestor of every polygon)."""
+    tag = elem.tag
+    if not isinstance(tag, str):
+        return ""
+    name = _LOCAL.get(tag)
+    if name is None:
+        name = _LOCAL[tag] = tag.rpartition("}")[2]
+    return name
+
+
+def _id(elem: Any) -> str | None:
+    return elem.get(_GML_ID[0]) or elem.get(_GML_ID[1])
 
 
 def _envelope(elem: Any) -> list[float] | None:
@@ -140,18 +156,100 @@ def _text(elem: Any, name: str) -> str:
     return ""
 
 
+OBJECTS = frozenset({"Building", *PART_TAGS})
+#: the first srsName of a building's geometry (an address's location point may be in another CRS)
+_SRS_PATH = ".//*[@srsName][not(ancestor::*[local-name()='address' or local-name()='Address'])]/@srsName"
+_GML_ID = ("{http://www.opengis.net/gml}id", "{http://www.opengis.net/gml/3.2}id")
+
+
+@functools.lru_cache(maxsize=4)
+def _xpath(path: str) -> Any:
+    from lxml import etree
+
+    return etree.XPath(path, namespaces={"xlink": "http://www.w3.org/1999/xlink"}, smart_strings=False)
+
+
 class _Gml:
-    """One top-level Building element: its objects (building and parts) with surfaces per LoD."""
+    """One top-level Building element: its objects (building and parts) with surfaces per LoD.
+
+    Each polygon is found by lxml's own (C) iteration and placed by walking up its few ancestors to
+    the object that owns it: the nearest ``lodN...`` property gives its LoD, the nearest thematic
+    surface its semantic type, an interior feature or a curve property leaves it out.
+    """
 
     def __init__(self, elem: Any, number: int, stem: str) -> None:
         self.points: list[np.ndarray] = []
         self.n_points = 0
-        self.srs: str | None = None
+        found = _xpath(_SRS_PATH)(elem)
+        self.srs: str | None = str(found[0]) if found else None
         self.noted: dict[str, int] = {}
         self.objects: dict[str, dict] = {}
         self.polygons: dict[str, list[list[int]]] = {}  # gml:id -> rings, for xlink:href
-        self._read_object(elem, elem.get("{http://www.opengis.net/gml}id") or
-                          elem.get("{http://www.opengis.net/gml/3.2}id") or f"{stem}:{number}", None)
+        ids: dict[Any, str] = {elem: _id(elem) or f"{stem}:{number}"}
+        parents: dict[str, str | None] = {ids[elem]: None}
+        for n, part in enumerate(elem.iter("{*}BuildingPart", "{*}BuildingInstallation"), 1):
+            owner = self._owner(part.getparent(), elem)
+            if owner is None:
+                continue  # an interior installation
+            ids[part] = _id(part) or f"{ids[elem]}:part{n}"
+            parents[ids[part]] = ids.get(owner)
+        surfaces: dict[str, dict[int, list]] = {oid: {} for oid in parents}
+        refs: dict[str, list[tuple[int, str | None, str]]] = {oid: [] for oid in parents}
+        for polygon in elem.iter("{*}Polygon", "{*}Triangle", "{*}Rectangle"):
+            place = self._place(polygon, elem)
+            if place is None or place[0] not in ids:
+                continue
+            rings = self._rings(polygon)
+            if rings is not None:
+                pid = _id(polygon)
+                if pid:
+                    self.polygons[pid] = rings
+                surfaces[ids[place[0]]].setdefault(place[1], []).append((rings, place[2], pid))
+        for link in _xpath(".//*[@xlink:href]")(elem):
+            href = link.get(_HREF)
+            place = self._place(link, elem) if href.startswith("#") else None
+            if place is not None and place[0] in ids:
+                refs[ids[place[0]]].append((place[1], place[2], href[1:]))
+        for obj, oid in ids.items():
+            self._object(obj, oid, parents[oid], surfaces[oid], refs[oid])
+
+    @staticmethod
+    def _owner(node: Any, top: Any) -> Any:
+        """The building or part a node belongs to; None inside an interior feature."""
+        while node is not None:
+            name = _local(node)
+            if name in INTERIOR:
+                return None
+            if name in OBJECTS:
+                return node
+            if node is top:
+                return None
+            node = node.getparent()
+        return None
+
+    @staticmethod
+    def _place(node: Any, top: Any) -> tuple[Any, int, str | None] | None:
+        """(owning object, LoD, semantic type) of a polygon or reference; None if it is not drawn."""
+        lod: int | None = None
+        semantic: str | None = None
+        node = node.getparent()
+        while node is not None:
+            name = _local(node)
+            if name in OBJECTS:
+                return (node, lod, semantic) if lod is not None else None
+            if name in INTERIOR:
+                return None
+            if lod is None and name.startswith("lod"):
+                m = _LOD.match(name)
+                if m is None:
+                    return None  # curves, terrain intersections, implicit geometry: not drawn
+                lod = int(m[1])
+            elif semantic is None and name in SURFACES:
+                semantic = name
+            if node is top:
+                return None
+            node = node.getparent()
+        return None
 
     def feature(self, lat_first: bool) -> tuple[dict, list]:
         """(CityObjects, vertices) in CityJSON's form, x and y swapped where the CRS is lat/lon."""
@@ -161,72 +259,40 @@ class _Gml:
         return self.objects, xyz.tolist()
 
     # -- objects -------------------------------------------------------------------------------
-    def _read_object(self, elem: Any, oid: str, parent: str | None) -> None:
-        kind = "Building" if parent is None else ("BuildingInstallation" if _local(elem) == "BuildingInstallation"
-                                                  else "BuildingPart")
-        surfaces: dict[int, list[tuple[list, str | None]]] = {}
-        refs: list[tuple[int, str | None, str]] = []
-        attributes: dict[str, Any] = {}
-        kids: list[Any] = []
-        self._walk(elem, None, None, surfaces, refs, attributes, kids, top=True)
+    def _object(self, elem: Any, oid: str, parent: str | None, surfaces: dict[int, list], refs: list) -> None:
+        kind = "Building" if parent is None and _local(elem) == "Building" else _local(elem)
+        outside = "building surface: xlink:href to a polygon outside its building (left out)"
         for lod, semantic, ref in refs:
             if ref in self.polygons:
                 surfaces.setdefault(lod, []).append((self.polygons[ref], semantic, ref))
             else:
-                self.noted["building surface: xlink:href to a polygon outside its building (left out)"] = \
-                    self.noted.get("building surface: xlink:href to a polygon outside its building (left out)", 0) + 1
-        entry: dict = {"type": kind, "geometry": [g for lod in sorted(surfaces) if (g := self._geometry(lod, surfaces[lod]))]}
-        if attributes:
+                self.noted[outside] = self.noted.get(outside, 0) + 1
+        entry: dict = {"type": kind,
+                       "geometry": [g for lod in sorted(surfaces) if (g := self._geometry(lod, surfaces[lod]))]}
+        if attributes := self._attributes(elem):
             entry["attributes"] = attributes
         if parent is not None:
             entry["parents"] = [parent]
+            self.objects[parent].setdefault("children", []).append(oid)
         self.objects[oid] = entry
-        for n, kid in enumerate(kids, 1):
-            kid_id = kid.get("{http://www.opengis.net/gml}id") or kid.get("{http://www.opengis.net/gml/3.2}id") \
-                or f"{oid}:part{n}"
-            entry.setdefault("children", []).append(kid_id)
-            self._read_object(kid, kid_id, oid)
 
-    def _walk(self, elem: Any, lod: int | None, semantic: str | None, surfaces: dict, refs: list,
-              attributes: dict, kids: list, top: bool = False) -> None:
+    def _attributes(self, elem: Any) -> dict[str, Any]:
+        attributes: dict[str, Any] = {}
         for child in elem:
             name = _local(child)
-            if not name or name in INTERIOR:
-                continue
-            if name in PART_TAGS:
-                kids.append(child)
-                continue
-            if self.srs is None and child.get("srsName"):
-                self.srs = child.get("srsName")
-            if top and (name in SIMPLE or name == "measuredHeight" or name == "name"):
+            if name in SIMPLE or name in ("measuredHeight", "name"):
                 self._attribute(child, name, attributes)
-                continue
-            if top and name == "height":  # CityGML 3.0: con:height/con:Height/con:value
-                value = next((v for v in child.iter() if _local(v) == "value"), None)
+            elif name == "height":  # CityGML 3.0: con:height/con:Height/con:value
+                value = next((v for v in child.iter("{*}value")), None)
                 if value is not None:
                     self._attribute(value, "measuredHeight", attributes)
-                continue
-            if name in GENERIC:
+            elif name in GENERIC:
                 self._generic(child, attributes)
-                continue
-            if (m := _LOD.match(name)) is not None:
-                self._walk(child, int(m[1]), semantic, surfaces, refs, attributes, kids)
-                continue
-            if name.startswith("lod") or name in ("Envelope", "ImplicitGeometry", "address", "Address"):
-                continue  # curves, terrain intersections, implicit geometry, addresses: not drawn
-            if name in SURFACES:
-                self._walk(child, lod, name, surfaces, refs, attributes, kids)
-            elif lod is not None and name in ("Polygon", "Triangle", "Rectangle"):
-                rings = self._rings(child)
-                if rings is not None:
-                    pid = child.get("{http://www.opengis.net/gml}id") or child.get("{http://www.opengis.net/gml/3.2}id")
-                    if pid:
-                        self.polygons[pid] = rings
-                    surfaces.setdefault(lod, []).append((rings, semantic, pid))
-            elif lod is not None and (href := child.get(_HREF)) and href.startswith("#"):
-                refs.append((lod, semantic, href[1:]))
-            else:
-                self._walk(child, lod, semantic, surfaces, refs, attributes, kids)
+            elif name == "genericAttribute":  # CityGML 3.0 wraps each one
+                for inner in child:
+                    if _local(inner) in GENERIC:
+                        self._generic(inner, attributes)
+        return attributes
 
     # -- attributes ----------------------------------------------------------------------------
     @staticmethod
@@ -262,10 +328,7 @@ class _Gml:
     def _rings(self, polygon: Any) -> list[list[int]] | None:
         """The polygon's rings as vertex numbers (exterior first), None if its exterior is unusable."""
         rings: list[list[int]] = []
-        for part in polygon.iter():
-            name = _local(part)
-            if name not in ("LinearRing", "Ring"):
-                continue
+        for part in polygon.iter("{*}LinearRing", "{*}Ring"):
             xyz = _coordinates(part)
             if xyz is None or len(xyz) < 3:
                 if not rings:
@@ -310,10 +373,8 @@ class _Gml:
 def _coordinates(ring: Any) -> np.ndarray | None:
     """A ring's points (n, 3), z 0 where the file is 2D; None if they are not numbers."""
     chunks: list[np.ndarray] = []
-    for elem in ring.iter():
+    for elem in ring.iter("{*}posList", "{*}pos", "{*}coordinates"):
         name = _local(elem)
-        if name not in ("posList", "pos", "coordinates"):
-            continue
         text = elem.text or ""
         dim = _dimension(elem)
         try:

@@ -5,7 +5,9 @@ model, since a 3D BAG "Pand" is one building to an operator however the reconstr
 Each object keeps its highest-LoD geometry that has surfaces left after cleaning: a surface whose
 outer ring refers to a vertex that is not there, or has fewer than 3 distinct vertices, is
 dropped (a bad hole only loses the hole); a non-planar surface is kept as it is (1 cm tolerance,
-val3dity's default) and counted, as renderers triangulate it anyway. Semantics stay aligned with
+val3dity's default) and counted, as renderers triangulate it anyway. A surface repeated in one
+geometry is kept once (counted), and a model whose text passes MAX_MODEL_BYTES is stored as its
+LoD1 block instead (counted: the report says which were simplified). Semantics stay aligned with
 the surfaces kept; textures and materials are not carried.
 
 Coordinates: integer vertices through the ``transform``, then the horizontal part of the CRS
@@ -25,14 +27,17 @@ from shapely.geometry.base import BaseGeometry
 
 from console.errors import UserError
 from console.importers.crs import Resolved, check_area, no_crs_message, resolve, same_crs
-from console.importers.footprints import (LON_LAT_SCALE, Z_SCALE, footprint_texts, model_text, row,
-                                         storeys)
+from console.importers.footprints import (LON_LAT_SCALE, Z_SCALE, extrusion_model, footprint_texts,
+                                         model_text, row, storeys)
 from console.importers.report import ImportReport
 
 LEVELS = {"MultiSurface": 1, "CompositeSurface": 1, "Solid": 2, "MultiSolid": 3, "CompositeSolid": 3}
 PARTS = ("BuildingPart", "BuildingInstallation")
 PLANAR_M = 0.01
-MAX_Z_M = 20_000.0  # metres from the CRS's zero: higher or deeper is no building's vertex
+MAX_Z_M = 20_000.0
+#: A stored model larger than this (one building's CityJSON text) is replaced by its LoD1 block: one
+#: platform row must not hold tens of MB that every console syncs and the scene meshes on every load.
+MAX_MODEL_BYTES = 2_000_000  # metres from the CRS's zero: higher or deeper is no building's vertex
 _M_PER_DEG = 111_319.49
 
 
@@ -207,6 +212,10 @@ class _Building:
         self._count_non_planar(surfaces, idx)
         footprint = self._footprint([g for g in _geometries(obj) if _lod(g) == 0], surfaces)
         model = self._model(oid, _objects(oid, members, best), idx, ground)
+        if len(model) > MAX_MODEL_BYTES and top > ground:
+            model = extrusion_model(oid, footprint, 0.0, top - ground, {"simplified_from_bytes": len(model)})
+            self.report.repaired[f"building model: over {MAX_MODEL_BYTES / 1e6:g} MB, stored as its LoD1 "
+                                 "block (footprint and height)"] += 1
         year = _year(attrs.get("oorspronkelijkbouwjaar", attrs.get("yearOfConstruction")))
         use = next((attrs[k] for k in ("function", "usage", "use") if isinstance(attrs.get(k), str)), None)
         return row(oid, footprint_texts([footprint])[0], self.report, name=attrs.get("name"),
@@ -243,6 +252,7 @@ class _Building:
         sem = geom.get("semantics")
         kinds = sem.get("surfaces") if isinstance(sem, dict) and isinstance(sem.get("surfaces"), list) else None
         flat: list[tuple[list, str | None]] = []
+        seen: set[tuple] = set()
 
         def walk(bounds: Any, values: Any, level: int) -> tuple[list, list]:
             out_b, out_v = [], []
@@ -250,7 +260,11 @@ class _Building:
                 value = values[i] if isinstance(values, list) and i < len(values) else None
                 if level > 1:
                     b, v = walk(item, value, level - 1)
-                elif (b := self._surface(item)) is not None:
+                elif (b := self._surface(item)) is not None and (key := _key(b)) in seen:
+                    self.report.repaired["building surface: repeated (kept once)"] += 1
+                    b = None
+                elif b is not None:
+                    seen.add(key)
                     ok = type(value) is int and 0 <= value < len(kinds or ())
                     v = value if ok else None
                     flat.append((b, kinds[value].get("type") if ok and isinstance(kinds[value], dict) else None))
@@ -371,6 +385,11 @@ def _lod(geom: dict) -> float:
     except (TypeError, ValueError):
         return 0.0
     return value if math.isfinite(value) else 0.0
+
+
+def _key(rings: list) -> tuple:
+    """A surface's identity whatever vertex it starts from: its rings' vertex numbers, sorted."""
+    return tuple(tuple(sorted(r)) for r in rings)
 
 
 def _remap(bounds: list, new: dict[int, int]) -> list:

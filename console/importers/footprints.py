@@ -53,7 +53,7 @@ def row(bid: str, footprint: str, report: ImportReport, *, name: Any = None, hei
             height = levels * STOREY_M
             report.repaired["building height: from levels × 3 m"] += 1
         else:
-            report.skipped["building height: none given (building kept without one)"] += 1
+            report.repaired["building height: none given (building kept without one)"] += 1
     return {"id": bid, "district_id": None, "name": _text(name), "footprint": footprint,
             "model": model, "height": None if height is None else round(float(height), 3),
             "levels": levels, "use": _text(use), "year": year}
@@ -155,7 +155,7 @@ def geojson_rows(doc: Any, path: Path, report: ImportReport, crs: str | None = N
         levels = storeys(props.get("building:levels", props.get("levels")))
         height, base = metres(props.get("height")), metres(props.get("min_height")) or 0.0
         if "height" in props and props["height"] is not None and height is None:
-            report.skipped["building height: unusable value (building kept)"] += 1
+            report.repaired["building height: unusable value (building kept)"] += 1
         year = props.get("year") if isinstance(props.get("year"), int) and 1000 <= props["year"] <= 2100 else None
         year = year or parse_year({k: str(v) for k, v in props.items() if isinstance(v, (str, int))})
         use = props.get("use", props.get("building"))
@@ -164,7 +164,7 @@ def geojson_rows(doc: Any, path: Path, report: ImportReport, crs: str | None = N
             if height is not None and height > base:
                 model = extrusion_model(bid, feat.geometry, base, height, {"height": height, "min_height": base})
             else:
-                report.skipped["building min_height: not below its height (left flat on the ground)"] += 1
+                report.repaired["building min_height: not below its height (left flat on the ground)"] += 1
         rows.append(row(bid, text, report, name=props.get("name"), height=height, levels=levels,
                         use=use, year=year, model=model))
     return rows

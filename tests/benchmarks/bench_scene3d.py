@@ -17,6 +17,16 @@ one round, no import timings (a couple of minutes instead of ~25, most of it one
     vs a per-building Python loop writing each building's colour into its triangles.
 (c) import: ``read_buildings`` per 1,000 buildings on each real file, vs just decoding the file
     (json / mapbox-vector-tile / osmium) with no geometry work.
+(d) CityGML: ``read_buildings`` per 1,000 buildings of a CityGML 2.0 file (the shipped building and
+    garage, repeated under new ids) vs bare lxml ``iterparse`` of the same file (aim: at most 3×).
+(e) memory: peak resident memory of importing a file 10× the largest shipped one (Opera de Lyon,
+    1.7 MB of CityGML 3.0, and the 3D BAG's 1.8 MB CityJSONSeq), in a child process, above that
+    process's peak after importing the shipped file once (libraries and PROJ warmed), vs the
+    file's size (aim: at most 4×).
+(f) 3D Tiles: orbit frames/s of the TilesetWithRequestVolume sample in the canvas (its tiles as
+    layered actors, refined by screen-space error) vs the same meshes as one plain merged mesh.
+
+``--only`` runs some of: orbit, recolour, import, citygml, memory, tiles.
 """
 
 from __future__ import annotations
@@ -27,13 +37,15 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = REPO.parent / "shared" / "data"
+DATA = next((p for p in (REPO.parent / "shared" / "data", REPO.parent.parent / "shared" / "data") if p.is_dir()),
+            REPO.parent / "shared" / "data")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(REPO))
 from _common import best_of, report  # noqa: E402
@@ -269,10 +281,126 @@ def import_cases() -> None:
                plain * per * 1e3, ours * per * 1e3, "lower", buildings=len(rows))
 
 
+def repeated_citygml(path: Path, copies: int, source: Path) -> int:
+    """``source``'s city object members ``copies`` times under new gml:ids; the file's size in bytes."""
+    import re
+
+    text = source.read_text(encoding="utf-8")
+    members = re.findall(r"\s*<(?:core:)?cityObjectMember>.*?</(?:core:)?cityObjectMember>", text, re.S)
+    head, tail = text[:text.index(members[0])], text[text.index(members[-1]) + len(members[-1]):]
+    with path.open("w", encoding="utf-8") as out:
+        out.write(head)
+        for n in range(copies):
+            for member in members:
+                out.write(re.sub(r'(gml:id="|xlink:href="#)', rf"\g<1>c{n}_", member))
+        out.write(tail)
+    return path.stat().st_size
+
+
+def citygml_case(quick: bool, folder: Path) -> None:
+    from console.importers.buildings import read_buildings
+    from console.importers.citygml import stream_buildings
+
+    copies = 1_000 if quick else 10_000
+    path = folder / "repeated.gml"
+    size = repeated_citygml(path, copies, DATA / "citygml" / "Building_and_garage_LOD2-EPSG25832.gml")
+    rows = read_buildings(path)[0]
+    ours = best_of(2, lambda: read_buildings(path))
+    bare = best_of(2, lambda: sum(1 for _ in stream_buildings(path)))
+    per = 1000 / len(rows)
+    report("import CityGML 2.0: read_buildings per 1,000 buildings vs bare lxml iterparse", "ms",
+           bare * per * 1e3, ours * per * 1e3, "lower", buildings=len(rows), file_mb=round(size / 1e6, 1))
+
+
+_PEAK = """
+import sys
+sys.path.insert(0, {repo!r})
+from console.importers.buildings import read_buildings
+
+def status(key):  # kB lines of /proc/self/status: VmRSS now, VmHWM its peak (ru_maxrss survives exec: not it)
+    return next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith(key))
+
+read_buildings({source!r})  # libraries, PROJ's database and transformers warmed on the shipped file
+before = status("VmRSS:")
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # the peak starts again from here
+rows, report = read_buildings({path!r})
+print(len(rows), before, status("VmHWM:"))
+"""
+
+
+def memory_case(folder: Path) -> None:
+    cases = [("CityGML 3.0, Opera de Lyon x10", "gml", DATA / "citygml" / "Opera-Lyon_CityGML3.0_LOD2_with_xAL3_FreeText.gml"),
+             ("CityJSONSeq, 3D BAG 5908 x10", "jsonl", DATA / "delft-3dbag.city.jsonl")]
+    for label, kind, source in cases:
+        path = folder / f"ten.{kind}"
+        if kind == "gml":
+            size = repeated_citygml(path, 10, source)
+        else:
+            lines = source.read_text(encoding="utf-8").splitlines()
+            with path.open("w", encoding="utf-8") as out:
+                out.write(lines[0] + "\n")
+                for n in range(10):
+                    out.write("\n".join(line.replace('"NL.IMBAG', f'"c{n}.NL.IMBAG') for line in lines[1:]) + "\n")
+            size = path.stat().st_size
+        run = subprocess.run([sys.executable, "-c", _PEAK.format(repo=str(REPO), path=str(path), source=str(source))],
+                             capture_output=True, text=True, check=True)
+        buildings, before, peak = (int(v) for v in run.stdout.split())
+        report(f"memory {label}: peak resident memory of the import above the process's peak before it (the "
+               "shipped file read) vs file size",
+               "MB", size / 1e6, (peak - before) / 1e6, "lower", buildings=buildings,
+               process_before_mb=round(before / 1e6), aim="ratio at most 4")
+
+
+def tiles_case(frames: int, rounds: int) -> None:
+    from PySide6.QtWidgets import QApplication
+    from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
+
+    from console.scene.tileset import Tileset
+    from widgets.scene.actors import polydata
+    from widgets.scene.tileset_view import TilesetView
+
+    tileset = Tileset(DATA / "3dtiles" / "TilesetWithRequestVolume" / "tileset.json")
+    view = TilesetView(tileset, [])
+    view.resize(SIZE[0], SIZE[1] + 40)
+    view.show()
+    deadline = time.monotonic() + 60
+    while len(view.layer.shown) < 5 and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.02)
+    canvas = view.canvas
+    models = [view.layer.models[n][1] for n in sorted(view.layer.shown)]
+    offsets = np.cumsum([0] + [len(m.points) for m in models[:-1]])
+    mapper = vtkPolyDataMapper()
+    mapper.SetInputData(polydata(np.concatenate([m.points for m in models]).astype(np.float32),
+                                 np.concatenate([m.triangles + o for m, o in zip(models, offsets)])))
+    merged = vtkActor()
+    merged.SetMapper(mapper)
+    poses = orbit_poses(canvas.pose(), frames)
+
+    def ours(pose) -> None:
+        canvas.set_pose(pose)
+        canvas.render_now()
+        canvas.window.WaitForCompletion()
+
+    window, plain = plain_window([merged])
+    got = orbit({"tiles": ours, "merged": plain}, poses, rounds=rounds)
+    window.Finalize()
+    report("orbit 3D Tiles TilesetWithRequestVolume: canvas tileset layer vs one merged mesh", "frames/s",
+           got["merged"][0], got["tiles"][0], "higher", tiles=len(models),
+           triangles=int(sum(len(m.triangles) for m in models)),
+           cpu_ms_per_frame=[round(got["merged"][1], 1), round(got["tiles"][1], 1)], size=f"{SIZE[0]}x{SIZE[1]}")
+    view.close()
+    QApplication.processEvents()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10,000 synthetic buildings, short orbits")
+    parser.add_argument("--only", default="orbit,recolour,import,citygml,memory,tiles",
+                        help="comma-separated cases to run (default: all)")
     args = parser.parse_args()
+    only = set(args.only.split(","))
     if not os.environ.get("DISPLAY"):
         if shutil.which("xvfb-run") is None:
             raise SystemExit("needs an X server: run under xvfb-run")
@@ -288,21 +416,34 @@ def main() -> None:
 
     app = QApplication.instance() or QApplication([])
     print(json.dumps({"surface": backend.choose(), "describe": backend.describe()}), flush=True)
-    began = time.perf_counter()
-    sf = build_scene(read_buildings(DATA / "sf-buildings")[0])
-    print(json.dumps({"built": "San Francisco", "buildings": len(sf.ids), "s": round(time.perf_counter() - began, 1)}),
-          flush=True)
-    orbit_case("San Francisco", sf, 10 if args.quick else 40, 2 if args.quick else 8, 1 if args.quick else 3)
-    recolour_case("San Francisco", sf)
-    n = 10_000 if args.quick else 100_000
-    began = time.perf_counter()
-    synthetic = build_scene(synthetic_rows(n))
-    print(json.dumps({"built": "synthetic", "buildings": len(synthetic.ids),
-                      "s": round(time.perf_counter() - began, 1)}), flush=True)
-    orbit_case(f"{n:,} synthetic", synthetic, 10 if args.quick else 20, 2 if args.quick else 3, 1 if args.quick else 3)
-    recolour_case(f"{n:,} synthetic", synthetic)
-    if not args.quick:
+    if only & {"orbit", "recolour"}:
+        began = time.perf_counter()
+        sf = build_scene(read_buildings(DATA / "sf-buildings")[0])
+        print(json.dumps({"built": "San Francisco", "buildings": len(sf.ids),
+                          "s": round(time.perf_counter() - began, 1)}), flush=True)
+        if "orbit" in only:
+            orbit_case("San Francisco", sf, 10 if args.quick else 40, 2 if args.quick else 8, 1 if args.quick else 3)
+        if "recolour" in only:
+            recolour_case("San Francisco", sf)
+        n = 10_000 if args.quick else 100_000
+        began = time.perf_counter()
+        synthetic = build_scene(synthetic_rows(n))
+        print(json.dumps({"built": "synthetic", "buildings": len(synthetic.ids),
+                          "s": round(time.perf_counter() - began, 1)}), flush=True)
+        if "orbit" in only:
+            orbit_case(f"{n:,} synthetic", synthetic, 10 if args.quick else 20, 2 if args.quick else 3,
+                       1 if args.quick else 3)
+        if "recolour" in only:
+            recolour_case(f"{n:,} synthetic", synthetic)
+    if "import" in only and not args.quick:
         import_cases()
+    with tempfile.TemporaryDirectory() as folder:
+        if "citygml" in only:
+            citygml_case(args.quick, Path(folder))
+        if "memory" in only:
+            memory_case(Path(folder))
+    if "tiles" in only:
+        tiles_case(10 if args.quick else 40, 1 if args.quick else 3)
     app.processEvents()
 
 
