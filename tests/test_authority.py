@@ -188,6 +188,56 @@ def test_a_supervisors_dispatch_becomes_the_incidents_event_in_the_same_transact
                                              {**action, "id": str(uuid.uuid4()), "target_id": "INC-9"})
 
 
+def test_every_command_works_as_the_documented_roles(room, tmp_path, capsys):
+    """Today's people, each as themselves: sync and record (which read operator_actions), the wall's
+    commands, the audit trail; and what a role may not do is refused in one line."""
+    engine = create_engine(room.url)
+    now = time.time()
+    with engine.begin() as conn:
+        conn.execute(insert(P["indicators"]), [{"id": 1, "code": "water.level.test", "name": "Level", "category": "water",
+                                                "unit": "m", "bad": "high", "interval_s": 60.0, "decimals": 2}])
+        conn.execute(insert(P["readings"]), [{"indicator_id": 1, "ts": now - 600 + 60 * k, "value": 1.0 + k,
+                                              "quality": 0} for k in range(10)])
+    engine.dispose()
+    capsys.readouterr()
+    assert main(["sync", "--once", "--platform", room.ann.url, "--cache", str(tmp_path / "ann.db")]) == 0
+    assert main(["record", "--from", "-15m", "--to", "-1s", "--platform", room.ann.url,
+                 "--out", str(tmp_path / "ann.cityrec")]) == 0
+    assert main(["wall", "hold", "--layout", "demo", "--platform", room.tina.url]) == 0
+    assert main(["audit", "verify", "--platform", room.sam.url]) == 0
+    assert main(["audit", "export", "--platform", room.ann.url, "--out", str(tmp_path / "trail.csv")]) == 0
+    assert (tmp_path / "trail.csv").read_text().count(room.ann.name) >= 3
+    capsys.readouterr()
+    assert main(["wall", "next", "--layout", "demo", "--platform", room.ann.url]) != 0
+    errors = [line for line in capsys.readouterr().err.splitlines() if "warning" not in line]  # the URL's password
+    assert len(errors) == 1 and "an operator may not control the wall" in errors[0]
+
+
+def test_concurrent_consoles_never_fork_the_chain(room):
+    """Four people's consoles insert at once: one chain, no position twice, every hash in place."""
+    import threading
+
+    def burst(person, role: str) -> None:
+        with psycopg.connect(_conninfo(person.url), autocommit=True) as conn:
+            for _ in range(25):
+                row = _action(person, role=role)
+                conn.execute(f"INSERT INTO operator_actions ({', '.join(row)}) VALUES ({', '.join(['%s'] * len(row))})",
+                             list(row.values()))
+
+    people = [(room.ann, "operator"), (room.ann, "operator"), (room.sam, "supervisor"), (room.sam, "supervisor")]
+    before = room.owner.execute("SELECT count(*) FROM operator_actions").fetchone()[0]
+    workers = [threading.Thread(target=burst, args=p) for p in people]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    engine = create_engine(room.url)
+    with engine.connect() as conn:
+        verdict = verify(conn)
+    engine.dispose()
+    assert verdict.problem is None and verdict.rows == before + 100
+
+
 def test_audit_verify_finds_a_changed_a_removed_and_an_inserted_row(room, capsys):
     for _ in range(3):
         _insert(room.ann, "operator_actions", _action(room.ann))
@@ -243,3 +293,4 @@ def test_audit_verify_finds_a_changed_a_removed_and_an_inserted_row(room, capsys
     finally:
         owner.execute("SET session_replication_role = DEFAULT")
         engine.dispose()
+
