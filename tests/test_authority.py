@@ -238,6 +238,25 @@ def test_concurrent_consoles_never_fork_the_chain(room):
     assert verdict.problem is None and verdict.rows == before + 100
 
 
+def test_the_printed_schema_installs_the_authority(capsys):
+    """`cityops platform schema` is what a platform team runs with psql: the checks come with the tables."""
+    assert main(["platform", "schema"]) == 0
+    sql = capsys.readouterr().out
+    for part in ("CREATE OR REPLACE FUNCTION cityops_role()", "CREATE OR REPLACE FUNCTION cityops_check_action()",
+                 "CREATE TRIGGER cityops_check BEFORE INSERT ON operator_actions",
+                 "CREATE TRIGGER cityops_incident AFTER INSERT ON operator_actions",
+                 "CREATE TRIGGER cityops_check BEFORE INSERT ON wall_control", "INSERT INTO audit_head"):
+        assert part in sql
+    assert "%%" not in sql and "format('refused: %s may not act as %L" in sql
+    with fresh_database() as url:  # and psql takes it as it is
+        done = subprocess.run(["psql", _conninfo(url), "-X", "-q", "-v", "ON_ERROR_STOP=1"], input=sql,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        owner = psycopg.connect(_conninfo(url))
+        assert owner.execute("SELECT chain, hash FROM audit_head").fetchall() == [(0, "0" * 64)]
+        owner.close()
+
+
 def test_audit_verify_finds_a_changed_a_removed_and_an_inserted_row(room, capsys):
     for _ in range(3):
         _insert(room.ann, "operator_actions", _action(room.ann))
