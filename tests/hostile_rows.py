@@ -1,8 +1,9 @@
 """Hostile platform rows, as a tester attacking the wall wrote them, and a wall run in a child process.
 
 ``reference_cases`` are rows for every reference table that once stopped sync, crashed a view or
-lied on the wall; ``python -m tests.hostile_rows CACHE OUT`` opens the demo wall on a cache (any
-cache: one whose rows bypassed the sync rules too), draws it, saves its screens in OUT and exits 0.
+lied on the wall; ``python -m tests.hostile_rows CACHE OUT`` opens a wall of the map and the 3D
+scene on a cache (any cache: one whose rows bypassed the sync rules too), draws it, saves its
+screens in OUT and exits 0.
 """
 
 from __future__ import annotations
@@ -73,8 +74,24 @@ def reference_cases(nan: object) -> list[Case]:
     ]
 
 
+#: The child's wall: the two views that crashed, the map (exit 139) and the 3D scene (a restart loop).
+CHILD_LAYOUT = """title = "Hostile rows"
+[[screens]]
+name = "map"
+size = [1280, 720]
+[screens.root]
+view = "map"
+[[screens]]
+name = "city3d"
+size = [1280, 720]
+[screens.root]
+view = "scene3d"
+"""
+
+
 def main(cache_path: str, out: str) -> None:
-    """Open the demo wall on ``cache_path`` (no platform), refresh it for two seconds, save its screens."""
+    """Open a wall of the map and the 3D scene on ``cache_path`` (no platform), let the scene load,
+    save its screens; prints their paths as JSON."""
     import os
     import time
     from pathlib import Path
@@ -82,12 +99,17 @@ def main(cache_path: str, out: str) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from console.cache import Cache
     from console.clock import Clock
-    from console.shell.app import Wall, qt_app, read_layout
+    from console.layout.parse import load_layout
+    from console.shell.app import Wall, qt_app
+    from widgets import view_params
 
     app = qt_app()
     cache = Cache(cache_path)
     newest = cache.engine.connect().exec_driver_sql("SELECT max(ts) FROM readings").scalar()
-    wall = Wall(read_layout("demo"), cache, None, Clock(lambda: newest + 60))
+    layout = Path(out) / "hostile.toml"
+    layout.parent.mkdir(parents=True, exist_ok=True)
+    layout.write_text(CHILD_LAYOUT, encoding="utf-8")
+    wall = Wall(load_layout(layout, view_params()), cache, None, Clock(lambda: newest + 60))
     wall.start()
     scene = next(v for w in wall.windows for v in w.views if type(v).__name__ == "SceneView")
     until = time.monotonic() + 60

@@ -46,6 +46,7 @@ def warm_store(store: Store, cache: Cache, now: float) -> None:
     positions, more = check_rows("unit_positions", [dict(p) for p in positions], now)
     refused += more
     if refused:  # rows cached before the rules existed, or under older ones
-        log.warning("the cache holds rows the rules refuse, not shown: %s", summary(refused))
+        count, detail = summary(refused).removeprefix("quarantined ").split(": ", 1)
+        log.warning("the cache holds %s the sync rules refuse, not shown: %s", count, detail)
     store.add_incidents(incidents, events)
     store.apply(Batch(unit_positions=positions))

@@ -51,11 +51,22 @@ def depths(texts: list[str]) -> np.ndarray:
     return np.maximum.reduceat(level, starts[:-1]) - before
 
 
+def storable(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (no lone surrogate), as GEOS and every database need."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _json(name: str, text: str, limit: int) -> object:
     """Parsed JSON, refusing NaN and Infinity (not JSON), deep nesting and size."""
     if len(text) > limit:
         raise Bad(f"{name} too long", f"{name} is {len(text) / 1024 / 1024:.1f} MB "
                                       f"(limit {limit // 1024 // 1024} MB)")
+    if not storable(text):
+        raise Bad(f"{name} is not text", f"{name} holds a character that cannot be stored")
     if limit == MAX_GEOJSON and depths([text])[0] > MAX_DEPTH:
         raise Bad(f"{name} nested too deep", f"{name} nests deeper than any geometry ({MAX_DEPTH} levels)")
     try:
@@ -123,7 +134,7 @@ def geojson_many(name: str, texts: list[object], kinds: tuple[str, ...]) -> list
     for what is not text, which the row check reports). Clean shapes are checked in bulk by GEOS;
     only the others are looked at one by one, to repair them or say why."""
     out: list[str | Bad | None] = [None] * len(texts)
-    fast = [i for i, t in enumerate(texts) if isinstance(t, str) and len(t) <= MAX_GEOJSON]
+    fast = [i for i, t in enumerate(texts) if isinstance(t, str) and len(t) <= MAX_GEOJSON and storable(t)]
     fast = [i for i, d in zip(fast, depths([texts[i] for i in fast]).tolist()) if d <= MAX_DEPTH]
     geoms = shapely.from_geojson(np.array([texts[i] for i in fast] + [None], dtype=object)[:-1], on_invalid="ignore")
     types = [shapely.GeometryType[k.upper()].value for k in kinds]

@@ -66,6 +66,8 @@ def _text(table: str, name: str, x: str) -> str:
         return clean(x, limit=_LABELS[name])
     if name == "note":
         return clean(x, multiline=True, limit=None)
+    if not geometry.storable(x):  # a lone surrogate: no cache (nor PostgreSQL) can store it
+        raise Bad(f"{name} is not text", f"{name} holds a character that cannot be stored")
     return x
 
 
