@@ -364,6 +364,31 @@ def test_vector_tile_gzip_tile_option_and_a_raised_base(shared_data, tmp_path):
     assert geom["type"] == "Solid" and {z for _, _, z in _model(row)["vertices"]} == {12_000, 30_000}
 
 
+def test_a_tower_tagged_as_a_building_part_stays_one_building_with_its_height(tmp_path):
+    """OSM-derived tiles carry a building's outline (a 10 m podium) and its building:part (a 60 m
+    tower inside it) as two features: one building, 60 m, its model the podium and the tower."""
+    podium = "POLYGON ((100 100, 900 100, 900 900, 100 900, 100 100))"
+    tower = "POLYGON ((300 300, 500 300, 500 500, 300 500, 300 300))"
+    data = mapbox_vector_tile.encode([{"name": "building", "features": [
+        {"geometry": podium, "properties": {"height": 10, "type": "office"}},
+        {"geometry": tower, "properties": {"height": 60, "type": "office"}}]}])
+    (tmp_path / "16-10476-25332.mvt").write_bytes(data)
+    (row,), report = read_buildings(tmp_path / "16-10476-25332.mvt")
+    assert row["height"] == 60.0 and report.repaired["building part: inside its building's outline (merged into it)"] == 1
+    model = _model(row)
+    assert [o["type"] for o in model["CityObjects"].values()] == ["Building", "BuildingPart"]
+    tops = {oid: max(model["vertices"][i][2] for shell in o["geometry"][0]["boundaries"] for s in shell for r in s
+                     for i in r) for oid, o in model["CityObjects"].items()}
+    assert sorted(tops.values()) == [10_000, 60_000]  # mm: the podium's roof and the tower's
+
+
+def test_a_tile_with_a_layer_name_that_is_not_utf8_is_one_line(tmp_path):
+    layer = b"\x78\x02" + b"\x0a\x02\xff\xfe" + b"\x28\x80\x20"  # version 2, name 0xff 0xfe, extent 4096
+    (tmp_path / "15-5237-12665.mvt").write_bytes(b"\x1a" + bytes([len(layer)]) + layer)
+    with pytest.raises(UserError, match=r"15-5237-12665\.mvt: no building layer in the vector tiles given"):
+        read_buildings(tmp_path / "15-5237-12665.mvt")
+
+
 # --- the platform ------------------------------------------------------------------------------
 
 def _platform_rows(url: str) -> dict[str, dict]:
@@ -512,3 +537,18 @@ def test_mutated_geojson_features_are_counted_never_a_crash(edits):
     rows = geojson_rows(doc, Path("city.geojson"), report)
     assert len(rows) + sum(report.skipped.values()) == 4  # kept (perhaps with a note) or skipped, never both
     assert all(shape(json.loads(r["footprint"])).is_valid for r in rows)
+
+
+def test_a_footprint_of_tens_of_thousands_of_vertices_is_simplified_with_a_note(tmp_path):
+    t = np.linspace(0, 2 * np.pi, 50_000, endpoint=False)
+    radius = 0.001 * (1 + 0.3 * np.sin(t * 97))
+    ring = np.column_stack([24.94 + 2 * radius * np.cos(t), 60.17 + radius * np.sin(t)]).tolist()
+    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "id": "traced", "properties": {"height": 20},
+                                                      "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]}}]}
+    path = tmp_path / "traced.geojson"
+    path.write_text(json.dumps(doc))
+    (row,), report = read_buildings(path)
+    assert report.repaired == {"building footprint: over 5,000 vertices (simplified)": 1}
+    kept, original = shape(json.loads(row["footprint"])), shapely.Polygon(ring)
+    assert shapely.get_num_coordinates(kept) <= 5_000 and kept.is_valid
+    assert kept.symmetric_difference(original).area < 0.01 * original.area

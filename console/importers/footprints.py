@@ -32,6 +32,7 @@ STOREY_M = 3.0  # metres per storey where only levels are known
 CRS84 = "https://www.opengis.net/def/crs/OGC/0/CRS84"
 LON_LAT_SCALE = 1e-7  # degrees per model vertex unit (~1 cm)
 Z_SCALE = 0.001  # metres per model vertex unit
+MAX_FOOTPRINT_VERTICES = 5_000  # a footprint with more is simplified (no building's outline needs them)
 
 
 # --- rows ------------------------------------------------------------------------------------
@@ -85,15 +86,32 @@ def storeys(value: Any) -> int | None:
 
 # --- the LoD1 extrusion model ------------------------------------------------------------------
 
-def extrusion_model(bid: str, footprint: BaseGeometry, base: float, top: float, attributes: dict) -> str:
-    """A CityJSON 2.0 LoD1 Solid (MultiSolid for several polygons) from ``base`` to ``top`` metres.
+def extrusion_model(bid: str, footprint: BaseGeometry, base: float, top: float, attributes: dict,
+                    parts: Sequence[tuple[str, BaseGeometry, float, float, dict]] = ()) -> str:
+    """A CityJSON 2.0 LoD1 Solid (MultiSolid for several polygons) from ``base`` to ``top`` metres;
+    with ``parts`` (id, footprint, base, top, attributes), each a BuildingPart block of its own
+    (a tower on its podium), children of the building.
 
     Surfaces face outwards (CityJSON's rule): the roof counter-clockwise from above, the floor
     clockwise, each wall along a counter-clockwise exterior edge.
     """
-    polygons = shapely.get_parts(shapely.orient_polygons(footprint))
-    lon0, lat0 = (round(v, 7) for v in footprint.bounds[:2])
+    everything = shapely.union_all([footprint, *(p[1] for p in parts)])
+    lon0, lat0 = (round(v, 7) for v in everything.bounds[:2])
     vertices: list[list[int]] = []
+    objects: dict = {bid: {"type": "Building", "attributes": attributes,
+                           "geometry": [_block(footprint, base, top, lon0, lat0, vertices)]}}
+    for pid, shape_, low, high, attrs in parts:
+        objects[pid] = {"type": "BuildingPart", "attributes": attrs, "parents": [bid],
+                        "geometry": [_block(shape_, low, high, lon0, lat0, vertices)]}
+    if parts:
+        objects[bid]["children"] = [p[0] for p in parts]
+    return model_text(bid, objects, vertices, lon0, lat0)
+
+
+def _block(footprint: BaseGeometry, base: float, top: float, lon0: float, lat0: float,
+           vertices: list[list[int]]) -> dict:
+    """One LoD1 block's geometry, its corners appended to ``vertices``."""
+    polygons = shapely.get_parts(shapely.orient_polygons(footprint))
     solids = []
     for poly in polygons:
         rings = [np.asarray(r.coords)[:-1] for r in (poly.exterior, *poly.interiors)]
@@ -112,13 +130,11 @@ def extrusion_model(bid: str, footprint: BaseGeometry, base: float, top: float, 
     bottom = "GroundSurface" if base <= 0 else "OuterFloorSurface"
     surfaces = [{"type": bottom}, {"type": "RoofSurface"}, {"type": "WallSurface"}]
     values = [[[0, 1] + [2] * (len(shell) - 2) for shell in solid] for solid in solids]
-    geometry = ({"type": "Solid", "lod": "1", "boundaries": solids[0], "semantics": {"surfaces": surfaces,
-                                                                                    "values": values[0]}}
-                if len(solids) == 1 else
-                {"type": "MultiSolid", "lod": "1", "boundaries": solids,
-                 "semantics": {"surfaces": surfaces, "values": values}})
-    return model_text(bid, {bid: {"type": "Building", "attributes": attributes, "geometry": [geometry]}},
-                      vertices, lon0, lat0)
+    if len(solids) == 1:
+        return {"type": "Solid", "lod": "1", "boundaries": solids[0],
+                "semantics": {"surfaces": surfaces, "values": values[0]}}
+    return {"type": "MultiSolid", "lod": "1", "boundaries": solids, "semantics": {"surfaces": surfaces,
+                                                                                 "values": values}}
 
 
 def model_text(bid: str, objects: dict, vertices: list, lon0: float, lat0: float) -> str:
@@ -130,6 +146,23 @@ def model_text(bid: str, objects: dict, vertices: list, lon0: float, lat0: float
 
 
 # --- GeoJSON -----------------------------------------------------------------------------------
+
+def capped(geom: BaseGeometry, report: ImportReport) -> BaseGeometry:
+    """A footprint of at most MAX_FOOTPRINT_VERTICES: a larger one (a traced survey outline, a
+    broken export) simplified, topology kept, with the tolerance doubled from 1 cm until it fits."""
+    count = shapely.get_num_coordinates(geom)
+    if count <= MAX_FOOTPRINT_VERTICES:
+        return geom
+    tolerance = LON_LAT_SCALE
+    simpler = geom
+    while shapely.get_num_coordinates(simpler) > MAX_FOOTPRINT_VERTICES and tolerance < 1.0:
+        simpler = shapely.simplify(geom, tolerance, preserve_topology=True)
+        tolerance *= 2
+    if not simpler.is_valid or simpler.is_empty:
+        simpler = geom.convex_hull
+    report.repaired[f"building footprint: over {MAX_FOOTPRINT_VERTICES:,} vertices (simplified)"] += 1
+    return simpler
+
 
 def geojson_rows(doc: Any, path: Path, report: ImportReport, crs: str | None = None) -> list[dict]:
     """Rows of a GeoJSON FeatureCollection's polygons (in a city file of the OSM importer: its building layer).
@@ -147,7 +180,8 @@ def geojson_rows(doc: Any, path: Path, report: ImportReport, crs: str | None = N
         doc = {**doc, "features": kept}
     rows = []
     feats = list(features(doc, str(path), report, "building", POLYGONAL, crs=crs, crs_hint=CRS_HINT))
-    for n, (feat, text) in enumerate(zip(feats, footprint_texts([f.geometry for f in feats])), 1):
+    shapes = [capped(f.geometry, report) for f in feats]
+    for n, (feat, shape_, text) in enumerate(zip(feats, shapes, footprint_texts(shapes)), 1):
         props = feat.properties
         pid = props.get("id")
         bid = feat.id or (str(pid) if isinstance(pid, (str, int)) and not isinstance(pid, bool) and str(pid).strip()
@@ -162,7 +196,7 @@ def geojson_rows(doc: Any, path: Path, report: ImportReport, crs: str | None = N
         model = None
         if base > 0:
             if height is not None and height > base:
-                model = extrusion_model(bid, feat.geometry, base, height, {"height": height, "min_height": base})
+                model = extrusion_model(bid, shape_, base, height, {"height": height, "min_height": base})
             else:
                 report.repaired["building min_height: not below its height (left flat on the ground)"] += 1
         rows.append(row(bid, text, report, name=props.get("name"), height=height, levels=levels,

@@ -113,7 +113,8 @@ def tile_rows(tiles: list[tuple[Path, dict]], tile: str | None, report: ImportRe
     for address, (path, decoded) in sorted(addresses.items()):
         layer = next((decoded[name] for name in LAYERS if isinstance(decoded.get(name), dict)), None)
         if layer is None:
-            report.notes.append(f"{path.name} has no building layer (layers: {', '.join(list(decoded)[:8])})")
+            names = [n.decode("utf-8", "replace") if isinstance(n, bytes) else str(n) for n in list(decoded)[:8]]
+            report.notes.append(f"{path.name} has no building layer (layers: {', '.join(map(repr, names))})")
             continue
         found += 1
         pieces += _pieces(address, layer, set(addresses), report)
@@ -121,22 +122,70 @@ def tile_rows(tiles: list[tuple[Path, dict]], tile: str | None, report: ImportRe
         raise UserError(f"{tiles[0][0]}: no building layer in the vector tiles given")
     groups = _joined(pieces, report)
     shapes = [g[0].lonlat if len(g) == 1 else _polygonal(shapely.union_all([p.lonlat for p in g])) for g in groups]
+    owner = _outlines(shapes)
+    if parted := sum(o >= 0 for o in owner):
+        report.repaired["building part: inside its building's outline (merged into it)"] += parted
+    parts_of: dict[int, list[int]] = {}
+    for i, o in enumerate(owner):
+        if o >= 0:
+            parts_of.setdefault(o, []).append(i)
     rows = []
-    for group, footprint, text in zip(groups, shapes, footprint_texts(shapes)):
+    for i, (group, footprint, text) in enumerate(zip(groups, shapes, footprint_texts(shapes))):
+        if owner[i] >= 0:
+            continue
         first = group[0]
-        heights = [h for p in group if (h := metres(_first(p.props, HEIGHT_KEYS))) is not None]
-        height = max(heights) if heights else None
-        base = min(metres(_first(p.props, BASE_KEYS)) or 0.0 for p in group)
-        z, x, y = first.tile
-        bid = f"mvt:{z}/{x}/{y}/{first.index}"
+        height, base = _height(group)
+        bid = _id(group)
         if any(p.cut for p in group):
             report.repaired["building: cut at the edge of the tiles given (the part inside kept)"] += 1
+        blocks = [(_id(groups[k]), shapes[k], *_height(groups[k])[::-1]) for k in parts_of.get(i, [])]
+        blocks = [(pid, s, low, high, {"height": high, "min_height": low}) for pid, s, low, high in blocks
+                  if high is not None and high > low]
         model = None
-        if base > 0 and height is not None and height > base:
+        if blocks:  # a tower on its podium: the outline's own block (if it has a height) and each part's
+            top = max([height or 0.0, *(b[3] for b in blocks)])
+            own = height if height is not None and height > base else min(b[3] for b in blocks)
+            model = extrusion_model(bid, footprint, base, own, {"height": top, "min_height": base}, blocks)
+            height = top
+        elif base > 0 and height is not None and height > base:
             model = extrusion_model(bid, footprint, base, height, {"height": height, "min_height": base})
         rows.append(row(bid, text, report, name=first.props.get("name"), height=height,
                         use=first.props.get("type"), model=model))
     return rows
+
+
+def _id(group: list[_Piece]) -> str:
+    z, x, y = group[0].tile
+    return f"mvt:{z}/{x}/{y}/{group[0].index}"
+
+
+def _height(group: list[_Piece]) -> tuple[float | None, float]:
+    """(height, min_height) of a building's pieces: the highest top, the lowest base."""
+    heights = [h for p in group if (h := metres(_first(p.props, HEIGHT_KEYS))) is not None]
+    return (max(heights) if heights else None), min(metres(_first(p.props, BASE_KEYS)) or 0.0 for p in group)
+
+
+def _outlines(shapes: list[BaseGeometry]) -> list[int]:
+    """For each footprint, the building whose outline holds it (a ``building:part`` of OSM-derived
+    tiles: 90 % of its area inside a larger footprint), else -1."""
+    geoms = np.asarray(shapes, dtype=object)
+    owner = [-1] * len(shapes)
+    if len(geoms) < 2:
+        return owner
+    inner, outer = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = inner != outer
+    inner, outer = inner[keep], outer[keep]
+    area = shapely.area(geoms)
+    shared = shapely.area(shapely.intersection(geoms[inner], geoms[outer]))
+    inside = (shared >= 0.9 * area[inner]) & (area[inner] < area[outer])
+    for i, o in zip(inner[inside].tolist(), outer[inside].tolist()):
+        if owner[i] < 0 or area[o] > area[owner[i]]:
+            owner[i] = o  # the largest outline holding it
+    for i, o in enumerate(owner):  # a part of a part belongs to the outermost outline
+        while o >= 0 and owner[o] >= 0:
+            o = owner[o]
+        owner[i] = o
+    return owner
 
 
 def _first(props: dict, keys: tuple[str, ...]) -> Any:
