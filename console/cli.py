@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -35,7 +36,9 @@ def _sync_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _wall_options(parser: argparse.ArgumentParser, default_layout: str, cache: bool = True) -> None:
-    parser.add_argument("--layout", default=default_layout, help="layout name in layouts/ or a .toml path")
+    parser.add_argument("--layout", help=f"layout name in layouts/ or a .toml path (default {default_layout}; "
+                        "with --virtual-screens CxR the shipped wall-CxR where there is one)")
+    parser.set_defaults(default_layout=default_layout)
     if cache:  # a replay has none
         parser.add_argument("--cache", metavar="PATH", help="cache file (default: in the data directory)")
     parser.add_argument("--seconds", type=float, metavar="N", help="quit after N seconds")
@@ -52,6 +55,10 @@ def _wall_options(parser: argparse.ArgumentParser, default_layout: str, cache: b
                         help="language of the interface: en English, zh Simplified Chinese (default en)")
     parser.add_argument("--windowed", action="store_true",
                         help="ordinary windows instead of frameless full-screen ones (a desktop, not a wall)")
+    parser.add_argument("--virtual-screens", nargs="?", const="layout", metavar="CxR",
+                        help="open the wall headless on virtual screens (Qt's offscreen platform): CxR 1920×1080 "
+                        "screens in rows, e.g. 3x3 for the nine-screen wall, or without CxR the layout's own screens "
+                        "at their sizes; screenshots then show the wall as it hangs")
     parser.add_argument("--theme", choices=THEMES,
                         help="high-performance: normal in quiet greys, colour only for the abnormal; classic: a "
                         "coloured status band on every tile (default: theme in settings.toml, else high-performance)")
@@ -186,10 +193,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from console.databases import remove_sqlite
     from console.platform.create import create_platform
     from console.platform.feeder import DemoFeeder, OutdatedPlatform
-    from console.shell.app import ensure_display, read_layout, run_wall
+    from console.shell.app import run_wall
 
-    ensure_display()
-    layout = read_layout(args.layout)
+    layout = open_wall_layout(args)
     where = places(args.data_dir)
     cache_path = Path(args.cache) if args.cache else where.cache
     url = where.demo_platform_url
@@ -216,6 +222,37 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         feeder.stop()
         connector.close()
         cache.close()
+
+
+def open_wall_layout(args: argparse.Namespace):
+    """The wall's layout, after checking what a wall run needs before any long work starts: the
+    layout whole, a screenshot folder that can be written, virtual screens, then a display."""
+    from console.shell.app import ensure_display, read_layout
+    from console.shell.virtual_screens import parse_grid, screen_rects, use_virtual_screens
+    from layouts import LAYOUT_DIR
+
+    grid = parse_grid(args.virtual_screens) if args.virtual_screens else None
+    name = args.layout or args.default_layout
+    if args.layout is None and grid is not None and (LAYOUT_DIR / f"wall-{grid[0]}x{grid[1]}.toml").exists():
+        name = f"wall-{grid[0]}x{grid[1]}"
+    layout = read_layout(name)
+    if args.screenshot is not None:
+        _check_writable_folder(args.screenshot, "--screenshot")
+    if args.virtual_screens:
+        use_virtual_screens(screen_rects(layout, args.node, grid))
+    ensure_display()
+    return layout
+
+
+def _check_writable_folder(folder: Path, option: str) -> None:
+    """Create ``folder`` now and write a probe there, so a bad path fails at once, not after the run."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".cityops-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"{option} {folder}: cannot write there ({exc.strerror or exc})") from None
 
 
 def _wall_run_options(args: argparse.Namespace, platform: str | None):
@@ -247,12 +284,11 @@ def chosen_theme(args: argparse.Namespace) -> str:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from console.shell.app import ensure_display, read_layout, run_wall
+    from console.shell.app import run_wall
 
     url = cli_platform.chosen_platform(args)
     options = _wall_run_options(args, url)
-    ensure_display()
-    layout = read_layout(args.layout)
+    layout = open_wall_layout(args)
     connector = _connect(url)
     cache = _open_cache(args.cache or places(args.data_dir).cache)
     try:

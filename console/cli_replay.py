@@ -124,14 +124,13 @@ def _open_recording(path: Path, drill: Path | None):
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from console.clock import Clock
-    from console.cli import _wall_run_options
+    from console.cli import _wall_run_options, open_wall_layout
     from console.replay.session import open_session
     from console.replay.timeline import notes_path
     from console.replay.times import parse_time
-    from console.shell.app import ensure_display, read_layout, run_wall
+    from console.shell.app import run_wall
 
-    ensure_display()
-    layout = read_layout(args.layout)
+    layout = open_wall_layout(args)
     recording = _open_recording(args.file, args.drill)
     meta = recording.meta
     at = meta.start if args.at is None else parse_time(args.at, meta.start, "--at")

@@ -183,6 +183,8 @@ def data_texts(store) -> set[str]:
     """The data a store holds that a view may show as it is: names, places, units, titles, plans, callsigns."""
     ref = store.reference
     texts = [t for ind in store.indicators.values() for t in (ind.name, *ind.name.split(", "), ind.unit)]
+    # a name wrapped in a narrow list is painted a line at a time: its first word may stand alone
+    texts += [ind.name.split()[0] for ind in store.indicators.values()]
     texts += [d.get("name", "") for d in ref.get("districts", [])] + [u.get("callsign", "") for u in ref.get("units", [])]
     texts += [p.get("title", "") for p in ref.get("plans", [])] + [r["title"] for r in store.incidents.values()]
     return {t.casefold() for t in texts if t}

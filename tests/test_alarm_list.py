@@ -111,3 +111,22 @@ def test_a_trainer_cannot_handle_live_alarms(qtbot, tmp_path):
     qtbot.keyClick(view.table, Qt.Key.Key_Return)
     assert alarms.counts()["unacknowledged"] == 3 and cache.rows("audit_log") == []
     assert "trainer may not acknowledge" in view.hint.text()
+
+
+def test_a_narrow_list_shows_what_and_where_whole_and_an_empty_one_says_so(qtbot, tmp_path):
+    view, alarms, _ = _list(qtbot, tmp_path)
+    view.resize(420, 400)  # a narrow wall column: the name wraps instead of being cut
+    qtbot.wait(10)
+    table = view.table
+    assert table.horizontalScrollBarPolicy() == table.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+    index = view.model.index(0, 2)
+    text = view.model.data(index)
+    assert text == "Kluuvi #1\nDrainage well level"
+    line = table.fontMetrics().height()
+    assert table.rowHeight(0) >= 2 * line, "the long name wraps onto a second line"
+    assert table.columnWidth(2) < table.fontMetrics().horizontalAdvance(text), "it is narrower than the name"
+    # nothing standing: the words, not an empty table
+    quiet = AlarmManager([LEVEL], recorder=None)
+    view.ctx.alarms = quiet
+    view.refresh(200.0)
+    assert view.empty.isVisible() and not table.isVisible() and view.empty.text() == "No standing alarms"

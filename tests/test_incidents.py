@@ -375,3 +375,25 @@ def test_detail_actions_from_the_keyboard_supervisor_acts_operator_is_told_why_n
     qtbot.keyClick(detail.bar.text, Qt.Key.Key_Return)
     assert first in detail.units.text()
     assert [r["action"] for r in cache.rows("audit_log")[audit_before:]] == ["status", "assign"]
+
+
+def test_sla_shows_time_left_or_overdue_and_information_feeds_run_no_timers(qtbot):
+    from console.incidents.filters import is_information
+    from widgets.incidents import sla_text
+
+    quake = _incident("usgs:us7000abcd", severity=1, kind="earthquake", title="M 6.1 — off the coast", at=T0 - 90 * MIN)
+    store = _store(_incident(at=T0), _incident("INC-2", at=T0 - 30 * MIN), quake)
+    # critical dispatch: amber at 1 min, red (the target) at 2 min
+    rows = {r["id"]: r for r in incident_rows(store, T0 + 50)}
+    assert sla_text(rows["INC-1"]) == "dispatch 1:10 left"
+    assert sla_text(rows["INC-2"]) == "dispatch 28:50 overdue RED"
+    assert is_information(quake) and rows[quake["id"]]["timers"] == [] and sla_text(rows[quake["id"]]) == "information"
+    qt_app()
+    view = IncidentList(ViewContext(store), {"title": "Incidents", "filters": False})
+    qtbot.addWidget(view)
+    view.resize(900, 300)
+    view.show()
+    view.refresh(T0 + 50)
+    title = view.title_label.text()
+    assert "2 ACTIVE" in title and "1 SLA RED" in title and "1 INFORMATION" in title
+    assert view.table.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff  # a wall column

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
 
 from widgets import theme
 from widgets.base import RowsModel, View, register
-from widgets.i18n import age, core, tr
+from widgets.i18n import age, core, place, tr
 from widgets.incidents import DRILL_COLOUR, DRILL_WORD, drill_tag
 from widgets.inline_bar import InlineBar
 
@@ -30,6 +30,7 @@ PRIORITY_COLOURS = theme.PRIORITY_COLOURS
 #: Shelve durations offered on the wall, in seconds (the operator picks with the arrow keys).
 SHELVE_CHOICES = ((QT_TRANSLATE_NOOP("alarms", "15 min"), 900.0), (QT_TRANSLATE_NOOP("alarms", "1 h"), 3600.0),
                   (QT_TRANSLATE_NOOP("alarms", "4 h"), 14400.0), (QT_TRANSLATE_NOOP("alarms", "12 h"), 43200.0))
+NO_ALARMS = QT_TRANSLATE_NOOP("alarms", "No standing alarms")
 KEYS_HINT = QT_TRANSLATE_NOOP("alarms", "Enter acknowledge · A all · S shelve · C comment · U unshelve · ↑↓ select")
 #: The actions as a refusal names them ("a trainer may not acknowledge").
 ACTION_WORDS = {"acknowledge": QT_TRANSLATE_NOOP("alarms", "acknowledge"),
@@ -38,10 +39,11 @@ ACTION_WORDS = {"acknowledge": QT_TRANSLATE_NOOP("alarms", "acknowledge"),
 
 
 def _where_first(name: str) -> str:
-    """'Drainage well level, Kluuvi #1' -> 'Kluuvi #1 · Drainage well level': in a narrow column
-    the place is what tells two alarms apart, so it must not be the part cut off."""
+    """'Drainage well level, Kluuvi #1' -> 'Kluuvi #1' over 'Drainage well level': where, then
+    what, each on a line of its own, so a narrow column never cuts either (the place is what tells
+    two alarms apart)."""
     measure, _, where = name.partition(", ")
-    return f"{where} · {measure}" if where else name
+    return f"{place(where)}\n{measure}" if where else name
 
 
 def _state_word(state: str) -> str:
@@ -110,14 +112,30 @@ class AlarmList(View):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        # what and where always show: a long name wraps onto a second line instead of being cut,
+        # and no scroll bars (the keys move the selection, and the list scrolls to it)
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.installEventFilter(self)
         self.body.addWidget(self.table, 1)
+        # nothing standing: say so, in words, where the list would be
+        self.empty = QLabel(tr("alarms", NO_ALARMS), self)
+        self.empty.setObjectName("noAlarms")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; background: transparent; font-size: 24px;")
+        self.empty.hide()
+        self.body.addWidget(self.empty, 1)
         self.bar = InlineBar(self)
         self.bar.text.returnPressed.connect(self._confirm_bar)
         self.bar.text.installEventFilter(self)
         self.body.addWidget(self.bar)
         self.hint = QLabel(tr("alarms", KEYS_HINT))
         self.hint.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; background: transparent;")
+        self.hint.setWordWrap(True)  # the keys wrap, never cut
         self.body.addWidget(self.hint)
         self.feedback = ""  # the last refusal, shown in the hint line
         self._refusal = 0  # the platform's refusals already shown (AlarmManager.refusal)
@@ -148,6 +166,8 @@ class AlarmList(View):
         selected = self.selected()
         rows = alarms.alarms(include_shelved=self.params.get("include_shelved", False))
         self.model.set_rows(rows, now)
+        self.table.setVisible(bool(rows))
+        self.empty.setVisible(not rows)
         counts = alarms.counts()
         self.title_label.setText(tr("alarms", "{title} · {unacknowledged} UNACKNOWLEDGED · {active} ACTIVE · "
                                               "{shelved} SHELVED")

@@ -28,6 +28,11 @@ from resources import resource_path
 
 CATALOGUE = resource_path("i18n", "cityops_zh_CN.qm")
 
+#: The "where" of an indicator name ("12345 hotline calls, whole city") that names no place: words
+#: of the interface, translated and shown as one term ("whole city" is the city-wide scope).
+CITY_SCOPES = ("city-wide", "city centre")
+SCOPE_SYNONYMS = {"whole city": "city-wide", "citywide": "city-wide"}
+
 #: Core words shown verbatim, in the "core" context. Statuses and events are shown with spaces.
 CORE_PHRASES: tuple[str, ...] = tuple(dict.fromkeys((
     *SEVERITIES.values(), *INCIDENT_KINDS.values(), *UNIT_KINDS.values(), *CATEGORIES.values(),
@@ -36,6 +41,7 @@ CORE_PHRASES: tuple[str, ...] = tuple(dict.fromkeys((
     *(p.name for p in Priority), *(s.value for s in AlarmState),
     *ROLE_ACTIONS,  # roles
     CITY_ROW_NAME,  # the health views' row of indicators that belong to no district
+    *CITY_SCOPES,  # an indicator name's "where" that is no place but the whole city or its centre
     "available", "patrol", "en route", "returning",  # unit statuses (console.incidents.nearby)
     "no platform",  # the connection detail of a wall started without one
     # the core's refusals that carry no variable part
@@ -56,6 +62,12 @@ def tr(context: str, text: str) -> str:
 def core(text: str) -> str:
     """A word from the core (one of CORE_PHRASES) as this language shows it; others unchanged."""
     return QCoreApplication.translate("core", text)
+
+
+def place(where: str) -> str:
+    """The "where" part of an indicator's name as shown: a city-wide scope in this language and
+    one term for it; a real place name (data) unchanged."""
+    return core(SCOPE_SYNONYMS.get(where, where))
 
 
 def age(seconds: float) -> str:

@@ -36,6 +36,7 @@ KIND_ICONS = {"traffic_accident": "⚠", "waterlogging": "☔", "fire_alarm": "�
 SLA_COLOURS = {"amber": theme.STATUS_COLOURS[theme.Status.WARNING], "red": theme.STATUS_COLOURS[theme.Status.ALARM]}
 #: An SLA timer's colour in words: the word, not only the colour, says it is late.
 SLA_WORDS = {"amber": QT_TRANSLATE_NOOP("sla", "AMBER"), "red": QT_TRANSLATE_NOOP("sla", "RED")}
+INFORMATION_WORD = QT_TRANSLATE_NOOP("sla", "information")  # an information feed's incident: no timers
 SEVERITY_CHOICES = ((QT_TRANSLATE_NOOP("incidents", "All severities"), 4),
                     (QT_TRANSLATE_NOOP("incidents", "Critical"), 1),
                     (QT_TRANSLATE_NOOP("incidents", "Major or worse"), 2),
@@ -67,12 +68,20 @@ def title_text(row: dict) -> str:
 
 
 def sla_text(row: dict) -> str:
-    """The running timer as "dispatch 6:10 RED": the word, not only the colour, says it is late."""
+    """The running timer as the time left to its target, "dispatch 3:50 left", or past it,
+    "dispatch 6:10 overdue RED" (the word, not only the colour, says it is late); an information
+    feed's incident says so instead of running timers nobody is meant to meet."""
+    if row.get("information"):
+        return tr("sla", INFORMATION_WORD)
     timer = row.get("timer")
     if timer is None:
         return ""
     late = f" {tr('sla', SLA_WORDS[timer.state])}" if timer.state in SLA_WORDS else ""
-    return f"{core(timer.name)} {format_elapsed(timer.elapsed)}{late}"
+    if timer.elapsed < timer.red_s:
+        return tr("sla", "{step} {time} left{late}").format(
+            step=core(timer.name), time=format_elapsed(timer.red_s - timer.elapsed), late=late)
+    return tr("sla", "{step} {time} overdue{late}").format(
+        step=core(timer.name), time=format_elapsed(timer.elapsed - timer.red_s), late=late)
 
 
 class IncidentModel(RowsModel):
@@ -88,7 +97,7 @@ class IncidentModel(RowsModel):
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         row = self.rows[index.row()]
         col = index.column()
-        finished = row["status"] in ("resolved", "closed")
+        finished = row["status"] in ("resolved", "closed") or row.get("information")
         timer = row.get("timer")
         if role == Qt.ItemDataRole.DisplayRole:
             return (
@@ -218,6 +227,10 @@ class IncidentList(View):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
+        if not params.get("filters", True):  # a wall column: nobody scrolls it, so no scroll bars (keys still move)
+            self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)  # the title takes what is left
         header.setSortIndicatorClearable(True)  # a third click returns to the default order
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
@@ -268,10 +281,12 @@ class IncidentList(View):
                 self._show_selected(scroll=False)
         finally:
             self._quiet = False
-        active = [r for r in rows if r["status"] in STATUSES[:3]]
+        active = [r for r in rows if r["status"] in STATUSES[:3] and not r["information"]]
         late = sum(1 for r in active if r["timer"] is not None and r["timer"].state == "red")
         title = tr("incidents", "{title} · {n} ACTIVE").format(title=self.title.upper(), n=len(active))
         title += tr("incidents", " · {n} SLA RED").format(n=late) if late else ""
+        information = sum(1 for r in rows if r["information"] and r["status"] in STATUSES[:3])
+        title += tr("incidents", " · {n} INFORMATION").format(n=information) if information else ""
         if self.filters.value().active():
             title += tr("incidents", " · FILTERED: {shown} OF {total} SHOWN").format(shown=len(chosen), total=len(rows))
         self.title_label.setText(title)

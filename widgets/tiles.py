@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QWidget
 from console.model.indicator import Indicator, Status
 from widgets import theme
 from widgets.base import View, ViewContext, register
-from widgets.i18n import age, tr
+from widgets.i18n import age, place, tr
 from widgets.tile_paint import Spark, TileMetrics, build_spark, limit_colours, paint_tile, value_font
 
 SPARK_S = 3600.0  # the sparkline shows the last hour
@@ -63,7 +63,7 @@ class TileState:
 
     @property
     def where(self) -> str:
-        return self.name.partition(", ")[2] or tr("tiles", "city-wide")
+        return place(self.name.partition(", ")[2] or "city-wide")
 
 
 @dataclass

@@ -18,9 +18,15 @@ from console.store import Store
 ACTIVE_FILTER = "active"
 
 
+def is_information(row: dict) -> bool:
+    """An incident from an information feed (an imported earthquake, any kind outside the city's
+    own vocabulary): the room is told of it, nobody dispatches to it, so it has no SLA timers."""
+    return row["kind"] not in INCIDENT_KINDS
+
+
 def incident_rows(store: Store, now: float, include_closed: bool = True) -> list[dict]:
     """Incidents opened by ``now`` as they stood then, each with ``timers``, ``timer`` (the one
-    running, or None) and ``district_name``; newest first."""
+    running, or None), ``information`` (see ``is_information``) and ``district_name``; newest first."""
     districts = {d["id"]: d["name"] for d in store.reference.get("districts", [])}
     rows = []
     for row in store.open_incidents(at=now):
@@ -28,8 +34,9 @@ def incident_rows(store: Store, now: float, include_closed: bool = True) -> list
         shown = as_of(row, events, now)
         if not include_closed and shown["status"] == "closed":
             continue
-        timers = sla(row, events, now)
-        rows.append({**shown, "timers": timers, "timer": running(timers),
+        information = is_information(row)
+        timers = [] if information else sla(row, events, now)
+        rows.append({**shown, "timers": timers, "timer": running(timers), "information": information,
                      "district_name": districts.get(row["district_id"], row["district_id"] or "")})
     return rows
 

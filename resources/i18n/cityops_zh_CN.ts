@@ -48,6 +48,10 @@
         <translation type="vanished">新告警</translation>
     </message>
     <message>
+        <source>No standing alarms</source>
+        <translation>无在册告警</translation>
+    </message>
+    <message>
         <source>Priority</source>
         <translation>优先级</translation>
     </message>
@@ -260,6 +264,14 @@
     <message>
         <source>available</source>
         <translation>待命</translation>
+    </message>
+    <message>
+        <source>city centre</source>
+        <translation>市中心</translation>
+    </message>
+    <message>
+        <source>city-wide</source>
+        <translation>全市</translation>
     </message>
     <message>
         <source>close</source>
@@ -744,6 +756,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source> · FILTERED: {shown} OF {total} SHOWN</source>
         <translation> · 已筛选：显示 {shown}/{total}</translation>
+    </message>
+    <message>
+        <source> · {n} INFORMATION</source>
+        <translation> · 信息 {n}</translation>
     </message>
     <message>
         <source> · {n} SLA RED</source>
@@ -1591,15 +1607,15 @@ Choose one in the incident table (↑↓) or on the map.</source>
     </message>
     <message>
         <source>buildings: {n}</source>
-        <translation type="unfinished"></translation>
+        <translation>建筑：{n}</translation>
     </message>
     <message>
         <source>height</source>
-        <translation type="unfinished"></translation>
+        <translation>高度</translation>
     </message>
     <message>
         <source>left out: {n} ({why})</source>
-        <translation type="unfinished"></translation>
+        <translation>未显示：{n}（{why}）</translation>
     </message>
     <message>
         <source>no alert</source>
@@ -1619,11 +1635,11 @@ Choose one in the incident table (↑↓) or on the map.</source>
     </message>
     <message>
         <source>tiles shown: {n}</source>
-        <translation type="unfinished"></translation>
+        <translation>显示瓦片：{n}</translation>
     </message>
     <message>
         <source>triangles: {n:,}</source>
-        <translation type="unfinished"></translation>
+        <translation>三角形：{n:,}</translation>
     </message>
 </context>
 <context>
@@ -1703,6 +1719,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>{limit}亮黄灯</translation>
     </message>
     <message>
+        <source>information</source>
+        <translation>信息</translation>
+    </message>
+    <message>
         <source>on time</source>
         <translation>按时</translation>
     </message>
@@ -1713,6 +1733,14 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source>red at {limit}</source>
         <translation>{limit}亮红灯</translation>
+    </message>
+    <message>
+        <source>{step} {time} left{late}</source>
+        <translation>{step} 剩余 {time}{late}</translation>
+    </message>
+    <message>
+        <source>{step} {time} overdue{late}</source>
+        <translation>{step} 超时 {time}{late}</translation>
     </message>
 </context>
 <context>
@@ -1754,7 +1782,7 @@ Choose one in the incident table (↑↓) or on the map.</source>
     </message>
     <message>
         <source>city-wide</source>
-        <translation>全市</translation>
+        <translation type="vanished">全市</translation>
     </message>
     <message>
         <source>{age} ago</source>
