@@ -85,16 +85,20 @@ def _name(row: dict) -> str:
     return f"{where} (id {row['id']}: {row['action']} by {row['actor']} at {when})"
 
 
-def verify(conn: Connection) -> Verdict:
-    """Walk the chain in order and name the first row that was changed, removed or inserted out of order."""
+def verify(conn: Connection, noted: str | None = None) -> Verdict:
+    """Walk the chain in order and name the first row that was changed, removed or inserted out of order.
+
+    ``noted``: a head hash ``verify`` printed earlier and kept elsewhere; it must still be in the
+    chain, which shows a chain rewritten from before that point even with every hash recomputed.
+    """
     head = conn.execute(select(P["audit_head"].c.chain, P["audit_head"].c.hash)).first()
     if head is None:
         return Verdict(0, "", "audit_head has no row: this platform keeps no audit chain")
     with closing(_rows(conn, chained=True)) as chained:
-        return _walk(conn, head, chained)
+        return _walk(conn, head, chained, noted)
 
 
-def _walk(conn: Connection, head, chained: Iterator[dict]) -> Verdict:
+def _walk(conn: Connection, head, chained: Iterator[dict], noted: str | None) -> Verdict:
     def broken(n: int, what: str) -> Verdict:
         return Verdict(n, head.hash, f"audit chain broken: {what}")
 
@@ -119,6 +123,8 @@ def _walk(conn: Connection, head, chained: Iterator[dict]) -> Verdict:
         if not fits:
             return broken(n, f"{_name(row)} was changed after it was recorded")
         prev, expected, before = row["hash"], pos + 1, row
+        if row["hash"] == noted:
+            noted = None  # found where it was
     last = expected - 1
     if head.chain > last:
         gone = f"row {head.chain} was" if head.chain == last + 1 else f"rows {last + 1} to {head.chain} were"
@@ -135,6 +141,8 @@ def _walk(conn: Connection, head, chained: Iterator[dict]) -> Verdict:
             if conn.dialect.name != "sqlite" or (last_arrived is not None and row["arrived"] < last_arrived):
                 return broken(n, f"{_name(row)} is not in the chain: inserted behind the platform's back")
             pending += 1
+    if noted and noted != GENESIS:
+        return broken(n, f"the head noted earlier ({noted[:16]}...) is no longer in the chain: it was rewritten")
     return Verdict(n, head.hash, pending=pending)
 
 

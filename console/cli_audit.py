@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError
@@ -20,6 +21,8 @@ def add_commands(sub, platform_url) -> None:
     for parser in (verify, export):
         parser.add_argument("--platform", required=True, metavar="URL", type=platform_url,
                             help="platform database URL or SQLite file path")
+    verify.add_argument("--head", metavar="HASH", help="a head hash verify printed earlier (kept elsewhere): it must "
+                        "still be in the chain, so a chain rewritten with every hash recomputed shows too")
     export.add_argument("--out", required=True, type=Path, metavar="FILE", help="CSV file to write")
 
 
@@ -28,13 +31,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from console.databases import reason, shown_url
     from console.platform.db import open_engine
 
+    if getattr(args, "head", None) and not re.fullmatch(r"[0-9a-f]{64}", args.head):
+        raise UserError(f"--head {args.head!r} is not a head hash (64 hexadecimal digits, as verify prints it)")
     if args.audit_command == "export" and not args.out.parent.is_dir():
         raise UserError(f"cannot write {args.out}: folder {args.out.parent} does not exist")
     engine = open_engine(args.platform, create=False)
     try:
         with engine.connect() as conn:
             if args.audit_command == "verify":
-                verdict = audit.verify(conn)
+                verdict = audit.verify(conn, args.head)
                 print(verdict.line())
                 return 1 if verdict.problem else 0
             n = audit.export(conn, args.out)

@@ -104,15 +104,17 @@ def test_audit_verify_on_the_demo_platform(fed, capsys):
     assert "4 newer row(s) not chained yet" in capsys.readouterr().out
     feeder.advance(END + 5)
     assert main(["audit", "verify", "--platform", url]) == 0
-    assert capsys.readouterr().out.startswith("audit chain intact: 4 operator actions, head ")
+    out = capsys.readouterr().out
+    assert out.startswith("audit chain intact: 4 operator actions, head ")
+    noted = out.split()[-1]
     assert main(["audit", "export", "--platform", url, "--out", str(path.parent / "trail.csv")]) == 0
     lines = (path.parent / "trail.csv").read_text().splitlines()
     assert len(lines) == 5 and lines[1].split(",")[:5] == ["1", "2026-05-28T20:26:40.000+00:00", "ann", "operator",
                                                           "acknowledge"]
 
-    def verdict() -> str:
+    def verdict(*head: str) -> str:
         capsys.readouterr()
-        assert main(["audit", "verify", "--platform", url]) == 1
+        assert main(["audit", "verify", "--platform", url, *head]) == 1
         out = capsys.readouterr().out
         assert out.count("\n") == 1
         return out
@@ -120,8 +122,20 @@ def test_audit_verify_on_the_demo_platform(fed, capsys):
     with closing(sqlite3.connect(path)) as db, db:
         db.execute("UPDATE operator_actions SET target_id = 'other:HI' WHERE chain = 2")
     assert "row 2 (id" in (out := verdict()) and "was changed after it was recorded" in out
+    # Rewritten with every hash recomputed: only the head noted earlier shows it.
     with closing(sqlite3.connect(path)) as db, db:
-        db.execute("UPDATE operator_actions SET target_id = 'a1:HI' WHERE chain = 2")
+        db.execute("UPDATE operator_actions SET chain = NULL, prev_hash = NULL, hash = NULL")
+        db.execute(f"UPDATE audit_head SET chain = 0, hash = '{'0' * 64}'")
+    feeder.advance(END + 6)
+    assert main(["audit", "verify", "--platform", url]) == 0
+    assert "the head noted earlier" in verdict("--head", noted) and "rewritten" in verdict("--head", noted)
+    with closing(sqlite3.connect(path)) as db, db:  # back as it was
+        db.execute("UPDATE operator_actions SET chain = NULL, prev_hash = NULL, hash = NULL")
+        db.execute("UPDATE operator_actions SET target_id = 'a1:HI' WHERE target_id = 'other:HI'")
+        db.execute(f"UPDATE audit_head SET chain = 0, hash = '{'0' * 64}'")
+    feeder.advance(END + 7)
+    assert main(["audit", "verify", "--platform", url, "--head", noted]) == 0
+    with closing(sqlite3.connect(path)) as db, db:
         db.execute("DELETE FROM operator_actions WHERE chain = 3")
     assert "row 3 was removed" in verdict()
     with closing(sqlite3.connect(path)) as db, db:  # put back where it was, but not in its place in the chain
