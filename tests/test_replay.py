@@ -59,6 +59,8 @@ def lived(tmp_path_factory, demo_platform):
     wall.start()
     seen: dict[float, dict] = {}
     acted = {"ack": 0, "shelve": 0}
+    raised: list[tuple[float, str]] = []  # every alarm the live wall raised, for the counts
+    wall.alarms.listener = lambda t, alarm, what: raised.append((t, alarm.id)) if what == "raised" else None
 
     def feed_to(t: float) -> None:
         """The readings up to ``t`` as one sync batch, then the wall's refresh at ``t``."""
@@ -89,11 +91,11 @@ def lived(tmp_path_factory, demo_platform):
     wall.stop()
     assert acted["ack"] >= 3 and acted["shelve"] == 1, "the storm gave the operator too little to do"
     assert len(outbox.pending(cache)) == acted["ack"] + acted["shelve"]
-    return cache, start, end, seen, tmp
+    return cache, start, end, seen, tmp, raised
 
 
 def test_replayed_state_at_t_equals_the_live_state_recorded_at_t(lived, qtbot):
-    cache, start, end, seen, tmp = lived
+    cache, start, end, seen, tmp, raised = lived
     path = write_bundle(record_from_cache(cache, start, end, title="storm"), tmp / "storm.cityrec")
     session = open_session(read_bundle(path))
     clock = Clock()
@@ -119,7 +121,7 @@ def test_replayed_state_at_t_equals_the_live_state_recorded_at_t(lived, qtbot):
 
 def test_playing_forward_reaches_the_same_state_as_seeking(lived, qtbot):
     """Playback (many small steps) and a seek (a saved state run forward) agree."""
-    cache, start, end, seen, tmp = lived
+    cache, start, end, seen, tmp, raised = lived
     session = open_session(record_from_cache(cache, start, end))
     source = session.source
     t = start
@@ -139,7 +141,7 @@ def test_playing_forward_reaches_the_same_state_as_seeking(lived, qtbot):
 
 
 def test_nothing_done_in_a_replay_reaches_the_outbox_or_the_cache(lived, qtbot):
-    cache, start, end, seen, tmp = lived
+    cache, start, end, seen, tmp, raised = lived
     before = hashlib.sha256((tmp / "cache.db").read_bytes()).hexdigest()
     pending = outbox.pending(cache)
     session = open_session(record_from_cache(cache, start, end))
@@ -160,7 +162,7 @@ def test_nothing_done_in_a_replay_reaches_the_outbox_or_the_cache(lived, qtbot):
 
 
 def test_a_replay_wall_shows_the_banner_and_timeline_and_space_still_acknowledges(lived, qtbot):
-    cache, start, end, seen, tmp = lived
+    cache, start, end, seen, tmp, raised = lived
     session = open_session(record_from_cache(cache, start, end, title="storm"))
     clock = Clock()
     clock.replay(start + 2700, speed=16.0, playing=False)
@@ -226,7 +228,7 @@ def test_the_debrief_counts_what_the_replay_applied(lived):
     """The after-action figures come from the same pass: the operator's acknowledgements, with their times."""
     from console.replay.debrief import make_debrief
 
-    cache, start, end, seen, tmp = lived
+    cache, start, end, seen, tmp, raised = lived
     session = open_session(record_from_cache(cache, start, end))
     records = session.source.records
     acked = [r for r in records if r.acked_by == "ann" and start <= r.raised_at <= end]
@@ -235,3 +237,7 @@ def test_the_debrief_counts_what_the_replay_applied(lived):
     assert sum(p.acknowledged for p in debrief.priorities) == len(acked)
     assert dict(debrief.acks_by)["ann"] == len(acked)
     assert sum(p.shelved for p in debrief.priorities) == 1
+    # The wall, the replay and the report count the same alarms for the same stretch.
+    live = sorted((t, i) for t, i in raised if start <= t <= end)
+    assert debrief.summary.alarms == len(live) > 5
+    assert sorted((r.raised_at, r.alarm_id) for r in records if start <= r.raised_at <= end) == live

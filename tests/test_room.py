@@ -54,7 +54,7 @@ def _readings(t0: float, t1: float) -> list[dict]:
     return rows
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
+@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres), "sqlite"])
 def platform(request, tmp_path):
     """The contract's tables with three indicators and two hours of readings, on each kind of platform."""
     if request.param == "sqlite":
@@ -207,6 +207,7 @@ def test_rows_no_alarm_list_could_send_are_ignored_wherever_they_come_from(platf
     again.close()
 
 
+@pytest.mark.postgres
 def test_an_acknowledgement_reaches_another_console_by_push(tmp_path):
     """PostgreSQL's NOTIFY on operator_actions wakes the other console: no poll, no heartbeat."""
     with fresh_database() as url:
