@@ -98,18 +98,20 @@ class Console:
         """Sync until the cache holds every reading and action the platform has (on a shared
         PostgreSQL server another session's open transaction can hold new rows back a moment)."""
         tables = ("readings", "operator_actions")
+        batch = self.sync.step()  # delivers what waits in the outbox first
+        self.take(batch)
         engine = create_engine(self.sync.connector.url)
         with engine.connect() as conn:
             want = [conn.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in tables]
         engine.dispose()
         deadline = time.monotonic() + 30
         while True:
-            batch = self.sync.step()
-            self.take(batch)
             if batch.caught_up and all(self.cache.count(t) >= n for t, n in zip(tables, want)):
                 break
             assert time.monotonic() < deadline, "the platform's actions never arrived"
             time.sleep(0.01 if batch.caught_up else 0)
+            batch = self.sync.step()
+            self.take(batch)
         self.alarms.tick(NOW)
 
     def listed(self) -> list[tuple]:

@@ -164,7 +164,7 @@ def test_push_brings_rows_at_once_and_polling_takes_over_when_push_goes_quiet(tm
             with engine.begin() as conn:
                 conn.execute(text("DROP TRIGGER cityops_notify ON readings"))
             sync.heartbeat_s = 0.5
-            sync.wake()  # let the engine pick up the shorter heartbeat ...
+            sync.send_soon()  # let the engine pick up the shorter heartbeat (no notification) ...
             time.sleep(1.0)  # ... and finish the step that wake ran, so the next row is the heartbeat's
             with engine.begin() as conn:
                 _reading(conn, END + 1, 2.0)

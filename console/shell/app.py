@@ -31,7 +31,7 @@ from resources import resource_path
 from console.layout.parse import Layout, ScreenSpec, load_layout
 from console.layout.rotation import WallRotation
 from console.incidents.plans import Checklists
-from console.model.action import NOBODY, Operator
+from console.model.action import NOBODY, Operator, OperatorAction
 from console.store import Store
 from console.store.history import HistorySource
 from console.store.warm import warm_store
@@ -142,7 +142,7 @@ class Wall:
         if replay is None:
             self.store = Store()
             warm_store(self.store, cache, clock.now())
-            record = lambda action: outbox.record(cache, action)  # noqa: E731
+            record = self._keep
             self.alarms = room.room_alarms(self.store.indicators.values(), recorder=record)
             now = clock.now()  # the room's alarm state: the newest saved one, run forward (console/alarms/room.py)
             room.start(self.alarms, cache, now, near=self.store.window, near_from=now - self.store.horizon_s)
@@ -198,6 +198,12 @@ class Wall:
         self._turn.setSingleShot(True)
         self._turn.setTimerType(Qt.TimerType.PreciseTimer)
         self._turn.timeout.connect(self.refresh)
+
+    def _keep(self, action: OperatorAction) -> None:
+        """An operator's action: into the audit log and the outbox, and sent now, not at the next poll."""
+        outbox.record(self.cache, action)
+        if getattr(self, "engine", None) is not None:
+            self.engine.send_soon()
 
     def _on_batch(self, batch: Batch) -> None:
         """A sync batch on the UI thread: into the store, then the readings and the room's actions

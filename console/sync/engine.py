@@ -367,6 +367,11 @@ class SyncEngine:
         self._notified = True
         self._wake.set()
 
+    def send_soon(self) -> None:
+        """An operator acted (any thread): run the next step now, so the action reaches the
+        platform, and through it every console, without waiting for a poll or the heartbeat."""
+        self._wake.set()
+
     def _set_status(self, state: str, detail: str = "", progress: float | None = None, push: bool = False,
                     **figures) -> None:
         status = SyncStatus(state, detail, progress, push, self.waiting, **figures)

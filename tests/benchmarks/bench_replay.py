@@ -119,8 +119,7 @@ def bench_seek(recording, seeks: int, folder: Path) -> None:
     took_ms = np.array(took) * 1000
 
     # baseline: the same moments rebuilt from raw rows in an SQLite cache, as a wall starting there does
-    from console.alarms import AlarmManager
-    from console.alarms.restore import ALARM_DEADBAND, prime
+    from console.alarms.room import room_alarms
     from console.store import Store
     from console.store.warm import warm_store
 
@@ -141,8 +140,9 @@ def bench_seek(recording, seeks: int, folder: Path) -> None:
         began = time.perf_counter()
         fresh = Store()
         warm_store(fresh, cache, t)
-        alarms = AlarmManager(fresh.indicators.values(), deadband=ALARM_DEADBAND)
-        prime(alarms, fresh.series, fresh.window, t)
+        alarms = room_alarms(fresh.indicators.values())
+        for iid in fresh.series:  # the rules over the last 15 minutes, as a wall used to start
+            alarms.update(iid, *fresh.window(iid, t - 900.0, t))
         alarms.tick(t)
         sum(fresh.latest(iid, t) is not None for iid in fresh.indicators)
         base.append(time.perf_counter() - began)

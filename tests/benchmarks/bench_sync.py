@@ -54,7 +54,7 @@ from console.model.schema import P, REFERENCE_TABLES, platform_metadata  # noqa:
 from console.platform.db import bulk_insert  # noqa: E402
 from console.store.store import Store  # noqa: E402
 from console.sync.batch import Batch  # noqa: E402
-from console.sync.connector import Cursor, SqlConnector  # noqa: E402
+from console.sync.connector import Cursor, Delivery, SqlConnector  # noqa: E402
 from console.sync.engine import SyncEngine  # noqa: E402
 from console.sync.listen import conninfo  # noqa: E402
 from tests.pg import ENV, EXAMPLE  # noqa: E402
@@ -171,8 +171,8 @@ class MemoryConnector:
     def listen(self, on_notify: Callable[[str], None]) -> None:
         return None
 
-    def deliver(self, actions: list[dict]) -> int:
-        return len(actions)
+    def deliver(self, actions: list[dict]) -> Delivery:
+        return Delivery(delivered=[a["id"] for a in actions])
 
     def close(self) -> None:
         pass
