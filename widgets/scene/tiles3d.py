@@ -50,6 +50,7 @@ class TilesetLayer(QObject):
         self.generation = 0
         self.shown: set[int] = set()
         self.failed_tiles: set[int] = set()
+        self.clicked: tuple[int, int] | None = None  # widget pixel of the canvas's last click
         self._closed = threading.Event()
         self.jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tiles3d")
         self.picker = vtkCellPicker()
@@ -167,9 +168,42 @@ class TilesetLayer(QObject):
         rows = [(str(k), _text(v)) for k, v in props.items()]
         rows += [(str(k), _text(v)) for k, v in tile.metadata.items() if k not in props]
         rows.append(("content", tile.content.name if tile.content else ""))
-        name = next((str(props[k]) for k in ("name", "Name", "id", "ID", "gml_id") if k in props),
-                    f"feature {feature}" if feature >= 0 else tile.content.name)
+        name = next((str(props[k]) for k in ("name", "Name", "gml_id") if k in props),
+                    f"{tile.content.name} · feature {feature}" if feature >= 0 else tile.content.name)
         return name, rows[:14]
+
+
+def open_tileset(path: str) -> Tileset:
+    """A layout's ``tileset`` parameter read; ValueError (the layout's kind of error) if it cannot be."""
+    try:
+        tileset = Tileset(path)
+    except UserError as exc:
+        raise ValueError(f"scene3d tileset: {exc}") from None
+    if not tileset.geographic:
+        raise ValueError(f"scene3d tileset: {path} has no place on the Earth (a local box): it cannot stand "
+                         "beside the city's buildings")
+    return tileset
+
+
+def attach(view, tileset: Tileset) -> TilesetLayer:
+    """The tileset as a layer of a scene view's canvas, in its scene's frame; a click on the sky or the
+    ground that hits a tile feature opens that feature's card."""
+    from console.scene.tileset import frame_mapping
+
+    to_frame, _ = frame_mapping(tileset, view.scene.geometry.frame)
+    tileset.place(to_frame)
+    layer = TilesetLayer(view.canvas, tileset, to_frame)
+    view.canvas.clicked_at.connect(lambda x, y: setattr(layer, "clicked", (x, y)))
+    layer.update()
+    return layer
+
+
+def show_picked_feature(layer: TilesetLayer, card) -> bool:
+    """After a click that hit no building: the tile feature under it on ``card``; whether there was one."""
+    if layer.clicked is None or (hit := layer.pick(*layer.clicked)) is None:
+        return False
+    card.show_facts(*layer.facts(hit[1], hit[2]))
+    return True
 
 
 def _text(value: object) -> str:

@@ -5,7 +5,8 @@ Layout parameters: ``district`` one district id (absent: the whole city); ``colo
 (building-safety alerts, the default) or an indicator code pattern ("drainage.level.*"): each
 building takes the value of the nearest sensor of that family; ``tour`` cycle the district
 presets with a slow orbit; ``dwell`` time per stop ("20s"); ``layers`` some of streets, water,
-sensors, incidents, labels.
+sensors, incidents, labels; ``tileset`` a 3D Tiles tileset.json drawn under the buildings (a
+Real-Scene 3D or photogrammetry backdrop: ``widgets.scene.tiles3d``).
 
 The geometry is built on a worker thread (``loader``); ``refresh(now)`` only reads the store and
 ``now`` (so replay works unchanged) and hands the canvas what changed: it renders only then.
@@ -54,7 +55,7 @@ FOV_DEG = 30.0  # the canvas's vertical view angle
 @register("scene3d")
 class SceneView(View):
     PARAMS = {"title": str, "district": str, "colour": str, "tour": bool, "dwell": (str, int, float),
-              "layers": list}
+              "layers": list, "tileset": str}
 
     def __init__(self, ctx: ViewContext, params: dict[str, Any], parent: QWidget | None = None):
         super().__init__(ctx, params, parent)
@@ -69,7 +70,11 @@ class SceneView(View):
         except ValueError:
             raise ValueError(f"scene3d dwell {params.get('dwell')!r} is not like 20s or 1m") from None
         self.district, self.touring = params.get("district"), bool(params.get("tour", False))
+        from widgets.scene import tiles3d
         from widgets.scene.canvas import SceneCanvas  # VTK loads only when a scene is actually shown
+
+        self.tileset = tiles3d.open_tileset(params["tileset"]) if params.get("tileset") else None
+        self.tiles: tiles3d.TilesetLayer | None = None  # the tileset under the buildings, once the scene is in
 
         self._build(SceneCanvas)
         self.loader = SceneLoader(self)
@@ -173,6 +178,10 @@ class SceneView(View):
         self.markers.clear()
         self.close_card()
         self._relink()
+        if self.tileset is not None and self.tiles is None:
+            from widgets.scene.tiles3d import attach
+
+            self.tiles = attach(self, self.tileset)
         self.stack.setCurrentIndex(1)
         self.go_to_preset(0, fly=False)
         if self._now is not None:
@@ -288,8 +297,12 @@ class SceneView(View):
     # -- the picked building -------------------------------------------------------------------
     def _picked(self, building: int) -> None:
         self.hold_tour()
-        if building < 0:  # the sky or the ground
+        if building < 0:  # the sky, the ground, or a tile of the tileset
             self.close_card()
+            if self.tiles is not None:
+                from widgets.scene.tiles3d import show_picked_feature
+
+                show_picked_feature(self.tiles, self.card)
             return
         self.canvas.set_highlight(building)
         self.card.show_building(building, *live.card_content(self.scene.geometry, self.links, self.store, building,
