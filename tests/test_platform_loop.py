@@ -10,10 +10,12 @@ from contextlib import closing
 import numpy as np
 import pytest
 
+from console.cache import Cache
 from console.cli import main
 from console.model.action import OperatorAction
 from console.platform.feeder import DemoFeeder
 from console.sync.connector import SqlConnector
+from console.sync.engine import SyncEngine
 
 END = 1_780_000_000.0  # the session's demo platform ends here (tests/conftest.py)
 
@@ -57,6 +59,12 @@ def test_a_supervisors_dispatch_becomes_an_event_and_the_unit_drives_there(fed):
     assert [e[:3] for e in events] == [("opened", draft.source, events[0][2]),
                                        ("dispatched", "sam", "HEL-P11 patrol car dispatched.")]
     assert _rows(path, "SELECT status, rev FROM incidents WHERE id = ?", draft.id) == [("dispatched", events[1][3])]
+    cache = Cache(path.parent / "wall.db")  # a console sees it as it sees the platform's own events
+    SyncEngine(connector, cache).catch_up()
+    assert ("dispatched", "sam") in [(e["event"], e["actor"]) for e in cache.rows("incident_events")
+                                     if e["incident_id"] == draft.id]
+    assert [r["status"] for r in cache.rows("incidents") if r["id"] == draft.id] == ["dispatched"]
+    cache.close()
     # The patrol car sets off to the incident and gets there; the scripted dispatch never comes.
     feeder.advance(t + 1800)
     track = np.array(_rows(path, "SELECT ts, lon, lat FROM unit_positions WHERE unit_id = ? AND ts > ? ORDER BY ts",
