@@ -70,7 +70,7 @@ def url_password(url: str | URL) -> str | None:
     """The password a platform URL carries itself (user part or ``password=``), if any."""
     try:
         parsed = make_url(url) if isinstance(url, str) else url
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return None
     query = parsed.query.get("password")
     return parsed.password or (query if isinstance(query, str) else None)
@@ -90,7 +90,9 @@ def platform_address(text: str) -> str:
         raise UserError("the platform is empty: give a database URL, service=NAME or an SQLite file path")
     if "://" in text:
         scheme, rest = text.split("://", 1)
-        return f"{PG_DRIVER}://{rest}" if scheme in ("postgresql", "postgres") else text
+        url = f"{PG_DRIVER}://{rest}" if scheme in ("postgresql", "postgres") else text
+        parse_url(url)  # a malformed one (a port that is not a number) is one line here, not a traceback later
+        return url
     if re.match(r"^\s*[a-z_]+\s*=", text):
         from psycopg.conninfo import conninfo_to_dict
         from psycopg import ProgrammingError
@@ -115,8 +117,8 @@ def shown_url(url: str) -> str:
     """The URL as it may be shown to a user: passwords hidden."""
     try:
         return redact(make_url(url).render_as_string(hide_password=True))
-    except ArgumentError:
-        return redact(url)
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        return redact(_IN_URL.sub(lambda m: m.group(1) + _MASK + m.group(3), url))
 
 
 def reason(exc: BaseException) -> str:
@@ -130,6 +132,11 @@ def parse_url(url: str) -> URL:
     """The parsed URL, or a UserError saying what a database URL looks like."""
     try:
         return make_url(url)
+    except ValueError:  # SQLAlchemy's int() of the port
+        port = re.search(r"@[^/?#\[\]]*:([^/?#@]*)", url)
+        why = (f"the port {port[1]!r} is not a number" if port and not port[1].isdigit()
+               else "not a valid address (expected e.g. postgresql://user@host:5432/db)")
+        raise UserError(f"platform URL {redact(url)!r}: {why}") from None
     except ArgumentError:
         raise UserError(f"{redact(url)!r} is not a database URL (expected e.g. postgresql+psycopg://user@host/db "
                         "or sqlite:///file.db)") from None

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
+from console.layout.parse import Expected
 from console.model.action import Operator, OperatorAction
 from console.model.indicator import Indicator
 from console.store import Store
@@ -60,7 +61,7 @@ class View(QFrame):
     """
 
     name: ClassVar[str] = ""
-    PARAMS: ClassVar[dict[str, type | tuple[type, ...]]] = {"title": str}
+    PARAMS: ClassVar[dict[str, Expected]] = {"title": str}  # console/layout/parse.py checks layouts against it
 
     def __init__(self, ctx: ViewContext, params: dict[str, Any], parent: QWidget | None = None):
         super().__init__(parent)

@@ -293,7 +293,7 @@ class GridCanvas(Canvas):
 class HealthGrid(HealthView):
     """Every district's health by category: where the trouble is, at a glance."""
 
-    PARAMS = {"title": str, "categories": list}
+    PARAMS = {"title": str, "categories": list[str]}
     canvas_class = GridCanvas
 
     def default_title(self) -> str:

@@ -251,7 +251,7 @@ class TileCanvas(QWidget):
 class TileGrid(View):
     """A grid of indicator tiles chosen by code patterns, categories and/or district."""
 
-    PARAMS = {"title": str, "indicators": list, "categories": list, "district": str}
+    PARAMS = {"title": str, "indicators": list[str], "categories": list[str], "district": str}
 
     def __init__(self, ctx: ViewContext, params: dict[str, Any], parent: QWidget | None = None):
         super().__init__(ctx, params, parent)

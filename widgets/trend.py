@@ -85,7 +85,7 @@ QLabel {{ background: transparent; }}
 
 @register("trend")
 class TrendChart(View):
-    PARAMS = {"title": str, "indicators": list, "window": str}
+    PARAMS = {"title": str, "indicators": list[str], "window": str}
     MAX_SERIES = 8
     WINDOWS = (900.0, 3600.0, 86400.0, 7 * 86400.0)
     #: After this long without a pan or zoom, a chart looking at history follows "now" again.

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from console.files import ended_by_sigterm, remove_stale_temporaries
 from console.model.schema import REFERENCE_TABLES
 from console.replay import budget
 from console.replay.bundle_checks import (MANIFEST, BundleError, check_density, check_memory, check_names, check_rows, check_runs,
@@ -76,11 +77,20 @@ def write_bundle(recording: Recording, path: str | Path, progress: Progress | No
         written += n
         report(min(written / total, 0.999))
 
-    try:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise BundleError(f"cannot write recording bundle {path}: {exc.strerror}") from None
-    tmp = Path(name)
+    remove_stale_temporaries(path)  # what a writer killed by SIGKILL left
+    with ended_by_sigterm():  # a SIGTERM still removes the temporary file
+        try:
+            fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        except OSError as exc:
+            raise BundleError(f"cannot write recording bundle {path}: {exc.strerror}") from None
+        _write_file(recording, path, Path(name), fd, texts, arrays, step)
+    report(1.0)
+    return path
+
+
+def _write_file(recording: Recording, path: Path, tmp: Path, fd: int, texts: dict[str, bytes],
+                arrays: dict[str, np.ndarray], step: Callable[[int], None]) -> None:
+    """The bundle into the temporary file ``tmp`` (open as ``fd``), renamed to ``path`` when whole."""
     try:
         with os.fdopen(fd, "wb") as raw:
             with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, compresslevel=ARRAY_LEVEL) as zf:
@@ -93,8 +103,6 @@ def write_bundle(recording: Recording, path: str | Path, progress: Progress | No
         raise BundleError(f"cannot write recording bundle {path}: {exc.strerror or exc}") from None
     finally:
         tmp.unlink(missing_ok=True)
-    report(1.0)
-    return path
 
 
 def _write_members(zf: zipfile.ZipFile, recording: Recording, texts: dict[str, bytes],

@@ -58,7 +58,7 @@ class Shown:
 
 @register("map")
 class MapView(View):
-    PARAMS = {"title": str, "zoom": (str, int, float), "center": list, "layers": list, "heat_window": str}
+    PARAMS = {"title": str, "zoom": (str, int, float), "center": tuple[float, float], "layers": list[str], "heat_window": str}
 
     def __init__(self, ctx: ViewContext, params: dict[str, Any], parent: QWidget | None = None):
         super().__init__(ctx, params, parent)
