@@ -5,8 +5,9 @@ own password, can write any row their grants allow. So the platform checks every
 write, in triggers that run as the tables' owner (``SECURITY DEFINER``):
 
 - ``operator_actions``: the actor is the signed-in person (``session_user``), the role is a
-  group they belong to (``cityops_operator``, ``cityops_supervisor``, ``cityops_trainer``) and
-  may take the action (``ROLE_ACTIONS``, the console's own table), the target fits the action,
+  group they belong to (``cityops_operator``, ``cityops_supervisor``, ``cityops_trainer``), one
+  of their groups allows the action (``ROLE_ACTIONS``, the console's own table; a console names
+  the most privileged, ``cityops_role()``), the target fits the action,
   the time is finite and near now, the payload is a JSON object of at most 16 KB, a shelf lasts
   at most 12 hours and has a reason. Refusals raise SQLSTATE 42501 with the reason.
 - Each accepted action is chained: ``chain`` (its position), ``prev_hash`` and ``hash`` (sha256
@@ -88,6 +89,12 @@ MEMBER = ("EXISTS (SELECT 1 FROM pg_catalog.pg_roles g WHERE g.rolname = 'cityop
 NOW = "extract(epoch FROM clock_timestamp())"
 ALLOWED = "CASE NEW.role " + " ".join(f"WHEN '{r}' THEN {_array(role_actions(r))}" for r in ROLES) + \
           " ELSE ARRAY[]::text[] END"
+#: Whether any of the signed-in person's groups allows the action (the row's role is one of them).
+ANY_GROUP_ALLOWS = (f"EXISTS (SELECT 1 FROM unnest({_array(ROLES)}) AS r(name) "
+                    "JOIN pg_catalog.pg_roles g ON g.rolname = 'cityops_' || r.name "
+                    "WHERE pg_catalog.pg_has_role(session_user, g.oid, 'MEMBER') AND NEW.action = ANY(CASE r.name "
+                    + " ".join(f"WHEN '{r}' THEN {_array(role_actions(r))}" for r in ROLES)
+                    + " ELSE ARRAY[]::text[] END))")
 TARGET = "CASE NEW.action " + " ".join(f"WHEN '{a}' THEN {_array(t)}" for a, t in TARGETS.items()) + \
          " ELSE ARRAY[]::text[] END"
 NOT_FINITE = "{x} IS NULL OR {x} = 'NaN'::float8 OR {x} IN ('Infinity'::float8, '-Infinity'::float8)"
@@ -125,7 +132,8 @@ BEGIN
   IF NOT trusted AND NOT {MEMBER} THEN
     {_refuse("%s is not a member of cityops_%s", "session_user", "NEW.role")}
   END IF;
-  IF NOT NEW.action = ANY({ALLOWED}) THEN
+  -- A person may take an action any of their groups allows; the platform's own services, their row's role.
+  IF (CASE WHEN trusted THEN NOT NEW.action = ANY({ALLOWED}) ELSE NOT {ANY_GROUP_ALLOWS} END) THEN
     {_refuse("%s %s may not %s", "CASE WHEN NEW.role = 'operator' THEN 'an' ELSE 'a' END", "NEW.role",
              "CASE NEW.action " + " ".join(f"WHEN '{a}' THEN '{w}'" for a, w in WORDS.items()).replace("'s ", "''s ")
              + " ELSE NEW.action END")}
