@@ -150,9 +150,10 @@ class SyncEngine:
         reference = self.connector.reference()
         with self.cache.engine.begin() as conn:
             reference, rejected = write_reference(self.cache, conn, reference, time.time())
-        if rejected:
+        if rejected:  # few, and each one a row the platform's GIS or data team must mend: named
             self.quarantined += len(rejected)
-            log.warning("%s", summary(rejected))
+            names = [f"{r.stream} {r.row.get('id')!r:.40}" for r in rejected if isinstance(r.row, dict)]
+            log.warning("%s; the platform should mend %s", summary(rejected), ", ".join(names[:10]) or "them")
         self._known = _known(reference["indicators"])
         self._reference_at = time.monotonic()
         self._reference_dirty = False
