@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync", help="copy a platform into the cache")
     _common(sync)
     cli_platform.add_platform(sync, "platform: database URL, service=NAME or SQLite file path")
-    sync.add_argument("--cache", metavar="PATH")
+    sync.add_argument("--cache", metavar="PATH", help="cache file (default: in the data directory)")
     sync.add_argument("--once", action="store_true", help="catch up, print a JSON summary and exit")
     sync.add_argument("--batch-rows", type=int, default=20_000, metavar="N",
                       help="rows per stream per cache transaction (default 20000)")
@@ -115,19 +115,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", help="print versions, display, OpenGL, screens, cache and platform")
     _common(doctor)
-    doctor.add_argument("--cache", metavar="PATH")
+    doctor.add_argument("--cache", metavar="PATH", help="cache file to report on (default: in the data directory)")
     cli_platform.add_platform(doctor, "platform to check: database URL, service=NAME or SQLite file path")
 
     imp = sub.add_parser("import", help="import real data files")
     imp_sub = imp.add_subparsers(dest="import_command", required=True, metavar="KIND")
     osm = imp_sub.add_parser("osm", help="derive a city (districts, streets, buildings) from an OSM .pbf")
-    osm.add_argument("file", type=Path)
+    osm.add_argument("file", type=Path, help="an OpenStreetMap extract (.osm.pbf)")
     osm.add_argument("--out", type=Path, required=True, help="GeoJSON file to write")
     osm.add_argument("--name", default=None, help="city name (default: the file's name)")
     for kind, what in (("incidents", "a GeoJSON event feed (e.g. USGS) as incidents"),
                        ("districts", "district boundaries from GeoJSON or TopoJSON")):
         feed = imp_sub.add_parser(kind, help=f"import {what} into a platform database")
-        feed.add_argument("file", type=Path)
+        feed.add_argument("file", type=Path, help="the GeoJSON (or TopoJSON) file")
         feed.add_argument("--platform", required=True, metavar="URL", type=platform_url,
                           help="platform database URL or SQLite file path")
     bld = imp_sub.add_parser("buildings", help="import 3D city models or building footprints into a platform "
@@ -149,7 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     cli_platform.hide_command_line_password(argv)
-    args = build_parser().parse_args(cli_replay.join_offsets(argv))
+    parser = build_parser()
+    if not argv:  # `cityops` alone: what it can do, not an error
+        parser.print_help()
+        return 0
+    args = parser.parse_args(cli_replay.join_offsets(argv))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_log_redaction()
@@ -236,6 +240,8 @@ def open_wall_layout(args: argparse.Namespace):
     if args.layout is None and grid is not None and (LAYOUT_DIR / f"wall-{grid[0]}x{grid[1]}.toml").exists():
         name = f"wall-{grid[0]}x{grid[1]}"
     layout = read_layout(name)
+    if args.data_dir or os.environ.get("CITYOPS_DATA_DIR"):
+        _check_writable_folder(places(args.data_dir).data, "--data-dir")
     if args.screenshot is not None:
         _check_writable_folder(args.screenshot, "--screenshot")
     if args.virtual_screens:

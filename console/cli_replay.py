@@ -39,13 +39,14 @@ def add_commands(sub, common, wall_options, platform_url) -> None:
                         help="a drill script (TOML) whose events are injected into the replay, marked DRILL")
 
     export = sub.add_parser("export", help="export a recording bundle as CSV or Parquet tables for analysis")
-    export.add_argument("file", type=Path)
-    export.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    export.add_argument("file", type=Path, help="a recording bundle made by cityops record")
+    export.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                        help="csv (one file per table) or parquet (default csv)")
     export.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the tables")
 
     report = sub.add_parser("report", help="write the after-action report of a recording as a PDF")
-    report.add_argument("file", type=Path)
-    report.add_argument("--out", type=Path, required=True, metavar="PDF")
+    report.add_argument("file", type=Path, help="a recording bundle made by cityops record")
+    report.add_argument("--out", type=Path, required=True, metavar="PDF", help="the PDF to write")
     report.add_argument("--drill", type=Path, metavar="FILE", help="the drill script the session ran, if any")
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+
 import numpy as np
 import pytest
 
-from console.cache import Cache
+from console.cache import Cache, open_cache
 from console.errors import UserError
 from console.model.schema import CACHE_SCHEMA_VERSION
 
@@ -73,9 +76,32 @@ def test_newer_schema_version_is_refused(tmp_path):
         Cache(tmp_path / "c.db")
 
 
-def test_garbage_file_is_reported_as_corrupt(tmp_path):
+def test_a_file_that_is_no_cache_of_ours_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "notes.json"
+    path.write_text('{"my": "notes"}')
+    with pytest.raises(UserError, match=f"{path} is not a CityOps cache \\(not an SQLite database\\)"):
+        open_cache(path)
+    other = tmp_path / "other.db"
+    with closing(sqlite3.connect(other)) as db:
+        db.execute("CREATE TABLE photos (id)")
+        db.commit()
+    before = other.read_bytes()
+    with pytest.raises(UserError, match="an SQLite database of something else: photos"):
+        open_cache(other)
+    assert path.read_text() == '{"my": "notes"}' and other.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.json", "other.db"]
+
+
+def test_garbage_pages_are_reported_as_corrupt(tmp_path):
     path = tmp_path / "c.db"
-    path.write_bytes(b"this is not a database" * 500)
+    cache = Cache(path)
+    cache.write_readings(_readings(20_000))
+    with cache.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    cache.close()
+    data = bytearray(path.read_bytes())
+    data[4096:] = b"this is not a database" * ((len(data) - 4096) // 22) + b"x" * ((len(data) - 4096) % 22)
+    path.write_bytes(bytes(data))
     with pytest.raises(UserError, match=f"cache file {path} is corrupt"):
         Cache(path)
 

@@ -96,8 +96,11 @@ def test_unwritable_cache_path(demo_platform, tmp_path):
 @pytest.mark.parametrize("damage", ["garbage", "truncated"])
 def test_corrupt_cache_is_moved_aside_and_rebuilt(demo_platform, tmp_path, damage):
     cache = tmp_path / "cache.db"
-    if damage == "garbage":
-        cache.write_bytes(os.urandom(64 * 1024))
+    if damage == "garbage":  # a cache of ours whose pages after the header became noise
+        assert cityops("sync", "--once", "--platform", demo_platform, "--cache", str(cache)).returncode == 0
+        with open(cache, "r+b") as f:
+            f.seek(4096)
+            f.write(os.urandom(64 * 1024))
     else:
         assert cityops("sync", "--once", "--platform", demo_platform, "--cache", str(cache)).returncode == 0
         with open(cache, "r+b") as f:
@@ -177,3 +180,41 @@ def test_a_supervisor_console_says_who_is_at_it(demo_platform, tmp_path):
         assert con.execute("SELECT count(*) FROM readings").fetchone()[0] > 0
     wrong = cityops("run", "--platform", demo_platform, "--role", "boss")
     assert wrong.returncode == 2 and "invalid choice: 'boss'" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_every_option_says_what_it_does_and_cityops_alone_lists_the_commands():
+    import argparse
+
+    from console.cli import build_parser, main
+
+    def silent(parser: argparse.ArgumentParser, path: str):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    yield from silent(child, f"{path} {name}")
+            elif not action.help and action.dest != "help":
+                yield f"{path} {'/'.join(action.option_strings) or action.dest}"
+
+    assert list(silent(build_parser(), "cityops")) == []
+    result = cityops()
+    assert result.returncode == 0 and "demo" in result.stdout and "replay" in result.stdout and not result.stderr
+    assert main is not None
+
+
+def test_a_wall_checks_its_arguments_before_any_long_work(tmp_path):
+    """A bad screenshot folder or a layout typo is one line at once (no platform made, no display
+    needed to be told), and a --cache that is no cache of ours is left as it was."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    env = {"QT_QPA_PLATFORM": ""}  # no display at all: the argument's own error comes first
+    result = cityops("demo", "--data-dir", str(tmp_path / "d"), "--screenshot", str(blocker / "shots"), env=env)
+    assert_one_line_error(result, "--screenshot", str(blocker / "shots"), "cannot write there")
+    result = cityops("demo", "--data-dir", str(tmp_path / "d"), "--layout", "wal-3x3", env=env)
+    assert_one_line_error(result, "wal-3x3", "does not exist")
+    assert not list((tmp_path / "d").iterdir()), "no platform, no cache before the arguments were checked"
+    result = cityops("demo", "--data-dir", str(blocker / "d"), env=env)
+    assert_one_line_error(result, "--data-dir", str(blocker / "d"), "cannot write there")
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"mine": true}')
+    result = cityops("sync", "--once", "--platform", str(tmp_path / "nowhere.db"), "--cache", str(notes))
+    assert notes.read_text() == '{"mine": true}' and not list(tmp_path.glob("notes.json.*"))

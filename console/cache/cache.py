@@ -12,6 +12,7 @@ import logging
 import os
 import sqlite3
 import time
+from contextlib import closing
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -38,6 +39,9 @@ PRAGMAS = (
 ReadingRow = tuple[int, int, float, float, int]  # seq, indicator_id, ts, value, quality
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
 class CacheUnusable(UserError):
     """The cache file cannot be used as it is (corrupt, or made by another console version)."""
 
@@ -57,6 +61,7 @@ class Cache:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._check_writable()
+        self._check_ours()
         self.notice: str | None = None  # set by open_cache when it had to start afresh
         self.engine = self._open()
         self._insert_readings = _insert_sql("readings", "OR IGNORE")
@@ -74,6 +79,26 @@ class Cache:
         if self.path.exists() and self.path.is_dir():
             raise UserError(f"cache path {self.path} is a directory, not a file")
 
+    def _check_ours(self) -> None:
+        """Refuse, untouched, a file that is no cache of ours: not an SQLite database at all (a
+        user's JSON file given as --cache), or another program's database. A damaged cache of ours
+        keeps its SQLite header and is moved aside by ``open_cache``."""
+        if not self.path.is_file() or self.path.stat().st_size == 0:
+            return
+        with open(self.path, "rb") as f:
+            head = f.read(len(SQLITE_MAGIC))
+        shown = f"{self.path} is not a CityOps cache"
+        if head != SQLITE_MAGIC:
+            raise UserError(f"{shown} (not an SQLite database): left untouched; name a new file or a cache")
+        try:
+            with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as db:
+                tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError:
+            return  # damaged: ours or not, nothing can be read to tell; open_cache decides
+        if tables and "meta" not in tables:
+            raise UserError(f"{shown} (an SQLite database of something else: {', '.join(sorted(tables)[:3])}"
+                            f"{', …' if len(tables) > 3 else ''}): left untouched; name a new file or a cache")
+
     def _open(self) -> Engine:
         engine = create_engine(f"sqlite:///{self.path}")
 
@@ -86,7 +111,8 @@ class Cache:
             with engine.connect() as conn:
                 found = conn.exec_driver_sql("PRAGMA quick_check").scalar()
                 if found != "ok":
-                    raise CacheUnusable(f"cache file {self.path} is corrupt ({found})")
+                    found = " ".join(str(found).replace("*** in database main ***", "").split())[:160]
+                    raise CacheUnusable(f"cache file {self.path} is corrupt ({found})")  # one line
                 self._ensure_schema(conn)
                 conn.commit()
         except (DatabaseError, OperationalError) as exc:
