@@ -24,7 +24,7 @@ from console.alarms import AlarmState, room
 from console.cache import open_cache, outbox
 from console.model.action import Operator, OperatorAction
 from console.model.schema import P, platform_metadata
-from console.store import Store
+from console.store import Store, live
 from console.store.warm import warm_store
 from console.sync.connector import SqlConnector
 from console.sync.engine import SyncEngine
@@ -89,10 +89,7 @@ class Console:
         room.start(self.alarms, self.cache, NOW, near=self.store.window, near_from=NOW - self.store.horizon_s)
 
     def take(self, batch) -> None:
-        groups = self.store.apply(batch)
-        if batch.reference is not None:
-            self.alarms.set_indicators(self.store.indicators.values())
-        room.follow(self.alarms, groups, batch.operator_actions, batch.problems, batch.room)
+        live.take(self.store, self.alarms, batch)
 
     def catch_up(self) -> None:
         """Sync until the cache holds every reading and action the platform has (on a shared

@@ -100,10 +100,14 @@ def test_a_platform_row_with_the_same_id_and_other_content_is_a_conflict_not_a_d
 REFUSE = {
     "sqlite": ["CREATE TRIGGER refuse_shelve BEFORE INSERT ON operator_actions "
                "WHEN NEW.action = 'shelve' AND NEW.role = 'operator' "
-               "BEGIN SELECT RAISE(ABORT, 'an operator may not shelve on this platform'); END"],
+               "BEGIN SELECT RAISE(ABORT, 'an operator may not shelve on this platform'); END",
+               "CREATE TRIGGER refuse_notes BEFORE INSERT ON operator_actions WHEN NEW.target_kind = 'incident' "
+               "BEGIN SELECT RAISE(ABORT, 'notes are closed for this incident'); END"],
     "postgresql": ["CREATE FUNCTION refuse_shelve() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
                    "IF NEW.action = 'shelve' AND NEW.role = 'operator' THEN RAISE EXCEPTION "
                    "'an operator may not shelve on this platform' USING ERRCODE = '42501'; END IF; "
+                   "IF NEW.target_kind = 'incident' THEN RAISE EXCEPTION "
+                   "'notes are closed for this incident' USING ERRCODE = '42501'; END IF; "
                    "RETURN NEW; END $$",
                    "CREATE TRIGGER refuse_shelve BEFORE INSERT ON operator_actions "
                    "FOR EACH ROW EXECUTE FUNCTION refuse_shelve()"],
@@ -112,9 +116,11 @@ REFUSE = {
 
 @pytest.mark.parametrize("kind", [pytest.param("postgresql", marks=pytest.mark.postgres), "sqlite"])
 def test_a_platform_refusal_is_shown_like_the_consoles_own_and_never_retried(kind, tmp_path, qtbot):
+    from console.incidents.actions import IncidentActions
     from console.model.action import Operator
     from widgets import ViewContext
     from widgets.alarms import AlarmList
+    from widgets.incident_detail import IncidentDetail
 
     with fresh_database() if kind == "postgresql" else _nothing(tmp_path) as url:
         _fill(url, NOW - 1200)
@@ -129,6 +135,14 @@ def test_a_platform_refusal_is_shown_like_the_consoles_own_and_never_retried(kin
         qtbot.addWidget(view)
         wall.alarms.shelve(TRAFFIC, "ann", "operator", NOW, 3600, "signals retimed")
         wall.alarms.acknowledge(ACTIVE, "ann", "operator", NOW)
+        wall.store.add_incidents([INCIDENT])
+        notes = IncidentActions(lambda a: outbox.record(wall.cache, a), wall.operator, wall.store)
+        notes.comment("INC-1", "pump crew on the way", NOW)
+        ctx = ViewContext(wall.store, None, wall.alarms, wall.operator)
+        ctx.selection.select("INC-1")
+        detail = IncidentDetail(ctx, {"title": "Incident"})
+        qtbot.addWidget(detail)
+        assert len(wall.store.incident_events["INC-1"]) == 1, "the note shows at once, provisionally"
         view.refresh(NOW)
         assert wall.alarms.get(TRAFFIC).state is AlarmState.SHELVED, "shown at once, as taken"
         wall.catch_up()
@@ -137,10 +151,17 @@ def test_a_platform_refusal_is_shown_like_the_consoles_own_and_never_retried(kin
         assert wall.alarms.get(TRAFFIC).state is AlarmState.UNACK, "back to the room's state without it"
         assert wall.alarms.get(ACTIVE).state is AlarmState.ACKED, "the acknowledgement went through"
         assert [(r["action"], r["actor"]) for r in _platform_rows(url)] == [("acknowledge", "ann")]
-        assert outbox.backlog(wall.cache) == 0 and len(outbox.problems(wall.cache)) == 1
+        assert outbox.backlog(wall.cache) == 0 and len(outbox.problems(wall.cache)) == 2
+        detail.refresh(NOW + 1)
+        assert detail.hint.text() == "✕ INC-1: refused by the platform: notes are closed for this incident"
+        assert wall.store.incident_events["INC-1"] == [], "the provisional note is gone"
         wall.catch_up()
         assert wall.alarms.get(TRAFFIC).state is AlarmState.UNACK and outbox.backlog(wall.cache) == 0
         wall.close()
+
+
+INCIDENT = {"id": "INC-1", "kind": "flood", "severity": 2, "status": "dispatched", "district_id": None, "lon": 24.94,
+            "lat": 60.17, "title": "Flooded underpass", "opened_at": NOW - 900, "updated_at": NOW - 600, "rev": 1}
 
 
 class _nothing:

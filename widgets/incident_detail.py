@@ -204,6 +204,7 @@ class IncidentDetail(View):
         for w in (self.plan, self.bar.text, self.bar.choice):
             w.installEventFilter(self)
         self.feedback = ""
+        self._said = self.store.refusal[0]  # the platform's refusals already said
         self.row: dict | None = None
         self._now = 0.0
         self._drawn: tuple = ()
@@ -239,6 +240,9 @@ class IncidentDetail(View):
             return
         if iid != self._shown_id:
             self._shown_id, self.feedback = iid, ""  # a refusal was about the incident shown before
+        serial, target, why = self.store.refusal
+        if serial != self._said:  # the platform refused an action taken here: said as our own refusals are
+            self._said, self.feedback = serial, f"{target}: {why}"
         self._show_hint()
         self._drawn = key
         raw = self.store.incidents.get(iid) if iid else None

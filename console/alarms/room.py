@@ -39,8 +39,9 @@ ALARM_DEADBAND = 0.05
 #: The sync engine saves the room's alarm state this often (seconds), and keeps the newest few.
 SAVE_EVERY_S = 60.0
 KEEP_SAVED = 3
-#: Without any saved state (a cache this version did not fill) the rules run over this much of the past.
-FIRST_LOOKBACK_S = 86400.0
+#: Without any saved state (a cache whose sync engine never got to save one) the rules run over the
+#: store's two hours, so a start stays fast (24 h of 1,000 indicators would take most of a minute).
+FIRST_LOOKBACK_S = 2 * 3600.0
 
 Window = Callable[[int, float, float], tuple[np.ndarray, np.ndarray]]
 Groups = Mapping[int, tuple[np.ndarray, np.ndarray, np.ndarray]]  # iid -> (ts, values, quality)

@@ -34,6 +34,7 @@ from console.incidents.plans import Checklists
 from console.model.action import NOBODY, Operator, OperatorAction
 from console.store import Store
 from console.store.history import HistorySource
+from console.store import live
 from console.store.warm import warm_store
 from console.replay.session import ReplaySession
 from console.sync.connector import Connector, SqlConnector
@@ -209,13 +210,10 @@ class Wall:
         """A sync batch on the UI thread: into the store, then the readings and the room's actions
         through the alarm rules, as every console of the room does (console/alarms/room.py).
 
-        An action of this console the platform refused is said in the alarm list, as the
-        console's own refusals are, and the alarms go back to the room's state without it.
+        An action of this console the platform refused is said in the alarm list or the incident
+        detail, as the console's own refusals are, and what it showed goes back to the room's state.
         """
-        groups = self.store.apply(batch)
-        if batch.reference is not None:
-            self.alarms.set_indicators(self.store.indicators.values())
-        room.follow(self.alarms, groups, batch.operator_actions, batch.problems, batch.room)
+        live.take(self.store, self.alarms, batch)
 
     def _on_status(self, status: SyncStatus) -> None:
         self.status = status

