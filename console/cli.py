@@ -432,7 +432,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     result = import_osm(args.file)
     write_city_geojson(result, args.out, name=args.name or args.file.stem,
                        attribution="© OpenStreetMap contributors, ODbL 1.0 (openstreetmap.org/copyright)")
-    print(result.report.summary())
+    print(result.report.summary(verb="Read"), f"Wrote {args.out}.")  # a file, not a platform
     return 0
 
 
