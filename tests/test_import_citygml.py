@@ -183,13 +183,15 @@ def test_flipped_bytes_name_the_broken_line(shared_data, tmp_path):
 
 def test_a_folder_with_one_corrupt_tile_imports_the_rest(shared_data, tmp_path):
     folder = tmp_path / "tiles"
-    shutil.copytree(shared_data / "sf-buildings", folder)
-    bad = folder / "15-5238-12666.mvt"
+    folder.mkdir()
+    for name in ("15-5237-12665.mvt", "15-5237-12666.mvt", "15-5238-12665.mvt"):
+        shutil.copy(shared_data / "sf-buildings" / name, folder)
+    bad = folder / "15-5237-12666.mvt"
     bad.write_bytes(b"\x1a" + bad.read_bytes()[1:300])
     rows, report = read_buildings(folder)
     good, _ = read_buildings([p for p in sorted(folder.iterdir()) if p != bad])
-    assert len(rows) == len(good) > 10_000 and report.partial
-    assert report.broken == [f"file 5 of 9, {bad}: not a readable Mapbox Vector Tile (DecodeError)"]
+    assert rows == good and len(rows) > 1_000 and report.partial
+    assert report.broken == [f"file 2 of 3, {bad}: not a readable Mapbox Vector Tile (DecodeError)"]
 
 
 def test_a_citygml_file_cut_short_keeps_the_buildings_before_the_break(tmp_path):
