@@ -345,6 +345,7 @@ def test_the_pdf_of_a_hand_made_recording_reads_back(qapp, tmp_path):
                   "Pumps should have started here.", "Rain intensity (mm/h)", "Drainage well level, Kallio #1"):
         assert words in text, words
     assert "Old case" not in text and "Later case" not in text
+    assert "a console's local cache" in text and "/tmp/cache.db" not in text  # no path of the recording machine
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"Title:\s+After-action report — Rainstorm, Kallio", info)
     assert re.search(r"Creator:\s+CityOps Console 0.9", info) and "(A4)" in info

@@ -14,6 +14,14 @@ from console.shell.report_style import ALARM_INK, DIM, DRILL_INK, INK, RULE, SHA
 from widgets.i18n import tr
 
 
+def source_text(source: str) -> str:
+    """Where the recording came from, as a reader of the report needs it: the platform's URL (without
+    a password), or "a console's local cache" — never a path on the machine that made it."""
+    if not source:
+        return "—"
+    return tr("report", "a console's local cache") if source.startswith("cache ") else source
+
+
 def cover_page(doc: Doc, d: Debrief) -> None:
     s = d.summary
     doc.text(tr("report", "CityOps Console"), 10, DIM, after=0.5)
@@ -26,7 +34,7 @@ def cover_page(doc: Doc, d: Debrief) -> None:
     rows = [(tr("report", "Period"), f"{period_text(s.start, s.end)}  ({format_elapsed(s.end - s.start)})"),
             (tr("report", "Times"), times),
             (tr("report", "Area"), where),
-            (tr("report", "Recorded from"), s.source or "—")]
+            (tr("report", "Recorded from"), source_text(s.source))]
     if s.created_at:
         rows.append((tr("report", "Recording made"), time.strftime("%Y-%m-%d %H:%M", time.localtime(s.created_at))))
     for label, value in rows:

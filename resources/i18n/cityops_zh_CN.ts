@@ -1415,6 +1415,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>取消搁置</translation>
     </message>
     <message>
+        <source>a console's local cache</source>
+        <translation>控制台本地缓存</translation>
+    </message>
+    <message>
         <source>acknowledged</source>
         <translation>已确认</translation>
     </message>
