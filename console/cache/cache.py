@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DatabaseError, OperationalError
 
+from console.cache.health import move_aside
 from console.cache.salvage import restore, salvage
 from console.errors import UserError
 from console.model.schema import C, CACHE_SCHEMA_VERSION, REFERENCE_TABLES, cache_metadata
@@ -279,11 +280,7 @@ def open_cache(path: str | Path) -> Cache:
         return Cache(path)
     except CacheUnusable as exc:
         waiting = salvage(path)  # operators' actions are never lost with the cache
-        aside = path.with_name(f"{path.name}.unusable-{time.strftime('%Y%m%d-%H%M%S')}")
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            part = Path(f"{path}{suffix}")
-            if part.exists():
-                part.rename(f"{aside}{suffix}")
+        aside = move_aside(path)
         cache = Cache(path)
         kept = restore(cache.engine, waiting)
         cache.notice = f"{exc}; moved it to {aside.name} and rebuilding the cache from the platform"

@@ -27,7 +27,9 @@ log = logging.getLogger("cityops.wall")
 _STATE_STYLE = {
     "online": (QT_TRANSLATE_NOOP("header", "PLATFORM ONLINE"), theme.STATUS_COLOURS[theme.Status.NORMAL]),
     "catching_up": (QT_TRANSLATE_NOOP("header", "CATCHING UP"), theme.ACCENT),
-    "holding": (QT_TRANSLATE_NOOP("header", "PLATFORM HOLDING DATA"), theme.STATUS_COLOURS[theme.Status.WARNING]),
+    # rows held back or the cache unwritable: the wall's figures go stale, in the stale colour
+    "holding": (QT_TRANSLATE_NOOP("header", "PLATFORM HOLDING DATA"), theme.STATUS_COLOURS[theme.Status.STALE]),
+    "disk_full": (QT_TRANSLATE_NOOP("header", "DISK FULL"), theme.STATUS_COLOURS[theme.Status.STALE]),
     "connecting": (QT_TRANSLATE_NOOP("header", "CONNECTING"), theme.TEXT_DIM),
     # offline, the wall's figures go stale: the stale colour says so (alarm red means a process alarm)
     "offline": (QT_TRANSLATE_NOOP("header", "PLATFORM OFFLINE"), theme.STATUS_COLOURS[theme.Status.STALE]),
@@ -54,6 +56,8 @@ def _connection_detail(status: SyncStatus, data_age: str) -> str:
     elif status.state == "holding":
         parts = [tr("header", "new data held back {s} s by a transaction left open on the platform").format(
             s=f"{status.held_s:.0f}")]
+    elif status.state == "disk_full":
+        parts = [status.reason]
     elif status.state == "replay":
         parts = [tr("header", "nothing done here reaches the platform")]
     elif status.state == "offline" and status.reason:

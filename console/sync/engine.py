@@ -33,7 +33,8 @@ import numpy as np
 
 from console.alarms import room
 from console.alarms.manager import AlarmManager
-from console.cache import Cache, outbox, rollups
+from console.cache import Cache, health, outbox, rollups
+from console.databases import reason as driver_reason
 from console.model.indicator import Indicator
 from console.model.plausible import row_bounds
 from console.model.schema import REFERENCE_TABLES, STREAMS
@@ -53,13 +54,15 @@ MAX_BACKOFF_S = 30.0
 KEEP_HOUSEKEEPING_S = 30 * 86400.0
 #: While online, the platform is asked this often whether an open transaction holds rows back.
 HELD_CHECK_S = 1.0
+#: The cache file is checked (PRAGMA quick_check) this often while online.
+HEALTH_EVERY_S = 600.0
 #: Rows held back this long turn the status from "online" to "holding".
 HOLD_NOTICE_S = 3.0
 
 
 @dataclass(frozen=True)
 class SyncStatus:
-    state: str  # "connecting", "catching_up", "online", "holding", "offline"
+    state: str  # "connecting", "catching_up", "online", "holding", "offline", "disk_full"
     detail: str = ""
     progress: float | None = None  # 0..1 while catching up
     push: bool = False  # live rows arrive by push (else by polling)
@@ -143,6 +146,8 @@ class SyncEngine:
         self._held_checked = -1e9
         self._held: tuple[HeldBack, float] | None = None  # the latest finding, and since when (monotonic)
         self._recheck = False  # the last step skipped asking (asked too lately): ask again soon
+        self._disk_full = False  # the last step could not write the cache: its disk is full
+        self._checked_at = time.monotonic()  # the last quick_check of the cache file
 
     # -- one step, usable without a thread (tests, `cityops sync --once`) -----------------
     def sync_reference(self) -> dict[str, list[dict]]:
@@ -400,10 +405,16 @@ class SyncEngine:
                     backoff = min(backoff * 2, MAX_BACKOFF_S)
                     continue
                 except Exception as exc:  # keep the wall alive; the log has the details
+                    if self._cache_fault(exc, backoff):
+                        backoff = min(backoff * 2, MAX_BACKOFF_S)
+                        continue
                     log.exception("sync step failed")
                     self._offline(f"sync error: {exc}", backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF_S)
                     continue
+                if self._disk_full:
+                    log.warning("the cache can be written again: %s", self.cache.path)
+                    self._disk_full = False
                 backoff = 0.5
                 if len(batch) or batch.reference is not None:
                     self.on_batch(batch)
@@ -432,6 +443,8 @@ class SyncEngine:
                                      refused=self.refused or "")
                 if time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
                     self.prune()
+                if time.monotonic() - self._checked_at > HEALTH_EVERY_S:
+                    self._check_cache()
                 wait = self.heartbeat_s if push else self.poll_interval
                 if self._held is not None or self._recheck:  # look again soon: rows come the moment it ends
                     wait = min(wait, HELD_CHECK_S)
@@ -462,6 +475,41 @@ class SyncEngine:
         self._set_status("holding", f"{held.rows:,} new rows held back {age:.0f} s by a platform transaction "
                          f"left open{who}", push=push, held_s=round(age), held_rows=held.rows, held_pid=held.pid)
         return True
+
+    def _cache_fault(self, exc: Exception, backoff: float) -> bool:
+        """A full disk (named as such, the wall keeps what it shows) or a damaged cache file (rebuilt,
+        the waiting actions salvaged first): True when ``exc`` was one of them and has been handled."""
+        found = health.fault(exc)
+        if found == "damaged":
+            self._rebuild(driver_reason(exc))
+            return True
+        if found != "full":
+            return False
+        why = f"disk full: cannot write the cache {self.cache.path} ({driver_reason(exc)})"
+        if not self._disk_full:
+            log.error("%s; the wall shows what it holds and sync retries", why)
+        self._disk_full = True
+        delay = backoff * random.uniform(0.8, 1.2)
+        self._set_status("disk_full", why, reason=why, retry_s=round(delay))
+        self._stop.wait(delay)
+        return True
+
+    def _check_cache(self) -> None:
+        """The periodic ``quick_check`` of the cache file: a damaged one is rebuilt."""
+        self._checked_at = time.monotonic()
+        try:
+            problem = health.quick_check(self.cache)
+        except Exception as exc:  # noqa: BLE001 - a check that cannot run is no finding
+            log.warning("could not check the cache: %s", driver_reason(exc))
+            return
+        if problem:
+            self._rebuild(problem)
+
+    def _rebuild(self, why: str) -> None:
+        health.rebuild(self.cache, why)
+        self._reference_at = None  # the new file is empty: reference data first, then every stream
+        self._known_ids = set()
+        self._checked_at = time.monotonic()
 
     def _offline(self, reason: str, backoff: float) -> None:
         """Platform gone: keep the cache as it is, say why, try again after a jittered back-off."""

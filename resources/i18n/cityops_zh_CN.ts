@@ -408,6 +408,10 @@
         <translation>连接中</translation>
     </message>
     <message>
+        <source>DISK FULL</source>
+        <translation>磁盘已满</translation>
+    </message>
+    <message>
         <source>LIVE</source>
         <translation>实时</translation>
     </message>
