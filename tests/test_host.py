@@ -18,7 +18,7 @@ from console.layout.parse import LayoutError, ViewSpec
 from console.store import Store
 from widgets import VIEWS, View, ViewContext
 from widgets.host import ViewHost, describe, install_fault_router, uninstall_fault_router
-from widgets.theme import STATUS_COLOURS, Status
+from widgets import theme
 
 SOURCE = Path("layouts/test.toml")
 
@@ -124,9 +124,9 @@ def test_a_view_that_raises_in_refresh_shows_the_card_and_the_rest_keeps_refresh
     assert "Traceback" in records[0].getMessage() and "refresh broke" in records[0].getMessage()
 
     image = faulty.grab().toImage()
-    amber = STATUS_COLOURS[Status.WARNING]
-    assert image.pixelColor(2, image.height() // 2) == amber
-    assert image.pixelColor(image.width() // 2, 2) == amber
+    fault = theme.OUT_OF_SERVICE  # a stopped view is out of service: alarm and warning colours mean the city only
+    assert image.pixelColor(2, image.height() // 2) == fault
+    assert image.pixelColor(image.width() // 2, 2) == fault
 
 
 def test_the_stopped_view_is_deleted(registered, qtbot):
