@@ -51,6 +51,8 @@ class ViewContext:
     checklists: Any = None  # console.incidents.plans.Checklists; None: one in-memory set per process
     clock: Any = None  # console.clock.Clock: the replay controls drive it
     timeline: Any = None  # console.replay.timeline.Timeline in REPLAY; None when live
+    forecasts: Any = None  # console.forecast.Forecasts: each indicator's next hour (None: no cones)
+    early: Any = None  # console.forecast.early.EarlyWarnings (None: the alarm list shows none)
 
 
 class View(QFrame):

@@ -25,6 +25,9 @@ TEXT = QColor("#e6edf3")
 TEXT_DIM = QColor("#8b98a8")
 ACCENT = QColor("#4ea1ff")
 SELECTION = QColor("#24466b")  # the row the keyboard acts on: unmistakable, yet text stays legible
+#: What the forecast says: the cone after "now" and the early warnings. Not an alarm colour (an
+#: early warning is not an alarm) and apart from the chart series it is drawn beside.
+FORECAST = QColor("#d7b8f3")
 
 
 @dataclass(frozen=True)

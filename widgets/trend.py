@@ -35,6 +35,7 @@ from console.store.history import HistoryData
 from widgets import theme
 from widgets.base import View, ViewContext, register
 from widgets.i18n import duration, tr
+from widgets.trend_cone import Cones, ahead_s
 from widgets.trend_history import HistoryLoader, HistoryResult
 from widgets.trend_layers import (AlarmMarks, Axis, Backdrop, DateAxis, Edges, GridLines, PassiveViewBox,
                                   ThresholdBands, alpha)
@@ -120,6 +121,7 @@ class TrendChart(View):
         self._loaded = (math.inf, -math.inf, 0.0)  # lo, hi, span the curves were loaded for
         self._marks_key: tuple | None = None
         self._marks_asked: tuple | None = None
+        self.cones = Cones()  # the forecast after "now" (only with the wall's forecasts)
         self.redraws = 0  # how often anything was re-set: tests check quiet walls stay quiet
 
     def default_title(self) -> str:
@@ -243,6 +245,10 @@ class TrendChart(View):
             entries.append(f'<span style="color:{colour}">&#9632;</span>&nbsp;'
                            + html.escape(f"{ind.name} ({ind.unit})").replace(" ", "&nbsp;"))
             self.curves[ind.id] = curve
+        if self.ctx.forecasts is not None:
+            self.cones.arrange({ind.id: self._box(ind) for ind in self.drawn})
+            entries.append(f'<span style="color:{theme.FORECAST.name()}">&#9472; &#9472;</span>&nbsp;'
+                           + html.escape(tr("trend", "forecast, 80 % band")).replace(" ", "&nbsp;"))
         self.legend.setText(" &nbsp; ".join(entries))
         two = len(units) > 1
         for bands, unit in ((self.bands, units[0] if units else None), (self.bands_right, units[1] if two else None)):
@@ -315,7 +321,8 @@ class TrendChart(View):
         if ids != self._arranged:
             self._arrange(indicators)
             self._arranged, self._data_key = ids, None
-        x0, x1 = (now - self.window_s, now) if self.following else self.vb.viewRange()[0]
+        ahead = ahead_s(self.window_s) if self.ctx.forecasts is not None else 0.0
+        x0, x1 = (now - self.window_s, now + ahead) if self.following else self.vb.viewRange()[0]
         span = max(x1 - x0, 1.0)
         step = span / max(self.vb.width(), 1.0)  # seconds per pixel: finer movement is invisible
         view_key = (round(x0 / step), round(x1 / step))
@@ -329,6 +336,9 @@ class TrendChart(View):
             self._data_key = data_key
             self._load(x0, x1)
         self._draw_marks(*self._loaded[:2])
+        if self.ctx.forecasts is not None:
+            last = {i.id: r[:2] for i in self.drawn if (r := self.store.latest(i.id, now)) is not None}
+            self.redraws += self.cones.update(self.ctx.forecasts, self.drawn, last)
         self._show_status()
 
     def _load(self, x0: float, x1: float) -> None:

@@ -27,6 +27,7 @@ from console.alarms import room
 from console.cache import Cache, outbox
 from console.clock import Clock
 from console.errors import UserError
+from console.forecast import Forecasts
 from resources import resource_path
 from console.layout.parse import Layout, ScreenSpec, load_layout
 from console.layout.rotation import WallRotation
@@ -156,6 +157,8 @@ class Wall:
             self.context = ViewContext(self.store, replay.source.history(), self.alarms, operator,
                                        recorder=replay.training, clock=clock, timeline=replay.timeline)
             self.status = SyncStatus("replay", replay.title)
+        # forecasts of every indicator, from data before the clock's "now" only (live and replay)
+        self.forecasts = self.context.forecasts = Forecasts(self.store, self.context.history)
         self.signin: SignIn | None = None
         if signs_in:
             self.signin = SignIn(connector, SignInPanel(connector.shown), record, self.engine_flush,
@@ -374,6 +377,7 @@ class Wall:
         now = self.clock.now()
         wall_now = self.clock.live_now()  # pages turn on the wall's own time, in a replay at 64× too
         self.alarms.tick(now)
+        self.forecasts.refresh(now)  # once a minute of the clock's time, or after a seek back
         soonest = math.inf
         fresh = self.store.fresh_time(now)  # the newest data not dated ahead of the clock
         for window in self.windows:

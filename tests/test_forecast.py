@@ -1,0 +1,98 @@
+"""Forecasts: the model follows trends and daily cycles, shrugs off spikes and gaps, and never looks ahead."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from console.forecast import Forecasts
+from console.forecast.grid import bin_means, daily_profile, profile_at
+from console.forecast.model import forecast
+from console.store import Store
+
+T0 = 1_780_000_000.0
+DRAIN = {"id": 1, "code": "drainage.level.kallio.2", "name": "Drainage well level, Kallio #2", "category": "drainage",
+         "unit": "%", "interval_s": 30.0, "bad": "high", "district_id": "kallio",
+         "warn_low": None, "warn_high": 70.0, "alarm_low": None, "alarm_high": 90.0, "decimals": 1}
+
+
+def store_with(ts: np.ndarray, values: np.ndarray) -> Store:
+    store = Store(horizon_s=6 * 3600)
+    store.load_reference({"indicators": [DRAIN]})
+    store.add_readings(1, ts, values)
+    return store
+
+
+def rising(minutes: float = 180, rate: float = 0.5, noise: float = 0.3, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    ts = T0 + np.arange(0, minutes * 60, 30.0)
+    values = 20 + rate * np.clip((ts - T0) / 60 - 60, 0, None) + rng.normal(0, noise, len(ts))
+    return ts, values
+
+
+def test_a_rising_series_is_forecast_rising_inside_its_interval():
+    ts, values = rising()
+    y = bin_means(ts, values, ts[-1], 120, 60.0)[None, :]
+    f = forecast(y, 60.0, 60)
+    truth = 20 + 0.5 * (ts[-1] - T0 + 60 * np.arange(1, 61)) / 60 - 30
+    assert f.mean[0, 29] > y[0, -1] + 2  # it rises (damped), unlike persistence
+    assert abs(f.mean[0, 14] - truth[14]) < 0.8 * abs(y[0, -1] - truth[14])
+    assert (f.lo <= f.mean).all() and (f.mean <= f.hi).all()
+    assert (np.diff(f.hi - f.lo, axis=1) >= 0).all()  # the cone widens with the horizon
+
+
+def test_spikes_do_not_bend_the_forecast_but_a_level_shift_does():
+    rng = np.random.default_rng(2)
+    flat = 50 + rng.normal(0, 0.5, (3, 120))
+    flat[1, -1] += 40  # one wild minute
+    flat[2, -5:] += 40  # a real step: five minutes at the new level
+    f = forecast(flat, 60.0, 30)
+    assert abs(f.mean[1, 10] - f.mean[0, 10]) < 5
+    assert f.mean[2, 10] > 80
+
+
+def test_gaps_carry_the_state_and_a_series_with_too_little_data_has_none():
+    y = np.full((2, 120), np.nan)
+    y[0, :60] = np.linspace(10, 40, 60)  # an hour of data, then the sensor went quiet
+    y[1, -3:] = 5.0
+    f = forecast(y, 60.0, 10)
+    assert np.isfinite(f.mean[0]).all() and f.mean[0, 0] > 35
+    assert np.isnan(f.mean[1]).all()
+
+
+def test_the_daily_profile_is_learned_from_past_days_and_a_storm_day_does_not_shape_it():
+    hours = T0 // 86400 * 86400 + 3600 * np.arange(24 * 5)
+    means = 100 + 30 * np.sin(2 * np.pi * hours / 86400)
+    means[24 * 2 + 10: 24 * 2 + 14] += 200  # a storm on day 3
+    profile = daily_profile(hours, means, hours[-1] + 3600)
+    expected = 30 * np.sin(2 * np.pi * (np.arange(24) * 3600) / 86400)
+    assert np.max(np.abs(profile - (expected - expected.mean()))) < 1.0
+    assert daily_profile(hours[:48], means[:48], hours[47] + 3600) is None  # two days are not enough
+    assert abs(profile_at(profile, np.array([6 * 3600 + 1800.0]))[0] - profile[6]) < 1e-9
+
+
+def test_the_forecast_at_a_moment_uses_nothing_after_it():
+    """Replay: the store already holds the storm's peak; a forecast made before it must not know."""
+    ts, values = rising(minutes=300)
+    moment = T0 + 150 * 60
+    seen_all, seen_before = Forecasts(store_with(ts, values)), Forecasts(store_with(ts[ts <= moment],
+                                                                                 values[ts <= moment]))
+    seen_all.compute(moment)
+    seen_before.compute(moment)
+    a, b = seen_all.get(1), seen_before.get(1)
+    assert a.origin == moment and a.ts[0] == moment + 60
+    np.testing.assert_array_equal(a.mean, b.mean)
+    np.testing.assert_array_equal(a.hi, b.hi)
+    changed = values.copy()
+    changed[ts > moment] = 0.0  # whatever the future holds
+    other = Forecasts(store_with(ts, changed))
+    other.compute(moment)
+    np.testing.assert_array_equal(other.get(1).mean, a.mean)
+
+
+def test_refresh_is_once_a_minute_and_again_after_a_seek_back():
+    ts, values = rising()
+    forecasts = Forecasts(store_with(ts, values))
+    now = ts[-1]
+    assert forecasts.refresh(now) and not forecasts.refresh(now + 30)
+    assert forecasts.refresh(now + 60) and forecasts.refresh(now - 3600)
+    assert forecasts.version == 3
