@@ -6,6 +6,8 @@ that is what keeps a replay's forecast free of look-ahead.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 DAY_S = 86400.0
@@ -44,7 +46,8 @@ def daily_profile(bucket_start: np.ndarray, means: np.ndarray, end: float) -> np
     days = np.unique(day)
     table = np.full((len(days), 24), np.nan)
     table[np.searchsorted(days, day), hour] = means
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():  # an empty row is NaN, said once
+        warnings.simplefilter("ignore", RuntimeWarning)
         departures = table - np.nanmedian(table, axis=1, keepdims=True)
         if (np.sum(np.isfinite(departures), axis=0) < PROFILE_MIN_DAYS).any():
             return None

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import warnings
+
 import numpy as np
 
 #: Smoothing constants (tuned on the demo city's storms and the Seattle weather, see the benchmark).
@@ -72,7 +74,8 @@ def smooth(y: np.ndarray, alpha: float = ALPHA, beta: float = BETA, phi: float =
     n, steps = y.shape
     level = np.full(n, np.nan)
     trend = np.zeros(n)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():  # an empty row is NaN, said once
+        warnings.simplefilter("ignore", RuntimeWarning)
         # the scale starts from the typical step-to-step change, never below a hair of the spread
         spread = np.nan_to_num(np.nanpercentile(y, 90, axis=1) - np.nanpercentile(y, 10, axis=1)) \
             if steps else np.zeros(n)
