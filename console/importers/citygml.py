@@ -185,6 +185,7 @@ class _Gml:
         self.noted: dict[str, int] = {}
         self.objects: dict[str, dict] = {}
         self.polygons: dict[str, list[list[int]]] = {}  # gml:id -> rings, for xlink:href
+        self._memo: dict[Any, tuple[Any, int | None, str | None]] = {}
         ids: dict[Any, str] = {elem: _id(elem) or f"{stem}:{number}"}
         parents: dict[str, str | None] = {ids[elem]: None}
         for n, part in enumerate(elem.iter("{*}BuildingPart", "{*}BuildingInstallation"), 1):
@@ -213,43 +214,40 @@ class _Gml:
         for obj, oid in ids.items():
             self._object(obj, oid, parents[oid], surfaces[oid], refs[oid])
 
-    @staticmethod
-    def _owner(node: Any, top: Any) -> Any:
-        """The building or part a node belongs to; None inside an interior feature."""
-        while node is not None:
-            name = _local(node)
-            if name in INTERIOR:
-                return None
-            if name in OBJECTS:
-                return node
-            if node is top:
-                return None
+    def _context(self, node: Any) -> tuple[Any, int | None, str | None]:
+        """(owning object, LoD, semantic type) that hold for ``node`` and all below it (owner None:
+        not drawn). Memoised per element: the polygons of one surface share all their ancestors."""
+        chain = []
+        while node is not None and node not in self._memo:
+            chain.append(node)
+            if _local(node) in OBJECTS:
+                break
             node = node.getparent()
-        return None
+        state = self._memo.get(node, (None, None, None)) if node is not None and node not in chain else \
+            (None, None, None)
+        for element in reversed(chain):
+            name = _local(element)
+            owner, lod, semantic = state
+            if name in OBJECTS:
+                state = (element, None, None)
+            elif owner is None or name in INTERIOR:
+                state = (None, None, None)
+            elif name.startswith("lod"):
+                m = _LOD.match(name)  # curves, terrain intersections, implicit geometry: not drawn
+                state = (owner, int(m[1]), semantic) if m is not None else (None, None, None)
+            elif name in SURFACES:
+                state = (owner, lod, name)
+            self._memo[element] = state
+        return state
 
-    @staticmethod
-    def _place(node: Any, top: Any) -> tuple[Any, int, str | None] | None:
+    def _owner(self, node: Any, top: Any) -> Any:
+        """The building or part a node belongs to; None inside an interior feature."""
+        return self._context(node)[0]
+
+    def _place(self, node: Any, top: Any) -> tuple[Any, int, str | None] | None:
         """(owning object, LoD, semantic type) of a polygon or reference; None if it is not drawn."""
-        lod: int | None = None
-        semantic: str | None = None
-        node = node.getparent()
-        while node is not None:
-            name = _local(node)
-            if name in OBJECTS:
-                return (node, lod, semantic) if lod is not None else None
-            if name in INTERIOR:
-                return None
-            if lod is None and name.startswith("lod"):
-                m = _LOD.match(name)
-                if m is None:
-                    return None  # curves, terrain intersections, implicit geometry: not drawn
-                lod = int(m[1])
-            elif semantic is None and name in SURFACES:
-                semantic = name
-            if node is top:
-                return None
-            node = node.getparent()
-        return None
+        owner, lod, semantic = self._context(node.getparent())
+        return (owner, lod, semantic) if owner is not None and lod is not None else None
 
     def feature(self, lat_first: bool) -> tuple[dict, list]:
         """(CityObjects, vertices) in CityJSON's form, x and y swapped where the CRS is lat/lon."""
