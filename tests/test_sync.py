@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import shutil
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 
 from console.cache import Cache
-from console.model.schema import REFERENCE_TABLES, STREAMS
+from console.model.action import OperatorAction
+from console.model.schema import P, REFERENCE_TABLES, STREAMS
 from console.platform.feeder import DemoFeeder
 from console.store import Store
 from console.sync.connector import SqlConnector
@@ -76,11 +77,21 @@ def test_live_rows_arrive_once_and_reach_the_store(demo_platform, tmp_path):
 def test_catch_up_applies_retention_and_keeps_the_roll_ups_whole(demo_platform, tmp_path):
     from console.cache import rollups
 
+    url = _copy_platform(demo_platform, tmp_path)
+    platform = create_engine(url)
+    with platform.begin() as conn:  # the room's actions: one as old as the first hour, one of the last
+        end = conn.exec_driver_sql("SELECT max(ts) FROM readings").scalar()
+        for ts in (end - 3 * 3600 + 60, end - 60):
+            conn.execute(insert(P["operator_actions"]).values(
+                **OperatorAction("ann", "operator", "comment", "alarm", "x:HI", {"text": "ok"}, ts=ts).platform_row("c")))
+    platform.dispose()
     cache = Cache(tmp_path / "cache.db")
-    summary = SyncEngine(SqlConnector(demo_platform), cache, retention=rollups.Retention(raw_s=7200)).catch_up()
+    summary = SyncEngine(SqlConnector(url), cache, retention=rollups.Retention(raw_s=7200)).catch_up()
     with cache.engine.connect() as conn:
         oldest, newest = conn.exec_driver_sql("SELECT min(ts), max(ts) FROM readings").one()
         counted = conn.exec_driver_sql("SELECT sum(n) FROM rollup_1h").scalar()
+        actions = conn.exec_driver_sql("SELECT ts FROM operator_actions").scalars().all()
     assert newest - oldest <= 7200 + 1
     assert cache.count("readings") < summary["rows"]["readings"]  # the first hour is gone from raw ...
     assert counted == summary["rows"]["readings"]  # ... but still counted in the roll-ups
+    assert actions == [end - 60], "the room's actions are kept as long as the raw readings"

@@ -151,8 +151,7 @@ def start(alarms: AlarmManager, cache: Cache, now: float, near: Window | None = 
     else:
         after, t0 = (0, 0), now - FIRST_LOOKBACK_S
     window = near if near is not None and t0 >= near_from else cache.read_range
-    ids = [iid for iid in alarms.indicator_ids()]
-    forward(alarms, window, ids, t0, now, actions_after(cache, after))
+    forward(alarms, window, alarms.indicator_ids(), t0, now, actions_after(cache, after))
     mine = [a for a in outbox.pending(cache) if a.get("target_kind") == "alarm"]
     for row in mine:  # taken here, not on the platform yet: shown as taken, confirmed when it is
         if apply(alarms, row):

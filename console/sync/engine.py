@@ -312,7 +312,8 @@ class SyncEngine:
 
         Delivered outbox rows and quarantined rows are kept for KEEP_HOUSEKEEPING_S (by the
         console's clock: they are the console's own records), so neither grows without bound;
-        the audit log is kept whole.
+        the audit log is kept whole. The cache's copy of the room's actions goes with the raw
+        readings (a recording needs neither further back; the platform keeps them all).
         """
         self._pruned_at = time.monotonic()
         before = time.time() - KEEP_HOUSEKEEPING_S
@@ -321,6 +322,9 @@ class SyncEngine:
                     "quarantine": conn.exec_driver_sql("DELETE FROM quarantine WHERE at < ?", (before,)).rowcount}
         if self._newest_ts is not None:
             done |= rollups.prune(self.cache.engine, self._newest_ts, self.retention)
+            with self.cache.engine.begin() as conn:
+                done["operator_actions"] = conn.exec_driver_sql(
+                    "DELETE FROM operator_actions WHERE ts < ?", (self._newest_ts - self.retention.raw_s,)).rowcount
         return done
 
     def catch_up(self, progress: Callable[[CatchUp], None] | None = None) -> dict:
