@@ -27,6 +27,7 @@ from console.layout.parse import load_layout
 from console.map.features import city_geometry
 from console.model.plausible import row_bounds
 from console.model.schema import P, REFERENCE_TABLES
+from console.model.schema import STREAMS as SCHEMA_STREAMS
 from console.shell.app import Wall, qt_app
 from console.sync.batch import Batch
 from console.sync.connector import SqlConnector
@@ -39,7 +40,7 @@ from widgets import view_params
 from widgets.map.basemap import Basemap, View
 
 NOW = 1_780_000_000.0
-STREAMS = ("incident_events", "unit_positions", "incidents")
+STREAMS = (*(s for s in SCHEMA_STREAMS if s != "readings"), "incidents")  # readings: tests/test_validate.py
 HOSTILE_CHARS = "\u202e\u202d\u2066\u200b\u200f\ufeff\x00\x1b\n\t\u0301\u0489\u2028\ud800"
 
 hostile_text = st.text(st.sampled_from(HOSTILE_CHARS) | st.characters(codec="utf-8"), max_size=24)
@@ -145,9 +146,11 @@ def _cache_takes(cache: Cache, reference: dict, streams: dict) -> None:
         trans = conn.begin()
         for table, rows in reference.items():
             cache.upsert(conn, table, rows)
-        cache.append(conn, "incident_events", streams["incident_events"])
-        cache.append(conn, "unit_positions", streams["unit_positions"])
-        cache.upsert_incidents(conn, streams["incidents"])
+        for stream, rows in streams.items():
+            if stream == "incidents":
+                cache.upsert_incidents(conn, rows)
+            else:
+                cache.append(conn, stream, rows)
         trans.rollback()
 
 
