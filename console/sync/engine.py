@@ -489,12 +489,12 @@ class SyncEngine:
             return True
         if found != "full":
             return False
-        why = f"disk full: cannot write the cache {self.cache.path} ({driver_reason(exc)})"
+        what = f"cannot write the cache {self.cache.path} ({driver_reason(exc)})"
         if not self._disk_full:
-            log.error("%s; the wall shows what it holds and sync retries", why)
+            log.error("disk full: %s; the wall shows what it holds and sync retries", what)
         self._disk_full = True
         delay = backoff * random.uniform(0.8, 1.2)
-        self._set_status("disk_full", why, reason=why, retry_s=round(delay))
+        self._set_status("disk_full", what, reason=f"disk full: {what}", retry_s=round(delay))
         self._stop.wait(delay)
         return True
 
