@@ -365,3 +365,15 @@ def test_f12_saves_the_whole_wall_beside_the_cache(open_wall, tmp_path, qtbot, c
     assert QImage(str(tmp_path / "one.png")).size().toTuple() == (1920, 1080)
     with pytest.raises(UserError, match=r"no screen 'r9c9' on this wall \(its screens: r1c1, r1c2\)"):
         wall.screenshot_screen("r9c9", tmp_path / "none.png")
+
+
+def test_virtual_screens_are_the_walls_own_arrangement():
+    from console.shell.app import read_layout
+    from console.shell.virtual_screens import parse_grid, screen_rects
+
+    nine = screen_rects(read_layout("wall-3x3"), 1, None)  # outputs 0..8: the 3×3 wall, row by row
+    assert nine == [(c * 1920, r * 1080, 1920, 1080) for r in range(3) for c in range(3)]
+    assert screen_rects(read_layout("demo"), 1, None) == [(i * 1920, 0, 1920, 1080) for i in range(4)]
+    assert screen_rects(read_layout("wall-2x2"), 2, parse_grid("2x1")) == [(0, 0, 1920, 1080), (1920, 0, 1920, 1080)]
+    with pytest.raises(UserError, match="COLUMNSxROWS"):
+        parse_grid("nine")

@@ -315,16 +315,17 @@ def paint_tile(p: QPainter, x: float, y: float, m: TileMetrics, s: TileState, va
     p.drawRoundedRect(QRectF(inset, inset, w - 2 * inset, h - 2 * inset), m.radius, m.radius)
     # status band: shape, word, and the age of a stale figure; an unacknowledged alarm's chip at its end
     right = w - m.pad
-    if flashing and theme.look.quiet_normal:
-        right = _paint_unacked(p, m, s.flash_on) - m.pad * 0.5
+    word_x = m.icon.right() + m.pad * 0.6
+    word = theme.status_word(s.status)
+    if flashing and theme.look.quiet_normal:  # the chip, whole where the status word leaves room, else ◆ alone
+        room = w - (m.pad if quiet else word_x + m.advance(m.status_font, word) + m.pad)
+        right = _paint_unacked(p, m, s.flash_on, room) - m.pad * 0.5
     if not quiet:
         ink = ink_on(band)
         paint_icon(p, s.status, m.icon, ink, band)
         p.setFont(m.status_font)
         p.setPen(ink)
-        word_x = m.icon.right() + m.pad * 0.6
         base = m.status_y
-        word = theme.status_word(s.status)
         p.drawText(QPointF(word_x, base), word)
         if s.age_text:
             age_x = word_x + m.advance(m.status_font, word + " ")
@@ -357,12 +358,14 @@ def paint_tile(p: QPainter, x: float, y: float, m: TileMetrics, s: TileState, va
     p.restore()
 
 
-def _paint_unacked(p: QPainter, m: TileMetrics, bright: bool) -> float:
+def _paint_unacked(p: QPainter, m: TileMetrics, bright: bool, room: float) -> float:
     """A chip at the band's right end: ◆ and the word UNACK on the unacknowledged colour,
-    flashing with the border; returns its left edge."""
+    flashing with the border (◆ alone where ``room`` is too narrow for the word); returns its left edge."""
     word = theme.tr("status", theme.UNACK_WORD)
     size = m.icon.height() * 0.8
     chip_w = size + m.pad * 1.2 + m.advance(m.status_font, word)
+    if chip_w > room:
+        word, chip_w = "", size + m.pad * 0.8
     chip = QRectF(m.w - m.pad * 0.5 - chip_w, m.icon.top(), chip_w, m.icon.height())
     fill = theme.UNACKED if bright else blend(theme.UNACKED, theme.SURFACE_RAISED, 0.55)
     ink = ink_on(fill)

@@ -8,6 +8,7 @@ a grid the screens are the layout's own, at their declared sizes, side by side i
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import tempfile
@@ -33,12 +34,18 @@ def parse_grid(text: str) -> tuple[int, int] | None:
 
 def screen_rects(layout: Layout, node: int, grid: tuple[int, int] | None) -> list[tuple[int, int, int, int]]:
     """x, y, width, height of each virtual screen: a grid row by row, or the node's layout screens
-    (a spanning screen takes one per output, its span's columns wide) in a row."""
+    (a spanning screen takes one per output, its span's columns wide) in a row; a square number of
+    screens placed by output index (wall-3x3's 0..8) is taken as that square, row by row."""
     if grid is not None:
         cols, rows = grid
         return [(c * SCREEN[0], r * SCREEN[1], *SCREEN) for r in range(rows) for c in range(cols)]
+    specs = layout.node_screens(node) or layout.screens
+    side = math.isqrt(len(specs))
+    indexed = all(len(s.outputs) == 1 and s.outputs[0].index is not None for s in specs)
+    if grid is None and indexed and side >= 2 and side * side == len(specs):  # outputs 0..8: a 3×3 wall, row by row
+        return screen_rects(layout, node, (side, side))
     rects, x = [], 0
-    for spec in layout.node_screens(node) or layout.screens:
+    for spec in specs:
         cols, rows = spec.span
         w, h = spec.size[0] // cols, spec.size[1] // rows
         for k in range(len(spec.outputs)):
