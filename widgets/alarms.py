@@ -15,7 +15,9 @@ from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QWidget
 
 from widgets import theme
+from console.forecast.early import EarlyWarning
 from widgets.base import RowsModel, View, register
+from widgets.early_rows import early_data
 from widgets.i18n import age, core, place, tr
 from widgets.incidents import DRILL_COLOUR, DRILL_WORD, drill_tag
 from widgets.inline_bar import InlineBar
@@ -63,6 +65,8 @@ class AlarmModel(RowsModel):
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         alarm = self.rows[index.row()]
         col = index.column()
+        if isinstance(alarm, EarlyWarning):  # its own class: below the alarms, never one of them
+            return early_data(alarm, col, role, self.now)
         unacked = alarm.state.name in ("UNACK", "RTN_UNACK")
         if role == Qt.ItemDataRole.DisplayRole:
             return (
@@ -154,7 +158,8 @@ class AlarmList(View):
         alarms = self.ctx.alarms
         if alarms is None:
             return
-        key = (alarms.version, int(now // 10))  # ages move on every 10 s
+        early = self.ctx.early
+        key = (alarms.version, early.version if early is not None else None, int(now // 10))  # ages: every 10 s
         if key == self._drawn:
             return
         self._drawn = key
@@ -165,6 +170,7 @@ class AlarmList(View):
             self.hint.setText(words)
         selected = self.selected()
         rows = alarms.alarms(include_shelved=self.params.get("include_shelved", False))
+        rows = rows + (early.warnings() if early is not None else [])  # below the alarms, never one of them
         self.model.set_rows(rows, now)
         self.table.setVisible(bool(rows))
         self.empty.setVisible(not rows)
@@ -172,7 +178,9 @@ class AlarmList(View):
         self.title_label.setText(tr("alarms", "{title} · {unacknowledged} UNACKNOWLEDGED · {active} ACTIVE · "
                                               "{shelved} SHELVED")
                                  .format(title=self.title.upper(), unacknowledged=counts.get("unacknowledged", 0),
-                                         active=counts.get("active", 0), shelved=counts.get("shelved", 0)))
+                                         active=counts.get("active", 0), shelved=counts.get("shelved", 0))
+                                 + (tr("alarms", " · {n} EARLY").format(n=len(early.warnings()))
+                                    if early is not None and early.warnings() else ""))
         ids = [a.id for a in rows]
         row = ids.index(selected.id) if selected is not None and selected.id in ids else (0 if rows else -1)
         if row >= 0:
@@ -200,6 +208,10 @@ class AlarmList(View):
                                       .format(role=core(role), action=tr("alarms", ACTION_WORDS.get(needed, needed))))
             if action == "acknowledge_all":
                 alarms.acknowledge_all(actor, role, self._now)
+            elif isinstance(alarm, EarlyWarning):  # only seen: shelving a forecast makes no sense
+                if action != "acknowledge":
+                    raise ValueError(tr("alarms", "an early warning is only acknowledged; it goes by itself"))
+                self.ctx.early.acknowledge(alarm.id, actor, role, self._now)
             elif alarm is not None:
                 getattr(alarms, action)(alarm.id, actor, role, self._now, **kwargs)
             self.feedback = ""

@@ -32,7 +32,7 @@ import warnings
 import numpy as np
 
 #: Smoothing constants (tuned on the demo city's storms and the Seattle weather, see the benchmark).
-ALPHA, BETA, PHI = 0.3, 0.05, 0.95
+ALPHA, BETA, PHI = 0.3, 0.1, 0.95
 #: Innovations beyond this many robust scales are clipped (spike resistance).
 CLIP = 3.0
 #: This many outliers in a row on one side are a level shift, taken in full, not a spike.
@@ -42,7 +42,7 @@ SCALE_RATE = 0.1
 #: z of an 80 % central interval (the 10 % and 90 % quantiles of a normal).
 Z80 = 1.2816
 #: Widening of the model's interval, from the backtest's coverage.
-INTERVAL_SCALE = 1.0
+INTERVAL_SCALE = 0.95
 #: Mean absolute error -> standard deviation for normal errors.
 MAE_TO_SD = 1.2533
 

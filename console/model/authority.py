@@ -36,7 +36,7 @@ ROLES = ("supervisor", "operator", "trainer")
 #: Every action word the platform accepts in operator_actions.
 KNOWN_ACTIONS = tuple(dict.fromkeys((*ACTIONS, *SESSION_ACTIONS)))
 #: What each action may be aimed at.
-TARGETS = {"acknowledge": ("alarm",), "shelve": ("alarm",), "unshelve": ("alarm",),
+TARGETS = {"acknowledge": ("alarm", "early_warning"), "shelve": ("alarm",), "unshelve": ("alarm",),
            "comment": ("alarm", "incident"), "status": ("incident",), "assign": ("incident",),
            **{a: ("console",) for a in SESSION_ACTIONS}}
 MAX_PAYLOAD = 16 * 1024  # bytes

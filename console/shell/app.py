@@ -28,6 +28,7 @@ from console.cache import Cache, outbox
 from console.clock import Clock
 from console.errors import UserError
 from console.forecast import Forecasts
+from console.forecast.early import EarlyWarnings
 from resources import resource_path
 from console.layout.parse import Layout, ScreenSpec, load_layout
 from console.layout.rotation import WallRotation
@@ -159,6 +160,7 @@ class Wall:
             self.status = SyncStatus("replay", replay.title)
         # forecasts of every indicator, from data before the clock's "now" only (live and replay)
         self.forecasts = self.context.forecasts = Forecasts(self.store, self.context.history)
+        self.early = self.context.early = EarlyWarnings(recorder=self.context.recorder)
         self.signin: SignIn | None = None
         if signs_in:
             self.signin = SignIn(connector, SignInPanel(connector.shown), record, self.engine_flush,
@@ -377,7 +379,8 @@ class Wall:
         now = self.clock.now()
         wall_now = self.clock.live_now()  # pages turn on the wall's own time, in a replay at 64× too
         self.alarms.tick(now)
-        self.forecasts.refresh(now)  # once a minute of the clock's time, or after a seek back
+        if self.forecasts.refresh(now):  # once a minute of the clock's time, or after a seek back
+            self.early.update(self.forecasts, self.store.indicators, self._value_at(now), self._alarm_active)
         soonest = math.inf
         fresh = self.store.fresh_time(now)  # the newest data not dated ahead of the clock
         for window in self.windows:
@@ -396,6 +399,13 @@ class Wall:
             self.workstation.refresh(now, self.clock, self.status, fresh, self.replay)
         if soonest - wall_now < 1 / REFRESH_HZ:
             self._turn.start(max(0, math.ceil((soonest - wall_now) * 1000)))
+
+    def _value_at(self, now: float) -> Callable[[int], float | None]:
+        return lambda iid: None if (reading := self.store.latest(iid, now)) is None else reading[1]
+
+    def _alarm_active(self, alarm_id: str) -> bool:
+        alarm = self.alarms.get(alarm_id)
+        return alarm is not None and alarm.active
 
     # -- screenshots -----------------------------------------------------------------------
 

@@ -1,0 +1,201 @@
+"""Early warnings: the forecast says an alarm limit will be crossed soon, before the alarm comes.
+
+An early warning is not an alarm: it is never counted as one, has its own word (EARLY), shape
+and colour in the alarm list, and does not flash. It stands while the forecast keeps saying so
+and goes when the forecast stops saying so or the alarm arrives (a hit). Hysteresis keeps it
+from chattering: it takes ``confirm`` refreshes in a row to raise it and as many to clear it,
+it clears only when the crossing is no longer expected within the longer ``clear_s``; once
+cleared it waits ``rearm_s`` before it may stand again for the same limit, and after its alarm
+came, until the value is back clear of the limit by a margin (half the way to the warning limit).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from console.forecast.service import Forecasts, IndicatorForecast
+from console.model.action import OperatorAction
+from console.model.indicator import Indicator
+
+#: Warn when the limit is expected within this long; clear when no longer expected within the second.
+HORIZON_S, CLEAR_S = 1800.0, 2700.0
+CONFIRM = 2  # forecast refreshes in a row that must agree before it stands or goes
+REARM_S = 900.0
+Event = tuple[float, str, str]  # (ts, warning id, "raised" | "acknowledged" | "missed" | "hit")
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """When a forecast expects a limit crossed, seconds after its origin: central, earliest
+    (the band's edge reaches it) and latest (the whole band is past it; None: beyond the horizon)."""
+
+    expected_s: float
+    earliest_s: float
+    latest_s: float | None
+
+
+def crossing(f: IndicatorForecast, threshold: float, high: bool) -> Crossing | None:
+    """The forecast's crossing of ``threshold`` (rising for a high limit), or None if it expects none."""
+    beyond = (lambda v: v >= threshold) if high else (lambda v: v <= threshold)
+    central, edge, whole = (np.flatnonzero(beyond(a)) for a in (f.mean, f.hi if high else f.lo, f.lo if high else f.hi))
+    if not len(central):
+        return None
+    at = f.ts - f.origin
+    return Crossing(float(at[central[0]]), float(at[edge[0]]), float(at[whole[0]]) if len(whole) else None)
+
+
+@dataclass(eq=False)
+class EarlyWarning:
+    id: str  # f"{indicator code}:EARLY_{HIHI|LOLO}"
+    indicator_id: int
+    code: str
+    name: str
+    unit: str
+    limit: str  # the alarm limit expected: "HIHI" or "LOLO"
+    threshold: float
+    raised_at: float
+    value: float  # the reading when the forecast was last made
+    expected_at: float
+    earliest_at: float
+    latest_at: float | None
+    acked_by: str | None = None
+    acked_at: float | None = None
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acked_by is not None
+
+    def minutes(self, now: float) -> tuple[int, int, int | None]:
+        """(expected, earliest, latest) in whole minutes from ``now``; never below 1."""
+        def m(t: float) -> int:
+            return max(1, round((t - now) / 60))
+        return m(self.expected_at), m(self.earliest_at), None if self.latest_at is None else m(self.latest_at)
+
+
+@dataclass
+class _Watch:
+    agree: int = 0  # refreshes in a row that expected the crossing (standing: that no longer did)
+    rearm_at: float = -math.inf
+    armed: bool = True  # False after the alarm came, until the value is clear of the limit again
+
+
+class EarlyWarnings:
+    """The early warnings standing now, kept up to date from the wall's forecasts."""
+
+    def __init__(self, horizon_s: float = HORIZON_S, clear_s: float = CLEAR_S, confirm: int = CONFIRM,
+                 rearm_s: float = REARM_S, recorder: Callable[[OperatorAction], None] | None = None):
+        self.horizon_s, self.clear_s, self.confirm, self.rearm_s = horizon_s, clear_s, confirm, rearm_s
+        self.recorder = recorder
+        self.version = 0
+        self.history: list[Event] = []  # every state change, oldest first
+        self._standing: dict[str, EarlyWarning] = {}
+        self._watches: dict[str, _Watch] = {}
+        self._seen = -1  # the forecasts' version last taken
+        self._origin = -math.inf  # and the time it was made at
+
+    def warnings(self) -> list[EarlyWarning]:
+        """Standing warnings, soonest expected first."""
+        return sorted(self._standing.values(), key=lambda w: w.expected_at)
+
+    def get(self, warning_id: str) -> EarlyWarning | None:
+        return self._standing.get(warning_id)
+
+    def update(self, forecasts: Forecasts, indicators: dict[int, Indicator],
+               latest: Callable[[int], float | None], alarmed: Callable[[str], bool]) -> None:
+        """Take a new forecast refresh (no-op if none came): ``latest(id)`` is an indicator's
+        current value, ``alarmed(alarm_id)`` whether that alarm ("code:HIHI") is active now."""
+        if forecasts.version == self._seen or forecasts.origin is None:
+            return
+        self._seen = forecasts.version
+        now = forecasts.origin
+        if now < self._origin:  # a replay went back: what stood later has not happened yet
+            self._standing.clear()
+            self._watches.clear()
+            self.version += 1
+        self._origin = now
+        for ind in indicators.values():
+            for limit, threshold, high in (("HIHI", ind.alarm_high, True), ("LOLO", ind.alarm_low, False)):
+                if threshold is not None:
+                    self._judge(ind, limit, threshold, high, forecasts.get(ind.id), latest(ind.id),
+                                alarmed(f"{ind.code}:{limit}"), now)
+
+    def _judge(self, ind: Indicator, limit: str, threshold: float, high: bool, f: IndicatorForecast | None,
+               value: float | None, alarmed: bool, now: float) -> None:
+        wid = f"{ind.code}:EARLY_{limit}"
+        watch = self._watches.setdefault(wid, _Watch())
+        standing = self._standing.get(wid)
+        beyond = value is not None and (value >= threshold if high else value <= threshold)
+        if alarmed or beyond:  # the alarm has come (or is coming this second): no longer early
+            if standing is not None:
+                self._drop(standing, now, "hit")
+                watch.rearm_at = now + self.rearm_s
+            watch.agree, watch.armed = 0, False
+            return
+        if not watch.armed:
+            margin = _margin(ind, threshold, high)
+            watch.armed = value is not None and (value <= threshold - margin if high else value >= threshold + margin)
+        cross = crossing(f, threshold, high) if f is not None else None
+        if standing is None:
+            expected = cross is not None and cross.expected_s <= self.horizon_s
+            watch.agree = watch.agree + 1 if expected else 0
+            if watch.agree >= self.confirm and now >= watch.rearm_at and watch.armed:
+                self._raise(wid, ind, limit, threshold, cross, value, now)
+                watch.agree = 0
+            return
+        if cross is not None and cross.expected_s <= self.clear_s:
+            watch.agree = 0
+            _move(standing, cross, value, now)
+            self.version += 1
+            return
+        watch.agree += 1
+        if watch.agree >= self.confirm:
+            self._drop(standing, now, "missed")
+            watch.agree, watch.rearm_at = 0, now + self.rearm_s
+
+    def _raise(self, wid: str, ind: Indicator, limit: str, threshold: float, cross: Crossing,
+               value: float | None, now: float) -> None:
+        warning = EarlyWarning(wid, ind.id, ind.code, ind.name, ind.unit, limit, threshold, now,
+                               math.nan if value is None else value, 0.0, 0.0, None)
+        _move(warning, cross, value, now)
+        self._standing[wid] = warning
+        self._event(now, wid, "raised")
+
+    def _drop(self, warning: EarlyWarning, now: float, why: str) -> None:
+        del self._standing[warning.id]
+        self._event(now, warning.id, why)
+
+    def acknowledge(self, warning_id: str, actor: str, role: str, now: float) -> EarlyWarning:
+        """The operator has seen it: recorded in the audit trail; it stands on until it clears."""
+        warning = self._standing.get(warning_id)
+        if warning is None:
+            raise KeyError(f"no early warning {warning_id!r} (it has cleared, or never existed)")
+        if warning.acknowledged:
+            return warning
+        if self.recorder is not None:  # recorded first: an action that cannot be kept is not taken
+            self.recorder(OperatorAction(actor, role, "acknowledge", "early_warning", warning_id,
+                                         {"raised_at": warning.raised_at, "expected_at": warning.expected_at,
+                                          "threshold": warning.threshold}, ts=now))
+        warning.acked_by, warning.acked_at = actor, now
+        self._event(now, warning_id, "acknowledged")
+        return warning
+
+    def _event(self, t: float, wid: str, what: str) -> None:
+        self.history.append((t, wid, what))
+        self.version += 1
+
+
+def _margin(ind: Indicator, threshold: float, high: bool) -> float:
+    """How far back from an alarm limit a value must come before its early warning may stand again."""
+    warn = ind.warn_high if high else ind.warn_low
+    return abs(threshold - warn) / 2 if warn is not None else 0.02 * max(abs(threshold), 1.0)
+
+
+def _move(warning: EarlyWarning, cross: Crossing, value: float | None, now: float) -> None:
+    warning.expected_at, warning.earliest_at = now + cross.expected_s, now + cross.earliest_s
+    warning.latest_at = None if cross.latest_s is None else now + cross.latest_s
+    if value is not None:
+        warning.value = value
