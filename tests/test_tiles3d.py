@@ -72,6 +72,10 @@ def test_refinement_by_screen_space_error_and_the_request_volume():
     inside = points.box.mean(axis=0)  # its request volume: a 15 m sphere round its own 1.25 m one
     assert "points.pnts" in {t.content.name for t in select(tileset, inside, 900, 30)}
     building = next(t for t in tileset.tiles if t.content is not None and t.content.name == "building.b3dm")
+    looking_away = select(tileset, np.array([300.0, 0.0, 300.0]), 900, 30, focal=np.array([2_000.0, 0.0, 300.0]))
+    assert looking_away == []  # the camera turned away from the city: nothing to load
+    looking_at = select(tileset, np.array([300.0, 0.0, 300.0]), 900, 30, focal=np.array([0.0, 0.0, 0.0]))
+    assert {t.number for t in looking_at} == {t.number for t in near}
     with pytest.raises(ContentError, match="cannot read points.pnts"):
         tileset.load(points, to_frame)
     model = tileset.load(building, to_frame)
@@ -202,6 +206,7 @@ def test_the_wall_view_draws_a_tileset_under_the_platform_buildings(qtbot):
     import os
 
     from console.clock import Clock
+    from console.scene.camera import fit
     from console.store import Store
     from widgets import VIEWS, ViewContext
     from widgets.scene import grab_shown
@@ -214,11 +219,15 @@ def test_the_wall_view_draws_a_tileset_under_the_platform_buildings(qtbot):
     view.show()
     qtbot.waitExposed(view)
     view.refresh(0.0)
-    qtbot.waitUntil(lambda: view.tiles is not None and len(view.tiles.shown) == 5, timeout=30_000)
+    qtbot.waitUntil(lambda: view.tiles is not None, timeout=30_000)
+    lo, hi = view.tileset.root.box  # the buildings' preset looks east, away from the city: now at all of it
+    view.fly(fit((lo[0], hi[0], lo[1], hi[1], lo[2], hi[2]), fov_deg=30,
+                 aspect=view.canvas.width() / view.canvas.height()), 0)
+    view.tiles.update()
+    qtbot.waitUntil(lambda: len(view.tiles.shown) == 5, timeout=30_000)
     canvas = view.canvas
     canvas.render_now()
     ul = next(t for t in view.tileset.tiles if t.content is not None and t.content.name == "ul.b3dm")
-    x, y = canvas.project(ul.box.mean(axis=0) * [1, 1, 0])  # a spot in the ul block, on the ground
     model = view.tiles.models[ul.number][1]
     feature_xy = model.points[model.triangles[model.feature == 0][0]].mean(axis=0)
     x, y = canvas.project(feature_xy)

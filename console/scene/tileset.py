@@ -163,6 +163,19 @@ class Tileset:
         return model
 
 
+def _in_view(box: np.ndarray, eye: np.ndarray, look: np.ndarray, half: float) -> bool:
+    """Whether a (min, max) box may show in a view cone of half-angle ``half`` (its bounding sphere
+    against the cone: never drops a tile that shows, may keep one just outside)."""
+    centre = box.mean(axis=0)
+    radius = float(np.linalg.norm(box[1] - box[0])) / 2
+    to = centre - eye
+    distance = float(np.linalg.norm(to))
+    if distance <= radius:
+        return True
+    angle = math.acos(max(-1.0, min(1.0, float(to @ look) / distance)))
+    return angle - math.asin(radius / distance) <= half
+
+
 def frame_mapping(tileset: Tileset, frame) -> tuple[object, float]:
     """world (n, 3) -> frame (n, 3) for a tileset, and the height (m) taken as the ground: a placed
     tileset through ECEF -> lon/lat/height -> ``frame`` (z: height above the root volume's lowest);
@@ -180,10 +193,15 @@ def frame_mapping(tileset: Tileset, frame) -> tuple[object, float]:
 
 
 def select(tileset: Tileset, eye: np.ndarray, height_px: float, fov_deg: float,
-           max_sse: float = MAX_SSE) -> list[Tile]:
+           max_sse: float = MAX_SSE, focal: np.ndarray | None = None, aspect: float = 16 / 9) -> list[Tile]:
     """The tiles with content a camera at ``eye`` (frame metres) needs, coarse to fine: a tile is
-    refined while its geometric error spans more than ``max_sse`` pixels on a ``height_px`` screen."""
+    refined while its geometric error spans more than ``max_sse`` pixels on a ``height_px`` screen.
+    With ``focal`` (where the camera looks), tiles wholly outside its view cone are left out."""
     scale = height_px / (2.0 * math.tan(math.radians(fov_deg) / 2.0))
+    half = math.atan(math.tan(math.radians(fov_deg) / 2.0) * math.hypot(1.0, aspect))  # to the corners
+    look = None
+    if focal is not None and np.linalg.norm(focal - eye) > 0:
+        look = (focal - eye) / np.linalg.norm(focal - eye)
     out: list[Tile] = []
     stack = [tileset.root]
     while stack:
@@ -191,6 +209,8 @@ def select(tileset: Tileset, eye: np.ndarray, height_px: float, fov_deg: float,
         box = tile.request_box
         if box is not None and not ((eye >= box[0]) & (eye <= box[1])).all():
             continue  # the viewer is outside the tile's request volume
+        if look is not None and not _in_view(tile.box, eye, look, half):
+            continue
         distance = float(np.linalg.norm(eye - np.clip(eye, tile.box[0], tile.box[1])))
         refine = bool(tile.children) and tile.error * scale / max(distance, 1e-3) > max_sse
         if not refine or tile.refine == "ADD":
