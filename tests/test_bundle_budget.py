@@ -111,7 +111,7 @@ def test_readings_beyond_what_the_indicators_can_report_are_refused(genuine, tmp
         read_bundle(outside)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edit=st.dictionaries(st.sampled_from(["meta", "counts", "members", "format_version", "extra"]),
                             st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
                                          lambda inner: st.lists(inner, max_size=3)
@@ -143,12 +143,12 @@ def test_record_refuses_more_than_a_recording_may_cover(demo_platform):
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_export_writes_a_piece_at_a_time_and_reads_back_whole(genuine, tmp_path, monkeypatch, fmt):
-    monkeypatch.setattr(export, "CHUNK_ROWS", 1000)
+    monkeypatch.setattr(export, "CHUNK_ROWS", 5000)
     recording = read_bundle(genuine)
     export.export_recording(recording, tmp_path, fmt)
     path = tmp_path / f"readings.{fmt}"
     readings = pd.read_csv(path) if fmt == "csv" else pd.read_parquet(path)
-    assert len(readings) == len(recording.readings) > 3 * 1000
+    assert len(readings) == len(recording.readings) > 3 * 5000
     assert readings["value"].to_numpy().tobytes() == recording.readings.value.tobytes()
     assert list(readings["indicator_id"]) == recording.readings.indicator_id.tolist()
     codes = {row["id"]: row["code"] for row in recording.reference["indicators"]}

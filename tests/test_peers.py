@@ -143,7 +143,7 @@ def test_wall_commands_dated_far_ahead_are_set_aside_not_replayed(platform_url, 
     engine = create_engine(platform_url)
     ahead = [{"id": str(uuid.uuid4()), "layout": "wall", "issued_at": now + 300 * 86400 + i,
               "effective_at": now + 300 * 86400 + i + 0.3, "command": RotationCommand("next", 0.0).to_json(),
-              "actor": "mallory", "role": "supervisor"} for i in range(20_000)]
+              "actor": "mallory", "role": "supervisor"} for i in range(2_000)]
     odd = {"id": "late", "layout": "wall", "issued_at": now - 10, "effective_at": now + 200 * 86400,
            "command": RotationCommand("hold", 0.0).to_json(), "actor": "mallory", "role": "supervisor"}
     with engine.begin() as conn:
@@ -156,12 +156,12 @@ def test_wall_commands_dated_far_ahead_are_set_aside_not_replayed(platform_url, 
     with caplog.at_level(logging.WARNING, logger="console.sync.control"):
         got = node.poll()
     assert [(c.action, c.at) for c in got] == [("previous", sent.at)]
-    assert node.set_aside == 20_001
+    assert node.set_aside == 2_001
     reasons = [r.reason for r in node.quarantined]
-    assert any("20,000 commands issued up to 300.2 days ahead" in r for r in reasons)
+    assert any("2,000 commands issued up to 300.0 days ahead" in r for r in reasons)
     assert any("takes effect 17,280,010.0 s after it was issued" in r for r in reasons)
     assert len(caplog.records) == 2  # one line for the flood, one for the odd one
-    assert node.poll() == [] and node.set_aside == 20_001  # nothing read or counted twice
+    assert node.poll() == [] and node.set_aside == 2_001  # nothing read or counted twice
     sender.close()
     node.close()
 
