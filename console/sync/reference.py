@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 
 from console.cache import Cache
 from console.model.schema import C, REFERENCE_TABLES
+from console.sync.rules.common import int64_or_none
 from console.sync.validate import Rejected, check_reference
 
 
@@ -26,8 +27,8 @@ def write_reference(cache: Cache, conn: Connection, reference: Mapping[str, list
     good, rejected = check_reference(reference, now)
     for table in REFERENCE_TABLES:
         ids = {row["id"] for row in good[table]}
-        keep = {r.row.get("id") for r in rejected if r.stream == table and isinstance(r.row, Mapping)} - ids
-        keep = [k for k in keep if isinstance(k, (str, int)) and not isinstance(k, bool)]
+        named = [r.row.get("id") for r in rejected if r.stream == table and isinstance(r.row, Mapping)]
+        keep = sorted({k for k in named if type(k) is str or int64_or_none(k) is not None} - ids, key=str)
         old = ([dict(r._mapping) for r in conn.execute(select(C[table]).where(C[table].c.id.in_(keep)))]
                if keep else [])
         conn.exec_driver_sql(f"DELETE FROM {table}")

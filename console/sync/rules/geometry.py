@@ -159,15 +159,18 @@ def geojson_many(name: str, texts: list[object], kinds: tuple[str, ...]) -> list
 
 def _repaired(name: str, kind: str, coords: list, geom: shapely.Geometry | None) -> shapely.Geometry:
     """A valid geometry of the same dimension from what GEOS refused or found invalid; Bad if none."""
-    if geom is None:  # GEOS refused it: unclosed or short rings, say
-        if kind in AREAS:
-            polys = [coords] if kind == "Polygon" else coords
-            rings = [[_closed(ring) for ring in poly if len(ring) >= 3] for poly in polys]
-            geom = shapely.MultiPolygon([(p[0], p[1:]) for p in rings if p and len(p[0]) >= 4])
-        else:
-            lines = [coords] if kind == "LineString" else coords if kind == "MultiLineString" else []
-            geom = shapely.MultiLineString([[q[:2] for q in line] for line in lines if len(line) >= 2])
-    fixed = shapely.make_valid(geom)
+    try:
+        if geom is None:  # GEOS refused it: unclosed or short rings, say
+            if kind in AREAS:
+                polys = [coords] if kind == "Polygon" else coords
+                rings = [[ring for ring in map(_closed, poly) if len(ring) >= 4] for poly in polys]
+                geom = shapely.MultiPolygon([(p[0], p[1:]) for p in rings if p])
+            else:
+                lines = [coords] if kind == "LineString" else coords if kind == "MultiLineString" else []
+                geom = shapely.MultiLineString([[q[:2] for q in line] for line in lines if len(line) >= 2])
+        fixed = shapely.make_valid(geom)
+    except (ValueError, shapely.errors.GEOSException):
+        raise Bad(f"{name} is degenerate", f"{name} cannot be made a valid shape") from None
     dimension = 2 if kind in AREAS else 1 if "Line" in kind else 0
     pieces = [g for g in getattr(fixed, "geoms", [fixed]) if shapely.get_dimensions(g) == dimension and not g.is_empty]
     if not pieces:
@@ -177,7 +180,7 @@ def _repaired(name: str, kind: str, coords: list, geom: shapely.Geometry | None)
 
 
 def _closed(ring: list) -> list:
-    return [p[:2] for p in ring] + ([ring[0][:2]] if ring[0] != ring[-1] else [])
+    return [p[:2] for p in ring] + ([ring[0][:2]] if ring and ring[0] != ring[-1] else [])
 
 
 def _kind(kind: object) -> str:
