@@ -336,10 +336,10 @@ def test_the_pdf_of_a_hand_made_recording_reads_back(qapp, tmp_path):
                                           "text": "Pumps should have started here."}],
                      [{"ts": T0 + 600, "label": "INC-B opened"}])
     path = write_report(d, tmp_path / "debrief.pdf")
-    assert path.read_bytes().startswith(b"%PDF") and pages(path) == 5  # cover, incidents, alarms, charts, notes
+    assert path.read_bytes().startswith(b"%PDF") and pages(path) == 6  # cover, incidents, alarms, alarm system, charts, notes
     text = pdf_text(path)
     for words in ("After-action report", "Rainstorm, Kallio", "Incident timelines", "Alarm statistics",
-                  "Key measurements", "Annotations and bookmarks", "page 5 of 5",
+                  "Key measurements", "Annotations and bookmarks", "page 6 of 6", "Alarm system performance",
                   "Underpass flooded — Sörnäinen", "Street flooded — Kaarlenkatu", "INC-C",
                   "M. Virtanen", "A. Korhonen", "L. Nieminen", "HEL-P13", "Trainer T. Lahti",
                   "Pumps should have started here.", "Rain intensity (mm/h)", "Drainage well level, Kallio #1"):
@@ -365,7 +365,7 @@ def test_the_pdf_is_written_whole_or_not_at_all(qapp, tmp_path):
     target = tmp_path / "debrief.pdf"
     target.write_bytes(b"the old report")
     write_report(d, target)
-    assert target.read_bytes().startswith(b"%PDF") and pages(target) == 5
+    assert target.read_bytes().startswith(b"%PDF") and pages(target) == 6
     assert [p.name for p in tmp_path.iterdir()] == ["debrief.pdf"]  # no temporary file left beside it
     with pytest.raises(UserError, match="cannot write the report to .*missing"):
         write_report(d, tmp_path / "missing" / "debrief.pdf")
@@ -393,7 +393,7 @@ def test_the_pdf_of_the_demo_rainstorm(qapp, demo, tmp_path):
         assert chart.code in text
 
 
-def test_a_quiet_recording_still_makes_five_pages_that_say_so(qapp, tmp_path):
+def test_a_quiet_recording_still_makes_six_pages_that_say_so(qapp, tmp_path):
     from console.shell.report import write_report
 
     meta = RecordingMeta(T0, T0 + 600, "kallio", "cache /tmp/cache.db")
@@ -402,11 +402,12 @@ def test_a_quiet_recording_still_makes_five_pages_that_say_so(qapp, tmp_path):
     d = make_debrief(quiet, [], [{"ts": T0 + 60, "author": "T. Lahti", "text": endless}])
     assert (d.summary.district_name, d.summary.alarms, d.summary.ack_median_s, d.charts) == ("Kallio", 0, None, ())
     path = write_report(d, tmp_path / "quiet.pdf")
-    assert pages(path) == 5
+    assert pages(path) == 6
     text = pdf_text(path)
     for words in ("No incident was opened or active in this period.", "No alarm was raised in this period.",
+                  "nothing to measure",
                   "No operator action was recorded in this period.", "holds no readings to chart",
-                  "T. Lahti", "word0 word1", "…", "page 5 of 5", "Kallio"):
+                  "T. Lahti", "word0 word1", "…", "page 6 of 6", "Kallio"):
         assert words in text, words
     assert "word2999" not in text
     with pytest.raises(UserError, match="ends .* before it starts"):

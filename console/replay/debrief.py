@@ -26,6 +26,7 @@ from console.incidents.lifecycle import ACTIVE, as_of, assigned_callsigns, first
 from console.incidents.sla import sla
 from console.model.action import ACTIONS
 from console.model.vocab import QUALITY_BAD, STATUSES
+from console.replay.alarm_figures import AlarmFigures, alarm_figures
 from console.replay.recording import AlarmRecord, Recording
 
 #: A chart's readings are reduced to at most this many (min, max) buckets: enough for a page's
@@ -180,11 +181,13 @@ class Debrief:
     action_kinds: tuple[str, ...]  # the kinds in actions_by, in ACTIONS order then others
     charts: tuple[Chart, ...]
     notes: tuple[Note, ...]
+    figures: AlarmFigures | None = None  # the alarm system measured (EEMUA 191 / ISA-18.2)
 
 
 def make_debrief(recording: Recording, alarms: list[AlarmRecord], annotations: Iterable[dict] = (),
-                 bookmarks: Iterable[dict] = ()) -> Debrief:
-    """Every figure of the report. ``annotations``: {ts, author, text}; ``bookmarks``: {ts, label}."""
+                 bookmarks: Iterable[dict] = (), early: list[tuple[float, str, str]] = ()) -> Debrief:
+    """Every figure of the report. ``annotations``: {ts, author, text}; ``bookmarks``: {ts, label};
+    ``early``: the early warnings' events over the recording (console/forecast/early.py)."""
     meta = recording.meta
     start, end = meta.start, meta.end
     if not end > start:
@@ -213,7 +216,9 @@ def make_debrief(recording: Recording, alarms: list[AlarmRecord], annotations: I
         top_indicators=_top_indicators(alarms, raised, start, end),
         acks_by=tuple(sorted(acks.items(), key=lambda kv: (-kv[1], kv[0]))),
         actions_by=actions_by, action_kinds=kinds, charts=_charts(recording, alarms),
-        notes=_notes(annotations, bookmarks))
+        notes=_notes(annotations, bookmarks),
+        figures=alarm_figures(alarms, start, end, len({a["actor"] for a in actions if a.get("role") == "operator"}),
+                              early))
 
 
 # -- incidents --------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter
 
 from console.errors import UserError
 from console.replay.debrief import Debrief
+from console.shell.report_figures import figures_page
 from console.shell.report_alarms import alarms_page
 from console.shell.report_charts import charts_page, notes_page
 from console.shell.report_cover import cover_page
@@ -70,6 +71,8 @@ def _render(debrief: Debrief, device: QIODevice, total: int | None) -> int:
         incidents_page(doc, debrief)
         doc.new_page()
         alarms_page(doc, debrief)
+        doc.new_page()
+        figures_page(doc, debrief.figures)
         doc.new_page()
         charts_page(doc, debrief)
         doc.new_page()
