@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 from console.model.indicator import Indicator, Status
 from console.store import Store
 from widgets import ViewContext, theme
-from widgets import tile_paint
+from widgets import tile_paint, tiles
 from widgets.tiles import TileGrid, Trend, grid_shape, trend_of
 
 NOW = 1_780_000_000.0
@@ -315,7 +315,7 @@ def test_storm_wall_of_120_tiles(demo_platform, tmp_path, make_grid):
     store = Store()
     warm_store(store, cache, at)
     codes = [i.code for i in sorted(store.indicators.values(), key=lambda i: i.id)][:120]
-    grid = make_grid(store, size=(1920, 1080), indicators=codes)
+    grid = make_grid(store, size=(2460, 1400), indicators=codes)  # 120 readable tiles need two screens' worth
     grid.refresh(at)
     states = grid.canvas.states
     assert len(states) == 120 and grid.canvas.layout_grid()[:2] == (12, 10)
@@ -324,3 +324,25 @@ def test_storm_wall_of_120_tiles(demo_platform, tmp_path, make_grid):
     assert sum(s.trend is Trend.UP and s.worse == 1 for s in drains) >= len(drains) // 3
     assert sum(s.spark is not None for s in states) == 120
     _shot(grid).save(str(tmp_path / "tiles_120.png"))
+
+
+def test_tiles_page_instead_of_shrinking_and_abnormal_ones_stay_on_every_page(make_grid):
+    rows = [_row(i, f"site {i}") for i in range(1, 25)]
+    store = _store({i: _flat(95.0 if i == 20 else 50.0) for i in range(1, 25)}, rows)  # site 20 in alarm
+    grid = make_grid(store, size=(900, 320))  # too small for 24 readable tiles
+    grid.refresh(NOW)
+    per_page = len(grid.canvas.states)
+    assert 1 < per_page < 24 and grid.page[1] > 1
+    _, _, w, h, _, _ = grid.canvas.layout_grid()
+    assert w >= tiles.MIN_TILE[0] and h >= tiles.MIN_TILE[1], "every tile keeps a readable size"
+    assert "PAGE 1 OF" in grid.title_label.text()
+    seen = set()
+    for k in range(grid.page[1]):
+        grid.refresh(NOW + k * tiles.PAGE_S)
+        codes = [s.code for s in grid.canvas.states]
+        assert codes[0] == "site 20", "the alarm is on every page, first"
+        seen |= set(codes)
+    assert len(seen) == 24, "every tile is shown on some page"
+    grid.resize(1800, 900)  # room for all: one page again
+    grid.refresh(NOW + 100)
+    assert len(grid.canvas.states) == 24 and grid.page == (1, 1)

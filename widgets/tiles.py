@@ -32,6 +32,10 @@ from widgets.tile_paint import Spark, TileMetrics, build_spark, limit_colours, p
 SPARK_S = 3600.0  # the sparkline shows the last hour
 TREND_S = 600.0  # the arrow shows the move over the last ten minutes
 STALE_STEP_S = 60.0  # a stale tile's sparkline slides left in steps of this
+#: The smallest tile that still shows its names at a readable size beside a sparkline: where the
+#: area would make tiles smaller, the grid shows fewer tiles a page and turns its pages instead.
+MIN_TILE = (190, 118)
+PAGE_S = 10.0  # seconds a page of tiles is shown (the phase from the clock: every screen in step)
 
 
 class Trend(Enum):
@@ -96,6 +100,16 @@ def grid_shape(n: int, width: float, height: float, aspect: float = 1.5) -> tupl
         if score < best[2]:
             best = (cols, rows, score)
     return best[0], best[1]
+
+
+def tiles_per_page(n: int, width: float, height: float, gap: float = 8.0) -> int:
+    """How many of ``n`` tiles one page holds with every tile at least MIN_TILE: all of them when
+    they fit, else the most that do (at least one)."""
+    for k in range(n, 1, -1):
+        cols, rows = grid_shape(k, width, height)
+        if (width - gap * (cols - 1)) / cols >= MIN_TILE[0] and (height - gap * (rows - 1)) / rows >= MIN_TILE[1]:
+            return k
+    return 1
 
 
 def threshold_span(ind: Indicator) -> float:
@@ -259,6 +273,7 @@ class TileGrid(View):
         self.canvas.indicators = self.store.indicators
         self.body.addWidget(self.canvas, 1)
         self._refreshed: tuple = ()
+        self.page = (1, 1)  # the page shown and how many there are
 
     def default_title(self) -> str:
         return tr("tiles", "Vital signs")
@@ -272,6 +287,30 @@ class TileGrid(View):
             trend, worse = trend_of(ind, ts, values, right)
             recent = self.canvas.recent[ind.id] = Recent(key, right - SPARK_S, right, ts, values, trend, worse)
         return recent
+
+    def _page(self, chosen: list[Indicator], now: float) -> tuple[list[Indicator], int, int]:
+        """The tiles this page shows, its index and the page count. When not all fit at MIN_TILE,
+        the abnormal ones (alarm, warning, unacknowledged: worst first) stay on every page and the
+        others take turns in the slots left, PAGE_S seconds a page."""
+        per_page = tiles_per_page(len(chosen), self.canvas.width(), self.canvas.height())
+        if per_page >= len(chosen):
+            return chosen, 0, 1
+        urgency = {ind.id: self._urgency(ind, now) for ind in chosen}
+        pinned = sorted((ind for ind in chosen if urgency[ind.id]), key=lambda ind: -urgency[ind.id])
+        rest = [ind for ind in chosen if not urgency[ind.id]]
+        slots = per_page - len(pinned)
+        if slots <= 0 or not rest:
+            return pinned[:per_page], 0, 1
+        pages = math.ceil(len(rest) / slots)
+        page = int(now // PAGE_S) % pages
+        return pinned + rest[page * slots:(page + 1) * slots], page, pages
+
+    def _urgency(self, ind: Indicator, now: float) -> int:
+        """Alarm, then warning, then an unacknowledged alarm, then the rest (for ordering pages)."""
+        reading = self.store.latest(ind.id, now)
+        status = Status.NODATA if reading is None else ind.status(reading[1], now - reading[0])
+        pending = self.ctx.alarms.unacknowledged(ind.id) if getattr(self.ctx, "alarms", None) is not None else None
+        return {Status.ALARM: 3, Status.WARNING: 2}.get(status, 1 if pending is not None else 0)
 
     def tile_state(self, ind: Indicator, now: float) -> TileState:
         alarms = getattr(self.ctx, "alarms", None)
@@ -296,11 +335,17 @@ class TileGrid(View):
     def refresh(self, now: float) -> None:
         # Nothing a tile shows can change unless the data, the alarms or the time did: a paused
         # clock over a quiet store (REPLAY paused) costs nothing at all.
-        key = (self.store.version, getattr(self.ctx.alarms, "version", 0), now)
+        key = (self.store.version, getattr(self.ctx.alarms, "version", 0), now, self.canvas.size().toTuple())
         if key == self._refreshed:
             return
         self._refreshed = key
-        states = [self.tile_state(ind, now) for ind in self.chosen()]
+        shown, page, pages = self._page(self.chosen(), now)
+        self.page = (page + 1, pages)
+        title = self.title.upper() + (tr("tiles", " · PAGE {page} OF {pages}").format(page=page + 1, pages=pages)
+                                      if pages > 1 else "")
+        if self.title_label.text() != title:
+            self.title_label.setText(title)
+        states = [self.tile_state(ind, now) for ind in shown]
         if states != self.canvas.states:
             self.canvas.indicators = self.store.indicators
             self.canvas.set_states(states)

@@ -1781,6 +1781,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
 <context>
     <name>tiles</name>
     <message>
+        <source> · PAGE {page} OF {pages}</source>
+        <translation> · 第 {page}/{pages} 页</translation>
+    </message>
+    <message>
         <source>Vital signs</source>
         <translation>城市体征</translation>
     </message>
@@ -1981,6 +1985,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source>WARN ≥</source>
         <translation>预警 ≥</translation>
+    </message>
+    <message>
+        <source>forecast, 80 % band</source>
+        <translation>预测，80% 区间</translation>
     </message>
     <message>
         <source>history unavailable: {error}</source>
