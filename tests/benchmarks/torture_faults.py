@@ -44,6 +44,7 @@ from types import SimpleNamespace
 import psycopg
 import pytest
 from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -99,6 +100,7 @@ class Operator:
         self.recorded: dict[str, dict] = {}  # id -> the platform row it should become
         self.refused = Counter()  # why recording failed (disk full, the file being rebuilt)
         self._stop = threading.Event()
+        self.paused = threading.Event()  # set: no actions (while the file is being moved aside)
         self._thread = threading.Thread(target=self._run, name="operator", daemon=True)
 
     def start(self) -> None:
@@ -111,10 +113,15 @@ class Operator:
     def _run(self) -> None:
         n = 0
         while not self._stop.wait(self.every):
+            if self.paused.is_set():
+                continue
             n += 1
             action = OperatorAction("torture", "operator", "comment", "alarm", f"water.level.{n % 50}:HI",
                                     {"text": f"action {n}"})
-            engine = create_engine(f"sqlite:///{self.cache}", connect_args={"timeout": 5})
+            # an existing file only, one short connection: the cache belongs to the sync process, which
+            # may be moving it aside (a console's UI records through that process's own Cache)
+            engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(
+                f"file:{self.cache}?mode=rw", uri=True, timeout=5), poolclass=NullPool)
             try:
                 cache = SimpleNamespace(engine=engine)
                 row = action.platform_row(outbox.console_id(cache))  # type: ignore[arg-type]
@@ -150,11 +157,14 @@ def conflict(url: str, cache: Path) -> str | None:
 
 
 def hold(url: str, t0: float, seconds: float = 8.0) -> None:
-    with psycopg.connect(psycopg_info(url)) as conn:
-        conn.execute("INSERT INTO readings (indicator_id, ts, value, quality) VALUES (1, %s, 1.0, 0)",
-                     (t0 - 10.0 - random.random(),))
-        time.sleep(seconds)
-        conn.commit()
+    try:
+        with psycopg.connect(psycopg_info(url)) as conn:
+            conn.execute("INSERT INTO readings (indicator_id, ts, value, quality) VALUES (1, %s, 1.0, 0)",
+                         (t0 - 10.0 - random.random(),))
+            time.sleep(seconds)
+            conn.commit()
+    except psycopg.Error:  # a server restart ended it: nothing committed, nothing to find
+        pass
 
 
 def storm(url: str, seconds: float = 3.0, per_second: int = 200) -> int:
@@ -241,7 +251,14 @@ def torture(*, seconds: float, seed: int, rate: float, history: int, action_ever
                     with open(cache, "r+b") as f:  # pages in the middle overwritten: still SQLite, damaged
                         f.seek(size // 2 // 4096 * 4096)
                         f.write(os.urandom(min(64 * 4096, size // 4)))
+                    time.sleep(1.0)  # actions recorded into the damaged file meanwhile: to be salvaged
+                    operator.paused.set()
+                    aside = len(list(disk.glob("cache.db.unusable-*")))
                     sync.start()
+                    end = time.monotonic() + 20
+                    while len(list(disk.glob("cache.db.unusable-*"))) == aside and time.monotonic() < end:
+                        time.sleep(0.1)
+                    operator.paused.clear()
                 elif event.kind == "conflict":
                     found = conflict(url, cache)
                     if found:
