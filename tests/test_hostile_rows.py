@@ -279,3 +279,26 @@ def test_display_text_is_cleaned_once_and_identifiers_are_refused():
     assert clean("w" * 500) == "w" * (MAX_LABEL - 1) + "…"
     assert unsafe("INC-1") is None and unsafe("北京") is None
     assert unsafe("INC-\u200b1") == "U+200B" and unsafe("a\nb") == "U+000A"
+
+
+def test_a_bad_row_cached_before_the_rules_is_not_kept_as_its_last_good_version(platform, tmp_path):
+    """The platform still sends the 1e308 district an old console cached: the cache lets go of it."""
+    cache = Cache(tmp_path / "cache.db")
+    sync = SyncEngine(SqlConnector(platform), cache)
+    sync.catch_up()
+    big = polygon((-BIG, -BIG), (BIG, -BIG), (BIG, BIG), (-BIG, -BIG))
+    for path in (platform.removeprefix("sqlite:///"), cache.path):
+        with closing(sqlite3.connect(path)) as db, db:
+            db.execute("INSERT INTO districts VALUES ('evil-big', 'Big', ?)", (big,))
+    kept = {"id": "kallio", "name": "Kallio", "boundary": polygon((24.9, 60.1), (25.0, 60.1), (25.0, 60.2), (24.9, 60.1))}
+    with closing(sqlite3.connect(platform.removeprefix("sqlite:///"))) as db, db:
+        db.execute("UPDATE districts SET boundary = 'NaN' WHERE id = 'kallio'")  # broken on the platform ...
+    with closing(sqlite3.connect(cache.path)) as db, db:
+        db.execute("UPDATE districts SET boundary = ? WHERE id = 'kallio'", (kept["boundary"],))  # ... good here
+    reference = sync.sync_reference()
+    held = {d["id"]: d for d in cache.rows("districts")}
+    assert "evil-big" not in held and "evil-big" not in {d["id"] for d in reference["districts"]}
+    assert held["kallio"]["boundary"] == kept["boundary"]  # the last good version stays
+    assert {q["reason"].split(" ")[0] for q in cache.rows("quarantine")} == {"boundary"}
+    sync.connector.close()
+    cache.close()

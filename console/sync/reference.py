@@ -17,7 +17,7 @@ from sqlalchemy import Connection, select
 from console.cache import Cache
 from console.model.schema import C, REFERENCE_TABLES
 from console.sync.rules.common import int64_or_none
-from console.sync.validate import Rejected, check_reference
+from console.sync.validate import Rejected, check_reference, check_rows
 
 
 def write_reference(cache: Cache, conn: Connection, reference: Mapping[str, list], now: float
@@ -31,6 +31,7 @@ def write_reference(cache: Cache, conn: Connection, reference: Mapping[str, list
         keep = sorted({k for k in named if type(k) is str or int64_or_none(k) is not None} - ids, key=str)
         old = ([dict(r._mapping) for r in conn.execute(select(C[table]).where(C[table].c.id.in_(keep)))]
                if keep else [])
+        old = check_rows(table, old, now)[0]  # a version cached before the rules may be as bad
         conn.exec_driver_sql(f"DELETE FROM {table}")
         cache.upsert(conn, table, good[table] + old)
         good[table] += old
