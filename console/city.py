@@ -9,6 +9,7 @@ module reads it back as plain dataclasses with shapely geometries. Every feature
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,3 +85,11 @@ def load_city(path: Path | None = None) -> City:
         else:
             features.append(MapFeature(p["id"], layer, p.get("kind") or layer, geom, p.get("name")))
     return City(doc.get("name", path.stem), doc.get("attribution", ""), districts, buildings, features)
+
+
+def city_title(template: str, reference: Mapping[str, list[dict]]) -> str:
+    """A layout's title with ``{city}`` replaced by the platform's city name ("City" until it is known)."""
+    if "{city}" not in template:
+        return template
+    name = next((r["name"] for r in reference.get("city") or [] if r.get("name")), None)
+    return template.replace("{city}", name or "City")

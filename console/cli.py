@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from console import __version__, cli_audit, cli_platform, cli_replay, cli_scene
+from console import __version__, cli_audit, cli_city, cli_platform, cli_replay, cli_scene
 from console.databases import install_log_redaction, redact
 from console.errors import UserError
 from console.model.action import ROLE_ACTIONS
@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     _sync_options(demo)
     demo.add_argument("--hours", type=float, default=24.0, help="history for a new demo platform (default 24)")
     demo.add_argument("--seed", type=int, default=7, help="seed for a new demo platform (default 7)")
+    demo.add_argument("--city", type=Path, metavar="FILE.pbf", help="simulate this city instead of Helsinki "
+                      "(an OpenStreetMap extract; built on first run; the layout 'city' unless --layout names one)")
 
     run = sub.add_parser("run", help="run a wall against a platform")
     _common(run)
@@ -102,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="SQLAlchemy URL (postgresql+psycopg://user@host/db) or an SQLite file path")
     create.add_argument("--hours", type=float, default=24.0, help="hours of history (default 24)")
     create.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    create.add_argument("--empty", action="store_true", help="the contract's tables and nothing else, for a "
+                        "platform team to fill (no simulated city)")
     plat_sub.add_parser("schema", help="print the SQL that creates the platform contract on PostgreSQL")
 
     sync = sub.add_parser("sync", help="copy a platform into the cache")
@@ -140,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     bld.add_argument("--tile", metavar="Z/X/Y", help="a vector tile's address where its file name does not say")
     bld.add_argument("--force-crs", action="store_true", help="read in --crs even where the file names another, "
                      "and import buildings wherever they land (outside the CRS's area of use, far from every district)")
+    cli_city.add_import_commands(imp_sub, platform_url)
+    cli_city.add_commands(sub, _common, platform_url)
     cli_replay.add_commands(sub, _common, _wall_options, platform_url)
     cli_scene.add_commands(sub, _common)
     cli_audit.add_commands(sub, platform_url)
@@ -199,16 +205,22 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from console.platform.feeder import DemoFeeder, OutdatedPlatform
     from console.shell.app import run_wall
 
+    if args.city is not None and args.layout is None:
+        args.layout = "city"  # the demo layout names Helsinki's indicators
     layout = open_wall_layout(args)
     where = places(args.data_dir)
     cache_path = Path(args.cache) if args.cache else where.cache
     url = where.demo_platform_url
-    try:
-        feeder = DemoFeeder(url) if where.demo_platform.exists() else None
-    except OutdatedPlatform:
-        print(f"the demo platform in {where.demo_platform} was made by an older simulator: rebuilding it")
-        remove_sqlite(where.demo_platform)
-        feeder = None
+    if args.city is not None:
+        url, cache_path = cli_city.demo_city(args, where)
+        feeder = DemoFeeder(url)
+    else:
+        try:
+            feeder = DemoFeeder(url) if where.demo_platform.exists() else None
+        except OutdatedPlatform:
+            print(f"the demo platform in {where.demo_platform} was made by an older simulator: rebuilding it")
+            remove_sqlite(where.demo_platform)
+            feeder = None
     if feeder is None:
         where.data.mkdir(parents=True, exist_ok=True)
         print(f"creating the demo platform (Helsinki centre, {args.hours:g} h of history) in {where.demo_platform}")
@@ -349,7 +361,10 @@ def _cmd_platform(args: argparse.Namespace) -> int:
         return 0
     from console.platform.create import create_platform
 
-    summary = create_platform(args.url, hours=args.hours, seed=args.seed, progress=progress_bar("simulating"))
+    if args.empty:
+        summary = create_platform(args.url, simulate=False)
+    else:
+        summary = create_platform(args.url, hours=args.hours, seed=args.seed, progress=progress_bar("simulating"))
     print(json.dumps(summary, default=str))
     return 0
 
@@ -412,6 +427,8 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    if args.import_command == "readings":
+        return cli_city.cmd_import_readings(args)
     if args.import_command == "buildings":
         from console.importers.buildings import import_buildings
 
@@ -450,4 +467,5 @@ COMMANDS = {
     "report": cli_replay.cmd_report,
     "scene": cli_scene.cmd_scene,
     "audit": cli_audit.cmd_audit,
+    "city": cli_city.cmd_city,
 }

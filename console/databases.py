@@ -17,6 +17,7 @@ import re
 import threading
 from pathlib import Path
 
+from sqlalchemy import Connection, Table, inspect, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -165,3 +166,18 @@ def remove_sqlite(path: Path) -> None:
             part.unlink(missing_ok=True)
         except OSError:
             pass
+
+
+def contract_rows(conn: Connection, table: Table) -> list[dict]:
+    """Every row of a contract table, as dicts with all of the table's columns.
+
+    A platform made before a table or a nullable column joined the contract (``city``,
+    ``indicators.name_zh``) lacks it: the table reads as empty, the column as None.
+    """
+    found = inspect(conn)
+    if not found.has_table(table.name):
+        return []
+    have = {c["name"] for c in found.get_columns(table.name)}
+    columns = [c for c in table.columns if c.name in have]
+    absent = {c.name: None for c in table.columns if c.name not in have}
+    return [{**absent, **r._mapping} for r in conn.execute(select(*columns))]

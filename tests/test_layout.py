@@ -359,6 +359,7 @@ def test_shipped_layouts_name_indicators_and_categories_the_demo_city_has():
     from console.city import load_city
     from console.platform.geo import city_rows, geography_from_rows
     from console.platform.indicators import build_catalogue
+    from console.store.store import _matches
     from widgets import view_params
 
     ref = city_rows(load_city())
@@ -368,8 +369,7 @@ def test_shipped_layouts_name_indicators_and_categories_the_demo_city_has():
     for path in sorted(LAYOUT_DIR.glob("*.toml")):
         for view in load_layout(path, view_params()).views:
             for pattern in view.params.get("indicators", []):
-                assert any(s.code.startswith(pattern[:-1]) if pattern.endswith("*") else s.code == pattern
-                           for s in catalogue), f"{path.name}: {view.path}: no indicator {pattern}"
+                assert any(_matches(s.code, pattern) for s in catalogue), f"{path.name}: {view.path}: no indicator {pattern}"
             assert set(view.params.get("categories", [])) <= categories, f"{path.name}: {view.path}"
 
 

@@ -37,16 +37,37 @@ from console.platform.db import open_engine
 NAME_KEYS = ("name", "NAME", "Name")
 ID_KEYS = ("id", "ID", "code", "CODE")
 MAX_ID = 200
+MAX_DISTRICTS = 500  # a city has tens to a few hundred; thousands of polygons are buildings
 
 
 def import_districts(path: str | Path, url: str, *, id_property: str | None = None,
                      name_property: str | None = None) -> ImportReport:
     """Upsert the Polygon/MultiPolygon features of ``path`` as districts of the platform at ``url``."""
+    rows, report = read_districts(path, id_property=id_property, name_property=name_property)
+    engine = open_platform(url, ("districts",))
+    try:
+        _write(engine, rows, report)
+    except DBAPIError as exc:
+        raise UserError(f"cannot import districts into {shown_url(url)}: {reason(exc)}") from None
+    finally:
+        engine.dispose()
+    return report
+
+
+def read_districts(path: str | Path, *, id_property: str | None = None,
+                   name_property: str | None = None) -> tuple[list[dict], ImportReport]:
+    """The districts rows of a GeoJSON or TopoJSON file, and what was left out.
+
+    A file where features carry a ``layer`` property (``cityops import osm`` writes one) gives
+    only its ``layer = "district"`` features. More than ``MAX_DISTRICTS`` polygons is refused:
+    such a file holds buildings or land use, not districts.
+    """
     path = Path(path)
     report = ImportReport(source=path.name)
     doc = load_json(path)
     if isinstance(doc, dict) and doc.get("type") == "Topology":
         doc = topology_to_geojson(doc, str(path))
+    doc = _district_layer(doc, path, report)
     rows: dict[str, dict] = {}
     for feat in features(doc, str(path), report, "district", POLYGONAL):
         try:
@@ -58,14 +79,28 @@ def import_districts(path: str | Path, url: str, *, id_property: str | None = No
             report.skipped["district: duplicate id (an earlier feature has it)"] += 1
             continue
         rows[row["id"]] = row
-    engine = open_platform(url, ("districts",))
-    try:
-        _write(engine, list(rows.values()), report)
-    except DBAPIError as exc:
-        raise UserError(f"cannot import districts into {shown_url(url)}: {reason(exc)}") from None
-    finally:
-        engine.dispose()
-    return report
+    if len(rows) > MAX_DISTRICTS:
+        raise UserError(f"{path}: {len(rows):,} polygons are too many to be districts (at most {MAX_DISTRICTS}); "
+                        "give a file of district boundaries, or buildings to: cityops import buildings")
+    return list(rows.values()), report
+
+
+def _district_layer(doc: Any, path: Path, report: ImportReport) -> Any:
+    """Only the ``layer = "district"`` features where the features say which layer they are."""
+    items = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        return doc
+    layers = [f.get("properties", {}).get("layer") if isinstance(f, dict) and isinstance(f.get("properties"), dict)
+              else None for f in items]
+    if not any(isinstance(layer, str) for layer in layers):
+        return doc
+    if "district" not in layers:
+        raise UserError(f"{path}: no feature has layer \"district\" (its layers: "
+                        f"{', '.join(sorted({l for l in layers if isinstance(l, str)})[:8])})")
+    kept = [f for f, layer in zip(items, layers) if layer == "district"]
+    if other := len(items) - len(kept):
+        report.notes.append(f"{other:,} features of other layers (buildings, streets, ...) are not districts")
+    return {**doc, "features": kept}
 
 
 def _row(feat: Feature, id_property: str | None, name_property: str | None) -> dict:

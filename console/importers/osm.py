@@ -21,6 +21,14 @@ subdistrict Siltasaari), Kamppi, Kluuvi, Kruununhaka and Punavuori. Partial line
 so an area outside every relation of that level would take a neighbour's name; an extract inside
 one city has none. Where an extract holds no boundary lines at all, districts are Voronoi cells
 of the named place nodes (suburb, quarter, neighbourhood), clipped to the box.
+
+A whole city or country in the extract is better served: where boundary relations are complete,
+osmium's area handler assembles them into (multi)polygons, and the districts are the level with
+the most named areas (2 to ``MAX_DISTRICTS``) inside the one coarser area that holds most of
+them, whose name becomes the city's. For Liechtenstein that is its 11 level-8 municipalities
+(exclaves included) inside the level-2 country; the cut Austrian and Swiss neighbours do not
+assemble and are not taken. Suburb and quarter areas (``boundary=place`` or ``place=*``) count
+as levels too, and ``level`` forces one ("8", or "suburb").
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from typing import Callable
 
 import numpy as np
 import osmium
+import osmium.geom
 import shapely
 from shapely.geometry import LineString, MultiLineString, MultiPoint, Point, Polygon, box, mapping
 from shapely.geometry.base import BaseGeometry
@@ -57,6 +66,7 @@ PARK_VALUES = {
 }
 YEAR_TAGS = ("start_date", "building:start_date", "building:year", "year", "construction_date")
 PLACE_SEEDS = {"suburb", "quarter", "neighbourhood", "borough"}
+MAX_DISTRICTS = 60  # more areas than a wall can name: a finer level than districts
 FOOT = 0.3048
 _TOL = 1e-9  # degrees: "the same point" for boundary line ends
 
@@ -68,6 +78,7 @@ class OsmImport:
     features: list[MapFeature]
     report: ImportReport
     bbox: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # lon/lat extent of the extract
+    place: str | None = None  # the area holding the districts (a city, a country), where complete
 
 
 class _Skip(Exception):
@@ -211,6 +222,7 @@ class _Source:
     relations: list[tuple[int, dict[str, str], list[tuple[str, int, str]]]] = field(default_factory=list)
     places: list[tuple[str, str, float, float]] = field(default_factory=list)  # name, place, lon, lat
     bbox: tuple[float, float, float, float] | None = None
+    areas: list[tuple[str, str, BaseGeometry]] = field(default_factory=list)  # level, name, complete area
 
 
 def _wanted_relation(tags: dict[str, str]) -> bool:
@@ -242,26 +254,61 @@ def _read(path: Path) -> _Source:
     head = processor.header.box()
     if head.valid():
         src.bbox = (head.bottom_left.lon, head.bottom_left.lat, head.top_right.lon, head.top_right.lat)
+    src.areas = _boundary_areas(path)
     return src
 
 
-def import_osm(path: str | Path) -> OsmImport:
-    """Import districts, buildings and basemap features; UserError if the file cannot be read."""
+def _area_level(tags: dict[str, str]) -> str | None:
+    """The level a named boundary area counts at: its admin_level, or its place kind."""
+    if not tags.get("name"):
+        return None
+    if tags.get("boundary") == "administrative" and tags.get("admin_level"):
+        return tags["admin_level"]
+    if tags.get("place") in PLACE_SEEDS:
+        return tags["place"]
+    return None
+
+
+def _boundary_areas(path: Path) -> list[tuple[str, str, BaseGeometry]]:
+    """Named administrative and place areas whose rings are all in the file, by osmium's area handler."""
+    wkb = osmium.geom.WKBFactory()
+    found = []
+    candidates = osmium.filter.KeyFilter("boundary", "place")
+    for obj in osmium.FileProcessor(str(path)).with_areas(candidates):
+        if not obj.is_area() or (level := _area_level(dict(obj.tags))) is None:
+            continue
+        try:
+            geom = shapely.from_wkb(wkb.create_multipolygon(obj))
+        except (RuntimeError, shapely.errors.GEOSException):  # osmium could not build it: not complete
+            continue
+        if not geom.is_valid:
+            geom = shapely.make_valid(geom)
+        if not geom.is_empty and geom.area > 0:
+            found.append((level, obj.tags["name"], geom))
+    return found
+
+
+def import_osm(path: str | Path, level: str | None = None) -> OsmImport:
+    """Import districts, buildings and basemap features; UserError if the file cannot be read.
+
+    ``level`` forces the districts' level ("8", "suburb") where complete boundary areas exist.
+    """
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such file")
     try:
         src = _read(path)
-    except RuntimeError as exc:  # osmium reports unreadable input this way
-        raise UserError(f"{path}: not readable as OpenStreetMap data ({str(exc).splitlines()[0]})") from None
-    return _Importer(src, ImportReport(source=path.name)).run()
+    except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # osmium's words for bad input
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise UserError(f"{path}: not readable as OpenStreetMap data ({first})") from None
+    return _Importer(src, ImportReport(source=path.name), level).run()
 
 
 # --- assembly --------------------------------------------------------------------------------
 
 class _Importer:
-    def __init__(self, src: _Source, report: ImportReport) -> None:
-        self.src, self.report = src, report
+    def __init__(self, src: _Source, report: ImportReport, level: str | None = None) -> None:
+        self.src, self.report, self.level = src, report, level
         self.buildings: list[Building] = []
         self.features: list[MapFeature] = []
 
@@ -272,12 +319,14 @@ class _Importer:
             if tags.get("type") == "multipolygon":
                 self._object(f"osm:r{rid}", tags, lambda m=members: self._relation_area(m), None)
         bbox = self.src.bbox or self._extent()
-        districts = _districts(self.src, box(*bbox), self.report)
+        place, districts = _from_areas(self.src.areas, self.level, self.report)
+        if not districts:
+            districts = _districts(self.src, box(*bbox), self.report)
         self.buildings = [self._place_building(b, districts) for b in self.buildings]
         self.report.counts.update(district=len(districts), building=len(self.buildings))
         for layer in BASEMAP_LAYERS:
             self.report.counts[layer] = sum(1 for f in self.features if f.layer == layer)
-        return OsmImport(districts, self.buildings, self.features, self.report, bbox)
+        return OsmImport(districts, self.buildings, self.features, self.report, bbox, place)
 
     def _object(self, oid: str, tags: dict[str, str], area: Callable[[], Made],
                 line: Callable[[], Made] | None) -> None:
@@ -341,6 +390,68 @@ class _Importer:
 def _slug(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-") or "district"
+
+
+def _from_areas(areas: list[tuple[str, str, BaseGeometry]], forced: str | None,
+                report: ImportReport) -> tuple[str | None, list[District]]:
+    """(the holding area's name, districts) from complete boundary areas; no districts if none fit."""
+    by_level: dict[str, list[tuple[str, BaseGeometry]]] = defaultdict(list)
+    for level, name, geom in areas:
+        by_level[level].append((name, geom))
+    if forced is not None:
+        if forced not in by_level:
+            have = ", ".join(sorted(by_level, key=_level_order)) or "none"
+            raise UserError(f"{report.source}: no complete boundary areas at level {forced!r} "
+                            f"(levels with complete areas: {have})")
+        levels = [forced]
+    else:
+        levels = [lv for lv, found in by_level.items() if 2 <= len(found) <= MAX_DISTRICTS]
+    best: tuple[int, str, str | None, list[tuple[str, BaseGeometry]]] | None = None
+    for level in levels:
+        holder, inside = _holder(level, by_level)
+        if len(inside) >= (1 if forced else 2) and (best is None or (len(inside), _level_order(level))
+                                                     > (best[0], _level_order(best[1]))):
+            best = (len(inside), level, holder, inside)
+    if best is None:
+        return None, []
+    _, level, holder, inside = best
+    merged: dict[str, list[BaseGeometry]] = defaultdict(list)
+    for name, geom in inside:
+        merged[name].append(geom)
+    districts = [District(_slug(n), n, shapely.union_all(parts)) for n, parts in merged.items()]
+    what = f"admin_level {level}" if level[:1].isdigit() else f"place={level}"
+    report.notes.append(f"Districts: the {len(districts)} {what} areas" + (f" inside {holder}" if holder else "")
+                        + ", assembled from complete boundary relations")
+    return holder, sorted(districts, key=lambda d: d.name)
+
+
+def _level_order(level: str) -> float:
+    """Finer levels sort higher: admin levels by number, place kinds after admin level 10."""
+    order = {"borough": 10.5, "suburb": 11, "quarter": 12, "neighbourhood": 13}
+    return float(level) if level.replace(".", "", 1).isdigit() else order.get(level, 14)
+
+
+def _holder(level: str, by_level: dict[str, list[tuple[str, BaseGeometry]]]
+            ) -> tuple[str | None, list[tuple[str, BaseGeometry]]]:
+    """The coarser area that holds the most of ``level``'s areas, and those areas (all where none does)."""
+    found = by_level[level]
+    best: tuple[int, float, str | None, list] = (0, 0.0, None, found)
+    for coarser, outer in by_level.items():
+        if _level_order(coarser) >= _level_order(level):
+            continue
+        for name, geom in outer:
+            inside = [(n, g) for n, g in found if _within(g, geom)]
+            if (len(inside), -geom.area) > best[:2]:
+                best = (len(inside), -geom.area, name, inside)
+    return best[2], best[3]
+
+
+def _within(inner: BaseGeometry, outer: BaseGeometry) -> bool:
+    """Mostly inside (shared borders are drawn twice, never exactly alike)."""
+    try:
+        return inner.intersection(outer).area >= 0.95 * inner.area
+    except shapely.errors.GEOSException:
+        return False
 
 
 def _districts(src: _Source, frame: Polygon, report: ImportReport) -> list[District]:

@@ -58,7 +58,7 @@ class ImportReport:
         return " ".join(parts)
 
 
-_PLURALS = {"district": "districts", "building": "buildings", "street": "streets", "incident": "incidents",
+_PLURALS = {"reading": "readings", "district": "districts", "building": "buildings", "street": "streets", "incident": "incidents",
             "incident update": "incident updates", "incident event": "incident events"}
 
 

@@ -54,6 +54,13 @@ def _platform_tables(md: MetaData, platform: bool) -> None:
     txid = (lambda: [Column("txid", BigInteger)]) if platform else (lambda: [])
     # -- reference data ---------------------------------------------------------------------
     Table(
+        "city", md,  # one row: the city the platform serves (its name is the wall's title)
+        Column("id", String, primary_key=True),  # "city"
+        Column("name", String, nullable=False),
+        Column("name_zh", String),
+        Column("attribution", Text),  # the source line its map data must carry (e.g. OpenStreetMap's)
+    )
+    Table(
         "districts", md,
         Column("id", String, primary_key=True),
         Column("name", String, nullable=False),
@@ -64,6 +71,7 @@ def _platform_tables(md: MetaData, platform: bool) -> None:
         Column("id", Integer, primary_key=True, autoincrement=False),
         Column("code", String, nullable=False, unique=True),  # e.g. "drainage.level.kluuvi.1"
         Column("name", String, nullable=False),
+        Column("name_zh", String),  # the name in Simplified Chinese, where the catalogue gives one
         Column("category", String, nullable=False),
         Column("unit", String, nullable=False),
         Column("district_id", String),  # NULL: city-wide
@@ -214,7 +222,7 @@ Table(
     Column("hash", String, nullable=False),  # and its hash
 )
 
-REFERENCE_TABLES = ("districts", "indicators", "buildings", "map_features", "sensors", "units", "plans")
+REFERENCE_TABLES = ("city", "districts", "indicators", "buildings", "map_features", "sensors", "units", "plans")
 #: Append-only streams the sync engine copies incrementally, each after its own cursor.
 STREAMS = ("readings", "incident_events", "unit_positions", "operator_actions")
 

@@ -21,7 +21,8 @@ from console.model.schema import P, platform_metadata
 from console.databases import parse_url, reason, remove_sqlite, shown_url, sqlite_file
 from console.platform.db import bulk_insert, demo_metadata, open_engine, write_state
 from console.platform.geo import city_rows, geography_from_rows
-from console.platform.indicators import sensor_rows
+from console.platform.catalogue import Entry, apply_catalogue
+from console.platform.indicators import entry_of_spec
 from console.platform.plans import plan_rows
 from console.platform.scenario import Storm, make_scenario
 from console.platform.simulation import Simulation
@@ -38,15 +39,20 @@ MARKER_TABLES = ("demo_state", "indicators", "districts", "readings", "incidents
 
 def create_platform(url: str, hours: float = 24, seed: int = 7, end: float | None = None,
                     city: City | None = None, progress: Callable[[float], None] | None = None,
-                    *, storms: Sequence[Storm] | None = None) -> dict:
+                    *, storms: Sequence[Storm] | None = None, catalogue: list[Entry] | None = None,
+                    simulate: bool = True, source: str = "the catalogue") -> dict:
     """Create a simulated platform in ``url`` with ``hours`` of history ending at ``end``.
 
     ``end`` defaults to now (whole seconds). ``storms`` reuses another platform's storm windows
     (see ``read_scenario``): with the same seed and history start, that rebuilds exactly the
-    city a feeder has been extending. Returns a summary: rows per table, seconds, storms.
+    city a feeder has been extending. ``catalogue`` replaces the simulator's own indicators
+    (only its codes get simulated readings; ``source`` names its file in messages).
+    ``simulate=False``: the contract's tables with the city's reference data (if ``city``) and
+    the catalogue, no history and no demo state: a platform that waits for real data.
+    Returns a summary: rows per table, seconds, storms.
     """
     started = time.perf_counter()
-    if not (hours > 0 and math.isfinite(hours)):
+    if simulate and not (hours > 0 and math.isfinite(hours)):
         raise UserError(f"--hours must be a positive number of hours, not {hours}")
     end = float(math.floor(time.time())) if end is None else float(end)
     shown = shown_url(url)
@@ -56,8 +62,11 @@ def create_platform(url: str, hours: float = 24, seed: int = 7, end: float | Non
         with engine.connect() as conn, conn.begin():
             _refuse_if_used(conn, shown)
             platform_metadata.create_all(conn)
-            demo_metadata.create_all(conn)
-            summary = _fill(conn, city, hours, seed, end, storms, progress)
+            if simulate:
+                demo_metadata.create_all(conn)
+                summary = _fill(conn, city, hours, seed, end, storms, progress, catalogue, source)
+            else:
+                summary = _reference_only(conn, city, catalogue, source)
     except DBAPIError as exc:
         engine.dispose()
         _remove(made_file)
@@ -74,8 +83,28 @@ def create_platform(url: str, hours: float = 24, seed: int = 7, end: float | Non
     return summary
 
 
+def _reference_only(conn, city: City | None, catalogue: list[Entry] | None, source: str) -> dict:
+    """The city's reference rows and catalogue into a new platform, without any simulation."""
+    ref = city_rows(city) if city is not None else {"districts": [], "buildings": [], "map_features": []}
+    ref["city"] = [city_row(city)] if city is not None else []
+    counts = {}
+    for table in ("city", "districts", "buildings", "map_features"):
+        if ref[table]:
+            conn.execute(P[table].insert(), ref[table])
+        counts[table] = len(ref[table])
+    applied = apply_catalogue(conn, catalogue, source) if catalogue else {"new": 0, "sensors": 0}
+    counts.update(indicators=applied["new"], sensors=applied["sensors"])
+    return {"rows": counts, "districts": counts["districts"], "indicators": counts["indicators"]}
+
+
+def city_row(city: City) -> dict:
+    """The contract's ``city`` row: the name the walls take as their title."""
+    return {"id": "city", "name": city.name, "name_zh": None, "attribution": city.attribution or None}
+
+
 def _fill(conn, city: City | None, hours: float, seed: int, end: float,
-          storms: Sequence[Storm] | None, progress: Callable[[float], None] | None) -> dict:
+          storms: Sequence[Storm] | None, progress: Callable[[float], None] | None,
+          catalogue: list[Entry] | None = None, source: str = "the catalogue") -> dict:
     if city is None:
         try:
             city = load_city()
@@ -83,15 +112,23 @@ def _fill(conn, city: City | None, hours: float, seed: int, end: float,
             raise UserError(f"the demo city file {DEFAULT_CITY} is missing "
                             "(make it with: cityops import osm FILE.pbf --out ...)") from None
     ref = city_rows(city)
+    ref["city"] = [city_row(city)]
     scenario = make_scenario(seed, end, hours, tuple(storms) if storms else None)
-    sim = Simulation(scenario, geography_from_rows(
-        ref["districts"], ref["buildings"], [r for r in ref["map_features"] if r["layer"] == "street"]))
-    ref["indicators"] = [s.row() for s in sim.specs]
-    ref["sensors"] = sensor_rows(sim.specs, sim.geo)
+    geo = geography_from_rows(ref["districts"], ref["buildings"],
+                              [r for r in ref["map_features"] if r["layer"] == "street"], city.name)
+    counts: dict[str, int] = {}
+    for table in ("city", "districts"):
+        conn.execute(P[table].insert(), ref[table])
+        counts[table] = len(ref[table])
+    if catalogue is None:  # the simulator's own catalogue, with the names in Chinese
+        catalogue = [entry_of_spec(s) for s in Simulation(scenario, geo).specs]
+    model = {s.code: s.sensor for s in Simulation(scenario, geo).specs if s.sensor is not None}
+    applied = apply_catalogue(conn, catalogue, source, model)
+    counts.update(indicators=applied["new"], sensors=applied["sensors"])
+    sim = Simulation(scenario, geo, [dict(r._mapping) for r in conn.execute(P["indicators"].select())])
     ref["units"] = [u.row(sim.geo) for u in sim.fleet]
     ref["plans"] = plan_rows()
-    counts: dict[str, int] = {}
-    for table in ("districts", "indicators", "buildings", "map_features", "sensors", "units", "plans"):
+    for table in ("buildings", "map_features", "units", "plans"):
         if ref[table]:
             conn.execute(P[table].insert(), ref[table])
         counts[table] = len(ref[table])

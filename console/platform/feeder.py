@@ -20,7 +20,7 @@ from console.errors import UserError
 from console.model.schema import P
 from console.platform.create import (EVENT_COLUMNS, MODEL_VERSION, POSITION_COLUMNS, READING_COLUMNS,
                                      write_incidents)
-from console.databases import reason, shown_url
+from console.databases import contract_rows, reason, shown_url
 from console.platform import orders
 from console.platform.db import bulk_insert, demo_state, open_engine, read_state, write_state
 from console.platform.loop import take_actions
@@ -46,8 +46,8 @@ class DemoFeeder:
         try:
             with self.engine.connect() as conn:
                 state = read_state(conn)
-                reference = {t: [dict(r._mapping) for r in conn.execute(select(P[t]))]
-                             for t in ("districts", "buildings", "map_features")}
+                reference = {t: contract_rows(conn, P[t])
+                             for t in ("city", "districts", "buildings", "map_features", "indicators")}
         except DBAPIError as exc:
             self.engine.dispose()
             raise UserError(f"{self.shown} is not a CityOps demo platform ({reason(exc)})") from None

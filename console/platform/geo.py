@@ -73,6 +73,7 @@ class Geography:
     b_district: np.ndarray
     b_name: list[str | None]
     b_height: np.ndarray
+    code: str = "HEL"  # three letters of the city's name: its units' callsigns (HEL-P11)
 
     @property
     def n_districts(self) -> int:
@@ -115,8 +116,15 @@ class Geography:
         return self.pt_name[self.nearest_point(lonlat, among)]
 
 
-def geography_from_rows(districts: list[dict], buildings: list[dict], streets: list[dict]) -> Geography:
-    """Build the model geography from reference rows (each list ordered by id)."""
+def city_code(name: str | None) -> str:
+    """Three capital letters for a city's callsigns: "Helsinki centre" -> "HEL"; "CTY" without a name."""
+    letters = re.sub(r"[^A-Za-z]", "", unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode())
+    return letters[:3].upper() if len(letters) >= 3 else "CTY"
+
+
+def geography_from_rows(districts: list[dict], buildings: list[dict], streets: list[dict],
+                        city: str | None = "Helsinki") -> Geography:
+    """Build the model geography from reference rows (each list ordered by id); ``city`` names it."""
     if not districts:
         from console.errors import UserError
         raise UserError("the city has no districts: the simulator needs at least one")
@@ -188,7 +196,7 @@ def geography_from_rows(districts: list[dict], buildings: list[dict], streets: l
         pt_lonlat=pts, pt_district=pdist, pt_name=list(pnames), pt_drivable=np.asarray(drive, dtype=bool),
         b_ids=[b for b, k in zip(b_ids, inside) if k], b_lonlat=b_lonlat[inside],
         b_district=b_district[inside], b_name=[n for n, k in zip(b_name, inside) if k],
-        b_height=np.asarray(b_height, dtype=float)[inside],
+        b_height=np.asarray(b_height, dtype=float)[inside], code=city_code(city),
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from console.model.indicator import Indicator
+from console.platform.catalogue import Entry
 from console.model.vocab import CATEGORIES
 from console.platform.geo import Geography
 from console.platform.timebase import rng
@@ -159,9 +160,35 @@ def build_catalogue(geo: Geography) -> list[Spec]:
     return specs
 
 
-def sensor_rows(specs: list[Spec], geo: Geography) -> list[dict]:
-    """One field sensor per indicator measured at a place (aggregates have none)."""
-    return [{"id": f"SEN-{s.id:04d}", "indicator_id": s.id, "kind": s.sensor_kind,
-             "district_id": s.district_id,
-             "lon": round(s.sensor[0], 7), "lat": round(s.sensor[1], 7)}
-            for s in specs if s.sensor is not None]
+
+#: The measures' names in Simplified Chinese; the place after the comma stays as the map has it.
+ZH = {
+    "Rain intensity": "降雨强度", "Air temperature": "气温", "Wind speed": "风速", "Wind gusts": "阵风",
+    "Relative humidity": "相对湿度", "Air pressure": "气压", "Traffic congestion": "交通拥堵指数",
+    "Power load": "电力负荷", "Grid frequency": "电网频率", "Clean-water reservoir level": "清水池水位",
+    "District heating plant output": "集中供热热源出力", "Ozone O₃": "臭氧 O₃", "12345 hotline calls": "12345热线来电量",
+    "12345 hotline mean answer time": "12345热线平均接听时长", "Metro boardings": "地铁进站量",
+    "Tram punctuality": "有轨电车准点率", "Mean traffic speed": "平均车速", "Traffic volume": "交通流量",
+    "Distribution voltage": "配电电压", "Water supply pressure": "供水压力", "Water supply flow": "供水流量",
+    "Drainage well level": "排水井水位", "Stormwater pumping": "雨水泵站排量", "Gas network pressure": "燃气管网压力",
+    "District heating supply temperature": "供热供水温度", "PM2.5": "PM2.5", "PM10": "PM10", "NO₂": "二氧化氮 NO₂",
+    "Transit boardings": "公交进站量", "Tilt": "倾斜", "Strain": "应变",
+}
+ZH_PLACES = {"city centre": "市中心", "whole city": "全市"}
+
+
+def zh_name(name: str) -> str | None:
+    """"Traffic congestion, Kamppi" -> "交通拥堵指数，Kamppi"; None for a measure without a translation."""
+    measure, comma, place = name.partition(", ")
+    if measure not in ZH:
+        return None
+    return ZH[measure] + ("，" + ZH_PLACES.get(place, place) if comma else "")
+
+
+def entry_of_spec(s: Spec) -> Entry:
+    """The catalogue entry of one of the simulator's indicators."""
+    lon, lat = (round(s.sensor[0], 7), round(s.sensor[1], 7)) if s.sensor is not None else (None, None)
+    return Entry(code=s.code, name=s.name, name_zh=zh_name(s.name), category=s.category, unit=s.unit,
+                 district=s.district_id, sensor_lon=lon, sensor_lat=lat, warn_low=s.warn_low,
+                 warn_high=s.warn_high, alarm_low=s.alarm_low, alarm_high=s.alarm_high, bad=s.bad,
+                 interval_s=s.interval_s, decimals=s.decimals)

@@ -43,15 +43,21 @@ class Readings:
 
 
 class Simulation:
-    def __init__(self, scenario: Scenario, geo: Geography):
+    def __init__(self, scenario: Scenario, geo: Geography, indicators: list[dict] | None = None):
+        """``indicators``: the platform's indicators rows, when it has its own catalogue: only their
+        codes get readings, under their ids (the model's own catalogue otherwise)."""
         self.scenario, self.geo = scenario, geo
         self.seed = scenario.seed
-        self.specs: list[Spec] = build_catalogue(geo)
+        self.model_specs: list[Spec] = build_catalogue(geo)
+        self.specs = self.model_specs
+        if indicators is not None:
+            ids = {r["code"]: r["id"] for r in indicators}
+            self.specs = [replace(s, id=ids[s.code]) for s in self.model_specs if s.code in ids]
         self.susceptibility = susceptibility(geo, self.seed)
         self.fleet: list[Unit] = build_fleet(geo)
         self.patrols = Patrols(geo, self.fleet, self.seed)
         drains: dict[int, list[tuple[float, float, str]]] = {}
-        for s in self.specs:
+        for s in self.model_specs:  # the incident model's drains, whatever the catalogue measures
             if s.model == "drainage_level" and s.sensor is not None:
                 drains.setdefault(s.district, []).append((s.sensor[0], s.sensor[1], s.code))
         self.incident_model = IncidentModel(
@@ -72,7 +78,9 @@ class Simulation:
     def from_reference(cls, scenario: Scenario, reference: dict[str, list[dict]]) -> "Simulation":
         """Build from the platform's reference rows (each list ordered by id)."""
         streets = [r for r in reference["map_features"] if r["layer"] == "street"]
-        return cls(scenario, geography_from_rows(reference["districts"], reference["buildings"], streets))
+        city = next((r["name"] for r in reference.get("city") or []), "Helsinki")
+        geo = geography_from_rows(reference["districts"], reference["buildings"], streets, city)
+        return cls(scenario, geo, reference.get("indicators"))
 
     # -- readings -------------------------------------------------------------------------
     def _day(self, spec: Spec, day: int):
@@ -193,6 +201,8 @@ class Simulation:
             kind = d.responders[0]
             g = rng(self.seed, "mutual-aid", d.id)
             callsign = MUTUAL_AID[kind][int(g.integers(len(MUTUAL_AID[kind])))]
+            if self.geo.code != "HEL":  # the neighbours named are Helsinki's: elsewhere, just aid
+                callsign = "AID-" + callsign.partition("-")[2]
             on_scene = td + float(g.uniform(8, 18)) * 60
             d.events = lifecycle(d, self.seed, callsign, UNIT_KINDS[kind].lower(), td, on_scene, True)
             return

@@ -57,7 +57,7 @@ def build_fleet(geo: Geography) -> list[Unit]:
     for j, (kind, count, prefix, kmh, leg, dwell) in enumerate(FLEET):
         for k in range(count):
             district = (k * max(1, n // count) + j) % n
-            callsign = f"HEL-{prefix}{k + 1 + 10 * (j + 1)}"
+            callsign = f"{geo.code}-{prefix}{k + 1 + 10 * (j + 1)}"
             drivable = geo.points_in(district, drivable=True)
             station = geo.pt_lonlat[geo.nearest_point(geo.district_centres[district], drivable)]
             report = 10.0 + float(rng(0, "report", callsign).integers(0, 6))

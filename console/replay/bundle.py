@@ -386,6 +386,10 @@ def _assemble(path: Path, manifest: dict, documents: dict, arrays: dict) -> Reco
     reference = documents["reference.json"]
     if not isinstance(reference, dict):
         raise BundleError(f"{path}: reference.json does not hold the reference tables")
+    reference.setdefault("city", [])  # bundles made before the contract named its city
+    for row in reference.get("indicators") if isinstance(reference.get("indicators"), list) else []:
+        if isinstance(row, dict):  # ... and before indicators had a Chinese name
+            row.setdefault("name_zh", None)
     for table in REFERENCE_TABLES:
         check_rows(path, f"reference.json ({table})", reference.get(table), table)
     for name, table in TABLES.items():

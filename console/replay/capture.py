@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 
 import console
 from console.cache.cache import Cache
-from console.databases import reason
+from console.databases import contract_rows, reason
 from console.errors import UserError
 from console.incidents.lifecycle import as_of
 from console.model.schema import C, P, REFERENCE_TABLES
@@ -134,7 +134,7 @@ def _record(db: _Db, start: float, end: float, district: str | None, progress: P
     report = progress or (lambda _f: None)
     meta = RecordingMeta(start, end, district, db.shown.removeprefix("platform "), time.time(),
                          console.__version__, title)
-    reference = {name: _by_key(db.table(name), db.rows(select(db.table(name)))) for name in REFERENCE_TABLES}
+    reference = {name: _by_key(db.table(name), contract_rows(db.conn, db.table(name))) for name in REFERENCE_TABLES}
     reference = _keep_district(reference, district, db.shown)
     report(0.02)
     ids = sorted(row["id"] for row in reference["indicators"])

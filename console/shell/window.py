@@ -11,6 +11,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import (QBoxLayout, QGridLayout, QHBoxLayout, QLabel, QLayout, QProgressBar, QStackedWidget,
                                QTabWidget, QVBoxLayout, QWidget)
 
+from console.city import city_title
 from console.clock import Clock, Mode
 from console.layout.parse import ContainerSpec, Node, ScreenSpec, ViewSpec
 from console.layout.rotation import RotationPosition
@@ -150,7 +151,8 @@ class WallWindow(QWidget):
         self.spec = spec
         self.source = source
         self.ctx = ctx
-        title = tr("layout", title)
+        self._layout_title, self._titled = tr("layout", title), -1  # {city} in it: the platform's city name
+        title = city_title(self._layout_title, ctx.store.reference)
         self._title = f"{title} — {spec.name}"
         self.setWindowTitle(self._title)
         box = QVBoxLayout(self)
@@ -263,6 +265,13 @@ class WallWindow(QWidget):
 
     def refresh(self, now: float) -> None:
         """Only the page on screen: the others catch up when they come round."""
+        if self._titled != self.ctx.store.reference_version:  # the platform named (or renamed) its city
+            self._titled = self.ctx.store.reference_version
+            title = city_title(self._layout_title, self.ctx.store.reference)
+            self.header.title.setText(title)
+            self._title = f"{title} — {self.spec.name}"
+            who = self.header.who.text()
+            self.setWindowTitle(f"{self._title} — {who}" if who else self._title)
         for view in self.pages[self.stack.currentIndex()]:
             if view.isVisible():
                 view.refresh(now)

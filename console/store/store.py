@@ -8,6 +8,7 @@ It lives on the UI thread (batches arrive there by queued signal), so it needs n
 from __future__ import annotations
 
 from collections.abc import Iterable
+from fnmatch import fnmatchcase
 
 import numpy as np
 
@@ -158,7 +159,7 @@ class Store:
 
     def select(self, codes: Iterable[str] = (), categories: Iterable[str] = (),
                district: str | None = None) -> list[Indicator]:
-        """Indicators by code patterns ("drainage.*" prefixes allowed), category or district."""
+        """Indicators by code patterns ("drainage.*", "drainage.level.*.1"), category or district."""
         codes, categories = list(codes), set(categories)
         chosen: list[Indicator] = []
         for ind in sorted(self.indicators.values(), key=lambda i: i.id):
@@ -175,4 +176,5 @@ class Store:
 
 
 def _matches(code: str, pattern: str) -> bool:
-    return code.startswith(pattern[:-1]) if pattern.endswith("*") else code == pattern
+    """A code against a layout's pattern: exact, or with ``*`` anywhere ("drainage.level.*.1")."""
+    return fnmatchcase(code, pattern) if "*" in pattern else code == pattern

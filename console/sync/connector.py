@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import (ArgumentError, DBAPIError, IntegrityError, InterfaceError, NoSuchModuleError,
                             OperationalError)
 
-from console.databases import parse_url, reason, remember_secret, shown_url, sqlite_file
+from console.databases import contract_rows, parse_url, reason, remember_secret, shown_url, sqlite_file
 from console.errors import UserError
 from console.model.action import Operator
 from console.model.schema import P, REFERENCE_TABLES, STREAMS
@@ -67,6 +67,24 @@ class Connector(Protocol):
 
     def check(self) -> None: ...
     def reference(self) -> dict[str, list[dict]]: ...
+    def reference_stamp(self) -> int:
+        """A fingerprint of the reference data a catalogue edit changes (the city, the indicators):
+        cheap enough to ask every few seconds, so walls follow an edit where no NOTIFY tells them."""
+        parts = []
+        for table in ("city", "indicators"):
+            try:
+                with self.engine.connect() as conn:
+                    parts.append(tuple(conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY 1").all()))
+            except DBAPIError as exc:
+                if isinstance(exc, (OperationalError, InterfaceError)) and not self._missing(exc):
+                    raise PlatformUnavailable(reason(exc)) from exc
+                parts.append(())  # a platform made before the table joined the contract
+        return hash(tuple(parts))
+
+    @staticmethod
+    def _missing(exc: DBAPIError) -> bool:
+        return "no such table" in str(exc.orig) or "does not exist" in str(exc.orig)
+
     def fetch(self, stream: str, after: Cursor, limit: int) -> tuple[list, Cursor]: ...
     def incidents(self, ids: Collection[str]) -> list[dict]: ...
     def backlog(self, cursors: dict[str, Cursor]) -> int: ...
@@ -218,7 +236,7 @@ class SqlConnector:
     def reference(self) -> dict[str, list[dict]]:
         try:
             with self.engine.connect() as conn:
-                return {t: [dict(r._mapping) for r in conn.execute(select(P[t]))] for t in REFERENCE_TABLES}
+                return {t: contract_rows(conn, P[t]) for t in REFERENCE_TABLES}
         except DBAPIError as exc:
             raise PlatformUnavailable(reason(exc)) from exc
 

@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 #: Reference data is re-read at least this often even when nothing announces a change.
 REFERENCE_EVERY_S = 900.0
+#: How often a console asks whether the indicators or the city changed (a catalogue applied).
+REFERENCE_CHECK_S = 5.0
 #: Retention runs this often while online.
 PRUNE_EVERY_S = 600.0
 MAX_BACKOFF_S = 30.0
@@ -128,6 +130,8 @@ class SyncEngine:
         self._thread: threading.Thread | None = None
         self._reference_at: float | None = None  # monotonic time of the last reference read
         self._reference_dirty = False
+        self._stamp: int | None = None  # the connector's reference stamp when reference data was read
+        self._stamp_at = -1e9
         self._unknown_checked_at = -1e9
         self._known = _known(cache.rows("indicators"))  # indicator id -> plausible value bounds
         self._newest_ts: float | None = None  # newest reading written: retention counts from it
@@ -152,6 +156,8 @@ class SyncEngine:
     # -- one step, usable without a thread (tests, `cityops sync --once`) -----------------
     def sync_reference(self) -> dict[str, list[dict]]:
         """Replace the cache's reference data with the platform's good rows (the bad ones quarantined)."""
+        if (stamp := getattr(self.connector, "reference_stamp", None)) is not None:
+            self._stamp, self._stamp_at = stamp(), time.monotonic()  # before the read: a later edit shows
         reference = self.connector.reference()
         with self.cache.engine.begin() as conn:
             reference, rejected = write_reference(self.cache, conn, reference, time.time())
@@ -166,7 +172,16 @@ class SyncEngine:
 
     def _reference_due(self) -> bool:
         return (self._reference_at is None or self._reference_dirty
-                or time.monotonic() - self._reference_at > REFERENCE_EVERY_S)
+                or time.monotonic() - self._reference_at > REFERENCE_EVERY_S or self._reference_moved())
+
+    def _reference_moved(self) -> bool:
+        """True when the platform's city or indicators changed since they were read (checked every
+        REFERENCE_CHECK_S): an applied catalogue reaches the walls in seconds, push or no push."""
+        stamp = getattr(self.connector, "reference_stamp", None)
+        if stamp is None or time.monotonic() - self._stamp_at < REFERENCE_CHECK_S:
+            return False
+        self._stamp_at = time.monotonic()
+        return stamp() != self._stamp
 
     def deliver_outbox(self) -> int:
         """Send waiting operator actions to the platform; returns how many it now has.
