@@ -5,7 +5,7 @@ extract and, optionally, a district file; ``create_city`` writes it with an indi
 into a new platform, simulated or waiting for real data.
 """
 
-from console.citybuild.build import create_city, default_catalogue
+from console.citybuild.build import build_platform, create_city, default_catalogue
 from console.citybuild.sources import city_from_sources
 
-__all__ = ["city_from_sources", "create_city", "default_catalogue"]
+__all__ = ["build_platform", "city_from_sources", "create_city", "default_catalogue"]

@@ -29,28 +29,43 @@ def create_city(url: str, osm: Path, *, districts: Path | None = None, catalogue
                 progress: Callable[[float], None] | None = None) -> tuple[dict, ImportReport]:
     """Build the platform at ``url`` for the city of ``osm``; returns (summary, import report)."""
     started = time.perf_counter()
-    if simulate_hours is not None and not (simulate_hours > 0 and math.isfinite(simulate_hours)):
-        raise UserError(f"--simulate must be a positive number of hours, not {simulate_hours:g}")
+    _check_hours(simulate_hours)
     entries = read_catalogue(catalogue) if catalogue is not None else None
     city, report = city_from_sources(Path(osm), districts, name, level)
-    if entries is not None:
-        check_districts(entries, {d.id for d in city.districts}, catalogue)
-    else:
-        entries = default_catalogue(city)
-    source = str(catalogue) if catalogue is not None else "the city's catalogue"
-    if simulate_hours is None:
-        summary = create_platform(url, city=city, catalogue=entries, simulate=False, source=source)
-    else:
-        summary = create_platform(url, hours=simulate_hours, seed=seed, end=end, city=city, progress=progress,
-                                  catalogue=entries, source=source)
-    summary.update(city=city.name, district_names=[d.name for d in city.districts],
-                   seconds=round(time.perf_counter() - started, 2))
+    summary = build_platform(url, city, entries, catalogue, simulate_hours, seed, end, progress)
+    summary["seconds"] = round(time.perf_counter() - started, 2)
     return summary, report
 
 
-def default_catalogue(city: City) -> list[Entry]:
+def build_platform(url: str, city: City, entries: list[Entry] | None = None, catalogue: Path | None = None,
+                   simulate_hours: float | None = None, seed: int = 7, end: float | None = None,
+                   progress: Callable[[float], None] | None = None) -> dict:
+    """Write ``city`` and its catalogue (``entries`` read from ``catalogue``; the default one for the
+    city if None) into a new platform at ``url``: simulated for ``simulate_hours``, or empty."""
+    _check_hours(simulate_hours)
+    rows = city_rows(city)  # once: GeoJSON text of every feature of a big city takes seconds
+    if entries is not None:
+        check_districts(entries, {d.id for d in city.districts}, catalogue or "the catalogue")
+    else:
+        entries = default_catalogue(city, rows)
+    source = str(catalogue) if catalogue is not None else "the city's catalogue"
+    if simulate_hours is None:
+        summary = create_platform(url, city=city, catalogue=entries, simulate=False, source=source, reference=rows)
+    else:
+        summary = create_platform(url, hours=simulate_hours, seed=seed, end=end, city=city, progress=progress,
+                                  catalogue=entries, source=source, reference=rows)
+    summary.update(city=city.name, district_names=[d.name for d in city.districts])
+    return summary
+
+
+def _check_hours(hours: float | None) -> None:
+    if hours is not None and not (hours > 0 and math.isfinite(hours)):
+        raise UserError(f"--simulate must be a positive number of hours, not {hours:g}")
+
+
+def default_catalogue(city: City, rows: dict[str, list[dict]] | None = None) -> list[Entry]:
     """The simulator's catalogue for ``city``: per district and city-wide, sensors on its streets."""
-    rows = city_rows(city)
+    rows = rows or city_rows(city)
     geo = geography_from_rows(rows["districts"], rows["buildings"],
                               [r for r in rows["map_features"] if r["layer"] == "street"], city.name)
     return [entry_of_spec(s) for s in build_catalogue(geo)]

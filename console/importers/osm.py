@@ -322,7 +322,7 @@ class _Importer:
         place, districts = _from_areas(self.src.areas, self.level, self.report)
         if not districts:
             districts = _districts(self.src, box(*bbox), self.report)
-        self.buildings = [self._place_building(b, districts) for b in self.buildings]
+        self.buildings = _place_buildings(self.buildings, districts)
         self.report.counts.update(district=len(districts), building=len(self.buildings))
         for layer in BASEMAP_LAYERS:
             self.report.counts[layer] = sum(1 for f in self.features if f.layer == layer)
@@ -370,19 +370,27 @@ class _Importer:
             self.report.skipped["building levels: unusable value (building kept)"] += 1
         return Building(oid, geom, tags.get("name"), height, levels, tags["building"], parse_year(tags))
 
-    @staticmethod
-    def _place_building(b: Building, districts: list[District]) -> Building:
-        """The building with the district that holds its representative point (else the nearest)."""
-        point = b.footprint.representative_point()
-        home = min(districts, key=lambda d: (not d.boundary.covers(point), d.boundary.distance(point)))
-        return Building(b.id, b.footprint, b.name, b.height, b.levels, b.use, b.year, home.id)
-
     def _extent(self) -> tuple[float, float, float, float]:
         points = [c for coords, _ in self.src.ways.values() for c in coords if c]
         points += [(lon, lat) for _, _, lon, lat in self.src.places]
         if not points:
             raise UserError(f"{self.report.source}: holds no map data")
         return MultiPoint(points).bounds
+
+
+def _place_buildings(buildings: list[Building], districts: list[District]) -> list[Building]:
+    """Each building with the first district that holds its representative point (else the nearest)."""
+    if not buildings:
+        return []
+    points = shapely.point_on_surface(np.array([b.footprint for b in buildings], dtype=object))
+    home = np.full(len(buildings), -1)
+    for i, d in enumerate(districts):
+        shapely.prepare(d.boundary)
+        home[shapely.covers(d.boundary, points) & (home < 0)] = i
+    for k in np.flatnonzero(home < 0):
+        home[k] = min(range(len(districts)), key=lambda i: districts[i].boundary.distance(points[k]))
+    return [Building(b.id, b.footprint, b.name, b.height, b.levels, b.use, b.year, districts[h].id)
+            for b, h in zip(buildings, home.tolist())]
 
 
 # --- districts -------------------------------------------------------------------------------

@@ -102,11 +102,12 @@ def import_readings(path: str | Path, url: str, *, catalogue: Path | None = None
                 report.notes.append(f"Catalogue {catalogue.name}: {applied['new']} new indicators, "
                                     f"{applied['changed']} updated")
             ids = {r.code: r.id for r in conn.execute(select(P["indicators"].c.code, P["indicators"].c.id))}
-            iid = np.array([ids[c] for c in parsed.codes.tolist()], dtype=np.int64)
+            which, codes = pd.factorize(parsed.codes)
+            iid = np.array([ids[c] for c in codes], dtype=np.int64)[which]
             fresh = _not_on_platform(conn, iid, parsed.ts)
             parsed.drop(fresh, "already on the platform")
             iid = iid[fresh]
-            order = np.lexsort((iid, parsed.ts))
+            order = np.lexsort((parsed.ts, iid))  # per indicator in time order: the index grows at its end
             rows = list(zip(iid[order].tolist(), parsed.ts[order].tolist(), parsed.values[order].tolist(),
                             parsed.quality[order].tolist()))
             report.counts["reading"] = bulk_insert(conn, "readings", READING_COLUMNS, rows)
@@ -248,9 +249,10 @@ def _times(raw: pd.Series, zone: ZoneInfo | None, report: ImportReport) -> np.nd
         report.notes.append("The times carry their own offsets: --tz was not needed")
     utc = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
     secs = np.array(((utc - pd.Timestamp("1970-01-01")) / pd.Timedelta(seconds=1)).to_numpy(dtype=float, na_value=np.nan))
-    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    epoch = np.isnan(secs) & np.isfinite(numbers)  # epoch seconds among ISO times
-    secs[epoch] = numbers[epoch]
+    missed = np.flatnonzero(np.isnan(secs))
+    if missed.size:  # epoch seconds among ISO times
+        numbers = pd.to_numeric(text.iloc[missed], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        secs[missed] = numbers
     secs[clock_change] = -np.inf  # a local time the zone skips or repeats: said apart from unreadable ones
     return secs
 
@@ -269,7 +271,8 @@ def _quality(frame: pd.DataFrame, n: int) -> np.ndarray:
 
 def _check(parsed: Parsed, path: Path, units: dict[str, str], now: float) -> None:
     """Count and drop rows that cannot be readings: unknown indicator, bad time, value or quality, repeats."""
-    known = np.array([c in units for c in parsed.codes.tolist()], dtype=bool)
+    which, codes = pd.factorize(parsed.codes)
+    known = np.array([c in units for c in codes], dtype=bool)[which] if len(codes) else np.ones(0, dtype=bool)
     if not known.any() and parsed.codes.size:
         sample = ", ".join(sorted(set(parsed.codes.tolist()))[:5])
         raise UserError(f"{path}: row {parsed.rows[0]}: no indicator of the platform or the catalogue is "
@@ -282,8 +285,12 @@ def _check(parsed: Parsed, path: Path, units: dict[str, str], now: float) -> Non
     parsed.drop(np.isfinite(parsed.values), "value not a number")
     parsed.drop(np.abs(parsed.values) <= MAX_VALUE, f"value beyond ±{MAX_VALUE:g}")
     parsed.drop(parsed.quality >= 0, "quality not 0, 1, 2 or good, uncertain, bad")
-    key = pd.DataFrame({"c": parsed.codes, "t": parsed.ts})
-    parsed.drop(~key.duplicated().to_numpy(), "repeats an earlier row (same indicator and time)")
+    which = pd.factorize(parsed.codes)[0]
+    order = np.lexsort((parsed.ts, which))  # stable: of equal rows the first in the file comes first
+    same = (which[order][1:] == which[order][:-1]) & (parsed.ts[order][1:] == parsed.ts[order][:-1])
+    repeat = np.zeros(parsed.ts.size, dtype=bool)
+    repeat[order[1:][same]] = True
+    parsed.drop(~repeat, "repeats an earlier row (same indicator and time)")
 
 
 def _not_on_platform(conn, iid: np.ndarray, ts: np.ndarray) -> np.ndarray:

@@ -40,7 +40,8 @@ MARKER_TABLES = ("demo_state", "indicators", "districts", "readings", "incidents
 def create_platform(url: str, hours: float = 24, seed: int = 7, end: float | None = None,
                     city: City | None = None, progress: Callable[[float], None] | None = None,
                     *, storms: Sequence[Storm] | None = None, catalogue: list[Entry] | None = None,
-                    simulate: bool = True, source: str = "the catalogue") -> dict:
+                    simulate: bool = True, source: str = "the catalogue",
+                    reference: dict[str, list[dict]] | None = None) -> dict:
     """Create a simulated platform in ``url`` with ``hours`` of history ending at ``end``.
 
     ``end`` defaults to now (whole seconds). ``storms`` reuses another platform's storm windows
@@ -49,6 +50,7 @@ def create_platform(url: str, hours: float = 24, seed: int = 7, end: float | Non
     (only its codes get simulated readings; ``source`` names its file in messages).
     ``simulate=False``: the contract's tables with the city's reference data (if ``city``) and
     the catalogue, no history and no demo state: a platform that waits for real data.
+    ``reference``: ``city_rows(city)`` where the caller has it already (a big city takes seconds).
     Returns a summary: rows per table, seconds, storms.
     """
     started = time.perf_counter()
@@ -64,9 +66,9 @@ def create_platform(url: str, hours: float = 24, seed: int = 7, end: float | Non
             platform_metadata.create_all(conn)
             if simulate:
                 demo_metadata.create_all(conn)
-                summary = _fill(conn, city, hours, seed, end, storms, progress, catalogue, source)
+                summary = _fill(conn, city, hours, seed, end, storms, progress, catalogue, source, reference)
             else:
-                summary = _reference_only(conn, city, catalogue, source)
+                summary = _reference_only(conn, city, catalogue, source, reference)
     except DBAPIError as exc:
         engine.dispose()
         _remove(made_file)
@@ -83,9 +85,11 @@ def create_platform(url: str, hours: float = 24, seed: int = 7, end: float | Non
     return summary
 
 
-def _reference_only(conn, city: City | None, catalogue: list[Entry] | None, source: str) -> dict:
+def _reference_only(conn, city: City | None, catalogue: list[Entry] | None, source: str,
+                    reference: dict[str, list[dict]] | None) -> dict:
     """The city's reference rows and catalogue into a new platform, without any simulation."""
-    ref = city_rows(city) if city is not None else {"districts": [], "buildings": [], "map_features": []}
+    ref = dict(reference or (city_rows(city) if city is not None else
+                             {"districts": [], "buildings": [], "map_features": []}))
     ref["city"] = [city_row(city)] if city is not None else []
     counts = {}
     for table in ("city", "districts", "buildings", "map_features"):
@@ -104,14 +108,15 @@ def city_row(city: City) -> dict:
 
 def _fill(conn, city: City | None, hours: float, seed: int, end: float,
           storms: Sequence[Storm] | None, progress: Callable[[float], None] | None,
-          catalogue: list[Entry] | None = None, source: str = "the catalogue") -> dict:
+          catalogue: list[Entry] | None = None, source: str = "the catalogue",
+          reference: dict[str, list[dict]] | None = None) -> dict:
     if city is None:
         try:
             city = load_city()
         except FileNotFoundError:
             raise UserError(f"the demo city file {DEFAULT_CITY} is missing "
                             "(make it with: cityops import osm FILE.pbf --out ...)") from None
-    ref = city_rows(city)
+    ref = dict(reference or city_rows(city))
     ref["city"] = [city_row(city)]
     scenario = make_scenario(seed, end, hours, tuple(storms) if storms else None)
     geo = geography_from_rows(ref["districts"], ref["buildings"],

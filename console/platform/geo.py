@@ -15,7 +15,7 @@ from functools import cached_property
 
 import numpy as np
 import shapely
-from shapely.geometry import mapping, shape
+from shapely.geometry import mapping
 
 from console.city import BASEMAP_LAYERS, City
 
@@ -128,7 +128,7 @@ def geography_from_rows(districts: list[dict], buildings: list[dict], streets: l
     if not districts:
         from console.errors import UserError
         raise UserError("the city has no districts: the simulator needs at least one")
-    polys = [shape(json.loads(r["boundary"])) for r in districts]
+    polys = list(shapely.from_geojson([r["boundary"] for r in districts]))  # GEOS parses: fast for big cities
     ids = [r["id"] for r in districts]
     names = [r["name"] or r["id"] for r in districts]
     slugs: list[str] = []
@@ -144,8 +144,7 @@ def geography_from_rows(districts: list[dict], buildings: list[dict], streets: l
     lonlat: list[np.ndarray] = []
     pnames: list[str] = []
     drive: list[bool] = []
-    for r in streets:
-        geom = shape(json.loads(r["geometry"]))
+    for r, geom in zip(streets, shapely.from_geojson([r["geometry"] for r in streets]) if streets else []):
         if geom.geom_type in ("Polygon", "MultiPolygon"):  # pedestrian areas: walk their outline
             geom = geom.boundary
         if geom.is_empty:
@@ -176,8 +175,8 @@ def geography_from_rows(districts: list[dict], buildings: list[dict], streets: l
             pdist = np.append(pdist, i)
 
     b_ids, b_ll, b_name, b_height, b_dist = [], [], [], [], []
-    for r in buildings:
-        c = shape(json.loads(r["footprint"])).centroid
+    centroids = shapely.centroid(shapely.from_geojson([r["footprint"] for r in buildings])) if buildings else []
+    for r, c in zip(buildings, centroids):
         b_ids.append(r["id"])
         b_ll.append((c.x, c.y))
         b_name.append(r.get("name"))
