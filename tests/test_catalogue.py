@@ -168,3 +168,32 @@ def test_city_catalogue_writes_the_demo_catalogue_with_chinese_names(tmp_path):
     assert codes["traffic.congestion.city"].name_zh == "交通拥堵指数，市中心"
     assert codes["drainage.level.kamppi.1"].sensor is not None and codes["hotline.calls.city"].sensor is None
     assert Path(out).read_text(encoding="utf-8").splitlines()[0] == ",".join(FIELDS)
+
+
+def test_a_console_picks_up_an_applied_catalogue_within_seconds_without_push(tmp_path, monkeypatch):
+    from console.cache import Cache
+    from console.cli_city import apply_file
+    from console.sync import engine as sync_engine
+    from console.sync.connector import SqlConnector
+
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    create_platform(url, simulate=False)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(P["districts"].insert(), [{"id": "north", "name": "North", "boundary": "{}"}])
+    engine.dispose()
+    path = tmp_path / "cat.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    apply_file(path, url)
+    connector, cache = SqlConnector(url), Cache(tmp_path / "cache.db")
+    sync = sync_engine.SyncEngine(connector, cache)
+    assert sync.step().reference is not None  # the first step reads reference data
+    assert sync.step().reference is None  # nothing changed: not again
+    path.write_text(GOOD.replace("warn_high = 6.0", "warn_high = 6.3"), encoding="utf-8")
+    apply_file(path, url)
+    monkeypatch.setattr(sync_engine, "REFERENCE_CHECK_S", 0.0)  # instead of waiting the 5 s between checks
+    reference = sync.step().reference
+    assert reference is not None and [r["warn_high"] for r in reference["indicators"]] == [6.3, 10.0]
+    assert [r["warn_high"] for r in cache.rows("indicators")] == [6.3, 10.0]
+    connector.close()
+    cache.close()

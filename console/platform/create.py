@@ -125,9 +125,10 @@ def _fill(conn, city: City | None, hours: float, seed: int, end: float,
     for table in ("city", "districts"):
         conn.execute(P[table].insert(), ref[table])
         counts[table] = len(ref[table])
+    own = Simulation(scenario, geo).specs  # the model's catalogue: its sensors stand on the city's streets
     if catalogue is None:  # the simulator's own catalogue, with the names in Chinese
-        catalogue = [entry_of_spec(s) for s in Simulation(scenario, geo).specs]
-    model = {s.code: s.sensor for s in Simulation(scenario, geo).specs if s.sensor is not None}
+        catalogue = [entry_of_spec(s) for s in own]
+    model = {s.code: s.sensor for s in own if s.sensor is not None}
     applied = apply_catalogue(conn, catalogue, source, model)
     counts.update(indicators=applied["new"], sensors=applied["sensors"])
     sim = Simulation(scenario, geo, [dict(r._mapping) for r in conn.execute(P["indicators"].select())])

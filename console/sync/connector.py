@@ -67,24 +67,7 @@ class Connector(Protocol):
 
     def check(self) -> None: ...
     def reference(self) -> dict[str, list[dict]]: ...
-    def reference_stamp(self) -> int:
-        """A fingerprint of the reference data a catalogue edit changes (the city, the indicators):
-        cheap enough to ask every few seconds, so walls follow an edit where no NOTIFY tells them."""
-        parts = []
-        for table in ("city", "indicators"):
-            try:
-                with self.engine.connect() as conn:
-                    parts.append(tuple(conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY 1").all()))
-            except DBAPIError as exc:
-                if isinstance(exc, (OperationalError, InterfaceError)) and not self._missing(exc):
-                    raise PlatformUnavailable(reason(exc)) from exc
-                parts.append(())  # a platform made before the table joined the contract
-        return hash(tuple(parts))
-
-    @staticmethod
-    def _missing(exc: DBAPIError) -> bool:
-        return "no such table" in str(exc.orig) or "does not exist" in str(exc.orig)
-
+    def reference_stamp(self) -> int: ...
     def fetch(self, stream: str, after: Cursor, limit: int) -> tuple[list, Cursor]: ...
     def incidents(self, ids: Collection[str]) -> list[dict]: ...
     def backlog(self, cursors: dict[str, Cursor]) -> int: ...
@@ -239,6 +222,24 @@ class SqlConnector:
                 return {t: contract_rows(conn, P[t]) for t in REFERENCE_TABLES}
         except DBAPIError as exc:
             raise PlatformUnavailable(reason(exc)) from exc
+
+    def reference_stamp(self) -> int:
+        """A fingerprint of the reference data a catalogue edit changes (the city, the indicators):
+        cheap enough to ask every few seconds, so walls follow an edit where no NOTIFY tells them."""
+        parts = []
+        for table in ("city", "indicators"):
+            try:
+                with self.engine.connect() as conn:
+                    parts.append(tuple(conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY 1").all()))
+            except DBAPIError as exc:
+                if isinstance(exc, (OperationalError, InterfaceError)) and not self._missing(exc):
+                    raise PlatformUnavailable(reason(exc)) from exc
+                parts.append(())  # a platform made before the table joined the contract
+        return hash(tuple(parts))
+
+    @staticmethod
+    def _missing(exc: DBAPIError) -> bool:
+        return "no such table" in str(exc.orig) or "does not exist" in str(exc.orig)
 
     def fetch(self, stream: str, after: Cursor, limit: int) -> tuple[list, Cursor]:
         """Up to ``limit`` rows of ``stream`` past the cursor ``after``, and the cursor after them.
