@@ -139,7 +139,7 @@ def _fill(conn, city: City | None, hours: float, seed: int, end: float,
             conn.execute(P[table].insert(), ref[table])
         counts[table] = len(ref[table])
 
-    counts.update(readings=0, incident_events=0, unit_positions=0)
+    counts.update(readings=0, incident_events=0, unit_positions=0, operator_actions=0)
     touched: set[str] = set()
     a = scenario.origin
     while a < end:
