@@ -164,8 +164,8 @@ def test_city_catalogue_writes_the_demo_catalogue_with_chinese_names(tmp_path):
     assert main(["city", "catalogue", "--out", str(out)]) == 0
     entries = read_catalogue(out)
     codes = {e.code: e for e in entries}
-    assert len(entries) == 16 + 6 * 19 and codes["drainage.level.kamppi.1"].name_zh == "排水井水位，Kamppi #1"
-    assert codes["traffic.congestion.city"].name_zh == "交通拥堵指数，市中心"
+    assert len(entries) == 16 + 6 * 19 and codes["drainage.level.kamppi.1"].name_zh == "排水井水位, Kamppi #1"
+    assert codes["traffic.congestion.city"].name_zh == "交通拥堵指数, 市中心"
     assert codes["drainage.level.kamppi.1"].sensor is not None and codes["hotline.calls.city"].sensor is None
     assert Path(out).read_text(encoding="utf-8").splitlines()[0] == ",".join(FIELDS)
 
@@ -197,3 +197,19 @@ def test_a_console_picks_up_an_applied_catalogue_within_seconds_without_push(tmp
     assert [r["warn_high"] for r in cache.rows("indicators")] == [6.3, 10.0]
     connector.close()
     cache.close()
+
+
+def test_a_chinese_wall_names_indicators_by_their_chinese_names(monkeypatch):
+    from console.store import Store
+
+    rows = [{"id": 1, "code": "a", "name": "Water supply pressure, North", "name_zh": "供水压力, North",
+             "category": "water", "unit": "bar", "interval_s": 30.0, "bad": "high", "warn_high": 6.0},
+            {"id": 2, "code": "b", "name": "Rain intensity", "name_zh": None, "category": "weather", "unit": "mm/h",
+             "interval_s": 60.0, "bad": "high", "warn_high": 10.0}]
+    english = Store()
+    english.load_reference({"indicators": rows})
+    monkeypatch.setattr(Store, "names_in", "zh")
+    chinese = Store()
+    chinese.load_reference({"indicators": rows})
+    assert [i.name for i in english.indicators.values()] == ["Water supply pressure, North", "Rain intensity"]
+    assert [i.name for i in chinese.indicators.values()] == ["供水压力, North", "Rain intensity"]

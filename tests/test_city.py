@@ -242,3 +242,33 @@ def test_city_and_platform_commands_say_mistakes_in_one_line_and_empty_means_the
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert tables == set(platform_metadata.tables)  # the contract's tables and nothing else
         assert all(con.execute(f"SELECT count(*) FROM {t}").fetchone() == (0,) for t in tables)
+
+
+@pytest.mark.postgres
+def test_a_city_on_postgresql_from_a_district_file_with_readings(shared_data, tmp_path):
+    from sqlalchemy import create_engine, text
+
+    from tests.pg import fresh_database
+
+    west, east = (9.47, 47.04, 9.535, 47.28), (9.535, 47.04, 9.64, 47.28)
+    halves = [{"type": "Feature", "properties": {"name": name},
+               "geometry": {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}}
+              for name, (x0, y0, x1, y1) in (("Rhine side", west), ("Mountain side", east))]
+    districts = tmp_path / "halves.geojson"
+    districts.write_text(json.dumps({"type": "FeatureCollection", "features": halves}))
+    city, report = city_from_sources(shared_data / LIECHTENSTEIN, districts, name="Ländle")
+    assert [d.id for d in city.districts] == ["rhine-side", "mountain-side"] and city.name == "Ländle"
+    readings = tmp_path / "r.csv"
+    readings.write_text("indicator,time,value\nweather.temperature,2026-01-01T12:00:00+01:00,3.5\n"
+                        "weather.temperature,2026-01-01T13:00:00+01:00,4.0\n")
+    with fresh_database() as url:
+        summary = build_platform(url, city)
+        assert summary["rows"]["districts"] == 2 and summary["indicators"] == 16 + 2 * 19
+        assert import_readings(readings, url).counts["reading"] == 2
+        assert import_readings(readings, url).counts["reading"] == 0  # again: nothing new
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            homes = dict(conn.execute(text("SELECT district_id, count(*) FROM buildings GROUP BY 1")).all())
+            name = conn.execute(text("SELECT name FROM city")).scalar()
+        engine.dispose()
+        assert name == "Ländle" and set(homes) == {"rhine-side", "mountain-side"} and sum(homes.values()) > 3000

@@ -23,6 +23,7 @@ from console.incidents.sla import STEPS
 from console.model.action import ROLE_ACTIONS
 from console.model.health import CITY_ROW_NAME
 from console.model.indicator import format_age
+from console.store import Store
 from console.model.vocab import CATEGORIES, EVENTS, INCIDENT_KINDS, SEVERITIES, UNIT_KINDS
 from resources import resource_path
 
@@ -99,6 +100,7 @@ def install_translation(app: QApplication, lang: str) -> None:
                         "(rebuild it: python -m resources.i18n.update)")
     app.installTranslator(ours)
     _installed.append(ours)
+    Store.names_in = "zh"  # indicators by their Chinese names where the catalogue gives them
     qt_own = QTranslator(app)  # Qt's own words (context menus of line edits and the like), where shipped
     if qt_own.load("qtbase_zh_CN", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
         app.installTranslator(qt_own)

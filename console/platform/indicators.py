@@ -178,11 +178,11 @@ ZH_PLACES = {"city centre": "市中心", "whole city": "全市"}
 
 
 def zh_name(name: str) -> str | None:
-    """"Traffic congestion, Kamppi" -> "交通拥堵指数，Kamppi"; None for a measure without a translation."""
+    """"Traffic congestion, Kamppi" -> "交通拥堵指数, Kamppi"; None for a measure without a translation."""
     measure, comma, place = name.partition(", ")
     if measure not in ZH:
         return None
-    return ZH[measure] + ("，" + ZH_PLACES.get(place, place) if comma else "")
+    return ZH[measure] + (", " + ZH_PLACES.get(place, place) if comma else "")  # ", ": the tiles split there
 
 
 def entry_of_spec(s: Spec) -> Entry:

@@ -25,6 +25,10 @@ UNIT_TRAIL = 32
 
 
 class Store:
+    #: The language indicator names are shown in: "zh" takes a catalogue's Chinese name where it has
+    #: one (the interface's language, set once per process with the translation).
+    names_in = "en"
+
     def __init__(self, horizon_s: float = HORIZON_S):
         self.horizon_s = horizon_s
         self.version = 0
@@ -47,6 +51,8 @@ class Store:
     def load_reference(self, reference: dict[str, list[dict]]) -> None:
         self.reference = reference
         for row in reference.get("indicators", []):
+            if self.names_in == "zh" and row.get("name_zh"):
+                row = {**row, "name": row["name_zh"]}
             ind = Indicator.from_row(row)
             self.indicators[ind.id] = ind
             self.by_code[ind.code] = ind
