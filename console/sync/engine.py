@@ -132,6 +132,7 @@ class SyncEngine:
         self._reference_dirty = False
         self._stamp: int | None = None  # the connector's reference stamp when reference data was read
         self._stamp_at = -1e9
+        self._push_live = False  # live rows arrive by push: NOTIFY also announces reference edits
         self._unknown_checked_at = -1e9
         self._known = _known(cache.rows("indicators"))  # indicator id -> plausible value bounds
         self._newest_ts: float | None = None  # newest reading written: retention counts from it
@@ -178,7 +179,7 @@ class SyncEngine:
         """True when the platform's city or indicators changed since they were read (checked every
         REFERENCE_CHECK_S): an applied catalogue reaches the walls in seconds, push or no push."""
         stamp = getattr(self.connector, "reference_stamp", None)
-        if stamp is None or time.monotonic() - self._stamp_at < REFERENCE_CHECK_S:
+        if stamp is None or self._push_live or time.monotonic() - self._stamp_at < REFERENCE_CHECK_S:
             return False
         self._stamp_at = time.monotonic()
         return stamp() != self._stamp
@@ -454,6 +455,7 @@ class SyncEngine:
                     log.warning("the heartbeat poll found rows no notification announced: polling until push is back")
                     self._push_trusted = False
                 push = push and self._push_trusted
+                self._push_live = push
                 how = "push" if push else f"polling every {self.poll_interval:g} s"
                 if self.refused:
                     how += f" · operator actions refused: {self.refused}"
@@ -533,6 +535,7 @@ class SyncEngine:
     def _offline(self, reason: str, backoff: float) -> None:
         """Platform gone: keep the cache as it is, say why, try again after a jittered back-off."""
         self._reference_at = None  # re-read reference data once it is back
+        self._push_live = False
         self.catchup = None
         delay = backoff * random.uniform(0.8, 1.2)
         self._set_status("offline", f"{reason} · retrying in {delay:.0f} s" if delay >= 1 else reason,
