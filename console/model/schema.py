@@ -38,7 +38,7 @@ from sqlalchemy import (
 from console.model import authority
 
 #: Bump when the cache layout changes; an older cache is moved aside and rebuilt from the platform.
-CACHE_SCHEMA_VERSION = 4
+CACHE_SCHEMA_VERSION = 5
 #: The PostgreSQL NOTIFY channel the platform signals writes on (payload: the table's name).
 NOTIFY_CHANNEL = "cityops"
 

@@ -35,7 +35,7 @@ _KEYS = frozenset({"id", "code", "kind", "layer", "category", "status", "event",
                    "district_id", "incident_id", "unit_id", "console_id", "target_id"})
 _NON_EMPTY = frozenset({"id", "code", "incident_id", "unit_id"})
 #: Single-line display text, cleaned and cut to MAX_LABEL (the unit to MAX_UNIT).
-_LABELS = {"name": MAX_LABEL, "title": MAX_LABEL, "callsign": MAX_LABEL, "actor": MAX_LABEL,
+_LABELS = {"name": MAX_LABEL, "name_zh": MAX_LABEL, "title": MAX_LABEL, "callsign": MAX_LABEL, "actor": MAX_LABEL,
            "use": MAX_LABEL, "unit": MAX_UNIT}
 #: Numbers with a plausible range, (table or None for any, column) -> (low, high), inclusive.
 _RANGES: dict[tuple[str | None, str], tuple[float, float]] = {
