@@ -241,7 +241,8 @@ def test_city_and_platform_commands_say_mistakes_in_one_line_and_empty_means_the
     with sqlite3.connect(tmp_path / "empty.db") as con:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert tables == set(platform_metadata.tables)  # the contract's tables and nothing else
-        assert all(con.execute(f"SELECT count(*) FROM {t}").fetchone() == (0,) for t in tables)
+        assert [t for t in sorted(tables) if con.execute(f"SELECT count(*) FROM {t}").fetchone() != (0,)] == [
+            "audit_head"]  # its one row starts the operator actions' hash chain
 
 
 @pytest.mark.postgres
