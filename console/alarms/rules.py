@@ -139,7 +139,7 @@ class Watch:
         n = ts.size
         if not n:
             return
-        if n > 1 and not (np.diff(ts) > 0).all():
+        if n > 1 and not (ts[1:] > ts[:-1]).all():
             order = np.argsort(ts, kind="stable")
             ts, values = ts[order], values[order]
             quality = None if quality is None else np.asarray(quality)[order]
