@@ -96,3 +96,29 @@ def test_refresh_is_once_a_minute_and_again_after_a_seek_back():
     assert forecasts.refresh(now) and not forecasts.refresh(now + 30)
     assert forecasts.refresh(now + 60) and forecasts.refresh(now - 3600)
     assert forecasts.version == 3
+
+
+def test_a_trend_chart_draws_the_cone_after_now_and_looks_ahead(qapp, qtbot):
+    from widgets import ViewContext
+    from widgets.trend import TrendChart
+
+    ts, values = rising()
+    store = store_with(ts, values)
+    forecasts = Forecasts(store)
+    now = float(ts[-1])
+    forecasts.compute(now)
+    view = TrendChart(ViewContext(store, forecasts=forecasts), {"indicators": [DRAIN["code"]], "window": "1h"})
+    qtbot.addWidget(view)
+    view.resize(900, 400)
+    view.show()
+    view.refresh(now)
+    cone = view.cones.cones[1]
+    x, y = cone.mean.getData()
+    assert x[0] == now and y[0] == values[-1] and x[-1] == now + 3600
+    lo, hi = cone.lo.getData()[1], cone.hi.getData()[1]
+    assert (lo <= y).all() and (y <= hi).all() and hi[-1] > lo[-1]
+    x0, x1 = view.vb.viewRange()[0]
+    assert abs(x1 - (now + 1800)) < 60 and abs(x0 - (now - 3600)) < 60  # half an hour ahead beside an hour
+    assert not view.cones.update(forecasts, view.drawn, {1: (now, values[-1])})  # set again only when new
+    forecasts.compute(now + 60)
+    assert view.cones.update(forecasts, view.drawn, {1: (now, values[-1])})
