@@ -68,7 +68,7 @@ def test_a_rise_that_levels_off_short_of_the_limit_is_withdrawn_once():
 
 def test_acknowledging_is_recorded_and_the_warning_stays_until_it_clears():
     taken = []
-    early, trail, _ = run(storm, 205, recorder=taken.append)
+    early, trail, _ = run(storm, 208, recorder=taken.append)
     warning = early.warnings()[0]
     early.acknowledge(warning.id, "ana", "operator", warning.raised_at + 60)
     assert early.get(warning.id).acked_by == "ana"
@@ -89,7 +89,7 @@ def test_an_early_warning_stands_in_the_alarm_list_as_its_own_class_and_enter_ac
     from widgets import ViewContext, theme
     from widgets.alarms import AlarmList
 
-    early, trail, _ = run(storm, 205)
+    early, trail, _ = run(storm, 208)
     warning = early.warnings()[0]
     cache = Cache(tmp_path / "cache.db")
     early.recorder = lambda action: outbox.record(cache, action)

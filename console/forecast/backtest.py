@@ -68,7 +68,8 @@ def accuracy(y: np.ndarray, origins: range, window: int, horizons: tuple[int, ..
 
 
 def replay_warnings(indicators: list[Indicator], ids: np.ndarray, ts: np.ndarray, values: np.ndarray,
-                    t0: float, t1: float) -> tuple[EarlyWarnings, list[tuple[float, str]]]:
+                    t0: float, t1: float, early: EarlyWarnings | None = None
+                    ) -> tuple[EarlyWarnings, list[tuple[float, str]]]:
     """Early warnings and the alarms (HIHI/LOLO raised: (ts, alarm id)) over [t0, t1], minute by minute.
 
     The alarms are raised by the wall's own alarm rules (console/alarms); the early warnings see
@@ -82,7 +83,7 @@ def replay_warnings(indicators: list[Indicator], ids: np.ndarray, ts: np.ndarray
         what == "raised" and alarm.limit.name in ("HIHI", "LOLO")) else None
     order = np.argsort(ts, kind="stable")
     ids, ts, values = ids[order], ts[order], values[order]
-    forecasts, early = Forecasts(store), EarlyWarnings()
+    forecasts, early = Forecasts(store), early or EarlyWarnings()
     fed = 0
     for now in np.arange(t0, t1, 60.0):
         upto = int(np.searchsorted(ts, now, "right"))

@@ -29,10 +29,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from _common import report  # noqa: E402
+from _common import best_of, report  # noqa: E402
 
 from console.forecast.backtest import accuracy, grid_of, replay_warnings  # noqa: E402
-from console.forecast.grid import HOUR_S, daily_profile, profile_at  # noqa: E402
+from console.forecast.early import CONFIDENCE, EarlyWarnings  # noqa: E402
+from console.forecast.grid import HOUR_S, bin_means, daily_profile, profile_at  # noqa: E402
 from console.forecast.model import forecast  # noqa: E402
 from console.forecast.service import Forecasts  # noqa: E402
 from console.store import Store  # noqa: E402
@@ -111,11 +112,12 @@ def _one(acc, h: int, n: int) -> float:
     return float(model[ok].mean() / naive[ok].mean())
 
 
-def warnings_on_storms(sim, r, hours: float) -> None:
+def warnings_on_storms(sim, r, hours: float, confidence: float = CONFIDENCE) -> None:
     t0, t1 = END - hours * 3600, END + 5 * 3600
     keep = r.ts >= t0 - 3 * 3600
     began = time.perf_counter()
-    early, alarms = replay_warnings(list(sim.specs), r.indicator_id[keep], r.ts[keep], r.value[keep], t0, t1)
+    early, alarms = replay_warnings(list(sim.specs), r.indicator_id[keep], r.ts[keep], r.value[keep], t0, t1,
+                                    EarlyWarnings(confidence=confidence))
     took = time.perf_counter() - began
     raised = {e[1]: e[0] for e in early.history if e[2] == "raised"}
     leads, hits, missed, opened = [], 0, 0, {}
@@ -139,7 +141,8 @@ def warnings_on_storms(sim, r, hours: float) -> None:
     total = sum(1 for e in early.history if e[2] == "raised")
     print(json.dumps({"case": "early warning median lead before its alarm", "unit": "min", "baseline": 0.0,
                       "candidate": round(float(np.median(leads)), 1) if leads else None, "ratio": None,
-                      "better": "higher", "warnings": total, "hits": hits, "alarms_hihi_lolo": len(alarms)}),
+                      "better": "higher", "warnings": total, "hits": hits, "alarms_hihi_lolo": len(alarms),
+                      "confidence": confidence}),
           flush=True)
     print(json.dumps({"case": "early warnings over the storms", "unit": "mixed",
                       "hit_rate": round(hits / max(hits + missed, 1), 3),
@@ -167,18 +170,9 @@ def refresh_cost(count: int, repeats: int) -> None:
     def per_series():
         for i in range(1, count + 1):
             t, v = store.window(i, now - 7200, now)
-            from console.forecast.grid import bin_means
             forecast(bin_means(t, v, now, WINDOW, 60.0)[None, :], 60.0, 60)
 
-    def cpu(run) -> float:
-        best = float("inf")
-        for _ in range(repeats):
-            began = time.process_time()
-            run()
-            best = min(best, time.process_time() - began)
-        return best
-
-    base, cand = cpu(per_series), cpu(vectorised)
+    base, cand = (best_of(repeats, run, time.process_time) for run in (per_series, vectorised))
     report(f"refresh of {count} indicators, % of one core at one refresh a minute", "% core",
            100 * base / 60, 100 * cand / 60, "lower", baseline_ms=round(1000 * base, 1),
            candidate_ms=round(1000 * cand, 1))
@@ -187,12 +181,17 @@ def refresh_cost(count: int, repeats: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer origins and a shorter warning replay")
+    parser.add_argument("--only-warnings", action="store_true", help="(c) alone")
+    parser.add_argument("--confidence", type=float, default=CONFIDENCE, help="early warnings' confidence")
     args = parser.parse_args()
     days = 4.0
     sim, r = demo_city(days)
-    demo_accuracy(sim, r, days, 30 if args.quick else 10)
-    seattle_accuracy(24 if args.quick else 6)
-    warnings_on_storms(sim, r, 6 if args.quick else 30)
+    if not args.only_warnings:
+        demo_accuracy(sim, r, days, 30 if args.quick else 10)
+        seattle_accuracy(24 if args.quick else 6)
+    warnings_on_storms(sim, r, 6 if args.quick else 30, args.confidence)
+    if args.only_warnings:
+        return
     refresh_cost(1000, 2 if args.quick else 5)
 
 
