@@ -44,7 +44,8 @@ def test_wall_opens_the_layout_and_shows_live_values(demo_platform, tmp_path, qt
     wall, url, cache = _wall(demo_platform, tmp_path, qtbot, at)
     tiles = _views(wall, TileGrid)[0]
     states = tiles.canvas.states
-    assert len(states) >= 12
+    # on the test's small screen the 24 tiles take turns in pages of readable tiles
+    assert len(tiles.chosen()) >= 12 and len(states) >= 6
     assert all(s.value != "—" for s in states), "every tile shows a value from the cache"
     assert sum(s.status is Status.NORMAL for s in states) >= len(states) // 2
     incidents = _views(wall, IncidentList)[0]

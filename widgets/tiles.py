@@ -299,8 +299,10 @@ class TileGrid(View):
         pinned = sorted((ind for ind in chosen if urgency[ind.id]), key=lambda ind: -urgency[ind.id])
         rest = [ind for ind in chosen if not urgency[ind.id]]
         slots = per_page - len(pinned)
-        if slots <= 0 or not rest:
-            return pinned[:per_page], 0, 1
+        if slots <= 0 or not rest:  # more abnormal tiles than a page holds: they take turns, worst first
+            pages = math.ceil(len(pinned) / per_page)
+            page = int(now // PAGE_S) % pages
+            return pinned[page * per_page:(page + 1) * per_page], page, pages
         pages = math.ceil(len(rest) / slots)
         page = int(now // PAGE_S) % pages
         return pinned + rest[page * slots:(page + 1) * slots], page, pages

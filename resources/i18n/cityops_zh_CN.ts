@@ -4,6 +4,10 @@
 <context>
     <name>alarms</name>
     <message>
+        <source> · {n} EARLY</source>
+        <translation> · 预警 {n}</translation>
+    </message>
+    <message>
         <source>1 h</source>
         <translation>1小时</translation>
     </message>
@@ -32,6 +36,10 @@
         <translation>批注 {name}：</translation>
     </message>
     <message>
+        <source>Early warning (not an alarm): the forecast expects {name} to reach its {limit} limit {threshold:,.4g} {unit}</source>
+        <translation>预警（非告警）：预测 {name} 将达到 {limit} 限值 {threshold:,.4g} {unit}</translation>
+    </message>
+    <message>
         <source>Enter acknowledge · A all · S shelve · C comment · U unshelve · ↑↓ select</source>
         <translation>Enter 确认 · A 全部确认 · S 搁置 · C 批注 · U 解除搁置 · ↑↓ 选择</translation>
     </message>
@@ -45,7 +53,7 @@
     </message>
     <message>
         <source>NEW</source>
-        <translation type="vanished">新告警</translation>
+        <translation>新告警</translation>
     </message>
     <message>
         <source>No standing alarms</source>
@@ -62,6 +70,10 @@
     <message>
         <source>Raised</source>
         <translation>发生时间</translation>
+    </message>
+    <message>
+        <source>SEEN</source>
+        <translation>已阅</translation>
     </message>
     <message>
         <source>SHELVED</source>
@@ -88,6 +100,10 @@
         <translation>确认</translation>
     </message>
     <message>
+        <source>an early warning is only acknowledged; it goes by itself</source>
+        <translation>预警只需确认，会自行消失</translation>
+    </message>
+    <message>
         <source>comment</source>
         <translation>批注</translation>
     </message>
@@ -112,8 +128,16 @@
         <translation>解除搁置</translation>
     </message>
     <message>
+        <source>{name}: alarm limit expected in ~{minutes} min ({span})</source>
+        <translation>{name}：预计约 {minutes} 分钟后达到告警限值（{span}）</translation>
+    </message>
+    <message>
         <source>{title} · {unacknowledged} UNACKNOWLEDGED · {active} ACTIVE · {shelved} SHELVED</source>
         <translation>{title} · 未确认 {unacknowledged} · 活动 {active} · 搁置 {shelved}</translation>
+    </message>
+    <message>
+        <source>◇ EARLY</source>
+        <translation>◇ 预警</translation>
     </message>
 </context>
 <context>
@@ -933,10 +957,6 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>赫尔辛基市中心 — 城市运行</translation>
     </message>
     <message>
-        <source>{city} — city operations</source>
-        <translation>{city} — 城市运行</translation>
-    </message>
-    <message>
         <source>Helsinki centre — single screen</source>
         <translation>赫尔辛基市中心 — 单屏</translation>
     </message>
@@ -1112,6 +1132,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <source>weather</source>
         <translation>气象</translation>
     </message>
+    <message>
+        <source>{city} — city operations</source>
+        <translation>{city} — 城市运行</translation>
+    </message>
 </context>
 <context>
     <name>map</name>
@@ -1171,12 +1195,24 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>事后复盘报告</translation>
     </message>
     <message>
+        <source>Alarm</source>
+        <translation>告警</translation>
+    </message>
+    <message>
         <source>Alarm statistics</source>
         <translation>报警统计</translation>
     </message>
     <message>
         <source>Alarm statistics: alarms by priority, time to acknowledge, who acknowledged them.</source>
         <translation>报警统计：按优先级的报警数、确认用时及确认人。</translation>
+    </message>
+    <message>
+        <source>Alarm system performance</source>
+        <translation>告警系统绩效</translation>
+    </message>
+    <message>
+        <source>Alarm system performance (EEMUA 191 / ISA-18.2)</source>
+        <translation>告警系统绩效（EEMUA 191 / ISA-18.2）</translation>
     </message>
     <message>
         <source>Alarms</source>
@@ -1187,8 +1223,16 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>确认的报警</translation>
     </message>
     <message>
+        <source>Alarms per operator per 10 min ({n} operators)</source>
+        <translation>每名值班员每 10 分钟告警数（{n} 名值班员）</translation>
+    </message>
+    <message>
         <source>Alarms raised between {start} and {end}, by the priority they were raised with. Time to acknowledge runs from the alarm to its acknowledgement; p90: 90 % were acknowledged within it.</source>
         <translation>{start} 至 {end} 之间产生的报警，按产生时的优先级统计。确认用时从报警产生到被确认；p90：90% 的报警在此时间内得到确认。</translation>
+    </message>
+    <message>
+        <source>Alarms standing longer than 24 h</source>
+        <translation>持续超过 24 小时的告警</translation>
     </message>
     <message>
         <source>Annotations and bookmarks</source>
@@ -1209,6 +1253,14 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source>By</source>
         <translation>作者</translation>
+    </message>
+    <message>
+        <source>Chattering alarms</source>
+        <translation>抖动告警</translation>
+    </message>
+    <message>
+        <source>Chattering: {ids}</source>
+        <translation>抖动：{ids}</translation>
     </message>
     <message>
         <source>CityOps Console</source>
@@ -1243,8 +1295,28 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>演练</translation>
     </message>
     <message>
+        <source>Early warnings: that came true · median lead before the alarm</source>
+        <translation>预警：应验数 · 告警前提前量中位数</translation>
+    </message>
+    <message>
         <source>Escalated</source>
         <translation>已升级</translation>
+    </message>
+    <message>
+        <source>Figure</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>Fleeting alarms (back within a minute)</source>
+        <translation>瞬时告警（一分钟内恢复）</translation>
+    </message>
+    <message>
+        <source>Floods</source>
+        <translation>告警泛滥</translation>
+    </message>
+    <message>
+        <source>Floods: {floods}</source>
+        <translation>泛滥：{floods}</translation>
     </message>
     <message>
         <source>Handovers</source>
@@ -1299,8 +1371,16 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>中位数</translation>
     </message>
     <message>
+        <source>Most alarms in any 10 minutes</source>
+        <translation>任意 10 分钟内最多告警数</translation>
+    </message>
+    <message>
         <source>No alarm was raised in this period.</source>
         <translation>本时段内没有产生报警。</translation>
+    </message>
+    <message>
+        <source>No alarm was raised in this period: nothing to measure.</source>
+        <translation>此期间未产生告警：无可统计。</translation>
     </message>
     <message>
         <source>No annotations or bookmarks were made on this recording.</source>
@@ -1383,6 +1463,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>状态变更</translation>
     </message>
     <message>
+        <source>Targets: about 1 alarm per operator per 10 minutes; a flood is {n} or more in 10 minutes; no chattering, fleeting or standing alarms; priorities about 80 / 15 / 5 % low / medium / high.</source>
+        <translation>目标：每名值班员每 10 分钟约 1 个告警；10 分钟内 {n} 个及以上为泛滥；无抖动、瞬时或长期告警；优先级低 / 中 / 高约 80 / 15 / 5 %。</translation>
+    </message>
+    <message>
         <source>Text</source>
         <translation>内容</translation>
     </message>
@@ -1391,12 +1475,20 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>录制中没有本时段可绘制的读数。</translation>
     </message>
     <message>
+        <source>The ten most frequent alarms</source>
+        <translation>最频繁的十个告警</translation>
+    </message>
+    <message>
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
         <source>Time in alarm</source>
         <translation>报警持续时间</translation>
+    </message>
+    <message>
+        <source>Time in flood</source>
+        <translation>泛滥持续时间</translation>
     </message>
     <message>
         <source>Time to acknowledge by priority</source>
@@ -1421,6 +1513,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source>Unshelved</source>
         <translation>取消搁置</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>数值</translation>
     </message>
     <message>
         <source>a console's local cache</source>
@@ -1509,6 +1605,14 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source>whole city</source>
         <translation>全市</translation>
+    </message>
+    <message>
+        <source>{start}: {size} alarms over {span}</source>
+        <translation>{start}：{span} 内 {size} 个告警</translation>
+    </message>
+    <message>
+        <source>{tier} priority: share (target {target} %)</source>
+        <translation>{tier} 优先级：占比（目标 {target} %）</translation>
     </message>
     <message>
         <source>{title} (continued)</source>
