@@ -49,7 +49,7 @@ def add_commands(sub, common, platform_url) -> None:
 def add_import_commands(imp_sub, platform_url) -> None:
     """Add ``import readings`` (``imp_sub``: the import command's subparsers)."""
     rd = imp_sub.add_parser("readings", help="import readings from CSV or Parquet (long or wide) into a platform")
-    rd.add_argument("file", type=Path)
+    rd.add_argument("file", type=Path, help="the CSV or Parquet file of readings")
     rd.add_argument("--platform", required=True, metavar="URL", type=platform_url,
                     help="platform database URL or SQLite file path")
     rd.add_argument("--catalogue", type=Path, metavar="FILE",
