@@ -122,3 +122,20 @@ def test_a_trend_chart_draws_the_cone_after_now_and_looks_ahead(qapp, qtbot):
     assert not view.cones.update(forecasts, view.drawn, {1: (now, values[-1])})  # set again only when new
     forecasts.compute(now + 60)
     assert view.cones.update(forecasts, view.drawn, {1: (now, values[-1])})
+
+
+def test_a_sparkline_fits_the_forecast_and_draws_its_cone_after_the_last_reading(qapp):
+    from widgets import tile_paint
+
+    ts, values = rising(minutes=60)
+    now = float(ts[-1])
+    f = forecast(bin_means(ts, values, now, 60, 60.0)[None, :], 60.0, 60)
+    ahead = now + 60 * np.arange(1, 61)
+    spark = tile_paint.build_spark(ts, values, now - 3600, now + 900, 200, 40, (), 90, 1.0, f.mean[0][ahead <= now + 900])
+    spark = tile_paint.with_cone(spark, ahead, f.mean[0], f.lo[0], f.hi[0], now - 3600, now + 900, 200, 40)
+    band, expected = spark.cone
+    xs = [expected.at(i).x() for i in range(expected.size())]
+    ys = [expected.at(i).y() for i in range(expected.size())]
+    assert xs[0] == spark.last.x() < 170 and abs(xs[-1] - 200) < 1e-6  # from the last dot to the right edge
+    assert 0 < min(ys) and ys[-1] < ys[1]  # rising, and inside the sparkline: its scale includes the forecast
+    assert band.size() == 2 * expected.size()

@@ -11,7 +11,7 @@ normal tile shows none of them: only the abnormal carries colour.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -238,10 +238,13 @@ class Spark:
     areas: tuple[QPolygonF, ...]  # the same lines closed down to the bottom edge, filled faintly
     levels: tuple[tuple[float, QColor], ...]  # threshold lines: y, colour
     last: QPointF
+    y_range: tuple[float, float] = (0.0, 1.0)  # the values at the bottom and top edges
+    cone: tuple[QPolygonF, QPolygonF] | None = None  # the forecast after now: band, expected line
 
 
 def build_spark(ts: np.ndarray, values: np.ndarray, t0: float, t1: float, width: float, height: float,
-                thresholds: tuple[tuple[float | None, QColor], ...], gap_s: float, min_span: float) -> Spark | None:
+                thresholds: tuple[tuple[float | None, QColor], ...], gap_s: float, min_span: float,
+                also: np.ndarray | None = None) -> Spark | None:
     """Min and max per pixel column, so a one-reading spike still shows; gaps longer than
     ``gap_s`` break the line, so missing data never looks like a straight ramp."""
     keep = np.isfinite(values)
@@ -255,6 +258,8 @@ def build_spark(ts: np.ndarray, values: np.ndarray, t0: float, t1: float, width:
     lo, hi = np.minimum.reduceat(values, starts), np.maximum.reduceat(values, starts)
     first = values[starts]
     vmin, vmax = float(lo.min()), float(hi.max())
+    if also is not None and np.isfinite(also).any():  # values drawn beside the line (the forecast) fit too
+        vmin, vmax = min(vmin, float(np.nanmin(also))), max(vmax, float(np.nanmax(also)))
     span = max(vmax - vmin, min_span, 1e-12)
     mid = (vmin + vmax) / 2
     y_lo, y_hi = mid - span * 0.58, mid + span * 0.58
@@ -278,7 +283,25 @@ def build_spark(ts: np.ndarray, values: np.ndarray, t0: float, t1: float, width:
         areas.append(polygon(np.concatenate([sx, sx[-1:], sx[:1]]), np.concatenate([sy, [height, height]])))
     levels = tuple((float(y_of(np.array(v))), c) for v, c in thresholds if v is not None and y_lo < v < y_hi)
     last = QPointF(float(xs[-1]), float(y_of(np.array(values[-1]))))
-    return Spark(tuple(lines), tuple(areas), levels, last)
+    return Spark(tuple(lines), tuple(areas), levels, last, (y_lo, y_hi))
+
+
+def with_cone(spark: Spark, ts: np.ndarray, mean: np.ndarray, lo: np.ndarray, hi: np.ndarray, t0: float,
+              t1: float, width: float, height: float) -> Spark:
+    """The sparkline with the forecast's cone after its last point, on its own scale (clipped to it)."""
+    keep = ts <= t1
+    if not keep.any():
+        return spark
+    y_lo, y_hi = spark.y_range
+    xs = (ts[keep] - t0) * (width / (t1 - t0))
+
+    def y_of(v: np.ndarray) -> np.ndarray:
+        return np.clip(height - (v[keep] - y_lo) * (height / (y_hi - y_lo)), 0.0, height)
+
+    x0 = np.array([spark.last.x()])
+    y0 = np.array([spark.last.y()])
+    band = polygon(np.concatenate([x0, xs, xs[::-1], x0]), np.concatenate([y0, y_of(hi), y_of(lo)[::-1], y0]))
+    return replace(spark, cone=(band, polygon(np.concatenate([x0, xs]), np.concatenate([y0, y_of(mean)]))))
 
 
 # -- one tile ----------------------------------------------------------------------------------
@@ -426,6 +449,15 @@ def _paint_spark(p: QPainter, rect: QRectF, spark: Spark, dimmed: bool) -> None:
         for poly in spark.lines:
             p.drawPolyline(poly)
         p.translate(0, -1)
+    if spark.cone is not None:  # the forecast: the theme's forecast colour, never an alarm's
+        band, expected = spark.cone
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(theme.FORECAST.red(), theme.FORECAST.green(), theme.FORECAST.blue(), 60))
+        p.drawPolygon(band)
+        pen.setColor(theme.FORECAST)
+        pen.setStyle(Qt.PenStyle.DashLine)
+        p.setPen(pen)
+        p.drawPolyline(expected)
     p.setPen(Qt.PenStyle.NoPen)
     p.setBrush(line if dimmed else theme.TEXT)
     r = max(2.0, rect.height() * 0.07)

@@ -27,9 +27,10 @@ from console.model.indicator import Indicator, Status
 from widgets import theme
 from widgets.base import View, ViewContext, register
 from widgets.i18n import age, place, tr
-from widgets.tile_paint import Spark, TileMetrics, build_spark, limit_colours, paint_tile, value_font
+from widgets.tile_paint import Spark, TileMetrics, build_spark, limit_colours, paint_tile, value_font, with_cone
 
 SPARK_S = 3600.0  # the sparkline shows the last hour
+SPARK_AHEAD_S = 900.0  # and, where there are forecasts, the next quarter of an hour as a cone
 TREND_S = 600.0  # the arrow shows the move over the last ten minutes
 STALE_STEP_S = 60.0  # a stale tile's sparkline slides left in steps of this
 #: The smallest tile that still shows its names at a readable size beside a sparkline: where the
@@ -163,6 +164,7 @@ class TileCanvas(QWidget):
         self.states: list[TileState] = []
         self.recent: dict[int, Recent] = {}
         self.indicators: dict[int, Indicator] = {}
+        self.forecasts = None  # console.forecast.Forecasts: each sparkline's cone (None: none)
         self.paints = 0  # paint passes so far (tests check that a quiet wall stays unpainted)
         self._metrics: dict[tuple, TileMetrics] = {}
         self._sparks: dict[int, tuple[tuple, Spark | None]] = {}
@@ -215,7 +217,9 @@ class TileCanvas(QWidget):
         if m.spark is None or s.spark is None:
             return None
         recent, ind = self.recent.get(s.iid), self.indicators.get(s.iid)
-        key = (s.spark, m.spark.width(), m.spark.height(), ind)  # ind: new thresholds redraw it too
+        forecasts = self.forecasts
+        key = (s.spark, m.spark.width(), m.spark.height(), ind,  # ind: new thresholds redraw it too
+               forecasts.version if forecasts is not None else None)
         cached = self._sparks.get(s.iid)
         if cached is None or cached[0] != key:
             spark = None
@@ -223,8 +227,14 @@ class TileCanvas(QWidget):
                 warn, alarm = limit_colours()
                 levels = ((ind.warn_low, warn), (ind.warn_high, warn), (ind.alarm_low, alarm), (ind.alarm_high, alarm))
                 min_span = max(0.1 * threshold_span(ind), 4 * 10.0 ** -ind.decimals)
-                spark = build_spark(recent.ts, recent.values, recent.t0, recent.t1, m.spark.width(),
-                                    m.spark.height(), levels, 3 * ind.interval_s, min_span)
+                ahead = SPARK_AHEAD_S if forecasts is not None else 0.0
+                f = forecasts.get(ind.id) if forecasts is not None else None
+                spark = build_spark(recent.ts, recent.values, recent.t0, recent.t1 + ahead, m.spark.width(),
+                                    m.spark.height(), levels, 3 * ind.interval_s, min_span,
+                                    None if f is None else f.mean[f.ts <= recent.t1 + ahead])
+                if spark is not None and f is not None:
+                    spark = with_cone(spark, f.ts, f.mean, f.lo, f.hi, recent.t0, recent.t1 + ahead,
+                                      m.spark.width(), m.spark.height())
             cached = self._sparks[s.iid] = (key, spark)
         return cached[1]
 
@@ -271,6 +281,7 @@ class TileGrid(View):
         super().__init__(ctx, params, parent)
         self.canvas = TileCanvas(self)
         self.canvas.indicators = self.store.indicators
+        self.canvas.forecasts = ctx.forecasts
         self.body.addWidget(self.canvas, 1)
         self._refreshed: tuple = ()
         self.page = (1, 1)  # the page shown and how many there are
