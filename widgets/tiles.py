@@ -319,11 +319,12 @@ class TileGrid(View):
         return pinned + rest[page * slots:(page + 1) * slots], page, pages
 
     def _urgency(self, ind: Indicator, now: float) -> int:
-        """Alarm, then warning, then an unacknowledged alarm, then the rest (for ordering pages)."""
+        """Alarm, then warning, then an unacknowledged alarm that returned, then the rest (for ordering
+        pages); within alarm and warning, an unacknowledged one (a flashing tile) before an acknowledged one."""
         reading = self.store.latest(ind.id, now)
         status = Status.NODATA if reading is None else ind.status(reading[1], now - reading[0])
         pending = self.ctx.alarms.unacknowledged(ind.id) if getattr(self.ctx, "alarms", None) is not None else None
-        return {Status.ALARM: 3, Status.WARNING: 2}.get(status, 1 if pending is not None else 0)
+        return 2 * {Status.ALARM: 3, Status.WARNING: 2}.get(status, 0) + (pending is not None)
 
     def tile_state(self, ind: Indicator, now: float) -> TileState:
         alarms = getattr(self.ctx, "alarms", None)
