@@ -31,6 +31,15 @@ from console.sync.engine import SyncEngine
 from tests.pg import fresh_database
 
 NOW = float(int(time.time()))
+
+
+@pytest.fixture(autouse=True)
+def _now_is_now() -> None:
+    """NOW is the wall clock when each test starts, not when the module was collected: the saved
+    room state and the cache's retention go by the real clock, and a full run reaches this file
+    many minutes after collecting it."""
+    global NOW
+    NOW = float(int(time.time()))
 INDICATORS = [
     {"id": 1, "code": "drainage.level.a", "name": "Drain A", "category": "drainage", "unit": "%",
      "warn_high": 60.0, "alarm_high": 80.0, "bad": "high", "interval_s": 10.0, "decimals": 1},
