@@ -112,4 +112,5 @@ def remove_translation(app: QApplication) -> None:
     """Back to English (tests that look at both languages in one process)."""
     while _installed:
         app.removeTranslator(_installed.pop())
+    Store.names_in = "en"  # indicator names back in the catalogue's own language
     QLocale.setDefault(QLocale.system())  # the default before any was set
