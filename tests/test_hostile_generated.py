@@ -172,7 +172,13 @@ def test_generated_rows_of_every_table(table, data, cache):
             trans = conn.begin()
             held, _ = write_reference(cache, conn, {table: rows}, NOW)
             trans.rollback()
-        assert len(held[table]) >= len(good)
+        firsts, seen = [], set()  # a second row with an id (or an indicator's code) already seen is a duplicate
+        for row in good:
+            keys = {row["id"]} | ({row["code"]} if table == "indicators" else set())
+            if not keys & seen:
+                seen |= keys
+                firsts.append(row)
+        assert len(held[table]) >= len(firsts)
     else:
         _cache_takes(cache, {}, {s: good if s == table else [] for s in STREAMS})
 
