@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.exc import OperationalError
 
 ENV = "CITYOPS_TEST_POSTGRES"
@@ -188,3 +188,19 @@ def people(url: str, **groups: str) -> Iterator[dict[str, tuple[str, str]]]:
                 conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{name}'"))
                 conn.exec_driver_sql(f"DROP ROLE IF EXISTS {name}")
         owner.dispose()
+
+
+#: The one indicator of a bare platform, for tests that write readings by hand.
+BARE_INDICATOR = {"id": 1, "code": "water.level.test", "name": "Test level", "category": "water", "unit": "m",
+                  "bad": "high", "interval_s": 1.0, "decimals": 2}
+
+
+def bare_platform(url: str) -> Engine:
+    """The contract's tables and one indicator, nothing else: for tests that write rows by hand."""
+    from console.model.schema import P, platform_metadata
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        platform_metadata.create_all(conn)
+        conn.execute(insert(P["indicators"]), [BARE_INDICATOR])
+    return engine

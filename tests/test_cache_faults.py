@@ -17,6 +17,7 @@ from console.model.action import OperatorAction
 from console.sync import engine as engine_module
 from console.sync.connector import SqlConnector
 from console.sync.engine import SyncEngine
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -24,14 +25,6 @@ def platform(demo_platform, tmp_path) -> str:
     shutil.copy(demo_platform.removeprefix("sqlite:///"), tmp_path / "platform.db")
     return f"sqlite:///{tmp_path / 'platform.db'}"
 
-
-def _wait(predicate, timeout: float = 30.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _count(url: str, table: str) -> int:
@@ -58,7 +51,7 @@ def test_a_full_disk_is_named_and_the_wall_keeps_its_figures(platform, tmp_path,
     with caplog.at_level(logging.WARNING):
         sync.start()
         try:
-            assert _wait(lambda: sync.status.state == "disk_full")
+            assert wait_until(lambda: sync.status.state == "disk_full", 30.0)
             shown = cache.count("readings")
             status = sync.status
             assert status.reason.startswith(f"disk full: cannot write the cache {cache.path}")
@@ -69,7 +62,7 @@ def test_a_full_disk_is_named_and_the_wall_keeps_its_figures(platform, tmp_path,
             assert cache.count("readings") == shown  # what the wall shows is still there
             event.remove(cache.engine, "connect", small_disk)
             cache.engine.dispose()  # room again
-            assert _wait(lambda: sync.status.state == "online")
+            assert wait_until(lambda: sync.status.state == "online", 30.0)
             assert cache.count("readings") == _count(platform, "readings")
         finally:
             sync.stop()
@@ -93,10 +86,10 @@ def test_a_cache_damaged_while_running_is_noticed_and_rebuilt(platform, tmp_path
         f.write(os.urandom(16 * 4096))
     sync.start()
     try:
-        assert _wait(lambda: cache.notice is not None)
+        assert wait_until(lambda: cache.notice is not None, 30.0)
         assert "is damaged" in cache.notice and "rebuilding it from the platform" in cache.notice
         assert any(p.name.startswith("cache.db.unusable-") for p in tmp_path.iterdir())
-        assert _wait(lambda: sync.status.state == "online" and cache.count("readings") == _count(platform, "readings"))
+        assert wait_until(lambda: sync.status.state == "online" and cache.count("readings") == _count(platform, "readings"), 30.0)
         engine = create_engine(platform)
         with engine.connect() as conn:
             found = conn.execute(text("SELECT count(*) FROM operator_actions WHERE id = :id"), {"id": action.id}).scalar()

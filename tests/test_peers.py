@@ -15,38 +15,22 @@ from sqlalchemy import create_engine, insert, text
 from console.cache import Cache
 from console.errors import UserError
 from console.model.action import Operator
-from console.model.schema import P, platform_metadata
+from console.model.schema import P
 from console.sync import control, engine as engine_module
 from console.sync.connector import SqlConnector
 from console.sync.control import ControlChannel
 from console.sync.engine import SyncEngine
 from console.layout.rotation import RotationCommand
-from tests.pg import fresh_database
+from tests.pg import bare_platform, fresh_database
+from tests.waiting import wait_until
 
-INDICATOR = {"id": 1, "code": "water.level.test", "name": "Test level", "category": "water", "unit": "m",
-             "bad": "high", "interval_s": 1.0, "decimals": 2}
 SUPERVISOR = Operator("sam", "supervisor")
 
-
-def _bare(url: str):
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        platform_metadata.create_all(conn)
-        conn.execute(insert(P["indicators"]), [INDICATOR])
-    return engine
 
 
 def _reading(conn, ts: float) -> None:
     conn.execute(text("INSERT INTO readings (indicator_id, ts, value, quality) VALUES (1, :ts, 1.0, 0)"), {"ts": ts})
 
-
-def _wait(predicate, timeout: float = 15.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.mark.postgres
@@ -56,18 +40,18 @@ def test_a_transaction_left_open_shows_as_holding_not_live(tmp_path, monkeypatch
     monkeypatch.setattr(engine_module, "HOLD_NOTICE_S", 1.0)
     monkeypatch.setattr(engine_module, "HELD_CHECK_S", 0.2)
     with fresh_database() as url:
-        platform = _bare(url)
+        platform = bare_platform(url)
         cache = Cache(tmp_path / "cache.db")
         sync = SyncEngine(SqlConnector(url), cache, poll_interval=0.2)
         sync.start()
         try:
-            assert _wait(lambda: sync.status.state == "online")
+            assert wait_until(lambda: sync.status.state == "online", 15.0)
             peer = platform.connect()
             open_tx = peer.begin()
             _reading(peer, time.time() - 5)  # a peer's write, not committed
             with platform.begin() as conn:  # committed after it: held back behind it
                 _reading(conn, time.time() - 4)
-            assert _wait(lambda: sync.status.state == "holding")
+            assert wait_until(lambda: sync.status.state == "holding", 15.0)
             status = sync.status
             assert status.held_rows == 1 and status.held_s >= 1 and status.held_pid
             assert "PLATFORM ONLINE" not in _connection_detail(status, "")
@@ -75,7 +59,7 @@ def test_a_transaction_left_open_shows_as_holding_not_live(tmp_path, monkeypatch
             assert cache.count("readings") == 0
             open_tx.commit()
             peer.close()
-            assert _wait(lambda: sync.status.state == "online" and cache.count("readings") == 2)
+            assert wait_until(lambda: sync.status.state == "online" and cache.count("readings") == 2, 15.0)
         finally:
             sync.stop()
             sync.connector.close()
@@ -86,7 +70,7 @@ def test_a_transaction_left_open_shows_as_holding_not_live(tmp_path, monkeypatch
 @pytest.mark.postgres
 def test_a_notify_storm_costs_a_bounded_number_of_steps(tmp_path):
     with fresh_database() as url:
-        platform = _bare(url)
+        platform = bare_platform(url)
         cache = Cache(tmp_path / "cache.db")
         sync = SyncEngine(SqlConnector(url), cache, heartbeat_s=600, max_rate=10)
         sync.start()
@@ -102,7 +86,7 @@ def test_a_notify_storm_costs_a_bounded_number_of_steps(tmp_path):
                     time.sleep(0.02)
 
         try:
-            assert _wait(lambda: sync.status.state == "online" and sync.status.push)
+            assert wait_until(lambda: sync.status.state == "online" and sync.status.push, 15.0)
             before = sync.steps
             thread = threading.Thread(target=storm)
             began = time.monotonic()
@@ -117,7 +101,7 @@ def test_a_notify_storm_costs_a_bounded_number_of_steps(tmp_path):
             steps = sync.steps - before
             assert len(sent) > 300  # > 150 notifications a second
             assert steps <= seconds * 10 + 3, (steps, seconds, len(sent))
-            assert _wait(lambda: cache.count("readings") == 1)
+            assert wait_until(lambda: cache.count("readings") == 1, 15.0)
         finally:
             sync.stop()
             sync.connector.close()
@@ -130,11 +114,11 @@ def platform_url(request, tmp_path):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'platform.db'}"
         create_engine(url).dispose()
-        _bare(url).dispose()
+        bare_platform(url).dispose()
         yield url
         return
     with fresh_database() as url:
-        _bare(url).dispose()
+        bare_platform(url).dispose()
         yield url
 
 
@@ -170,7 +154,7 @@ def test_wall_commands_dated_far_ahead_are_set_aside_not_replayed(platform_url, 
 def test_a_wall_command_waits_for_a_held_lock_with_a_timeout(monkeypatch):
     monkeypatch.setattr(control, "LOCK_TIMEOUT_S", 0.5)
     with fresh_database() as url:
-        _bare(url).dispose()
+        bare_platform(url).dispose()
         holder = create_engine(url, connect_args={"application_name": "stuck-tool"})
         with holder.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(hashtext('cityops_wall'))"))

@@ -13,34 +13,20 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 
 import pytest
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from console.cache import Cache, outbox
 from console.model.action import OperatorAction
-from console.model.schema import P, platform_metadata
 from console.platform.create import create_platform
 from console.sync.connector import APPLICATION_NAME, PlatformUnavailable, SqlConnector
 from console.sync.engine import SyncEngine
 from tests.fingerprint import fingerprint, same_rows
-from tests.pg import fresh_database, people, terminate, throwaway_cluster
+from tests.pg import bare_platform, fresh_database, people, terminate, throwaway_cluster
 
 pytestmark = pytest.mark.postgres
 
 END = 1_780_000_000.0
-INDICATOR = {"id": 1, "code": "water.level.test", "name": "Test level", "category": "water", "unit": "m",
-             "bad": "high", "interval_s": 1.0, "decimals": 2}
-
-
-def _bare_platform(url: str):
-    """The contract's tables and one indicator, nothing else: for tests that write rows by hand."""
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        platform_metadata.create_all(conn)
-        conn.execute(insert(P["indicators"]), [INDICATOR])
-    return engine
-
-
 def _reading(conn, ts: float, value: float) -> int:
     return conn.execute(text("INSERT INTO readings (indicator_id, ts, value, quality) "
                              "VALUES (1, :ts, :v, 0) RETURNING seq"), {"ts": ts, "v": value}).scalar()
@@ -63,7 +49,7 @@ def test_postgres_platform_syncs_into_the_cache_exactly_once(tmp_path):
 def test_a_row_committed_late_with_a_lower_seq_is_not_skipped(tmp_path):
     """Two overlapping transactions commit out of order; the cursor must wait for the first."""
     with fresh_database() as url:
-        engine = _bare_platform(url)
+        engine = bare_platform(url)
         connector = SqlConnector(url)
         cache = Cache(tmp_path / "cache.db")
         sync = SyncEngine(connector, cache)
@@ -150,7 +136,7 @@ def _wait(predicate, timeout: float, what: str) -> None:
 
 def test_push_brings_rows_at_once_and_polling_takes_over_when_push_goes_quiet(tmp_path):
     with fresh_database() as url:
-        engine = _bare_platform(url)
+        engine = bare_platform(url)
         statuses = []
         cache = Cache(tmp_path / "cache.db")
         # A heartbeat of a minute: rows arriving within seconds came by push.
@@ -181,7 +167,7 @@ def test_push_brings_rows_at_once_and_polling_takes_over_when_push_goes_quiet(tm
 def test_the_console_rides_out_a_platform_restart(tmp_path):
     # a server of the test's own: the machine's is never restarted under everyone using it
     with throwaway_cluster() as server, fresh_database(server.url) as url:
-        engine = _bare_platform(url)
+        engine = bare_platform(url)
         statuses = []
         cache = Cache(tmp_path / "cache.db")
         sync = SyncEngine(SqlConnector(url, timeout_s=2), cache, heartbeat_s=30.0, on_status=statuses.append)
