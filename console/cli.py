@@ -186,10 +186,11 @@ def _open_cache(path: str | Path):
 def _connect(url: str):
     """A connector to the platform, checked. Unreachable is not fatal: the wall runs from its cache,
     and a missing password is not either: the wall asks the person for it."""
-    from console.sync.connector import PlatformUnavailable, SqlConnector
+    from console.sync.connector import PlatformUnavailable
+    from console.sync.open_connector import open_connector
     from console.sync.signin import PasswordNeeded, SignInFailed
 
-    connector = SqlConnector(url)
+    connector = open_connector(url)
     try:
         connector.check()
     except PlatformUnavailable as exc:
@@ -372,10 +373,11 @@ def _cmd_platform(args: argparse.Namespace) -> int:
 def _cmd_sync(args: argparse.Namespace) -> int:
     import signal
 
-    from console.sync.connector import PlatformUnavailable, SqlConnector
+    from console.sync.connector import PlatformUnavailable
     from console.sync.engine import CatchUp, SyncEngine, SyncStatus
+    from console.sync.open_connector import open_connector
 
-    connector = SqlConnector(cli_platform.chosen_platform(args))
+    connector = open_connector(cli_platform.chosen_platform(args))
     if connector.postgres:  # the person signs in (a terminal prompt where a password is wanted)
         cli_platform.sign_in_terminal(connector, unreachable_ok=not args.once)
     if args.once:
