@@ -19,6 +19,7 @@ import copy
 import gzip
 import json
 import math
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -35,6 +36,8 @@ from sqlalchemy import create_engine, text
 from console.errors import UserError
 from console.importers.buildings import import_buildings, read_buildings
 from console.importers.cityjson import CityJsonReader
+from console.importers.crs import candidates
+from console.importers.districts import import_districts
 from console.importers.footprints import geojson_rows
 from console.importers.osm import import_osm
 from console.importers.report import ImportReport
@@ -180,7 +183,7 @@ def test_crs_strings_unknown_missing_and_given(shared_data, tmp_path):
         read_buildings(_with_crs(shared_data, tmp_path, "urn:ogc:def:crs:EPSG::99999"))
     missing = _with_crs(shared_data, tmp_path, None)
     with pytest.raises(UserError, match=r"x\.city\.jsonl: no CRS .*not lon/lat; CRSs that place them inside their "
-                       r"area of use: .*EPSG:28992 \(Amersfoort / RD New, at 52\.01\d\d°N 4\.36\d\d°E\).*--crs"):
+                       r"area of use \(best first\): .*EPSG:28992 \(Amersfoort / RD New, at 52\.01\d\d°N 4\.36\d\d°E\).*--crs"):
         read_buildings(missing)
     assert read_buildings(missing, crs="EPSG:28992")[0] == reference
     assert read_buildings(_with_crs(shared_data, tmp_path, "EPSG:99999"), crs="EPSG:7415")[0] == reference
@@ -553,3 +556,36 @@ def test_a_footprint_of_tens_of_thousands_of_vertices_is_simplified_with_a_note(
     kept, original = shape(json.loads(row["footprint"])), shapely.Polygon(ring)
     assert shapely.get_num_coordinates(kept) <= 5_000 and kept.is_valid
     assert kept.symmetric_difference(original).area < 0.01 * original.area
+
+
+def _platform_around(url: str, tmp_path: Path, lon: float, lat: float) -> None:
+    """Make the test platform's city one district of about 4 km around (lon, lat)."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM districts"))
+    engine.dispose()
+    d = 0.03
+    ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]
+    area = tmp_path / "district.geojson"
+    area.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "id": "home", "properties": {"name": "Home"},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}}]}))
+    import_districts(area, url)
+
+
+def test_no_crs_names_the_crs_that_lands_in_the_platforms_city_first(platform, shared_data, tmp_path):
+    """Without a platform the candidates are ranked by where they fall in their own area of use; with
+    one, the CRS that puts the file in the platform's city leads (RD New for Delft, not Indiana East)."""
+    missing = _with_crs(shared_data, tmp_path, None)
+    _platform_around(platform, tmp_path, 4.36, 52.01)
+    with pytest.raises(UserError) as refused:
+        import_buildings(missing, platform)
+    listed = str(refused.value).split("first): ")[1]
+    assert listed.startswith("EPSG:28992 (Amersfoort / RD New, at 52.01"), listed
+    assert "nearest the platform's districts first" in str(refused.value)
+    assert not any(k.startswith(BAG) for k in _platform_rows(platform))  # refused: nothing written
+    # Helsinki in ETRS-TM35FIN: without a city, Lambert-93's France is "nearer its middle"; near Helsinki,
+    # the Finnish grid leads
+    nearest = candidates(386_000, 6_672_000, near=(24.94, 60.17))[0]
+    assert re.fullmatch(r"EPSG:3067 \(ETRS89 / TM35FIN\(E,N\), at 60\.16\d\d°N 24\.94\d\d°E, 0 km from them\)",
+                        nearest), nearest

@@ -32,6 +32,7 @@ from console.databases import reason, shown_url
 from console.errors import UserError
 from console.importers import citygml, mvt
 from console.importers.cityjson import CityJsonReader
+from console.importers.crs import NoCrs
 from console.importers.districts import open_platform, upsert
 from console.importers.footprints import geojson_rows, osm_rows
 from console.importers.report import ImportReport
@@ -91,7 +92,10 @@ def import_buildings(paths: Paths, url: str, *, crs: str | None = None, tile: st
                      force_crs: bool = False) -> ImportReport:
     """Upsert the buildings of ``paths`` into the platform at ``url``; the report says what changed.
     Refused (UserError) if they land far from every district the platform has, unless ``force_crs``."""
-    rows, report = read_buildings(paths, crs=crs, tile=tile, force_crs=force_crs)
+    try:
+        rows, report = read_buildings(paths, crs=crs, tile=tile, force_crs=force_crs)
+    except NoCrs as exc:
+        raise _nearer(url, exc) from None
     engine = open_platform(url, ("buildings", "districts"))
     try:
         _write(engine, rows, report, force_crs)
@@ -283,6 +287,25 @@ def _districts(conn: Any) -> tuple[list[str], Any]:
         ids.append(r.id)
         shapes.append(geom if geom.is_valid else shapely.make_valid(geom))
     return ids, shapely.STRtree(shapes)
+
+
+def _nearer(url: str, refusal: NoCrs) -> NoCrs:
+    """The refusal with its candidate CRSs ranked by distance to the platform's districts, where it has some."""
+    try:
+        engine = open_platform(url, ("buildings", "districts"))
+    except UserError:
+        return refusal  # the file's problem is the one to tell; the platform's comes when it is fixed
+    try:
+        with engine.connect() as conn:
+            ids, tree = _districts(conn)
+    except DBAPIError:
+        return refusal
+    finally:
+        engine.dispose()
+    if not ids:
+        return refusal
+    middle = shapely.union_all(tree.geometries).centroid
+    return refusal.near(middle.x, middle.y)
 
 
 def _check_near(ids: list[str], tree: Any, points: np.ndarray, report: ImportReport, force_crs: bool) -> None:

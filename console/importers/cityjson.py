@@ -26,7 +26,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from console.errors import UserError
-from console.importers.crs import Resolved, check_area, no_crs_message, resolve, same_crs
+from console.importers.crs import NoCrs, Resolved, check_area, resolve, same_crs
 from console.importers.footprints import (LON_LAT_SCALE, Z_SCALE, extrusion_model, footprint_texts,
                                          model_text, row, storeys)
 from console.importers.report import ImportReport
@@ -95,8 +95,9 @@ class CityJsonReader:
                             "state it with --crs EPSG:xxxx")
         if named is None and self.crs is None:
             if not (len(xy) and (np.abs(xy[:, 0]) <= 180).all() and (np.abs(xy[:, 1]) <= 90).all()):
-                raise UserError(no_crs_message(self.source, xy, self.where) if len(xy) else
-                                f"{self.source}: no CRS ({self.where}) and no usable coordinates")
+                if not len(xy):
+                    raise UserError(f"{self.source}: no CRS ({self.where}) and no usable coordinates")
+                raise NoCrs(self.source, xy, self.where)
             self.project = lambda x, y: (x, y)
             self.report.notes.append(f"{self.source} names no CRS: its coordinates look like lon/lat and were "
                                      "read as WGS84")

@@ -180,9 +180,11 @@ def _projected() -> list[tuple[str, str, tuple[float, float, float, float]]]:
     return out
 
 
-def candidates(x: float, y: float, limit: int = 5) -> list[str]:
+def candidates(x: float, y: float, limit: int = 5, near: tuple[float, float] | None = None) -> list[str]:
     """"EPSG:code (name) at lat lon" of the projected CRSs that, inverse-projecting (x, y), land inside
-    their own area of use, one per place, those that land nearest the middle of that area first.
+    their own area of use: one per place (the one with the smallest area of use: a national grid
+    before a UTM zone), nearest ``near`` (lon, lat: where the platform's city is) first, or without
+    it those that land nearest the middle of their area first.
 
     Only the projection is inverted (pyproj ``Proj``: no datum shift, a few hundred metres at most,
     nothing at this scale): ~50× faster than a transformation per CRS, ~2 s for all of EPSG's.
@@ -190,7 +192,7 @@ def candidates(x: float, y: float, limit: int = 5) -> list[str]:
     from pyproj import Proj
     from pyproj.exceptions import CRSError
 
-    found: list[tuple[float, str, str, tuple[int, int]]] = []
+    best: dict[tuple[int, int], tuple[float, float, str]] = {}  # place -> (rank, area, text)
     for code, name, (west, south, east, north) in _projected():
         try:
             proj = Proj(f"EPSG:{code}")
@@ -200,24 +202,44 @@ def candidates(x: float, y: float, limit: int = 5) -> list[str]:
             continue
         if not (west <= lon <= east and south <= lat <= north and math.hypot(back[0] - x, back[1] - y) < 1.0):
             continue
-        off_centre = math.hypot((lon - (west + east) / 2) / ((east - west) / 2 or 1),
-                                (lat - (south + north) / 2) / ((north - south) / 2 or 1))
-        found.append((off_centre, code, f"EPSG:{code} ({name}, at {_where(lon, lat)})", (round(lon), round(lat))))
-    places: set[tuple[int, int]] = set()
-    out = []
-    for _, _, text, place in sorted(found):
-        if place not in places:
-            places.add(place)
-            out.append(text)
-    return out[:limit]
+        if near is None:
+            rank = math.hypot((lon - (west + east) / 2) / ((east - west) / 2 or 1),
+                              (lat - (south + north) / 2) / ((north - south) / 2 or 1))
+            text = f"EPSG:{code} ({name}, at {_where(lon, lat)})"
+        else:
+            rank = _km(lon, lat, *near)
+            text = f"EPSG:{code} ({name}, at {_where(lon, lat)}, {rank:,.0f} km from them)"
+        place, area = (round(lon), round(lat)), (east - west) * (north - south)
+        if place in best:  # the same place by several CRSs: rank by the best, name the most local
+            rank, area, text = min(rank, best[place][0]), *min(best[place][1:], (area, text))
+        best[place] = (rank, area, text)
+    return [text for _, _, text in sorted(best.values())][:limit]
 
 
-def no_crs_message(source: str, xy: np.ndarray, where: str) -> str:
-    """The refusal of projected coordinates with no CRS (``where``: what names a CRS in this format),
-    listing the CRSs that would place them inside their area of use."""
-    x, y = (float(v) for v in np.median(xy, axis=0))
-    found = candidates(x, y)
-    listed = (f"CRSs that place them inside their area of use: {'; '.join(found)}" if found else
-              "no EPSG projected CRS places them inside its area of use")
-    return (f"{source}: no CRS ({where}) and the coordinates (around {x:,.0f}, {y:,.0f}) are not lon/lat; "
-            f"{listed}; state it with --crs EPSG:xxxx")
+def _km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in km (a sphere: ranking, not surveying)."""
+    p1, p2, dl = math.radians(lat1), math.radians(lat2), math.radians(lon2 - lon1)
+    c = math.sin(p1) * math.sin(p2) + math.cos(p1) * math.cos(p2) * math.cos(dl)
+    return 6371.0 * math.acos(max(-1.0, min(1.0, c)))
+
+
+class NoCrs(UserError):
+    """Projected coordinates and no CRS: the refusal names the CRSs that would place them.
+
+    Raised while reading, before any platform is known; an import that knows where its platform's
+    districts are asks again with :meth:`near`, so the CRS that puts the file in that city comes first.
+    """
+
+    def __init__(self, source: str, xy: np.ndarray, where: str, near: tuple[float, float] | None = None) -> None:
+        self.source, self.where, self.xy = source, where, xy
+        x, y = (float(v) for v in np.median(xy, axis=0))
+        found = candidates(x, y, near=near)
+        order = "nearest the platform's districts first" if near is not None else "best first"
+        listed = (f"CRSs that place them inside their area of use ({order}): {'; '.join(found)}" if found else
+                  "no EPSG projected CRS places them inside its area of use")
+        super().__init__(f"{source}: no CRS ({where}) and the coordinates (around {x:,.0f}, {y:,.0f}) are not "
+                         f"lon/lat; {listed}; state it with --crs EPSG:xxxx")
+
+    def near(self, lon: float, lat: float) -> NoCrs:
+        """The same refusal with the candidates ranked by distance to (lon, lat)."""
+        return NoCrs(self.source, self.xy, self.where, near=(lon, lat))
