@@ -97,6 +97,48 @@ def test_a_local_tileset_and_its_metadata():
     assert (model.points.min(axis=0) >= lo - 0.01).all() and (model.points.max(axis=0) <= hi + 0.01).all()
 
 
+def _glb_with_property_table() -> bytes:
+    """A glTF 2.0 binary written here byte by byte (not by the reader's library): two triangles, feature
+    ids 0 and 1 by EXT_mesh_features, and an EXT_structural_metadata property table naming them."""
+    xyz = np.array([[0, 0, 0], [10, 0, 0], [0, 10, 0], [20, 0, 0], [30, 0, 0], [20, 10, 0]], np.float32)
+    ids = np.array([0, 0, 0, 1, 1, 1], np.float32)
+    names, heights = b"Town hallLibrary", np.array([31.5, 12.25], np.float32)
+    offsets = np.array([0, 9, 16], np.uint32)
+    chunks = [xyz.tobytes(), ids.tobytes(), names, offsets.tobytes(), heights.tobytes()]
+    views, blob = [], b""
+    for chunk in chunks:
+        views.append({"buffer": 0, "byteOffset": len(blob), "byteLength": len(chunk)})
+        blob += chunk + b"\0" * (-len(chunk) % 4)
+    doc = {"asset": {"version": "2.0"}, "extensionsUsed": ["EXT_mesh_features", "EXT_structural_metadata"],
+           "scene": 0, "scenes": [{"nodes": [0]}], "nodes": [{"mesh": 0}], "buffers": [{"byteLength": len(blob)}],
+           "bufferViews": views,
+           "accessors": [{"bufferView": 0, "componentType": 5126, "count": 6, "type": "VEC3",
+                          "min": [0, 0, 0], "max": [30, 10, 0]},
+                         {"bufferView": 1, "componentType": 5126, "count": 6, "type": "SCALAR"}],
+           "meshes": [{"primitives": [{"attributes": {"POSITION": 0, "_FEATURE_ID_0": 1}, "mode": 4,
+                                       "extensions": {"EXT_mesh_features": {"featureIds": [
+                                           {"featureCount": 2, "attribute": 0, "propertyTable": 0}]}}}]}],
+           "extensions": {"EXT_structural_metadata": {
+               "schema": {"id": "city", "classes": {"building": {"properties": {
+                   "name": {"type": "STRING"}, "height": {"type": "SCALAR", "componentType": "FLOAT32"}}}}},
+               "propertyTables": [{"class": "building", "count": 2, "properties": {
+                   "name": {"values": 2, "stringOffsets": 3}, "height": {"values": 4}}}]}}}
+    text = json.dumps(doc).encode()
+    text += b" " * (-len(text) % 4)
+    body = struct.pack("<II", len(text), 0x4E4F534A) + text + struct.pack("<II", len(blob), 0x004E4942) + blob
+    return b"glTF" + struct.pack("<II", 2, 12 + len(body)) + body
+
+
+def test_a_glb_feature_reads_its_ext_structural_metadata_row():
+    """The shipped 1.1 tileset carries tileset, tile and group metadata but no property tables: this
+    glb is built by hand so a 1.1 content's per-feature properties (what picking shows) are read."""
+    model = read_content(_glb_with_property_table())
+    assert model.feature.tolist() == [0, 1]
+    assert model.properties == [{"name": "Town hall", "height": 31.5}, {"name": "Library", "height": 12.25}]
+    # y-up glTF turned z-up, as the 3D Tiles specification prescribes: (x, y, z) -> (x, -z, y)
+    assert model.points[4].tolist() == [30.0, 0.0, 0.0] and model.points[2].tolist() == [0.0, 0.0, 10.0]
+
+
 def test_contents_that_cannot_be_drawn_say_why():
     with pytest.raises(ContentError, match=r"a point cloud \(pnts\) is not drawn"):
         read_content(b"pnts" + bytes(40))
