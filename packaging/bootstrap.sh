@@ -56,11 +56,7 @@ setup_python() {
 }
 
 with_display() {
-  if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
-    "$@"
-  else
-    xvfb-run -a -s "-screen 0 1920x1200x24" "$@"
-  fi
+  bash packaging/with_display.sh "$@"  # the desktop's display, or a private Xvfb that Ctrl-C leaves alone
 }
 
 case "$action" in
