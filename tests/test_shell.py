@@ -85,13 +85,16 @@ def test_screenshot_shows_the_status_colours(demo_platform, tmp_path, qtbot):
     wall, _, _ = _wall(demo_platform, tmp_path, qtbot, at)
     qtbot.waitExposed(wall.windows[0])
     paths = wall.screenshot(tmp_path / "shots")
-    # one per screen of the layout, and the whole wall: main full-screen on the one (offscreen) screen,
-    # the other three as ordinary windows of the layout's size in a grid of two columns under it
+    # one per screen of the layout, and the whole wall as the layout arranges it (four screens in a
+    # row), although this machine has one monitor (main full-screen on it, the rest as windows)
     assert [p.name for p in paths] == ["main.png", "health.png", "incidents.png", "city3d.png", "wall.png"]
     image = QImage(str(paths[0]))
     width, height = QGuiApplication.primaryScreen().size().toTuple()
     assert image.size().toTuple() == (width, height)
-    assert QImage(str(paths[-1])).size().toTuple() == (max(width, 2 * 1920), height + 2 * 1080)
+    whole, health = QImage(str(paths[-1])), QImage(str(paths[1]))
+    assert whole.size().toTuple() == (4 * 1920, 1080)
+    for x, y in ((5, 5), (700, 400), (1900, 1000)):  # the second screen sits second in the row
+        assert whole.pixelColor(1920 + x, y) == health.pixelColor(x, y)
     colours = {image.pixelColor(x, y).name() for x in range(0, image.width(), 4) for y in range(0, image.height(), 4)}
     assert theme.STATUS_COLOURS[Status.NORMAL].name() in colours  # green status bands of normal tiles
     assert theme.BACKGROUND.name() in colours

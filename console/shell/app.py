@@ -19,8 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QGuiApplication, QIcon, QImage, QKeySequence, QShortcut
+from PySide6.QtCore import QRect, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon, QImage, QPixmap, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QWidget
 
 from console.alarms import room
@@ -46,6 +46,7 @@ from console.shell.bridge import SyncBridge
 from console.shell.control_bridge import ControlBridge, attach_control
 from console.shell.screens import Assignment, Placement, ScreenMap, compose, show_windowed
 from console.shell.span import SpanScreen
+from console.shell.virtual_screens import screen_rects
 from console.shell.watchdog import UiWatchdog
 from console.shell.reload import LayoutWatcher
 from console.shell.signin import HANDOVER_KEY, SIGN_OUT_KEY, SignIn
@@ -426,17 +427,28 @@ class Wall:
         for span in self.spans.values():
             span.dirty = True
             span.render()
-        shots = [(grab_shown(w).toImage(), folder / f"{w.spec.name}.png") for w in self.windows]
-        placed, loose = [], []
-        for window in self.windows:
-            for k, out in enumerate(self.outputs(window)):
-                if out.isVisible():
-                    if (window.spec.name, k) in self.placement.on:
-                        placed.append((out.geometry(), grab_shown(out)))
-                    else:
-                        loose.append(grab_shown(out))
-        shots.append((compose(placed, loose), folder / "wall.png"))
+        grabs = [(window, grab_shown(window)) for window in self.windows]
+        shots = [(pixmap.toImage(), folder / f"{window.spec.name}.png") for window, pixmap in grabs]
+        shots.append((compose(self._arranged(grabs)), folder / "wall.png"))
         return shots
+
+    def _arranged(self, grabs: list[tuple[WallWindow, QPixmap]]) -> list[tuple[QRect, QPixmap]]:
+        """Where each screen's picture goes in ``wall.png``: on the monitors it fills when every
+        screen has one (the room's own arrangement), else where the layout puts it, so a machine
+        with fewer monitors than the wall still shows the wall as it hangs."""
+        outputs = [(window, pixmap, self.outputs(window)) for window, pixmap in grabs]
+        if all(out.isVisible() and (window.spec.name, k) in self.placement.on
+               for window, _, outs in outputs for k, out in enumerate(outs)):
+            return [(out.geometry(), pixmap if len(outs) == 1 else grab_shown(out))
+                    for _, pixmap, outs in outputs for out in outs]
+        rects = iter(screen_rects(self.layout, self.node, None))
+        arranged = []
+        for window, pixmap in grabs:
+            place = QRect()
+            for _ in window.spec.outputs:
+                place = place.united(QRect(*next(rects)))
+            arranged.append((place, pixmap))
+        return arranged
 
     def screenshot_screen(self, name: str, path: Path) -> Path:
         """One screen of the wall as a PNG (a spanning screen whole, with its bezel strips)."""

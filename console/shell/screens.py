@@ -8,10 +8,9 @@ every start and after every hot-plug. ``ScreenMap`` tells the wall when the answ
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QPoint, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QPainter, QPixmap, QScreen
 from PySide6.QtWidgets import QWidget
 
@@ -214,27 +213,17 @@ def show_windowed(window: QWidget, size: tuple[int, int]) -> None:
     window.show()
 
 
-def compose(placed: list[tuple[QRect, QPixmap]], loose: list[QPixmap]) -> QImage:
-    """The whole wall as one picture: full-screen windows where they are on the desktop, the
-    ordinary windows in a grid below them (they have no place of their own on a wall)."""
-    tiles = list(placed)
+def compose(pictures: list[tuple[QRect, QPixmap]]) -> QImage:
+    """The whole wall as one picture: each screen's picture at its place on the wall (scaled to
+    its place where a window was not at its declared size), the rest in the background colour."""
     bounds = QRect()
-    for rect, _ in tiles:
-        bounds = bounds.united(rect)
-    top_left = bounds.topLeft() if placed else QPoint(0, 0)
-    below = bounds.bottom() + 1 if placed else 0
-    columns = math.ceil(math.sqrt(len(loose))) if loose else 1
-    cell_w = max((p.width() for p in loose), default=0)
-    cell_h = max((p.height() for p in loose), default=0)
-    for n, pixmap in enumerate(loose):
-        row, col = divmod(n, columns)
-        rect = QRect(top_left.x() + col * cell_w, below + row * cell_h, pixmap.width(), pixmap.height())
-        tiles.append((rect, pixmap))
+    for rect, _ in pictures:
         bounds = bounds.united(rect)
     image = QImage(max(1, bounds.width()), max(1, bounds.height()), QImage.Format.Format_RGB32)
     image.fill(theme.BACKGROUND)
     painter = QPainter(image)
-    for rect, pixmap in tiles:
-        painter.drawPixmap(rect.topLeft() - bounds.topLeft(), pixmap)
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    for rect, pixmap in pictures:
+        painter.drawPixmap(rect.translated(-bounds.topLeft()), pixmap)
     painter.end()
     return image
