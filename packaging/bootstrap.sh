@@ -17,6 +17,7 @@ SYSTEM_PACKAGES=(
   libegl1 libegl-mesa0 libosmesa6 libgl1 libglx-mesa0 libgl1-mesa-dri libfontconfig1 libdbus-1-3 fonts-dejavu-core
   x11-xserver-utils fonts-wqy-microhei desktop-file-utils
   poppler-utils  # pdftotext: the after-action report tests read the PDF back
+  mosquitto  # the MQTT source's tests start throwaway brokers (tests/mosquitto.py)
 )
 
 say() { printf '\033[1mcityops setup:\033[0m %s\n' "$*" >&2; }

@@ -322,7 +322,7 @@ class TileGrid(View):
         """Alarm, then warning, then an unacknowledged alarm that returned, then the rest (for ordering
         pages); within alarm and warning, an unacknowledged one (a flashing tile) before an acknowledged one."""
         reading = self.store.latest(ind.id, now)
-        status = Status.NODATA if reading is None else ind.status(reading[1], now - reading[0])
+        status = Status.NODATA if reading is None else ind.status(reading[1], now - reading[0], reading[2])
         pending = self.ctx.alarms.unacknowledged(ind.id) if getattr(self.ctx, "alarms", None) is not None else None
         return 2 * {Status.ALARM: 3, Status.WARNING: 2}.get(status, 0) + (pending is not None)
 
@@ -335,8 +335,8 @@ class TileGrid(View):
         if reading is None:
             return TileState(ind.code, ind.name, "—", ind.unit, Status.NODATA, "", ind.id,
                              flash=flash, flash_on=flash_on)
-        ts, value, _ = reading
-        status = ind.status(value, now - ts)
+        ts, value, quality = reading
+        status = ind.status(value, now - ts, quality)
         if status is Status.STALE:
             # the sparkline keeps sliding (in steps) so the hole where data stopped shows
             recent = self._recent(ind, max(ts, math.floor(now / STALE_STEP_S) * STALE_STEP_S))

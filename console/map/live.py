@@ -152,7 +152,7 @@ def sensor_marks(store: Store, sensors: SensorPositions, now: float) -> tuple[Se
         if ind is None or reading is None:
             marks.append(SensorMark(sid, x, y, Status.NODATA, "—"))
             continue
-        ts, value, _ = reading
+        ts, value, quality = reading
         unit = f" {ind.unit}" if ind.unit and ind.unit != "%" else ind.unit
-        marks.append(SensorMark(sid, x, y, ind.status(value, now - ts), f"{ind.format(value)}{unit}"))
+        marks.append(SensorMark(sid, x, y, ind.status(value, now - ts, quality), f"{ind.format(value)}{unit}"))
     return tuple(marks)

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass
 from enum import Enum
 
+from console.model.vocab import QUALITY_BAD
+
 
 class Status(Enum):
     """Ordered from calm to urgent, so ``max()`` of a set of statuses is the worst one."""
@@ -63,11 +65,12 @@ class Indicator:
             return Status.WARNING
         return Status.NORMAL
 
-    def status(self, value: float | None, age_s: float | None) -> Status:
-        """Status as the wall shows it: no data, stale (too old to trust), or by threshold."""
+    def status(self, value: float | None, age_s: float | None, quality: int = 0) -> Status:
+        """Status as the wall shows it: no data, stale (too old to trust, or of bad quality: a
+        Sparkplug node that died leaves its last value marked bad), or by threshold."""
         if value is None or age_s is None:
             return Status.NODATA
-        if age_s > STALE_AFTER_INTERVALS * self.interval_s:
+        if age_s > STALE_AFTER_INTERVALS * self.interval_s or quality == QUALITY_BAD:
             return Status.STALE
         return self.level(value)
 

@@ -152,8 +152,8 @@ class Store:
         reading = self.latest(iid, at)
         if reading is None:
             return Status.NODATA
-        ts, value, _ = reading
-        return self.indicators[iid].status(value, at - ts)
+        ts, value, quality = reading
+        return self.indicators[iid].status(value, at - ts, quality)
 
     def window(self, iid: int, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
         return self.series[iid].window(t0, t1)

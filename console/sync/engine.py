@@ -80,6 +80,7 @@ class SyncStatus:
     held_s: float = 0.0  # holding: how long committed rows have waited behind an open transaction
     held_rows: int = 0  # holding: how many (counted up to a limit)
     held_pid: int | None = None  # holding: the open transaction's server process, where visible
+    note: str = ""  # what the source says of itself on the wall (an MQTT broker keeps no history)
 
 
 @dataclass
@@ -257,6 +258,8 @@ class SyncEngine:
         rejected += bad
         actions, bad = check_rows("operator_actions", fetched["operator_actions"], now)
         rejected += bad
+        if (set_aside := getattr(self.connector, "take_rejected", None)) is not None:
+            rejected += set_aside()  # messages a source could not read at all (console/sources)
 
         with self.cache.engine.begin() as conn:
             new, refused = self.cache.insert_new_readings(conn, readings)
@@ -274,6 +277,8 @@ class SyncEngine:
             self.cache.quarantine(conn, [r.quarantine_row(now) for r in rejected])
             for stream, cursor in moved.items():
                 self.cache.set_cursor(conn, stream, cursor)
+        if moved and (committed := getattr(self.connector, "committed", None)) is not None:
+            committed(moved)  # a source that acknowledges messages once they are cached (console/sources)
         if rejected:
             self.quarantined += len(rejected)
             log.warning("%s", summary(rejected))
@@ -400,7 +405,8 @@ class SyncEngine:
 
     def _set_status(self, state: str, detail: str = "", progress: float | None = None, push: bool = False,
                     **figures) -> None:
-        status = SyncStatus(state, detail, progress, push, self.waiting, **figures)
+        status = SyncStatus(state, detail, progress, push, self.waiting, note=getattr(self.connector, "note", ""),
+                            **figures)
         if status != self.status:
             self.status = status
             self.on_status(status)

@@ -105,7 +105,7 @@ def family_sources(geometry: SceneGeometry, lk: Links, members: list[Indicator])
 def current(store: Store, iid: int, now: float) -> float:
     """The indicator's value in force at ``now``; NaN without data or when stale (grey, not a lie)."""
     reading = store.latest(iid, now)
-    if reading is None or store.indicators[iid].status(reading[1], now - reading[0]) is Status.STALE:
+    if reading is None or store.indicators[iid].status(reading[1], now - reading[0], reading[2]) is Status.STALE:
         return math.nan
     return float(reading[1])
 
