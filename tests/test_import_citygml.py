@@ -203,7 +203,7 @@ def test_a_citygml_file_cut_short_keeps_the_buildings_before_the_break(tmp_path)
     path.write_text(doubled[: doubled.index(second) + len(second) // 2])
     rows, report = read_buildings(path)
     assert len(rows) == 1 and rows[0]["id"].startswith("GML_")
-    assert re.fullmatch(r"two\.gml line \d+: not well-formed XML \(.*\); the 1 buildings before it were read",
+    assert re.fullmatch(r"two\.gml line \d+: not well-formed XML \(.*\); the 1 building before it was read",
                         report.broken[0])
 
 

@@ -99,13 +99,17 @@ def citygml_rows(path: Path, report: ImportReport, crs: str | None = None, force
         except etree.XMLSyntaxError as exc:
             line = exc.position[0] if exc.position else exc.lineno
             report.broken.append(f"{path.name} line {line}: not well-formed XML ({_short(exc.msg)}); "
-                                 f"the {count} buildings before it were read")
+                                 f"the {_buildings(count)} before it {'was' if count == 1 else 'were'} read")
         except (OSError, EOFError) as exc:
             report.broken.append(f"{path.name}: cut short or not readable ({_short(str(exc))}); "
-                                 f"the {count} buildings before it were read")
+                                 f"the {_buildings(count)} before it {'was' if count == 1 else 'were'} read")
     if not count and not report.broken:
         raise UserError(f"{path}: a CityGML file with no Building")
     return rows
+
+
+def _buildings(count: int) -> str:
+    return f"{count} building{'' if count == 1 else 's'}"
 
 
 def _short(text: str | None) -> str:

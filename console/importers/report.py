@@ -65,4 +65,5 @@ _PLURALS = {"reading": "readings", "district": "districts", "building": "buildin
 def _listing(counter: Counter[str], reasons: bool = False) -> str:
     if reasons:
         return "; ".join(f"{reason} ({n})" for reason, n in counter.most_common())
-    return ", ".join(f"{n} {_PLURALS.get(layer, layer + ' features')}" for layer, n in counter.items() if n)
+    return ", ".join(f"{n} {layer if n == 1 and layer in _PLURALS else _PLURALS.get(layer, layer + ' features')}"
+                     for layer, n in counter.items() if n)
