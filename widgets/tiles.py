@@ -13,6 +13,7 @@ for tiles that flash, so a quiet wall draws nothing at all.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from enum import Enum
@@ -84,6 +85,7 @@ class Recent:
     worse: int
 
 
+@functools.lru_cache(maxsize=256)  # asked on every refresh and paint; a few sizes ever occur
 def grid_shape(n: int, width: float, height: float, aspect: float = 1.5) -> tuple[int, int]:
     """Columns and rows for ``n`` tiles filling width × height.
 
@@ -103,6 +105,7 @@ def grid_shape(n: int, width: float, height: float, aspect: float = 1.5) -> tupl
     return best[0], best[1]
 
 
+@functools.lru_cache(maxsize=256)
 def tiles_per_page(n: int, width: float, height: float, gap: float = 8.0) -> int:
     """How many of ``n`` tiles one page holds with every tile at least MIN_TILE: all of them when
     they fit, else the most that do (at least one)."""

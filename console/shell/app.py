@@ -27,6 +27,7 @@ from console.alarms import room
 from console.cache import Cache, outbox
 from console.clock import Clock
 from console.errors import UserError
+from console.frames import FramePacer
 from console.forecast import Forecasts
 from console.forecast.early import EarlyWarnings
 from resources import resource_path
@@ -63,8 +64,13 @@ from widgets.theme import apply_theme
 
 log = logging.getLogger("cityops.wall")
 
-#: Views repaint at most this often; most ticks find nothing changed and draw nothing.
+#: Without new data, views refresh this often for what time alone changes (the clock, staleness,
+#: flashing); most ticks find nothing changed and draw nothing.
 REFRESH_HZ = 4.0
+#: How a batch of new data reaches the screen: "leading" paints it at once unless a paint is
+#: recent (console/frames.py); "tick" leaves it to the next refresh tick (the old capped path,
+#: kept for benchmarks/bench_vitals.py to compare against).
+PACINGS = ("leading", "tick")
 
 
 def ensure_display() -> None:
@@ -128,7 +134,11 @@ class Wall:
 
     def __init__(self, layout: Layout, cache: Cache | None, connector: Connector | None, clock: Clock,
                  poll_interval: float = 1.0, operator: Operator | None = None, node: int = 1,
-                 windowed: bool = False, replay: ReplaySession | None = None, state_dir: Path | None = None):
+                 windowed: bool = False, replay: ReplaySession | None = None, state_dir: Path | None = None,
+                 pacing: str = "leading"):
+        if pacing not in PACINGS:
+            raise ValueError(f"pacing {pacing!r} is not one of {', '.join(PACINGS)}")
+        self.pacing = pacing
         self.specs = node_screens(layout, node) if layout.mode == "wall" else []
         self.layout = layout
         self.node = node
@@ -205,6 +215,11 @@ class Wall:
         self._turn.setSingleShot(True)
         self._turn.setTimerType(Qt.TimerType.PreciseTimer)
         self._turn.timeout.connect(self.refresh)
+        self.pacer = FramePacer()
+        self._soon = QTimer()  # the paint the pacer put off to the end of its frame budget
+        self._soon.setSingleShot(True)
+        self._soon.setTimerType(Qt.TimerType.PreciseTimer)
+        self._soon.timeout.connect(self.refresh)
 
     def _keep(self, action: OperatorAction) -> None:
         """An operator's action: into the audit log and the outbox, and sent now, not at the next poll."""
@@ -220,6 +235,10 @@ class Wall:
         detail, as the console's own refusals are, and what it showed goes back to the room's state.
         """
         live.take(self.store, self.alarms, batch)
+        if self.pacing == "leading" and (len(batch) or batch.reference is not None):
+            wait = self.pacer.changed()
+            if wait is not None:  # 0: after the batches already queued, so they share the paint
+                self._soon.start(math.ceil(wait * 1000))
 
     def _on_status(self, status: SyncStatus) -> None:
         self.status = status
@@ -400,6 +419,10 @@ class Wall:
             self.workstation.refresh(now, self.clock, self.status, fresh, self.replay)
         if soonest - wall_now < 1 / REFRESH_HZ:
             self._turn.start(max(0, math.ceil((soonest - wall_now) * 1000)))
+        self.pacer.painted()
+        self._soon.stop()
+        if self.pacing == "leading" and self.timer.isActive():
+            self.timer.start()  # this refresh was the tick's work: the next one is a tick from now
 
     def _value_at(self, now: float) -> Callable[[int], float | None]:
         return lambda iid: None if (reading := self.store.latest(iid, now)) is None else reading[1]
@@ -483,6 +506,7 @@ class Wall:
     def stop(self) -> None:
         self.timer.stop()
         self._turn.stop()
+        self._soon.stop()
         self._watcher = None
         self._screens = None
         if self.signin is not None:
