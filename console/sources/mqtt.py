@@ -111,6 +111,7 @@ class MqttConnector:
         self._notify: Callable[[str], None] | None = None
         self._lock = threading.Lock()
         self._client = None
+        self._served = -1  # the definitions' version the sync engine last read
         self.received = 0  # messages read (good, duplicate or bad)
         self.duplicates = 0
 
@@ -266,6 +267,7 @@ class MqttConnector:
 
     def reference(self) -> dict[str, list[dict]]:
         self._online()
+        self._served = self.definitions.version
         reference = self.history.reference() if self.history else {t: [] for t in REFERENCE_TABLES}
         indicators, units = self.definitions.rows()
         theirs = {r["code"] for r in reference["indicators"]}  # the platform's catalogue wins
@@ -282,6 +284,9 @@ class MqttConnector:
             return self.history.connector.fetch(stream, after, limit)  # the room's actions, read back
         if stream == "readings":
             self._online()
+            if self._served != self.definitions.version:  # a birth or definition came since reference()
+                self._wake("indicators")  # read it first: its readings would name indicators unknown yet
+                return [], after
             if self.history is not None:
                 self.history.page = limit
                 if self.history.next_page(self.inbox, self.definitions.keep_history_cursor):

@@ -55,8 +55,9 @@ class Node:
     seq: int | None = None  # last in-order seq
     online: bool = False
     devices_online: set[str] = field(default_factory=set)
-    aliases: dict[tuple[str, int], tuple[str, int]] = field(default_factory=dict)  # (device, alias) -> (code, type)
-    names: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)  # (device, metric) -> (code, type)
+    aliases: dict[tuple[str, int], tuple[str | None, int]] = field(default_factory=dict)  # (device, alias) -> same
+    #: (device, metric) -> (indicator code, or None for a metric no tile shows; data type)
+    names: dict[tuple[str, str], tuple[str | None, int]] = field(default_factory=dict)
     recent: deque = field(default_factory=lambda: deque(maxlen=_RECENT))  # (seq, digest)
     last: dict[int, tuple[str, float]] = field(default_factory=dict)  # indicator id -> (device, last value)
     rebirth_at: float = -1e9
@@ -159,6 +160,7 @@ class SparkplugHost:
         node.names.clear()
         node.recent.clear()
         node.recent.append((node.seq, None))
+        node.rebirth_at = -1e9  # born: a new problem may ask again at once
         self._birth_metrics(node, group, node_id, "", message, now, out)
 
     def _ndeath(self, node: Node, message, now: float, out: Outcome) -> None:
@@ -206,8 +208,11 @@ class SparkplugHost:
         for metric in message.metrics:
             if metric.name == "bdSeq" or metric.name.startswith(("Node Control/", "Device Control/", "Properties/")):
                 continue
-            if metric.datatype not in NUMERIC_TYPES:
-                continue  # text, datasets, files: nothing a tile shows
+            if metric.datatype not in NUMERIC_TYPES:  # text, datasets, files: nothing a tile shows
+                node.names[(device, metric.name)] = (None, metric.datatype)
+                if metric.HasField("alias"):
+                    node.aliases[(device, metric.alias)] = (None, metric.datatype)
+                continue
             code = ".".join(p for p in (group, node_id, device, metric.name.replace("/", ".")) if p)
             row = self._definition(code, metric)
             self.indicators[code] = row
@@ -225,6 +230,8 @@ class SparkplugHost:
             for key, value in zip(metric.properties.keys, metric.properties.values):
                 if key in _PROPERTIES:
                     row[_PROPERTIES[key]] = _property(value)
+        if isinstance(row["decimals"], float) and row["decimals"].is_integer():
+            row["decimals"] = int(row["decimals"])  # sent as a Double; any other odd value the rules judge
         return row
 
     def _data(self, node: Node, group: str, node_id: str, device: str, message, now: float, out: Outcome) -> None:
@@ -240,7 +247,7 @@ class SparkplugHost:
                     unknown.append(metric.name or f"alias {metric.alias}")
                 continue
             code, datatype = found
-            value = _value(metric, datatype)
+            value = None if code is None else _value(metric, datatype)
             if value is None:
                 continue
             ts = metric.timestamp / 1000 if metric.HasField("timestamp") else base
