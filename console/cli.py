@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from console import __version__, cli_audit, cli_city, cli_platform, cli_replay, cli_scene
+from console import __version__, cli_audit, cli_city, cli_platform, cli_relay, cli_replay, cli_scene
 from console.databases import install_log_redaction, redact
 from console.errors import UserError
 from console.model.action import ROLE_ACTIONS
@@ -149,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_replay.add_commands(sub, _common, _wall_options, platform_url)
     cli_scene.add_commands(sub, _common)
     cli_audit.add_commands(sub, platform_url)
+    cli_relay.add_commands(sub, platform_url)
     return parser
 
 
@@ -470,4 +471,5 @@ COMMANDS = {
     "scene": cli_scene.cmd_scene,
     "audit": cli_audit.cmd_audit,
     "city": cli_city.cmd_city,
+    "relay": cli_relay.cmd_relay,
 }

@@ -18,6 +18,7 @@ SYSTEM_PACKAGES=(
   x11-xserver-utils fonts-wqy-microhei desktop-file-utils
   poppler-utils  # pdftotext: the after-action report tests read the PDF back
   mosquitto  # the MQTT source's tests start throwaway brokers (tests/mosquitto.py)
+  nats-server  # the JetStream tier's tests start throwaway servers with -js (tests/natsserver.py)
 )
 
 say() { printf '\033[1mcityops setup:\033[0m %s\n' "$*" >&2; }

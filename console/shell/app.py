@@ -563,7 +563,9 @@ def run_wall(layout: Layout, cache: Cache | None, connector: Connector | None, o
     wakeup = QTimer()  # lets Python run its signal handlers while Qt's loop is waiting
     wakeup.start(250)
     wakeup.timeout.connect(lambda: None)
-    if options.platform:  # nodes of one wall share the platform's clock and its page commands
+    # nodes of one wall share the platform's clock and its page commands (a SQL platform's: a source
+    # such as NATS or MQTT has no wall_control table, and its walls turn their pages each on its own)
+    if options.platform and (connector is None or isinstance(connector, SqlConnector)):
         # the console's connector where it has one: the channel signs in and out with its person
         shared = connector if isinstance(connector, SqlConnector) else options.platform
         wall.control = attach_control(wall, shared, layout.source)

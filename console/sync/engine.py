@@ -237,9 +237,10 @@ class SyncEngine:
         fetched: dict[str, list] = {}
         moved: dict[str, Cursor] = {}
         for stream in STREAMS:
-            rows, cursor = self.connector.fetch(stream, cursors.get(stream, (0, 0)), self.batch_rows)
+            after = cursors.get(stream, (0, 0))
+            rows, cursor = self.connector.fetch(stream, after, self.batch_rows)
             fetched[stream] = rows
-            if rows:
+            if rows or cursor != after:  # past messages with no good rows too (console/sources)
                 moved[stream] = cursor
             if len(rows) >= self.batch_rows:
                 batch.caught_up = False
