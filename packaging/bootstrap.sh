@@ -17,7 +17,7 @@ SYSTEM_PACKAGES=(
   libegl1 libegl-mesa0 libosmesa6 libgl1 libglx-mesa0 libgl1-mesa-dri libfontconfig1 libdbus-1-3 fonts-dejavu-core
   x11-xserver-utils fonts-wqy-microhei desktop-file-utils
   poppler-utils  # pdftotext: the after-action report tests read the PDF back
-  mosquitto  # the MQTT source's tests start throwaway brokers (tests/mosquitto.py)
+  mosquitto  # the MQTT source's and the SensorThings tests start throwaway brokers (tests/mosquitto.py)
   nats-server  # the JetStream tier's tests start throwaway servers with -js (tests/natsserver.py)
 )
 
