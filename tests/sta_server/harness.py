@@ -9,7 +9,6 @@ servers are never touched.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -156,7 +155,3 @@ class StaServer:
 
         with sqlite3.connect(self.env["STA_DB"], timeout=30) as db:
             db.execute(statement, params)
-
-
-def dump(obj: object) -> str:
-    return json.dumps(obj, sort_keys=True)
