@@ -183,3 +183,40 @@ def test_a_broker_restart_and_a_console_restart_mid_stream_lose_nothing(broker, 
         sender.join()
         console.stop()
         pub.loop_stop()
+
+
+def test_a_history_platform_fills_what_the_broker_never_queued(broker, tmp_path):
+    """Readings the platform stored while no session queued them come from it; one that came both ways once."""
+    from urllib.parse import quote
+
+    from sqlalchemy import insert
+
+    from console.model.schema import P
+    from tests.pg import BARE_INDICATOR, bare_platform
+
+    url = f"sqlite:///{tmp_path / 'platform.db'}"
+    platform = bare_platform(url)
+    now = time.time()
+    stored = [{"indicator_id": 1, "ts": now - 600 + i, "value": i / 10, "quality": 0} for i in range(120)]
+    with platform.begin() as conn:
+        conn.execute(insert(P["readings"]), stored)
+    root = f"t{uuid.uuid4().hex[:6]}"
+    console = Console(f"{broker.url}/{root}?client_id=c-{root}&history={quote(url, safe='')}", tmp_path)
+    pub = publisher(broker, f"pub-{root}")
+    try:
+        assert wait_until(lambda: console.engine.status.state == "online", 10)
+        code = BARE_INDICATOR["code"]
+        live = [(now - 600 + i, i / 10) for i in range(110, 140)]  # 10 of them the platform has too
+        for i, (ts, value) in enumerate(live):
+            pub.publish(f"{root}/readings/{code}", json.dumps({"id": i, "ts": ts, "value": value}), qos=1)
+        expected = sorted({(1, r["ts"], r["value"]) for r in stored} | {(1, ts, v) for ts, v in live})
+        assert wait_until(lambda: len(console.readings()) >= len(expected), 15), len(console.readings())
+        time.sleep(0.3)
+        got = console.readings()
+        assert len(got) == len(expected) == 140 and checksum(got) == checksum(expected)
+        assert [r["code"] for r in console.cache.rows("indicators")] == [code]  # the platform's catalogue
+        assert console.engine.status.note == "" and not console.quarantine()
+    finally:
+        console.stop()
+        pub.loop_stop()
+        platform.dispose()

@@ -45,6 +45,7 @@ CORE_PHRASES: tuple[str, ...] = tuple(dict.fromkeys((
     *CITY_SCOPES,  # an indicator name's "where" that is no place but the whole city or its centre
     "available", "patrol", "en route", "returning",  # unit statuses (console.incidents.nearby)
     "no platform",  # the connection detail of a wall started without one
+    "MQTT keeps no history",  # a source's note in the header (console/sources/mqtt.py NO_HISTORY)
     # the core's refusals that carry no variable part
     "shelving an alarm needs a reason", "an alarm comment needs some text", "a note needs some text",
 )))

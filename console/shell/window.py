@@ -67,6 +67,8 @@ def _connection_detail(status: SyncStatus, data_age: str) -> str:
             parts.append(tr("header", "retrying in {s} s").format(s=f"{status.retry_s:.0f}"))
     else:
         parts = [core(status.detail)]
+    if status.note:  # what the source says of itself: an MQTT broker keeps no history
+        parts.append(core(status.note))
     if data_age:
         parts.append(data_age)
     if status.outbox == 1:

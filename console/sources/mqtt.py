@@ -50,8 +50,9 @@ SESSION_EXPIRY_S = 7 * 86400
 REMEMBER_IDS = 200_000
 #: How long ``check`` waits for the broker's answer.
 CONNECT_WAIT_S = 5.0
-#: What the wall says of a source that keeps no history.
-NO_HISTORY = "MQTT keeps no history: data the broker did not queue for this console is not on the wall"
+#: What the wall's header says of a source that keeps no history (what the broker did not queue for
+#: this console, while its session had expired or from a QoS 0 publisher, never reaches the wall).
+NO_HISTORY = "MQTT keeps no history"
 
 
 class MqttListener:

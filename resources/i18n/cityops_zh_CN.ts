@@ -226,6 +226,10 @@
         <translation>中</translation>
     </message>
     <message>
+        <source>MQTT keeps no history</source>
+        <translation>MQTT 不保留历史数据</translation>
+    </message>
+    <message>
         <source>Patrol car</source>
         <translation>巡逻车</translation>
     </message>
