@@ -25,6 +25,7 @@ from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from console.model.indicator import Indicator, Status
+from console.store import Store
 from widgets import theme
 from widgets.base import View, ViewContext, register
 from widgets.i18n import age, place, tr
@@ -168,6 +169,7 @@ class TileCanvas(QWidget):
         self.recent: dict[int, Recent] = {}
         self.indicators: dict[int, Indicator] = {}
         self.forecasts = None  # console.forecast.Forecasts: each sparkline's cone (None: none)
+        self.store: Store | None = None  # sparklines are drawn from its min/max pyramid (None: from ``recent``)
         self.paints = 0  # paint passes so far (tests check that a quiet wall stays unpainted)
         self._metrics: dict[tuple, TileMetrics] = {}
         self._sparks: dict[int, tuple[tuple, Spark | None]] = {}
@@ -232,8 +234,13 @@ class TileCanvas(QWidget):
                 min_span = max(0.1 * threshold_span(ind), 4 * 10.0 ** -ind.decimals)
                 ahead = SPARK_AHEAD_S if forecasts is not None else 0.0
                 f = forecasts.get(ind.id) if forecasts is not None else None
-                spark = build_spark(recent.ts, recent.values, recent.t0, recent.t1 + ahead, m.spark.width(),
-                                    m.spark.height(), levels, 3 * ind.interval_s, min_span,
+                ts, values, gap_s = recent.ts, recent.values, 3 * ind.interval_s
+                if self.store is not None:  # two points per column at most, however dense the hour
+                    columns = int(m.spark.width() * SPARK_S / (SPARK_S + ahead))
+                    frame = self.store.frame(ind.id, recent.t0, recent.t1, columns)
+                    ts, values, gap_s = frame.ts, frame.values, frame.gap_s(gap_s)
+                spark = build_spark(ts, values, recent.t0, recent.t1 + ahead, m.spark.width(),
+                                    m.spark.height(), levels, gap_s, min_span,
                                     None if f is None else f.mean[f.ts <= recent.t1 + ahead])
                 if spark is not None and f is not None:
                     spark = with_cone(spark, f.ts, f.mean, f.lo, f.hi, recent.t0, recent.t1 + ahead,
@@ -285,6 +292,7 @@ class TileGrid(View):
         self.canvas = TileCanvas(self)
         self.canvas.indicators = self.store.indicators
         self.canvas.forecasts = ctx.forecasts
+        self.canvas.store = self.store
         self.body.addWidget(self.canvas, 1)
         self._refreshed: tuple = ()
         self.page = (1, 1)  # the page shown and how many there are

@@ -349,22 +349,27 @@ class TrendChart(View):
         self.redraws += 1
         self._drawn_levels = set()
         need_lo, need_hi = math.inf, -math.inf
+        columns = max(int(self.vb.width() * (hi - lo) / max(span, 1e-9)), 1)
         for ind in self.drawn:
-            ts, values = self.store.window(ind.id, -math.inf, hi)
-            first = ts[0] if len(ts) else math.inf  # where the store's memory begins
-            start = max(int(np.searchsorted(ts, lo)) - 1, 0)
-            ts, values = ts[start:], values[start:]
+            series = self.store.series[ind.id]
+            first = series.first_ts  # where the store's memory begins
+            # about two points per pixel column from the store's min/max pyramid, whatever the length
+            frame = series.frame(lo, hi, columns)
+            ts, values = frame.ts, frame.values
+            entry = series.at(lo)  # the reading in force at the left edge: the line enters from it
+            if entry is not None and (not len(ts) or entry[0] < ts[0]):
+                ts, values = np.r_[entry[0], ts], np.r_[entry[1], values]
             older = self.history.get(ind.id)
             if older is not None and not older.is_rollup:
                 keep = (older.ts < first) & (older.ts >= lo)
                 ts, values = np.concatenate([older.ts[keep], ts]), np.concatenate([older.values[keep], values])
             self._set_rollup(ind, older if older is not None and older.is_rollup else None, first, lo)
-            max_gap = STALE_AFTER_INTERVALS * max(ind.interval_s, 1e-3)
+            max_gap = frame.gap_s(STALE_AFTER_INTERVALS * max(ind.interval_s, 1e-3))
             curve = self.curves[ind.id]
             curve.setData(*_with_gaps(ts, values, max_gap))
-            # thick lines where they are sparse; where the peak envelope fills every pixel column,
-            # thin ones look the same and draw several times faster
-            dense = len(ts) > 2 * (1 + 2 * self.PAD_SPANS) * max(self.vb.width(), 1.0)
+            # thick lines where they are sparse; where the peak envelope fills every pixel column
+            # (always, when drawn from the pyramid), thin ones look the same and draw several times faster
+            dense = frame.width > 0 or len(ts) > 2 * (1 + 2 * self.PAD_SPANS) * max(self.vb.width(), 1.0)
             if dense != curve.dense:
                 curve.dense = dense
                 curve.setPen(curve.pens[dense])

@@ -33,6 +33,7 @@ from console.cache.rollups import RESOLUTIONS, choose_resolution
 from console.model.indicator import Indicator
 from console.replay.recording import AlarmRecord, Recording
 from console.store.history import HistoryData
+from console.store.pyramid import Frame, Pyramid
 from console.store.store import CLOSED_INCIDENT_KEEP_S, HORIZON_S, UNIT_TRAIL, Store
 
 #: The alarm state is saved this often (recording time) by the first pass: a seek runs at most this far.
@@ -56,9 +57,11 @@ class RecordedSeries:
     the last ``horizon_s`` up to the cursor, nothing after it. Same reading interface as ``Series``."""
 
     def __init__(self, ts: np.ndarray, values: np.ndarray, quality: np.ndarray, cursor: Cursor,
-                 horizon_s: float = HORIZON_S):
+                 horizon_s: float = HORIZON_S, interval_s: float = 1.0):
         self._ts, self._values, self._quality = ts, values, quality
         self.cursor, self.horizon_s = cursor, horizon_s
+        self.interval_s = interval_s
+        self._pyramid: Pyramid | None = None  # of the whole recording, made when first drawn
         self._seen = -1
         self._lo = self._hi = 0
 
@@ -96,6 +99,26 @@ class RecordedSeries:
             return None
         return float(self._ts[i]), float(self._values[i]), int(self._quality[i])
 
+    @property
+    def first_ts(self) -> float:
+        lo, hi = self._bounds()
+        return float(self._ts[lo]) if hi > lo else np.inf
+
+    def frame(self, t0: float, t1: float, columns: int) -> Frame:
+        """As ``Series.frame``, from one pyramid of the whole recording showing only what is held at the cursor."""
+        if self._pyramid is None:
+            def read(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
+                i, j = np.searchsorted(self._ts, a, "left"), np.searchsorted(self._ts, b, "right")
+                return self._ts[i:j], self._values[i:j]
+            self._pyramid = Pyramid(self.interval_s, read)
+            if len(self._ts):
+                self._pyramid.sync(float(self._ts[-1]))
+        lo, hi = self._bounds()
+        if hi <= lo:
+            return Frame(np.empty(0), np.empty(0), 0.0)
+        self._pyramid.held_from = float(self._ts[lo])
+        return self._pyramid.frame(t0, t1, columns, float(self._ts[hi - 1]))
+
     def extend(self, ts: np.ndarray, values: np.ndarray, quality: np.ndarray | None = None) -> int:
         return 0  # a recording is complete: nothing arrives
 
@@ -115,7 +138,8 @@ class ReplaySource:
         self._readings = _Columns(recording, store.indicators)
         for iid in store.indicators:
             ts, values, quality = recording.readings.of(iid)
-            store.series[iid] = RecordedSeries(ts, values, quality, self.cursor, store.horizon_s)
+            store.series[iid] = RecordedSeries(ts, values, quality, self.cursor, store.horizon_s,
+                                               store.indicators[iid].interval_s)
         self._incidents = _Incidents(recording)
         self._units = _Units(recording.unit_positions)
         self._actions = sorted((a for a in recording.actions if a["target_kind"] == "alarm"),

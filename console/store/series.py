@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from console.store.pyramid import Frame, Pyramid
+
 
 class Series:
     """The newest ``capacity`` readings of one indicator, in time order."""
 
-    def __init__(self, capacity: int):
+    def __init__(self, capacity: int, interval_s: float = 1.0):
         self.capacity = capacity
+        #: min/max levels for drawing any span (console/store/pyramid.py), following these readings
+        self.pyramid = Pyramid(interval_s, self.window)
         self._ts = np.empty(capacity, dtype=np.float64)
         self._values = np.empty(capacity, dtype=np.float64)
         self._quality = np.zeros(capacity, dtype=np.int8)
@@ -22,6 +26,10 @@ class Series:
     @property
     def last_ts(self) -> float:
         return self._ts[(self._start + self._size - 1) % self.capacity] if self._size else -np.inf
+
+    @property
+    def first_ts(self) -> float:
+        return float(self._ts[self._start]) if self._size else np.inf
 
     def extend(self, ts: np.ndarray, values: np.ndarray, quality: np.ndarray | None = None) -> int:
         """Append readings newer than the newest held; older ones are left to the cache.
@@ -43,6 +51,8 @@ class Series:
         overflow = max(0, self._size + n - self.capacity)
         self._start = (self._start + overflow) % self.capacity
         self._size = min(self.capacity, self._size + n)
+        if overflow:
+            self.pyramid.forget_before(float(self._ts[self._start]))
         return n
 
     def _segments(self) -> tuple[np.ndarray, np.ndarray]:
@@ -67,6 +77,12 @@ class Series:
         lo, hi = self._search(t0, "left"), self._search(t1, "right")
         idx = (self._start + np.arange(lo, hi)) % self.capacity
         return self._ts[idx], self._values[idx]
+
+    def frame(self, t0: float, t1: float, columns: int) -> Frame:
+        """[t0, t1] to draw in ``columns`` pixel columns: about two points per column, at any span."""
+        newest = float(self.last_ts)
+        self.pyramid.sync(newest)
+        return self.pyramid.frame(t0, t1, columns, newest)
 
     def at(self, t: float) -> tuple[float, float, int] | None:
         """The newest reading at or before ``t`` (ts, value, quality), or None.

@@ -14,6 +14,7 @@ import numpy as np
 
 from console.model.indicator import Indicator, Status
 from console.model.plausible import TINY, row_bounds
+from console.store.pyramid import Frame
 from console.store.series import Series
 from console.sync.batch import Batch
 
@@ -59,7 +60,7 @@ class Store:
             self.plausible[ind.id] = row_bounds(row)
             if ind.id not in self.series:
                 capacity = int(self.horizon_s / max(ind.interval_s, 1.0) * 1.5) + 16
-                self.series[ind.id] = Series(capacity)
+                self.series[ind.id] = Series(capacity, ind.interval_s)
                 self.series_version[ind.id] = 0
         self.reference_version += 1
         self.version += 1
@@ -157,6 +158,10 @@ class Store:
 
     def window(self, iid: int, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
         return self.series[iid].window(t0, t1)
+
+    def frame(self, iid: int, t0: float, t1: float, columns: int) -> Frame:
+        """[t0, t1] of one indicator as drawn in ``columns`` pixel columns (min/max per column, any span)."""
+        return self.series[iid].frame(t0, t1, columns)
 
     def open_incidents(self, at: float | None = None) -> list[dict]:
         """Incidents newest first (opened at or before ``at`` when given)."""

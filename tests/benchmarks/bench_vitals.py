@@ -6,9 +6,10 @@ when DISPLAY is set (Xvfb), once more on it in a child process (a process has on
 (a) screen: a 1920×1080 screen of 120 tiles with sparklines and 4 trend charts at 1 Hz data:
     frames/s of our views vs one plain pyqtgraph PlotWidget per tile and chart redrawn naively;
     then the process's CPU with the data stopped (clock running, and clock paused).
-(b) trend: a 1,000,000-point series zoomed out to its full span in a 1280×720 widget; the
-    frame time (forced repaint + processed events, mean of many) of ``TrendChart`` vs a bare
-    ``pg.PlotWidget`` with one ``PlotDataItem`` using peak auto-downsampling and clip-to-view.
+(b) trend: a 10,000,000-point series zoomed out to its full span in a 1280×720 widget; the
+    frame time (forced repaint + processed events, mean of many) of ``TrendChart`` (drawing from
+    the store's min/max pyramid, console/store/pyramid.py) vs a bare ``pg.PlotWidget`` with one
+    ``PlotDataItem`` holding the whole series, using peak auto-downsampling and clip-to-view.
     A second line does the same while the view scrolls one pixel of time per frame.
 (c) latency: a reading committed to the cache -> pixels on screen at 2,000 readings/s, through the
     real wall (sync, store, alarm rules, tiles); the wall's leading-edge repaint (console/frames.py)
@@ -62,20 +63,21 @@ def case_b_trend(args: argparse.Namespace, platform: str) -> None:
     from widgets.base import ViewContext
     from widgets.trend import TrendChart
 
-    n = 200_000 if args.quick else 1_000_000
+    n = 1_000_000 if args.quick else 10_000_000
     frames, rounds = (10, 3) if args.quick else (40, 7)
     end = 1_780_000_000.0
     rng = np.random.default_rng(7)
-    ts = end - n + 1 + np.arange(n, dtype=np.float64)
+    dt = 0.5  # a reading every half second: 10,000,000 of them span 58 days, within the chart's 92-day limit
+    ts = end - (n - 1) * dt + dt * np.arange(n, dtype=np.float64)
     values = 40 + np.cumsum(rng.normal(0, 0.2, n)) * 0.05 + rng.normal(0, 1, n)
     values[rng.integers(0, n, 40)] += 45  # single-reading spikes: peak downsampling must keep them
 
     app = qt_app()
-    store = Store(horizon_s=float(n))
+    store = Store(horizon_s=n * dt * 1.4)  # a ring buffer with room for all of it (it counts 1 s readings)
     store.load_reference({"indicators": [dict(id=1, code="bench.level", name="Bench level", category="bench",
-                                               unit="%", interval_s=1.0, warn_high=60.0, alarm_high=80.0)]})
+                                               unit="%", interval_s=dt, warn_high=60.0, alarm_high=80.0)]})
     store.add_readings(1, ts, values)
-    chart = TrendChart(ViewContext(store), {"title": "bench", "indicators": ["bench.level"], "window": f"{n}s"})
+    chart = TrendChart(ViewContext(store), {"title": "bench", "indicators": ["bench.level"], "window": f"{n * dt:.0f}s"})
     chart.resize(*SIZE)
     chart.show()
     app.processEvents()
@@ -97,11 +99,13 @@ def case_b_trend(args: argparse.Namespace, platform: str) -> None:
         app.processEvents()
 
     assert (chart.plot.width(), chart.plot.height()) == (bare.width(), bare.height()) == SIZE
-    assert len(chart.curves[1].getOriginalDataset()[0]) == n, "the chart holds the whole series"
+    assert len(chart.store.series[1]) == len(curve.getOriginalDataset()[0]) == n, "both hold the whole series"
     shown = (len(chart.curves[1].getData()[0]), len(curve.getData()[0]))
-    # auto-downsampling keeps ~5 samples per pixel column, peak mode 2 points per sample
+    # the pyramid gives ~2 points per pixel column (3 widths loaded, for panning); auto-downsampling
+    # keeps ~5 samples per pixel column, peak mode 2 points per sample
     assert max(shown) <= 12 * SIZE[0] < n, f"both must draw peak-downsampled data, drew {shown} points"
-    step = n / chart.vb.width()  # one pixel of time
+    assert np.nanmax(chart.curves[1].getData()[1]) == values.max(), "a one-reading spike survives the reduction"
+    step = n * dt / chart.vb.width()  # one pixel of time
     # The frame the wall draws when the chart changes is the plot's: the toolbar and legend rows
     # are widgets of their own that repaint only when their text changes. The whole view's
     # forced repaint is reported beside it.
