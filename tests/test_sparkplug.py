@@ -266,3 +266,36 @@ def test_bad_messages_are_quarantined_or_read_never_a_traceback(messages, fed):
                and not (t.startswith("root/indicators/") and not p))
     assert len(reasons) >= must
     assert all(r and "\n" not in r and "could not be read" not in r for r in reasons)  # no unforeseen error
+
+
+def test_a_restarted_console_reads_what_its_session_queued_with_the_births_it_kept(broker, tmp_path):
+    group = f"g{uuid.uuid4().hex[:6]}"
+    url = f"{broker.url}/unused?client_id=c-{group}&groups={group}"
+
+    def console():
+        connector = MqttConnector(url, definitions=str(tmp_path / "defs.json"))
+        engine = SyncEngine(connector, cache, heartbeat_s=1.0)
+        engine.start()
+        assert wait_until(lambda: connector.connected.is_set(), 10)
+        return connector, engine
+
+    cache = Cache(tmp_path / "cache.db")
+    connector, engine = console()
+    node = EdgeNode(broker, group, "pit")
+    node.connect()
+    now = time.time()
+    try:
+        node.send("NBIRTH", birth)
+        node.send("NDATA", lambda p: metric(p, alias=1, value=1.5, ts=now - 20))
+        assert wait_until(lambda: cache.count("readings") == 3, 10)
+        engine.stop()
+        connector.close()  # the console away: the node goes on, the broker queues its data
+        for i in range(5):
+            node.send("NDATA", lambda p, i=i: metric(p, alias=1, value=1.6 + i / 10, ts=now - 10 + i))
+        connector, engine = console()
+        assert wait_until(lambda: cache.count("readings") == 8, 10), cache.count("readings")
+        assert not quarantine(cache)  # read with the kept birth: no "no birth certificate"
+    finally:
+        engine.stop()
+        connector.close()
+        node.client.loop_stop()

@@ -100,6 +100,7 @@ class MqttConnector:
         state = definitions or query.get("definitions")
         self.definitions = Definitions(Path(state) if state else where / "mqtt" / f"{self._file_name()}.json")
         self.host_app = SparkplugHost()
+        self.host_app.restore(self.definitions.nodes, self.definitions.indicators)
         self.history = None
         if query.get("history"):
             from console.sources.mqtt_history import History
@@ -108,7 +109,7 @@ class MqttConnector:
         self.connected = threading.Event()
         self.quarantine: list[Rejected] = []
         self._reason = "not connected yet"
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen: OrderedDict[str, None] = OrderedDict.fromkeys(self.definitions.seen)
         self._notify: Callable[[str], None] | None = None
         self._lock = threading.Lock()
         self._client = None
@@ -197,9 +198,11 @@ class MqttConnector:
 
     def _json(self, msg, receipt: Receipt) -> None:
         decoded = decode(self.root, msg.topic, msg.payload, self._codes())
-        if decoded.msgid is not None and self._duplicate(f"{msg.topic}\0{decoded.msgid}"):
-            self.inbox.put(receipt, {})
-            return
+        if decoded.msgid is not None:
+            receipt.key = f"{msg.topic}\0{decoded.msgid}"
+            if self._duplicate(receipt.key):
+                self.inbox.put(receipt, {})
+                return
         if self.definitions.update(decoded.indicators, decoded.units):
             self._wake("indicators")
         self.inbox.put(receipt, {"readings": self._first(decoded.readings), "incident_events": decoded.incident_events,
@@ -330,6 +333,7 @@ class MqttConnector:
             self._client.disconnect()
             self._client.loop_stop()
             self._client = None
+            self.definitions.keep_session(self.host_app.export(), self.inbox.cached())
         self.connected.clear()
         if self.history is not None:
             self.history.connector.close()

@@ -30,6 +30,7 @@ class Receipt:
     connection: int  # the connection it came on
     waiting: int = 0
     on_done: Callable[[], None] | None = None  # called once its rows are in the cache (history pages)
+    key: str | None = None  # its message id: kept, once its rows are cached, to know it again after a restart
 
 
 class Inbox:
@@ -41,6 +42,7 @@ class Inbox:
         self._receipts: deque[Receipt] = deque()
         self.incidents: dict[str, dict] = {}  # the newest state of each incident, "rev" set when numbered
         self.connection = 0
+        self.cached_ids: deque[str] = deque(maxlen=20_000)  # ids of the last messages whose rows are all cached
 
     def put(self, receipt: Receipt, rows: dict[str, list], incidents: list[dict] = ()) -> None:
         """One message's rows (readings as (indicator, ts, value, quality), other streams as dicts)."""
@@ -102,6 +104,8 @@ class Inbox:
             receipt = self._receipts.popleft()
             if receipt.on_done is not None:
                 receipt.on_done()
+            if receipt.key is not None:
+                self.cached_ids.append(receipt.key)
             if receipt.connection == self.connection and receipt.qos > 0:
                 done.append(receipt)
         return done
@@ -114,6 +118,10 @@ class Inbox:
         """The broker connection was made again: what came on the old one is never acknowledged."""
         with self._lock:
             self.connection += 1
+
+    def cached(self) -> list[str]:
+        with self._lock:
+            return list(self.cached_ids)
 
     def waiting(self) -> int:
         """Rows not yet handed to sync."""

@@ -119,6 +119,33 @@ class SparkplugHost:
         self.nodes: dict[tuple[str, str], Node] = {}
         self.indicators: dict[str, dict] = {}  # indicator definitions from births, by code
 
+    def export(self) -> dict[str, dict]:
+        """Every node's session as JSON-ready data: a restarted console reads the data its broker
+        session queued without waiting for births (console/sources/mqtt_state.py keeps it). The
+        messages seen are left out: one read but not yet cached comes again and must be taken."""
+        return {f"{group}/{node_id}": {
+            "bd_seq": n.bd_seq, "seq": n.seq, "online": n.online, "devices": sorted(n.devices_online),
+            "aliases": [[d, a, c, t] for (d, a), (c, t) in n.aliases.items()],
+            "names": [[d, m, c, t] for (d, m), (c, t) in n.names.items()],
+            "last": [[i, d, v] for i, (d, v) in n.last.items()]} for (group, node_id), n in self.nodes.items()}
+
+    def restore(self, saved: dict, indicators: dict[str, dict]) -> None:
+        """Take back the sessions ``export`` gave (a broken entry is skipped: births mend it)."""
+        for key, data in saved.items():
+            try:
+                group, node_id = key.split("/", 1)
+                node = Node(bd_seq=data["bd_seq"], seq=data["seq"], online=bool(data["online"]),
+                            devices_online=set(data["devices"]),
+                            aliases={(d, int(a)): (c, int(t)) for d, a, c, t in data["aliases"]},
+                            names={(d, m): (c, int(t)) for d, m, c, t in data["names"]},
+                            last={int(i): (d, float(v)) for i, d, v in data["last"]})
+            except (KeyError, TypeError, ValueError):
+                continue
+            self.nodes[(group, node_id)] = node
+            for code, _ in (*node.names.values(), *node.aliases.values()):
+                if code is not None and code in indicators:
+                    self.indicators[code] = indicators[code]
+
     def handle(self, topic: str, payload: bytes, now: float | None = None) -> Outcome:
         now = time.time() if now is None else now
         group, kind, node_id, device = split_topic(topic)
