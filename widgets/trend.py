@@ -27,7 +27,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QButtonGroup, QGraphicsItem, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from console.cache.rollups import RESOLUTIONS, choose_resolution
 from console.model.indicator import STALE_AFTER_INTERVALS, Indicator, Status
@@ -366,6 +366,7 @@ class TrendChart(View):
             self._set_rollup(ind, older if older is not None and older.is_rollup else None, first, lo)
             max_gap = frame.gap_s(STALE_AFTER_INTERVALS * max(ind.interval_s, 1e-3))
             curve = self.curves[ind.id]
+            _reduced(curve, frame.width > 0)
             curve.setData(*_with_gaps(ts, values, max_gap))
             # thick lines where they are sparse; where the peak envelope fills every pixel column
             # (always, when drawn from the pyramid), thin ones look the same and draw several times faster
@@ -459,6 +460,18 @@ class TrendChart(View):
         text = " · ".join(parts)
         if text != self.status_label.text():
             self.status_label.setText(text)
+
+
+def _reduced(curve: pg.PlotDataItem, reduced: bool) -> None:
+    """Readings get pyqtgraph's peak downsampling and clipping per view; pyramid buckets (about two
+    points per column already, a bounded stretch around the view) need neither, and their drawing
+    is cached on the device: a repaint blits it, a pan renders only the strip that came into view."""
+    if curve.opts["clipToView"] == (not reduced):
+        return
+    curve.setDownsampling(auto=not reduced, method="peak")
+    curve.setClipToView(not reduced)
+    curve.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache if reduced
+                             else QGraphicsItem.CacheMode.NoCache)
 
 
 def _has_limits(ind: Indicator) -> bool:
