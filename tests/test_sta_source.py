@@ -180,7 +180,7 @@ def test_late_observations_are_not_skipped(server, tmp_path):
 
 
 def test_duplicates_and_bad_observations_are_quarantined_with_reasons(server, tmp_path):
-    stream = server.datastream("Töölö temperature", unit="°C",
+    stream = server.datastream("Air temperature", unit="°C", thing_properties={"district": "Töölö"},
                                properties={"category": "weather", "warn_high": 30, "alarm_high": 35})
     good = server.observe(stream, [(iso(20), 4.0), (iso(19), 4.5)])
     twin = server.observe_one(stream, iso(20), 4.1)  # the same Datastream and time again
@@ -189,6 +189,8 @@ def test_duplicates_and_bad_observations_are_quarantined_with_reasons(server, tm
     connector = open_connector(server.url)
     cache = Cache(tmp_path / "cache.db")
     SyncEngine(connector, cache).catch_up()
+    names = {r["name"] for r in cache.rows("indicators")}
+    assert "Air temperature, Töölö" in names  # the wall's "what, where": tiles show the place
     reasons = {seq: why for seq, why in quarantine(cache)}
     seq = lambda i: sta_ids.seq_of(uuid.UUID(i))  # noqa: E731
     assert "duplicate" in reasons[seq(twin)]

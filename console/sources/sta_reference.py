@@ -57,6 +57,15 @@ def _bad_way(fields: dict) -> str:
     return "both" if low and high else "low" if low else "high"
 
 
+def _name(name: object, district: object) -> object:
+    """The wall's "what, where" form (tiles show the part after ", " as the place, else "city-wide"):
+    a Datastream in a district says which, unless its name already does."""
+    if isinstance(name, str) and isinstance(district, str) and district and ", " not in name \
+            and district.lower() not in name.lower():
+        return f"{name}, {district}"
+    return name
+
+
 def indicator_rows(datastreams: list[dict], mapping: Mapping) -> tuple[list[dict], list[dict], dict[str, int]]:
     """Indicators and sensors from Datastreams; and each Datastream's id (as text) -> indicator id."""
     indicators: list[dict] = []
@@ -81,7 +90,7 @@ def indicator_rows(datastreams: list[dict], mapping: Mapping) -> tuple[list[dict
         ind = indicator_id(raw_id)
         ids[str(raw_id)] = ind
         indicators.append({
-            "id": ind, "code": code, "name": fields.get("name", ds.get("name") or str(code)),
+            "id": ind, "code": code, "name": _name(fields.get("name", ds.get("name") or str(code)), fields.get("district")),
             "name_zh": fields.get("name_zh"), "category": fields.get("category", "weather"),
             "unit": fields.get("unit", symbol if isinstance(symbol, str) else ""),
             "district_id": fields.get("district"), **{k: fields.get(k) for k in _LIMITS},
