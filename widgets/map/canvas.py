@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QWidget
 
 from console.map.heat import HeatGrid
 from console.map.live import IncidentArrays, SensorMark, UnitMark
+from widgets import theme
 from widgets.i18n import tr
 from widgets.map import layers as paint, markers, overlay, style
 from widgets.map.basemap import Basemap, View, fit_scale
@@ -87,6 +88,7 @@ class MapCanvas(QWidget):
         self.hits: list[paint.Hit] = []
         self._chips: list[tuple[QRectF, str]] = []
         self._overlay_boxes: list[tuple[float, float, float, float]] = []  # live labels keep clear
+        self._overlay: tuple[tuple, QPixmap, list[QRectF]] | None = None  # what the overlays said, drawn
         self._cache: Cached | None = None
         self._clusters: paint.ClusterCache | None = None
         self._sprites = markers.Sprites()
@@ -234,18 +236,36 @@ class MapCanvas(QWidget):
         self._clusters = paint.clustered(old, key, view, self.incidents, points, closest)
 
     def _overlays(self, p: QPainter, view: View) -> None:
+        """The layer bar, scale bar, north arrow and keys: drawn once into a pixmap while what they
+        say stays the same (a pan changes none of it), then each frame blits just their boxes."""
         chips = [(name, self.heat_label if name == "heat" else tr("map", LAYER_TEXT[name]), name in self.layers)
                  for name in LAYERS]
-        self._chips = overlay.layer_bar(p, chips)
-        boxes = [r for r, _ in self._chips]
-        boxes.append(overlay.scale_bar(p, view.scale, 8, view.height - 8))
-        boxes.append(overlay.north_arrow(p, view.width - 8, 8))
-        bottom = view.height - 8
-        if "heat" in self.layers and self.heat is not None:
-            boxes.append(overlay.heat_key(p, view.width - 8, bottom, self.heat_label, style.heat_colour_table()))
-            bottom = boxes[-1].top() - 6
-        boxes.append(overlay.severity_key(p, view.width - 8, bottom, self.summary))
-        self._overlay_boxes = [(r.left(), r.top(), r.right(), r.bottom()) for r in boxes]
+        heat = "heat" in self.layers and self.heat is not None
+        dpr = self.devicePixelRatioF()
+        key = (tuple(chips), view.scale, view.width, view.height, heat, self.summary, dpr, theme.look.name)
+        if self._overlay is None or self._overlay[0] != key:
+            pixmap = QPixmap(round(view.width * dpr), round(view.height * dpr))
+            pixmap.setDevicePixelRatio(dpr)
+            pixmap.fill(Qt.GlobalColor.transparent)
+            q = QPainter(pixmap)
+            q.setRenderHint(QPainter.RenderHint.Antialiasing)
+            self._chips = overlay.layer_bar(q, chips)
+            boxes = [r for r, _ in self._chips]
+            boxes.append(overlay.scale_bar(q, view.scale, 8, view.height - 8))
+            boxes.append(overlay.north_arrow(q, view.width - 8, 8))
+            bottom = view.height - 8
+            if heat:
+                boxes.append(overlay.heat_key(q, view.width - 8, bottom, self.heat_label, style.heat_colour_table()))
+                bottom = boxes[-1].top() - 6
+            boxes.append(overlay.severity_key(q, view.width - 8, bottom, self.summary))
+            q.end()
+            self._overlay = (key, pixmap, boxes)
+            self._overlay_boxes = [(r.left(), r.top(), r.right(), r.bottom()) for r in boxes]
+        _, pixmap, boxes = self._overlay
+        for box in boxes:
+            rect = box.adjusted(-2, -2, 2, 2).toAlignedRect()  # pens reach half their width outside
+            p.drawPixmap(rect, pixmap, QRectF(rect.x() * dpr, rect.y() * dpr, rect.width() * dpr,
+                                              rect.height() * dpr).toRect())
 
     # -- input -------------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
