@@ -137,7 +137,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     at = meta.start if args.at is None else parse_time(args.at, meta.start, "--at")
     if not meta.start <= at <= meta.end:
         raise UserError(f"--at {args.at} is outside the recording ({_span(meta.start, meta.end)})")
-    session = open_session(recording, notes_path(args.file), progress_bar("preparing the replay"))
+    # the first pass over the alarms runs on a worker: the wall opens on the first frame, the
+    # timeline shows how far the pass has got, a seek beyond it waits for that part only
+    session = open_session(recording, notes_path(args.file), background=True)
     if session.notice:
         print(f"cityops: {session.notice}", file=sys.stderr)
     print(f"replaying {args.file.name}: {_span(meta.start, meta.end)} at ×{args.speed:g}"
@@ -149,6 +151,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     try:
         return run_wall(layout, None, None, options, clock, replay=session, state_dir=state)
     finally:
+        session.close()
         session.save_notes()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import threading
 
 import numpy as np
 import pytest
@@ -241,3 +242,70 @@ def test_the_debrief_counts_what_the_replay_applied(lived):
     live = sorted((t, i) for t, i in raised if start <= t <= end)
     assert debrief.summary.alarms == len(live) > 5
     assert sorted((r.raised_at, r.alarm_id) for r in records if start <= r.raised_at <= end) == live
+
+
+def _alarms_shown(source) -> list[tuple]:
+    return [(a.id, a.state, a.priority, a.active, a.raised_at, a.value, a.peak, a.acked_by, a.escalated,
+             a.shelved_until, a.drill) for a in source.alarms.alarms(include_shelved=True)]
+
+
+def test_a_replay_opens_before_its_first_pass_ends_and_a_seek_past_it_waits_for_that_part(lived):
+    """The wall opens on the first frame while the first pass runs on a worker; a seek into the part
+    not yet passed is held (clock paused, the timeline saying so) until the pass gets there, then shows
+    the same state as a replay whose pass was done first; in the end both found the same alarms."""
+    cache, start, end, seen, tmp, raised = lived
+    recording = record_from_cache(cache, start, end)
+    whole = open_session(recording)  # the pass done first, as the report does it
+    gate, held = threading.Event(), threading.Event()
+
+    def hold_at_a_quarter(share: float) -> None:  # the worker stops a quarter of the way in until let go
+        if share >= 0.25 and not gate.is_set():
+            held.set()
+            gate.wait(120)
+
+    session = open_session(recording, progress=hold_at_a_quarter, background=True)
+    try:
+        assert held.wait(120)
+        source, timeline, passed = session.source, session.timeline, session.source.first_pass.passed
+        assert not source.first_pass.done and passed < start + 0.3 * (end - start)
+        # the first frame: the opening moment, as the fully passed replay shows it
+        whole.source.seek(start)
+        assert source.t == start and session.source.store.data_time == start
+        assert _alarms_shown(source) == _alarms_shown(whole.source)
+        assert [session.source.store.latest(i, start) for i in sorted(session.source.store.indicators)] == \
+            [whole.source.store.latest(i, start) for i in sorted(session.source.store.indicators)]
+        session.catch_up()
+        assert timeline.passed == passed < end  # the timeline shows how far the pass got
+        assert all(m.ts <= passed for m in timeline.marks if m.kind == "alarm")
+
+        # a seek far past it on the wall: held at that moment, the clock paused, nothing else moves
+        target = max(t for t in seen if t > passed + 600)
+        wall_time = [1000.0]
+        clock = Clock(lambda: wall_time[0])
+        clock.replay(start, speed=16.0, playing=True)
+        clock.seek(target)
+        session.follow(clock)
+        assert not source.ready(target) and source.t == start
+        assert timeline.waiting == target and not clock.playing and clock.now() == target
+        # a seek straight on the source blocks until the pass gets there
+        blocked = threading.Thread(target=source.seek, args=(target - 120,))
+        blocked.start()
+        blocked.join(0.5)
+        assert blocked.is_alive() and source.first_pass.passed == passed
+        gate.set()
+        blocked.join(120)
+        assert not blocked.is_alive() and source.first_pass.passed >= target - 120
+        assert source.first_pass.wait_for(target, timeout=120)
+        session.follow(clock)
+        assert source.t == target and timeline.waiting is None and clock.playing
+        whole.source.seek(target)
+        assert _alarms_shown(source) == _alarms_shown(whole.source)
+        assert _alarms_shown(source), "the moment sought has alarms to compare"
+
+        assert source.first_pass.wait_for(end, timeout=120) and source.first_pass.done
+        session.catch_up()
+        assert timeline.passed == end and timeline.marks == whole.timeline.marks
+        assert source.records == whole.source.records
+    finally:
+        gate.set()
+        session.close()

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import (QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPen,
-                           QPolygonF)
+from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPainterPath, QPaintEvent,
+                           QPen, QPolygonF)
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from console.replay.timeline import Transport
@@ -99,7 +99,7 @@ class TimelineStrip(QWidget):
         return bins, duration / bins
 
     def density(self, kind: str, bins: int):
-        key = (kind, bins)
+        key = (kind, bins, len(self.timeline.marks))  # marks arrive while the first pass runs
         if key not in self._density:
             self._density[key] = self.timeline.density(kind, bins)
         return self._density[key]
@@ -119,6 +119,7 @@ class TimelineStrip(QWidget):
         self._paint_actions(p, rows["action"])
         self._paint_notes(p, rows["notes"], bottom)
         self._paint_axis(p, rows["axis"])
+        self._paint_unpassed(p, top, rows["axis"].top())
         if self.hover_x is not None and self._drag is None:
             self._paint_hover(p, top, rows["axis"])
         self._paint_playhead(p, top, rows["axis"].top() + 4)
@@ -228,6 +229,32 @@ class TimelineStrip(QWidget):
         p.setPen(QPen(LOOP_COLOUR, 2))
         p.drawLine(QPointF(a, top), QPointF(a, bottom))
         p.drawLine(QPointF(b, top), QPointF(b, bottom))
+
+    def _paint_unpassed(self, p: QPainter, top: float, bottom: float) -> None:
+        """The part the first pass has not reached: hatched, with how far it got; a held seek says it waits."""
+        tl = self.timeline
+        if tl.passed >= tl.end:
+            return
+        a = self.x_of(tl.passed)
+        area = QRectF(a, top, self.x1 - a, bottom - top)
+        p.fillRect(area, QColor(0, 0, 0, 120))
+        p.fillRect(area, QBrush(QColor(255, 255, 255, 40), Qt.BrushStyle.BDiagPattern))
+        p.setPen(QPen(theme.ACCENT, 2))
+        p.drawLine(QPointF(a, top), QPointF(a, bottom))
+        share = (tl.passed - tl.start) / tl.duration
+        if tl.waiting is not None:
+            text = tr("timeline", "going to {time}: preparing, {share} % done").format(
+                time=time.strftime("%H:%M:%S", time.localtime(tl.waiting)), share=f"{share * 100:.0f}")
+        else:
+            text = tr("timeline", "preparing the replay: {share} %").format(share=f"{share * 100:.0f}")
+        p.setFont(theme.font(14, QFont.Weight.Bold))
+        width = QFontMetrics(p.font()).horizontalAdvance(text) + 16
+        box = QRectF(min(max(a + 8, self.x0), self.x1 - width), top + 4, width, 24)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(theme.SURFACE_RAISED)
+        p.drawRoundedRect(box, 4, 4)
+        p.setPen(theme.TEXT)
+        p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
     def _ticks(self) -> tuple[float, list[float]]:
         """A round tick step (at least 110 px apart) and the ticks on local-time boundaries."""

@@ -2,19 +2,22 @@
 
 It ties together what a replay needs besides the views: the source feeding the store, the
 timeline with its marks, bookmarks and annotations (kept beside the bundle), and the training
-log where operators' actions during the replay go instead of an outbox.
+log where operators' actions during the replay go instead of an outbox. On the wall the source's
+first pass runs on a worker: the session passes its progress and the alarms it finds on to the
+timeline, and holds a seek into the part not yet passed (the clock paused there) until the pass
+gets there, so the wall never blocks on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from console.alarms.room import room_alarms
 from console.clock import Clock
 from console.model.action import OperatorAction
-from console.replay.recording import Recording
+from console.replay.recording import AlarmRecord, Recording
 from console.replay.source import ReplaySource
 from console.replay.timeline import Mark, Timeline
 from console.store import Store
@@ -38,6 +41,8 @@ class ReplaySession:
     training: TrainingLog
     notes_path: Path | None = None  # where bookmarks and annotations are kept (None: not kept)
     notice: str | None = None  # a notes file that could not be read, said once
+    _marked: int = 0  # the first pass's alarm occurrences already on the timeline
+    _resume: bool = False  # a held seek paused playback: play again once it is shown
 
     @property
     def title(self) -> str:
@@ -59,7 +64,32 @@ class ReplaySession:
             clock.seek(self.source.end)
         elif t < self.source.start:
             clock.seek(self.source.start)
-        self.source.advance(clock.now())
+        self.catch_up()
+        t = clock.now()
+        if not self.source.ready(t):  # a seek into the part not yet passed: held there until it is
+            if self.timeline.waiting is None:
+                self._resume = clock.playing
+            clock.pause()
+            self.timeline.set_waiting(t)
+            return
+        if self.timeline.waiting is not None:
+            self.timeline.set_waiting(None)
+            if self._resume:
+                clock.play()
+            self._resume = False
+        self.source.advance(t)
+
+    def catch_up(self) -> None:
+        """Put how far the first pass got, and the alarms it found since last time, on the timeline."""
+        first = self.source.first_pass
+        records = first.records[self._marked:]
+        self._marked += len(records)
+        self.timeline.add_marks(alarm_marks(records))
+        self.timeline.set_passed(self.source.end if first.done else first.passed)
+
+    def close(self) -> None:
+        """Stop the first pass if it still runs (the wall closed)."""
+        self.source.close()
 
     def save_notes(self) -> None:
         if self.notes_path is not None:
@@ -67,18 +97,30 @@ class ReplaySession:
 
 
 def open_session(recording: Recording, notes_path: Path | None = None,
-                 progress: Callable[[float], None] | None = None) -> ReplaySession:
-    """Prepare a recording for the wall: the first pass over its alarms, its marks, its notes."""
+                 progress: Callable[[float], None] | None = None, background: bool = False) -> ReplaySession:
+    """Prepare a recording for the wall: the first pass over its alarms, its marks, its notes.
+
+    ``background``: the first pass runs on a worker and the session opens at once (the wall);
+    otherwise it is done whole first (a report needs every alarm), ``progress`` hearing how far.
+    """
     store = Store()
     alarms = room_alarms([])
-    source = ReplaySource(recording, store, alarms, progress)
-    timeline = Timeline(recording.meta.start, recording.meta.end, marks(recording, source))
+    source = ReplaySource(recording, store, alarms, progress, background=background)
+    timeline = Timeline(recording.meta.start, recording.meta.end, marks(recording))
     notice = timeline.load_notes(notes_path) if notes_path is not None and notes_path.exists() else None
-    return ReplaySession(recording, source, timeline, TrainingLog(), notes_path, notice)
+    session = ReplaySession(recording, source, timeline, TrainingLog(), notes_path, notice)
+    session.catch_up()
+    return session
 
 
-def marks(recording: Recording, source: ReplaySource) -> list[Mark]:
-    """What the timeline shows: incidents opening, alarms rising, who did what, and drill events."""
+def alarm_marks(records: Iterable[AlarmRecord]) -> list[Mark]:
+    """Alarms rising, as the first pass finds them."""
+    return [Mark(rec.raised_at, "alarm", f"{rec.name} {rec.limit}", rec.alarm_id) for rec in records]
+
+
+def marks(recording: Recording) -> list[Mark]:
+    """What the timeline shows from the recording itself: incidents opening, who did what, and drill
+    events (alarms rising come from the first pass, ``alarm_marks``)."""
     found: list[Mark] = []
     titles = {r["id"]: r["title"] for r in recording.incidents}
     for row in recording.incidents:
@@ -88,8 +130,6 @@ def marks(recording: Recording, source: ReplaySource) -> list[Mark]:
         if ev["event"] != "opened":
             label = f'{ev["actor"]}: {ev["event"].replace("_", " ")} — {titles.get(ev["incident_id"], ev["incident_id"])}'
             found.append(Mark(ev["ts"], "action", label, ev["incident_id"]))
-    for rec in source.records:
-        found.append(Mark(rec.raised_at, "alarm", f"{rec.name} {rec.limit}", rec.alarm_id))
     for row in recording.actions:
         found.append(Mark(row["ts"], "action", f'{row["actor"]}: {row["action"]} {row["target_id"]}', row["target_id"]))
     codes = {row["id"]: row["code"] for row in recording.reference.get("indicators", [])}

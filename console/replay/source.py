@@ -8,8 +8,9 @@ here ``ReplaySource.advance(t)`` does, from a recording:
   so moving ``t`` anywhere costs two binary searches per indicator when looked at, no copy;
 * alarms: the same rules the live wall runs go over the readings in time order, with the
   operators' recorded actions applied at their times. A first pass over the whole recording
-  saves the manager's state every ``SNAPSHOT_S``; a seek restores the nearest earlier one and
-  runs forward from there, so it never costs more than ``SNAPSHOT_S`` of readings;
+  (console/replay/first_pass.py, on a worker for the wall) saves the manager's state every
+  ``SNAPSHOT_S``; a seek restores the nearest earlier one and runs forward from there, so it
+  never costs more than ``SNAPSHOT_S`` of readings;
 * incidents and units: rows and events indexed by time; the views already show an incident as
   of ``now`` from its events (console/incidents/lifecycle.py).
 
@@ -25,19 +26,18 @@ from collections.abc import Callable
 
 import numpy as np
 
-from console.alarms.manager import AlarmManager, SavedState
+from console.alarms.manager import AlarmManager
 from console.alarms.model import Alarm
-from console.alarms.actions import apply
-from console.alarms.room import forward
 from console.cache.rollups import RESOLUTIONS, choose_resolution
 from console.model.indicator import Indicator
+from console.replay.first_pass import SNAPSHOT_S, FirstPass
 from console.replay.recording import AlarmRecord, Recording
+from console.replay.stepping import Columns, Stepper
 from console.store.history import HistoryData
 from console.store.pyramid import Frame, Pyramid
 from console.store.store import CLOSED_INCIDENT_KEEP_S, HORIZON_S, UNIT_TRAIL, Store
 
-#: The alarm state is saved this often (recording time) by the first pass: a seek runs at most this far.
-SNAPSHOT_S = 60.0
+__all__ = ["SNAPSHOT_S", "Cursor", "RecordedSeries", "RecordingHistory", "ReplaySource"]
 
 
 class Cursor:
@@ -124,10 +124,15 @@ class RecordedSeries:
 
 
 class ReplaySource:
-    """Feeds a ``Store`` and an ``AlarmManager`` from a recording for any moment in it."""
+    """Feeds a ``Store`` and an ``AlarmManager`` from a recording for any moment in it.
+
+    ``background``: the first pass runs on a worker thread (the wall opens on the first frame
+    while it runs; a seek into the part not yet passed waits for that part). Otherwise it runs
+    here, whole, before the source is made. ``progress`` hears how far it got, from where it runs.
+    """
 
     def __init__(self, recording: Recording, store: Store, alarms: AlarmManager,
-                 progress: Callable[[float], None] | None = None):
+                 progress: Callable[[float], None] | None = None, background: bool = False):
         self.recording = recording
         meta = recording.meta
         self.start, self.end = meta.start, meta.end
@@ -135,135 +140,71 @@ class ReplaySource:
         self.cursor = Cursor(self.start)
         store.load_reference(recording.reference)
         alarms.set_indicators(store.indicators.values())
-        self._readings = _Columns(recording, store.indicators)
+        self._readings = Columns(recording, store.indicators)
         for iid in store.indicators:
             ts, values, quality = recording.readings.of(iid)
             store.series[iid] = RecordedSeries(ts, values, quality, self.cursor, store.horizon_s,
                                                store.indicators[iid].interval_s)
         self._incidents = _Incidents(recording)
         self._units = _Units(recording.unit_positions)
-        self._actions = sorted((a for a in recording.actions if a["target_kind"] == "alarm"),
-                               key=lambda a: a["ts"])
-        self._action_ts = [a["ts"] for a in self._actions]
-        self.records: list[AlarmRecord] = []  # every alarm occurrence, filled by the first pass
-        self._open: dict[int, AlarmRecord] = {}  # id(alarm object) -> its record, during the first pass
-        self._snapshots: list[tuple[float, SavedState]] = []
-        self._t = -math.inf  # how far the alarms have been run
-        self._first = False  # in the first pass (records are kept)
-        self._last_actor: str | None = None  # who took the recorded action being applied
+        actions = sorted((a for a in recording.actions if a["target_kind"] == "alarm"), key=lambda a: a["ts"])
+        self._stepper = Stepper(alarms, self._readings, actions)
+        self.first_pass = FirstPass(recording, store.indicators, self._readings, actions, self._in_drill)
         alarms.listener = self._note
-        self._first_pass(progress)
+        if background:
+            self.first_pass.run_on_worker(progress)
+        else:
+            self.first_pass.run(progress)
         self.seek(self.start)
 
-    # -- the first pass: alarm history, and the saved states seeks start from ----------
-    def _first_pass(self, progress: Callable[[float], None] | None) -> None:
-        self._first = True
-        try:
-            self._begin(self.start)
-            t, span = self.start, max(self.end - self.start, 1e-9)
-            self._snapshots.append((t, self.alarms.save_state(t)))
-            while t < self.end:
-                nxt = min(self.end, t + SNAPSHOT_S)
-                self._run_to(nxt)
-                self._snapshots.append((nxt, self.alarms.save_state(nxt)))
-                t = nxt
-                if progress is not None:
-                    progress((t - self.start) / span)
-        finally:
-            self._first = False
-        self._snap_ts = [s[0] for s in self._snapshots]
+    @property
+    def records(self) -> list[AlarmRecord]:
+        """Every alarm occurrence the first pass has found so far (all of them once it is done)."""
+        return self.first_pass.records
+
+    def close(self) -> None:
+        """Stop a first pass still running on its worker."""
+        self.first_pass.cancel()
 
     def _note(self, t: float, alarm: Alarm, what: str) -> None:
-        """Every alarm event: drill marks always; during the first pass, the occurrences' records too."""
+        """Alarm events of the views' manager: an alarm raised inside a drill's window is marked DRILL."""
         if what == "raised":
             alarm.drill = self._in_drill(alarm.indicator_id, t)
-        if not self._first:
-            return
-        if what == "raised":  # a new occurrence (a listed alarm that rises again starts one too)
-            record = AlarmRecord(alarm.id, alarm.indicator_id, alarm.code, alarm.name, alarm.limit.name,
-                                 int(alarm.priority), t, drill=alarm.drill)
-            self._open[id(alarm)] = record
-            self.records.append(record)
-            return
-        record = self._open.get(id(alarm))
-        if record is None:
-            return
-        if what == "acknowledged":
-            record.acked_by, record.acked_at = alarm.acked_by, t
-        elif what == "returned":
-            record.returned_at = t
-        elif what == "escalated":
-            record.escalated = True
-        elif what == "shelved":
-            record.shelved_by = self._last_actor
-        elif what == "cleared":
-            record.cleared_at = t
-            del self._open[id(alarm)]
 
     def _in_drill(self, iid: int, t: float) -> bool:
         return any(a <= t < b for a, b in self.recording.drill_windows.get(iid, ()))
 
-    def _begin(self, t: float) -> None:
-        """The alarms as the room had them at ``t``: the rules over the whole pre-roll, with the
-        recorded actions at their times (console/alarms/room.py, as a live console computes them)."""
-        forward(self.alarms, self._readings.window, self.store.indicators, self.recording.meta.preroll_start, t,
-                [a for a in self._actions if a["ts"] <= t])
-        self.alarms.tick(t)
-        self._t = t
-
     # -- moving in time ----------------------------------------------------------------
-    def seek(self, t: float) -> None:
-        """Show the city at ``t``: the nearest saved alarm state at or before it, run forward to ``t``."""
+    def ready(self, t: float) -> bool:
+        """Whether moving to ``t`` can go ahead without waiting for the first pass: playback a
+        little forward always can; a seek needs the saved state before ``t``."""
         t = min(max(t, self.start), self.end)
-        k = max(0, bisect.bisect_right(self._snap_ts, t) - 1)
-        at, state = self._snapshots[k]
-        self.alarms.load_state(state)
-        self._t = at
-        self._run_to(t)
+        return self.t <= t <= self.t + SNAPSHOT_S or self.first_pass.ready(t)
+
+    def seek(self, t: float) -> None:
+        """Show the city at ``t``: the nearest saved alarm state at or before it, run forward to ``t``
+        (waiting, if the first pass has not got that far yet, for that part only)."""
+        t = min(max(t, self.start), self.end)
+        self._stepper.restore(*self.first_pass.state_at(t))
+        self._stepper.run_to(t)
         self._show(t, everything=True)
 
     def advance(self, t: float) -> None:
-        """Playback reached ``t``: forward by what happened since, or a seek when ``t`` went back."""
+        """Playback reached ``t``: forward by what happened since; a seek when ``t`` went back or
+        jumped further ahead than a saved state is apart (never more than ``SNAPSHOT_S`` to run)."""
         t = min(max(t, self.start), self.end)
-        if t < self._t:
+        if t < self.t or (t > self.t + SNAPSHOT_S and self.first_pass.ready(t)):
             self.seek(t)
             return
-        if t == self._t:
+        if t == self.t:
             return
-        changed = self._readings.changed(self._t, t)
-        self._run_to(t)
+        changed = self._readings.changed(self.t, t)
+        self._stepper.run_to(t)
         self._show(t, everything=False, changed=changed)
 
     @property
     def t(self) -> float:
-        return self._t
-
-    def _run_to(self, t: float) -> None:
-        """Readings and actions of (self._t, t] through the alarm rules, in time order.
-
-        Steps end at every recorded action and at every moment ``tick`` changes something
-        (an escalation, a shelf running out), so each happens in the order it did live.
-        """
-        while self._t < t:
-            nxt = t
-            k = bisect.bisect_right(self._action_ts, self._t)
-            if k < len(self._action_ts):
-                nxt = min(nxt, self._action_ts[k])
-            due = self.alarms.next_due(self._t)
-            if due < nxt:
-                nxt = max(due + 1e-6, self._t + 1e-6)  # tick compares with >=; a hair past is safe
-            for iid, ts, values, quality in self._readings.between(self._t, nxt, self.alarms.attentive()):
-                self.alarms.update(iid, ts, values, quality)
-            self.alarms.tick(nxt)
-            while k < len(self._action_ts) and self._action_ts[k] <= nxt:
-                self._apply(self._actions[k])
-                k += 1
-            self._t = nxt
-
-    def _apply(self, row: dict) -> None:
-        """One recorded alarm action, as the operator took it then (not recorded again)."""
-        self._last_actor = row["actor"]
-        apply(self.alarms, row)  # the alarm it names may not be listed then (it cleared first): nothing happens
+        return self._stepper.t
 
     def _show(self, t: float, everything: bool, changed: list[int] | None = None) -> None:
         """Point the store at ``t``: series cut there, incidents and units as they stood."""
@@ -280,62 +221,6 @@ class ReplaySource:
     # -- what the timeline and the debrief need ----------------------------------------
     def history(self) -> "RecordingHistory":
         return RecordingHistory(self.recording, self.cursor)
-
-
-class _Columns:
-    """The recording's readings for fast stepping: all indicators' stretches found with two
-    vectorised binary searches, and only the indicators where a reading can change an alarm fed."""
-
-    def __init__(self, recording: Recording, indicators: dict[int, Indicator]):
-        r = recording.readings
-        self.r = r
-        self.ids = np.array(sorted(indicators), dtype=np.int64)
-        self.origin = recording.meta.preroll_start - 1.0
-        self.span = max(recording.meta.end - self.origin, 1.0) * 2 + 10.0
-        rank = np.searchsorted(self.ids, r.indicator_id)
-        known = (rank < len(self.ids)) & (self.ids[np.minimum(rank, len(self.ids) - 1)] == r.indicator_id)
-        self.key = np.where(known, rank * self.span + (r.ts - self.origin), np.inf)
-        lo = np.array([_quiet_band(indicators[i])[0] for i in self.ids.tolist()] or [0.0])
-        hi = np.array([_quiet_band(indicators[i])[1] for i in self.ids.tolist()] or [0.0])
-        safe = np.minimum(rank, max(len(self.ids) - 1, 0))
-        loud = known & ~((r.value > lo[safe]) & (r.value < hi[safe])) & (r.quality < 2)
-        self.loud = np.flatnonzero(loud)  # readings that can raise an alarm on a quiet indicator
-        self._at: tuple[float, np.ndarray] | None = None  # the last positions found: steps follow on
-
-
-    def _positions(self, t: float) -> np.ndarray:
-        """Per indicator, the index just past its readings at or before ``t`` (each step starts where
-        the last one ended, so that search is kept)."""
-        if self._at is not None and self._at[0] == t:
-            return self._at[1]
-        found = np.searchsorted(self.key, np.arange(len(self.ids)) * self.span + (t - self.origin), "right")
-        self._at = (t, found)
-        return found
-
-    def changed(self, t0: float, t1: float) -> list[int]:
-        """Indicators with readings in (t0, t1]."""
-        a, b = self._positions(t0), self._positions(t1)
-        return self.ids[b > a].tolist()
-
-    def between(self, t0: float, t1: float, attentive: set[int]):
-        """(iid, ts, values, quality) of (t0, t1] for every indicator where they matter to the alarms."""
-        a, b = self._positions(t0), self._positions(t1)
-        loud_a, loud_b = np.searchsorted(self.loud, a), np.searchsorted(self.loud, b)
-        for k in np.flatnonzero((b > a) & ((loud_b > loud_a) | np.isin(self.ids, list(attentive)))):
-            i, j = int(a[k]), int(b[k])
-            yield int(self.ids[k]), self.r.ts[i:j], self.r.value[i:j], self.r.quality[i:j]
-
-    def window(self, iid: int, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
-        ts, values, _ = self.r.of(iid)
-        i, j = np.searchsorted(ts, t0, "left"), np.searchsorted(ts, t1, "right")
-        return ts[i:j], values[i:j]
-
-
-def _quiet_band(indicator: Indicator) -> tuple[float, float]:
-    """Values strictly inside (lo, hi) cannot raise any of the indicator's alarms."""
-    lows = [v for v in (indicator.warn_low, indicator.alarm_low) if v is not None]
-    highs = [v for v in (indicator.warn_high, indicator.alarm_high) if v is not None]
-    return (max(lows) if lows else -math.inf), (min(highs) if highs else math.inf)
 
 
 class _Incidents:

@@ -82,22 +82,25 @@ def ladder_step(speed: float, step: int) -> float:
 class Timeline:
     """A recording's span, its marks, and the trainer's bookmarks, annotations and loop.
 
-    ``version`` changes on every edit, so views repaint when (and only when) it moved.
+    ``version`` changes on every edit, so views repaint when (and only when) it moved. While the
+    replay's first pass runs, ``passed`` says how far it has got (alarm marks arrive as it goes)
+    and ``waiting`` the moment a seek is held at until the pass gets there.
     """
 
     def __init__(self, start: float, end: float, marks: Iterable[Mark] = ()):
         if not end > start:
             raise ValueError(f"a timeline needs end after start (got {start} .. {end})")
         self.start, self.end = float(start), float(end)
-        #: the marks inside [start, end], oldest first (the preroll's are not on the axis)
-        self.marks: tuple[Mark, ...] = tuple(sorted((m for m in marks if self.start <= m.ts <= self.end),
-                                                    key=lambda m: m.ts))
-        self._ts = np.array([m.ts for m in self.marks], dtype=np.float64)
-        self._kind = np.array([m.kind for m in self.marks], dtype=object)
+        self.marks: tuple[Mark, ...] = ()
+        self._ts = np.empty(0, dtype=np.float64)
+        self._kind = np.empty(0, dtype=object)
         self._bookmarks: list[Bookmark] = []
         self._annotations: list[Annotation] = []
         self._loop: tuple[float, float] | None = None
+        self.passed = self.end  # how far the first pass has got (all of it unless told otherwise)
+        self.waiting: float | None = None
         self.version = 0
+        self.add_marks(marks)
 
     @property
     def duration(self) -> float:
@@ -118,7 +121,31 @@ class Timeline:
     def clamp(self, t: float) -> float:
         return min(max(float(t), self.start), self.end)
 
-    # -- marks -----------------------------------------------------------------------------
+    # -- marks and the first pass ------------------------------------------------------------
+    def add_marks(self, marks: Iterable[Mark]) -> None:
+        """Put more marks on (those inside [start, end]: the preroll's are not on the axis)."""
+        new = [m for m in marks if self.start <= m.ts <= self.end]
+        if not new:
+            return
+        #: the marks inside [start, end], oldest first
+        self.marks = tuple(sorted(self.marks + tuple(new), key=lambda m: m.ts))
+        self._ts = np.array([m.ts for m in self.marks], dtype=np.float64)
+        self._kind = np.array([m.kind for m in self.marks], dtype=object)
+        self._edited()
+
+    def set_passed(self, t: float) -> None:
+        """The first pass has got to ``t``: the part after it is drawn as not ready yet."""
+        t = self.clamp(t) if t > -np.inf else self.start
+        if t != self.passed:
+            self.passed = t
+            self._edited()
+
+    def set_waiting(self, t: float | None) -> None:
+        """A seek held at ``t`` until the first pass gets there (None: nothing waits)."""
+        if t != self.waiting:
+            self.waiting = None if t is None else self.clamp(t)
+            self._edited()
+
     def times(self, kind: str) -> np.ndarray:
         """The times of one kind of mark, oldest first."""
         return self._ts[self._kind == kind] if len(self._ts) else self._ts
