@@ -104,3 +104,29 @@ def test_generated_answers_give_quarantine_rows_or_one_line_errors(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+toml_value = st.recursive(st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False) | st.text(max_size=12),
+                          lambda inner: st.lists(inner, max_size=3), max_leaves=4)
+entry = st.dictionaries(st.sampled_from(["match", "code", "ignore", "warn_high", "alarm_low", "category", "bad",
+                                         "interval_s", "bogus"]), toml_value, max_size=5)
+mapping_doc = st.dictionaries(st.sampled_from(["city", "interval_s", "catalogue", "datastream", "extra"]),
+                              toml_value | st.lists(entry, max_size=3), max_size=4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(doc=mapping_doc | st.binary(max_size=40).map(lambda b: b.decode("latin-1")))
+def test_generated_sources_files_are_read_or_refused_line_by_line(doc, tmp_path_factory):
+    import tomlkit
+
+    from console.sources.sta_mapping import read_mapping
+
+    path = tmp_path_factory.mktemp("map") / "sources.toml"
+    path.write_text(doc if isinstance(doc, str) else tomlkit.dumps(doc), encoding="utf-8")
+    try:
+        mapping = read_mapping(str(path))
+    except UserError as exc:
+        assert all(line.startswith(str(path)) for line in str(exc).splitlines())
+        return
+    assert mapping.source == str(path)
+    assert all(isinstance(k, str) for k in mapping.entries)

@@ -153,7 +153,7 @@ class SensorThingsConnector:
         tables, ids = reference_tables(self.mapping.city or self.host, datastreams, self.mapping)
         self._indicators = ids
         self._ignored = {str(d["@iot.id"]) for d in datastreams if "@iot.id" in d and str(d["@iot.id"]) not in ids}
-        self._start_push(root, [d["@iot.id"] for d in datastreams if str(d.get("@iot.id")) in ids])
+        self._start_push(root, [d["@iot.id"] for d in datastreams if "@iot.id" in d and str(d["@iot.id"]) in ids])
         return tables
 
     def reference_stamp(self) -> int:

@@ -11,6 +11,7 @@ engine keeps the wall on its cache and retries with back-off.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
@@ -19,6 +20,7 @@ import requests
 from console.sources.sta_ids import literal
 from console.sync.connector import PlatformUnavailable
 
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
 #: Seconds to wait for a server's answer.
 TIMEOUT_S = 20.0
 
@@ -93,11 +95,13 @@ class StaHttp:
 
 
 def _why(exc: requests.RequestException) -> str:
-    """A connection error in a few words (requests nests the OS error several levels deep)."""
-    inner: BaseException = exc
-    while inner.__context__ is not None and not isinstance(inner, OSError):
-        inner = inner.__context__
-    text = str(getattr(inner, "strerror", None) or inner)
+    """A connection error in a few words: requests wraps the OS error's text several levels deep."""
+    if isinstance(exc, requests.Timeout):
+        return "no answer (timed out)"
+    text = str(exc)
+    found = _ERRNO.search(text)
+    if found:
+        return found.group(1).strip()
     return " ".join(text.split())[:160] or type(exc).__name__
 
 

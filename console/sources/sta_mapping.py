@@ -79,10 +79,13 @@ def read_mapping(path: str | None) -> Mapping:
         interval = DEFAULT_INTERVAL_S
     catalogue: dict[str, Entry] = {}
     if (name := data.get("catalogue")) is not None:
-        if not isinstance(name, str):
-            problems.append(f"{file}: catalogue: expected a file name")
+        if not isinstance(name, str) or not name.strip() or not (file.parent / name).is_file():
+            problems.append(f"{file}: catalogue: expected the name of a catalogue file beside it, not {name!r:.60}")
         else:
-            catalogue = {e.code: e for e in read_catalogue(file.parent / name)}
+            try:
+                catalogue = {e.code: e for e in read_catalogue(file.parent / name)}
+            except UserError as exc:  # each line names the catalogue's row and field; this file comes first
+                problems += [f"{file}: catalogue {line}" for line in str(exc).splitlines()]
     entries: dict[str, dict] = {}
     ignored: set[str] = set()
     streams = data.get("datastream", [])
