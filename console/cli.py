@@ -134,6 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
         feed.add_argument("file", type=Path, help="the GeoJSON (or TopoJSON) file")
         feed.add_argument("--platform", required=True, metavar="URL", type=platform_url,
                           help="platform database URL or SQLite file path")
+    gtfs = imp_sub.add_parser("gtfs-rt", help="import GTFS-Realtime vehicle positions (as moving units) and trip "
+                              "delays (as punctuality per route and district) into a platform database")
+    gtfs.add_argument("feeds", nargs="+", metavar="FEED", help="GTFS-Realtime feeds read together: files or "
+                      "http(s) URLs (vehicle positions, trip updates)")
+    gtfs.add_argument("--platform", required=True, metavar="URL", type=platform_url,
+                      help="platform database URL or SQLite file path")
+    gtfs.add_argument("--every", type=float, metavar="S", help="poll: read the feeds again every S seconds "
+                      "until interrupted")
     bld = imp_sub.add_parser("buildings", help="import 3D city models or building footprints into a platform "
                              "database (CityJSON, CityJSONSeq, GeoJSON, vector tiles, OSM PBF)")
     bld.add_argument("files", nargs="+", type=Path, metavar="FILE", help="files, or folders of files")
@@ -440,6 +448,16 @@ def _cmd_import(args: argparse.Namespace) -> int:
         report = import_buildings(args.files, args.platform, crs=args.crs, tile=args.tile, force_crs=args.force_crs)
         print(report.summary())
         return PARTIAL_EXIT if report.partial else 0
+    if args.import_command == "gtfs-rt":
+        from console.importers.gtfs_rt_import import import_gtfs_rt, poll
+
+        if args.every is not None:
+            if not args.every > 0:
+                raise UserError(f"--every {args.every:g}: give a number of seconds above 0")
+            poll(args.feeds, args.platform, args.every)
+            return 0
+        print(import_gtfs_rt(args.feeds, args.platform).summary())
+        return 0
     if args.import_command in ("incidents", "districts"):
         from console.importers.districts import import_districts
         from console.importers.incidents import import_incidents
