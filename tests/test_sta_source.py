@@ -99,6 +99,10 @@ def test_catch_up_pages_by_key_and_maps_datastreams(server, tmp_path):
     (sensor,) = [s for s in cache.rows("sensors") if s["indicator_id"] == indicator["id"]]
     assert (sensor["lon"], sensor["lat"], sensor["kind"]) == (24.947, 60.171, "drainage.level")
     assert SyncEngine(connector, cache).catch_up()["rows"]["readings"] == 0  # nothing twice
+    stamp = connector.reference_stamp()
+    assert connector.reference_stamp() == stamp
+    server.datastream("Kluuvi drain flow", unit="l/s", properties={"category": "drainage"})
+    assert connector.reference_stamp() != stamp  # a polling wall re-reads its indicators within seconds
     connector.close()
 
 
@@ -122,6 +126,10 @@ def test_live_push_by_mqtt_and_http_catches_up_what_mqtt_missed(server, broker, 
         broker.start()  # back (same port): paho reconnects, and HTTP reads what MQTT missed
         assert wait_until(lambda: count(cache) == before + 2, 40), "missed observation not caught up"
         assert wait_until(lambda: engine.status.push, 20)
+        fresh = server.datastream("Sörnäinen noise", unit="dB", properties={"category": "traffic"})
+        server.observe_one(fresh, iso(0.2), 61.0)  # a Datastream added while the wall runs
+        assert wait_until(lambda: count(cache) == before + 3, 15), "new Datastream's observation did not arrive"
+        assert "Sörnäinen noise" in {r["name"] for r in cache.rows("indicators")}
     finally:
         engine.stop()
         connector.close()

@@ -116,6 +116,8 @@ class SensorThingsConnector:
         try:
             root = self.http.get("")
         except BadAnswer as exc:
+            if exc.status >= 500:  # a server in trouble, not a wrong address: retried with back-off
+                raise
             raise UserError(f"{self.shown} is not a SensorThings service root ({exc})") from None
         sets = {e.get("name") for e in root.get("value") or () if isinstance(e, dict)}
         missing = [s for s in ("Datastreams", "Observations") if s not in sets]
@@ -144,8 +146,8 @@ class SensorThingsConnector:
         found = [e for e in endpoints or () if isinstance(e, str) and e.startswith(("mqtt://", "mqtts://"))]
         return found[0] if found else None
 
-    def _datastreams(self) -> list[dict]:
-        return [d for d in self.http.everything("Datastreams", DATASTREAM_QUERY, self.page_size) if isinstance(d, dict)]
+    def _datastreams(self, query: dict[str, str] = DATASTREAM_QUERY) -> list[dict]:
+        return [d for d in self.http.everything("Datastreams", query, self.page_size) if isinstance(d, dict)]
 
     def reference(self) -> dict[str, list[dict]]:
         root = self._root()
@@ -157,8 +159,11 @@ class SensorThingsConnector:
         return tables
 
     def reference_stamp(self) -> int:
-        """A fingerprint of the Datastreams (names, units, properties, Things): a change re-reads them."""
-        return hash(json.dumps(self._datastreams(), sort_keys=True, default=str))
+        """A fingerprint of the Datastreams themselves (ids, names, units, properties), asked every few
+        seconds while there is no push: a new or edited one re-reads the reference data. An edit of a
+        Thing or Location alone waits for the regular re-read (REFERENCE_EVERY_S)."""
+        light = {"$select": "id,name,unitOfMeasurement,properties"}
+        return hash(json.dumps(self._datastreams(light), sort_keys=True, default=str))
 
     # -- observations ---------------------------------------------------------------------
     def _reading(self, obs: object) -> tuple[ObsId, tuple | None]:

@@ -28,6 +28,10 @@ TIMEOUT_S = 20.0
 class BadAnswer(PlatformUnavailable):
     """The server answered, but not as a SensorThings service does (an HTTP error, not JSON)."""
 
+    def __init__(self, message: str, status: int = 200):
+        super().__init__(message)
+        self.status = status  # the HTTP status (200 where the body was what was wrong)
+
 
 class StaHttp:
     """GET requests to one SensorThings service root (``base``: ``http://host/path/v1.1``)."""
@@ -50,7 +54,7 @@ class StaHttp:
         if answer.status_code != 200:
             said = "" if "html" in answer.headers.get("Content-Type", "") else " ".join(answer.text.split())[:160]
             raise BadAnswer(f"SensorThings server {self.shown} answered HTTP {answer.status_code} "
-                            f"to {path or 'the service root'}" + (f": {said}" if said else ""))
+                            f"to {path or 'the service root'}" + (f": {said}" if said else ""), answer.status_code)
         try:
             body = answer.json()
         except (ValueError, json.JSONDecodeError):
