@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from console import __version__, cli_audit, cli_city, cli_platform, cli_relay, cli_replay, cli_scene
+from console import __version__, cli_audit, cli_city, cli_platform, cli_relay, cli_replay, cli_scene, cli_sources
 from console.databases import install_log_redaction, redact
 from console.errors import UserError
 from console.model.action import ROLE_ACTIONS
@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     _wall_options(run, "demo")
     _sync_options(run)
     cli_platform.add_platform(run, "platform: database URL, service=NAME or SQLite file path")
+    cli_sources.add_sources_option(run)
 
     wall = sub.add_parser("wall", help="turn the pages of a running wall, on all its nodes at once")
     wall.add_argument("action", choices=("next", "previous", "hold", "resume", "goto"),
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(sync)
     cli_platform.add_platform(sync, "platform: database URL, service=NAME or SQLite file path")
     sync.add_argument("--cache", metavar="PATH", help="cache file (default: in the data directory)")
+    cli_sources.add_sources_option(sync)
     sync.add_argument("--once", action="store_true", help="catch up, print a JSON summary and exit")
     sync.add_argument("--batch-rows", type=int, default=20_000, metavar="N",
                       help="rows per stream per cache transaction (default 20000)")
@@ -314,11 +316,15 @@ def chosen_theme(args: argparse.Namespace) -> str:
 def _cmd_run(args: argparse.Namespace) -> int:
     from console.shell.app import run_wall
 
-    url = cli_platform.chosen_platform(args)
+    url = None if args.sources else cli_platform.chosen_platform(args)
     options = _wall_run_options(args, url)
     layout = open_wall_layout(args)
-    connector = _connect(url)
     cache = _open_cache(args.cache or places(args.data_dir).cache)
+    try:
+        connector = cli_sources.open_sources(args, cache) if args.sources else _connect(url)
+    except BaseException:
+        cache.close()
+        raise
     try:
         return run_wall(layout, cache, connector, options)
     finally:
@@ -386,15 +392,23 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     from console.sync.engine import CatchUp, SyncEngine, SyncStatus
     from console.sync.open_connector import open_connector
 
-    connector = open_connector(cli_platform.chosen_platform(args))
-    if connector.postgres:  # the person signs in (a terminal prompt where a password is wanted)
-        cli_platform.sign_in_terminal(connector, unreachable_ok=not args.once)
-    if args.once:
+    if args.sources:
+        cache = _open_cache(args.cache or places(args.data_dir).cache)
         try:
-            connector.check()
-        except PlatformUnavailable as exc:
-            raise UserError(str(exc)) from None
-    cache = _open_cache(args.cache or places(args.data_dir).cache)
+            connector = cli_sources.open_sources(args, cache)
+        except BaseException:
+            cache.close()
+            raise
+    else:
+        connector = open_connector(cli_platform.chosen_platform(args))
+        if connector.postgres:  # the person signs in (a terminal prompt where a password is wanted)
+            cli_platform.sign_in_terminal(connector, unreachable_ok=not args.once)
+        if args.once:
+            try:
+                connector.check()
+            except PlatformUnavailable as exc:
+                raise UserError(str(exc)) from None
+        cache = _open_cache(args.cache or places(args.data_dir).cache)
     tty = sys.stderr.isatty()
 
     def progress(run: CatchUp) -> None:

@@ -44,6 +44,16 @@ def small_platform_file(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def nats_server():
+    """A throwaway nats-server with JetStream for the session (never the machine's own on 4222);
+    tests give themselves their own streams with ``?prefix=``."""
+    from tests.natsserver import throwaway_nats
+
+    with throwaway_nats() as server:
+        yield server
+
+
 @pytest.fixture
 def platform(small_platform_file, tmp_path) -> str:
     """A fresh copy of the small platform, for tests that write into it (importers)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import math
 import time
@@ -16,6 +17,7 @@ from console.clock import Clock, Mode
 from console.layout.parse import ContainerSpec, Node, ScreenSpec, ViewSpec
 from console.layout.rotation import RotationPosition
 from console.model.action import Operator
+from console.sync.connector import SourceState
 from console.sync.engine import SyncStatus
 from widgets import View, ViewContext
 from widgets import theme
@@ -116,6 +118,10 @@ class HeaderBar(QWidget):
         row.addWidget(self.title)
         row.addWidget(self.page)
         row.addWidget(self.who)  # who is at this console and what they may do
+        self.sources = QLabel()  # a console of several sources: each one's state and the age of its data
+        self.sources.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; font-weight: 600;")
+        self.sources.hide()
+        row.addWidget(self.sources)
         row.addStretch(1)
         for w in (self.detail, self.progress, self.connection, self.mode, self.time):
             row.addWidget(w)
@@ -140,9 +146,30 @@ class HeaderBar(QWidget):
             self.progress.setValue(int(status.progress * 1000))
         self.progress.setVisible(status.state == "catching_up" and status.progress is not None)
         _badge(text, colour, self.connection)
+        self._show_sources(status.sources, now)
         detail = _connection_detail(status, newest)
         self.detail.setToolTip(detail)
         self.detail.setText(detail if len(detail) <= 120 else detail[:119] + "…")
+
+
+    def _show_sources(self, sources: tuple[SourceState, ...], now: float) -> None:
+        """One phrase per source, a source that is down in the stale colour with how long it has been."""
+        self.sources.setVisible(bool(sources))
+        parts, why = [], []
+        for source in sources:
+            name = html.escape(source.name)
+            if source.state == "offline":
+                since = age(max(0.0, now - source.since)) if source.since else ""
+                parts.append(f'<span style="color: {theme.STATUS_COLOURS[theme.Status.STALE].name()}">'
+                             + tr("header", "{name}: OFFLINE {age}").format(name=name, age=since) + "</span>")
+                why.append(f"{source.name}: {source.reason}")
+            elif source.state == "online" and source.newest is not None:
+                parts.append(tr("header", "{name}: live, newest {age} old").format(
+                    name=name, age=age(max(0.0, now - source.newest))))
+            else:
+                parts.append(tr("header", "{name}: connecting").format(name=name))
+        self.sources.setText(" · ".join(parts))
+        self.sources.setToolTip("\n".join(why))
 
 
 class WallWindow(QWidget):

@@ -87,6 +87,17 @@ class HeldBack:
     pid: int | None = None  # its server process, for the platform team
 
 
+@dataclass(frozen=True)
+class SourceState:
+    """One source of a console that reads several (console/sources/several.py), for the header."""
+
+    name: str
+    state: str  # "online", "offline" or "connecting"
+    reason: str = ""  # offline: why (one line)
+    since: float | None = None  # offline: since when (epoch seconds)
+    newest: float | None = None  # the newest reading time it gave (epoch seconds), for its staleness
+
+
 class PlatformUnavailable(Exception):
     """The platform could not be reached just now; the sync engine retries with back-off."""
 

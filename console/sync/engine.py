@@ -39,7 +39,8 @@ from console.model.indicator import Indicator
 from console.model.plausible import row_bounds
 from console.model.schema import REFERENCE_TABLES, STREAMS
 from console.sync.batch import Batch
-from console.sync.connector import ActionsRefused, Connector, Cursor, HeldBack, Listener, PlatformUnavailable
+from console.sync.connector import (ActionsRefused, Connector, Cursor, HeldBack, Listener, PlatformUnavailable,
+                                    SourceState)
 from console.sync.reference import write_reference
 from console.sync.validate import Rejected, check_readings, check_rows, summary
 
@@ -81,6 +82,7 @@ class SyncStatus:
     held_rows: int = 0  # holding: how many (counted up to a limit)
     held_pid: int | None = None  # holding: the open transaction's server process, where visible
     note: str = ""  # what the source says of itself on the wall (an MQTT broker keeps no history)
+    sources: tuple[SourceState, ...] = ()  # a console of several sources: each one's state, for the header
 
 
 @dataclass
@@ -236,14 +238,18 @@ class SyncEngine:
         cursors = self.cache.cursors()
         fetched: dict[str, list] = {}
         moved: dict[str, Cursor] = {}
+        # a console of several sources keeps a cursor per source and stream (console/sources/several.py)
+        keys = getattr(self.connector, "cursor_keys", lambda stream: (stream,))
         for stream in STREAMS:
-            after = cursors.get(stream, (0, 0))
-            rows, cursor = self.connector.fetch(stream, after, self.batch_rows)
-            fetched[stream] = rows
-            if rows or cursor != after:  # past messages with no good rows too (console/sources)
-                moved[stream] = cursor
-            if len(rows) >= self.batch_rows:
-                batch.caught_up = False
+            fetched[stream] = []
+            for key in keys(stream):
+                after = cursors.get(key, (0, 0))
+                rows, cursor = self.connector.fetch(key, after, self.batch_rows)
+                fetched[stream] += rows
+                if rows or cursor != after:  # past messages with no good rows too (console/sources)
+                    moved[key] = cursor
+                if len(rows) >= self.batch_rows:
+                    batch.caught_up = False
         touched = {e.get("incident_id") for e in fetched["incident_events"]}
         incidents = self.connector.incidents({i for i in touched if isinstance(i, str)}) if touched else []
 
@@ -407,7 +413,7 @@ class SyncEngine:
     def _set_status(self, state: str, detail: str = "", progress: float | None = None, push: bool = False,
                     **figures) -> None:
         status = SyncStatus(state, detail, progress, push, self.waiting, note=getattr(self.connector, "note", ""),
-                            **figures)
+                            sources=getattr(self.connector, "source_states", ()), **figures)
         if status != self.status:
             self.status = status
             self.on_status(status)

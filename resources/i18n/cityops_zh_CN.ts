@@ -516,6 +516,18 @@
         <translation>已同步 {done} / {total} 行 · {rate} 行/秒</translation>
     </message>
     <message>
+        <source>{name}: OFFLINE {age}</source>
+        <translation>{name}：离线 {age}</translation>
+    </message>
+    <message>
+        <source>{name}: connecting</source>
+        <translation>{name}：连接中</translation>
+    </message>
+    <message>
+        <source>{name}: live, newest {age} old</source>
+        <translation>{name}：实时，最新数据 {age}前</translation>
+    </message>
+    <message>
         <source>{n} operator actions waiting to send</source>
         <translation>{n} 项操作待发送</translation>
     </message>

@@ -1,0 +1,38 @@
+"""``--sources FILE`` on `cityops run`, `sync` and `demo`: one console reading several sources."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from console.errors import UserError
+
+
+def add_sources_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sources", type=Path, metavar="FILE",
+                        help="read several sources at once (a sources.toml naming each one's platform URL: SQL "
+                        "platforms, nats://, mqtt://, sta+http://), each with its own cursor and status; instead of "
+                        "--platform")
+
+
+def open_sources(args: argparse.Namespace, cache):
+    """The connector over the sources ``--sources`` names (a down one is said, and retried by sync)."""
+    from console.sources.several import SeveralSources
+    from console.sources.sources_file import read_sources
+    from console.sync.open_connector import open_connector
+
+    if getattr(args, "platform", None):
+        raise UserError("give --platform or --sources, not both")
+    connector = SeveralSources(read_sources(args.sources), open_connector, cached_reference=cache.reference)
+    for source in connector.sources:
+        try:
+            source.connector.check()
+        except UserError as exc:
+            connector.close()
+            raise UserError(f"source {source.spec.name!r}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - unreachable (or wanting a sign-in): sync says and retries
+            source.failed(exc)
+            print(f"cityops: source {source.spec.name}: {exc}; the other sources go on and it is retried",
+                  file=sys.stderr)
+    return connector

@@ -1,0 +1,80 @@
+"""``sources.toml``: the several sources one console reads (``--sources FILE``).
+
+    [sources.helsinki]                  # a name of letters, digits, '-' and '_': shown in the header
+    platform = "postgresql+psycopg://console@hki-platform/cityops"
+
+    [sources.espoo]
+    platform = "nats://relay.example:4222?prefix=espoo"
+    namespace = "espoo"                 # default: the name; "" keeps the source's ids as they are
+
+The first source keeps its ids unless it names a namespace; every other one is namespaced by its
+name unless it says otherwise (console/sources/namespace.py). Two sources may not share a
+namespace. Every mistake is one line naming the file and the source.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from console.databases import platform_address
+from console.errors import UserError
+from console.sources.namespace import MAX_SOURCES
+
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_KEYS = {"platform", "namespace"}
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    platform: str  # a URL (or SQLite path) as --platform takes it
+    namespace: str
+    slot: int
+
+
+def read_sources(path: Path) -> list[SourceSpec]:
+    """The sources the file names, in its order; UserError (one line) for anything wrong.
+
+    A plain file path (an SQLite platform) is taken from the sources file's folder."""
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"--sources {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"--sources {path}: cannot read it ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"--sources {path}: not valid TOML ({exc})") from None
+    table = doc.get("sources")
+    if not isinstance(table, dict) or not table:
+        raise UserError(f"--sources {path}: no [sources.NAME] tables (each with platform = URL)")
+    if len(table) > MAX_SOURCES:
+        raise UserError(f"--sources {path}: {len(table)} sources; at most {MAX_SOURCES}")
+    specs: list[SourceSpec] = []
+    for slot, (name, entry) in enumerate(table.items()):
+        where = f"--sources {path}: source {name!r}"
+        if not _NAME.fullmatch(name):
+            raise UserError(f"{where}: a name is 1 to 32 letters, digits, '-' or '_'")
+        if not isinstance(entry, dict):
+            raise UserError(f"{where}: expected a table with platform = URL")
+        if unknown := sorted(set(entry) - _KEYS):
+            raise UserError(f"{where}: unknown key {unknown[0]!r} (keys: {', '.join(sorted(_KEYS))})")
+        url, namespace = entry.get("platform"), entry.get("namespace", "" if slot == 0 else name)
+        if not isinstance(url, str) or not url.strip():
+            raise UserError(f"{where}: platform = URL is missing")
+        if not isinstance(namespace, str) or namespace and not _NAME.fullmatch(namespace):
+            raise UserError(f"{where}: namespace must be \"\" or 1 to 32 letters, digits, '-' or '_'")
+        if clash := next((s for s in specs if s.namespace == namespace), None):
+            shown = repr(namespace) if namespace else "the empty namespace"
+            raise UserError(f"{where}: shares {shown} with source {clash.name!r}: their ids would collide")
+        url = url.strip()
+        if "://" not in url and not re.match(r"^\s*[a-z_]+\s*=", url):
+            url = str((path.parent / url).resolve())
+        try:
+            url = platform_address(url)
+        except UserError as exc:
+            raise UserError(f"{where}: {exc}") from None
+        specs.append(SourceSpec(name, url, namespace, slot))
+    return specs
