@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.store.pyramid import FIRST_LEVEL, Pyramid
+from console.store.pyramid import FIRST_LEVEL, Pyramid, equal_buckets
 from console.store.series import Series
 
 
@@ -112,3 +112,21 @@ def test_the_newest_reading_ends_the_line_and_no_future_shows():
     assert frame.width > 0 and frame.ts[-1] == ts[-1] and frame.values[-1] == 7.0
     before = pyramid.frame(ts[0], ts[-1], 100, ts[-2])  # a replay's cursor just before the spike
     assert before.values.max() == 0.0 and before.ts[-1] <= ts[-2] + frame.width
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(200, 5000), buckets=st.integers(1, 700),
+       a=st.floats(-0.05, 0.5), b=st.floats(0.5, 1.05))
+def test_equal_buckets_for_a_report_are_exact(seed, n, buckets, a, b):
+    ts, values = _series(seed, n)
+    t0 = ts[0] + a * (ts[-1] - ts[0])
+    t1 = ts[0] + b * (ts[-1] - ts[0])
+    inside = (ts >= t0) & (ts <= t1)
+    ts, values = ts[inside], values[inside]
+    ids, lo, hi = equal_buckets(ts, values, t0, t1, buckets)
+    width = (t1 - t0) / buckets
+    want = np.clip(((ts - t0) // width).astype(np.int64), 0, buckets - 1)
+    keys = np.unique(want)
+    assert np.array_equal(ids, keys)
+    assert np.array_equal(lo, [values[want == k].min() for k in keys])
+    assert np.array_equal(hi, [values[want == k].max() for k in keys])

@@ -235,8 +235,8 @@ class TileCanvas(QWidget):
                 ahead = SPARK_AHEAD_S if forecasts is not None else 0.0
                 f = forecasts.get(ind.id) if forecasts is not None else None
                 ts, values, gap_s = recent.ts, recent.values, 3 * ind.interval_s
-                if self.store is not None:  # two points per column at most, however dense the hour
-                    columns = int(m.spark.width() * SPARK_S / (SPARK_S + ahead))
+                columns = int(m.spark.width() * SPARK_S / (SPARK_S + ahead))
+                if self.store is not None and len(ts) > 4 * columns:  # a dense hour: two points per column
                     frame = self.store.frame(ind.id, recent.t0, recent.t1, columns)
                     ts, values, gap_s = frame.ts, frame.values, frame.gap_s(gap_s)
                 spark = build_spark(ts, values, recent.t0, recent.t1 + ahead, m.spark.width(),

@@ -28,6 +28,7 @@ from console.model.action import ACTIONS
 from console.model.vocab import QUALITY_BAD, STATUSES
 from console.replay.alarm_figures import AlarmFigures, alarm_figures
 from console.replay.recording import AlarmRecord, Recording
+from console.store.pyramid import equal_buckets
 
 #: A chart's readings are reduced to at most this many (min, max) buckets: enough for a page's
 #: width at print resolution, and a spike survives as its bucket's maximum.
@@ -334,10 +335,8 @@ def envelope(ts: np.ndarray, values: np.ndarray, t0: float, t1: float,
     if len(ts) <= max_points:
         return ts.copy(), values.copy(), values.copy()
     width = (t1 - t0) / max_points
-    bucket = np.clip(((ts - t0) // width).astype(np.int64), 0, max_points - 1)
-    first = np.flatnonzero(np.r_[True, np.diff(bucket) != 0])
-    return (t0 + (bucket[first] + 0.5) * width, np.minimum.reduceat(values, first),
-            np.maximum.reduceat(values, first))
+    bucket, lo, hi = equal_buckets(ts, values, t0, t1, max_points)  # from a min/max pyramid of the readings
+    return t0 + (bucket + 0.5) * width, lo, hi
 
 
 def _charts(recording: Recording, alarms: list[AlarmRecord]) -> tuple[Chart, ...]:

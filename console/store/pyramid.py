@@ -50,9 +50,12 @@ class Frame:
 
 def _group(ids: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows with equal (sorted) ids merged: their minimum and maximum."""
-    if not len(ids):
+    if len(ids) < 2:
         return ids, lo, hi
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    starts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+    if not len(starts):  # one bucket (the common case of a few new readings)
+        return ids[:1], lo.min(keepdims=True), hi.max(keepdims=True)
+    starts = np.concatenate((np.zeros(1, np.int64), starts))
     return ids[starts], np.minimum.reduceat(lo, starts), np.maximum.reduceat(hi, starts)
 
 
@@ -133,7 +136,8 @@ class Pyramid:
         self.synced = newest
         if not len(ts):
             return
-        ids, lo, hi = _group(np.floor(ts / self.width(0)).astype(np.int64), values, values)
+        # lo and hi must be arrays of their own: the first bucket is updated in place below
+        ids, lo, hi = _group(np.floor(ts / self.width(0)).astype(np.int64), values, values.copy())
         if not self.levels:
             self.levels.append(Level(self.width(0)))
         first = self.levels[0]
@@ -193,10 +197,56 @@ class Pyramid:
                 values = values[(ts < stop) & np.isfinite(values)]
                 if len(values):
                     lo[end], hi[end] = values.min(), values.max()
-        start = ids * w
-        xs = np.column_stack([start + 0.25 * w, start + 0.75 * w]).ravel()
-        ys = np.column_stack([lo, hi]).ravel()
         last_ts, last_values = self.read(max(t0, ids[-1] * w), t1)
-        if len(last_ts) and last_ts[-1] > xs[-1]:  # the line ends at the newest reading in view
-            xs, ys = np.r_[xs, last_ts[-1]], np.r_[ys, last_values[-1]]
+        end = len(last_ts) and last_ts[-1] > (ids[-1] + 0.75) * w  # the line ends at the newest reading in view
+        xs, ys = np.empty(2 * len(ids) + end), np.empty(2 * len(ids) + end)
+        start = ids * w
+        xs[0:2 * len(ids):2], xs[1:2 * len(ids):2] = start + 0.25 * w, start + 0.75 * w
+        ys[0:2 * len(ids):2], ys[1:2 * len(ids):2] = lo, hi
+        if end:
+            xs[-1], ys[-1] = last_ts[-1], last_values[-1]
         return Frame(xs, ys, w)
+
+
+def equal_buckets(ts: np.ndarray, values: np.ndarray, t0: float, t1: float, n: int,
+                  pyramid: Pyramid | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Min and max per each of ``n`` equal buckets of [t0, t1] (a report's chart), from a pyramid of
+    the readings ``ts``/``values`` (sorted): (bucket index of each non-empty bucket, min, max).
+
+    Exactly what grouping every reading would give (a reading at t goes to bucket
+    ``(t - t0) // width``, clipped to the ends), reading a pyramid level with at least four of
+    its buckets per chart bucket, and the readings themselves only where one of its buckets
+    straddles a chart bucket's edge.
+    """
+    width = (t1 - t0) / n
+
+    def bucket_of(t: np.ndarray) -> np.ndarray:
+        return np.clip(((t - t0) // width).astype(np.int64), 0, n - 1)
+
+    def read(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
+        i, j = np.searchsorted(ts, a), np.searchsorted(ts, b, "right")
+        return ts[i:j], values[i:j]
+
+    if pyramid is None:
+        pyramid = Pyramid(max(width / 64, 1e-3), read)
+        if len(ts):
+            pyramid.sync(float(ts[-1]))
+    k = math.floor(math.log2(width / 4 / pyramid.width(0))) if width > 0 else -1
+    if k < 0 or not pyramid.levels or not len(ts):
+        ids = bucket_of(ts)
+        return _group(ids, values, values)
+    level = pyramid.levels[min(k, len(pyramid.levels) - 1)]
+    w = level.width
+    start = level.ids * w
+    whole = (bucket_of(start) == bucket_of(start + w)) & (start >= t0) & (start + w < t1)
+    margin = 16 * np.spacing(max(abs(t0), abs(t1)))  # clear of the edge even in rounding
+    whole &= ((start - t0) % width > margin) & ((start - t0) % width < width - w - margin)
+    parts = [(bucket_of(start[whole]), level.lo[whole], level.hi[whole])]
+    a = np.searchsorted(ts, start[~whole])
+    b = np.searchsorted(ts, start[~whole] + w)
+    lengths = b - a
+    take = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(a, lengths)
+    parts.append((bucket_of(ts[take]), values[take], values[take]))
+    ids, lo, hi = (np.concatenate(c) for c in zip(*parts))
+    order = np.argsort(ids, kind="stable")
+    return _group(ids[order], lo[order], hi[order])
