@@ -33,6 +33,7 @@ class Definitions:
         self.nodes: dict[str, dict] = {}  # Sparkplug sessions (console/sources/sparkplug.py export)
         self.seen: list[str] = []  # the last message ids read
         self.version = 0
+        self._codes: tuple[int, dict[str, int]] | None = None
         if path is not None and path.exists():
             try:
                 saved = json.loads(path.read_text("utf-8"))
@@ -46,8 +47,11 @@ class Definitions:
                 log.warning("cannot read the MQTT definitions kept in %s (%s): waiting for births again", path, exc)
 
     def codes(self) -> dict[str, int]:
+        """Indicator code -> id (made again only when a definition changed: every message asks)."""
         with self._lock:
-            return {code: row["id"] for code, row in self.indicators.items()}
+            if self._codes is None or self._codes[0] != self.version:
+                self._codes = (self.version, {code: row["id"] for code, row in self.indicators.items()})
+            return self._codes[1]
 
     def update(self, indicators: list[dict] = (), units: list[dict] = ()) -> bool:
         """Take new definitions; True (and saved) when anything changed."""
