@@ -2,12 +2,15 @@
 
 ``ingest("sql" | "mqtt", rate, seconds)`` offers ``rate`` readings a second (a tick every 10 ms,
 20 indicators) and measures what reached the store: readings per second, and the latency from
-each row's commit (SQL) or publish (MQTT) to the engine's hand-over, p50 and p99 in ms.
+each row's commit (SQL) or publish (MQTT) to the engine's hand-over, p50 and p99 in ms. The
+feeder runs in a process of its own (as a platform's writer or a city's publishers do), so it
+takes no CPU time from the console's interpreter; both processes read the same monotonic clock.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import sys
 import tempfile
 import threading
@@ -27,6 +30,8 @@ from console.sync.engine import SyncEngine  # noqa: E402
 INDICATORS = 20
 TICK_S = 0.01
 
+Sent = dict[tuple[int, float], float]
+
 
 @dataclass
 class Figures:
@@ -35,31 +40,9 @@ class Figures:
     p99: float  # ms
 
 
-class _Clocked:
-    """Readings sent (indicator, ts) -> when, and the latencies of those the store got."""
-
-    def __init__(self):
-        self.sent: dict[tuple[int, float], float] = {}
-        self.latencies: list[float] = []
-        self.first = self.last = None
-        self.lock = threading.Lock()
-
-    def on_batch(self, batch: Batch) -> None:
-        now = time.perf_counter()
-        with self.lock:
-            for _, iid, ts, _, _ in batch.readings:
-                sent = self.sent.get((iid, ts))
-                if sent is not None:
-                    self.latencies.append(now - sent)
-            if batch.readings:
-                self.first = self.first or now
-                self.last = now
-
-
-def _ticks(rate: int, seconds: float, ids: list[int]):
+def _ticks(rate: int, seconds: float, ids: list[int], t0: float):
     """Each tick's readings per indicator: (indicator id, ts, value), ts unique and recent."""
     per_tick = max(1, int(rate * TICK_S))
-    t0 = time.time() - 5.0
     for n in range(int(seconds / TICK_S)):
         rows: dict[int, list[tuple[int, float, float]]] = {}
         for k in range(per_tick):
@@ -75,32 +58,87 @@ def _pace(began: float, n: int) -> None:
         time.sleep(wait)
 
 
-def _run(connector, folder: Path, feed) -> Figures:
-    clock = _Clocked()
+def insert_sql(url: str, rate: int, seconds: float, ids: list[int], t0: float, out) -> None:
+    """The feeder process of the SQL baseline: one INSERT transaction a tick."""
+    import psycopg
+
+    sent: Sent = {}
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as conn:
+        began = time.perf_counter()
+        for n, rows in _ticks(rate, seconds, ids, t0):
+            flat = [r for batch in rows.values() for r in batch]
+            with conn.cursor() as cur:
+                cur.executemany("INSERT INTO readings (indicator_id, ts, value, quality) VALUES (%s, %s, %s, 0)", flat)
+            conn.commit()
+            now = time.perf_counter()
+            sent.update({(iid, ts): now for iid, ts, _ in flat})
+            _pace(began, n + 1)
+    out.put((sent, time.perf_counter() - began))
+
+
+def publish_mqtt(port: int, topics: dict[int, str], rate: int, seconds: float, ids: list[int], t0: float, out) -> None:
+    """The feeder process of the MQTT candidate: one JSON batch message per indicator a tick, QoS 1."""
+    import paho.mqtt.client as mqtt
+
+    pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-pub", protocol=mqtt.MQTTv5)
+    pub.max_inflight_messages_set(1000)
+    pub.connect("127.0.0.1", port)
+    pub.loop_start()
+    sent: Sent = {}
+    began = time.perf_counter()
+    last = None
+    for n, rows in _ticks(rate, seconds, ids, t0):
+        for iid, batch in rows.items():
+            body = json.dumps({"id": f"{n}-{iid}", "readings": [{"ts": ts, "value": v} for _, ts, v in batch]})
+            now = time.perf_counter()
+            sent.update({(iid, ts): now for _, ts, _ in batch})
+            last = pub.publish(topics[iid], body, qos=1)
+        _pace(began, n + 1)
+    offered = time.perf_counter() - began
+    if last is not None:
+        last.wait_for_publish(30)
+    pub.loop_stop()
+    out.put((sent, offered))
+
+
+def _run(connector, folder: Path, feeder, args: tuple) -> Figures:
+    arrived: Sent = {}
+    lock = threading.Lock()
+
+    def on_batch(batch: Batch) -> None:
+        now = time.perf_counter()
+        with lock:
+            for _, iid, ts, _, _ in batch.readings:
+                arrived[(iid, ts)] = now
+
     cache = Cache(folder / "cache.db")
-    engine = SyncEngine(connector, cache, on_batch=clock.on_batch, heartbeat_s=1.0)
+    engine = SyncEngine(connector, cache, on_batch=on_batch, heartbeat_s=1.0)
     engine.sync_reference()
     engine.start()
     try:
         deadline = time.monotonic() + 20
         while engine.status.state != "online" and time.monotonic() < deadline:
             time.sleep(0.05)
-        offered = feed(clock)
-        expected = len(clock.sent)
+        context = multiprocessing.get_context("spawn")
+        out = context.Queue()
+        process = context.Process(target=feeder, args=(*args, out))
+        process.start()
+        sent, offered = out.get()
+        process.join()
         deadline = time.monotonic() + 30
-        while len(clock.latencies) < expected and time.monotonic() < deadline:
+        while len(arrived) < len(sent) and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
         engine.stop()
         connector.close()
         cache.close()
-    got = len(clock.latencies)
-    if got < expected:
-        print(f"  only {got:,} of {expected:,} readings reached the store", flush=True)
-    lat = np.array(clock.latencies) * 1000
-    span = max(offered, (clock.last or 0) - (clock.first or 0))
-    return Figures(got / span if span else 0.0, float(np.percentile(lat, 50)) if got else float("nan"),
-                   float(np.percentile(lat, 99)) if got else float("nan"))
+    lat = np.array([arrived[k] - t for k, t in sent.items() if k in arrived]) * 1000
+    if len(lat) < len(sent):
+        print(f"  only {len(lat):,} of {len(sent):,} readings reached the store", flush=True)
+    span = max(offered, max(arrived.values(), default=0) - min(sent.values(), default=0))
+    return Figures(len(lat) / span, float(np.percentile(lat, 50)) if len(lat) else float("nan"),
+                   float(np.percentile(lat, 99)) if len(lat) else float("nan"))
 
 
 def ingest(kind: str, rate: int, seconds: float) -> Figures:
@@ -126,24 +164,8 @@ def _sql(rate: int, seconds: float, folder: Path) -> Figures:
         with platform.begin() as conn:
             conn.execute(insert(P["indicators"]), [BARE_INDICATOR | {"id": i, "code": f"bench.{i}", "interval_s": 1.0}
                                                    for i in ids[1:]])
-
-        def feed(clock: _Clocked) -> float:
-            raw = platform.raw_connection()
-            cur = raw.cursor()
-            began = time.perf_counter()
-            for n, rows in _ticks(rate, seconds, ids):
-                flat = [r for batch in rows.values() for r in batch]
-                cur.executemany("INSERT INTO readings (indicator_id, ts, value, quality) VALUES (%s, %s, %s, 0)", flat)
-                raw.commit()
-                now = time.perf_counter()
-                with clock.lock:
-                    clock.sent.update({(iid, ts): now for iid, ts, _ in flat})
-                _pace(began, n + 1)
-            raw.close()
-            return time.perf_counter() - began
-
         try:
-            return _run(SqlConnector(url), folder, feed)
+            return _run(SqlConnector(url), folder, insert_sql, (url, rate, seconds, ids, time.time() - 5.0))
         finally:
             platform.dispose()
 
@@ -157,36 +179,22 @@ def _mqtt(rate: int, seconds: float, folder: Path) -> Figures:
 
     broker = Broker(folder)
     broker.start()
-    pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-pub", protocol=mqtt.MQTTv5)
-    pub.max_inflight_messages_set(1000)
-    pub.connect("127.0.0.1", broker.port)
-    pub.loop_start()
     try:
         codes = [f"bench.{i}" for i in range(INDICATORS)]
+        definer = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-definitions", protocol=mqtt.MQTTv5)
+        definer.connect("127.0.0.1", broker.port)
+        definer.loop_start()
         for code in codes:
-            pub.publish(f"bench/indicators/{code}", json.dumps({"name": code, "unit": "m", "interval_s": 1.0}),
-                        qos=1, retain=True).wait_for_publish(5)
+            definer.publish(f"bench/indicators/{code}", json.dumps({"name": code, "unit": "m", "interval_s": 1.0}),
+                            qos=1, retain=True).wait_for_publish(5)
+        definer.loop_stop()
         ids = [indicator_id(c) for c in codes]
-        topic = {indicator_id(c): f"bench/readings/{c}" for c in codes}
+        topics = {indicator_id(c): f"bench/readings/{c}" for c in codes}
         connector = MqttConnector(f"{broker.url}/bench?client_id=bench-console", definitions=str(folder / "d.json"))
         connector.check()
         deadline = time.monotonic() + 10
         while len(connector.definitions.codes()) < INDICATORS and time.monotonic() < deadline:
             time.sleep(0.05)
-
-        def feed(clock: _Clocked) -> float:
-            began = time.perf_counter()
-            for n, rows in _ticks(rate, seconds, ids):
-                for iid, batch in rows.items():
-                    body = json.dumps({"id": f"{n}-{iid}", "readings": [{"ts": ts, "value": v} for _, ts, v in batch]})
-                    now = time.perf_counter()
-                    with clock.lock:
-                        clock.sent.update({(iid, ts): now for _, ts, _ in batch})
-                    pub.publish(topic[iid], body, qos=1)
-                _pace(began, n + 1)
-            return time.perf_counter() - began
-
-        return _run(connector, folder, feed)
+        return _run(connector, folder, publish_mqtt, (broker.port, topics, rate, seconds, ids, time.time() - 5.0))
     finally:
-        pub.loop_stop()
         broker.stop()
