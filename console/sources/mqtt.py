@@ -94,8 +94,9 @@ class MqttConnector:
         self.shown = f"{self.scheme}://{self.host}:{self.port}/{self.root}"
         self.groups = [g for g in query.get("groups", "").split(",") if g]
         where = places().data
+        mine = f"{where}|{self.host}:{self.port}/{self.root}"  # one session per console and broker root
         self.client_id = query.get("client_id") or (
-            f"cityops-{socket.gethostname()}-{blake2b(str(where).encode(), digest_size=4).hexdigest()}")[:64]
+            f"cityops-{socket.gethostname()}-{blake2b(mine.encode(), digest_size=4).hexdigest()}")[:64]
         self.ca = query.get("ca")
         state = definitions or query.get("definitions")
         self.definitions = Definitions(Path(state) if state else where / "mqtt" / f"{self._file_name()}.json")

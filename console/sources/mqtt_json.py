@@ -31,8 +31,10 @@ from datetime import datetime
 INDICATOR_DEFAULTS: dict[str, object] = {"category": "mqtt", "unit": "", "district_id": None, "warn_low": None,
                                          "warn_high": None, "alarm_low": None, "alarm_high": None, "bad": "high",
                                          "interval_s": 60.0, "decimals": 1, "name_zh": None}
-#: Ids made from codes lie in [2**30, 2**31): clear of a platform's small serial ids, and an int32.
-_ID_BASE = 1 << 30
+#: Ids made from codes lie in [500,000,000, 1,000,000,000): clear of a platform's small serial ids,
+#: and below a namespaced source's span (console/sources/namespace.py ID_SPAN). Two codes that
+#: meet on one id (rare) leave the second quarantined as a duplicate id, named: give it an "id".
+_ID_BASE = 500_000_000
 
 
 class NotConvention(Exception):
@@ -55,7 +57,7 @@ class Decoded:
 def indicator_id(code: str) -> int:
     """A stable id for an indicator known only by its code (the same on every console)."""
     digest = hashlib.blake2b(code.encode("utf-8", "surrogatepass"), digest_size=4).digest()
-    return _ID_BASE + int.from_bytes(digest) % _ID_BASE
+    return _ID_BASE + int.from_bytes(digest) % _ID_BASE  # _ID_BASE .. 2 * _ID_BASE - 1
 
 
 def when(x: object, what: str = "ts") -> float:
