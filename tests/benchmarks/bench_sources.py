@@ -8,9 +8,9 @@ console's figure from the same process, printed with the ratio (tests/benchmarks
     quarantine, roll-ups, cursor in one cache transaction per batch, the late-commit window),
     against bare paging with ``requests`` (the same keyset-paged query, 1,000 a page, JSON
     decoded, times parsed) written with raw ``sqlite3.executemany``: the lower bound of any
-    copy. Both copy every observation; the ratio is candidate/baseline observations per
-    second (aim: 0.8 or more). The server answers slowly (about 1 ms an observation, pure
-    Python), so both figures are mostly its time.
+    copy. Both copy every observation, in turns (``--repeats``, best of each); the ratio is
+    candidate/baseline observations per second (aim: 0.8 or more). The server answers slowly
+    (about 1 ms an observation, pure Python), so both figures are mostly its time.
 
 ``mqtt``
     Live ingest at ``--rates`` (2,000 and 10,000 readings/s) for ``--seconds`` (10; 3 with
@@ -25,7 +25,7 @@ console's figure from the same process, printed with the ratio (tests/benchmarks
 Run::
 
     .venv/bin/python tests/benchmarks/bench_sources.py [--quick] [--only sensorthings|mqtt] [--observations N]
-        [--rates 2000,10000] [--seconds S]
+        [--repeats 2] [--rates 2000,10000] [--seconds S]
 """
 
 from __future__ import annotations
@@ -103,9 +103,13 @@ def sensorthings(args: argparse.Namespace) -> None:
                     raise SystemExit(f"copied {copied:,} observations of {n:,}")
                 return n / (time.perf_counter() - start)
 
-            baseline = timed(lambda: _bare_sta_copy(server.base, folder / "bare.db"))
+            def baseline() -> int:
+                (folder / "bare.db").unlink(missing_ok=True)
+                return _bare_sta_copy(server.base, folder / "bare.db")
 
             def candidate() -> int:
+                for old in folder.glob("cache.db*"):
+                    old.unlink()
                 connector = SensorThingsConnector(server.url)
                 cache = Cache(folder / "cache.db")
                 try:
@@ -114,7 +118,13 @@ def sensorthings(args: argparse.Namespace) -> None:
                     connector.close()
                     cache.close()
 
-            report("sensorthings catch-up", "observations/s", baseline, timed(candidate), "higher", observations=n)
+            # taken in turns, best of each: load from other work on the machine hits both alike
+            rates: dict[str, list[float]] = {"baseline": [], "candidate": []}
+            for _ in range(args.repeats):
+                rates["baseline"].append(timed(baseline))
+                rates["candidate"].append(timed(candidate))
+            report("sensorthings catch-up", "observations/s", max(rates["baseline"]), max(rates["candidate"]),
+                   "higher", observations=n, runs=args.repeats)
         finally:
             server.stop()
 
@@ -143,6 +153,7 @@ def main() -> None:
     parser.add_argument("--observations", type=int, default=0, help="SensorThings observations to copy")
     parser.add_argument("--rates", default="2000,10000", help="MQTT: readings per second to offer, comma-separated")
     parser.add_argument("--seconds", type=float, default=0.0, help="MQTT: seconds each rate runs")
+    parser.add_argument("--repeats", type=int, default=2, help="SensorThings: runs of baseline and candidate, taken in turns (default 2)")
     args = parser.parse_args()
     for name in args.only or SOURCES:
         SOURCES[name](args)
