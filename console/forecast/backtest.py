@@ -6,6 +6,7 @@ everything happens at each moment from the readings before it (the forecasts nev
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +14,7 @@ import numpy as np
 from console.alarms.room import room_alarms
 from console.forecast.early import EarlyWarnings
 from console.forecast.grid import bin_means
-from console.forecast.model import forecast
+from console.forecast.model import Forecast, forecast
 from console.forecast.service import Forecasts
 from console.model.indicator import Indicator
 from console.store import Store
@@ -47,13 +48,14 @@ def grid_of(ids: np.ndarray, ts: np.ndarray, values: np.ndarray, order: list[int
 
 
 def accuracy(y: np.ndarray, origins: range, window: int, horizons: tuple[int, ...], horizon: int,
-             seasonal: np.ndarray | None = None) -> Accuracy:
-    """Forecast from each origin (a column of ``y``) with the ``window`` columns up to it; compare."""
+             seasonal: np.ndarray | None = None, model: Callable[..., Forecast] = forecast) -> Accuracy:
+    """Forecast from each origin (a column of ``y``) with the ``window`` columns up to it; compare.
+    ``model`` is called as ``forecast`` is (another library's, wrapped, to compare)."""
     errors = {h: ([], []) for h in horizons}
     inside = []
     for o in origins:
         past = y[:, o - window + 1:o + 1]
-        f = forecast(past, 1.0, horizon, None if seasonal is None else seasonal[:, o - window + 1:o + 1 + horizon])
+        f = model(past, 1.0, horizon, None if seasonal is None else seasonal[:, o - window + 1:o + 1 + horizon])
         actual = y[:, o + 1:o + 1 + horizon]
         seen = np.isfinite(past)
         last_col = np.where(seen.any(axis=1), window - 1 - np.argmax(seen[:, ::-1], axis=1), 0)

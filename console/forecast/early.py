@@ -13,7 +13,7 @@ came, until the value is back clear of the limit by a margin (half the way to th
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from statistics import NormalDist
 from dataclasses import dataclass
 
@@ -30,6 +30,8 @@ CONFIRM = 2  # forecast refreshes in a row that must agree before it stands or g
 #: How sure the forecast must be that the limit is crossed within the horizon before a warning stands.
 CONFIDENCE = 0.7  # bench_forecast on the storms: hit rate 0.50 -> 0.82, median lead 16 -> 9 min
 REARM_S = 900.0
+#: Another console's acknowledgement holds for a warning raised here up to this long after it.
+ROOM_ACK_S = 2 * 3600.0
 Event = tuple[float, str, str]  # (ts, warning id, "raised" | "acknowledged" | "missed" | "hit")
 
 
@@ -49,7 +51,10 @@ def crossing(f: IndicatorForecast, threshold: float, high: bool, confidence: flo
     ``sure_s``: when it is at least ``confidence`` sure the limit has been reached."""
     beyond = (lambda v: v >= threshold) if high else (lambda v: v <= threshold)
     band = f.lo if high else f.hi  # the side of the band away from the limit
-    sure = f.mean - (f.mean - band) * NormalDist().inv_cdf(confidence) / Z80
+    # judged on the model's own deviation, not the calibrated cone: right after a storm begins the
+    # cone is wide (the window's forecasts have just been wrong), which would warn only at the limit
+    z = NormalDist().inv_cdf(confidence)
+    sure = f.mean - (f.mean - band) * z / Z80 if f.sd is None else f.mean - (1 if high else -1) * z * f.sd
     central, edge, whole, certain = (np.flatnonzero(beyond(a)) for a in (f.mean, f.hi if high else f.lo, band, sure))
     if not len(central):
         return None
@@ -108,6 +113,9 @@ class EarlyWarnings:
         self._watches: dict[str, _Watch] = {}
         self._seen = -1  # the forecasts' version last taken
         self._origin = -math.inf  # and the time it was made at
+        #: the room's acknowledgements (any console's, from the operator_actions stream): id -> (actor, ts)
+        self._room_acks: dict[str, tuple[str, float]] = {}
+        self._dropped: dict[str, float] = {}  # when each warning last went here
 
     def warnings(self) -> list[EarlyWarning]:
         """Standing warnings, soonest expected first."""
@@ -175,9 +183,11 @@ class EarlyWarnings:
         _move(warning, cross, value, now)
         self._standing[wid] = warning
         self._event(now, wid, "raised")
+        self._room_ack(wid)
 
     def _drop(self, warning: EarlyWarning, now: float, why: str) -> None:
         del self._standing[warning.id]
+        self._dropped[warning.id] = now
         self._event(now, warning.id, why)
 
     def acknowledge(self, warning_id: str, actor: str, role: str, now: float) -> EarlyWarning:
@@ -194,6 +204,34 @@ class EarlyWarnings:
         warning.acked_by, warning.acked_at = actor, now
         self._event(now, warning_id, "acknowledged")
         return warning
+
+    def take(self, actions: Iterable[Mapping]) -> None:
+        """The room's early-warning acknowledgements (platform ``operator_actions`` rows), whoever
+        took them: one room, one truth, as for alarms (console/alarms/room.py). Each console
+        forecasts for itself, so a warning another console acknowledged may stand here a refresh
+        earlier or later: an acknowledgement holds for this console's warning of the same id unless
+        that warning went here after it was given, or it is older than ``ROOM_ACK_S``."""
+        for row in actions:
+            if row.get("target_kind") != "early_warning" or row.get("action") != "acknowledge":
+                continue
+            ts = row.get("ts")
+            if not isinstance(ts, (int, float)) or not math.isfinite(ts):
+                continue
+            wid, actor = str(row.get("target_id")), str(row.get("actor"))
+            held = self._room_acks.get(wid)
+            if held is None or ts > held[1]:
+                self._room_acks[wid] = (actor, float(ts))
+            self._room_ack(wid)
+
+    def _room_ack(self, wid: str) -> None:
+        warning, held = self._standing.get(wid), self._room_acks.get(wid)
+        if warning is None or held is None or warning.acknowledged:
+            return
+        actor, ts = held
+        if ts <= self._dropped.get(wid, -math.inf) or ts < warning.raised_at - ROOM_ACK_S:
+            return  # given for an earlier warning of the same limit
+        warning.acked_by, warning.acked_at = actor, ts
+        self._event(ts, wid, "acknowledged")
 
     def _event(self, t: float, wid: str, what: str) -> None:
         self.history.append((t, wid, what))

@@ -44,6 +44,7 @@ class IndicatorForecast:
     mean: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
+    sd: np.ndarray | None = None  # the model's own h-step deviation: what early warnings judge by
 
 
 class Forecasts:
@@ -86,7 +87,7 @@ class Forecasts:
         result = forecast(y, STEP_S, HORIZON_STEPS, seasonal)
         ahead = now + STEP_S * np.arange(1, HORIZON_STEPS + 1)
         self._by_id = {ind.id: IndicatorForecast(ind.id, now, ahead, result.mean[row], result.lo[row],
-                                                 result.hi[row])
+                                                 result.hi[row], result.sd_h[row])
                        for row, ind in enumerate(indicators) if np.isfinite(result.mean[row, 0])}
         self.origin = now
         self.version += 1
