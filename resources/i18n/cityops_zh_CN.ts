@@ -1197,6 +1197,105 @@ Choose one in the incident table (↑↓) or on the map.</source>
     </message>
 </context>
 <context>
+    <name>rain</name>
+    <message>
+        <source>Alarm came</source>
+        <translation>实际告警</translation>
+    </message>
+    <message>
+        <source>Alarm in</source>
+        <translation>距告警</translation>
+    </message>
+    <message>
+        <source>Alarms</source>
+        <translation>告警数</translation>
+    </message>
+    <message>
+        <source>District</source>
+        <translation>区域</translation>
+    </message>
+    <message>
+        <source>First alarm in</source>
+        <translation>最早告警</translation>
+    </message>
+    <message>
+        <source>Indicator</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>No history to learn from: this console has no cache.</source>
+        <translation>无历史数据可学习：本控制台没有缓存。</translation>
+    </message>
+    <message>
+        <source>Now</source>
+        <translation>当前</translation>
+    </message>
+    <message>
+        <source>Peak</source>
+        <translation>预计峰值</translation>
+    </message>
+    <message>
+        <source>Peak came</source>
+        <translation>实际峰值</translation>
+    </message>
+    <message>
+        <source>Plans that apply</source>
+        <translation>适用预案</translation>
+    </message>
+    <message>
+        <source>Rain of</source>
+        <translation>降雨</translation>
+    </message>
+    <message>
+        <source>Rainstorm impact</source>
+        <translation>暴雨影响推演</translation>
+    </message>
+    <message>
+        <source>Risk</source>
+        <translation>风险</translation>
+    </message>
+    <message>
+        <source>Run scenario</source>
+        <translation>推演</translation>
+    </message>
+    <message>
+        <source>Set the rain and run the scenario.</source>
+        <translation>设定降雨后开始推演。</translation>
+    </message>
+    <message>
+        <source>Warning in</source>
+        <translation>距预警</translation>
+    </message>
+    <message>
+        <source>alarm limit expected</source>
+        <translation>预计达告警限值</translation>
+    </message>
+    <message>
+        <source>for</source>
+        <translation>持续</translation>
+    </message>
+    <message>
+        <source>no limit expected</source>
+        <translation>预计不超限</translation>
+    </message>
+    <message>
+        <source>none: no limit expected</source>
+        <translation>无：预计不超限</translation>
+    </message>
+    <message>
+        <source>starting in</source>
+        <translation>开始于</translation>
+    </message>
+    <message>
+        <source>warning limit expected</source>
+        <translation>预计达预警限值</translation>
+    </message>
+    <message>
+        <source>{n} indicators modelled from their own history ({skipped} left out), {alarms} expected at their alarm limit · {s:.1f} s</source>
+        <translation>{n} 个指标按其历史响应建模（{skipped} 个未纳入），预计 {alarms} 个达到告警限值 · {s:.1f} 秒</translation>
+    </message>
+</context>
+<context>
     <name>report</name>
     <message>
         <source>Acknowledged</source>
@@ -2024,6 +2123,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>批注不能为空</translation>
     </message>
     <message>
+        <source>going to {time}: preparing, {share} % done</source>
+        <translation>正在跳转到 {time}：准备中，已完成 {share} %</translation>
+    </message>
+    <message>
         <source>no earlier incident</source>
         <translation>前面没有事件了</translation>
     </message>
@@ -2034,6 +2137,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source>peak {n} / {span}</source>
         <translation>峰值 {n} / {span}</translation>
+    </message>
+    <message>
+        <source>preparing the replay: {share} %</source>
+        <translation>正在准备回放：{share} %</translation>
     </message>
     <message>
         <source>… and {n} more</source>
