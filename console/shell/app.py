@@ -234,7 +234,7 @@ class Wall:
         An action of this console the platform refused is said in the alarm list or the incident
         detail, as the console's own refusals are, and what it showed goes back to the room's state.
         """
-        live.take(self.store, self.alarms, batch)
+        live.take(self.store, self.alarms, batch, self.early)
         if self.pacing == "leading" and (len(batch) or batch.reference is not None):
             wait = self.pacer.changed()
             if wait is not None:  # 0: after the batches already queued, so they share the paint
