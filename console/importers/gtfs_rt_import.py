@@ -68,11 +68,12 @@ def poll(sources: list[str], url: str, every_s: float) -> None:
 
 
 class _Where:
-    """Which district a point lies in (the platform's district boundaries)."""
+    """Which district a point lies in (the platform's district boundaries), and its name."""
 
-    def __init__(self, rows: list[tuple[str, str]]):
+    def __init__(self, rows: list[tuple[str, str, str]]):
         self.ids, shapes = [], []
-        for district_id, boundary in rows:
+        self.names = {district_id: name for district_id, name, _ in rows}
+        for district_id, _, boundary in rows:
             try:
                 shapes.append(shapely.from_geojson(boundary))
                 self.ids.append(district_id)
@@ -90,7 +91,8 @@ class _Where:
 
 
 def _districts(conn: Connection) -> _Where:
-    return _Where(conn.execute(select(P["districts"].c.id, P["districts"].c.boundary)).all())
+    districts = P["districts"]
+    return _Where(conn.execute(select(districts.c.id, districts.c.name, districts.c.boundary)).all())
 
 
 def _write_vehicles(conn: Connection, vehicles: list[Vehicle], where: _Where, report: ImportReport) -> None:
@@ -134,7 +136,7 @@ def _write_punctuality(conn: Connection, snap: Snapshot, where: _Where, interval
         district = where.district(vehicle.lon, vehicle.lat) if vehicle is not None else None
         if district is not None:
             groups[("district", district)].append(d)
-    ids = _indicators(conn, [key for key in groups], interval_s, report)
+    ids = _indicators(conn, [key for key in groups], where.names, interval_s, report)
     readings_table = P["readings"]
     already = {r[0] for r in conn.execute(select(readings_table.c.indicator_id).where(
         readings_table.c.ts == ts, readings_table.c.indicator_id.in_(list(ids.values()))))}
@@ -150,7 +152,7 @@ def _write_punctuality(conn: Connection, snap: Snapshot, where: _Where, interval
         report.skipped["punctuality: the platform has this feed time already"] += len(already)
 
 
-def _indicators(conn: Connection, keys: list[tuple[str, str]], interval_s: float,
+def _indicators(conn: Connection, keys: list[tuple[str, str]], districts: dict[str, str], interval_s: float,
                 report: ImportReport) -> dict[tuple[str, str], int]:
     """The punctuality indicator of each (route or district) key: found by code, or added."""
     table = P["indicators"]
@@ -164,7 +166,7 @@ def _indicators(conn: Connection, keys: list[tuple[str, str]], interval_s: float
             kind, name = key
             conn.execute(table.insert(), [{
                 "id": next_id, "code": code, "category": "transit", "unit": "%",
-                "name": f"Route {name} on time" if kind == "route" else "Transit on time",
+                "name": f"Route {name} on time" if kind == "route" else f"Transit on time, {districts.get(name, name)}",
                 "district_id": name if kind == "district" else None, "warn_low": 85.0, "alarm_low": 70.0,
                 "bad": "low", "interval_s": max(1.0, interval_s), "decimals": 0}])
             found[code] = next_id

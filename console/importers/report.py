@@ -59,7 +59,8 @@ class ImportReport:
 
 
 _PLURALS = {"reading": "readings", "district": "districts", "building": "buildings", "street": "streets", "incident": "incidents",
-            "incident update": "incident updates", "incident event": "incident events"}
+            "incident update": "incident updates", "incident event": "incident events",
+            "vehicle position": "vehicle positions", "indicator": "indicators"}
 
 
 def _listing(counter: Counter[str], reasons: bool = False) -> str:
