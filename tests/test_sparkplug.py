@@ -161,6 +161,7 @@ def test_births_data_death_and_rebirth(broker, tmp_path):
         with cache.engine.connect() as conn:
             values = sorted(r[0] for r in conn.exec_driver_sql("SELECT value FROM readings").all())
         assert values == sorted(v for *_, v in sent)
+        assert wait_until(lambda: quarantine(cache), 5)
         reasons = quarantine(cache)
         assert len(reasons) == 1 and "no birth certificate" in reasons[0]
 

@@ -245,6 +245,7 @@ class MqttConnector:
         row = {"topic": msg.topic, "payload": msg.payload[:200].decode("utf-8", "replace")}
         with self._lock:
             self.quarantine.append(Rejected("mqtt", None, why, row, kind=why.split(" (")[0][:60]))
+        self._wake("readings")  # its quarantine row is written at the next step, not the next heartbeat
 
     def _codes(self) -> dict[str, int]:
         codes = self.definitions.codes()
