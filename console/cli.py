@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="seed for a new demo platform (default 7)")
     demo.add_argument("--city", type=Path, metavar="FILE.pbf", help="simulate this city instead of Helsinki "
                       "(an OpenStreetMap extract; built on first run; the layout 'city' unless --layout names one)")
+    demo.add_argument("--sources", type=Path, metavar="FILE", help="publish the simulated city to the SensorThings "
+                      "server and MQTT broker a sources.toml names (air and weather to SensorThings, the rest, "
+                      "incidents and units to MQTT) and run the wall from those sources")
 
     run = sub.add_parser("run", help="run a wall against a platform")
     _common(run)
@@ -240,13 +243,27 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         if not args.cache:  # the old cache followed a platform that is gone
             remove_sqlite(cache_path)
         feeder = DemoFeeder(url)
+    if args.sources and not args.cache:  # the sources' ids are not the platform's: a cache of their own
+        cache_path = cache_path.with_name(f"{cache_path.stem}-sources{cache_path.suffix}")
     cache = _open_cache(cache_path)
     feeder.advance(time.time())  # catch the simulated city up to now before the wall opens
     feeder.start()
-    connector = _connect(url)
+    standards = None
     try:
-        return run_wall(layout, cache, connector, _wall_run_options(args, url))
+        if args.sources:  # subscribed first: an MQTT broker keeps nothing for a console not yet there
+            connector = cli_sources.open_sources(args, cache)
+            standards = cli_sources.start_demo_feed(args, url)
+        else:
+            connector = _connect(url)
+    except BaseException:
+        feeder.stop()
+        cache.close()
+        raise
+    try:
+        return run_wall(layout, cache, connector, _wall_run_options(args, None if args.sources else url))
     finally:
+        if standards is not None:
+            standards.stop()
         feeder.stop()
         connector.close()
         cache.close()

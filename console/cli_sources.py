@@ -36,3 +36,29 @@ def open_sources(args: argparse.Namespace, cache):
             print(f"cityops: source {source.spec.name}: {exc}; the other sources go on and it is retried",
                   file=sys.stderr)
     return connector
+
+
+def start_demo_feed(args: argparse.Namespace, platform_url: str):
+    """`demo --sources`: the demo city published to the SensorThings server and MQTT broker the file names."""
+    import time
+
+    from console.platform.standards_feed import StandardsFeed
+    from console.sources.sources_file import read_sources
+    from console.sync.connector import PlatformUnavailable
+    from console.sync.open_connector import scheme_of
+
+    specs = read_sources(args.sources)
+    sta = next((s.platform for s in specs if scheme_of(s.platform) in ("sta+http", "sta+https")), None)
+    broker = next((s.platform for s in specs if scheme_of(s.platform) in ("mqtt", "mqtts")), None)
+    if sta is None and broker is None:
+        raise UserError(f"demo --sources {args.sources}: it names no SensorThings (sta+http://) or MQTT (mqtt://) "
+                        "source for the demo city to be published to")
+    feed = StandardsFeed(platform_url, sta, broker)
+    try:
+        feed.prepare(time.time())
+        feed.pump()
+    except PlatformUnavailable as exc:
+        feed.stop()
+        raise UserError(f"demo --sources: {exc}") from None
+    feed.start()
+    return feed

@@ -165,7 +165,8 @@ def test_an_action_goes_to_the_platform_its_target_belongs_to(three, tmp_path):
     ("[sources.a]\n", "platform = URL is missing"),
     ("[sources.a]\nplatform = 'x.db'\ncolour = 1\n", "unknown key 'colour'"),
     ("[sources.'a b']\nplatform = 'x.db'\n", "a name is 1 to 32"),
-    ("[sources.a]\nplatform = 'x.db'\n[sources.b]\nplatform = 'y.db'\nnamespace = ''\n", "shares the empty namespace"),
+    ("[sources.a]\nplatform = 'x.db'\n[sources.b]\nplatform = 'y.db'\nnamespace = 'a'\n"
+     "[sources.a2]\nplatform = 'z.db'\nnamespace = 'a'\n", "shares 'a' with source 'b'"),
     ("[sources.a\n", "not valid TOML"),
     ("[sources.a]\nplatform = 'nats://h?prefix=a.b'\n", None)])
 def test_a_bad_sources_file_is_one_line(tmp_path, text, said):

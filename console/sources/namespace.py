@@ -4,7 +4,8 @@ A source with a namespace ``ns`` has its string ids written ``ns:id`` (districts
 sensors, units, plans, incidents and every column that names one of them), its indicator
 codes ``ns:code`` (so its alarms are ``ns:code:LIMIT``), and its integer indicator ids moved
 up by ``slot × ID_SPAN``. Stream rows are numbered ``seq × MAX_SOURCES + slot`` in the cache,
-whatever the namespace, so two sources' row numbers never meet either. A source whose
+whatever the namespace, so two sources' row numbers never meet either (see ``Namespace.seq``
+for the 63-bit numbers a SensorThings source makes of UUIDs). A source whose
 namespace is empty keeps its ids (layouts name its indicators as they are); only one may.
 """
 
@@ -17,6 +18,10 @@ MAX_SOURCES = 16
 #: Integer indicator ids a namespaced source may use: 0 .. ID_SPAN - 1 (a larger one is not moved and
 #: is quarantined as unknown, or as a duplicate where it meets another source's).
 ID_SPAN = 1_000_000_000
+
+#: Row numbers below this are interleaved exactly (seq × MAX_SOURCES + slot stays an int64).
+SMALL_SEQ = 1 << 59
+_SCRAMBLE, _I63 = 0x9E3779B97F4A7C15, (1 << 63) - 1
 
 #: String columns holding an id of the source's own, per table.
 STRING_IDS = {
@@ -46,7 +51,14 @@ class Namespace:
         return value
 
     def seq(self, value: object) -> object:
-        return value * MAX_SOURCES + self.slot if self.several and type(value) is int and value >= 0 else value
+        """The row's number in the cache: ``seq × MAX_SOURCES + slot`` (exact, for the small numbers
+        platforms and JetStream hand out); a number too large for that (a 63-bit hash of an
+        observation's UUID, console/sources/sta_ids.py) is scrambled by the slot instead, one-to-one."""
+        if not self.several or type(value) is not int or value < 0:
+            return value
+        if value < SMALL_SEQ:
+            return value * MAX_SOURCES + self.slot
+        return value ^ (self.slot * _SCRAMBLE & _I63)
 
     def row(self, table: str, row: object) -> object:
         """A reference or stream row (a dict; readings as tuples) with this source's ids."""

@@ -9,7 +9,10 @@
 
 The first source keeps its ids unless it names a namespace; every other one is namespaced by its
 name unless it says otherwise (console/sources/namespace.py). Two sources may not share a
-namespace. Every mistake is one line naming the file and the source.
+namespace, except ``namespace = ""`` said on a later source: sources whose ids differ by nature
+(SensorThings for air, MQTT for drainage) keep their ids, and a row whose id another source
+already gave is quarantined as a duplicate, never merged. Every mistake is one line naming the
+file and the source.
 """
 
 from __future__ import annotations
@@ -66,9 +69,11 @@ def read_sources(path: Path) -> list[SourceSpec]:
             raise UserError(f"{where}: platform = URL is missing")
         if not isinstance(namespace, str) or namespace and not _NAME.fullmatch(namespace):
             raise UserError(f"{where}: namespace must be \"\" or 1 to 32 letters, digits, '-' or '_'")
-        if clash := next((s for s in specs if s.namespace == namespace), None):
+        clash = next((s for s in specs if s.namespace == namespace), None)
+        if clash and not (namespace == "" and "namespace" in entry):
             shown = repr(namespace) if namespace else "the empty namespace"
-            raise UserError(f"{where}: shares {shown} with source {clash.name!r}: their ids would collide")
+            raise UserError(f"{where}: shares {shown} with source {clash.name!r}: their ids would collide "
+                            '(namespace = "" said on each keeps sources whose ids differ by nature as they are)')
         url = url.strip()
         if "://" not in url and not re.match(r"^\s*[a-z_]+\s*=", url):
             url = str((path.parent / url).resolve())
