@@ -22,6 +22,8 @@ from console.sync.signin import PasswordNeeded, demo_operator, refuse_demo_optio
 
 WHERE_PASSWORDS_GO = ("put it in ~/.pgpass (or the file $PGPASSFILE names) or in a service file "
                       "(--platform service=NAME), or sign in at the wall")
+#: The same for a SensorThings server (HTTP: requests reads the user's netrc file).
+WHERE_HTTP_PASSWORDS_GO = "put it in ~/.netrc (machine HOST login USER password ...) and leave it out of the URL"
 
 
 def platform_arg(text: str) -> str:
@@ -56,10 +58,12 @@ def chosen_platform(args: argparse.Namespace) -> str:
 
 def hide_command_line_password(argv: list[str]) -> None:
     """Warn about a password in the command line's platform, and take it out of the process title."""
-    if not any(url_password(_as_url(arg)) for arg in argv):
+    holding = [url for url in map(_as_url, argv) if url_password(url)]
+    if not holding:
         return
+    where = WHERE_HTTP_PASSWORDS_GO if holding[0].lower().startswith("sta+") else WHERE_PASSWORDS_GO
     print("cityops: warning: the platform address on the command line holds a password, which every user "
-          f"of this machine can read in the process list: {WHERE_PASSWORDS_GO}", file=sys.stderr)
+          f"of this machine can read in the process list: {where}", file=sys.stderr)
     try:
         import setproctitle
     except ImportError:  # pragma: no cover - a dependency; without it ps keeps showing the password

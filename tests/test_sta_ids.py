@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from console.sources import sta_ids
@@ -16,6 +16,7 @@ uuid7 = st.builds(lambda ms, a, b: uuid.UUID(int=(ms << 80) | (7 << 76) | (a << 
 integer = st.integers(1, 2**63 - 1)
 
 
+@settings(max_examples=30)
 @given(st.one_of(integer, uuid7))
 def test_a_cursor_names_the_same_id_again(obs):
     cursor = sta_ids.to_cursor(obs)
@@ -28,11 +29,13 @@ def test_the_start_is_no_id():
     assert sta_ids.from_cursor((0, 0)) is None
 
 
+@settings(max_examples=30)
 @given(uuid7, uuid7)
 def test_uuid_order_is_the_servers_order(a, b):
     assert (a < b) == (a.int < b.int) == (str(a) < str(b))  # what "id gt" compares on the server
 
 
+@settings(max_examples=30)
 @given(uuid7, st.floats(0, 3600))
 def test_the_window_floor_lies_behind_by_time(obs, seconds):
     floor = sta_ids.window_floor(obs, 1000, seconds)
@@ -45,12 +48,14 @@ def test_the_window_floor_of_integers_counts_ids():
     assert sta_ids.window_floor(10, 1000, 30) == 0
 
 
+@settings(max_examples=30)
 @given(st.one_of(integer, uuid7))
 def test_seqs_are_stable_and_fit_the_cache(obs):
     seq = sta_ids.seq_of(obs)
     assert seq == sta_ids.seq_of(obs) and 0 <= seq < 2**63
 
 
+@settings(max_examples=30)
 @given(st.one_of(st.integers(), st.text(max_size=40), uuid7.map(str)))
 def test_indicator_ids_are_stable_31_bit_numbers(raw):
     ind = sta_ids.indicator_id(raw)

@@ -9,7 +9,6 @@ its own Datastreams and compares the cache with everything the server holds.
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 import time
 import uuid
@@ -241,8 +240,8 @@ def test_operator_actions_stay_in_the_outbox_and_say_why(server, tmp_path):
     cache = Cache(tmp_path / "cache.db")
     outbox.record(cache, OperatorAction("ann", "operator", "acknowledge", "alarm", "sta.x"))
     engine = SyncEngine(connector, cache)
-    engine.catch_up()
-    assert outbox.backlog(cache) == 1
+    assert engine.deliver_outbox() == 0
+    assert outbox.backlog(cache) == 1  # kept, counted, tried again at every step
     assert "no place for operator actions" in engine.refused
     connector.close()
 
@@ -261,5 +260,13 @@ def test_wrong_urls_and_files_are_one_line_errors(server, tmp_path):
     with pytest.raises(PlatformUnavailable, match="cannot reach SensorThings server .*: Connection refused$") as gone:
         open_connector("sta+http://127.0.0.1:9/v1.1").check()
     assert "\n" not in str(gone.value)
-    json.dumps(str(gone.value))
+
+
+
+def test_a_password_on_the_command_line_is_pointed_to_netrc(capsys):
+    from console.cli_platform import hide_command_line_password
+
+    hide_command_line_password(["run", "--platform", "sta+https://ann:s3cret@sensors.example/v1.1"])
+    said = capsys.readouterr().err
+    assert "~/.netrc" in said and "pgpass" not in said and "s3cret" not in said
 
