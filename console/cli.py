@@ -10,7 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from console import __version__, cli_audit, cli_city, cli_platform, cli_relay, cli_replay, cli_scene, cli_sources
+from console import (__version__, cli_audit, cli_city, cli_platform, cli_relay, cli_replay, cli_scene, cli_sources,
+                     cli_warnings)
 from console.databases import install_log_redaction, redact
 from console.errors import UserError
 from console.model.action import ROLE_ACTIONS
@@ -158,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     bld.add_argument("--force-crs", action="store_true", help="read in --crs even where the file names another, "
                      "and import buildings wherever they land (outside the CRS's area of use, far from every district)")
     cli_city.add_import_commands(imp_sub, platform_url)
+    cli_warnings.add_import_command(imp_sub, platform_url)
     cli_city.add_commands(sub, _common, platform_url)
+    cli_warnings.add_commands(sub, platform_url)
     cli_replay.add_commands(sub, _common, _wall_options, platform_url)
     cli_scene.add_commands(sub, _common)
     cli_audit.add_commands(sub, platform_url)
@@ -471,6 +474,8 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 def _cmd_import(args: argparse.Namespace) -> int:
     if args.import_command == "readings":
         return cli_city.cmd_import_readings(args)
+    if args.import_command == "warnings":
+        return cli_warnings.cmd_import_warnings(args)
     if args.import_command == "buildings":
         from console.importers.buildings import import_buildings
 
@@ -521,4 +526,5 @@ COMMANDS = {
     "audit": cli_audit.cmd_audit,
     "city": cli_city.cmd_city,
     "relay": cli_relay.cmd_relay,
+    "warnings": cli_warnings.cmd_warnings,
 }

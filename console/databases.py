@@ -169,7 +169,7 @@ def remove_sqlite(path: Path) -> None:
 
 
 #: Tables the contract gained later: a platform may lack them, or not yet let the console read them.
-LATER_TABLES = ("city",)
+LATER_TABLES = ("city", "warnings")
 
 
 def contract_rows(conn: Connection, table: Table) -> list[dict]:

@@ -27,7 +27,7 @@ END $$;
 GRANT USAGE ON SCHEMA public TO cityops_operator, cityops_supervisor, cityops_trainer;
 -- Everyone reads the city, the room's actions (one alarm state for every console) and the wall's commands.
 GRANT SELECT ON city, districts, indicators, buildings, map_features, sensors, units, plans,
-  readings, incidents, incident_events, unit_positions, operator_actions, wall_control, audit_head
+  warnings, readings, incidents, incident_events, unit_positions, operator_actions, wall_control, audit_head
   TO cityops_operator, cityops_supervisor, cityops_trainer;
 -- Everyone records actions (trainers only signing in and out); the chain columns are the platform's.
 -- Delivery reads its row back (SELECT above) to confirm the platform holds what was sent.

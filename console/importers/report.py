@@ -60,7 +60,8 @@ class ImportReport:
 
 _PLURALS = {"reading": "readings", "district": "districts", "building": "buildings", "street": "streets", "incident": "incidents",
             "incident update": "incident updates", "incident event": "incident events",
-            "vehicle position": "vehicle positions", "indicator": "indicators"}
+            "vehicle position": "vehicle positions", "indicator": "indicators", "warning": "warnings",
+            "warning update": "warning updates", "warning cancel": "warning cancellations"}
 
 
 def _listing(counter: Counter[str], reasons: bool = False) -> str:

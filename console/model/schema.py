@@ -126,6 +126,24 @@ def _platform_tables(md: MetaData, platform: bool) -> None:
         Column("title", String, nullable=False),
         Column("steps", Text, nullable=False),  # JSON list of strings
     )
+    Table(
+        "warnings", md,  # public warnings in force or past (CAP 1.2 alerts, console/cap/model.py): one row per
+        # chain (an alert, its updates, its cancellation), the latest alert's; the incident of the same id tells it
+        Column("id", String, primary_key=True),  # the incident's id
+        Column("identifier", String, nullable=False),  # the latest alert's
+        Column("sender", String, nullable=False),
+        Column("sent", Float, nullable=False),  # UTC epoch seconds
+        Column("status", String, nullable=False),  # Actual, Exercise, System, Test, Draft
+        Column("msg_type", String, nullable=False),  # Alert, Update, Cancel
+        Column("event", String, nullable=False),  # the hazard, in the first info block's language
+        Column("severity", String, nullable=False),  # CAP's words: Extreme .. Unknown
+        Column("urgency", String, nullable=False),
+        Column("certainty", String, nullable=False),
+        Column("onset", Float),
+        Column("expires", Float),  # NULL: until cancelled
+        Column("alert", Text, nullable=False),  # the whole alert as JSON: infos per language, areas
+        Column("chain", Text, nullable=False, default="[]"),  # JSON: how references name each alert it took in
+    )
     # -- streams ----------------------------------------------------------------------------
     Table(
         "readings", md,
@@ -222,7 +240,8 @@ Table(
     Column("hash", String, nullable=False),  # and its hash
 )
 
-REFERENCE_TABLES = ("city", "districts", "indicators", "buildings", "map_features", "sensors", "units", "plans")
+REFERENCE_TABLES = ("city", "districts", "indicators", "buildings", "map_features", "sensors", "units", "plans",
+                    "warnings")
 #: Append-only streams the sync engine copies incrementally, each after its own cursor.
 STREAMS = ("readings", "incident_events", "unit_positions", "operator_actions")
 

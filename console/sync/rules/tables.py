@@ -16,6 +16,7 @@ from functools import cache
 
 from sqlalchemy import Float, Integer
 
+from console.cap.model import Invalid, from_json
 from console.model.schema import P, REFERENCE_TABLES
 from console.sync.rules import geometry
 from console.sync.rules.common import (MAX_FUTURE_S, MAX_PAST_S, MAX_TEXT, Bad, Rejected, as_float, as_int,
@@ -106,8 +107,22 @@ def _indicator(row: dict) -> None:
             raise Bad("thresholds out of order", f"{a} {x:g} is above {b} {y:g}")
 
 
+def _warning(row: dict) -> None:
+    """A warning's alert readable by the model (console/cap/model.py) and its chain a list of text."""
+    try:
+        from_json(row["alert"])
+    except Invalid as exc:
+        raise Bad("alert unreadable", f"alert: {exc}") from None
+    try:
+        chain = json.loads(row["chain"])
+    except (ValueError, RecursionError):
+        raise Bad("chain is not JSON") from None
+    if not isinstance(chain, list) or not all(isinstance(c, str) for c in chain):
+        raise Bad("chain is not a list of text")
+
+
 #: Rules that span a row, per table, run once every column has passed.
-_ROW_RULES: dict[str, Callable[[dict], None]] = {"indicators": _indicator}
+_ROW_RULES: dict[str, Callable[[dict], None]] = {"indicators": _indicator, "warnings": _warning}
 
 
 def check_rows(stream: str, rows: list, now: float) -> tuple[list[dict], list[Rejected]]:
@@ -151,7 +166,8 @@ def _columns(table: str) -> tuple[tuple[str, str, bool, tuple[float, float] | No
         name = column.name
         kind = ("int" if isinstance(column.type, Integer) else "text" if not isinstance(column.type, Float)
                 else "time" if name in _TIMESTAMPS else "float")
-        out.append((name, kind, bool(column.nullable), _RANGES.get((table, name)) or _RANGES.get((None, name))))
+        limits = None if kind == "text" else _RANGES.get((table, name)) or _RANGES.get((None, name))  # numbers only
+        out.append((name, kind, bool(column.nullable), limits))
     return tuple(out)
 
 
