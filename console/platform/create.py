@@ -97,7 +97,7 @@ def _reference_only(conn, city: City | None, catalogue: list[Entry] | None, sour
             conn.execute(P[table].insert(), ref[table])
         counts[table] = len(ref[table])
     applied = apply_catalogue(conn, catalogue, source) if catalogue else {"new": 0, "sensors": 0}
-    counts.update(indicators=applied["new"], sensors=applied["sensors"])
+    counts.update(indicators=applied["new"], sensors=applied["sensors"], warnings=0)
     return {"rows": counts, "districts": counts["districts"], "indicators": counts["indicators"]}
 
 
@@ -130,7 +130,7 @@ def _fill(conn, city: City | None, hours: float, seed: int, end: float,
         catalogue = [entry_of_spec(s) for s in own]
     model = {s.code: s.sensor for s in own if s.sensor is not None}
     applied = apply_catalogue(conn, catalogue, source, model)
-    counts.update(indicators=applied["new"], sensors=applied["sensors"])
+    counts.update(indicators=applied["new"], sensors=applied["sensors"], warnings=0)
     sim = Simulation(scenario, geo, [dict(r._mapping) for r in conn.execute(P["indicators"].select())])
     ref["units"] = [u.row(sim.geo) for u in sim.fleet]
     ref["plans"] = plan_rows()
@@ -139,7 +139,7 @@ def _fill(conn, city: City | None, hours: float, seed: int, end: float,
             conn.execute(P[table].insert(), ref[table])
         counts[table] = len(ref[table])
 
-    counts.update(readings=0, incident_events=0, unit_positions=0, operator_actions=0)
+    counts.update(readings=0, incident_events=0, unit_positions=0, operator_actions=0, warnings=0)  # none issued yet
     touched: set[str] = set()
     a = scenario.origin
     while a < end:

@@ -24,6 +24,7 @@ from widgets import theme
 from widgets.host import ViewHost
 from widgets.i18n import age, core, tr
 from widgets.replay_banner import EDGE_COLOUR as REPLAY_EDGE, ReplayBanner
+from widgets.warning_banner import WarningBanner
 
 log = logging.getLogger("cityops.wall")
 
@@ -193,6 +194,8 @@ class WallWindow(QWidget):
         self.header = HeaderBar(title, self)  # crops it: it must not spill onto the next screen
         self.show_identity(ctx.operator, demo=False)
         box.addWidget(self.header)
+        self.warnings = WarningBanner(self)  # the public warnings in force, one line each; hidden when none
+        box.addWidget(self.warnings)
         self.error = QLabel()  # a hot reload that failed: what is wrong, while the last good layout runs on
         self.error.setWordWrap(True)
         self.error.setStyleSheet(f"background: {_FAULT.name()}; color: #0b0f14; font-weight: 700; padding: 4px 10px;")
@@ -301,6 +304,7 @@ class WallWindow(QWidget):
             self._title = f"{title} — {self.spec.name}"
             who = self.header.who.text()
             self.setWindowTitle(f"{self._title} — {who}" if who else self._title)
+        self.warnings.refresh(self.ctx.store, now)
         for view in self.pages[self.stack.currentIndex()]:
             if view.isVisible():
                 view.refresh(now)

@@ -29,6 +29,7 @@ from console.sync.engine import SyncStatus
 from widgets import ViewContext, view_params
 from widgets.host import ViewHost
 from widgets.replay_banner import ReplayBanner
+from widgets.warning_banner import WarningBanner
 from widgets.i18n import tr
 
 log = logging.getLogger("cityops.workstation")
@@ -146,6 +147,8 @@ class Workstation(QMainWindow):
         self.banner = ReplayBanner()  # REPLAY across the top while a recording plays; hidden live
         box.addWidget(self.banner)
         box.addWidget(self.header)
+        self.warnings = WarningBanner()  # the public warnings in force; hidden when none
+        box.addWidget(self.warnings)
         box.addWidget(menus)
         self.setMenuWidget(top)
 
@@ -248,6 +251,7 @@ class Workstation(QMainWindow):
         """Called by the wall's capped timer: the banner and header, then the panels someone can see."""
         self.banner.refresh(clock, replay.title if replay else "", replay.drill_title if replay else None)
         self.header.refresh(clock, status, data_time)
+        self.warnings.refresh(self.ctx.store, now)
         for view in self.views.values():
             if view.isVisible() and not view.visibleRegion().isEmpty():  # a tab underneath is only moved away
                 view.refresh(now)

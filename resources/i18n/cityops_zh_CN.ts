@@ -2285,6 +2285,57 @@ Choose one in the incident table (↑↓) or on the map.</source>
     </message>
 </context>
 <context>
+    <name>warnings</name>
+    <message>
+        <source>+{n} more</source>
+        <translation>另有 {n} 条</translation>
+    </message>
+    <message>
+        <source>Extreme</source>
+        <translation>特别严重</translation>
+    </message>
+    <message>
+        <source>Minor</source>
+        <translation>轻微</translation>
+    </message>
+    <message>
+        <source>Moderate</source>
+        <translation>较重</translation>
+    </message>
+    <message>
+        <source>Severe</source>
+        <translation>严重</translation>
+    </message>
+    <message>
+        <source>Unknown severity</source>
+        <translation>严重程度未知</translation>
+    </message>
+    <message>
+        <source>WARNING</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <source>city-wide</source>
+        <translation>全市</translation>
+    </message>
+    <message>
+        <source>ddd HH:mm</source>
+        <translation>ddd HH:mm</translation>
+    </message>
+    <message>
+        <source>until cancelled</source>
+        <translation>直至解除</translation>
+    </message>
+    <message>
+        <source>until {time}</source>
+        <translation>至 {time}</translation>
+    </message>
+    <message>
+        <source>{severity} · {event} · {places} · {until}</source>
+        <translation>{severity} · {event} · {places} · {until}</translation>
+    </message>
+</context>
+<context>
     <name>workstation</name>
     <message>
         <source>&amp;Arrangements</source>

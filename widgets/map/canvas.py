@@ -23,6 +23,7 @@ from console.map.live import IncidentArrays, SensorMark, UnitMark
 from widgets import theme
 from widgets.i18n import tr
 from widgets.map import layers as paint, markers, overlay, style
+from widgets.map.warnings import WarningArea, paint_warnings
 from widgets.map.basemap import Basemap, View, fit_scale
 
 LAYERS = ("incidents", "heat", "units", "sensors", "buildings", "labels")
@@ -82,6 +83,7 @@ class MapCanvas(QWidget):
         self.sensors: tuple[SensorMark, ...] = ()
         self.heat: tuple[HeatGrid, object] | None = None  # grid and its image
         self.summary = ""
+        self.warnings: list[WarningArea] = []  # public warnings in force: outlined under the live layers
         # caches and bookkeeping
         self.paints = 0
         self.cache_draws = 0
@@ -209,6 +211,7 @@ class MapCanvas(QWidget):
         hits: list[paint.Hit] = []
         if "heat" in self.layers and self.heat is not None:
             paint.paint_heat(p, view, *self.heat)
+        paint_warnings(p, view, self.warnings, self._text)
         self._cache.blit(p, view, labels=True)
         if self.incidents is not None:  # the selection shows even with the incident layer off
             self._cluster(view, only_selected="incidents" not in self.layers)

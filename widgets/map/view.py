@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtWidgets import QWidget
 
+from console.cap.live import LiveWarnings
+from console.cap.model import INCIDENT_KIND
 from console.map.features import CityGeometry, city_geometry
 from console.map.heat import heat_grid, in_window, parse_window
 from console.map.live import (IncidentArrays, SensorMark, SensorPositions, UnitMark, incident_arrays,
@@ -29,6 +31,7 @@ from widgets.map import layers as paint
 from widgets.map import style
 from widgets.map.basemap import Basemap
 from widgets.map.canvas import LAYERS, MapCanvas
+from widgets.map.warnings import warning_areas
 
 STREET_SCALE = 2.0  # "street" zoom: pixels per metre (a 1,000-pixel map spans 500 m)
 NEW_S = 600.0  # an incident opened this recently, and not yet selected, pulses
@@ -91,6 +94,9 @@ class MapView(View):
         self._heat_key: tuple | None = None
         self._index: dict[str, int] = {}
         self._now: float | None = None
+        self.live_warnings = LiveWarnings()
+        self._warning_rows = np.zeros(0, dtype=np.int64)
+        self._warnings_key: tuple = ()
 
     def default_title(self) -> str:
         return tr("map", "City map")
@@ -134,6 +140,10 @@ class MapView(View):
             self.incidents = incident_arrays(store, self.geo.projection)
             self._inc = store.incidents_version
             self._index = {iid: i for i, iid in enumerate(self.incidents.ids)}
+            # a public warning is drawn as its area (widgets/map/warnings.py), not as an incident marker
+            self._warning_rows = np.array([i for i, iid in enumerate(self.incidents.ids)
+                                           if store.incidents[iid].get("kind") == INCIDENT_KIND], dtype=np.int64)
+        self._warnings(now)
         inc = self.incidents
         selected = self.ctx.selection.incident_id
         if selected is not None:
@@ -141,6 +151,8 @@ class MapView(View):
         k = inc.opened_by(now)
         active_key = (self._inc, k, int(np.count_nonzero(inc.finished_at[:k] <= now)))
         active = inc.active(now) if active_key != c.active_key else c.active
+        if len(self._warning_rows) and active_key != c.active_key:
+            active = active[~np.isin(active, self._warning_rows)]
         fresh = [i for i in active[inc.opened[active] > now - NEW_S].tolist() if inc.ids[i] not in self.seen]
         units = unit_marks(store, self.geo.projection, now) if "units" in c.layers else ()
         shown = Shown(active_key, tuple(inc.ids[i] for i in fresh), selected, tuple(units),
@@ -158,6 +170,16 @@ class MapView(View):
             c.phase = phase
             for rect in paint.pulse_rects(c.hits, set(shown.new)):
                 c.update(rect.toAlignedRect())
+
+    def _warnings(self, now: float) -> None:
+        """Outline the public warnings in force at ``now``; repaint only when which ones changed."""
+        self.live_warnings.load(self.store.reference, self.store.reference_version)
+        shown = self.live_warnings.at(now, self.store.names_in)
+        key = (self.store.reference_version, id(self.geo), tuple(w.id for w in shown))
+        if key != self._warnings_key:
+            self._warnings_key = key
+            self.canvas.warnings = warning_areas(shown, self.geo.projection)
+            self.canvas.update()
 
     def _sensor_marks(self, now: float) -> tuple[SensorMark, ...]:
         key = (self.store.version, math.floor(now / SENSOR_EVERY_S))

@@ -149,9 +149,9 @@ class SceneCanvas(QWidget):
         """A layer of markers: "sphere" (sensors) or "beacon" (incidents); replaces a layer of that name."""
         self._set_layer(name, actors.glyph_actor(xyz, rgb, shape, size_m) if len(xyz) else None)
 
-    def set_lines(self, name: str, points: np.ndarray, segments: np.ndarray, rgb) -> None:
-        """Line segments on the ground (streets, waterways): one colour, or one per segment."""
-        self._set_layer(name, actors.line_actor(points, segments, rgb) if len(segments) else None)
+    def set_lines(self, name: str, points: np.ndarray, segments: np.ndarray, rgb, width: float = 1.0) -> None:
+        """Line segments on the ground (streets, waterways, warning areas): one colour, or one per segment."""
+        self._set_layer(name, actors.line_actor(points, segments, rgb, width) if len(segments) else None)
 
     def set_areas(self, name: str, mesh, class_rgb: np.ndarray) -> None:
         """Flat areas on the ground (water, parks): ``mesh.building`` holds each triangle's class."""

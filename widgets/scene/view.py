@@ -34,6 +34,7 @@ from widgets.scene import live
 from widgets.scene.loader import SceneLoader, fingerprint
 from widgets.scene.labels import SceneLabels
 from widgets.scene.overlay import InfoCard, LegendStrip, LoadingPage, StatusLine
+from widgets.scene.warnings import SceneWarnings, without_warnings
 
 LAYERS = ("streets", "water", "sensors", "incidents", "labels")
 USER_HOLD_S = 60.0  # an operator's touch holds the tour this long
@@ -100,6 +101,7 @@ class SceneView(View):
         self.clock = time.monotonic  # the tour runs on wall time, whatever a replay does
         self._held_until = -math.inf
         self._last_tick = self._resume_at = 0.0
+        self.warnings = SceneWarnings()
         self.tour_timer = QTimer(self)
         self.tour_timer.timeout.connect(self._tour_tick)
 
@@ -207,7 +209,8 @@ class SceneView(View):
         if self._inc != store.incidents_version:
             self._inc = store.incidents_version
             self.incidents = live.incident_arrays(store, geo.frame)
-        active = self.incidents.active(now)
+        self.warnings.refresh(self, now)  # the public warnings' areas outlined on the ground
+        active = without_warnings(store, self.incidents, self.incidents.active(now))
         if self.scene.area is not None:  # one district: its incidents
             active = active[shapely.contains_xy(self.scene.area, self.incidents.x[active], self.incidents.y[active])]
         key = (store.version, self._inc, math.floor(now / LIVE_EVERY_S), active.tobytes(),
