@@ -126,3 +126,47 @@ def _english():
     from console.store import Store
 
     assert Store.names_in == "en"
+
+
+def test_the_desk_drafts_and_offers_approval_only_to_a_second_supervisor(qtbot, tmp_path):
+    from console.cache import Cache
+    from console.model.action import Operator
+    from console.store import Store
+    from console.store.history import HistorySource
+    from widgets.base import ViewContext
+    from widgets.warning_desk import WarningDesk
+
+    store = Store()
+    store.load_reference({**_reference(_alert("a", "Severe", T0 + 7200)),
+                          "districts": json.loads(json.dumps(_reference()["districts"]))})
+    cache = Cache(tmp_path / "cache.db")
+    sent = []
+
+    def desk_for(operator: Operator) -> WarningDesk:
+        desk = WarningDesk(ViewContext(store, HistorySource(cache), operator=operator, recorder=sent.append), {})
+        qtbot.addWidget(desk)
+        desk.refresh(T0 + 60)
+        return desk
+
+    sam = desk_for(Operator("sam", "supervisor"))
+    assert sam.in_force.count() == 1 and sam.in_force.item(0).text() == "Severe · Heavy rain warning · Kamppi"
+    sam.districts.item(0).setSelected(True)
+    sam.draft_button.click()
+    (draft,) = sent
+    assert draft.action == "draft_warning" and draft.payload["alert"]["infos"][0]["areas"][0]["district"] == "kamppi"
+    assert "second supervisor" in sam.message.text()
+    with cache.engine.begin() as conn:  # the room's actions read back: the draft on the platform
+        cache.append(conn, "operator_actions", [{**draft.platform_row("desk-1"), "seq": 1, "txid": 0}])
+    sam._looked = -1e9
+    sam.refresh(T0 + 61)
+    sam.waiting.setCurrentRow(0)
+    assert sam.waiting.count() == 1 and not sam.approve_button.isEnabled()  # never one's own draft
+    assert "second supervisor" in sam.approve_button.toolTip()
+    sue = desk_for(Operator("sue", "supervisor"))
+    sue.waiting.setCurrentRow(0)
+    assert sue.approve_button.isEnabled()
+    sue.approve_button.click()
+    assert sent[-1].action == "approve_warning" and sent[-1].target_id == draft.id and sent[-1].actor == "sue"
+    ann = desk_for(Operator("ann", "operator"))
+    assert not ann.draft_button.isEnabled() and not ann.approve_button.isEnabled()
+    cache.close()

@@ -87,7 +87,7 @@ def take_in(conn: Connection, alerts: Iterable[Alert], actor: str, report: Impor
             continue
         # an update opening a warning (its original never came) names the original too: it may come later
         chain = (json.loads(held[target]["chain"]) if target else list(alert.references)) + [alert.ref]
-        _write(conn, wid, alert, chain, actor, districts, new=target is None)
+        write_alert_row(conn, wid, alert, chain, actor, districts, new=target is None)
         held[wid] = {"id": wid, "sent": alert.sent, "chain": json.dumps(chain), "msg_type": alert.msg_type}
         named.update((_key(r), wid) for r in chain)
         report.counts["warning" if target is None else f"warning {alert.msg_type.lower()}"] += 1
@@ -95,8 +95,9 @@ def take_in(conn: Connection, alerts: Iterable[Alert], actor: str, report: Impor
     return changed
 
 
-def _write(conn: Connection, wid: str, alert: Alert, chain: list[str], actor: str, districts: dict[str, str],
-           new: bool) -> None:
+def write_alert_row(conn: Connection, wid: str, alert: Alert, chain: list[str], actor: str,
+                    districts: dict[str, str], new: bool, note: str | None = None) -> None:
+    """Write ``alert`` as warning ``wid`` (a new one, or its chain's row replaced) and its incident's change."""
     table, incidents = P["warnings"], P["incidents"]
     row = warning_row(wid, alert, chain)
     if new:
@@ -105,7 +106,7 @@ def _write(conn: Connection, wid: str, alert: Alert, chain: list[str], actor: st
         conn.execute(update(table).where(table.c.id == wid).values(row))
     event = "opened" if new else "closed" if alert.msg_type == "Cancel" else "updated"
     seq = conn.execute(insert(P["incident_events"]).values(
-        incident_id=wid, ts=alert.sent, event=event, actor=actor[:200], note=note_of(alert))).inserted_primary_key[0]
+        incident_id=wid, ts=alert.sent, event=event, actor=actor[:200], note=note or note_of(alert))).inserted_primary_key[0]
     place = anchor(alert, districts) or _centre(districts)
     fields = {"kind": INCIDENT_KIND, "severity": incident_severity(alert),
               "status": "closed" if alert.msg_type == "Cancel" else "reported",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 
@@ -14,5 +15,6 @@ def parse_time(text: str) -> float:
 
 
 def cap_time(epoch: float) -> str:
-    """A CAP date-time in UTC, written as the schema wants it (``-00:00`` would mean unknown: ``+00:00``)."""
-    return datetime.fromtimestamp(round(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    """A CAP date-time in UTC, written as the schema wants it (``-00:00`` would mean unknown: ``+00:00``);
+    whole seconds, cut down as the platform's SQL cuts them (console/cap/authority.py)."""
+    return datetime.fromtimestamp(math.floor(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")

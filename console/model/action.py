@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 #: What an operator or supervisor can do; the platform's operator_actions.action column.
 #: The last three say who sat at a console when: every role takes them (target_kind "console").
 SESSION_ACTIONS = ("sign_in", "sign_out", "handover")
-ACTIONS = ("acknowledge", "shelve", "unshelve", "comment", "status", "assign", *SESSION_ACTIONS)
+#: A public warning needs two supervisors: one drafts it, another approves it (console/cap/issue.py).
+WARNING_ACTIONS = ("draft_warning", "approve_warning")
+ACTIONS = ("acknowledge", "shelve", "unshelve", "comment", "status", "assign", *SESSION_ACTIONS, *WARNING_ACTIONS)
 #: Who may do what. Checked where the action happens (``allowed``), not only by hiding buttons.
 #: Besides the operator actions above: ``control_wall`` (page rotation: next, hold, resume across
 #: all nodes) and ``push_to_wall`` (put a workstation panel on a wall page, editing its layout).
@@ -27,7 +29,8 @@ ROLE_ACTIONS = {
 }
 
 #: How refusals name the actions that are not operator actions on the platform.
-_WORDS = {"control_wall": "control the wall's pages", "push_to_wall": "push views to the wall"}
+_WORDS = {"control_wall": "control the wall's pages", "push_to_wall": "push views to the wall",
+          "draft_warning": "draft public warnings", "approve_warning": "approve public warnings"}
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ KNOWN_ACTIONS = tuple(dict.fromkeys((*ACTIONS, *SESSION_ACTIONS)))
 #: What each action may be aimed at.
 TARGETS = {"acknowledge": ("alarm", "early_warning"), "shelve": ("alarm",), "unshelve": ("alarm",),
            "comment": ("alarm", "incident"), "status": ("incident",), "assign": ("incident",),
+           "draft_warning": ("warning",), "approve_warning": ("warning_draft",),
            **{a: ("console",) for a in SESSION_ACTIONS}}
 MAX_PAYLOAD = 16 * 1024  # bytes
 MAX_SHELVE_S = 12 * 3600.0
@@ -48,7 +49,8 @@ WALL_PAST_S, WALL_FUTURE_S = 300.0, 3600.0
 MAX_COMMAND = 4096
 #: How a refusal names an action.
 WORDS = {"acknowledge": "acknowledge alarms", "shelve": "shelve alarms", "unshelve": "unshelve alarms",
-         "comment": "add notes", "status": "change an incident's status", "assign": "assign units"}
+         "comment": "add notes", "status": "change an incident's status", "assign": "assign units",
+         "draft_warning": "draft public warnings", "approve_warning": "approve public warnings"}
 #: The first row's prev_hash.
 GENESIS = "0" * 64
 

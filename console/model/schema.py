@@ -35,6 +35,7 @@ from sqlalchemy import (
     event,
 )
 
+from console.cap import authority as cap_authority
 from console.model import authority
 
 #: Bump when the cache layout changes; an older cache is moved aside and rebuilt from the platform.
@@ -268,6 +269,7 @@ def _postgres_extras() -> None:
 
 _postgres_extras()
 authority.install(platform_metadata)
+cap_authority.install(platform_metadata)  # public warnings: drafted by one supervisor, approved by another
 
 # -- the local cache: the platform's tables the console reads, plus its own ---------------
 cache_metadata = MetaData()

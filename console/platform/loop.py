@@ -17,6 +17,7 @@ import logging
 from sqlalchemy import Connection, func, insert, select, update
 
 from console.audit import chain_new
+from console.cap.issue import take_warning_actions
 from console.incidents.lifecycle import ORDER
 from console.model.authority import WORDS, role_actions
 from console.model.schema import P
@@ -55,6 +56,8 @@ def take_actions(conn: Connection, at: float) -> list[Order]:
         order = from_action(row, at)
         if order is not None:
             given.append(order)
+    if conn.dialect.name == "sqlite":  # public warnings: the two-person rule, then publication
+        take_warning_actions(conn, seen)
     write_state(conn, {"actions_seen": str(last)})
     return given
 

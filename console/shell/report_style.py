@@ -32,7 +32,9 @@ ACTION_WORDS = {"acknowledge": QT_TRANSLATE_NOOP("report", "Acknowledged"),
                 "assign": QT_TRANSLATE_NOOP("report", "Assignments"),
                 "sign_in": QT_TRANSLATE_NOOP("report", "Signed in"),
                 "sign_out": QT_TRANSLATE_NOOP("report", "Signed out"),
-                "handover": QT_TRANSLATE_NOOP("report", "Handovers")}
+                "handover": QT_TRANSLATE_NOOP("report", "Handovers"),
+                "draft_warning": QT_TRANSLATE_NOOP("report", "Warnings drafted"),
+                "approve_warning": QT_TRANSLATE_NOOP("report", "Warnings approved")}
 NOTE_KINDS = {"annotation": QT_TRANSLATE_NOOP("report", "annotation"),
               "bookmark": QT_TRANSLATE_NOOP("report", "bookmark")}
 LIMIT_WORDS = {"alarm_low": QT_TRANSLATE_NOOP("report", "alarm"), "alarm_high": QT_TRANSLATE_NOOP("report", "alarm"),

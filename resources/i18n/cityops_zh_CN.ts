@@ -1013,6 +1013,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>电力、供水与供热</translation>
     </message>
     <message>
+        <source>Public warnings</source>
+        <translation>公众预警</translation>
+    </message>
+    <message>
         <source>Punavuori</source>
         <translation>Punavuori</translation>
     </message>
@@ -1632,6 +1636,14 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source>Value</source>
         <translation>数值</translation>
+    </message>
+    <message>
+        <source>Warnings approved</source>
+        <translation>预警批准</translation>
+    </message>
+    <message>
+        <source>Warnings drafted</source>
+        <translation>预警起草</translation>
     </message>
     <message>
         <source>a console's local cache</source>
@@ -2291,8 +2303,64 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>另有 {n} 条</translation>
     </message>
     <message>
+        <source>Approve and publish</source>
+        <translation>批准并发布</translation>
+    </message>
+    <message>
+        <source>Approved: the platform publishes it to every wall</source>
+        <translation>已批准：平台将其发布到每面大屏</translation>
+    </message>
+    <message>
+        <source>Awaiting a second supervisor</source>
+        <translation>待另一名值班长批准</translation>
+    </message>
+    <message>
+        <source>Certainty</source>
+        <translation>确定程度</translation>
+    </message>
+    <message>
+        <source>Choose the warning in force to change</source>
+        <translation>请选择要变更的生效预警</translation>
+    </message>
+    <message>
+        <source>Districts</source>
+        <translation>区域</translation>
+    </message>
+    <message>
+        <source>Draft cancellation</source>
+        <translation>起草解除</translation>
+    </message>
+    <message>
+        <source>Draft update</source>
+        <translation>起草更新</translation>
+    </message>
+    <message>
+        <source>Draft warning</source>
+        <translation>起草预警</translation>
+    </message>
+    <message>
+        <source>Drafted: a second supervisor approves it before it is published</source>
+        <translation>已起草：须另一名值班长批准后发布</translation>
+    </message>
+    <message>
         <source>Extreme</source>
         <translation>特别严重</translation>
+    </message>
+    <message>
+        <source>Hazard</source>
+        <translation>灾害</translation>
+    </message>
+    <message>
+        <source>In force</source>
+        <translation>生效中</translation>
+    </message>
+    <message>
+        <source>Instruction (Chinese)</source>
+        <translation>防御指引(中文)</translation>
+    </message>
+    <message>
+        <source>Instruction (English)</source>
+        <translation>防御指引(英文)</translation>
     </message>
     <message>
         <source>Minor</source>
@@ -2303,16 +2371,48 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>较重</translation>
     </message>
     <message>
+        <source>Not approved: {why}</source>
+        <translation>未批准：{why}</translation>
+    </message>
+    <message>
+        <source>Not drafted: {why}</source>
+        <translation>未起草：{why}</translation>
+    </message>
+    <message>
+        <source>Public warnings</source>
+        <translation>公众预警</translation>
+    </message>
+    <message>
         <source>Severe</source>
         <translation>严重</translation>
+    </message>
+    <message>
+        <source>Severity</source>
+        <translation>严重程度</translation>
+    </message>
+    <message>
+        <source>Stands for (h)</source>
+        <translation>持续(小时)</translation>
+    </message>
+    <message>
+        <source>Supervisors draft and approve public warnings</source>
+        <translation>公众预警由值班长起草和批准</translation>
     </message>
     <message>
         <source>Unknown severity</source>
         <translation>严重程度未知</translation>
     </message>
     <message>
+        <source>Urgency</source>
+        <translation>紧迫程度</translation>
+    </message>
+    <message>
         <source>WARNING</source>
         <translation>预警</translation>
+    </message>
+    <message>
+        <source>You drafted this warning: a second supervisor must approve it</source>
+        <translation>此预警由您起草：须另一名值班长批准</translation>
     </message>
     <message>
         <source>city-wide</source>
@@ -2329,6 +2429,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source>until {time}</source>
         <translation>至 {time}</translation>
+    </message>
+    <message>
+        <source>{kind}: {event} · {severity} · drafted by {who}</source>
+        <translation>{kind}：{event} · {severity} · 起草人 {who}</translation>
     </message>
     <message>
         <source>{severity} · {event} · {places} · {until}</source>
