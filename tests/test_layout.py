@@ -348,7 +348,7 @@ def test_the_shipped_walls_and_desks_are_what_they_say():
     assert all(any(len(s.rotation) > 1 for s in small.node_screens(n)) for n in (1, 2))
     single = load_layout("single", views)
     assert len(single.screens) == 1 and [p.name for p in single.screens[0].pages] == ["overview", "incidents", "health"]
-    for name, shown in [("workstation", {"alarms", "incidents", "incident_detail", "map", "trend", "tiles"}),
+    for name, shown in [("workstation", {"alarms", "incidents", "incident_detail", "map", "trend", "tiles", "warnings"}),
                         ("trainer", {"map", "incidents", "incident_detail", "alarms", "trend", "timeline"})]:
         desk = load_layout(name, views)
         assert (desk.mode, desk.wall, len(desk.screens)) == ("workstation", "wall-3x3", 1)

@@ -187,3 +187,40 @@ def test_export_round_trip_of_circles_and_polygons(source):
         assert problems_of(etree.fromstring(data)) is None
         (again,) = read_alerts(data, "again")
         assert again.info().areas == alert.info().areas and again.expires == alert.expires
+
+
+def test_a_url_feed_of_links_is_fetched_and_polled(platform, capsys, tmp_path):
+    """An Atom feed on loopback HTTP that links to its alerts (as NWS's does): each fetched, checked,
+    imported; polled again, the unchanged feed changes nothing; a dead link is one line."""
+    import functools
+    import http.server
+    import threading
+
+    from console.importers.warnings import poll_feed
+
+    (tmp_path / "alert.xml").write_bytes((DATA / "fmi_rain_alert.xml").read_bytes())
+    (tmp_path / "update.xml").write_bytes((DATA / "fmi_rain_update.xml").read_bytes())
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # the server's access log is not the import's output
+            pass
+
+    handler = functools.partial(Quiet, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    base = f"http://127.0.0.1:{server.server_port}"
+    (tmp_path / "feed.xml").write_text(
+        f'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>{base}/alert.xml</id><link href="{base}/alert.xml"/>'
+        f'</entry><entry><link href="{base}/update.xml"/></entry><entry><link href="{base}/gone.xml"/></entry></feed>')
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert main(["import", "warnings", f"{base}/feed.xml", "--platform", platform]) == 3
+        out, err = capsys.readouterr()
+        assert "Imported 1 warning, 1 warning update from" in out
+        assert err.count("\n") == 1 and f"{base}/gone.xml: cannot be fetched (HTTP Error 404" in err
+        stop, reports = threading.Event(), []
+        poll_feed(f"{base}/feed.xml", platform, 0.01, stop, lambda r: (reports.append(r), stop.set()))
+        assert not reports[0].counts and reports[0].skipped  # nothing new: nothing applied twice
+    finally:
+        server.shutdown()
+        server.server_close()
+    with _db(platform) as db:
+        assert db.execute("SELECT count(*), max(msg_type) FROM warnings").fetchall() == [(1, "Update")]

@@ -50,7 +50,8 @@ def test_a_draft_is_a_cap_alert_in_both_languages():
     assert alert.info("zh").event == "暴雨预警" and alert.info("en").headline == "Rainstorm warning: Kamppi, Kallio"
     assert [a.district for a in alert.areas()] == ["kamppi", "kallio"]
     for bad, words in ((dict(districts=()), "at least one district"), (dict(expires=END - 1), "must lie ahead"),
-                       (dict(severity="Dangerous"), "severity 'Dangerous'"), (dict(districts=("nowhere",)), "no district")):
+                       (dict(severity="Dangerous"), "severity 'Dangerous'"),
+                       (dict(districts=("nowhere",)), "no district")):
         with pytest.raises(Invalid, match=words):
             build_alert(_draft(END, **bad), {"districts": DISTRICTS}, END)
     with pytest.raises(PermissionError, match="an operator may not draft public warnings"):

@@ -22,8 +22,10 @@ from widgets.i18n import tr
 LINE_HEIGHT = 44
 MAX_LINES = 2
 #: CAP's severity words, as the banner says them (translated: the alert's own words are data).
-SEVERITY_WORDS = {"Extreme": QT_TRANSLATE_NOOP("warnings", "Extreme"), "Severe": QT_TRANSLATE_NOOP("warnings", "Severe"),
-                  "Moderate": QT_TRANSLATE_NOOP("warnings", "Moderate"), "Minor": QT_TRANSLATE_NOOP("warnings", "Minor"),
+SEVERITY_WORDS = {"Extreme": QT_TRANSLATE_NOOP("warnings", "Extreme"),
+                  "Severe": QT_TRANSLATE_NOOP("warnings", "Severe"),
+                  "Moderate": QT_TRANSLATE_NOOP("warnings", "Moderate"),
+                  "Minor": QT_TRANSLATE_NOOP("warnings", "Minor"),
                   "Unknown": QT_TRANSLATE_NOOP("warnings", "Unknown severity")}
 
 

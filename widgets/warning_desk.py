@@ -22,8 +22,28 @@ from console.cap.live import LiveWarnings
 from console.cap.model import CERTAINTY, SEVERITY, URGENCY, Alert, Invalid, from_json
 from widgets.base import View, ViewContext, register
 from widgets.i18n import tr
+from widgets.warning_banner import SEVERITY_WORDS
 
 LOOK_EVERY_S = 2.0  # the room's drafts are read from the cache this often
+#: CAP's words as the desk offers them (translated; the alert carries CAP's own)
+WORDS = {**SEVERITY_WORDS,
+         "Immediate": QT_TRANSLATE_NOOP("warnings", "Immediate"), "Expected": QT_TRANSLATE_NOOP("warnings", "Expected"),
+         "Future": QT_TRANSLATE_NOOP("warnings", "Future"), "Past": QT_TRANSLATE_NOOP("warnings", "Past"),
+         "Observed": QT_TRANSLATE_NOOP("warnings", "Observed"), "Likely": QT_TRANSLATE_NOOP("warnings", "Likely"),
+         "Possible": QT_TRANSLATE_NOOP("warnings", "Possible"), "Unlikely": QT_TRANSLATE_NOOP("warnings", "Unlikely"),
+         "Unknown": QT_TRANSLATE_NOOP("warnings", "Unknown")}
+#: The hazards' names on the desk (the alert carries both languages whatever the desk shows).
+HAZARD_WORDS = {"rainstorm": QT_TRANSLATE_NOOP("warnings", "Rainstorm warning"),
+                "waterlogging": QT_TRANSLATE_NOOP("warnings", "Urban waterlogging warning"),
+                "flood": QT_TRANSLATE_NOOP("warnings", "Flood warning"),
+                "typhoon": QT_TRANSLATE_NOOP("warnings", "Typhoon warning"),
+                "gale": QT_TRANSLATE_NOOP("warnings", "Gale warning"),
+                "heat": QT_TRANSLATE_NOOP("warnings", "Heat warning"),
+                "cold": QT_TRANSLATE_NOOP("warnings", "Cold wave warning"),
+                "hazmat": QT_TRANSLATE_NOOP("warnings", "Hazardous materials warning"),
+                "gas": QT_TRANSLATE_NOOP("warnings", "Gas leak warning")}
+KIND_WORDS = {"Alert": QT_TRANSLATE_NOOP("warnings", "New"), "Update": QT_TRANSLATE_NOOP("warnings", "Update"),
+              "Cancel": QT_TRANSLATE_NOOP("warnings", "Cancellation")}
 _LABELS = {"hazard": QT_TRANSLATE_NOOP("warnings", "Hazard"), "severity": QT_TRANSLATE_NOOP("warnings", "Severity"),
            "urgency": QT_TRANSLATE_NOOP("warnings", "Urgency"), "certainty": QT_TRANSLATE_NOOP("warnings", "Certainty"),
            "hours": QT_TRANSLATE_NOOP("warnings", "Stands for (h)"),
@@ -41,13 +61,15 @@ class WarningDesk(View):
         form = QGridLayout()
         form.setHorizontalSpacing(8)
         self.hazard = QComboBox()
-        for key, (en, zh, _) in HAZARDS.items():
-            self.hazard.addItem(f"{en} · {zh}", key)
+        for key in HAZARDS:
+            self.hazard.addItem(tr("warnings", HAZARD_WORDS[key]), key)
         self.severity, self.urgency, self.certainty = QComboBox(), QComboBox(), QComboBox()
         for box, words, default in ((self.severity, SEVERITY, "Severe"), (self.urgency, URGENCY, "Expected"),
                                     (self.certainty, CERTAINTY, "Likely")):
-            box.addItems(list(words))
-            box.setCurrentText(default)
+            for word in words:
+                box.addItem(tr("warnings", WORDS[word]) if word != "Unknown" or box is not self.severity
+                            else tr("warnings", SEVERITY_WORDS[word]), word)
+            box.setCurrentIndex(words.index(default))
         self.hours = QSpinBox()
         self.hours.setRange(1, 72)
         self.hours.setValue(6)
@@ -121,7 +143,8 @@ class WarningDesk(View):
             self.shown_ids = [w.id for w in shown]
             self.in_force.clear()
             for w in shown:
-                self.in_force.addItem(f"{w.severity} · {w.event} · {', '.join(w.places)}")
+                self.in_force.addItem(f"{tr('warnings', WORDS.get(w.severity, w.severity))} · {w.event} · "
+                                      f"{', '.join(w.places)}")
         cache = getattr(self.ctx.history, "cache", None)
         if cache is not None and time.monotonic() - self._looked > LOOK_EVERY_S:
             self._looked = time.monotonic()
@@ -132,7 +155,8 @@ class WarningDesk(View):
                 for p in waiting:
                     info = p.alert.info(self.store.names_in)
                     self.waiting.addItem(tr("warnings", "{kind}: {event} · {severity} · drafted by {who}").format(
-                        kind=p.alert.msg_type, event=info.headline or info.event, severity=info.severity,
+                        kind=tr("warnings", KIND_WORDS[p.alert.msg_type]), event=info.headline or info.event,
+                        severity=tr("warnings", WORDS.get(info.severity, info.severity)),
                         who=p.action["actor"]))
         self._buttons()
 
@@ -176,8 +200,8 @@ class WarningDesk(View):
             return
         if msg_type == "Cancel" and not districts:
             districts = tuple(a.district for a in earlier[1].areas() if a.district)
-        d = WarningDraft(self.hazard.currentData(), self.severity.currentText(), self.urgency.currentText(),
-                         self.certainty.currentText(), districts, self._now + self.hours.value() * 3600.0,
+        d = WarningDraft(self.hazard.currentData(), self.severity.currentData(), self.urgency.currentData(),
+                         self.certainty.currentData(), districts, self._now + self.hours.value() * 3600.0,
                          self.instruction_en.text(), self.instruction_zh.text(), msg_type=msg_type,
                          warning_id=earlier[0] if earlier else None)
         try:

@@ -82,7 +82,8 @@ BEGIN
   IF NOT coalesce(alert->>'msg_type', '') = ANY({_array(MSG_TYPES)}) THEN
     {_refuse(f"msgType %L is not one of {', '.join(MSG_TYPES)}", "alert->>'msg_type'")}
   END IF;
-  IF coalesce(alert->>'identifier', '') !~ '^[^\\s,<&]{{1,200}}$' OR coalesce(alert->>'sender', '') !~ '^[^\\s,<&]{{1,200}}$' THEN
+  IF coalesce(alert->>'identifier', '') !~ '^[^\\s,<&]{{1,200}}$'
+     OR coalesce(alert->>'sender', '') !~ '^[^\\s,<&]{{1,200}}$' THEN
     {_refuse("identifier and sender are 1 to 200 characters without spaces, commas, < or &")}
   END IF;
   FOR info IN SELECT * FROM jsonb_array_elements(alert->'infos') LOOP
@@ -148,7 +149,8 @@ BEGIN
     VALUES (draft.target_id, '{INCIDENT_KIND}',
             (SELECT min({_SEVERITY_RANK.format(x="i->>'severity'")}) FROM jsonb_array_elements(alert->'infos') i),
             CASE WHEN alert->>'msg_type' = 'Cancel' THEN 'closed' ELSE 'reported' END, doc->>'district_id',
-            (doc->>'lon')::float8, (doc->>'lat')::float8, left(coalesce(nullif(en->>'headline', ''), en->>'event'), 200),
+            (doc->>'lon')::float8, (doc->>'lat')::float8,
+            left(coalesce(nullif(en->>'headline', ''), en->>'event'), 200),
             sent, sent, event_seq)
     ON CONFLICT (id) DO UPDATE SET severity = EXCLUDED.severity, status = EXCLUDED.status,
       district_id = EXCLUDED.district_id, lon = EXCLUDED.lon, lat = EXCLUDED.lat, title = EXCLUDED.title,

@@ -59,8 +59,8 @@ def take_in(conn: Connection, alerts: Iterable[Alert], actor: str, report: Impor
     if conn.dialect.name == "postgresql":  # importers queue: the rows they read stay current
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('cityops.import.warnings'))"))
     table = P["warnings"]
-    held: dict[str, dict] = {r.id: dict(r._mapping) for r in conn.execute(select(table.c.id, table.c.sent, table.c.chain,
-                                                                                table.c.msg_type))}
+    columns = select(table.c.id, table.c.sent, table.c.chain, table.c.msg_type)
+    held: dict[str, dict] = {r.id: dict(r._mapping) for r in conn.execute(columns)}
     named: dict[str, str] = {}  # sender,identifier -> warning id
     for wid, row in held.items():
         for ref in json.loads(row["chain"] or "[]"):
@@ -105,8 +105,9 @@ def write_alert_row(conn: Connection, wid: str, alert: Alert, chain: list[str], 
     else:
         conn.execute(update(table).where(table.c.id == wid).values(row))
     event = "opened" if new else "closed" if alert.msg_type == "Cancel" else "updated"
-    seq = conn.execute(insert(P["incident_events"]).values(
-        incident_id=wid, ts=alert.sent, event=event, actor=actor[:200], note=note or note_of(alert))).inserted_primary_key[0]
+    made = insert(P["incident_events"]).values(incident_id=wid, ts=alert.sent, event=event, actor=actor[:200],
+                                               note=note or note_of(alert))
+    seq = conn.execute(made).inserted_primary_key[0]
     place = anchor(alert, districts) or _centre(districts)
     fields = {"kind": INCIDENT_KIND, "severity": incident_severity(alert),
               "status": "closed" if alert.msg_type == "Cancel" else "reported",

@@ -2315,12 +2315,20 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>待另一名值班长批准</translation>
     </message>
     <message>
+        <source>Cancellation</source>
+        <translation>解除</translation>
+    </message>
+    <message>
         <source>Certainty</source>
         <translation>确定程度</translation>
     </message>
     <message>
         <source>Choose the warning in force to change</source>
         <translation>请选择要变更的生效预警</translation>
+    </message>
+    <message>
+        <source>Cold wave warning</source>
+        <translation>寒潮预警</translation>
     </message>
     <message>
         <source>Districts</source>
@@ -2343,12 +2351,44 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>已起草：须另一名值班长批准后发布</translation>
     </message>
     <message>
+        <source>Expected</source>
+        <translation>预计</translation>
+    </message>
+    <message>
         <source>Extreme</source>
         <translation>特别严重</translation>
     </message>
     <message>
+        <source>Flood warning</source>
+        <translation>洪水预警</translation>
+    </message>
+    <message>
+        <source>Future</source>
+        <translation>将来</translation>
+    </message>
+    <message>
+        <source>Gale warning</source>
+        <translation>大风预警</translation>
+    </message>
+    <message>
+        <source>Gas leak warning</source>
+        <translation>燃气泄漏预警</translation>
+    </message>
+    <message>
         <source>Hazard</source>
         <translation>灾害</translation>
+    </message>
+    <message>
+        <source>Hazardous materials warning</source>
+        <translation>危险化学品预警</translation>
+    </message>
+    <message>
+        <source>Heat warning</source>
+        <translation>高温预警</translation>
+    </message>
+    <message>
+        <source>Immediate</source>
+        <translation>立即</translation>
     </message>
     <message>
         <source>In force</source>
@@ -2363,12 +2403,20 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>防御指引(英文)</translation>
     </message>
     <message>
+        <source>Likely</source>
+        <translation>很可能</translation>
+    </message>
+    <message>
         <source>Minor</source>
         <translation>轻微</translation>
     </message>
     <message>
         <source>Moderate</source>
         <translation>较重</translation>
+    </message>
+    <message>
+        <source>New</source>
+        <translation>新发布</translation>
     </message>
     <message>
         <source>Not approved: {why}</source>
@@ -2379,8 +2427,24 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>未起草：{why}</translation>
     </message>
     <message>
+        <source>Observed</source>
+        <translation>已观测</translation>
+    </message>
+    <message>
+        <source>Past</source>
+        <translation>已过去</translation>
+    </message>
+    <message>
+        <source>Possible</source>
+        <translation>可能</translation>
+    </message>
+    <message>
         <source>Public warnings</source>
         <translation>公众预警</translation>
+    </message>
+    <message>
+        <source>Rainstorm warning</source>
+        <translation>暴雨预警</translation>
     </message>
     <message>
         <source>Severe</source>
@@ -2399,8 +2463,28 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>公众预警由值班长起草和批准</translation>
     </message>
     <message>
+        <source>Typhoon warning</source>
+        <translation>台风预警</translation>
+    </message>
+    <message>
+        <source>Unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
         <source>Unknown severity</source>
         <translation>严重程度未知</translation>
+    </message>
+    <message>
+        <source>Unlikely</source>
+        <translation>不太可能</translation>
+    </message>
+    <message>
+        <source>Update</source>
+        <translation>更新</translation>
+    </message>
+    <message>
+        <source>Urban waterlogging warning</source>
+        <translation>城市内涝预警</translation>
     </message>
     <message>
         <source>Urgency</source>
