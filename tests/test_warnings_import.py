@@ -16,6 +16,7 @@ from lxml import etree
 from console.cap.model import Alert, from_json, to_json
 from console.cap.xml import Problem, problems_of, read_alerts, write_alert
 from console.cli import main
+from console.errors import UserError
 from console.sync.validate import check_rows
 
 DATA = Path(__file__).parent / "data" / "cap"
@@ -189,38 +190,81 @@ def test_export_round_trip_of_circles_and_polygons(source):
         assert again.info().areas == alert.info().areas and again.expires == alert.expires
 
 
-def test_a_url_feed_of_links_is_fetched_and_polled(platform, capsys, tmp_path):
-    """An Atom feed on loopback HTTP that links to its alerts (as NWS's does): each fetched, checked,
-    imported; polled again, the unchanged feed changes nothing; a dead link is one line."""
+@pytest.fixture
+def served(tmp_path):
+    """A folder served over loopback HTTP (a feed server of the test's own): yields (folder, base URL)."""
     import functools
     import http.server
     import threading
 
-    from console.importers.warnings import poll_feed
-
-    (tmp_path / "alert.xml").write_bytes((DATA / "fmi_rain_alert.xml").read_bytes())
-    (tmp_path / "update.xml").write_bytes((DATA / "fmi_rain_update.xml").read_bytes())
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args) -> None:  # the server's access log is not the import's output
             pass
 
-    handler = functools.partial(Quiet, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    base = f"http://127.0.0.1:{server.server_port}"
+    folder = tmp_path / "www"
+    folder.mkdir()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield folder, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_url_feed_of_links_is_fetched_and_polled(platform, capsys, served):
+    """An Atom feed on loopback HTTP that links to its alerts (as NWS's does): each fetched, checked,
+    imported; polled again, the unchanged feed changes nothing; a dead link is one line."""
+    import threading
+
+    from console.importers.warnings import poll_feed
+
+    tmp_path, base = served
+    (tmp_path / "alert.xml").write_bytes((DATA / "fmi_rain_alert.xml").read_bytes())
+    (tmp_path / "update.xml").write_bytes((DATA / "fmi_rain_update.xml").read_bytes())
     (tmp_path / "feed.xml").write_text(
         f'<feed xmlns="http://www.w3.org/2005/Atom"><entry><id>{base}/alert.xml</id><link href="{base}/alert.xml"/>'
         f'</entry><entry><link href="{base}/update.xml"/></entry><entry><link href="{base}/gone.xml"/></entry></feed>')
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        assert main(["import", "warnings", f"{base}/feed.xml", "--platform", platform]) == 3
-        out, err = capsys.readouterr()
-        assert "Imported 1 warning, 1 warning update from" in out
-        assert err.count("\n") == 1 and f"{base}/gone.xml: cannot be fetched (HTTP Error 404" in err
-        stop, reports = threading.Event(), []
-        poll_feed(f"{base}/feed.xml", platform, 0.01, stop, lambda r: (reports.append(r), stop.set()))
-        assert not reports[0].counts and reports[0].skipped  # nothing new: nothing applied twice
-    finally:
-        server.shutdown()
-        server.server_close()
+    assert main(["import", "warnings", f"{base}/feed.xml", "--platform", platform]) == 3
+    out, err = capsys.readouterr()
+    assert "Imported 1 warning, 1 warning update from" in out
+    assert err.count("\n") == 1 and f"{base}/gone.xml: cannot be fetched (HTTP Error 404" in err
+    stop, reports = threading.Event(), []
+    poll_feed(f"{base}/feed.xml", platform, 0.01, stop, lambda r: (reports.append(r), stop.set()))
+    assert not reports[0].counts and reports[0].skipped  # nothing new: nothing applied twice
     with _db(platform) as db:
         assert db.execute("SELECT count(*), max(msg_type) FROM warnings").fetchall() == [(1, "Update")]
+
+
+def test_a_cap_feed_as_a_source_reaches_the_cache(served, tmp_path, monkeypatch):
+    """--platform cap+http://...: the feed read into its own small platform, synced like any platform:
+    the warning as reference data, its incident and events as streams; the update changes the same one."""
+    from console.cache import Cache
+    from console.cap.source import CapFeedConnector, feed_of
+    from console.sync.engine import SyncEngine
+    from console.sync.open_connector import open_connector
+
+    folder, base = served
+    (folder / "feed.xml").write_bytes((DATA / "fmi_rain_alert.xml").read_bytes())
+    assert feed_of(f"cap+{base}/feed.xml?every=30&x=1") == (f"{base}/feed.xml?x=1", 30.0)
+    with pytest.raises(UserError, match="at most every 5 s"):
+        feed_of(f"cap+{base}/feed.xml?every=0.1")
+    monkeypatch.setenv("CITYOPS_DATA_DIR", str(tmp_path / "data"))  # where the feed's own platform is kept
+    connector = open_connector(f"cap+{base}/feed.xml?every=3600")
+    assert isinstance(connector, CapFeedConnector) and (tmp_path / "data" / "cap-feeds").is_dir()
+    cache = Cache(tmp_path / "cache.db")
+    engine = SyncEngine(connector, cache)
+    try:
+        connector.read_once()
+        engine.catch_up()
+        (row,) = cache.rows("warnings")
+        assert row["msg_type"] == "Alert" and cache.rows("incidents")[0]["kind"] == "warning"
+        (folder / "feed.xml").write_bytes((DATA / "fmi_rain_update.xml").read_bytes())
+        connector.read_once()
+        engine.sync_reference()
+        engine.catch_up()
+        assert [r["msg_type"] for r in cache.rows("warnings")] == ["Update"]
+        assert [r["event"] for r in cache.rows("incident_events")] == ["opened", "updated"]
+        assert cache.rows("incidents")[0]["severity"] == 1
+    finally:
+        engine.stop()
+        connector.close()
+        cache.close()

@@ -28,7 +28,7 @@ STRING_IDS = {
     "districts": ("id",), "buildings": ("id", "district_id"), "map_features": ("id",),
     "sensors": ("id", "district_id"), "units": ("id", "district_id"), "plans": ("id",),
     "indicators": ("district_id",), "incidents": ("id", "district_id"),
-    "incident_events": ("incident_id",), "unit_positions": ("unit_id",),
+    "incident_events": ("incident_id",), "unit_positions": ("unit_id",), "warnings": ("id",),
 }
 #: Integer indicator-id columns, per table.
 INDICATOR_IDS = {"indicators": "id", "sensors": "indicator_id"}

@@ -235,10 +235,10 @@ class SqlConnector:
             raise PlatformUnavailable(reason(exc)) from exc
 
     def reference_stamp(self) -> int:
-        """A fingerprint of the reference data a catalogue edit changes (the city, the indicators):
+        """A fingerprint of the reference data an edit changes (the city, the indicators, the warnings):
         cheap enough to ask every few seconds, so walls follow an edit where no NOTIFY tells them."""
         parts = []
-        for table in ("city", "indicators"):
+        for table in ("city", "indicators", "warnings"):
             try:
                 with self.engine.connect() as conn:
                     parts.append(tuple(conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY 1").all()))

@@ -20,6 +20,8 @@ SCHEMES: dict[str, str] = {
     "mqtt": "console.sources.mqtt:MqttConnector",
     "mqtts": "console.sources.mqtt:MqttConnector",
     "nats": "console.sources.nats:JetStreamConnector",
+    "cap+http": "console.cap.source:CapFeedConnector",  # a polled CAP 1.2 feed of public warnings
+    "cap+https": "console.cap.source:CapFeedConnector",
 }
 
 
