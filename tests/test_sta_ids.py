@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from console.sources import sta_ids
+from console.sources.namespace import ID_SPAN
 
 uuid7 = st.builds(lambda ms, a, b: uuid.UUID(int=(ms << 80) | (7 << 76) | (a << 64) | (2 << 62) | b),
                   st.integers(1, 2**48 - 1), st.integers(0, 2**12 - 1), st.integers(0, 2**62 - 1))
@@ -57,9 +58,9 @@ def test_seqs_are_stable_and_fit_the_cache(obs):
 
 @settings(max_examples=30)
 @given(st.one_of(st.integers(), st.text(max_size=40), uuid7.map(str)))
-def test_indicator_ids_are_stable_31_bit_numbers(raw):
+def test_indicator_ids_are_stable_and_fit_a_sources_span(raw):
     ind = sta_ids.indicator_id(raw)
-    assert ind == sta_ids.indicator_id(raw) and 1 <= ind < 2**31
+    assert ind == sta_ids.indicator_id(raw) and 1 <= ind < ID_SPAN  # console/sources/namespace.py
 
 
 @pytest.mark.parametrize("raw, why", [

@@ -9,8 +9,9 @@ A SensorThings server names entities by integers (FROST's default) or by UUIDs
 - a reading's **seq** is an integer id itself, or 63 bits of a BLAKE2b hash of a UUID (a
   collision, about one in 10^8 over a billion readings, is quarantined as "seq already holds a
   different reading", never silently merged);
-- an indicator's id is a small integer Datastream id itself, else 31 bits of a hash of its id
-  (a collision is rejected by the reference checks as a duplicate id, with the Datastream named).
+- an indicator's id is a small integer Datastream id itself, else a hash of its id, both below
+  ``ID_SPAN`` (10^9: what a source among several may use, console/sources/namespace.py); a
+  collision is rejected by the reference checks as a duplicate id, with the Datastream named.
 
 Ids that are text, or UUIDs that are not time-ordered (random version 4), have no order a
 cursor could resume from: such a server is refused with a one-line reason.
@@ -21,11 +22,12 @@ from __future__ import annotations
 import hashlib
 from uuid import UUID
 
+from console.sources.namespace import ID_SPAN
+
 #: An observation id as the server orders it: an int, or a UUID.
 ObsId = int | UUID
 
 _U64 = 1 << 64
-_I31 = (1 << 31) - 1
 _I63 = (1 << 63) - 1
 
 
@@ -92,10 +94,10 @@ def seq_of(obs: ObsId) -> int:
 
 def indicator_id(raw: object) -> int:
     """The indicator id of the Datastream with ``@iot.id`` ``raw`` (stable across reads)."""
-    if type(raw) is int and 0 < raw <= _I31:
+    if type(raw) is int and 0 < raw < ID_SPAN:
         return raw
-    digest = hashlib.blake2b(str(raw).encode("utf-8", "surrogatepass"), digest_size=4).digest()
-    return (int.from_bytes(digest, "big") & _I31) or 1
+    digest = hashlib.blake2b(str(raw).encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % (ID_SPAN - 1) + 1
 
 
 def window_floor(obs: ObsId, ids: int, seconds: float) -> ObsId:
