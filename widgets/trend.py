@@ -206,6 +206,10 @@ class TrendChart(View):
         self.grid, self.marks = GridLines(axes["bottom"], axes["left"]), AlarmMarks()
         self.backdrops = (Backdrop([self.bands, self.grid, Edges(self.bands), self.marks]),
                           Backdrop([self.bands_right, Edges(self.bands_right)]))
+        # grid, bands and axes change only when the view or the limits do: a repaint for anything
+        # else blits them (so does a forced repaint of a chart nothing changed on)
+        for part in (*self.backdrops, *(item.getAxis(a) for a in ("left", "bottom", "right"))):
+            part.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.vb.addItem(self.backdrops[0])
         self.vb2.addItem(self.backdrops[1])
         self.body.addWidget(self.plot, 1)
