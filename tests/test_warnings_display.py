@@ -170,3 +170,21 @@ def test_the_desk_drafts_and_offers_approval_only_to_a_second_supervisor(qtbot, 
     ann = desk_for(Operator("ann", "operator"))
     assert not ann.draft_button.isEnabled() and not ann.approve_button.isEnabled()
     cache.close()
+
+
+def test_an_expired_warnings_incident_has_ended_in_the_incident_list():
+    from console.incidents.filters import incident_rows
+    from console.store import Store
+
+    store = Store()
+    alert = _alert("a", "Severe", T0 + 3600)
+    store.load_reference({**_reference(alert), "warnings": [{"id": "w0", "alert": to_json(alert),
+                                                             "expires": T0 + 3600}]})
+    store.add_incidents([{"id": "w0", "kind": "warning", "severity": 2, "status": "reported", "district_id": "kamppi",
+                          "lon": 24.935, "lat": 60.1675, "title": "Heavy rain", "opened_at": T0, "updated_at": T0,
+                          "rev": 1}],
+                        [{"seq": 1, "incident_id": "w0", "ts": T0, "event": "opened", "actor": "city", "note": ""}])
+    (row,) = incident_rows(store, T0 + 60)
+    assert row["status"] == "reported" and row["information"] and row["timers"] == []  # information: no SLA
+    assert incident_rows(store, T0 + 3600, include_closed=False) == []  # expired: off the walls' lists
+    assert incident_rows(store, T0 + 3600)[0]["status"] == "closed"

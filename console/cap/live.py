@@ -79,3 +79,9 @@ class LiveWarnings:
         return InForce(id=wid, severity=info.severity, event=info.event, headline=info.headline,
                        places=tuple(district_names(alert, self._names, lang)), onset=alert.onset,
                        until=alert.expires, rings=rings, sender=info.sender_name or alert.sender)
+
+
+def ended_warnings(reference: dict[str, list[dict]], now: float) -> set[str]:
+    """The ids of the warnings whose expiry has passed at ``now`` (their incidents have ended)."""
+    return {r["id"] for r in reference.get("warnings", [])
+            if isinstance(r.get("expires"), (int, float)) and r["expires"] <= now}

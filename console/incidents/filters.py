@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from console.cap.live import ended_warnings
 from console.incidents.lifecycle import ACTIVE, ORDER, as_of
 from console.incidents.sla import URGENCY, running, sla
 from console.model.vocab import INCIDENT_KINDS, SEVERITIES
@@ -28,10 +29,13 @@ def incident_rows(store: Store, now: float, include_closed: bool = True) -> list
     """Incidents opened by ``now`` as they stood then, each with ``timers``, ``timer`` (the one
     running, or None), ``information`` (see ``is_information``) and ``district_name``; newest first."""
     districts = {d["id"]: d["name"] for d in store.reference.get("districts", [])}
+    ended = ended_warnings(store.reference, now)
     rows = []
     for row in store.open_incidents(at=now):
         events = store.incident_events.get(row["id"], [])
         shown = as_of(row, events, now)
+        if row["id"] in ended:  # a public warning past its expiry has ended, cancelled or not
+            shown = {**shown, "status": "closed"}
         if not include_closed and shown["status"] == "closed":
             continue
         information = is_information(row)
