@@ -18,6 +18,7 @@ import pytest
 from console.cache import Cache
 from console.errors import UserError
 from console.sources.mqtt import NO_HISTORY, MqttConnector
+from console.sync.connector import PlatformUnavailable
 from console.sync.engine import SyncEngine
 from console.sync.open_connector import open_connector
 from tests.mosquitto import Broker
@@ -86,6 +87,12 @@ def test_the_url_picks_the_mqtt_connector_and_a_bad_one_is_one_line(tmp_path, mo
         with pytest.raises(UserError) as err:
             open_connector(bad)
         assert "\n" not in str(err.value)
+    nobody = open_connector("mqtt://127.0.0.1:1/plant")
+    try:
+        with pytest.raises(PlatformUnavailable, match="Connection refused"):  # nothing listens on port 1
+            nobody.check()
+    finally:
+        nobody.close()
 
 
 def test_live_push_duplicates_out_of_order_and_bad_messages(broker, tmp_path):

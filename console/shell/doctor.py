@@ -13,6 +13,7 @@ from console.errors import UserError
 from console.cli_platform import WHERE_PASSWORDS_GO
 from console.databases import redact, shown_url, url_password
 from console.sync.connector import PlatformUnavailable, SqlConnector
+from console.sync.open_connector import open_connector
 from widgets.scene import backend as scene_backend
 
 GL_VENDOR, GL_RENDERER, GL_VERSION = 0x1F00, 0x1F01, 0x1F02
@@ -84,10 +85,12 @@ def _platform(url: str) -> list[tuple[str, str]]:
     lines: list[tuple[str, str]] = []
     connector = None
     try:
-        connector = SqlConnector(url)
+        connector = open_connector(url)  # a standard's source (mqtt://, sta+http://, nats://) by its scheme
         connector.check()
         lines.append(("platform", f"{shown_url(url)} answers"))
-        if connector.postgres:
+        if not isinstance(connector, SqlConnector):
+            lines.append(("signed in as", "nobody: this source takes no sign-in"))
+        elif connector.postgres:
             who = connector.identify()
             lines.append(("signed in as", f"{who.name} ({who.role})"))
         else:

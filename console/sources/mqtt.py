@@ -108,6 +108,7 @@ class MqttConnector:
             self.history = History(query["history"], self.definitions.history_cursor)
         self.inbox = Inbox(self._ack)
         self.connected = threading.Event()
+        self._tried = threading.Event()  # a connection attempt failed (check need not wait any longer)
         self.quarantine: list[Rejected] = []
         self._reason = "not connected yet"
         self._seen: OrderedDict[str, None] = OrderedDict.fromkeys(self.definitions.seen)
@@ -145,6 +146,7 @@ class MqttConnector:
         client.max_queued_messages_set(0)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = lambda _client, _userdata: self._tried.set()
         client.on_message = self._on_message
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY_S
@@ -263,8 +265,21 @@ class MqttConnector:
     def check(self) -> None:
         """Connect; PlatformUnavailable when the broker does not answer in CONNECT_WAIT_S."""
         self._start()
-        if not self.connected.wait(CONNECT_WAIT_S):
-            raise PlatformUnavailable(f"cannot reach MQTT broker {self.shown}: {self._reason}")
+        end = time.monotonic() + CONNECT_WAIT_S
+        while not self.connected.wait(0.05) and not self._tried.is_set() and time.monotonic() < end:
+            pass
+        if not self.connected.is_set():
+            raise PlatformUnavailable(f"cannot reach MQTT broker {self.shown}: {self._why_not()}")
+
+    def _why_not(self) -> str:
+        """Why there is no connection, in the operating system's words where the network is the reason."""
+        if self._reason != "not connected yet":
+            return self._reason
+        try:
+            socket.create_connection((self.host, self.port), 2.0).close()
+        except OSError as exc:
+            return exc.strerror or type(exc).__name__
+        return f"no MQTT answer in {CONNECT_WAIT_S:g} s"
 
     def _online(self) -> None:
         self._start()
