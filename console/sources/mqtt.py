@@ -282,9 +282,12 @@ class MqttConnector:
         return f"no MQTT answer in {CONNECT_WAIT_S:g} s"
 
     def _online(self) -> None:
+        """Raise PlatformUnavailable while the broker is gone, once what came before is handed over."""
         self._start()
-        if not self.connected.is_set() and self.inbox.empty():
-            raise PlatformUnavailable(f"cannot reach MQTT broker {self.shown}: {self._reason}")
+        if not self.connected.is_set():
+            if self.inbox.empty():
+                raise PlatformUnavailable(f"cannot reach MQTT broker {self.shown}: {self._reason}")
+            self._wake("readings")  # these rows now, then the next step says offline at once
 
     def reference(self) -> dict[str, list[dict]]:
         self._online()
