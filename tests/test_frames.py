@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from console.cache import Cache
 from console.clock import Clock
 from console.frames import FramePacer
@@ -64,30 +66,49 @@ def test_idle_pacer_asks_for_nothing():
     assert pacer.due is None and pacer.coalesced == 0
 
 
-def _wall(demo_platform, tmp_path, qtbot, pacing: str):
-    shutil.copy(demo_platform.removeprefix("sqlite:///"), tmp_path / "platform.db")
-    url = f"sqlite:///{tmp_path / 'platform.db'}"
-    cache = Cache(tmp_path / "cache.db")
-    SyncEngine(SqlConnector(url), cache).catch_up()
-    qt_app()
-    at = [END]
-    wall = Wall(read_layout("demo"), cache, None, Clock(lambda: at[0]), pacing=pacing)
-    for window in wall.windows:
-        qtbot.addWidget(window)
-    wall.start()
+@pytest.fixture(scope="module")
+def fed(demo_platform, tmp_path_factory):
+    """A cache caught up with the demo platform (copied fresh for each wall), the batch of the next
+    ten minutes of the city for it, and a layout of just the tiles: built once for this module."""
+    folder = tmp_path_factory.mktemp("frames")
+    shutil.copy(demo_platform.removeprefix("sqlite:///"), folder / "platform.db")
+    url = f"sqlite:///{folder / 'platform.db'}"
+    cache = Cache(folder / "cache.db")
+    engine = SyncEngine(SqlConnector(url), cache)
+    engine.catch_up()
+    cache.close()
+    shutil.copy(folder / "cache.db", folder / "caught-up.db")
     feeder = DemoFeeder(url)
     feeder.advance(END + 600)
     feeder.stop()
-    return wall, SyncEngine(SqlConnector(url), cache), at
+    cache = Cache(folder / "cache.db")
+    batch = SyncEngine(SqlConnector(url), cache).step()
+    cache.close()
+    (folder / "wall.toml").write_text('title = "frames"\n[[screens]]\nname = "main"\nsize = [1280, 720]\n'
+                                      '[screens.root]\nview = "tiles"\nindicators = ["*"]\n')
+    return folder, batch
 
 
-def test_a_batch_reaches_the_tiles_without_waiting_for_the_tick(demo_platform, tmp_path, qtbot):
-    wall, engine, at = _wall(demo_platform, tmp_path, qtbot, "leading")
-    wall.timer.stop()  # no tick at all: only the batch itself can bring it to the screen
+def _wall(fed, tmp_path, qtbot, pacing: str):
+    folder, batch = fed
+    shutil.copy(folder / "caught-up.db", tmp_path / "cache.db")
+    qt_app()
+    at = [END]
+    wall = Wall(read_layout(str(folder / "wall.toml")), Cache(tmp_path / "cache.db"), None, Clock(lambda: at[0]),
+                pacing=pacing, windowed=True)
+    for window in wall.windows:
+        qtbot.addWidget(window)
+    wall.start()
     tiles = next(v for w in wall.windows for v in w.views if isinstance(v, TileGrid))
+    return wall, batch, at, tiles
+
+
+def test_a_batch_reaches_the_tiles_without_waiting_for_the_tick(fed, tmp_path, qtbot):
+    wall, batch, at, tiles = _wall(fed, tmp_path, qtbot, "leading")
+    wall.timer.stop()  # no tick at all: only the batch itself can bring it to the screen
     before = [s.value for s in tiles.canvas.states]
     at[0] = END + 600
-    wall.bridge.post_batch(engine.step())
+    wall.bridge.post_batch(batch)
     qtbot.waitUntil(lambda: [s.value for s in tiles.canvas.states] != before, timeout=5000)
     # idle afterwards: the tick runs, the clock stands, no data comes -> nothing repaints
     wall.timer.start()
@@ -99,14 +120,13 @@ def test_a_batch_reaches_the_tiles_without_waiting_for_the_tick(demo_platform, t
     wall.stop()
 
 
-def test_the_old_tick_pacing_leaves_a_batch_to_the_next_tick(demo_platform, tmp_path, qtbot):
-    wall, engine, at = _wall(demo_platform, tmp_path, qtbot, "tick")
+def test_the_old_tick_pacing_leaves_a_batch_to_the_next_tick(fed, tmp_path, qtbot):
+    wall, batch, at, tiles = _wall(fed, tmp_path, qtbot, "tick")
     wall.timer.stop()
-    tiles = next(v for w in wall.windows for v in w.views if isinstance(v, TileGrid))
     before = [s.value for s in tiles.canvas.states]
     at[0] = END + 600
     with qtbot.waitSignal(wall.bridge.batch, timeout=5000):
-        wall.bridge.post_batch(engine.step())
+        wall.bridge.post_batch(batch)
     qtbot.wait(100)
     assert [s.value for s in tiles.canvas.states] == before, "no tick, no refresh"
     wall.refresh()
