@@ -4,7 +4,6 @@ Mosquitto, and a console of those two sources holding what the demo platform hol
 from __future__ import annotations
 
 import shutil
-import time
 
 import pytest
 from sqlalchemy import create_engine

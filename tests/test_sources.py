@@ -4,7 +4,6 @@ third, each with its own cursor, ids and state; one down leaves the others live.
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 from pathlib import Path
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 import uuid
 from datetime import UTC, datetime
 from urllib.parse import urlsplit

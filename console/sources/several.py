@@ -94,6 +94,11 @@ class SeveralSources:
     def source_states(self) -> tuple[SourceState, ...]:
         return tuple(s.state for s in self.sources)
 
+    @property
+    def note(self) -> str:
+        """What the sources say of themselves on the wall (an MQTT broker keeps no history), each by name."""
+        return " · ".join(f"{s.spec.name}: {note}" for s in self.sources if (note := getattr(s.connector, "note", "")))
+
     def _try(self, source: Source, call: Callable[[], object]) -> object | None:
         """``call()`` on a source that is up; None (and the source set aside) when it fails."""
         if not source.up:

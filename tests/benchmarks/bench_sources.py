@@ -22,9 +22,21 @@ console's figure from the same process, printed with the ratio (tests/benchmarks
     readings per second that reached the store (what ``on_batch`` hands the wall) and the
     latency from the row's commit or publish to that hand-over, p50 and p99, in ms.
 
+``jetstream``
+    The same live ingest through JetStream (tests/benchmarks/bench_sources_nats.py): each tick of
+    readings one message in the relay's wire format, acknowledged by a throwaway ``nats-server -js``
+    before the next, synced by JetStreamConnector; against the same SQL-with-push baseline.
+
+``fanout``
+    ``--consoles`` consoles (50; 5 with --quick) on one PostgreSQL platform written at
+    ``--fanout-rate`` readings/s: every console on the platform directly (baseline) against the
+    relay publishing it to JetStream and every console on JetStream (candidate); the servers'
+    CPU (PostgreSQL backends, plus nats-server for the candidate) per second of run, and the
+    latency from commit to each console's store, p50 and p99.
+
 Run::
 
-    .venv/bin/python tests/benchmarks/bench_sources.py [--quick] [--only sensorthings|mqtt] [--observations N]
+    .venv/bin/python tests/benchmarks/bench_sources.py [--quick] [--only sensorthings|mqtt|jetstream|fanout] [--observations N]
         [--repeats 2] [--rates 2000,10000] [--seconds S]
 """
 
@@ -142,7 +154,35 @@ def mqtt(args: argparse.Namespace) -> None:
         report(f"mqtt latency p99 at {rate:,}/s", "ms", sql.p99, broker.p99, "lower", **extra)
 
 
-SOURCES: dict[str, Callable[[argparse.Namespace], None]] = {"sensorthings": sensorthings, "mqtt": mqtt}
+def jetstream(args: argparse.Namespace) -> None:
+    from bench_sources_mqtt import ingest as sql_ingest
+    from bench_sources_nats import ingest
+
+    seconds = args.seconds or (3.0 if args.quick else 10.0)
+    for rate in [int(r) for r in args.rates.split(",")]:
+        sql, js = sql_ingest("sql", rate, seconds), ingest(rate, seconds)
+        extra = {"rate": rate, "seconds": seconds}
+        report(f"jetstream ingest at {rate:,}/s", "readings/s", sql.rate, js.rate, "higher", **extra)
+        report(f"jetstream latency p50 at {rate:,}/s", "ms", sql.p50, js.p50, "lower", **extra)
+        report(f"jetstream latency p99 at {rate:,}/s", "ms", sql.p99, js.p99, "lower", **extra)
+
+
+def fanout(args: argparse.Namespace) -> None:
+    from bench_sources_nats import fanout as run
+
+    consoles = args.consoles or (5 if args.quick else 50)
+    seconds = args.seconds or (3.0 if args.quick else 10.0)
+    rate = args.fanout_rate
+    sql, js = run("sql", consoles, rate, seconds), run("nats", consoles, rate, seconds)
+    extra = {"consoles": consoles, "rate": rate, "seconds": seconds, "reached_sql": round(sql.reached, 4),
+             "reached_nats": round(js.reached, 4)}
+    report(f"fan-out to {consoles} consoles: server CPU", "CPU s/s", sql.server_cpu, js.server_cpu, "lower", **extra)
+    report(f"fan-out to {consoles} consoles: latency p50", "ms", sql.p50, js.p50, "lower", **extra)
+    report(f"fan-out to {consoles} consoles: latency p99", "ms", sql.p99, js.p99, "lower", **extra)
+
+
+SOURCES: dict[str, Callable[[argparse.Namespace], None]] = {"sensorthings": sensorthings, "mqtt": mqtt,
+                                                             "jetstream": jetstream, "fanout": fanout}
 
 
 def main() -> None:
@@ -153,6 +193,8 @@ def main() -> None:
     parser.add_argument("--observations", type=int, default=0, help="SensorThings observations to copy")
     parser.add_argument("--rates", default="2000,10000", help="MQTT: readings per second to offer, comma-separated")
     parser.add_argument("--seconds", type=float, default=0.0, help="MQTT: seconds each rate runs")
+    parser.add_argument("--consoles", type=int, default=0, help="fan-out: consoles on each side (50; 5 with --quick)")
+    parser.add_argument("--fanout-rate", type=int, default=200, help="fan-out: readings per second written (default 200)")
     parser.add_argument("--repeats", type=int, default=2, help="SensorThings: runs of baseline and candidate, taken in turns (default 2)")
     args = parser.parse_args()
     for name in args.only or SOURCES:
