@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
 from console.cache import open_cache
@@ -200,3 +202,17 @@ def test_the_header_names_each_source_and_the_one_that_is_down(qtbot):
     assert "cannot reach NATS" in bar.sources.toolTip() and bar.sources.isVisibleTo(bar)
     bar.refresh(Clock(), SyncStatus("online"), now)
     assert not bar.sources.isVisibleTo(bar)  # one platform: no sources to name
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.text(max_size=200) | st.builds(lambda name, url, ns: f"[sources.{name}]\nplatform = {url}\nnamespace = {ns}\n",
+                                          st.text(max_size=10), st.text(max_size=20), st.text(max_size=10)))
+def test_any_sources_file_reads_or_is_one_line(tmp_path_factory, text):
+    path = tmp_path_factory.mktemp("s") / "sources.toml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        specs = read_sources(path)
+    except UserError as exc:
+        assert "\n" not in str(exc).strip()
+    else:
+        assert specs and all(s.platform for s in specs)

@@ -156,76 +156,88 @@ def _relay(platform: str, url: str, ready, stop) -> None:
 
 
 def fanout(kind: str, consoles: int, rate: int, seconds: float) -> FanOut:
+    from sqlalchemy import create_engine, text
+
+    from tests.pg import fresh_database, throwaway_cluster
+
+    # a PostgreSQL server of the run's own: 50 consoles' connections would crowd the machine's out
+    with tempfile.TemporaryDirectory() as tmp, throwaway_cluster() as pg:
+        with create_engine(f"{pg.url}/postgres", isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.execute(text("ALTER SYSTEM SET max_connections = 400"))
+        pg.restart()
+        with fresh_database(pg.url) as platform_url:
+            return _fanout(kind, consoles, rate, seconds, Path(tmp), platform_url)
+
+
+def _fanout(kind: str, consoles: int, rate: int, seconds: float, folder: Path, platform_url: str) -> FanOut:
     from sqlalchemy import create_engine, insert, text
 
     from console.model.schema import P
     from console.sources.nats import JetStreamConnector
     from console.sync.connector import SqlConnector
-    from tests.pg import bare_platform, fresh_database
+    from tests.pg import bare_platform
 
-    with tempfile.TemporaryDirectory() as tmp, fresh_database() as platform_url:
-        folder = Path(tmp)
-        platform = bare_platform(platform_url)
-        with platform.begin() as conn:
-            conn.execute(insert(P["indicators"]), _indicators()[1:])
-        context = multiprocessing.get_context("spawn")
-        server = relay = stop = None
-        watched: list[int] = []
-        try:
-            if kind == "nats":
-                server, url = _nats_server(folder)
-                ready, stop = context.Event(), context.Event()
-                relay = context.Process(target=_relay, args=(platform_url, url, ready, stop))
-                relay.start()
-                ready.wait(60)
-                watched.append(server.pid)
-                make = lambda: JetStreamConnector(f"{url}?prefix={PREFIX}")  # noqa: E731
-            else:
-                make = lambda: SqlConnector(platform_url)  # noqa: E731
-            arrived: list[dict] = [{} for _ in range(consoles)]
-            engines = []
-            for n in range(consoles):
-                def on_batch(batch: Batch, mine=arrived[n]) -> None:
-                    now = time.perf_counter()
-                    for _, iid, ts, _, _ in batch.readings:
-                        mine[(iid, ts)] = now
-                engine = SyncEngine(make(), Cache(folder / f"cache{n}.db"), on_batch=on_batch, heartbeat_s=2.0)
-                engine.sync_reference()
-                engine.start()
-                engines.append(engine)
-            deadline = time.monotonic() + 60
-            while any(e.status.state != "online" for e in engines) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            name = platform_url.rpartition("/")[2]
-            admin = create_engine(platform_url)
-            with admin.connect() as conn:  # the backends serving the consoles (or the relay)
-                watched += [pid for (pid,) in conn.execute(text(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": name})]
-            admin.dispose()
-            cpu0, began = sum(_cpu_s(p) for p in watched), time.perf_counter()
-            out = context.Queue()
-            feeder = context.Process(target=insert_sql, args=(platform_url, rate, seconds,
-                                                              list(range(1, INDICATORS + 1)), time.time() - 5.0, out))
-            feeder.start()
-            sent, _ = out.get()
-            feeder.join()
-            deadline = time.monotonic() + 30
-            while any(len(a) < len(sent) for a in arrived) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            elapsed = time.perf_counter() - began
-            cpu = (sum(_cpu_s(p) for p in watched) - cpu0) / elapsed
-            for engine in engines:
-                engine.stop()
-                engine.connector.close()
-                engine.cache.close()
-        finally:
-            if stop is not None:
-                stop.set()
-                relay.join(20)
-            if server is not None:
-                server.terminate()
-                server.wait(10)
-            platform.dispose()
+    platform = bare_platform(platform_url)
+    with platform.begin() as conn:
+        conn.execute(insert(P["indicators"]), _indicators()[1:])
+    context = multiprocessing.get_context("spawn")
+    server = relay = stop = None
+    watched: list[int] = []
+    try:
+        if kind == "nats":
+            server, url = _nats_server(folder)
+            ready, stop = context.Event(), context.Event()
+            relay = context.Process(target=_relay, args=(platform_url, url, ready, stop))
+            relay.start()
+            ready.wait(60)
+            watched.append(server.pid)
+            make = lambda: JetStreamConnector(f"{url}?prefix={PREFIX}")  # noqa: E731
+        else:
+            make = lambda: SqlConnector(platform_url)  # noqa: E731
+        arrived: list[dict] = [{} for _ in range(consoles)]
+        engines = []
+        for n in range(consoles):
+            def on_batch(batch: Batch, mine=arrived[n]) -> None:
+                now = time.perf_counter()
+                for _, iid, ts, _, _ in batch.readings:
+                    mine[(iid, ts)] = now
+            engine = SyncEngine(make(), Cache(folder / f"cache{n}.db"), on_batch=on_batch, heartbeat_s=2.0)
+            engine.sync_reference()
+            engine.start()
+            engines.append(engine)
+        deadline = time.monotonic() + 60
+        while any(e.status.state != "online" for e in engines) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        name = platform_url.rpartition("/")[2]
+        admin = create_engine(platform_url)
+        with admin.connect() as conn:  # the backends serving the consoles (or the relay)
+            watched += [pid for (pid,) in conn.execute(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": name})]
+        admin.dispose()
+        cpu0, began = sum(_cpu_s(p) for p in watched), time.perf_counter()
+        out = context.Queue()
+        feeder = context.Process(target=insert_sql, args=(platform_url, rate, seconds,
+                                                          list(range(1, INDICATORS + 1)), time.time() - 5.0, out))
+        feeder.start()
+        sent, _ = out.get()
+        feeder.join()
+        deadline = time.monotonic() + 30
+        while any(len(a) < len(sent) for a in arrived) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - began
+        cpu = (sum(_cpu_s(p) for p in watched) - cpu0) / elapsed
+        for engine in engines:
+            engine.stop()
+            engine.connector.close()
+            engine.cache.close()
+    finally:
+        if stop is not None:
+            stop.set()
+            relay.join(20)
+        if server is not None:
+            server.terminate()
+            server.wait(10)
+        platform.dispose()
     lat = np.array([a[k] - t for a in arrived for k, t in sent.items() if k in a]) * 1000
     pairs = len(sent) * consoles
     return FanOut(float(np.percentile(lat, 50)) if len(lat) else float("nan"),
