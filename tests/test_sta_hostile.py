@@ -73,7 +73,7 @@ def test_generated_answers_give_quarantine_rows_or_one_line_errors(tmp_path):
     url = f"sta+http://127.0.0.1:{server.server_port}/v1.1"
     runs = iter(range(10**6))
 
-    @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(observations=page, streams=datastreams)
     def check(observations, streams):
         Hostile.answers = {"v1.1": json.dumps(ROOT).encode(),

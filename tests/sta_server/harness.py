@@ -9,11 +9,13 @@ servers are never touched.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -57,7 +59,7 @@ class StaServer:
     """One SensorThings server: its database lives in ``folder`` across restarts."""
 
     def __init__(self, folder: Path, broker: str | None = None, max_top: int = 1000, template: Path | None = None):
-        """``template``: a database file migrated before (copied: a fresh server in a second, not three)."""
+        """``template``: a database to start from (default: an empty one, migrated once and kept)."""
         self.folder = folder
         self.port = free_port()
         self.env = dict(os.environ, STA_DB=str(folder / "sta.sqlite3"), STA_PORT=str(self.port),
@@ -68,10 +70,21 @@ class StaServer:
         self.python = server_python()
         self.proc: subprocess.Popen | None = None
         self.http = requests.Session()
-        if template is not None:
-            shutil.copyfile(template, self.env["STA_DB"])
-        else:
-            subprocess.run([self.python, "-m", "django", "migrate", "-v0"], env=self.env, check=True, cwd=folder)
+        template = template or self._migrated()
+        shutil.copyfile(template, self.env["STA_DB"])
+
+    def _migrated(self) -> Path:
+        """An empty database with the server's tables, made once per server version (a migration takes seconds)."""
+        key = hashlib.sha256(f"{self.python}\n{(ROOT / 'packaging' / 'sta-server.txt').read_text()}".encode())
+        kept = Path(tempfile.gettempdir()) / f"cityops-sta-{key.hexdigest()[:16]}.sqlite3"
+        if not kept.exists():
+            fresh = self.folder / "migrated.sqlite3"
+            subprocess.run([self.python, "-m", "django", "migrate", "-v0"], env=dict(self.env, STA_DB=str(fresh)),
+                           check=True, cwd=self.folder)
+            partial = kept.with_suffix(f".{os.getpid()}.part")
+            shutil.copyfile(fresh, partial)
+            partial.replace(kept)  # whole or not at all: another run may be making it too
+        return kept
 
     @property
     def env_db(self) -> Path:
