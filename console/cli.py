@@ -8,6 +8,8 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from console import (__version__, cli_audit, cli_city, cli_platform, cli_relay, cli_replay, cli_scene, cli_sources,
@@ -181,12 +183,29 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     install_log_redaction()
     try:
-        return COMMANDS[args.command](args)
+        with _data_dir(getattr(args, "data_dir", None)):
+            return COMMANDS[args.command](args)
     except UserError as exc:
         print(f"cityops: error: {redact(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+
+
+@contextmanager
+def _data_dir(folder: str | None) -> Iterator[None]:
+    """``--data-dir`` as ``$CITYOPS_DATA_DIR`` while the command runs, for what it opens that has no
+    option of its own (an MQTT source's session and definitions, console/sources/mqtt.py)."""
+    before = os.environ.get("CITYOPS_DATA_DIR")
+    if folder:
+        os.environ["CITYOPS_DATA_DIR"] = str(Path(folder).expanduser().resolve())
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("CITYOPS_DATA_DIR", None)
+        else:
+            os.environ["CITYOPS_DATA_DIR"] = before
 
 
 # -- commands ----------------------------------------------------------------------------------

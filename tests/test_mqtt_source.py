@@ -95,6 +95,17 @@ def test_the_url_picks_the_mqtt_connector_and_a_bad_one_is_one_line(tmp_path, mo
         nobody.close()
 
 
+def test_each_data_folder_has_its_own_session_and_definitions(tmp_path, monkeypatch):
+    """Two consoles on one machine (--data-dir sets CITYOPS_DATA_DIR) never share a broker session."""
+    seen = []
+    for name in ("a", "b"):
+        monkeypatch.setenv("CITYOPS_DATA_DIR", str(tmp_path / name))
+        connector = MqttConnector("mqtt://127.0.0.1:1/plant")
+        seen.append((connector.client_id, connector.definitions.path))
+        assert connector.definitions.path.is_relative_to(tmp_path / name)
+    assert seen[0][0] != seen[1][0] and seen[0][1] != seen[1][1]
+
+
 def test_live_push_duplicates_out_of_order_and_bad_messages(broker, tmp_path):
     root = f"t{uuid.uuid4().hex[:6]}"
     pub = publisher(broker, f"pub-{root}")
@@ -227,3 +238,16 @@ def test_a_history_platform_fills_what_the_broker_never_queued(broker, tmp_path)
         console.stop()
         pub.loop_stop()
         platform.dispose()
+
+
+def test_data_dir_reaches_the_source_for_the_command_only(tmp_path, monkeypatch):
+    """``--data-dir`` is CITYOPS_DATA_DIR while a command runs (console/cli.py), and only then."""
+    import os
+
+    from console.cli import _data_dir
+
+    monkeypatch.delenv("CITYOPS_DATA_DIR", raising=False)
+    with _data_dir(str(tmp_path / "d")):
+        connector = MqttConnector("mqtt://127.0.0.1:1/x")
+    assert connector.definitions.path.is_relative_to(tmp_path / "d")
+    assert "CITYOPS_DATA_DIR" not in os.environ
