@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from console.forecast import Forecasts
 from console.forecast.grid import bin_means, daily_profile, profile_at
@@ -153,3 +154,17 @@ def test_the_interval_is_calibrated_on_each_series_own_errors():
     assert 0.74 <= inside.mean() <= 0.88
     width = (f.hi - f.lo)[:, 10]
     assert np.median(width[n // 2:]) > 2 * np.median(width[: n // 2])
+
+
+def test_the_column_quantile_is_numpys_nanquantile():
+    from console.forecast.model import column_quantile
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(300, 40))
+    a[rng.random(a.shape) < 0.3] = np.nan
+    a[:, 3] = np.nan
+    a[:299, 4], a[299, 4] = np.nan, 1.0
+    q, count = column_quantile(a, 0.8)
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        expected = np.nanquantile(a, 0.8, axis=0)
+    assert np.allclose(q, expected, equal_nan=True) and count[3] == 0 and count[4] == 1

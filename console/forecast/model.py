@@ -92,12 +92,9 @@ def smooth(y: np.ndarray, alpha: float | np.ndarray = ALPHA, beta: float = BETA,
     n, steps = y.shape
     level = np.full(n, np.nan)
     trend = np.zeros(n)
-    with np.errstate(all="ignore"), warnings.catch_warnings():  # an empty row is NaN, said once
-        warnings.simplefilter("ignore", RuntimeWarning)
-        # the scale starts from the typical step-to-step change, never below a hair of the spread
-        spread = np.nan_to_num(np.nanpercentile(y, 90, axis=1) - np.nanpercentile(y, 10, axis=1)) \
-            if steps else np.zeros(n)
-        steady = np.nan_to_num(np.nanmedian(np.abs(np.diff(y, axis=1)), axis=1)) if steps > 1 else np.zeros(n)
+    # the scale starts from the typical step-to-step change, never below a hair of the spread
+    spread = np.nan_to_num(column_quantile(y.T, 0.9)[0] - column_quantile(y.T, 0.1)[0]) if steps else np.zeros(n)
+    steady = np.nan_to_num(column_quantile(np.abs(np.diff(y, axis=1)).T, 0.5)[0]) if steps > 1 else np.zeros(n)
     floor = np.maximum(0.01 * spread, 1e-9)
     mad = np.maximum(steady, floor)
     run = np.zeros(n, dtype=np.int64)  # consecutive outliers of one sign: signed count
@@ -168,6 +165,21 @@ def forecast(y: np.ndarray, step_s: float, horizon: int, profile_delta: np.ndarr
     return Forecast(step_s, mean, mean - half, mean + half, sd, sd_h)
 
 
+def column_quantile(a: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's ``q`` quantile over its finite values (linear, as NumPy's default), and their
+    count; one sort for all columns (``np.nanquantile`` goes column by column in Python)."""
+    a = np.where(np.isfinite(a), a, np.inf)
+    a.sort(axis=0)
+    count = np.sum(np.isfinite(a), axis=0)
+    at = q * np.maximum(count - 1, 0)
+    lo = np.floor(at).astype(np.int64)
+    hi = np.minimum(lo + 1, np.maximum(count - 1, 0))
+    cols = np.arange(a.shape[1])
+    with np.errstate(invalid="ignore"):
+        value = a[lo, cols] + (at - lo) * (a[hi, cols] - a[lo, cols])
+    return np.where(count > 0, value, np.nan), count
+
+
 def calibrated_z(y: np.ndarray, path: np.ndarray, damp: np.ndarray, spread: np.ndarray,
                  coverage: float = COVERAGE) -> np.ndarray:
     """Per series and horizon, the multiple of the model's h-step deviation that held ``coverage``
@@ -195,10 +207,8 @@ def calibrated_z(y: np.ndarray, path: np.ndarray, damp: np.ndarray, spread: np.n
         scores = [np.abs(actual[warm + h:] - level[warm:steps - h] - trend[warm:steps - h] * damp[h - 1])
                   / (scale[warm:steps - h] * spread[:, h - 1]) for h in hs]
         pooled = np.concatenate(scores, axis=0)
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            q = np.nanquantile(pooled, coverage, axis=0)
-        out[:, b] = np.where(np.sum(np.isfinite(pooled), axis=0) >= MIN_SCORES, q, np.nan)
+        q, count = column_quantile(pooled, coverage)
+        out[:, b] = np.where(count >= MIN_SCORES, q, np.nan)
     if not centres:
         return np.full((n, horizon), np.nan)
     at = np.log(np.arange(1, horizon + 1))
