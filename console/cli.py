@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from console import (__version__, cli_audit, cli_city, cli_platform, cli_relay, cli_replay, cli_scene, cli_sources,
-                     cli_warnings)
+from console import (__version__, cli_audit, cli_city, cli_figures, cli_platform, cli_relay, cli_replay, cli_scene,
+                     cli_sources, cli_warnings)
 from console.databases import install_log_redaction, redact
 from console.errors import UserError
 from console.model.action import ROLE_ACTIONS
@@ -165,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_city.add_commands(sub, _common, platform_url)
     cli_warnings.add_commands(sub, platform_url)
     cli_replay.add_commands(sub, _common, _wall_options, platform_url)
+    cli_figures.add_commands(sub, _common)
     cli_scene.add_commands(sub, _common)
     cli_audit.add_commands(sub, platform_url)
     cli_relay.add_commands(sub, platform_url)
@@ -541,6 +542,7 @@ COMMANDS = {
     "replay": cli_replay.cmd_replay,
     "export": cli_replay.cmd_export,
     "report": cli_replay.cmd_report,
+    "figures": cli_figures.cmd_figures,
     "scene": cli_scene.cmd_scene,
     "audit": cli_audit.cmd_audit,
     "city": cli_city.cmd_city,

@@ -164,6 +164,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from console.forecast.backtest import recording_warnings
     from console.replay.debrief import make_debrief
     from console.replay.session import open_session
     from console.replay.timeline import notes_path
@@ -174,7 +175,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     session = open_session(_open_recording(args.file, args.drill), notes_path(args.file), progress_bar("replaying"))
     notes = session.timeline.notes_json()
     debrief = make_debrief(session.recording, session.source.records, notes.get("annotations", []),
-                           notes.get("bookmarks", []))
+                           notes.get("bookmarks", []), recording_warnings(session.recording))
     path = write_report(debrief, args.out)
     print(f"after-action report: {path}")
     return 0

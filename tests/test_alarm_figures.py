@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from console.replay.alarm_figures import alarm_figures
 from console.replay.debrief import make_debrief
@@ -84,3 +85,59 @@ def test_the_reports_figures_equal_pandas_on_the_demo_rainstorm(qapp, demo, tmp_
     text = pdf_text(write_report(d, tmp_path / "storm.pdf"))
     assert "Alarm system performance" in text and f"{f.per_operator_per_10min:.1f}" in text
     assert f"{f.peak_10min}" in text and f.top[0][0].split(":")[0] in text
+
+
+def early_by_pandas(events: list[tuple[float, str, str]], alarms: list[AlarmRecord]) -> dict:
+    """Early-warning figures from the events with pandas: each warning paired with how it ended,
+    and a hit's lead up to the first alarm of its limit raised at or after it."""
+    ev = pd.DataFrame(events, columns=["ts", "wid", "what"]).sort_values(["ts", "wid"], kind="stable")
+    ev = ev[ev.what.isin(["raised", "hit", "missed"])].copy()
+    ev["episode"] = (ev.what == "raised").astype(int).groupby(ev.wid).cumsum()
+    ends = ev[ev.what != "raised"].groupby(["wid", "episode"]).first().reset_index()
+    starts = ev[ev.what == "raised"][["wid", "episode", "ts"]]
+    pairs = starts.merge(ends, on=["wid", "episode"], suffixes=("_raised", "_end"))
+    hits = pairs[pairs.what == "hit"].copy()
+    hits["alarm_id"] = hits.wid.str.replace(":EARLY_", ":", regex=False)
+    al = pd.DataFrame([vars(a) for a in alarms])[["alarm_id", "raised_at"]] if alarms else \
+        pd.DataFrame(columns=["alarm_id", "raised_at"])
+    joined = hits.merge(al, on="alarm_id", how="left")
+    joined = joined[joined.raised_at.isna() | (joined.raised_at >= joined.ts_raised)]
+    first = joined.groupby(["wid", "episode"]).agg(ts_raised=("ts_raised", "first"), ts_end=("ts_end", "first"),
+                                                   alarm=("raised_at", "min")).reset_index()
+    lead = first.alarm.fillna(first.ts_end) - first.ts_raised
+    return {"warnings": int((ev.what == "raised").sum()), "hits": len(hits),
+            "lead": float(lead.median()) if len(lead) else None}
+
+
+def test_early_warning_figures_equal_pandas_on_hand_made_events():
+    alarms = [record("drain.a:HIHI", T0 + 900), record("drain.a:HIHI", T0 + 9000), record("drain.b:HIHI", T0 + 500)]
+    events = [(T0 + 100, "drain.a:EARLY_HIHI", "raised"), (T0 + 400, "drain.a:EARLY_HIHI", "acknowledged"),
+              (T0 + 880, "drain.a:EARLY_HIHI", "hit"),  # 13:20 before its alarm (raised 20 s later)
+              (T0 + 200, "drain.b:EARLY_HIHI", "raised"), (T0 + 500, "drain.b:EARLY_HIHI", "hit"),
+              (T0 + 3000, "drain.c:EARLY_HIHI", "raised"), (T0 + 4000, "drain.c:EARLY_HIHI", "missed"),
+              (T0 + 8000, "drain.a:EARLY_HIHI", "raised"), (T0 + 8990, "drain.a:EARLY_HIHI", "hit")]
+    f = alarm_figures(alarms, T0, T0 + 10000, 1, events)
+    expected = early_by_pandas(events, alarms)
+    assert (f.early_warnings, f.early_hits, f.early_lead_median_s) == \
+        (expected["warnings"], expected["hits"], expected["lead"]) == (4, 3, 800.0)
+    assert f.early_hit_rate == 0.75
+
+
+@pytest.mark.slow  # ~15 s on a busy machine: the wall's forecasts over the recording, minute by minute
+def test_the_reports_early_warnings_are_made_from_the_recording_and_equal_pandas(qapp, demo, tmp_path):  # noqa: F811
+    """The after-action report runs the wall's forecasts over the recording minute by minute; its
+    early-warning figures equal pandas' from the same events and alarms, and the PDF prints them."""
+    from console.forecast.backtest import recording_warnings
+    from console.shell.report import write_report
+
+    recording, _ = demo
+    alarms = operate(recording)
+    events = recording_warnings(recording)
+    assert all(recording.meta.start <= t <= recording.meta.end for t, _, _ in events)
+    f = make_debrief(recording, alarms, early=events).figures
+    expected = early_by_pandas(events, alarms)
+    assert (f.early_warnings, f.early_hits, f.early_lead_median_s) == \
+        (expected["warnings"], expected["hits"], expected["lead"])
+    assert f.early_warnings > 0 and f.early_hits > 0 and f.early_lead_median_s > 0, "the storm's drains warned early"
+    text = pdf_text(write_report(make_debrief(recording, alarms, early=events), tmp_path / "early.pdf"))
+    assert "Early warnings" in text and f"{f.early_hits} / {f.early_warnings}" in text

@@ -1,6 +1,7 @@
 """Forecasts and early warnings replayed over recorded readings, minute by minute, as a wall would.
 
-Used by the benchmark (tests/benchmarks/bench_forecast.py) to measure them on recorded storms;
+Used by the benchmark (tests/benchmarks/bench_forecast.py) to measure them on recorded storms, and
+by the after-action report and ``cityops figures`` for the early warnings of a recording;
 everything happens at each moment from the readings before it (the forecasts never look ahead).
 """
 
@@ -12,11 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from console.alarms.room import room_alarms
-from console.forecast.early import EarlyWarnings
+from console.forecast.early import EarlyWarnings, Event
 from console.forecast.grid import bin_means
 from console.forecast.model import Forecast, forecast
 from console.forecast.service import Forecasts
 from console.model.indicator import Indicator
+from console.replay.recording import Recording
 from console.store import Store
 
 
@@ -101,3 +103,17 @@ def replay_warnings(indicators: list[Indicator], ids: np.ndarray, ts: np.ndarray
                      lambda iid, now=now: None if (r := store.latest(iid, now)) is None else r[1],
                      lambda aid: (a := manager.get(aid)) is not None and a.active)
     return early, [r for r in raised if t0 <= r[0] <= t1]
+
+
+def recording_warnings(recording: Recording) -> list[Event]:
+    """The early warnings a wall would have shown over a recording (its span, minute by minute, from
+    the readings before each minute): their events (ts, id, what), for the report's figures."""
+    store = Store()
+    store.load_reference({"indicators": recording.reference.get("indicators", [])})
+    r = recording.readings
+    good = r.quality == 0  # what the alarm rules and the forecasts take
+    if not good.any() or not store.indicators:
+        return []
+    early, _ = replay_warnings(list(store.indicators.values()), r.indicator_id[good].astype(np.int64), r.ts[good],
+                               r.value[good], recording.meta.start, recording.meta.end)
+    return list(early.history)
