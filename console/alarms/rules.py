@@ -144,7 +144,7 @@ class Watch:
             ts, values = ts[order], values[order]
             quality = None if quality is None else np.asarray(quality)[order]
         lo, hi, rules, last = self.lo, self.hi, self.rules, self.last_ts
-        start = 0
+        start = int(np.searchsorted(ts, last, "right"))  # readings not newer than the last evaluated: skipped
         if n >= SCREEN_MIN and not self.busy:  # skip the stretch where nothing can happen at once
             worth = (ts > last) & ~((values > lo) & (values < hi))
             if quality is not None:
@@ -154,9 +154,22 @@ class Watch:
         t_list, v_list = ts.tolist(), values.tolist()
         q_list = None if quality is None else np.asarray(quality).tolist()
         t = v = None
-        for i in range(start, n):
+        steady: _Steady | None = None
+        i = start
+        while i < n:
+            if n - i >= SCREEN_MIN and self.busy and all(r.since is None for r in rules):
+                if steady is None:
+                    steady = _Steady(ts, values, quality, last, rules)
+                k = steady.until(i)  # every rule stays as it is up to k: only the value and peak move
+                if k - i >= 2:
+                    for j in steady.extremes(i, k):
+                        t, v, last = t_list[j], v_list[j], t_list[j]
+                        yield t, v, None, 0
+                    i = k
+                    continue
             ti, vi = t_list[i], v_list[i]
-            if ti <= last or not math.isfinite(vi) or (q_list is not None and q_list[i] >= 2):
+            i += 1
+            if ti <= last or not math.isfinite(vi) or (q_list is not None and q_list[i - 1] >= 2):
                 continue  # QUALITY_BAD: the source itself says not to trust the value
             t, v, last = ti, vi, ti
             if not self.busy and lo < vi < hi:
@@ -176,3 +189,51 @@ class Watch:
         self.last_ts = last
         if t is not None:
             yield t, v, None, 0
+
+
+class _Steady:
+    """Where a long batch leaves every rule as it is, found with numpy per state of the rules.
+
+    With no rule pending, a reading changes nothing but the alarms' value and peak when each
+    active rule stays past its clearing edge and each inactive one short of its threshold; such a
+    stretch is passed in one go, handing on its lowest, highest and last readings (the value ends
+    at the last, the peak is the worst of them). Readings ``evaluate`` skips (not newer, not
+    finite, flagged bad) never end a stretch; a repeated time does, so it goes the careful way.
+    """
+
+    def __init__(self, ts: np.ndarray, values: np.ndarray, quality: np.ndarray | None, last: float,
+                 rules: list[LimitRule]):
+        self.ts, self.values, self.rules = ts, values, rules
+        good = np.isfinite(values)
+        if quality is not None:
+            good &= np.asarray(quality) < 2
+        self.good = good
+        careful = ts <= last
+        careful[1:] |= ts[1:] <= ts[:-1]
+        self.careful = careful
+        self._ends: dict[tuple[bool, ...], np.ndarray] = {}
+
+    def until(self, i: int) -> int:
+        """The first index from ``i`` where some rule could change, for the rules as they are now."""
+        state = tuple(r.active for r in self.rules)
+        ends = self._ends.get(state)
+        if ends is None:
+            v = self.values
+            calm = np.ones(len(v), bool)
+            for rule in self.rules:
+                high = rule.limit.high
+                if rule.active:
+                    calm &= (v >= rule.clear_at) if high else (v <= rule.clear_at)
+                else:
+                    calm &= (v < rule.threshold) if high else (v > rule.threshold)
+            ends = self._ends[state] = np.flatnonzero(~((calm | ~self.good) & ~self.careful))
+        k = int(np.searchsorted(ends, i))
+        return int(ends[k]) if k < len(ends) else len(self.values)
+
+    def extremes(self, i: int, k: int) -> list[int]:
+        """Indices of the lowest, highest and last good readings in [i, k), in that order (last last)."""
+        at = np.flatnonzero(self.good[i:k])
+        if not len(at):
+            return []
+        part = self.values[i:k][at]
+        return [i + int(at[part.argmin()]), i + int(at[part.argmax()]), i + int(at[-1])]
