@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from console.alarms.manager import SavedState
+from console.sync.rules.readings import reading_columns
 
 
 @dataclass
@@ -28,6 +29,8 @@ class Batch:
     problems: list[tuple[dict, str]] = field(default_factory=list)
     #: with problems: the room's alarm state after this batch, for a console that showed what was refused
     room: SavedState | None = None
+    #: the readings as (indicator_id, ts, value, quality) arrays, where the engine has them already
+    columns: tuple[np.ndarray, ...] | None = field(default=None, repr=False, compare=False)
     _groups: dict | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
@@ -44,11 +47,10 @@ class Batch:
     def _group(self) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         if not self.readings:
             return {}
-        arr = np.asarray(self.readings, dtype=np.float64)
-        ids = arr[:, 1].astype(np.int64)
+        ids, ts, values, quality = self.columns if self.columns is not None else reading_columns(self.readings)
+        ids = np.asarray(ids, dtype=np.int64)
         order = np.argsort(ids, kind="stable")
-        arr, ids = arr[order], ids[order]
+        ids, ts, values, quality = ids[order], ts[order], values[order], np.asarray(quality)[order].astype(np.int8)
         uniq, starts = np.unique(ids, return_index=True)
         bounds = list(starts[1:]) + [len(ids)]
-        return {int(i): (arr[s:e, 2], arr[s:e, 3], arr[s:e, 4].astype(np.int8))
-                for i, s, e in zip(uniq, starts, bounds)}
+        return {int(i): (ts[s:e], values[s:e], quality[s:e]) for i, s, e in zip(uniq.tolist(), starts, bounds)}
