@@ -33,6 +33,7 @@ from console.forecast.early import EarlyWarnings
 from resources import resource_path
 from console.layout.parse import Layout, ScreenSpec, load_layout
 from console.layout.rotation import WallRotation
+from console import memory
 from console.incidents.plans import Checklists
 from console.model.action import NOBODY, Operator, OperatorAction
 from console.store import Store
@@ -67,6 +68,8 @@ log = logging.getLogger("cityops.wall")
 #: Without new data, views refresh this often for what time alone changes (the clock, staleness,
 #: flashing); most ticks find nothing changed and draw nothing.
 REFRESH_HZ = 4.0
+#: Free memory goes back to the system this often (and after every layout reload): console/memory.py.
+TRIM_EVERY_S = 60.0
 #: How a batch of new data reaches the screen: "leading" paints it at once unless a paint is
 #: recent (console/frames.py); "tick" leaves it to the next refresh tick (the old capped path,
 #: kept for benchmarks/bench_vitals.py to compare against).
@@ -215,6 +218,10 @@ class Wall:
         self._turn.setSingleShot(True)
         self._turn.setTimerType(Qt.TimerType.PreciseTimer)
         self._turn.timeout.connect(self.refresh)
+        memory.settle()  # a wall runs for weeks: freed memory goes back to the system (console/memory.py)
+        self._trim = QTimer()
+        self._trim.setInterval(int(TRIM_EVERY_S * 1000))
+        self._trim.timeout.connect(memory.trim)
         self.pacer = FramePacer()
         self._soon = QTimer()  # the paint the pacer put off to the end of its frame budget
         self._soon.setSingleShot(True)
@@ -359,6 +366,7 @@ class Wall:
             self.engine.start()
         self.refresh()
         self.timer.start()
+        self._trim.start()
 
     # -- hot reload ------------------------------------------------------------------------
 
@@ -386,6 +394,7 @@ class Wall:
         self._show(activate=active)
         for item in old:
             item.close()
+        memory.trim()  # the old windows' memory, back to the system at once
         log.info("layout %s reloaded: %d screens", layout.source, len(specs))
         for callback in self.on_reload:
             callback()
@@ -506,6 +515,7 @@ class Wall:
     def stop(self) -> None:
         self.timer.stop()
         self._turn.stop()
+        self._trim.stop()
         self._soon.stop()
         self._watcher = None
         self._screens = None

@@ -12,7 +12,12 @@
     its windows. Prints the process's CPU% and its memory: resident size after warm-up (the
     baseline) and at the end, and the growth per hour of a line fitted through the samples.
 
-    .venv/bin/python tests/benchmarks/bench_wall.py [--quick] [--only a|b] [--minutes 30]
+    The wall gives freed memory back to the system (console/memory.py: a fixed mmap threshold,
+    capped arenas, ``malloc_trim`` every minute and after each rebuild); each sample also
+    prints the Qt widgets alive, so a leak of windows shows apart from the allocator's drift.
+    ``--city-hours 24`` runs a full day of city (36 minutes at 40×; hours at a lower ``--speed``).
+
+    .venv/bin/python tests/benchmarks/bench_wall.py [--quick] [--only a|b] [--minutes 30 | --city-hours 24]
 """
 
 from __future__ import annotations
@@ -146,8 +151,8 @@ def case_b_soak(args: argparse.Namespace) -> None:
     from layouts import LAYOUT_DIR
 
     app = qt_app()
-    minutes = 1.5 if args.quick else args.minutes
     speed = args.speed
+    minutes = 1.5 if args.quick else (args.city_hours * 60 / speed if args.city_hours else args.minutes)
     folder = Path(tempfile.mkdtemp(prefix="cityops-soak-"))
     start = time.time() - 2 * 86400  # the city's time never overtakes the real clock
     url, cache = _demo_cache(folder, 3.0, start)
@@ -170,7 +175,8 @@ def case_b_soak(args: argparse.Namespace) -> None:
     def sample() -> None:
         gc.collect()
         samples.append((time.perf_counter(), _rss_mb()))
-        print(f"# soak {(samples[-1][0] - t0) / 60:5.1f} min: {samples[-1][1]:.1f} MiB resident", flush=True)
+        print(f"# soak {(samples[-1][0] - t0) / 60:5.1f} min ({(clock.now() - start) / 3600:4.1f} city hours): "
+              f"{samples[-1][1]:.1f} MiB resident, {len(app.allWidgets())} Qt widgets", flush=True)
 
     sampler = QTimer()
     sampler.timeout.connect(sample)
@@ -209,6 +215,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="reduced sizes, a few minutes")
     parser.add_argument("--minutes", type=float, default=30.0, help="soak length (default 30)")
     parser.add_argument("--speed", type=float, default=40.0, help="city seconds per wall second in the soak")
+    parser.add_argument("--city-hours", type=float, help="soak until this much city time has run (e.g. 24)")
     args = parser.parse_args()
     for name, case in CASES.items():
         if args.only in (None, name):
