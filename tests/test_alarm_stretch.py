@@ -8,7 +8,7 @@ must come out exactly as when every reading is looked at by itself.
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from console.alarms import AlarmManager
@@ -40,7 +40,7 @@ def _series(draw_levels: list[tuple[float, int]], noise: list[float], bad: list[
     return ts, values, quality
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from([1.0, 2.4, 2.55, 2.9, 4.5, 5.9, 6.1, 6.5, 6.7, 9.0]),
                           st.integers(1, 120)), min_size=1, max_size=12),
        st.lists(st.floats(-0.15, 0.15), min_size=1, max_size=7),
