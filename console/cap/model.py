@@ -15,9 +15,12 @@ row and that incident. The console reads the rows back as reference data (``from
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
+
+from console.cap.times import cap_time
 
 #: CAP's words, in the order of the schema's enumerations (most to least).
 SEVERITY = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
@@ -81,8 +84,6 @@ class Alert:
     @property
     def ref(self) -> str:
         """How a later message's ``references`` names this one."""
-        from console.cap.times import cap_time
-
         return f"{self.sender},{self.identifier},{self.sent_text or cap_time(self.sent)}"
 
     def info(self, lang: str = "en") -> Info:
@@ -124,8 +125,6 @@ def incident_severity(alert: Alert) -> int:
 
 def incident_id(alert: Alert) -> str:
     """The id of the incident a chain's first alert opens: stable, bounded, free of odd characters."""
-    import hashlib
-
     digest = hashlib.sha256(f"{alert.sender}\n{alert.identifier}".encode()).hexdigest()[:16]
     readable = "".join(c if c.isalnum() or c in "-._" else "-" for c in alert.identifier)[:60]
     return f"cap:{readable}:{digest}"
@@ -253,12 +252,6 @@ def check(alert: Alert) -> Alert:
     if points > MAX_POINTS:
         raise Invalid(f"its polygons have {points:,} points (limit {MAX_POINTS:,})")
     return alert
-
-
-def chained(alert: Alert, earlier: Alert) -> Alert:
-    """``alert`` (an update) with the references of ``earlier``'s chain too, so the chain stays whole."""
-    refs = tuple(dict.fromkeys((*earlier.references, earlier.ref, *alert.references)))
-    return replace(alert, references=refs)
 
 
 def empty_info(**fields: object) -> Info:
