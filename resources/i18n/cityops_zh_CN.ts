@@ -1041,6 +1041,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>降雨、排水与交通</translation>
     </message>
     <message>
+        <source>Rainstorm impact</source>
+        <translation>暴雨影响推演</translation>
+    </message>
+    <message>
         <source>Selected incident</source>
         <translation>选中事件</translation>
     </message>
