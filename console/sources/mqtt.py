@@ -100,6 +100,7 @@ class MqttConnector:
         self.ca = query.get("ca")
         state = definitions or query.get("definitions")
         self.definitions = Definitions(Path(state) if state else where / "mqtt" / f"{self._file_name()}.json")
+        self._had_session = self.definitions.path is not None and self.definitions.path.exists()  # a run before
         self.host_app = SparkplugHost()
         self.host_app.restore(self.definitions.nodes, self.definitions.indicators)
         self.history = None
@@ -162,9 +163,10 @@ class MqttConnector:
         self.inbox.new_connection()
         topics = [(f"{self.root}/#", 1)] + [(f"{NAMESPACE}/{g}/#", 1) for g in self.groups or ["+"]]
         client.subscribe(topics)
-        if not flags.session_present:
+        if not flags.session_present and self._had_session:
             log.warning("MQTT broker %s kept no session for %s: what was published while away is not here",
                         self.shown, self.client_id)
+        self._had_session = True  # from now on a connection without one means messages were lost
         self.connected.set()
         self._wake("readings")
 
