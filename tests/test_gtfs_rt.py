@@ -8,6 +8,7 @@ import http.server
 import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from google.transit import gtfs_realtime_pb2 as rt
@@ -158,3 +159,56 @@ def test_hypothesis_bytes_are_read_or_one_clear_error(data, shared_platform):
         assert "\n" not in str(exc) and str(path) in str(exc)
     else:
         assert report.counts["vehicle position"] <= 1
+
+
+def test_polling_reads_the_feed_again_and_a_failed_read_is_one_line(platform, tmp_path):
+    """``--every S``: each poll brings the vehicles' new positions; a feed down once is one line, then the next poll."""
+    import os
+    import subprocess
+    import sys
+
+    url, engine = platform
+    answers = [feed([vehicle("v1", "t1", "10", 24.95, 60.15)]), None,
+               feed([vehicle("v1", "t1", "10", 24.96, 60.16)])]
+    served = []
+
+    class Feed(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server API
+            body = answers[min(len(served), len(answers) - 1)]
+            served.append(body)
+            if body is None:
+                self.send_error(503)
+                return
+            if len(served) == 3:  # the position moved, and its time with it
+                message = rt.FeedMessage.FromString(body)
+                message.entity[0].vehicle.timestamp += 30
+                body = message.SerializeToString()
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Feed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    poller = subprocess.Popen([sys.executable, "-m", "console", "import", "gtfs-rt",
+                               f"http://127.0.0.1:{server.server_port}/vp.pb", "--platform", url, "--every", "0.3"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    try:
+        deadline = time.monotonic() + 30
+        while len(served) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+    finally:
+        poller.terminate()
+        out, err = poller.communicate(timeout=10)
+        server.shutdown()
+        server.server_close()
+    with engine.connect() as conn:
+        moved = conn.execute(text("SELECT lon, lat FROM unit_positions ORDER BY ts")).all()
+    assert [tuple(round(x, 2) for x in m) for m in moved] == [(24.95, 60.15), (24.96, 60.16)]
+    problems = [line for line in err.splitlines() if line.startswith("cityops:")]
+    assert len(problems) == 1 and "cannot fetch GTFS-Realtime feed" in problems[0], err
+    assert "Traceback" not in err
