@@ -68,6 +68,7 @@ case "$action" in
     with_display .venv/bin/cityops demo "$@" ;;
   test)
     install_system_packages; setup_python
-    with_display .venv/bin/python -m pytest "$@" ;;
+    # two workers (pytest-xdist), a test file each at a time: the suite in about half the time on two cores
+    with_display .venv/bin/python -m pytest -n "${CITYOPS_TEST_WORKERS:-2}" --dist loadfile "$@" ;;
   *) say "unknown action '$action' (expected demo, test or system)"; exit 2 ;;
 esac

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+from tests import pg
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -14,6 +17,21 @@ REPO = Path(__file__).resolve().parents[1]
 # beside the repository; from a git worktree in a folder of worktrees, beside that folder
 SHARED_DATA = next((p for p in (REPO.parent / "shared" / "data", REPO.parent.parent / "shared" / "data")
                     if p.is_dir()), REPO.parent / "shared" / "data")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, every worker but the first gets a PostgreSQL server of its own.
+
+    The gap-free cursor reads below the server-wide oldest open transaction, so one worker's test
+    holding a transaction open on purpose would hold back the other worker's sync tests.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    if worker == "gw0" or pg.server_url() is None or pg.missing_tools():
+        return
+    stack = contextlib.ExitStack()
+    server = stack.enter_context(pg.throwaway_cluster())
+    os.environ[pg.ENV] = server.url
+    config.add_cleanup(stack.close)
 
 
 @pytest.fixture(scope="session")

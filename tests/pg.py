@@ -118,6 +118,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def missing_tools() -> str | None:
+    """Why a throwaway server cannot be made here, or None."""
+    if not _postgres_tool("initdb") or not _postgres_tool("pg_ctl"):
+        return "a throwaway PostgreSQL server needs initdb and pg_ctl (Debian: postgresql)"
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return "running as root, a throwaway PostgreSQL server needs the 'postgres' user"
+    return None
+
+
 @contextmanager
 def throwaway_cluster(host_auth: str = "trust") -> Iterator[Throwaway]:
     """A fresh PostgreSQL server in a temporary folder on a free loopback port, trust auth; removed afterwards.
@@ -128,15 +140,12 @@ def throwaway_cluster(host_auth: str = "trust") -> Iterator[Throwaway]:
     Skips (tests) where ``initdb``/``pg_ctl`` are missing. As root the server runs as ``postgres``
     (PostgreSQL refuses to run as root), so the folder is made in the shared temporary directory.
     """
+    if problem := missing_tools():
+        pytest.skip(problem)
     initdb, pg_ctl = _postgres_tool("initdb"), _postgres_tool("pg_ctl")
-    if not initdb or not pg_ctl:
-        pytest.skip("a throwaway PostgreSQL server needs initdb and pg_ctl (Debian: postgresql)")
     user = "postgres" if os.geteuid() == 0 else None
     if user:
-        try:
-            owner = pwd.getpwnam(user)
-        except KeyError:
-            pytest.skip("running as root, a throwaway PostgreSQL server needs the 'postgres' user")
+        owner = pwd.getpwnam(user)
     folder = Path(tempfile.mkdtemp(prefix="cityops-pg-"))
     data = folder / "data"
     if user:

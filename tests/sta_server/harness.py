@@ -9,6 +9,7 @@ servers are never touched.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -36,12 +37,14 @@ def server_python() -> str:
     python = venv / "bin" / "python"
     stamp = venv / ".installed"
     want = (ROOT / "packaging" / "sta-server.txt").read_text()
-    if not python.exists() or not stamp.exists() or stamp.read_text() != want:
-        base = getattr(sys, "_base_executable", sys.executable)
-        subprocess.run([base, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", str(ROOT / "packaging" / "sta-server.txt")],
-                       check=True)
-        stamp.write_text(want)
+    with open(ROOT / ".venv-sta.lock", "w") as lock:  # parallel test workers make it once, one at a time
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not python.exists() or not stamp.exists() or stamp.read_text() != want:
+            base = getattr(sys, "_base_executable", sys.executable)
+            subprocess.run([base, "-m", "venv", str(venv)], check=True)
+            subprocess.run([str(python), "-m", "pip", "install", "-q", "-r",
+                            str(ROOT / "packaging" / "sta-server.txt")], check=True)
+            stamp.write_text(want)
     return str(python)
 
 
