@@ -165,12 +165,14 @@ class HeaderBar(QWidget):
                              + tr("header", "{name}: OFFLINE {age}").format(name=name, age=since) + "</span>")
                 why.append(f"{source.name}: {source.reason}")
             elif source.state == "online" and source.newest is not None:
-                parts.append(tr("header", "{name}: live, newest {age} old").format(
+                parts.append(tr("header", "{name}: {age} old").format(
                     name=name, age=age(max(0.0, now - source.newest))))
             else:
                 parts.append(tr("header", "{name}: connecting").format(name=name))
         self.sources.setText(" · ".join(parts))
         self.sources.setToolTip("\n".join(why))
+        # every source is named in full: the connection detail beside it gives way first
+        self.detail.setMinimumWidth(1 if sources else 0)  # 0: its text's own minimum again
 
 
 class WallWindow(QWidget):

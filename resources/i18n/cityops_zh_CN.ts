@@ -524,8 +524,8 @@
         <translation>{name}：连接中</translation>
     </message>
     <message>
-        <source>{name}: live, newest {age} old</source>
-        <translation>{name}：实时，最新数据 {age}前</translation>
+        <source>{name}: {age} old</source>
+        <translation>{name}：数据 {age}前</translation>
     </message>
     <message>
         <source>{n} operator actions waiting to send</source>
