@@ -21,6 +21,7 @@ import pytest
 from console import __version__
 from console.cli import build_parser
 from console.layout.parse import load_layout
+from console.sync.open_connector import SCHEMES
 from widgets import view_params
 
 REPO = Path(__file__).resolve().parents[1]
@@ -71,6 +72,11 @@ def test_the_spec_builds_one_folder_cityops_from_the_console_entry_point():
     assert {"tkinter", "matplotlib", "pytest"} <= set(analysis["excludes"])
     assert calls["EXE"][1]["name"] == calls["COLLECT"][1]["name"] == "cityops"
     assert calls["EXE"][1]["exclude_binaries"] is True  # one folder, not one file
+    # connectors load by their URL's scheme, by name: each one's module must be in the app
+    for scheme, target in SCHEMES.items():
+        module = target.partition(":")[0]
+        assert module in analysis["hiddenimports"], scheme
+        assert (REPO / (module.replace(".", "/") + ".py")).is_file(), module
 
 
 def test_the_spec_ships_every_layout_and_resource_file_in_place():
