@@ -57,8 +57,10 @@ def cmd_relay(args: argparse.Namespace) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.update(now=True))
         relay.start()
-        while not stop["now"]:
+        while not stop["now"] and relay.running:
             time.sleep(0.2)
+        if relay.failure:
+            raise UserError(relay.failure)
         return 0
     finally:
         relay.close()

@@ -382,3 +382,15 @@ def test_a_postgresql_platform_relays_by_its_gap_free_cursor(nats_url, tmp_path)
             connector.close()
             engine.cache.close()
             platform.dispose()
+
+
+def test_a_relay_meeting_streams_it_did_not_write_stops_with_one_line(platform, nats_url, capsys):
+    from console.cli import main
+
+    first = Relay(platform, nats_url)
+    first.prepare()  # the streams exist ...
+    first.close()
+    _publish(nats_url, "readings", [b'{"rows": []}'])  # ... and another program wrote to one, without the headers
+    assert main(["relay", "--platform", platform, "--nats", nats_url]) != 0
+    err = capsys.readouterr().err
+    assert "did not write" in err and "prefix of its own" in err and "Traceback" not in err

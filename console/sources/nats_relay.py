@@ -75,6 +75,11 @@ class Relay:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.failure: str | None = None  # why the relay stopped by itself (run in a thread)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     # -- setting up -----------------------------------------------------------------------
     def prepare(self) -> None:
@@ -248,6 +253,10 @@ class Relay:
                 self._wake.clear()
                 try:
                     moved = self.pump()
+                except UserError as exc:  # not ours to publish to (a stream another program writes)
+                    self.failure = str(exc)
+                    self._say("failed", str(exc))
+                    return
                 except PlatformUnavailable as exc:
                     self._ready = False  # read the streams' ends again: the last publish may have landed
                     self._say("offline", str(exc))
