@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from console.errors import UserError
@@ -31,10 +30,8 @@ def open_sources(args: argparse.Namespace, cache):
         except UserError as exc:
             connector.close()
             raise UserError(f"source {source.spec.name!r}: {exc}") from None
-        except Exception as exc:  # noqa: BLE001 - unreachable (or wanting a sign-in): sync says and retries
+        except Exception as exc:  # noqa: BLE001 - unreachable (or wanting a sign-in): said once, and retried
             source.failed(exc)
-            print(f"cityops: source {source.spec.name}: {exc}; the other sources go on and it is retried",
-                  file=sys.stderr)
     return connector
 
 
