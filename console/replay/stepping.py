@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import copy
 import math
+import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -25,23 +26,42 @@ from console.replay.recording import Recording
 
 class Columns:
     """The recording's readings for fast stepping: all indicators' stretches found with two
-    vectorised binary searches, and only the indicators where a reading can change an alarm fed."""
+    vectorised binary searches, and only the indicators where a reading can change an alarm fed.
+
+    The search index (a sort key and the loud readings over every reading of the recording) is
+    made when first needed and shared by every view: for a day of 1,000 indicators it takes
+    seconds, and a replay's opening moment (the pre-roll through the rules, ``window``) does
+    without it, so the wall's first frame need not wait for it.
+    """
 
     def __init__(self, recording: Recording, indicators: dict[int, Indicator]):
-        r = recording.readings
-        self.r = r
+        self.r = recording.readings
         self.ids = np.array(sorted(indicators), dtype=np.int64)
         self.origin = recording.meta.preroll_start - 1.0
         self.span = max(recording.meta.end - self.origin, 1.0) * 2 + 10.0
+        self._bands = [_quiet_band(indicators[i]) for i in self.ids.tolist()]
+        self._index: dict[str, np.ndarray] = {}  # "key" and "loud", shared by every view
+        self._making = threading.Lock()
+        self._at: tuple[float, np.ndarray] | None = None  # the last positions found: steps follow on
+
+    def _made(self) -> dict[str, np.ndarray]:
+        """The search index, made by whichever thread needs it first (the others wait for it)."""
+        if not self._index:
+            with self._making:
+                if not self._index:
+                    self._index.update(self._make())
+        return self._index
+
+    def _make(self) -> dict[str, np.ndarray]:
+        r = self.r
         rank = np.searchsorted(self.ids, r.indicator_id)
         known = (rank < len(self.ids)) & (self.ids[np.minimum(rank, len(self.ids) - 1)] == r.indicator_id)
-        self.key = np.where(known, rank * self.span + (r.ts - self.origin), np.inf)
-        lo = np.array([_quiet_band(indicators[i])[0] for i in self.ids.tolist()] or [0.0])
-        hi = np.array([_quiet_band(indicators[i])[1] for i in self.ids.tolist()] or [0.0])
+        key = np.where(known, rank * self.span + (r.ts - self.origin), np.inf)
+        lo = np.array([band[0] for band in self._bands] or [0.0])
+        hi = np.array([band[1] for band in self._bands] or [0.0])
         safe = np.minimum(rank, max(len(self.ids) - 1, 0))
         loud = known & ~((r.value > lo[safe]) & (r.value < hi[safe])) & (r.quality < 2)
-        self.loud = np.flatnonzero(loud)  # readings that can raise an alarm on a quiet indicator
-        self._at: tuple[float, np.ndarray] | None = None  # the last positions found: steps follow on
+        return {"key": key, "loud": np.flatnonzero(loud)}  # loud: readings that can raise an alarm on a quiet indicator
 
     def view(self) -> "Columns":
         """The same columns (not copied) with a search position of its own, for another thread's stepper."""
@@ -54,7 +74,8 @@ class Columns:
         the last one ended, so that search is kept)."""
         if self._at is not None and self._at[0] == t:
             return self._at[1]
-        found = np.searchsorted(self.key, np.arange(len(self.ids)) * self.span + (t - self.origin), "right")
+        key = self._made()["key"]
+        found = np.searchsorted(key, np.arange(len(self.ids)) * self.span + (t - self.origin), "right")
         self._at = (t, found)
         return found
 
@@ -67,7 +88,8 @@ class Columns:
                 ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
         """(iid, ts, values, quality) of (t0, t1] for every indicator where they matter to the alarms."""
         a, b = self._positions(t0), self._positions(t1)
-        loud_a, loud_b = np.searchsorted(self.loud, a), np.searchsorted(self.loud, b)
+        loud = self._made()["loud"]
+        loud_a, loud_b = np.searchsorted(loud, a), np.searchsorted(loud, b)
         for k in np.flatnonzero((b > a) & ((loud_b > loud_a) | np.isin(self.ids, list(attentive)))):
             i, j = int(a[k]), int(b[k])
             yield int(self.ids[k]), self.r.ts[i:j], self.r.value[i:j], self.r.quality[i:j]
