@@ -274,7 +274,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     standards = None
     try:
         if args.sources:  # subscribed first: an MQTT broker keeps nothing for a console not yet there
-            connector = cli_sources.open_sources(args, cache)
+            connector = cli_sources.open_sources(args, cache, map_from=url)  # the city's map from the demo platform
             standards = cli_sources.start_demo_feed(args, url)
         else:
             connector = _connect(url)

@@ -15,15 +15,23 @@ def add_sources_option(parser: argparse.ArgumentParser) -> None:
                         "--platform")
 
 
-def open_sources(args: argparse.Namespace, cache):
-    """The connector over the sources ``--sources`` names (a down one is said, and retried by sync)."""
+#: What the demo platform gives a `demo --sources` wall beside the sources: the city and its map.
+DEMO_MAP = ("city", "districts", "buildings", "map_features")
+
+
+def open_sources(args: argparse.Namespace, cache, map_from: str | None = None):
+    """The connector over the sources ``--sources`` names (a down one is said, and retried by sync);
+    ``map_from``: a platform that adds its city and map (no readings) under the name "city"."""
     from console.sources.several import SeveralSources
-    from console.sources.sources_file import read_sources
+    from console.sources.sources_file import SourceSpec, read_sources
     from console.sync.open_connector import open_connector
 
     if getattr(args, "platform", None):
         raise UserError("give --platform or --sources, not both")
-    connector = SeveralSources(read_sources(args.sources), open_connector, cached_reference=cache.reference)
+    specs = read_sources(args.sources)
+    if map_from is not None:
+        specs.append(SourceSpec("city", map_from, "", len(specs), DEMO_MAP))
+    connector = SeveralSources(specs, open_connector, cached_reference=cache.reference)
     for source in connector.sources:
         try:
             source.connector.check()

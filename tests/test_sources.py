@@ -169,6 +169,7 @@ def test_an_action_goes_to_the_platform_its_target_belongs_to(three, tmp_path):
     ("[sources.a]\nplatform = 'x.db'\n[sources.b]\nplatform = 'y.db'\nnamespace = 'a'\n"
      "[sources.a2]\nplatform = 'z.db'\nnamespace = 'a'\n", "shares 'a' with source 'b'"),
     ("[sources.a\n", "not valid TOML"),
+    ("[sources.a]\nplatform = 'x.db'\ntables = ['districts', 'nope']\n", "tables must be a list of"),
     ("[sources.a]\nplatform = 'nats://h?prefix=a.b'\n", None)])
 def test_a_bad_sources_file_is_one_line(tmp_path, text, said):
     path = tmp_path / "sources.toml"
@@ -216,3 +217,22 @@ def test_any_sources_file_reads_or_is_one_line(tmp_path_factory, text):
         assert "\n" not in str(exc).strip()
     else:
         assert specs and all(s.platform for s in specs)
+
+
+def test_a_source_limited_to_its_map_gives_only_that(small_platform_file, tmp_path):
+    for name in ("live", "gis"):
+        shutil.copy(small_platform_file, tmp_path / f"{name}.db")
+    (tmp_path / "sources.toml").write_text('[sources.live]\nplatform = "live.db"\n\n[sources.gis]\nplatform = "gis.db"\n'
+                                           'tables = ["city", "districts", "map_features"]\n')
+    cache = open_cache(tmp_path / "cache.db")
+    connector = several(tmp_path / "sources.toml", cache)
+    try:
+        assert connector.cursor_keys("readings") == ["readings@live"]  # nothing streamed from the map's source
+        SyncEngine(connector, cache).catch_up()
+        districts = {r["id"] for r in cache.rows("districts")}
+        assert "gis:kallio" in districts and "kallio" in districts
+        assert not any(r["code"].startswith("gis:") for r in cache.rows("indicators"))
+        assert len(cache.rows("city")) == 1  # one city: the source that names it in its tables
+    finally:
+        connector.close()
+        cache.close()

@@ -167,6 +167,8 @@ class HeaderBar(QWidget):
             elif source.state == "online" and source.newest is not None:
                 parts.append(tr("header", "{name}: {age} old").format(
                     name=name, age=age(max(0.0, now - source.newest))))
+            elif source.state == "online":  # no readings from it (a platform giving the map, say)
+                parts.append(tr("header", "{name}: online").format(name=name))
             else:
                 parts.append(tr("header", "{name}: connecting").format(name=name))
         self.sources.setText(" · ".join(parts))

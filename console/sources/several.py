@@ -38,6 +38,9 @@ class Source:
         self.reference: dict[str, list[dict]] | None = None  # as last read, namespaced
         self.stamp: int = 0
 
+    def gives(self, table: str) -> bool:
+        return not self.spec.tables or table in self.spec.tables
+
     @property
     def up(self) -> bool:
         return self.state.state != "offline" or time.monotonic() >= self.retry_at
@@ -88,7 +91,7 @@ class SeveralSources:
 
     # -- what the engine and the header ask -----------------------------------------------
     def cursor_keys(self, stream: str) -> list[str]:
-        return [f"{stream}@{s.spec.name}" for s in self.sources]
+        return [f"{stream}@{s.spec.name}" for s in self.sources if s.gives(stream)]
 
     @property
     def source_states(self) -> tuple[SourceState, ...]:
@@ -140,11 +143,14 @@ class SeveralSources:
                 source.reference = {t: [r for r in cached.get(t, []) if self._owner(t, r) is source]
                                     for t in REFERENCE_TABLES}
             for table, rows in (source.reference or {}).items():
-                if table == "city" and source is not self.sources[0]:
-                    continue  # one city: the first source's names the wall
+                if not source.gives(table) or table == "city" and source is not self._city_source():
+                    continue  # one city: the first source's that gives one names the wall
                 merged[table] += rows
         self._all_down()
         return merged
+
+    def _city_source(self) -> Source:
+        return next((s for s in self.sources if s.spec.tables and "city" in s.spec.tables), self.sources[0])
 
     def _owner(self, table: str, row: dict) -> Source:
         """The source a cached reference row came from, by its namespaced id."""

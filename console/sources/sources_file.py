@@ -6,6 +6,7 @@
     [sources.espoo]
     platform = "nats://relay.example:4222?prefix=espoo"
     namespace = "espoo"                 # default: the name; "" keeps the source's ids as they are
+    tables = ["districts", "map_features"]  # only these from it (default: everything it has)
 
 The first source keeps its ids unless it names a namespace; every other one is namespaced by its
 name unless it says otherwise (console/sources/namespace.py). Two sources may not share a
@@ -24,10 +25,13 @@ from pathlib import Path
 
 from console.databases import platform_address
 from console.errors import UserError
+from console.model.schema import REFERENCE_TABLES, STREAMS
 from console.sources.namespace import MAX_SOURCES
 
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
-_KEYS = {"platform", "namespace"}
+_KEYS = {"platform", "namespace", "tables"}
+#: What a source may be limited to (``tables = [...]``): e.g. a platform's map beside live sources.
+TABLES = (*REFERENCE_TABLES, *STREAMS)
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class SourceSpec:
     platform: str  # a URL (or SQLite path) as --platform takes it
     namespace: str
     slot: int
+    tables: tuple[str, ...] = ()  # only these tables from it (empty: everything it has)
 
 
 def read_sources(path: Path) -> list[SourceSpec]:
@@ -74,6 +79,9 @@ def read_sources(path: Path) -> list[SourceSpec]:
             shown = repr(namespace) if namespace else "the empty namespace"
             raise UserError(f"{where}: shares {shown} with source {clash.name!r}: their ids would collide "
                             '(namespace = "" said on each keeps sources whose ids differ by nature as they are)')
+        tables = entry.get("tables", [])
+        if not isinstance(tables, list) or any(t not in TABLES for t in tables):
+            raise UserError(f"{where}: tables must be a list of {', '.join(TABLES)}")
         url = url.strip()
         if "://" not in url and not re.match(r"^\s*[a-z_]+\s*=", url):
             url = str((path.parent / url).resolve())
@@ -81,5 +89,5 @@ def read_sources(path: Path) -> list[SourceSpec]:
             url = platform_address(url)
         except UserError as exc:
             raise UserError(f"{where}: {exc}") from None
-        specs.append(SourceSpec(name, url, namespace, slot))
+        specs.append(SourceSpec(name, url, namespace, slot, tuple(tables)))
     return specs

@@ -524,6 +524,10 @@
         <translation>{name}：连接中</translation>
     </message>
     <message>
+        <source>{name}: online</source>
+        <translation>{name}：在线</translation>
+    </message>
+    <message>
         <source>{name}: {age} old</source>
         <translation>{name}：数据 {age}前</translation>
     </message>
