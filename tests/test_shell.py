@@ -44,8 +44,8 @@ def test_wall_opens_the_layout_and_shows_live_values(demo_platform, tmp_path, qt
     wall, url, cache = _wall(demo_platform, tmp_path, qtbot, at)
     tiles = _views(wall, TileGrid)[0]
     states = tiles.canvas.states
-    # on the test's small screen the 24 tiles take turns in pages of readable tiles
-    assert len(tiles.chosen()) >= 12 and len(states) >= 6
+    # the demo wall is read from 2.5 m: its 24 tiles take turns in pages of tiles that stay legible there
+    assert len(tiles.chosen()) >= 12 and 1 <= len(states) < len(tiles.chosen())
     assert all(s.value != "—" for s in states), "every tile shows a value from the cache"
     assert sum(s.status is Status.NORMAL for s in states) >= len(states) // 2
     incidents = _views(wall, IncidentList)[0]
@@ -92,9 +92,11 @@ def test_screenshot_shows_the_status_colours(demo_platform, tmp_path, qtbot):
     width, height = QGuiApplication.primaryScreen().size().toTuple()
     assert image.size().toTuple() == (width, height)
     whole, health = QImage(str(paths[-1])), QImage(str(paths[1]))
-    assert whole.size().toTuple() == (4 * 1920, 1080)
-    for x, y in ((5, 5), (700, 400), (1900, 1000)):  # the second screen sits second in the row
-        assert whole.pixelColor(1920 + x, y) == health.pixelColor(x, y)
+    assert whole.size().toTuple() == (4 * 1920, 1080)  # the screens' own pixels, whatever the interface scale
+    sx, sy = 1920 / health.width(), 1080 / health.height()
+    for x, y in ((5, 5), (health.width() // 2, health.height() // 2), (health.width() - 9, health.height() - 9)):
+        # the second screen sits second in the row, stretched from the size this test's windows have
+        assert whole.pixelColor(int(1920 + (x + 0.5) * sx), int((y + 0.5) * sy)) == health.pixelColor(x, y)
     colours = {image.pixelColor(x, y).name() for x in range(0, image.width(), 4) for y in range(0, image.height(), 4)}
     assert theme.STATUS_COLOURS[Status.NORMAL].name() in colours  # green status bands of normal tiles
     assert theme.BACKGROUND.name() in colours

@@ -315,7 +315,7 @@ def test_storm_wall_of_120_tiles(demo_platform, tmp_path, make_grid):
     store = Store()
     warm_store(store, cache, at)
     codes = [i.code for i in sorted(store.indicators.values(), key=lambda i: i.id)][:120]
-    grid = make_grid(store, size=(2460, 1400), indicators=codes)  # 120 readable tiles need two screens' worth
+    grid = make_grid(store, size=(2680, 1660), indicators=codes)  # 120 readable tiles need two screens' worth
     grid.refresh(at)
     states = grid.canvas.states
     assert len(states) == 120 and grid.canvas.layout_grid()[:2] == (12, 10)

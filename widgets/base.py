@@ -78,6 +78,7 @@ class View(QFrame):
         self.title = tr("layout", params["title"]) if "title" in params else self.default_title()
         self.title_label = QLabel(self.title.upper())
         self.title_label.setObjectName("panelTitle")
+        self.title_label.setWordWrap(True)  # a title with its counts wraps on a narrow panel, never widens it
         box.addWidget(self.title_label)
         self.body = box
         self._chosen: list[Indicator] = []

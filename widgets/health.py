@@ -16,6 +16,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPolygo
 from PySide6.QtWidgets import QWidget
 
 from console.model.health import CITY_ROW, CityHealth, DistrictHealth, band, health
+from console.layout.legibility import SMALLEST_TEXT_PX
 from console.model.indicator import Status
 from console.model.vocab import CATEGORIES
 from console.store import Store
@@ -54,7 +55,7 @@ def _score(score: float | None) -> str:
 
 def _font(base: QFont, px: float, bold: bool = True) -> QFont:
     font = QFont(base)
-    font.setPixelSize(max(9, int(px)))
+    font.setPixelSize(max(SMALLEST_TEXT_PX, int(px)))
     font.setBold(bold)
     return font
 
@@ -66,7 +67,7 @@ def _widest(font: QFont, texts: list[str]) -> int:
 def _fit(base: QFont, texts: list[str], px: float, width: float) -> QFont:
     """The bold font of at most ``px`` pixels in which every text fits ``width``."""
     font = _font(base, px * min(1.0, width / max(_widest(_font(base, px), texts), 1)))
-    while _widest(font, texts) > width and font.pixelSize() > 9:  # hinting is not quite linear
+    while _widest(font, texts) > width and font.pixelSize() > SMALLEST_TEXT_PX:  # hinting is not quite linear
         font.setPixelSize(font.pixelSize() - 1)
     return font
 

@@ -43,7 +43,7 @@ A_ROLE = {"operator": QT_TRANSLATE_NOOP("incident", "an operator"),
 PLAN_STYLE = (f"QListWidget {{ background: {theme.SURFACE.name()}; border: none; font-size: 14px; }}"
               f"QListWidget::item {{ padding: 3px 0; }}"
               f"QListWidget::item:selected {{ background: {theme.SELECTION.name()}; color: {TEXT}; }}")
-SECTION = f"color: {DIM}; font-size: 12px; font-weight: 600; letter-spacing: 1px; background: transparent;"
+SECTION = f"color: {DIM}; font-size: 14px; font-weight: 600; letter-spacing: 1px; background: transparent;"
 
 
 def _e(text: object) -> str:
@@ -181,7 +181,7 @@ class IncidentDetail(View):
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setWordWrap(True)
             label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-            label.setStyleSheet("background: transparent; font-size: 13px;")
+            label.setStyleSheet("background: transparent; font-size: 14px;")
         self.plan_title.setStyleSheet(SECTION)
         log, sensors, units = (self._section(tr("incident", "LOG")), self._section(tr("incident", "NEARBY SENSORS")),
                                self._section(tr("incident", "UNITS")))

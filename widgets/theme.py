@@ -118,7 +118,7 @@ QWidget {{ background: {BACKGROUND.name()}; color: {TEXT.name()}; }}
 QLabel#title {{ font-size: 20px; font-weight: 600; }}
 QLabel#badge {{ border-radius: 4px; padding: 2px 10px; font-weight: 700; }}
 QFrame#panel {{ background: {SURFACE.name()}; border: 1px solid {BORDER.name()}; border-radius: 6px; }}
-QLabel#panelTitle {{ color: {TEXT_DIM.name()}; font-size: 13px; font-weight: 600;
+QLabel#panelTitle {{ color: {TEXT_DIM.name()}; font-size: 14px; font-weight: 600;
                      letter-spacing: 1px; background: transparent; }}
 QTableView {{ background: {SURFACE.name()}; gridline-color: {BORDER.name()}; border: none;
               selection-background-color: {SELECTION.name()}; selection-color: {TEXT.name()};

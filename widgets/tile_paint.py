@@ -19,6 +19,7 @@ import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
 
+from console.layout.legibility import SMALLEST_TEXT_PX
 from console.model.indicator import Status
 from widgets import theme
 
@@ -155,7 +156,7 @@ class TileMetrics:
         self.w, self.h, self.family, self.value_px = w, h, family, value_px
         short = min(w, h / 0.65)
         self.pad = max(4.0, short * 0.05)
-        self.band_h = max(14.0, h * 0.17)
+        self.band_h = max(SMALLEST_TEXT_PX / 0.6, h * 0.17)  # the status word at least the smallest text
         self.radius = max(3.0, short * 0.03)
         self.border = max(2.0, short * 0.014)
         self.flash_border = max(4.0, short * 0.035)
@@ -163,7 +164,7 @@ class TileMetrics:
         self.icon = QRectF(self.pad * 0.8, (self.band_h - icon) / 2, icon, icon)
         self.status_font = _font(family, self.band_h * 0.6, bold=True)
         self.status_y = self.band_h / 2 + QFontMetricsF(self.status_font).capHeight() / 2
-        name_px = max(9.0, min(h * 0.095, w * 0.085))
+        name_px = max(float(SMALLEST_TEXT_PX), min(h * 0.095, w * 0.085))  # MIN_TILE holds it
         self.name_font = _font(family, name_px)
         self.where_font = _font(family, name_px, bold=True)
         self.unit_font = _font(family, name_px * 1.1)

@@ -37,7 +37,7 @@ TREND_S = 600.0  # the arrow shows the move over the last ten minutes
 STALE_STEP_S = 60.0  # a stale tile's sparkline slides left in steps of this
 #: The smallest tile that still shows its names at a readable size beside a sparkline: where the
 #: area would make tiles smaller, the grid shows fewer tiles a page and turns its pages instead.
-MIN_TILE = (190, 118)
+MIN_TILE = (210, 150)  # names at 14 px (tile_paint: 9.5 % of the height, 8.5 % of the width)
 PAGE_S = 10.0  # seconds a page of tiles is shown (the phase from the clock: every screen in step)
 
 
@@ -175,7 +175,7 @@ class TileCanvas(QWidget):
         self._sparks: dict[int, tuple[tuple, Spark | None]] = {}
         self._grid_px = 0  # the value size of the last full paint
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        self.setMinimumSize(200, 120)
+        self.setMinimumSize(*MIN_TILE)
 
     def layout_grid(self) -> tuple[int, int, int, int, list[float], list[float]]:
         """Columns, rows, tile width and height (whole pixels), and the tiles' x and y positions.

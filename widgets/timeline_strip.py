@@ -126,12 +126,12 @@ class TimelineStrip(QWidget):
         p.end()
 
     def _label(self, p: QPainter, row: QRectF, word: str, colour: QColor, detail: str = "") -> None:
-        p.setFont(theme.font(13, QFont.Weight.Bold))
+        p.setFont(theme.font(14, QFont.Weight.Bold))
         p.setPen(colour)
         if detail:
             p.drawText(QRectF(8, row.top(), self.LABEL_W - 12, row.height() / 2 + 4),
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, word)
-            p.setFont(theme.font(12))
+            p.setFont(theme.font(14))
             p.setPen(theme.TEXT_DIM)
             p.drawText(QRectF(8, row.center().y() + 3, self.LABEL_W - 12, row.height() / 2),
                        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, detail)
@@ -177,7 +177,7 @@ class TimelineStrip(QWidget):
                 self._diamond(p, x, row)
             room = (self.x_of(notes[n + 1][0]) if n + 1 < len(notes) else self.x1) - x - 32
             if text and room >= 40:  # the words beside the mark, as far as the next mark allows
-                p.setFont(theme.font(12))
+                p.setFont(theme.font(14))
                 p.setPen(BOOKMARK_COLOUR if kind == "bookmark" else ANNOTATION_COLOUR)
                 words = QFontMetrics(p.font()).elidedText(text, Qt.TextElideMode.ElideRight, int(min(room, 260)))
                 p.drawText(QRectF(x + 22, row.top(), room, row.height()),
@@ -276,7 +276,7 @@ class TimelineStrip(QWidget):
         p.drawLine(QPointF(self.x0, row.top()), QPointF(self.x1, row.top()))
         step, ticks = self._ticks()
         grid_top = self.rows()["incident"].top()
-        p.setFont(theme.font(13))
+        p.setFont(theme.font(14))
         metrics = QFontMetrics(p.font())
         for t in ticks:
             x = self.x_of(t)
@@ -297,7 +297,7 @@ class TimelineStrip(QWidget):
         p.setPen(QPen(QColor(255, 255, 255, 90), 1))
         p.drawLine(QPointF(x, top), QPointF(x, axis.top()))
         text = time.strftime("%H:%M:%S", time.localtime(self.t_at(x)))
-        p.setFont(theme.font(13, QFont.Weight.Bold))
+        p.setFont(theme.font(14, QFont.Weight.Bold))
         width = QFontMetrics(p.font()).horizontalAdvance(text) + 12
         box = QRectF(min(max(x - width / 2, self.x0), self.x1 - width), axis.top() + 2, width, axis.height() - 3)
         p.setPen(Qt.PenStyle.NoPen)

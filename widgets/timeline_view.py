@@ -113,7 +113,10 @@ class SpeedLadder(QWidget):
 class TimelineView(QWidget):
     """Transport, speed ladder, replayed time, the strip, loop, bookmark and an inline annotation line."""
 
-    def __init__(self, clock: Clock, timeline: Timeline, author: str, parent: QWidget | None = None):
+    def __init__(self, clock: Clock, timeline: Timeline, author: str, parent: QWidget | None = None,
+                 compact: bool = False):
+        """``compact``: for a wall screen read from afar, the transport and the strip only (icons,
+        no annotation line or key hint: the keys still work, notes are typed at a desk)."""
         super().__init__(parent)
         self.clock, self.timeline, self.author = clock, timeline, author
         self.transport = Transport(clock, timeline)
@@ -132,16 +135,31 @@ class TimelineView(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(6)
-        box.addLayout(self._transport_row())
+        self.transport_row = self._transport_row()
+        box.addLayout(self.transport_row)
         self.strip = TimelineStrip(self.transport, self)
         box.addWidget(self.strip, 1)
         box.addLayout(self._notes_row())
         self.hint = QLabel(tr("timeline", KEYS_HINT))
-        self.hint.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; font-size: 13px;")
+        self.hint.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; font-size: 14px;")
         box.addWidget(self.hint)
+        if compact:
+            self._compact()
         self._drawn: tuple = ()
         self._texts: tuple = ()
         self.refresh(clock.now())
+
+    def _compact(self) -> None:
+        self.hint.hide()
+        for w in (self.loop_button, self.bookmark_button, self.note, self.add_button):
+            w.hide()
+        for b in (self.prev_button, self.back_button, self.forward_button, self.next_button):
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self.ladder.hide()  # the speed shows in the REPLAY band; its keys still change it
+        self.position_label.hide()
+        self.strip.setMinimumHeight(56)
+        self.layout().removeWidget(self.strip)  # beside the transport, one row: the screen's height is for views
+        self.transport_row.insertWidget(self.transport_row.indexOf(self.ladder) + 1, self.strip, 1)
 
     # -- building --------------------------------------------------------------------------
     def _button(self, text: str, tip: str, slot: Callable[[], None], icon: str = "") -> QToolButton:

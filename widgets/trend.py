@@ -27,7 +27,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QButtonGroup, QGraphicsItem, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QButtonGroup, QGraphicsItem, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from console.cache.rollups import RESOLUTIONS, choose_resolution
 from console.model.indicator import STALE_AFTER_INTERVALS, Indicator, Status
@@ -134,8 +134,8 @@ class TrendChart(View):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(4)
         self.body.removeWidget(self.title_label)
-        row.addWidget(self.title_label)
-        row.addStretch(1)
+        self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # cut, not widen
+        row.addWidget(self.title_label, 1)
         self.window_buttons: dict[float, QPushButton] = {}
         self._window_group = QButtonGroup(self)
         self._window_group.setExclusive(False)  # looking back, none is checked: _show_mode decides
@@ -167,8 +167,9 @@ class TrendChart(View):
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.status_label = QLabel("")
         self.status_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.status_label.setWordWrap(True)  # a narrow panel wraps it rather than widening the screen
         for label in (self.legend, self.status_label):
-            label.setStyleSheet(f"background: transparent; color: {theme.TEXT.name()}; font-size: 12px;")
+            label.setStyleSheet(f"background: transparent; color: {theme.TEXT.name()}; font-size: 14px;")
         self.status_label.setStyleSheet(self.status_label.styleSheet() + f"color: {theme.TEXT_DIM.name()};")
         below.addWidget(self.legend, 1)
         below.addWidget(self.status_label)
@@ -231,7 +232,7 @@ class TrendChart(View):
         self.drawn = [i for i in indicators if i.unit in units]
         self.hidden = [i for i in indicators if i.unit not in units]
         item = self.plot.getPlotItem()
-        label = {"color": theme.TEXT.name(), "font-size": "10pt"}
+        label = {"color": theme.TEXT.name(), "font-size": "14px"}
         item.getAxis("left").setLabel(units[0] if units else "", **label)
         item.showAxis("right", len(units) > 1)
         self.vb2.setVisible(len(units) > 1)

@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPen
 
+from console.layout.legibility import SMALLEST_TEXT_PX
 from console.model.indicator import Indicator, Status
 from widgets import i18n, theme
 
@@ -28,9 +29,10 @@ def alpha(colour: QColor, alpha: int) -> QColor:
 
 
 @functools.cache
-def font(points: int, bold: bool = False) -> QFont:
+def font(px: int, bold: bool = False) -> QFont:
+    """A chart's painted label at ``px`` pixels (never below the interface's smallest text)."""
     font = QFont()
-    font.setPointSize(points)
+    font.setPixelSize(max(SMALLEST_TEXT_PX, px))
     font.setBold(bold)
     return font
 
@@ -194,7 +196,7 @@ class ThresholdBands:
                 p.fillRect(QRectF(x, min(ya, yb), width, abs(yb - ya)), colour)
 
     def draw_edges(self, p, tr, view: QRectF, device: QRectF) -> None:
-        p.setFont(font(8))
+        p.setFont(font(SMALLEST_TEXT_PX))
         align = (Qt.AlignmentFlag.AlignRight if self.right else Qt.AlignmentFlag.AlignLeft) | Qt.AlignmentFlag.AlignBottom
         for value, colour, text in self.edges:
             if view.top() <= value <= view.bottom():
@@ -231,7 +233,7 @@ class AlarmMarks:
         self.changed()
 
     def draw(self, p, tr, view: QRectF, device: QRectF) -> None:
-        p.setFont(font(8, bold=True))
+        p.setFont(font(SMALLEST_TEXT_PX, bold=True))
         last_label = -math.inf
         for ts, colour, dashed, label, label_colour in self.marks:
             if not view.left() <= ts <= view.right():

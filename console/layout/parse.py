@@ -11,6 +11,8 @@ Every error names the file, the key path and what was expected, on one line.
     node = 1                      # which wall PC shows it
     output = "DP-1"               # a name, an index or [x, y, w, h]; or outputs = [...] with span, bezel
     dwell = 30                    # seconds per page in the rotation
+    distance = 4.0                # metres it is read from, and its diagonal in inches: text is sized for
+    diagonal = 55                 #   them (console/layout/legibility.py); both may also be set for all screens
     rotation = ["overview", "storm", "overview"]
     [[screens.pages]]             # or a single [screens.root]
     name = "overview"
@@ -44,7 +46,11 @@ MODES = ("wall", "workstation")
 #: the keys each container kind takes
 CONTAINER_KEYS = {"rows": ("type", "items", "shares"), "columns": ("type", "items", "shares"),
                   "grid": ("type", "items", "columns", "shares", "row_shares"), "tabs": ("type", "items", "titles")}
-SCREEN_KEYS = ("name", "size", "node", "output", "outputs", "span", "bezel", "dwell", "rotation", "root", "pages")
+SCREEN_KEYS = ("name", "size", "node", "output", "outputs", "span", "bezel", "dwell", "rotation", "root", "pages",
+               "distance", "diagonal")
+#: what a screen's viewing distance (metres) and diagonal (inches, of one output) may be
+DISTANCE_M = (0.3, 50.0)
+DIAGONAL_IN = (7.0, 400.0)
 PAGE_KEYS = ("name", "dwell", "root")
 DEFAULT_DWELL_S = 30.0
 MAX_DEPTH = 16  # containers inside containers; deeper is a mistake (and would exhaust the stack)
@@ -117,6 +123,8 @@ class ScreenSpec:
     rotation: list[int] = field(default_factory=list)  # page indexes in playing order (default: all, in order)
     bezel: tuple[int, int] = (0, 0)
     span: tuple[int, int] = (1, 1)  # columns × rows of outputs this screen covers
+    distance: float | None = None  # metres the screen is read from (None: not declared)
+    diagonal: float | None = None  # inches, of one output (None: not declared)
 
     @property
     def root(self) -> Node:
@@ -166,6 +174,7 @@ class _Parser:
         self.views = views
         self.check_wall = check_wall
         self.found: list[ViewSpec] = []
+        self.viewing: dict[str, float] = {}  # distance and diagonal set for every screen
 
     def fail(self, key: str, expected: str) -> LayoutError:
         return LayoutError(f"{self.path}: {key}: {expected}")
@@ -177,7 +186,8 @@ class _Parser:
                 raise self.fail(_join(key, name), f"unknown key (expected {', '.join(allowed)})")
 
     def layout(self, doc: dict) -> Layout:
-        self.known(doc, "", ("title", "mode", "wall", "screens"))
+        self.known(doc, "", ("title", "mode", "wall", "screens", "distance", "diagonal"))
+        self.viewing = {key: self.measure(doc[key], key, key) for key in ("distance", "diagonal") if key in doc}
         title = doc.get("title", self.path.stem)
         if not isinstance(title, str):
             raise self.fail("title", "expected a string")
@@ -252,7 +262,18 @@ class _Parser:
                          "expected [width, height] in pixels, each 320..16384")
         dwell = self.seconds(doc.get("dwell", DEFAULT_DWELL_S), f"{key}.dwell")
         pages = self.pages(doc, key, dwell)
-        return ScreenSpec(name, size, pages, outputs, node, self.rotation(doc, key, pages), bezel, span)
+        distance, diagonal = (self.measure(doc[k], f"{key}.{k}", k) if k in doc else self.viewing.get(k)
+                              for k in ("distance", "diagonal"))
+        return ScreenSpec(name, size, pages, outputs, node, self.rotation(doc, key, pages), bezel, span,
+                          distance, diagonal)
+
+    def measure(self, value: Any, key: str, kind: str) -> float:
+        """A viewing distance in metres or a diagonal in inches, within what a room can have."""
+        low, high = DISTANCE_M if kind == "distance" else DIAGONAL_IN
+        what = "metres the screen is read from" if kind == "distance" else "inches across one screen's diagonal"
+        if not _is_number(value) or not low <= value <= high:
+            raise self.fail(key, f"expected the {what}, a number {low:g}..{high:g}, got {reprlib.repr(value)}")
+        return float(value)
 
     def outputs(self, doc: dict, key: str) -> list[OutputSpec]:
         if "outputs" not in doc:

@@ -31,6 +31,7 @@ from console.frames import FramePacer
 from console.forecast import Forecasts
 from console.forecast.early import EarlyWarnings
 from resources import resource_path
+from console.layout.legibility import scaled, text_scale
 from console.layout.parse import Layout, ScreenSpec, load_layout
 from console.layout.rotation import WallRotation
 from console import memory
@@ -105,6 +106,17 @@ def offscreen_app() -> QGuiApplication:
     return QGuiApplication.instance()
 
 
+def interface_scale(layout: Layout, node: int) -> float:
+    """The scale the interface runs at for the screens this process shows (the workstation's one)."""
+    return text_scale(layout.node_screens(node) if layout.mode == "wall" else layout.screens[:1])
+
+
+def use_interface_scale(layout: Layout, node: int) -> None:
+    """Set Qt's scale factor for the layout's screens; only before the QApplication exists."""
+    if QApplication.instance() is None:
+        os.environ["QT_SCALE_FACTOR"] = f"{interface_scale(layout, node):g}"
+
+
 def read_layout(name: str) -> Layout:
     """Validate the whole layout before any window opens."""
     return load_layout(name, view_params())
@@ -142,6 +154,11 @@ class Wall:
         if pacing not in PACINGS:
             raise ValueError(f"pacing {pacing!r} is not one of {', '.join(PACINGS)}")
         self.pacing = pacing
+        #: the interface scale this process runs at, so the smallest text is legible where the
+        #: screens are read from; the wall lays out in pixels of that scale (``scaled``)
+        self.scale = interface_scale(layout, node)
+        self.declared = layout  # in the screens' own pixels: wall.png is drawn at their size
+        layout = scaled(layout, self.scale)
         self.specs = node_screens(layout, node) if layout.mode == "wall" else []
         self.layout = layout
         self.node = node
@@ -311,15 +328,16 @@ class Wall:
         return windows, spans
 
     def _replay_controls(self, layout: Layout, windows: list[WallWindow]) -> None:
-        """In a replay every window takes the timeline's keys, and the first one shows the timeline
-        along its foot unless the layout places one itself."""
+        """In a replay every window takes the timeline's keys, and the one with the most height to
+        spare shows the timeline along its foot unless the layout places one itself."""
         timeline = self.replay.timeline
         for window in windows:
             install_shortcuts(window, self.clock, timeline)
         placed = any(view.name == "timeline" for w in windows for view in w.views)
-        if windows and not placed:
-            strip = TimelineView(self.clock, timeline, self.context.operator.name)
-            windows[0].layout().addWidget(strip)
+        if windows and not placed:  # on the screen with the most height to spare (the first among equals)
+            host = max(windows, key=lambda w: w.spec.size[1] - w.minimumSizeHint().height())
+            strip = TimelineView(self.clock, timeline, self.context.operator.name, compact=self.scale > 1)
+            host.layout().addWidget(strip)
             windows[0].timeline = strip
 
     def outputs(self, window: WallWindow) -> list[QWidget]:
@@ -376,7 +394,8 @@ class Wall:
         The store, sync, alarms and view context stay; only the windows are new.
         """
         try:
-            layout = read_layout(str(self.layout.source))
+            declared = read_layout(str(self.layout.source))
+            layout = scaled(declared, self.scale)  # Qt's scale is set at start
             specs = node_screens(layout, self.node)
             windows, spans = self._make_windows(layout, specs)
         except UserError as exc:
@@ -388,6 +407,7 @@ class Wall:
         active = any(out.isActiveWindow() for w in self.windows for out in self.outputs(w))
         old = [*self.spans.values(), *(w for w in self.windows if w.spec.name not in self.spans)]
         self.layout, self.specs, self.windows, self.spans = layout, specs, windows, spans
+        self.declared = declared
         self.rotation = WallRotation(specs)
         self.error = None
         self.placement = Placement()
@@ -473,7 +493,7 @@ class Wall:
                for window, _, outs in outputs for k, out in enumerate(outs)):
             return [(out.geometry(), pixmap if len(outs) == 1 else grab_shown(out))
                     for _, pixmap, outs in outputs for out in outs]
-        rects = iter(screen_rects(self.layout, self.node, None))
+        rects = iter(screen_rects(self.declared, self.node, None))
         arranged = []
         for window, pixmap in grabs:
             place = QRect()
@@ -549,6 +569,7 @@ def run_wall(layout: Layout, cache: Cache | None, connector: Connector | None, o
              clock: Clock | None = None, replay: ReplaySession | None = None, state_dir: Path | None = None) -> int:
     """Open the wall and run the event loop until the user (or ``--seconds``) ends it."""
     ensure_display()
+    use_interface_scale(layout, options.node)
     app = qt_app()
     apply_theme(app, options.theme)
     install_translation(app, options.lang)

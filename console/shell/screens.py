@@ -214,15 +214,14 @@ def show_windowed(window: QWidget, size: tuple[int, int]) -> None:
 
 
 def compose(pictures: list[tuple[QRect, QPixmap]]) -> QImage:
-    """The whole wall as one picture: each screen's picture at its place on the wall (scaled to
-    its place where a window was not at its declared size), the rest in the background colour."""
+    """The whole wall as one picture: each screen's picture at its place on the wall (stretched,
+    pixel for pixel, where a window was not at its screen's size), the rest in the background colour."""
     bounds = QRect()
     for rect, _ in pictures:
         bounds = bounds.united(rect)
     image = QImage(max(1, bounds.width()), max(1, bounds.height()), QImage.Format.Format_RGB32)
     image.fill(theme.BACKGROUND)
     painter = QPainter(image)
-    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
     for rect, pixmap in pictures:
         painter.drawPixmap(rect.translated(-bounds.topLeft()), pixmap)
     painter.end()

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP
-from PySide6.QtWidgets import (QBoxLayout, QGridLayout, QHBoxLayout, QLabel, QLayout, QProgressBar, QStackedWidget,
+from PySide6.QtWidgets import (QBoxLayout, QGridLayout, QHBoxLayout, QLabel, QLayout, QProgressBar, QSizePolicy, QStackedWidget,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from console.city import city_title
@@ -116,15 +116,18 @@ class HeaderBar(QWidget):
         self.progress.setTextVisible(False)
         self.progress.setFixedSize(220, 12)
         self.progress.hide()
-        row.addWidget(self.title)
-        row.addWidget(self.page)
-        row.addWidget(self.who)  # who is at this console and what they may do
         self.sources = QLabel()  # a console of several sources: each one's state and the age of its data
         self.sources.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; font-weight: 600;")
         self.sources.hide()
-        row.addWidget(self.sources)
-        row.addStretch(1)
-        for w in (self.detail, self.progress, self.connection, self.mode, self.time):
+        for label in (self.title, self.page, self.who, self.sources, self.detail):  # cut on a narrow screen
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # rather than widen it
+            label.setMinimumWidth(0)
+        row.addWidget(self.title, 3)
+        row.addWidget(self.page, 2)
+        row.addWidget(self.who, 2)  # who is at this console and what they may do
+        row.addWidget(self.sources, 2)
+        row.addWidget(self.detail, 4)
+        for w in (self.progress, self.connection, self.mode, self.time):
             row.addWidget(w)
         self._shown: tuple = ()
 

@@ -21,7 +21,7 @@ _NICE = (10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 2000
 
 def layer_bar(p: QPainter, layers: list[tuple[str, str, bool]], x: float = 8, y: float = 8) -> list[tuple[QRectF, str]]:
     """Chips "1 Incidents", "2 Heat · 1 h", … lit when the layer is on; returns their rectangles."""
-    f = style.font(13, bold=True)
+    f = style.font(14, bold=True)
     m = QFontMetricsF(f)
     p.setFont(f)
     rects = []
@@ -84,7 +84,7 @@ def north_arrow(p: QPainter, right: float, top: float, size: float = 46) -> QRec
 
 def severity_key(p: QPainter, right: float, bottom: float, summary: str) -> QRectF:
     """Severity colours with their words (never colour alone), and the active/new summary."""
-    f = style.font(13, bold=True)
+    f = style.font(14, bold=True)
     m = QFontMetricsF(f)
     items = [(s, core(SEVERITIES[s]).upper()) for s in (1, 2, 3, 4)]
     widths = [m.horizontalAdvance(t) + 26 for _, t in items]
@@ -112,7 +112,7 @@ def severity_key(p: QPainter, right: float, bottom: float, summary: str) -> QRec
 
 def heat_key(p: QPainter, right: float, bottom: float, text: str, table: list[int]) -> QRectF:
     """The heat ramp and what it sums (which incidents, over which window)."""
-    f = style.font(13, bold=True)
+    f = style.font(14, bold=True)
     m = QFontMetricsF(f)
     w = max(200.0, m.horizontalAdvance(text) + 20)
     box = QRectF(right - w, bottom - m.height() - 30, w, m.height() + 30)

@@ -181,7 +181,7 @@ class InfoCard(QFrame):
         self.linked = QLabel()
         self.linked.setWordWrap(True)
         self.hint = QLabel(tr("scene", "Esc closes · double-click flies there"))
-        self.hint.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; font-size: 13px;")
+        self.hint.setStyleSheet(f"color: {theme.TEXT_DIM.name()}; font-size: 14px;")
         for label in (self.heading, self.facts, self.linked):
             label.setTextFormat(Qt.TextFormat.RichText)
             box.addWidget(label)
