@@ -574,3 +574,36 @@ def test_a_unit_last_heard_of_before_its_trail_still_shows_where_it_is():
     store.units["u1"] = [{"unit_id": "u1", "ts": 1000.0, "lon": 24.95, "lat": 60.17, "heading": 90.0, "status": "idle"}]
     (mark,) = unit_marks(store, Projection.for_bounds(24.9, 60.15, 25.0, 60.2), now=1000.0 + 1800, trail_s=300)
     assert mark.callsign == "HEL-P1" and len(mark.trail) == 1
+
+
+def test_district_names_keep_clear_of_unit_and_incident_markers(storm, make_map):
+    """A unit parked on a district's name: the name moves a line up or down (or yields), never
+    lies under the icon; no name is under an incident marker either."""
+    from console.sync.batch import Batch
+    from widgets.map import layers
+
+    store, at = storm
+    view = make_map(store, at, size=(900, 900), layers=["incidents", "units", "labels"])
+    canvas = view.canvas
+    kallio = next(d for d in view.geo.districts if d.name == "Kallio")
+    lon, lat = (float(v) for v in view.geo.projection.inverse(*kallio.anchor))
+    unit = next(iter(store.units))
+    store.apply(Batch(unit_positions=[{"unit_id": unit, "ts": at + 1, "lon": lon, "lat": lat, "heading": 0.0,
+                                       "status": "available"}]))
+    try:
+        view.refresh(at + 1)
+        _paint(canvas)
+    finally:
+        store.units[unit].pop()  # the module's store as the other tests know it
+    v = canvas.view()
+    boxes = layers.unit_boxes(v, canvas.units) + layers.marker_boxes(v, canvas._clusters, canvas.incidents,
+                                                                     canvas.selected)
+    parked = [b for b in layers.unit_boxes(v, canvas.units)
+              if b[0] <= v.transform().map(*kallio.anchor)[0] <= b[2]]
+    assert parked, "the unit stands on Kallio's name"
+    assert len(canvas.district_labels) >= 4
+    for placed in canvas.district_labels:
+        name = _quad_polygon(placed.corners)
+        for x0, y0, x1, y1 in boxes:
+            assert not name.intersects(Polygon([(x0, y0), (x1, y0), (x1, y1), (x0, y1)])), placed.label.text
+    _shot(view, "map_names_clear_of_units.png")

@@ -78,8 +78,8 @@ def _colours(value, depth: int = 0):
         for rgb in value.reshape(-1, 3):
             if rgb.max() > 1.0:
                 yield QColor(*(int(v) for v in rgb)).name()
-    elif isinstance(value, tuple) and len(value) == 3 and all(isinstance(v, int) and 0 <= v <= 255 for v in value):
-        yield QColor(*value).name()
+    elif isinstance(value, tuple) and len(value) in (3, 4) and all(isinstance(v, int) and 0 <= v <= 255 for v in value):
+        yield QColor(*value[:3]).name()  # RGB or RGBA (the map's heat ramp)
     elif isinstance(value, dict):
         for v in value.values():
             yield from _colours(v, depth + 1)

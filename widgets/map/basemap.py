@@ -20,7 +20,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPixmap,
 
 from console.map.features import STREET_RANK, CityGeometry, Shape
 from console.map.projection import drawable
-from console.map.labels import Label, line_spots, place_labels
+from console.map.labels import Label, Placed, line_spots, place_labels
 from widgets.map import style
 
 
@@ -166,7 +166,7 @@ class Basemap:
         p.restore()
 
     # -- labels ------------------------------------------------------------------------------
-    def label_candidates(self, view: View) -> list[Label]:
+    def label_candidates(self, view: View, streets: bool = True) -> list[Label]:
         """Districts (always), then named streets of the classes this zoom shows, in pixels."""
         t = view.transform()
         out: list[Label] = []
@@ -178,6 +178,8 @@ class Basemap:
             # at the anchor, else a little above or below it (a street name may have got there first)
             spots = tuple((x, y + dy, 0.0) for dy in (0.0, -h * 1.2, h * 1.2, -h * 2.4, h * 2.4))
             out.append(Label(text, w, h, spots, priority=0.0, data=("district", dfont)))
+        if not streets:
+            return out
         max_rank = 2 if view.scale >= style.MINOR_LABELS_FROM_SCALE else 1
         sfont = {0: style.font(16, bold=True), 1: style.font(15, bold=True), 2: style.font(14)}
         x0, y0, x1, y1 = view.world_rect()
@@ -198,13 +200,26 @@ class Basemap:
         return out
 
     def paint_labels(self, p: QPainter, view: View) -> None:
+        """Street names (cached with the basemap); district names are placed first, so streets keep
+        clear of them, but drawn live by ``paint_district_labels``, clear of the markers."""
         placed = place_labels(self.label_candidates(view), view.width, view.height, pad=3.0,
                               repeat_gap=max(260.0, min(view.width, view.height) * 0.45))
         for pl in placed:
             kind, f = pl.label.data
-            colour = style.DISTRICT_LABEL if kind == "district" else style.STREET_LABEL
-            style.draw_text(p, self.text, pl.label.text, f, pl.x, pl.y, colour, math.degrees(pl.angle),
-                            halo=3.5 if kind == "district" else 2.5)
+            if kind == "street":
+                style.draw_text(p, self.text, pl.label.text, f, pl.x, pl.y, style.STREET_LABEL,
+                                math.degrees(pl.angle), halo=2.5)
+
+    def paint_district_labels(self, p: QPainter, view: View,
+                              blocked: list[tuple[float, float, float, float]]) -> list[Placed]:
+        """District names where no incident or unit marker is: at the district's anchor, else a
+        line above or below it (a unit icon must never sit on a name); returns where they went."""
+        placed = place_labels(self.label_candidates(view, streets=False), view.width, view.height, pad=3.0,
+                              blocked=blocked)
+        for pl in placed:
+            _, f = pl.label.data
+            style.draw_text(p, self.text, pl.label.text, f, pl.x, pl.y, style.DISTRICT_LABEL, 0.0, halo=3.5)
+        return placed
 
 
 def _pixmap(view: View, dpr: float, fill) -> QPixmap:

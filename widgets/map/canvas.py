@@ -19,6 +19,7 @@ from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QWidget
 
 from console.map.heat import HeatGrid
+from console.map.labels import Placed
 from console.map.live import IncidentArrays, SensorMark, UnitMark
 from widgets import theme
 from widgets.i18n import tr
@@ -88,6 +89,7 @@ class MapCanvas(QWidget):
         self.paints = 0
         self.cache_draws = 0
         self.hits: list[paint.Hit] = []
+        self.district_labels: list[Placed] = []  # where the district names went on the last paint
         self._chips: list[tuple[QRectF, str]] = []
         self._overlay_boxes: list[tuple[float, float, float, float]] = []  # live labels keep clear
         self._overlay: tuple[tuple, QPixmap, list[QRectF]] | None = None  # what the overlays said, drawn
@@ -103,7 +105,7 @@ class MapCanvas(QWidget):
         self._settle.timeout.connect(self._settled)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        self.setMinimumSize(240, 180)
+        self.setMinimumSize(240, 140)  # a wall screen read from afar is short: the map still fits it
 
     # -- the view ----------------------------------------------------------------------------
     def view(self) -> View:
@@ -215,6 +217,11 @@ class MapCanvas(QWidget):
         self._cache.blit(p, view, labels=True)
         if self.incidents is not None:  # the selection shows even with the incident layer off
             self._cluster(view, only_selected="incidents" not in self.layers)
+        if "labels" in self.layers:  # district names keep clear of what is on them
+            blocked = paint.marker_boxes(view, self._clusters, self.incidents, self.selected)
+            if "units" in self.layers:
+                blocked += paint.unit_boxes(view, self.units)
+            self.district_labels = self.basemap.paint_district_labels(p, view, blocked)
         if "sensors" in self.layers:
             boxes = paint.marker_boxes(view, self._clusters, self.incidents, self.selected)
             paint.paint_sensors(p, view, self.sensors, self._text, boxes + self._overlay_boxes)

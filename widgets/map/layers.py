@@ -110,6 +110,9 @@ def paint_incidents(p: QPainter, view: View, inc: IncidentArrays, cc: ClusterCac
         hits.append(Hit(x, y, r, incident=inc.ids[selected]))
 
 
+UNIT_BOX = 16.0  # half the side of the square a unit icon and its heading take, in pixels
+
+
 def marker_boxes(view: View, cc: ClusterCache | None, inc: IncidentArrays | None,
                  selected: int | None) -> list[tuple[float, float, float, float]]:
     """Screen boxes the incident markers will cover: sensor labels keep clear of them."""
@@ -164,13 +167,23 @@ def paint_heat(p: QPainter, view: View, grid: HeatGrid, image: QImage) -> None:
     p.restore()
 
 
+def unit_boxes(view: View, units: tuple[UnitMark, ...]) -> list[tuple[float, float, float, float]]:
+    """Screen boxes the unit icons cover (where they are, before any sits on an incident's rim)."""
+    t = view.transform()
+    boxes = []
+    for u in units:
+        pos = t.map(QPointF(u.x, u.y))
+        boxes.append((pos.x() - UNIT_BOX, pos.y() - UNIT_BOX, pos.x() + UNIT_BOX, pos.y() + UNIT_BOX))
+    return boxes
+
+
 def paint_units(p: QPainter, view: View, units: tuple[UnitMark, ...], text: style.TextPaths,
                 hits: list[Hit], blocked: list[tuple[float, float, float, float]]) -> None:
     """Units with their trails; a unit at an incident (on scene) sits on the marker's rim, so the
     incident's icon stays visible and the operator still sees that someone is there. Callsigns
     (at street zoom) go where they overlap nothing: not each other, not the overlays."""
     t = view.transform()
-    f = style.font(13, bold=True)
+    f = style.font(14, bold=True)
     at_marker: dict[int, int] = {}
     labels: list[Label] = []
     for u in units:
@@ -207,7 +220,7 @@ def paint_sensors(p: QPainter, view: View, sensors: tuple[SensorMark, ...], text
             shown.append((s, pos, h))
     if view.scale < SENSOR_LABELS_FROM_SCALE:
         return
-    f = style.font(13, bold=True)
+    f = style.font(14, bold=True)
     labels = []
     for s, pos, h in shown:
         w, th = text.size(s.text, f)

@@ -40,8 +40,9 @@ UNIT = QColor("#4ea1ff")
 UNIT_BUSY = QColor("#7fe0ff")  # en route or on scene: brighter, they are working
 UNIT_TRAIL = QColor(78, 161, 255, 120)
 SENSOR_COLOURS = {**theme.STATUS_COLOURS, Status.NODATA: QColor("#56606d")}
-HEAT_STOPS = ((0.0, (255, 204, 0, 0)), (0.25, (255, 170, 0, 120)), (0.6, (247, 107, 21, 180)),
-              (1.0, (229, 72, 77, 215)))
+#: where incidents were dense: a haze of light, brighter where denser, no hue (amber and red mean warning and alarm)
+HEAT_STOPS = ((0.0, (226, 230, 238, 0)), (0.25, (226, 230, 238, 60)), (0.6, (236, 239, 245, 110)),
+              (1.0, (248, 249, 252, 160)))
 
 
 def font(px: float, bold: bool = False, spacing: float = 0.0) -> QFont:
@@ -107,7 +108,7 @@ def draw_text(p: QPainter, paths: TextPaths, text: str, f: QFont, x: float, y: f
 
 
 def heat_colour_table() -> list[int]:
-    """256 premultiplied ARGB values from transparent amber to red: the heat ramp."""
+    """256 premultiplied ARGB values from transparent to a bright haze: the heat ramp."""
     table = []
     for i in range(256):
         v = i / 255
