@@ -397,3 +397,32 @@ def test_sla_shows_time_left_or_overdue_and_information_feeds_run_no_timers(qtbo
     title = view.title_label.text()
     assert "2 ACTIVE" in title and "1 SLA RED" in title and "1 INFORMATION" in title
     assert view.table.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff  # a wall column
+
+
+def test_a_narrow_wall_column_shows_what_and_where_in_full(qtbot):
+    """On a panel too narrow for every column, the district, then the opening time, then the status
+    give way (a rule operators can learn), and the title wraps: what and where are never cut."""
+    from PySide6.QtCore import QRect
+
+    long_title = "Waterlogging — Hakaniemenranta, Kallio, underpass closed to traffic"
+    store = _store(_incident(title=long_title, at=T0), _incident("INC-2", at=T0 - 5 * MIN))
+    qt_app()
+    view = IncidentList(ViewContext(store), {"title": "Incidents", "filters": False})
+    qtbot.addWidget(view)
+    view.show()
+    widths = {}
+    for width in (1400, 700, 520):
+        view.resize(width, 420)
+        view.refresh(T0 + 50)
+        qtbot.wait(20)
+        table = view.table
+        hidden = [c for c in range(6) if table.isColumnHidden(c)]
+        widths[width] = hidden
+        assert not table.isColumnHidden(5) and not table.isColumnHidden(1) and not table.isColumnHidden(3)
+        row = next(r for r in range(table.model().rowCount()) if long_title in table.model().index(r, 5).data())
+        text = table.model().index(row, 5).data()
+        needed = table.fontMetrics().boundingRect(QRect(0, 0, table.columnWidth(5) - 8, 10_000),
+                                                  int(Qt.TextFlag.TextWordWrap), text)
+        assert needed.width() <= table.columnWidth(5) and needed.height() <= table.rowHeight(row), width
+        assert sum(table.columnWidth(c) for c in range(6) if not table.isColumnHidden(c)) <= table.viewport().width() + 1
+    assert widths[1400] == [] and 4 in widths[520] and set(widths[520]) <= {4, 0, 2}  # the district goes first

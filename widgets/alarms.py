@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
 
 from widgets import theme
 from console.forecast.early import EarlyWarning
+from widgets.columns import ColumnFitter
 from widgets.base import RowsModel, View, register
 from widgets.early_rows import early_data
 from widgets.i18n import age, core, place, tr
@@ -123,6 +124,8 @@ class AlarmList(View):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # a narrow panel: when raised, then the limit give way, the indicator keeps its room
+        self.columns = ColumnFitter(self.table, what=2, give_way=(1, 3))
         self.table.installEventFilter(self)
         self.body.addWidget(self.table, 1)
         # nothing standing: say so, in words, where the list would be

@@ -22,6 +22,7 @@ from console.incidents.sla import format_elapsed
 from console.model.vocab import INCIDENT_KINDS, SEVERITIES, STATUSES
 from console.replay.drill import DRILL_PREFIX
 from widgets import theme
+from widgets.columns import ColumnFitter
 from widgets.base import RowsModel, View, register
 from widgets.i18n import core, tr
 
@@ -231,6 +232,12 @@ class IncidentList(View):
             self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)  # the title takes what is left
+            # and says what and where in full: it wraps, and on a narrow panel the district (in the
+            # title already), then when it opened, then its status give way
+            self.table.setWordWrap(True)
+            self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+            self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            self.columns = ColumnFitter(self.table, what=5, give_way=(4, 0, 2))
         header.setSortIndicatorClearable(True)  # a third click returns to the default order
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)

@@ -491,8 +491,9 @@ class Wall:
         outputs = [(window, pixmap, self.outputs(window)) for window, pixmap in grabs]
         if all(out.isVisible() and (window.spec.name, k) in self.placement.on
                for window, _, outs in outputs for k, out in enumerate(outs)):
-            return [(out.geometry(), pixmap if len(outs) == 1 else grab_shown(out))
-                    for _, pixmap, outs in outputs for out in outs]
+            pictures = [(out.geometry().topLeft(), pixmap if len(outs) == 1 else grab_shown(out))
+                        for _, pixmap, outs in outputs for out in outs]  # Qt keeps screen origins unscaled
+            return [(QRect(at, picture.size()), picture) for at, picture in pictures]  # in device pixels
         rects = iter(screen_rects(self.declared, self.node, None))
         arranged = []
         for window, pixmap in grabs:
