@@ -218,3 +218,22 @@ def test_a_wall_checks_its_arguments_before_any_long_work(tmp_path):
     notes.write_text('{"mine": true}')
     result = cityops("sync", "--once", "--platform", str(tmp_path / "nowhere.db"), "--cache", str(notes))
     assert notes.read_text() == '{"mine": true}' and not list(tmp_path.glob("notes.json.*"))
+
+
+def test_every_option_of_every_command_says_what_it_does():
+    import argparse
+
+    from console.cli import build_parser
+
+    silent = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{path} {name}")
+            elif not action.help and not isinstance(action, argparse._HelpAction):
+                silent.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), "cityops")
+    assert not silent, f"options without help text: {silent}"

@@ -894,7 +894,7 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <name>layout</name>
     <message>
         <source>12345 hotline</source>
-        <translation>12345热线</translation>
+        <translation type="vanished">12345热线</translation>
     </message>
     <message>
         <source>3D city</source>
@@ -910,11 +910,15 @@ Choose one in the incident table (↑↓) or on the map.</source>
     </message>
     <message>
         <source>Air and the 12345 hotline</source>
-        <translation>空气质量与12345热线</translation>
+        <translation type="vanished">空气质量与12345热线</translation>
     </message>
     <message>
         <source>Air quality</source>
-        <translation>空气质量</translation>
+        <translation type="vanished">空气质量</translation>
+    </message>
+    <message>
+        <source>Air, hotline, transit and buildings</source>
+        <translation>空气、12345热线、公共交通、建筑安全</translation>
     </message>
     <message>
         <source>Alarms</source>
@@ -922,7 +926,7 @@ Choose one in the incident table (↑↓) or on the map.</source>
     </message>
     <message>
         <source>Building safety</source>
-        <translation>建筑安全</translation>
+        <translation type="vanished">建筑安全</translation>
     </message>
     <message>
         <source>City health</source>
@@ -946,7 +950,7 @@ Choose one in the incident table (↑↓) or on the map.</source>
     </message>
     <message>
         <source>Drainage wells</source>
-        <translation>排水井</translation>
+        <translation type="vanished">排水井</translation>
     </message>
     <message>
         <source>Electric load</source>
@@ -954,7 +958,7 @@ Choose one in the incident table (↑↓) or on the map.</source>
     </message>
     <message>
         <source>Gas and heating</source>
-        <translation>燃气供热</translation>
+        <translation type="vanished">燃气供热</translation>
     </message>
     <message>
         <source>Grid frequency and voltage</source>
@@ -1010,11 +1014,15 @@ Choose one in the incident table (↑↓) or on the map.</source>
     </message>
     <message>
         <source>Power</source>
-        <translation>电力</translation>
+        <translation type="vanished">电力</translation>
     </message>
     <message>
         <source>Power, water and heat</source>
-        <translation>电力、供水与供热</translation>
+        <translation type="vanished">电力、供水与供热</translation>
+    </message>
+    <message>
+        <source>Power, water, gas and heating</source>
+        <translation>电力、供水、燃气供热</translation>
     </message>
     <message>
         <source>Public warnings</source>
@@ -1070,7 +1078,7 @@ Choose one in the incident table (↑↓) or on the map.</source>
     </message>
     <message>
         <source>Traffic and transit</source>
-        <translation>交通与公交</translation>
+        <translation type="vanished">交通与公交</translation>
     </message>
     <message>
         <source>Traffic congestion</source>
@@ -1086,19 +1094,27 @@ Choose one in the incident table (↑↓) or on the map.</source>
     </message>
     <message>
         <source>Transit</source>
-        <translation>公共交通</translation>
+        <translation type="vanished">公共交通</translation>
     </message>
     <message>
         <source>Water supply</source>
-        <translation>供水</translation>
+        <translation type="vanished">供水</translation>
     </message>
     <message>
         <source>Weather</source>
-        <translation>气象</translation>
+        <translation type="vanished">气象</translation>
+    </message>
+    <message>
+        <source>by-district</source>
+        <translation>分区</translation>
     </message>
     <message>
         <source>drainage</source>
         <translation>排水</translation>
+    </message>
+    <message>
+        <source>frequency</source>
+        <translation>频率</translation>
     </message>
     <message>
         <source>health</source>
@@ -1141,8 +1157,24 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>电力</translation>
     </message>
     <message>
+        <source>pumping</source>
+        <translation>泵站</translation>
+    </message>
+    <message>
         <source>punavuori</source>
         <translation>Punavuori</translation>
+    </message>
+    <message>
+        <source>rain</source>
+        <translation>降雨</translation>
+    </message>
+    <message>
+        <source>speed</source>
+        <translation>车速</translation>
+    </message>
+    <message>
+        <source>temperature</source>
+        <translation>温度</translation>
     </message>
     <message>
         <source>traffic</source>
