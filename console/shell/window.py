@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP
-from PySide6.QtWidgets import (QBoxLayout, QGridLayout, QHBoxLayout, QLabel, QLayout, QProgressBar, QSizePolicy, QStackedWidget,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QBoxLayout, QGridLayout, QHBoxLayout, QLabel, QLayout, QProgressBar, QSizePolicy,
+                               QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
 from console.city import city_title
 from console.clock import Clock, Mode
