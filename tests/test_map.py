@@ -596,9 +596,9 @@ def test_district_names_keep_clear_of_unit_and_incident_markers(storm, make_map)
     finally:
         store.units[unit].pop()  # the module's store as the other tests know it
     v = canvas.view()
-    boxes = layers.unit_boxes(v, canvas.units) + layers.marker_boxes(v, canvas._clusters, canvas.incidents,
+    boxes = layers.mark_boxes(v, canvas.units) + layers.marker_boxes(v, canvas._clusters, canvas.incidents,
                                                                      canvas.selected)
-    parked = [b for b in layers.unit_boxes(v, canvas.units)
+    parked = [b for b in layers.mark_boxes(v, canvas.units)
               if b[0] <= v.transform().map(*kallio.anchor)[0] <= b[2]]
     assert parked, "the unit stands on Kallio's name"
     assert len(canvas.district_labels) >= 4

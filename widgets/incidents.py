@@ -224,20 +224,19 @@ class IncidentList(View):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setTabKeyNavigation(False)  # Tab leaves the table for the filters and other views
-        self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         if not params.get("filters", True):  # a wall column: nobody scrolls it, so no scroll bars (keys still move)
             self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)  # the title takes what is left
-            # and says what and where in full: it wraps, and on a narrow panel the district (in the
-            # title already), then when it opened, then its status give way
-            self.table.setWordWrap(True)
-            self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
-            self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-            self.columns = ColumnFitter(self.table, what=5, give_way=(4, 0, 2))
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)  # the title takes what is left
+        # and says what and where in full: it wraps, and on a narrow panel the district (in the
+        # title already), then when it opened, then its status give way
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.columns = ColumnFitter(self.table, what=5, give_way=(4, 0, 2))
         header.setSortIndicatorClearable(True)  # a third click returns to the default order
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)

@@ -39,6 +39,8 @@ _STATE_STYLE = {
     "offline": (QT_TRANSLATE_NOOP("header", "PLATFORM OFFLINE"), theme.STATUS_COLOURS[theme.Status.STALE]),
     "replay": (QT_TRANSLATE_NOOP("header", "RECORDING"), theme.ACCENT),
 }
+#: below this width the header shows the time without the date, and the connection only when it is not online
+NARROW_HEADER_PX = 1200
 _FAULT = theme.OUT_OF_SERVICE  # a layout the wall cannot use: a fault of the wall, not an alarm
 
 
@@ -122,7 +124,7 @@ class HeaderBar(QWidget):
         for label in (self.title, self.page, self.who, self.sources, self.detail):  # cut on a narrow screen
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # rather than widen it
             label.setMinimumWidth(0)
-        row.addWidget(self.title, 3)
+        row.addWidget(self.title, 6)
         row.addWidget(self.page, 2)
         row.addWidget(self.who, 2)  # who is at this console and what they may do
         row.addWidget(self.sources, 2)
@@ -142,7 +144,8 @@ class HeaderBar(QWidget):
             _badge(tr("header", "LIVE"), theme.STATUS_COLOURS[theme.Status.NORMAL], self.mode)
         else:
             _badge(tr("header", "REPLAY {speed}×").format(speed=f"{clock.speed:g}"), REPLAY_EDGE, self.mode)
-        self.time.setText(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)))
+        narrow = self.width() < NARROW_HEADER_PX  # a screen read from afar: the title keeps its room
+        self.time.setText(time.strftime("%H:%M:%S" if narrow else "%Y-%m-%d %H:%M:%S", time.localtime(now)))
         word, colour = _STATE_STYLE.get(status.state, (status.state.upper(), theme.TEXT_DIM))
         text = tr("header", word)
         if status.state == "catching_up" and status.progress is not None:
@@ -150,6 +153,10 @@ class HeaderBar(QWidget):
             self.progress.setValue(int(status.progress * 1000))
         self.progress.setVisible(status.state == "catching_up" and status.progress is not None)
         _badge(text, colour, self.connection)
+        quiet = narrow and status.state == "online"  # normal is quiet: the connection said only when it is not
+        for label in (self.connection, self.detail):
+            label.setVisible(not quiet)
+        self.who.setVisible(not narrow)  # the window's title says who, too
         self._show_sources(status.sources, now)
         detail = _connection_detail(status, newest)
         self.detail.setToolTip(detail)

@@ -175,8 +175,10 @@ class Basemap:
             x, y = t.map(d.anchor[0], d.anchor[1])
             text = d.name.upper()
             w, h = self.text.size(text, dfont)
-            # at the anchor, else a little above or below it (a street name may have got there first)
-            spots = tuple((x, y + dy, 0.0) for dy in (0.0, -h * 1.2, h * 1.2, -h * 2.4, h * 2.4))
+            # at the anchor, else a little above, below or beside it (a marker or street name may be there)
+            spots = tuple((x + dx, y + dy, 0.0) for dx, dy in ((0.0, 0.0), (0.0, -h * 1.2), (0.0, h * 1.2),
+                                                                (-w * 0.6, 0.0), (w * 0.6, 0.0), (0.0, -h * 2.4),
+                                                                (0.0, h * 2.4), (-w * 0.6, -h * 1.2), (w * 0.6, h * 1.2)))
             out.append(Label(text, w, h, spots, priority=0.0, data=("district", dfont)))
         if not streets:
             return out

@@ -218,9 +218,11 @@ class MapCanvas(QWidget):
         if self.incidents is not None:  # the selection shows even with the incident layer off
             self._cluster(view, only_selected="incidents" not in self.layers)
         if "labels" in self.layers:  # district names keep clear of what is on them
-            blocked = paint.marker_boxes(view, self._clusters, self.incidents, self.selected)
+            blocked = paint.marker_boxes(view, self._clusters, self.incidents, self.selected) + self._overlay_boxes
             if "units" in self.layers:
-                blocked += paint.unit_boxes(view, self.units)
+                blocked += paint.mark_boxes(view, self.units)
+            if "sensors" in self.layers:
+                blocked += paint.mark_boxes(view, self.sensors, paint.SENSOR_BOX)
             self.district_labels = self.basemap.paint_district_labels(p, view, blocked)
         if "sensors" in self.layers:
             boxes = paint.marker_boxes(view, self._clusters, self.incidents, self.selected)

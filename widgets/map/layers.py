@@ -111,6 +111,7 @@ def paint_incidents(p: QPainter, view: View, inc: IncidentArrays, cc: ClusterCac
 
 
 UNIT_BOX = 16.0  # half the side of the square a unit icon and its heading take, in pixels
+SENSOR_BOX = 7.0  # and of a sensor's mark
 
 
 def marker_boxes(view: View, cc: ClusterCache | None, inc: IncidentArrays | None,
@@ -167,13 +168,15 @@ def paint_heat(p: QPainter, view: View, grid: HeatGrid, image: QImage) -> None:
     p.restore()
 
 
-def unit_boxes(view: View, units: tuple[UnitMark, ...]) -> list[tuple[float, float, float, float]]:
-    """Screen boxes the unit icons cover (where they are, before any sits on an incident's rim)."""
+def mark_boxes(view: View, units: tuple[UnitMark, ...] | tuple[SensorMark, ...],
+               half: float | None = None) -> list[tuple[float, float, float, float]]:
+    """Screen boxes the unit icons (or sensor marks, ``half`` their half side) cover, where they are."""
     t = view.transform()
+    half = UNIT_BOX if half is None else half
     boxes = []
     for u in units:
         pos = t.map(QPointF(u.x, u.y))
-        boxes.append((pos.x() - UNIT_BOX, pos.y() - UNIT_BOX, pos.x() + UNIT_BOX, pos.y() + UNIT_BOX))
+        boxes.append((pos.x() - half, pos.y() - half, pos.x() + half, pos.y() + half))
     return boxes
 
 
