@@ -186,7 +186,7 @@ def _insert_after(line: str, extra: str):
      r"screens\[0\]\.pages\[1\]\.rooot: unknown key \(expected name, dwell, root\)"),
     (lambda t: t.replace('[screens.root]\nview = "trend"', '[screens.rooot]\nview = "trend"'),
      r"screens\[1\]\.rooot: unknown key \(expected name, size, node, output, outputs, span, bezel, dwell, "
-     r"rotation, root, pages\)"),
+     r"rotation, root, pages, distance, diagonal\)"),
     (lambda t: t.replace("dwell = 45", "dwell = 0"),
      r"screens\[0\]\.pages\[0\]\.dwell: expected seconds on screen, a number 1\.\.86400, got 0"),
     (lambda t: t.replace("dwell = 20", "dwell = 86401"), r"screens\[0\]\.dwell: expected seconds .* got 86401"),
@@ -353,7 +353,8 @@ def test_the_shipped_walls_and_desks_are_what_they_say():
         (n, [OutputSpec(index=i)]) for n in (1, 2) for i in (0, 1)]
     assert all(any(len(s.rotation) > 1 for s in small.node_screens(n)) for n in (1, 2))
     single = load_layout("single", views)
-    assert len(single.screens) == 1 and [p.name for p in single.screens[0].pages] == ["overview", "incidents", "health"]
+    assert len(single.screens) == 1 and [p.name for p in single.screens[0].pages] == ["overview", "incidents", "health",
+                                                                                          "by-district"]
     for name, shown in [("workstation", {"alarms", "incidents", "incident_detail", "map", "trend", "tiles", "warnings"}),
                         ("trainer", {"map", "rain_impact", "incidents", "incident_detail", "alarms", "trend", "timeline"})]:
         desk = load_layout(name, views)
