@@ -187,6 +187,8 @@ def data_texts(store) -> set[str]:
     texts += [ind.name.split()[0] for ind in store.indicators.values()]
     texts += [d.get("name", "") for d in ref.get("districts", [])] + [u.get("callsign", "") for u in ref.get("units", [])]
     texts += [p.get("title", "") for p in ref.get("plans", [])] + [r["title"] for r in store.incidents.values()]
+    # an incident's title (data: the platform's words) wraps in a narrow list: "what —" on a line of its own
+    texts += [r["title"].split(" — ")[0] for r in store.incidents.values()]
     return {t.casefold() for t in texts if t}
 
 
