@@ -161,6 +161,9 @@ class TimelineView(QWidget):
         self.strip.setMinimumHeight(56)
         self.layout().removeWidget(self.strip)  # beside the transport, one row: the screen's height is for views
         self.transport_row.insertWidget(self.transport_row.indexOf(self.ladder) + 1, self.strip, 1)
+        for i in range(self.transport_row.count()):  # the strip, not the gap beside it, takes the width
+            if self.transport_row.itemAt(i).spacerItem() is not None:
+                self.transport_row.setStretch(i, 0)
 
     # -- building --------------------------------------------------------------------------
     def _button(self, text: str, tip: str, slot: Callable[[], None], icon: str = "") -> QToolButton:
