@@ -90,10 +90,11 @@ def case_b_trend(args: argparse.Namespace, platform: str) -> None:
     chart.resize(*SIZE)
     chart.show()
     app.processEvents()
+    chart.refresh(end)  # before sizing: the status row's text takes its height
+    app.processEvents()
     extra = chart.size() - chart.plot.size()  # toolbar, legend row, margins
     chart.resize(SIZE[0] + extra.width(), SIZE[1] + extra.height())  # the plot itself is SIZE, like the bare one
     app.processEvents()
-    chart.refresh(end)
 
     bare = pg.PlotWidget()
     curve = pg.PlotDataItem()
