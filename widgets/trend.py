@@ -179,6 +179,9 @@ class TrendChart(View):
     def _build_plot(self) -> None:
         axes = {"bottom": DateAxis(orientation="bottom"), "left": Axis("left"), "right": Axis("right")}
         self.plot = pg.PlotWidget(background=theme.SURFACE.name(), axisItems=axes)
+        # the viewport covers the whole view and the scene paints it opaque: the style sheet's
+        # background under it would be one more full-size fill per frame that nobody sees
+        self.plot.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         item = self.plot.getPlotItem()
         item.hideButtons()
         item.setMenuEnabled(False)
