@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -167,6 +168,12 @@ def test_bad_scenarios_are_refused_in_one_line():
         RainModel(store, Recorded({})).learn(T0)
 
 
+def run_scenario(qtbot, view) -> None:
+    """Click "Run scenario" and wait for its result, which comes back from the worker by signal."""
+    with qtbot.waitSignal(view.scenario_ready, timeout=60_000):
+        qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+
+
 def box(west: float, south: float) -> str:
     ring = [[west, south], [west + 0.01, south], [west + 0.01, south + 0.01], [west, south + 0.01], [west, south]]
     return json.dumps({"type": "Polygon", "coordinates": [ring]})
@@ -193,7 +200,7 @@ def test_the_panel_runs_a_scenario_and_colours_the_map(qtbot, city):
     view.refresh(now)
     view.start_in.setValue(30)
     assert not view.map.district_level
-    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    run_scenario(qtbot, view)
     result = view.result
     assert result is not None and result.now == now and result.scenario.start == now + 1800
     assert view.map.basemap is not None
@@ -208,9 +215,103 @@ def test_the_panel_runs_a_scenario_and_colours_the_map(qtbot, city):
     came = view.impacts.item(drain, 6).text()
     assert came.endswith("min") and abs(int(came.split()[0]) - int(view.impacts.item(drain, 4).text().split()[0])) < 20
     view.rain.setValue(0.0)  # a run later in the replay is made at that later moment
-    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    run_scenario(qtbot, view)
     assert view.result.now == now + 3 * 3600 and all(i.alarm_at is None for i in view.result.impacts)
     assert view.map.district_level["low"] < 2
+
+
+def test_learning_runs_on_a_worker_while_the_panel_stays_responsive(qtbot, city):
+    """The fit runs off the UI thread: while it runs, the UI thread's event loop serves a timer (the
+    fit waits for it, so a fit on the UI thread would never see it), and the panel says it is learning."""
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    from widgets import ViewContext
+    from widgets.rain_impact import RainImpactView
+
+    store, recorded = city
+    view = RainImpactView(ViewContext(store, recorded), {"mm_h": 30, "hours": 1.5})
+    qtbot.addWidget(view)
+    view.refresh(T0 + 5 * 86400)
+    served, seen = threading.Event(), {}
+    learn = view.model.learn
+
+    def watched_learn(now: float) -> None:
+        seen["thread"] = threading.current_thread()
+        seen["loop ran while fitting"] = served.wait(30)
+        seen["said"] = view.summary.text()  # read here only; the UI thread wrote it before the fit began
+        learn(now)
+
+    view.model.learn = watched_learn
+    QTimer.singleShot(0, served.set)
+    run_scenario(qtbot, view)
+    assert seen["thread"] is not threading.main_thread() and seen["loop ran while fitting"]
+    assert "learning" in seen["said"]
+    assert view.result is not None and view.run_button.isEnabled() and "indicators modelled" in view.summary.text()
+
+
+def test_a_scenario_colours_the_3d_scene_and_clearing_it_restores_the_colours(qapp, qtbot, city):
+    """One-way: the panel publishes each district's expected step in the shared context, the 3D
+    scene (another view, same context) colours that district's buildings in the map's step colour,
+    says so in its legend, and goes back to its own colours when the scenario is cleared."""
+    from console.scene import colour
+    from widgets import ViewContext, theme
+    from widgets.rain_impact import RainImpactView
+    from widgets.scene.view import SceneView
+
+    theme.apply_theme(qapp)
+    store, recorded = city
+    reference = dict(store.reference)
+    reference["districts"] = [{"id": "low", "name": "Low Town", "boundary": box(24.93, 60.16)},
+                              {"id": "hill", "name": "Hill", "boundary": box(24.94, 60.16)}]
+    reference["buildings"] = [{"id": f"{d}-{n}", "district_id": d, "height": 12.0 + 6 * n,
+                               "footprint": building(west + 0.002 + 0.003 * n, 60.163)}
+                              for d, west in (("low", 24.93), ("hill", 24.94)) for n in range(2)]
+    shown = Store()
+    shown.load_reference(reference)
+    ctx = ViewContext(shown, recorded)
+    panel = RainImpactView(ctx, {"mm_h": 36, "hours": 2})
+    scene = SceneView(ctx, {"title": "3D city", "layers": ["labels"]})
+    for view in (panel, scene):
+        qtbot.addWidget(view)
+    scene.resize(1200, 800)
+    scene.show()
+    qtbot.waitExposed(scene)
+    now = T0 + 5.2 * 86400 - 1800
+    scene.refresh(now)
+    qtbot.waitUntil(lambda: scene.scene is not None, timeout=30_000)
+    scene.refresh(now)
+    low = np.array([r["district_id"] == "low" for r in scene.scene.geometry.rows])
+    normal = scene.colours.copy()
+    normal_legend = scene.legend.content[0]
+    panel.refresh(now)
+    panel.start_in.setValue(30)
+    run_scenario(qtbot, panel)
+    top = panel.result.districts[0]
+    assert top.district_id == "low" and ctx.scenario.districts == {"low": 2, "hill": 0}
+    scene.refresh(now)
+    step = colour.EXPECTED[2]
+    assert (scene.colours[low] == step).all() and not (normal[low] == step).all()
+    assert (scene.colours[~low] == colour.EXPECTED[0]).all()
+    assert step.tolist() not in (list(colour.ALARM), list(colour.WARNING))
+    title, _, swatches = scene.legend.content[:3]
+    assert "expected" in title and [tuple(rgb) for rgb, _ in swatches[:3]] == [tuple(c) for c in colour.EXPECTED]
+    assert "rain scenario" in scene.status.text()
+    shots = os.environ.get("CITYOPS_SHOTS")
+    if shots:
+        scene.canvas.grab()
+        scene.grab().save(os.path.join(shots, "scene-rain-scenario.png"))
+    qtbot.mouseClick(panel.clear_button, Qt.MouseButton.LeftButton)
+    scene.refresh(now)
+    assert not ctx.scenario.active and np.array_equal(scene.colours, normal)
+    assert scene.legend.content[0] == normal_legend and not panel.map.district_level
+
+
+def building(west: float, south: float) -> str:
+    ring = [[west, south], [west + 0.001, south], [west + 0.001, south + 0.0006], [west, south + 0.0006],
+            [west, south]]
+    return json.dumps({"type": "Polygon", "coordinates": [ring]})
 
 
 @pytest.fixture(scope="module")
@@ -243,7 +344,7 @@ def test_the_panel_on_the_demo_city_expects_the_low_lying_districts_to_flood(qtb
     view.show()
     qtbot.waitExposed(view)
     view.refresh(now)
-    qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+    run_scenario(qtbot, view)
     result = view.result
     assert result is not None and result.now == now and result.impacts
     top = result.districts[0]

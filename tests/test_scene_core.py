@@ -456,6 +456,7 @@ def test_scene_colours_are_the_themes_status_colours():
         c = theme.STATUS_COLOURS[status]
         assert (c.red(), c.green(), c.blue()) == rgb
     assert theme.BACKGROUND.name() == "#%02x%02x%02x" % colour.BACKGROUND
+    assert theme.FORECAST.name() == "#%02x%02x%02x" % colour.FORECAST  # expected risk: the forecast's hue
     assert sum(colour.ROOF) > sum(colour.NEUTRAL) and colour.NEUTRAL[2] > colour.NEUTRAL[0]
 
 

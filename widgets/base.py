@@ -13,6 +13,7 @@ from console.layout.parse import Expected
 from console.model.action import Operator, OperatorAction
 from console.model.indicator import Indicator
 from console.store import Store
+from console.store.scenario import ScenarioRisk
 from console.store.selection import Selection
 from widgets.i18n import tr
 
@@ -53,6 +54,7 @@ class ViewContext:
     timeline: Any = None  # console.replay.timeline.Timeline in REPLAY; None when live
     forecasts: Any = None  # console.forecast.Forecasts: each indicator's next hour (None: no cones)
     early: Any = None  # console.forecast.early.EarlyWarnings (None: the alarm list shows none)
+    scenario: ScenarioRisk = field(default_factory=ScenarioRisk)  # the rainstorm scenario in force, by district
 
 
 class View(QFrame):

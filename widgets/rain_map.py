@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QPainter, QPen
 
 from console.map.features import CityGeometry
 from console.map.live import SensorPositions
+from console.scene import colour
 from widgets import theme
 from widgets.i18n import tr
 from widgets.map import overlay, style
@@ -20,8 +21,9 @@ from widgets.map.basemap import Layer, View
 from widgets.map.canvas import MapCanvas
 
 #: Fill opacity by what a district's worst indicator is expected to reach: neither limit, its
-#: warning limit, its alarm limit. Three steps, so the difference reads from across the room.
-OPACITY = (0.10, 0.35, 0.70)
+#: warning limit, its alarm limit. Three steps, so the difference reads from across the room; the
+#: 3D scene shows the same steps (console/scene/colour.py).
+OPACITY = colour.EXPECTED_OPACITY
 KEY = (QT_TRANSLATE_NOOP("rain", "no limit expected"), QT_TRANSLATE_NOOP("rain", "warning limit expected"),
        QT_TRANSLATE_NOOP("rain", "alarm limit expected"))
 

@@ -32,6 +32,13 @@ SELECTED = _rgb("#e6edf3")  # the picked building: the theme's text white, unlik
 NO_DATA = _rgb("#464c54")  # no figure for this building: plain grey, darker than NEUTRAL
 WARNING = _rgb("#ffc400")  # widgets.theme.STATUS_COLOURS[Status.WARNING] (high-performance)
 ALARM = _rgb("#e5484d")  # widgets.theme.STATUS_COLOURS[Status.ALARM]
+FORECAST = _rgb("#d7b8f3")  # widgets.theme.FORECAST: what is expected, not what has happened
+#: How strongly the forecast hue shows at each step of expected risk (neither limit, the warning
+#: limit, the alarm limit expected): the rainstorm panel's map lays it over the basemap with these
+#: opacities, the scene blends it into its calm walls, so both read as the same three steps.
+EXPECTED_OPACITY = (0.10, 0.35, 0.70)
+EXPECTED = np.round([np.add(np.multiply(NEUTRAL, 1 - a), np.multiply(FORECAST, a)) for a in EXPECTED_OPACITY]
+                    ).astype(np.uint8)
 #: The normal band's ramp, calm end first: lightness rises monotonically, hue blue → teal → green.
 RAMP = np.array([_rgb(c) for c in ("#2b4a6f", "#2d6e8e", "#2f929a", "#4db396", "#93d4a4")], dtype=np.float64)
 #: Where only one side has a threshold, the band's open end lies this many warning-to-alarm steps
@@ -111,6 +118,15 @@ def risk_colours(levels: np.ndarray) -> np.ndarray:
     """(B,) 0 none, 1 warning, 2 alarm → (B, 3) uint8: neutral, amber, red."""
     table = np.array([NEUTRAL, WARNING, ALARM], dtype=np.uint8)
     return table[np.clip(np.asarray(levels, dtype=np.int64), 0, 2)]
+
+
+def expected_colours(levels: np.ndarray) -> np.ndarray:
+    """(B,) expected risk step 0-2, -1 where nothing was modelled → (B, 3) uint8: the forecast hue's
+    three steps, plain grey for the unmodelled (never an alarm colour: it has not happened)."""
+    levels = np.asarray(levels, dtype=np.int64)
+    out = EXPECTED[np.clip(levels, 0, 2)]
+    out[levels < 0] = NO_DATA
+    return out
 
 
 def _label(indicator: Indicator, value: float, prefix: str = "") -> str:

@@ -1255,6 +1255,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>告警数</translation>
     </message>
     <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
         <source>District</source>
         <translation>区域</translation>
     </message>
@@ -1319,6 +1323,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>持续</translation>
     </message>
     <message>
+        <source>learning each sensor's response to rain…</source>
+        <translation>正在学习各传感器对降雨的响应…</translation>
+    </message>
+    <message>
         <source>no limit expected</source>
         <translation>预计不超限</translation>
     </message>
@@ -1333,6 +1341,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source>warning limit expected</source>
         <translation>预计达预警限值</translation>
+    </message>
+    <message>
+        <source>{mm} mm/h for {h} h</source>
+        <translation>{mm} mm/h 持续 {h} 小时</translation>
     </message>
     <message>
         <source>{n} indicators modelled from their own history ({skipped} left out), {alarms} expected at their alarm limit · {s:.1f} s</source>
@@ -1857,6 +1869,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>该建筑无传感器</translation>
     </message>
     <message>
+        <source>Rain scenario {what} · expected</source>
+        <translation>降雨推演 {what} · 预计</translation>
+    </message>
+    <message>
         <source>Sensors</source>
         <translation>传感器</translation>
     </message>
@@ -1909,8 +1925,16 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>无数据</translation>
     </message>
     <message>
+        <source>not modelled</source>
+        <translation>未建模</translation>
+    </message>
+    <message>
         <source>open incidents: {count}</source>
         <translation>在办事件：{count}</translation>
+    </message>
+    <message>
+        <source>rain scenario: {what}</source>
+        <translation>降雨推演：{what}</translation>
     </message>
     <message>
         <source>sensor warning</source>

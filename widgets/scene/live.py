@@ -137,6 +137,12 @@ def risk_levels(lk: Links, store: Store, incidents: IncidentArrays, active: np.n
     return levels
 
 
+def expected_levels(districts: np.ndarray, expected: dict[str, int]) -> np.ndarray:
+    """(B,) int8: each building's district's expected step under a rain scenario, -1 where its
+    district has nothing modelled (no drainage, traffic or hotline sensor with a learned response)."""
+    return np.array([expected.get(d, -1) for d in districts.tolist()], dtype=np.int8)
+
+
 # -- markers --------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Markers:
@@ -226,6 +232,15 @@ def legend_content(mode: str, members: list[Indicator]) -> tuple[str, list, list
         ramp[-1] = (ramp[-1][0], f"{ind.format(hi)} {ind.unit}".strip())
     limits = [(rgb, text) for value, rgb, text in stops if text[:1] in "≥≤"]
     return f"{short_name(ind)} · {ind.unit}", ramp, limits + [no_data]
+
+
+def scenario_legend(label: str) -> tuple[str, list, list]:
+    """The legend while a rain scenario colours the buildings: its three steps, as on its map."""
+    steps = [tr("rain", "no limit expected"), tr("rain", "warning limit expected"),
+             tr("rain", "alarm limit expected")]
+    return (tr("scene", "Rain scenario {what} · expected").format(what=label),
+            [], [(tuple(int(c) for c in rgb), text) for rgb, text in zip(colour.EXPECTED, steps)]
+            + [(colour.NO_DATA, tr("scene", "not modelled"))])
 
 
 def card_content(geometry: SceneGeometry, lk: Links, store: Store, b: int, now: float):

@@ -89,6 +89,7 @@ class SceneView(View):
         self.family: list = []  # the indicators of the colour pattern
         self.source = np.zeros(0, dtype=np.int64)  # the indicator colouring each building
         self.levels = np.zeros(0, dtype=np.int8)  # each building's risk level (risk mode)
+        self.districts = np.zeros(0, dtype=object)  # each building's district id (for a rain scenario)
         self.colours: np.ndarray | None = None  # (B, 3) uint8 as last handed to the canvas
         self.markers: dict[str, live.Markers] = {}  # "sensors", "beacons" as last drawn
         self.target: Pose | None = None  # where the camera was last sent
@@ -177,6 +178,7 @@ class SceneView(View):
         for i, (name, _) in enumerate(self.presets):
             self.preset_box.addItem(f"{i + 1 - len(city)}  {name}")
         self.tour, self.colours, self._live_key, self._inc = None, None, (), -1
+        self.districts = np.array([r.get("district_id") for r in scene.geometry.rows] + [None], dtype=object)[:-1]
         self.markers.clear()
         self.close_card()
         self._relink()
@@ -194,9 +196,16 @@ class SceneView(View):
         self.family = [] if self.mode == "risk" else self.store.select([self.mode])
         self.source = live.family_sources(self.scene.geometry, self.links, self.family)
         self._live_key = ()
-        used = [ind for ind in self.family if ind.id in set(self.source.tolist())]  # whose limits are shown
-        self.legend.set_content(*live.legend_content(self.mode, used or self.family), "incidents" in self.layers,
-                                "sensors" in self.layers)
+        self._legend()
+
+    def _legend(self) -> None:
+        """What the buildings' colours mean: the rain scenario's steps while one is in force."""
+        if self.ctx.scenario.active:
+            content = live.scenario_legend(self.ctx.scenario.label)
+        else:
+            used = [ind for ind in self.family if ind.id in set(self.source.tolist())]  # whose limits are shown
+            content = live.legend_content(self.mode, used or self.family)
+        self.legend.set_content(*content, "incidents" in self.layers, "sensors" in self.layers)
 
     # -- refresh -------------------------------------------------------------------------------
     def refresh(self, now: float) -> None:
@@ -214,8 +223,10 @@ class SceneView(View):
         if self.scene.area is not None:  # one district: its incidents
             active = active[shapely.contains_xy(self.scene.area, self.incidents.x[active], self.incidents.y[active])]
         key = (store.version, self._inc, math.floor(now / LIVE_EVERY_S), active.tobytes(),
-               self.ctx.selection.version)
+               self.ctx.selection.version, self.ctx.scenario.version)
         if key != self._live_key:
+            if key[-1:] != self._live_key[-1:]:
+                self._legend()
             self._live_key = key
             self._colour(now, active)
             if "sensors" in self.layers:
@@ -237,6 +248,8 @@ class SceneView(View):
             rgb = colour.risk_colours(self.levels)
         else:
             rgb = live.value_colours(self.store, self.source, now)
+        if self.ctx.scenario.active:  # a rain scenario in force: its expected steps, by district
+            rgb = colour.expected_colours(live.expected_levels(self.districts, self.ctx.scenario.districts))
         if self.colours is None or not np.array_equal(self.colours, rgb):  # the canvas renders only then
             self.colours = rgb
             self.canvas.set_colours(rgb)
@@ -422,7 +435,9 @@ class SceneView(View):
                                                                count=len(self.tour.stops)))
         parts.append(self.preset_box.currentText().split("  ", 1)[-1])
         parts.append(tr("scene", "open incidents: {count}").format(count=open_count))
-        if self.mode == "risk":
+        if self.ctx.scenario.active:
+            parts.append(tr("scene", "rain scenario: {what}").format(what=self.ctx.scenario.label))
+        elif self.mode == "risk":
             parts.append(tr("scene", "buildings at risk: {count}").format(count=int(np.count_nonzero(self.levels))))
         self.status.show_text("  ·  ".join(parts), warn=self.touring and self.paused_for == "alarm")
 
