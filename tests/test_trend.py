@@ -6,12 +6,13 @@ shows further back must have come from the cache through ``HistorySource`` on a 
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtGui import QImage, QWheelEvent
 
 from console.cache import Cache
 from console.cache.rollups import Retention, prune, read_rollup
@@ -281,3 +282,44 @@ def test_an_outage_breaks_the_line(qtbot, store):
     x, y = chart.curves[iid].getData()
     gap = np.flatnonzero(np.isnan(y))
     assert len(gap) == 1 and END < x[gap[0]] < END + 600, "no straight line across the outage"
+
+
+def _plot_on_screen(qtbot, chart):
+    """The plot's pixels as the window shows them (its backing store), once pending paints ran."""
+    qtbot.wait(30)
+    top = chart.plot.mapTo(chart.window(), QPoint(0, 0))
+    screen = chart.window().windowHandle().screen()
+    size = chart.plot.size()
+    grabbed = screen.grabWindow(chart.window().winId(), top.x(), top.y(), size.width(), size.height())
+    return grabbed.toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
+def _drawn_now(chart):
+    """The plot drawn afresh from its items, not from any pixels kept on the way to the screen."""
+    return chart.plot.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
+def test_the_plot_on_screen_follows_every_change(qtbot, store):
+    """The plot paints opaque, so Qt keeps its pixels while the panel around it repaints: whatever
+    changes in the chart must still reach the screen, as a fresh drawing of the plot shows it."""
+    chart = chart_for(qtbot, store)
+    iid = store.by_code[DRAIN].id
+    assert _plot_on_screen(qtbot, chart) == _drawn_now(chart)
+
+    def changed(before):
+        chart.repaint()  # a forced repaint of the panel alone must not bring old plot pixels back
+        after = _plot_on_screen(qtbot, chart)
+        assert after != before and after == _drawn_now(chart)
+        return after
+
+    shown = _plot_on_screen(qtbot, chart)
+    store.add_readings(iid, np.array([END + 30.0]), np.array([95.0]))  # new data: a spike into alarm
+    chart.refresh(END + 30)
+    shown = changed(shown)
+    chart.show_range(END - 1800, END - 900)  # a new view range
+    shown = changed(shown)
+    drain = store.by_code[DRAIN]
+    chart.bands.set_indicator(dataclasses.replace(drain, warn_high=20.0, alarm_high=30.0), strip=False)  # new limits
+    shown = changed(shown)
+    chart.resize(chart.width() - 100, chart.height())  # a new size
+    changed(shown.copy(0, 0, chart.plot.width(), chart.plot.height()))
