@@ -356,7 +356,8 @@ def test_the_shipped_walls_and_desks_are_what_they_say():
     assert len(single.screens) == 1 and [p.name for p in single.screens[0].pages] == ["overview", "incidents", "health",
                                                                                           "by-district"]
     for name, shown in [("workstation", {"alarms", "incidents", "incident_detail", "map", "trend", "tiles", "warnings"}),
-                        ("trainer", {"map", "rain_impact", "incidents", "incident_detail", "alarms", "trend", "timeline"})]:
+                        ("trainer", {"map", "rain_impact", "scene3d", "incidents", "incident_detail", "alarms", "trend",
+                                     "timeline"})]:
         desk = load_layout(name, views)
         assert (desk.mode, desk.wall, len(desk.screens)) == ("workstation", "wall-3x3", 1)
         assert {v.view for v in desk.views} == shown

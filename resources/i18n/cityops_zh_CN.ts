@@ -898,7 +898,7 @@ Choose one in the incident table (↑↓) or on the map.</source>
     </message>
     <message>
         <source>3D city</source>
-        <translation type="vanished">三维城市</translation>
+        <translation>三维城市</translation>
     </message>
     <message>
         <source>3D city — building safety</source>
