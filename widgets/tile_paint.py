@@ -24,6 +24,7 @@ from console.model.indicator import Status
 from widgets import theme
 
 if TYPE_CHECKING:
+    from widgets.tile_layers import StaticLayers
     from widgets.tiles import TileState
 
 SPARK_LINE = QColor("#c3cfdc")
@@ -307,16 +308,26 @@ def with_cone(spark: Spark, ts: np.ndarray, mean: np.ndarray, lo: np.ndarray, hi
 
 # -- one tile ----------------------------------------------------------------------------------
 def paint_tile(p: QPainter, x: float, y: float, m: TileMetrics, s: TileState, value_px: int,
-               spark: Spark | None) -> None:
-    """Paint tile state ``s`` at x, y: status band, names, value and unit, trend arrow, sparkline."""
+               spark: Spark | None, layers: StaticLayers | None = None) -> None:
+    """Paint tile state ``s`` at x, y: status band, names, value and unit, trend arrow, sparkline.
+
+    With ``layers``, the parts that change only with the status, the alarm or the names come from
+    its cache (one blit) where the painter allows an exact copy; the figure is always drawn."""
+    p.save()
+    p.translate(x, y)
+    if layers is None or not layers.draw(p, m, s):
+        paint_static(p, m, s)
+    paint_figure(p, m, s, value_px, spark)
+    p.restore()
+
+
+def paint_static(p: QPainter, m: TileMetrics, s: TileState) -> None:
+    """The tile's frame, status band (shape, word, age, the unacknowledged chip) and names, at 0, 0."""
     w, h = m.w, m.h
     quiet = theme.look.quiet_normal and s.status is Status.NORMAL  # normal: no colour, shape or word
     colour = theme.SURFACE_RAISED if quiet else theme.STATUS_COLOURS[s.status]
     flashing = s.flash is not None
     band = colour if not flashing or s.flash_on or quiet else blend(colour, theme.SURFACE_RAISED, 0.65)
-    dimmed = s.status in (Status.STALE, Status.NODATA)
-    p.save()
-    p.translate(x, y)
     # body, then the status band over its top (a band-coloured rounded top, squared off below)
     p.setPen(Qt.PenStyle.NoPen)
     p.setBrush(theme.SURFACE_RAISED)
@@ -362,6 +373,12 @@ def paint_tile(p: QPainter, x: float, y: float, m: TileMetrics, s: TileState, va
     p.setFont(m.where_font)
     p.setPen(theme.TEXT)
     p.drawText(QPointF(m.pad, m.where_y), m.elide(m.where_font, s.where, inner))
+
+
+def paint_figure(p: QPainter, m: TileMetrics, s: TileState, value_px: int, spark: Spark | None) -> None:
+    """What moves with every reading, over the static part: value, unit, trend arrow, sparkline."""
+    w = m.w
+    dimmed = s.status in (Status.STALE, Status.NODATA)
     # value, unit and trend arrow on one baseline
     font = value_font(m.family, value_px)
     p.setFont(font)
@@ -379,7 +396,6 @@ def paint_tile(p: QPainter, x: float, y: float, m: TileMetrics, s: TileState, va
         _paint_arrow(p, m.arrow, s.trend.name.lower(), s.worse)
     if spark is not None and m.spark is not None:
         _paint_spark(p, m.spark, spark, dimmed)
-    p.restore()
 
 
 def _paint_unacked(p: QPainter, m: TileMetrics, bright: bool, room: float) -> float:

@@ -29,6 +29,7 @@ from console.store import Store
 from widgets import theme
 from widgets.base import View, ViewContext, register
 from widgets.i18n import age, place, tr
+from widgets.tile_layers import StaticLayers
 from widgets.tile_paint import Spark, TileMetrics, build_spark, limit_colours, paint_tile, value_font, with_cone
 
 SPARK_S = 3600.0  # the sparkline shows the last hour
@@ -161,7 +162,8 @@ def trend_of(ind: Indicator, ts: np.ndarray, values: np.ndarray, at: float) -> t
 
 
 class TileCanvas(QWidget):
-    """Paints all tiles in one pass; caches fonts per tile size and sparklines per data version."""
+    """Paints all tiles in one pass; caches fonts per tile size, sparklines per data version and
+    each tile's static part (widgets/tile_layers.py) per what it shows."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -174,6 +176,7 @@ class TileCanvas(QWidget):
         self._metrics: dict[tuple, TileMetrics] = {}
         self._sparks: dict[int, tuple[tuple, Spark | None]] = {}
         self._grid_px = 0  # the value size of the last full paint
+        self.layers = StaticLayers()  # each tile's frame, band and names, painted once per look of them
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMinimumSize(*MIN_TILE)
 
@@ -275,10 +278,12 @@ class TileCanvas(QWidget):
         grid_px, sizes = self.value_sizes(w, h)
         self._grid_px = grid_px
         m = self.metrics(w, h, grid_px)
+        self.layers.limit = max(self.layers.limit, 3 * len(self.states))  # both flash phases, and a spare
+        self.layers.start(p)
         for i, s in enumerate(self.states):
             r, c = divmod(i, cols)
             if region.intersects(QRect(xs[c], ys[r], w, h)):
-                paint_tile(p, xs[c], ys[r], m, s, sizes[i], self._spark(m, s))
+                paint_tile(p, xs[c], ys[r], m, s, sizes[i], self._spark(m, s), self.layers)
 
 
 @register("tiles")
