@@ -607,3 +607,15 @@ def test_district_names_keep_clear_of_unit_and_incident_markers(storm, make_map)
         for x0, y0, x1, y1 in boxes:
             assert not name.intersects(Polygon([(x0, y0), (x1, y0), (x1, y1), (x0, y1)])), placed.label.text
     _shot(view, "map_names_clear_of_units.png")
+
+
+def test_on_a_narrow_map_the_layer_bar_wraps_clear_of_the_north_arrow(storm, make_map):
+    """On a wall read from afar the map panel is narrow: the chips go on a second row rather than
+    under the north arrow (the fifth chip sat beneath it)."""
+    store, at = storm
+    view = make_map(store, at, size=(560, 700))
+    c = view.canvas
+    arrow = c._overlay[2][len(c._chips) + 1]  # chips, then the scale bar, then the arrow
+    assert len({r.top() for r, _ in c._chips}) > 1, "the chips did not need a second row: make the map narrower"
+    assert not [name for r, name in c._chips if r.intersects(arrow)]
+    assert all(r.right() <= arrow.left() for r, _ in c._chips)

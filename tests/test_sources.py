@@ -201,8 +201,10 @@ def test_the_header_names_each_source_and_the_one_that_is_down(qtbot):
     bar.refresh(Clock(), status, now)
     assert "hki: 20 s old" in bar.sources.text() and "north: OFFLINE 5 min" in bar.sources.text()
     assert "cannot reach NATS" in bar.sources.toolTip() and bar.sources.isVisibleTo(bar)
+    assert bar.connection.text() == "1 OF 2 SOURCES OFFLINE"  # not "PLATFORM ONLINE" while one is down
     bar.refresh(Clock(), SyncStatus("online"), now)
     assert not bar.sources.isVisibleTo(bar)  # one platform: no sources to name
+    assert bar.connection.text() == "PLATFORM ONLINE"
 
 
 @settings(max_examples=30, deadline=None)

@@ -148,12 +148,16 @@ class HeaderBar(QWidget):
         self.time.setText(time.strftime("%H:%M:%S" if narrow else "%Y-%m-%d %H:%M:%S", time.localtime(now)))
         word, colour = _STATE_STYLE.get(status.state, (status.state.upper(), theme.TEXT_DIM))
         text = tr("header", word)
+        down = sum(source.state == "offline" for source in status.sources)
+        if status.state == "online" and down:  # one source of several lost: not "online" on the badge
+            text = tr("header", "{down} OF {all} SOURCES OFFLINE").format(down=down, all=len(status.sources))
+            colour = theme.STATUS_COLOURS[theme.Status.STALE]
         if status.state == "catching_up" and status.progress is not None:
             text = f"{text} {status.progress * 100:.0f}%"
             self.progress.setValue(int(status.progress * 1000))
         self.progress.setVisible(status.state == "catching_up" and status.progress is not None)
         _badge(text, colour, self.connection)
-        quiet = narrow and status.state == "online"  # normal is quiet: the connection said only when it is not
+        quiet = narrow and status.state == "online" and not down  # normal is quiet: the connection said only when it is not
         for label in (self.connection, self.detail):
             label.setVisible(not quiet)
         self.who.setVisible(not narrow)  # the window's title says who, too

@@ -516,6 +516,10 @@
         <translation>已同步 {done} / {total} 行 · {rate} 行/秒</translation>
     </message>
     <message>
+        <source>{down} OF {all} SOURCES OFFLINE</source>
+        <translation>{all} 个数据源中 {down} 个离线</translation>
+    </message>
+    <message>
         <source>{name}: OFFLINE {age}</source>
         <translation>{name}：离线 {age}</translation>
     </message>

@@ -261,10 +261,11 @@ class MapCanvas(QWidget):
             pixmap.fill(Qt.GlobalColor.transparent)
             q = QPainter(pixmap)
             q.setRenderHint(QPainter.RenderHint.Antialiasing)
-            self._chips = overlay.layer_bar(q, chips)
+            arrow = overlay.north_arrow(q, view.width - 8, 8)
+            self._chips = overlay.layer_bar(q, chips, right=arrow.left() - 6)
             boxes = [r for r, _ in self._chips]
             boxes.append(overlay.scale_bar(q, view.scale, 8, view.height - 8))
-            boxes.append(overlay.north_arrow(q, view.width - 8, 8))
+            boxes.append(arrow)
             bottom = view.height - 8
             if heat:
                 boxes.append(overlay.heat_key(q, view.width - 8, bottom, self.heat_label, style.heat_colour_table()))

@@ -19,15 +19,21 @@ CHIP_ON = QColor("#1f3b5c")
 _NICE = (10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000)
 
 
-def layer_bar(p: QPainter, layers: list[tuple[str, str, bool]], x: float = 8, y: float = 8) -> list[tuple[QRectF, str]]:
-    """Chips "1 Incidents", "2 Heat · 1 h", … lit when the layer is on; returns their rectangles."""
+def layer_bar(p: QPainter, layers: list[tuple[str, str, bool]], x: float = 8, y: float = 8,
+              right: float = float("inf")) -> list[tuple[QRectF, str]]:
+    """Chips "1 Incidents", "2 Heat · 1 h", … lit when the layer is on; returns their rectangles.
+    A chip that would cross ``right`` (the north arrow's edge) starts a row below."""
     f = style.font(14, bold=True)
     m = QFontMetricsF(f)
     p.setFont(f)
     rects = []
+    left = x
     for i, (name, text, on) in enumerate(layers):
         label = f"{i + 1}  {text}"
         r = QRectF(x, y, m.horizontalAdvance(label) + 18, m.height() + 10)
+        if r.right() > right and x > left:
+            x, y = left, r.bottom() + 6
+            r = QRectF(x, y, r.width(), r.height())
         p.setPen(QPen(theme.ACCENT if on else theme.BORDER, 1.5))
         p.setBrush(CHIP_ON if on else PANEL)
         p.drawRoundedRect(r, 5, 5)
