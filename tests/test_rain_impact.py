@@ -157,6 +157,42 @@ def test_a_scenario_in_a_replay_uses_nothing_after_its_moment(city):
     assert abs(low.actual_peak - low.expected_peak) < 12
 
 
+class Rolled(Recorded):
+    """A recording's history: raw readings for its last ``fine_s`` only; a request reaching further
+    back is answered from hourly roll-ups (console/replay/source.py's RecordingHistory does this)."""
+
+    def __init__(self, readings, end: float, fine_s: float):
+        super().__init__(readings)
+        self.fine_from = end - fine_s
+        self.answers: list[str] = []
+
+    def fetch(self, indicator, t0: float, t1: float, max_points: int = 4000) -> HistoryData:
+        if t0 >= self.fine_from:
+            self.answers.append("raw")
+            return super().fetch(indicator, t0, t1, max_points)
+        self.answers.append("1h")
+        ts, v = self.readings[indicator.id]
+        keep = (ts >= t0) & (ts <= t1)
+        hours = np.floor(ts[keep] / 3600)
+        centres, at = np.unique(hours, return_inverse=True)
+        means = np.bincount(at, v[keep]) / np.bincount(at)
+        return HistoryData(indicator.id, t0, t1, "1h", centres * 3600 + 1800, means)
+
+
+def test_a_recording_answering_four_days_in_hours_is_asked_for_a_shorter_finer_stretch(city):
+    """In a replay four days come back as hourly means, which cannot show a lag of minutes: the
+    model asks for less history until it comes in minutes, and learns from that."""
+    store, recorded = city
+    now = T0 + 5 * 86400
+    rolled = Rolled(recorded.readings, now, 2 * 86400)  # the storm of day 3.5 is in the fine part
+    model = RainModel(store, rolled)
+    result = model.run(RainScenario(30.0, 1.5, now + 600), now)
+    assert {i.indicator.id for i in result.impacts} == {2, 3, 4}, result.skipped
+    assert all(r.skill > 0.5 for r in model.responses.values())
+    asked = len(model.watched()) + len(model.gauges())
+    assert rolled.answers.count("raw") == asked and rolled.answers.count("1h") >= asked  # hours first, then finer
+
+
 def test_bad_scenarios_are_refused_in_one_line():
     with pytest.raises(ValueError, match="mm/h"):
         RainScenario(-1.0, 1.0, T0)

@@ -25,10 +25,14 @@ from console.forecast.service import HistoryReader
 from console.incidents.plans import plan_for
 from console.model.indicator import Indicator
 from console.store import Store
+from console.store.history import HistoryData
 
 #: Indicators a rainstorm is judged on, and the incident kind whose plan applies when they are hit.
 CATEGORIES = {"drainage": "waterlogging", "traffic": "traffic_accident", "hotline": "hotline_cluster"}
 HISTORY_S = 4 * 86400.0  # the history each response is learned from
+MIN_HISTORY_S = 3600.0  # the shortest stretch asked for when the longer ones come only in hours
+SHORTER = 0.8  # each next ask, a fifth shorter: close to as much fine history as the recording holds
+FINE = ("raw", "1m")  # history resolutions that can show a response's lag
 TAIL_S = 3 * 3600.0  # looked at after the rain stops (drains keep rising a while)
 PREDICT_STEP_S = 60.0
 RAIN_UNIT = "mm/h"
@@ -144,11 +148,24 @@ class RainModel:
 
     def _grid(self, ind: Indicator, now: float, steps: int) -> np.ndarray:
         try:
-            data = self.history.fetch(ind, now - HISTORY_S, now, max_points=int(HISTORY_S // 60) + 10)
+            data = self._fine(ind, now)
         except (OSError, ValueError, SQLAlchemyError):
             return np.full(steps, np.nan)
         keep = data.ts < now  # whatever the reader holds, nothing from now on is used
         return bin_means(data.ts[keep], data.values[keep], now, steps, STEP_S)
+
+    def _fine(self, ind: Indicator, now: float) -> HistoryData:
+        """The longest history up to HISTORY_S that comes in minutes or finer. A recording holds
+        raw readings and minute roll-ups for a day or less and hourly ones for longer; asked for
+        four days it answers in hours, and hourly means cannot show a lag of minutes, so a
+        shorter stretch is asked for until the answer is fine enough (live caches answer at once;
+        a recording's arrays answer each ask in microseconds)."""
+        span = HISTORY_S
+        while True:
+            data = self.history.fetch(ind, now - span, now, max_points=int(span // 60) + 10)
+            if data.resolution in FINE or span <= MIN_HISTORY_S:
+                return data
+            span *= SHORTER
 
     def run(self, scenario: RainScenario, now: float | None = None) -> ImpactResult:
         """Every watched indicator's expected path under the scenario, from ``now`` (learns if needed)."""
