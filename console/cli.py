@@ -14,6 +14,7 @@ from pathlib import Path
 
 from console import (__version__, cli_audit, cli_city, cli_figures, cli_platform, cli_relay, cli_replay, cli_scene,
                      cli_sources, cli_warnings)
+from console.cli_wall import THEMES, open_cache_told, open_wall_layout, wall_run_options
 from console.databases import install_log_redaction, redact
 from console.errors import UserError
 from console.model.action import ROLE_ACTIONS
@@ -21,7 +22,6 @@ from console.paths import places
 from console.progress import progress_bar
 
 log = logging.getLogger("cityops")
-THEMES = ("high-performance", "classic")  # widgets/theme.py LOOKS (named here: the CLI imports no Qt)
 
 
 #: A database URL, ``service=NAME`` (libpq), or a plain file path taken as an SQLite platform file.
@@ -210,16 +210,6 @@ def _data_dir(folder: str | None) -> Iterator[None]:
 
 
 # -- commands ----------------------------------------------------------------------------------
-def _open_cache(path: str | Path):
-    """The cache; an unusable one is moved aside and rebuilt, and the user is told."""
-    from console.cache import open_cache
-
-    cache = open_cache(path)
-    if cache.notice:
-        print(f"cityops: {cache.notice}", file=sys.stderr)
-    return cache
-
-
 def _connect(url: str):
     """A connector to the platform, checked. Unreachable is not fatal: the wall runs from its cache,
     and a missing password is not either: the wall asks the person for it."""
@@ -268,7 +258,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         feeder = DemoFeeder(url)
     if args.sources and not args.cache:  # the sources' ids are not the platform's: a cache of their own
         cache_path = cache_path.with_name(f"{cache_path.stem}-sources{cache_path.suffix}")
-    cache = _open_cache(cache_path)
+    cache = open_cache_told(cache_path)
     feeder.advance(time.time())  # catch the simulated city up to now before the wall opens
     feeder.start()
     standards = None
@@ -283,7 +273,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         cache.close()
         raise
     try:
-        return run_wall(layout, cache, connector, _wall_run_options(args, None if args.sources else url))
+        return run_wall(layout, cache, connector, wall_run_options(args, None if args.sources else url))
     finally:
         if standards is not None:
             standards.stop()
@@ -292,74 +282,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         cache.close()
 
 
-def open_wall_layout(args: argparse.Namespace):
-    """The wall's layout, after checking what a wall run needs before any long work starts: the
-    layout whole, a screenshot folder that can be written, virtual screens, then a display."""
-    from console.shell.app import ensure_display, read_layout
-    from console.shell.virtual_screens import parse_grid, screen_rects, use_virtual_screens
-    from layouts import LAYOUT_DIR
-
-    grid = parse_grid(args.virtual_screens) if args.virtual_screens else None
-    name = args.layout or args.default_layout
-    if args.layout is None and grid is not None and (LAYOUT_DIR / f"wall-{grid[0]}x{grid[1]}.toml").exists():
-        name = f"wall-{grid[0]}x{grid[1]}"
-    layout = read_layout(name)
-    if args.data_dir or os.environ.get("CITYOPS_DATA_DIR"):
-        _check_writable_folder(places(args.data_dir).data, "--data-dir")
-    if args.screenshot is not None:
-        _check_writable_folder(args.screenshot, "--screenshot")
-    if args.virtual_screens:
-        use_virtual_screens(screen_rects(layout, args.node, grid))
-    ensure_display()
-    return layout
-
-
-def _check_writable_folder(folder: Path, option: str) -> None:
-    """Create ``folder`` now and write a probe there, so a bad path fails at once, not after the run."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".cityops-probe-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise UserError(f"{option} {folder}: cannot write there ({exc.strerror or exc})") from None
-
-
-def _wall_run_options(args: argparse.Namespace, platform: str | None):
-    from console.shell.app import WallOptions
-
-    return WallOptions(args.seconds, args.screenshot, getattr(args, "poll_interval", 1.0),
-                       cli_platform.console_operator(args, platform),
-                       node=args.node, lang=args.lang, windowed=args.windowed, platform=platform,
-                       theme=chosen_theme(args))
-
-
-def chosen_theme(args: argparse.Namespace) -> str:
-    """``--theme``, else ``theme`` in the settings file (``settings.toml`` beside the config), else
-    high-performance; a settings file that names no known theme is one line, not a traceback."""
-    if args.theme:
-        return args.theme
-    path = places(getattr(args, "data_dir", None)).settings
-    try:
-        import tomllib
-
-        chosen = tomllib.loads(path.read_text(encoding="utf-8")).get("theme", THEMES[0])
-    except FileNotFoundError:
-        return THEMES[0]
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise UserError(f"{path}: cannot read the settings ({exc})") from None
-    if chosen not in THEMES:
-        raise UserError(f"{path}: theme {chosen!r} is not one of {', '.join(THEMES)}")
-    return chosen
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     from console.shell.app import run_wall
 
     url = None if args.sources else cli_platform.chosen_platform(args)
-    options = _wall_run_options(args, url)
+    options = wall_run_options(args, url)
     layout = open_wall_layout(args)
-    cache = _open_cache(args.cache or places(args.data_dir).cache)
+    cache = open_cache_told(args.cache or places(args.data_dir).cache)
     try:
         connector = cli_sources.open_sources(args, cache) if args.sources else _connect(url)
     except BaseException:
@@ -433,7 +362,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     from console.sync.open_connector import open_connector
 
     if args.sources:
-        cache = _open_cache(args.cache or places(args.data_dir).cache)
+        cache = open_cache_told(args.cache or places(args.data_dir).cache)
         try:
             connector = cli_sources.open_sources(args, cache)
         except BaseException:
@@ -448,7 +377,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
                 connector.check()
             except PlatformUnavailable as exc:
                 raise UserError(str(exc)) from None
-        cache = _open_cache(args.cache or places(args.data_dir).cache)
+        cache = open_cache_told(args.cache or places(args.data_dir).cache)
     tty = sys.stderr.isatty()
 
     def progress(run: CatchUp) -> None:

@@ -26,7 +26,7 @@ def add_commands(sub, common) -> None:
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
-    from console.cli import _open_cache
+    from console.cli_wall import open_cache_told
     from console.forecast.backtest import recording_warnings
     from console.replay.alarm_figures import alarm_figures
     from console.replay.capture import record_from_cache
@@ -35,7 +35,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
 
     now = time.time()
     start, end = parse_time(args.start, now, "--from"), parse_time(args.end, now, "--to")
-    cache = _open_cache(args.cache or places(args.data_dir).cache)
+    cache = open_cache_told(args.cache or places(args.data_dir).cache)
     try:
         recording = record_from_cache(cache, start, end, progress=progress_bar("reading the cache"))
     finally:

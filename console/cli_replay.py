@@ -93,9 +93,9 @@ def cmd_record(args: argparse.Namespace) -> int:
         recording = record_from_platform(connector, start, end, args.district, progress_bar("reading the platform"),
                                          title=args.title)
     else:
-        from console.cli import _open_cache
+        from console.cli_wall import open_cache_told
 
-        cache = _open_cache(args.cache or places(args.data_dir).cache)
+        cache = open_cache_told(args.cache or places(args.data_dir).cache)
         try:
             recording = record_from_cache(cache, start, end, args.district, progress_bar("reading the cache"),
                                           title=args.title)
@@ -125,7 +125,7 @@ def _open_recording(path: Path, drill: Path | None):
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from console.clock import Clock
-    from console.cli import _wall_run_options, open_wall_layout
+    from console.cli_wall import open_wall_layout, wall_run_options
     from console.replay.session import open_session
     from console.replay.timeline import notes_path
     from console.replay.times import parse_time
@@ -146,7 +146,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
           + (f", drill {recording.drill_title!r}" if recording.drill_title else ""))
     clock = Clock()
     clock.replay(at, speed=args.speed, playing=not args.paused)
-    options = _wall_run_options(args, None)
+    options = wall_run_options(args, None)
     state = places(args.data_dir).data / "replay"
     try:
         return run_wall(layout, None, None, options, clock, replay=session, state_dir=state)
