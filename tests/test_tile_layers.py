@@ -94,7 +94,7 @@ def test_a_blit_equals_painting_directly_at_any_whole_device_pixel_ratio(grid, d
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         if layers is not None:
-            layers.start(p)
+            layers.start(p, [s])
         paint_tile(p, 17, 11, m, s, 40, None, layers)
         p.end()
         images.append(image)

@@ -5,6 +5,10 @@ and names change only with the status, the alarm's flash, the names, the size or
 parts are painted once into a pixmap keyed on everything they depend on and then blitted: a
 changed name, status, flash phase, age, language, look or size is a new key, so it is painted afresh.
 
+Memory stays flat: the cache holds at most SCREENFULS times as many looks as the grid shows tiles
+(both flash phases, a status flipping back and forth, tiles that come and go as pages turn or
+abnormal ones are pinned, a grid that changes shape with them), dropping the one used longest ago.
+
 The copy is exact: the pixmap starts from the canvas's own background, holds whole device pixels
 and is used only where the painter is a raster one placing the tile on whole device pixels; any
 other painter (a recording one, a fractional scale) gets the parts painted directly.
@@ -39,18 +43,22 @@ def pass_key() -> PassKey:
 
 
 class StaticLayers:
-    """A bounded cache of tiles' static parts. ``start`` once per paint pass, then ``draw`` per tile
-    blits one, or says that this painter needs it painted directly."""
+    """Tiles' static parts, the most recently used kept. ``start`` once per paint pass, then
+    ``draw`` per tile blits one, or says that this painter needs it painted directly."""
 
-    def __init__(self, limit: int = 256):
-        self.limit = limit  # the canvas raises it to a few pixmaps per tile it shows
+    SCREENFULS = 3
+
+    def __init__(self) -> None:
         self.painted = 0  # static parts painted into a pixmap so far (tests: what a change redraws)
-        self._pixmaps: dict[StaticKey, QPixmap] = {}
+        self._pixmaps: dict[StaticKey, QPixmap] = {}  # the one used longest ago first
+        self._limit = 0
         self._pass: PassKey | None = None  # None: this pass paints directly
         self._dpr = 1.0
 
-    def start(self, p: QPainter) -> None:
-        """Before a pass: a copy is exact only on a raster painter scaled by just the device pixel ratio."""
+    def start(self, p: QPainter, shown: list[TileState]) -> None:
+        """Before a pass over a grid showing ``shown``: a copy is exact only on a raster painter
+        scaled by just the device pixel ratio."""
+        self._limit = self.SCREENFULS * len(shown)
         self._pass = None
         engine = p.paintEngine()
         if engine is None or engine.type() != QPaintEngine.Type.Raster:
@@ -73,12 +81,11 @@ class StaticLayers:
         pixmap = self._pixmaps.pop(key, None)
         if pixmap is None:
             pixmap = self._paint(m, s, dpr)
-            while len(self._pixmaps) >= self.limit:  # the least recently used goes first
+            while len(self._pixmaps) >= self._limit > 0:
                 del self._pixmaps[next(iter(self._pixmaps))]
         self._pixmaps[key] = pixmap
         p.drawPixmap(QPointF(0, 0), pixmap)
         return True
-
     def _paint(self, m: TileMetrics, s: TileState, dpr: float) -> QPixmap:
         self.painted += 1
         pixmap = QPixmap(round(m.w * dpr), round(m.h * dpr))

@@ -278,8 +278,7 @@ class TileCanvas(QWidget):
         grid_px, sizes = self.value_sizes(w, h)
         self._grid_px = grid_px
         m = self.metrics(w, h, grid_px)
-        self.layers.limit = max(self.layers.limit, 3 * len(self.states))  # both flash phases, and a spare
-        self.layers.start(p)
+        self.layers.start(p, self.states)
         for i, s in enumerate(self.states):
             r, c = divmod(i, cols)
             if region.intersects(QRect(xs[c], ys[r], w, h)):
