@@ -1,8 +1,9 @@
 """Notice when the UI thread stops answering, and say where it was stuck.
 
 A frozen wall looks exactly like a quiet city. A timer on the UI thread stamps a heartbeat;
-a daemon thread checks it and, when it is older than the threshold, logs the UI thread's
-Python stack (what it is doing right now), then logs again when the heartbeat comes back.
+a daemon thread checks it and, when it is older than the threshold, warns in one line where the
+UI thread is (its innermost Python frame) and logs its whole Python stack at INFO (``--verbose``:
+a terminal is no place for a traceback), then warns again when the heartbeat comes back.
 A stack that ends in ``exec`` means the UI thread is inside Qt, not in our code.
 The checking thread needs the GIL: a freeze inside C++ that holds it is reported when it ends.
 """
@@ -14,6 +15,8 @@ import sys
 import threading
 import time
 import traceback
+from pathlib import Path
+from types import FrameType
 
 from PySide6.QtCore import Qt, QTimer
 
@@ -74,9 +77,15 @@ class UiWatchdog:
             elif (age := time.monotonic() - beat) > self.threshold_s:
                 frozen_after = beat
                 self.freezes += 1
-                log.warning("UI thread frozen for %.1f s\n%s", age, self._ui_stack())
+                frame = sys._current_frames().get(self._ui_thread)
+                log.warning("UI thread frozen for %.1f s, in %s", age, _where(frame))
+                log.info("the UI thread's stack:\n%s", "".join(traceback.format_stack(frame)).rstrip()
+                         if frame is not None else "(no Python frame)")
 
-    def _ui_stack(self) -> str:
-        """The UI thread's Python stack, innermost frame last."""
-        frame = sys._current_frames().get(self._ui_thread)
-        return "".join(traceback.format_stack(frame)).rstrip() if frame is not None else "(no Python frame)"
+
+def _where(frame: FrameType | None) -> str:
+    """``function (file:line)`` of the innermost frame: what is running on the UI thread."""
+    if frame is None:
+        return "Qt (no Python frame)"
+    path = Path(frame.f_code.co_filename)
+    return f"{frame.f_code.co_name} ({'/'.join(path.parts[-2:])}:{frame.f_lineno})"
