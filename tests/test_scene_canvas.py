@@ -86,9 +86,14 @@ def test_the_surface_follows_the_qt_platform(monkeypatch):
 
 
 def test_doctor_reports_the_3d_scene_backend(qapp):
-    from console.shell.doctor import report
-
-    lines = dict(report(None, None))
+    """`cityops doctor` runs in a process of its own, as it does for a user: its OpenGL probe makes
+    a Qt context current, which crashes Mesa in a process where VTK's contexts came first."""
+    code = ("import json; from PySide6.QtWidgets import QApplication; app = QApplication([]); "
+            "from console.shell.doctor import report; print(json.dumps(dict(report(None, None))))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = json.loads(run.stdout.strip().splitlines()[-1])
     assert re.fullmatch(r"off-screen \(vtk(EGL|OSOpenGL)RenderWindow: .+\)", lines["3D scenes"])
     assert backend.describe() == lines["3D scenes"]
 
