@@ -68,7 +68,8 @@ case "$action" in
     with_display .venv/bin/cityops demo "$@" ;;
   test)
     install_system_packages; setup_python
-    # two workers (pytest-xdist), a test file each at a time: the suite in about half the time on two cores
-    with_display .venv/bin/python -m pytest -n "${CITYOPS_TEST_WORKERS:-2}" --dist loadfile "$@" ;;
+    # two workers (pytest-xdist), a test file each at a time: the suite in about half the time on two cores;
+    # a worker that crashes ends the run at once (a replaced one has been seen to leave the run hanging)
+    with_display .venv/bin/python -m pytest -n "${CITYOPS_TEST_WORKERS:-2}" --dist loadfile --max-worker-restart 0 "$@" ;;
   *) say "unknown action '$action' (expected demo, test or system)"; exit 2 ;;
 esac
