@@ -10,20 +10,14 @@ from __future__ import annotations
 import getpass
 import shutil
 import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.ports import free_port, wait_listening
+
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Broker:
@@ -47,16 +41,10 @@ class Broker:
     def start(self) -> None:
         self.process = subprocess.Popen([MOSQUITTO, "-c", str(self.config)], stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
-        end = time.monotonic() + 10
-        while time.monotonic() < end:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return
-            except OSError:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"mosquitto exited: {(self.folder / 'mosquitto.log').read_text()[-500:]}")
-                time.sleep(0.05)
-        raise RuntimeError("mosquitto did not start listening")
+        try:
+            wait_listening(self.port, 10, "mosquitto", self.process)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}: {(self.folder / 'mosquitto.log').read_text()[-500:]}") from None
 
     def stop(self) -> None:
         """Stop it as a service manager would (SIGTERM: it saves sessions and queues first)."""

@@ -7,23 +7,17 @@ stops this one and starts it again on the same port and store, as a server resta
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from tests.ports import free_port, wait_listening
+
 BINARY = shutil.which("nats-server") or "/usr/sbin/nats-server"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ThrowawayNats:
@@ -36,14 +30,10 @@ class ThrowawayNats:
         with open(self.folder / "server.log", "ab") as log:
             self.proc = subprocess.Popen([BINARY, "-js", "-a", "127.0.0.1", "-p", str(self.port),
                                           "-sd", str(self.folder / "store")], stdout=log, stderr=log)
-        end = time.monotonic() + 10
-        while time.monotonic() < end:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"nats-server did not start on port {self.port}: see {self.folder / 'server.log'}")
+        try:
+            wait_listening(self.port, 10, "nats-server", self.proc)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}: see {self.folder / 'server.log'}") from None
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -61,7 +51,7 @@ def throwaway_nats() -> Iterator[ThrowawayNats]:
     if not Path(BINARY).exists():
         pytest.skip("nats-server is not installed (Debian package nats-server; packaging/bootstrap.sh installs it)")
     folder = Path(tempfile.mkdtemp(prefix="cityops-nats-"))
-    server = ThrowawayNats(folder, _free_port())
+    server = ThrowawayNats(folder, free_port())
     server.start()
     try:
         yield server

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -23,6 +22,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.exc import OperationalError
+
+from tests.ports import free_port
 
 ENV = "CITYOPS_TEST_POSTGRES"
 EXAMPLE = "postgresql+psycopg://postgres@127.0.0.1:5432"
@@ -112,12 +113,6 @@ def _postgres_tool(name: str) -> str | None:
     return next((str(v / name) for v in versions if (v / name).exists()), None)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def missing_tools() -> str | None:
     """Why a throwaway server cannot be made here, or None."""
     if not _postgres_tool("initdb") or not _postgres_tool("pg_ctl"):
@@ -155,7 +150,7 @@ def throwaway_cluster(host_auth: str = "trust") -> Iterator[Throwaway]:
     if user:
         command = ["runuser", "-u", user, "--", *command]
     subprocess.run(command, check=True, capture_output=True, timeout=120)
-    server = Throwaway(pg_ctl, data, _free_port(), user)
+    server = Throwaway(pg_ctl, data, free_port(), user)
     try:
         server.start()
         yield server

@@ -169,6 +169,7 @@ def test_an_action_goes_to_the_platform_its_target_belongs_to(three, tmp_path):
     ("[sources.a]\nplatform = 'x.db'\n[sources.b]\nplatform = 'y.db'\nnamespace = 'a'\n"
      "[sources.a2]\nplatform = 'z.db'\nnamespace = 'a'\n", "shares 'a' with source 'b'"),
     ("[sources.a\n", "not valid TOML"),
+    ("x = " + "[" * 5000 + "\n", "nested too deeply"),
     ("[sources.a]\nplatform = 'x.db'\ntables = ['districts', 'nope']\n", "tables must be a list of"),
     ("[sources.a]\nplatform = 'nats://h?prefix=a.b'\n", None)])
 def test_a_bad_sources_file_is_one_line(tmp_path, text, said):

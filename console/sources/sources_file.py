@@ -19,12 +19,12 @@ file and the source.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from console.databases import platform_address
 from console.errors import UserError
+from console.files import read_toml
 from console.model.schema import REFERENCE_TABLES, STREAMS
 from console.sources.namespace import MAX_SOURCES
 
@@ -47,14 +47,7 @@ def read_sources(path: Path) -> list[SourceSpec]:
     """The sources the file names, in its order; UserError (one line) for anything wrong.
 
     A plain file path (an SQLite platform) is taken from the sources file's folder."""
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"--sources {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"--sources {path}: cannot read it ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"--sources {path}: not valid TOML ({exc})") from None
+    doc = read_toml(path, UserError, f"--sources {path}: no such file")
     table = doc.get("sources")
     if not isinstance(table, dict) or not table:
         raise UserError(f"--sources {path}: no [sources.NAME] tables (each with platform = URL)")

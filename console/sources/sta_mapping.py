@@ -22,11 +22,11 @@ the rest. Each problem in the file is one line naming the file, the entry and th
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from console.errors import UserError
+from console.files import read_toml
 from console.platform.catalogue import Entry, read_catalogue
 
 #: The indicator fields a mapping entry or a Datastream's properties may set.
@@ -59,14 +59,7 @@ def read_mapping(path: str | None) -> Mapping:
     if not path:
         return Mapping()
     file = Path(path)
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{file}: no such SensorThings mapping file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{file}: cannot be read: {' '.join(str(exc).split())}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"{file}: not valid TOML: {exc}") from None
+    data = read_toml(file, UserError, f"{file}: no such SensorThings mapping file")
     problems: list[str] = []
     unknown = set(data) - {"city", "catalogue", "interval_s", "datastream"}
     problems += [f"{file}: unknown key {k!r} (expected city, catalogue, interval_s, datastream)" for k in sorted(unknown)]

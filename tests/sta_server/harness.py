@@ -13,16 +13,14 @@ import fcntl
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import requests
 
-from tests.mosquitto import free_port
+from tests.ports import free_port, wait_listening
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -46,16 +44,6 @@ def server_python() -> str:
                             str(ROOT / "packaging" / "sta-server.txt")], check=True)
             stamp.write_text(want)
     return str(python)
-
-
-def _wait_port(port: int, timeout: float) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on port {port} after {timeout:g} s")
 
 
 class StaServer:
@@ -106,7 +94,7 @@ class StaServer:
         with open(self.folder / "server.log", "ab") as log:
             self.proc = subprocess.Popen([self.python, "-m", "django", "runserver", f"127.0.0.1:{self.port}",
                                           "--noreload"], env=self.env, cwd=self.folder, stdout=log, stderr=log)
-        _wait_port(self.port, 30)
+        wait_listening(self.port, 30, "the SensorThings server")
 
     def stop(self) -> None:
         """Kill it (as a crash or a cut cable would: no goodbye)."""
