@@ -232,6 +232,48 @@ def test_the_tileset_view_draws_refines_and_picks_a_feature(qtbot):
     view.close()
 
 
+def test_fit_points_shows_every_point_and_fills_one_screen_axis():
+    from console.scene.camera import eye, fit_points, screen_axes
+
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        points = rng.normal(size=(200, 3)) * rng.uniform(1, 300, size=3) + rng.uniform(-1e3, 1e3, size=3)
+        azimuth, elevation, aspect = rng.uniform(0, 360), rng.uniform(10, 80), rng.uniform(0.5, 3)
+        pose = fit_points(points, azimuth=azimuth, elevation=elevation, fov_deg=30, aspect=aspect, margin=1.0)
+        right, up, forward = screen_axes(pose)
+        rel = points - np.asarray(eye(pose))
+        depth = rel @ forward
+        x = rel @ right / depth / math.tan(math.radians(15)) / aspect  # -1 .. 1 across the screen
+        y = rel @ up / depth / math.tan(math.radians(15))
+        assert (depth > 0).all() and np.abs(x).max() <= 1 + 1e-6 and np.abs(y).max() <= 1 + 1e-6
+        assert max(x.max() - x.min(), y.max() - y.min()) >= 2 - 1e-6  # as near as it can be
+        assert abs(x.max() + x.min()) < 1e-6 or abs(y.max() + y.min()) < 1e-6  # centred on the bound axis
+
+
+@pytest.mark.parametrize("folder", [VOLUME, METADATA], ids=["geographic", "local"])
+def test_the_tileset_view_fills_its_panel_with_what_it_draws(qtbot, folder):
+    from widgets.scene.surfaces import SKY, image_rgb
+    from widgets.scene.tileset_view import TilesetView
+
+    view = TilesetView(Tileset(folder / "tileset.json"), [])
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    qtbot.waitExposed(view)
+
+    def spans() -> tuple[float, float]:
+        rgb = image_rgb(view.canvas.grab()).astype(int)
+        drawn = np.abs(rgb - np.array([SKY.red(), SKY.green(), SKY.blue()])).sum(axis=2) > 12
+        rows, cols = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
+        if not len(rows):
+            return 0.0, 0.0
+        return (cols[-1] - cols[0] + 1) / drawn.shape[1], (rows[-1] - rows[0] + 1) / drawn.shape[0]
+
+    qtbot.waitUntil(lambda: bool(view.layer.shown) and not view.layer.pending and max(spans()) >= 0.85, timeout=30_000)
+    assert min(spans()) >= 0.5  # the other axis is not squeezed either
+    view.close()
+
+
 def _rows_beside_the_tileset() -> list[dict]:
     """Three platform building rows just east of the sample city (75.6102 W, 40.0427 N), 15–40 m tall."""
     rows = []

@@ -62,6 +62,30 @@ def fit(bounds, *, azimuth: float = 200.0, elevation: float = 35.0, fov_deg: flo
     return Pose((float(centre[0]), float(centre[1]), float(centre[2])), distance, azimuth % 360.0, elevation)
 
 
+def fit_points(points, *, azimuth: float = 200.0, elevation: float = 35.0, fov_deg: float = 30.0,
+               aspect: float = 16 / 9, margin: float = 1.05) -> Pose:
+    """The nearest pose from this side that shows every one of ``points`` (n, 3), what is drawn
+    centred on the screen: ``fit`` looks at a box's centre, so in perspective the box's near half
+    fills the view and the far half a corner of it, and a box's empty corners count as much as
+    the content. Per screen axis, the camera stands where the two extreme rays through the points
+    meet; the nearer of the two axes' limits wins. The focal point is where the content's centre
+    lies along the view, so an orbit turns round the content."""
+    p = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    probe = Pose((0.0, 0.0, 0.0), 1.0, azimuth, elevation)
+    right, up, forward = screen_axes(probe)
+    tan_v = math.tan(math.radians(fov_deg) / 2) / margin
+    tan_h = tan_v * aspect
+    r, u, w = p @ right, p @ up, p @ forward
+    low_h, high_h = float((r - tan_h * w).max()), float((r + tan_h * w).min())
+    low_v, high_v = float((u - tan_v * w).max()), float((u + tan_v * w).min())
+    depth = min((high_h - low_h) / (2 * tan_h), (high_v - low_v) / (2 * tan_v))  # the camera along the view
+    camera = (low_h + high_h) / 2 * right + (low_v + high_v) / 2 * up + depth * forward
+    middle = (p.min(axis=0) + p.max(axis=0)) / 2
+    distance = max(float((middle - camera) @ forward), MIN_DISTANCE_M)
+    focal = camera + distance * forward
+    return Pose((float(focal[0]), float(focal[1]), float(focal[2])), distance, azimuth % 360.0, elevation)
+
+
 def towards(pose_from: Pose, focal, *, distance: float | None = None) -> Pose:
     """The same view angles on a new focal point (and, if given, from a new distance)."""
     f = tuple(float(c) for c in focal)

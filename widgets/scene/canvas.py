@@ -172,6 +172,11 @@ class SceneCanvas(QWidget):
     def pose(self) -> Pose:
         return self._pose
 
+    def set_home(self, pose: Pose) -> None:
+        """Where the Home key returns to (the view of everything shown), when a layer other than
+        the buildings decides what that is."""
+        self._home = pose
+
     def set_pose(self, pose: Pose, moving: bool = False) -> None:
         """Show ``pose``: still (fine meshes at once), or ``moving`` (a tour's flight: coarse
         meshes until the camera has been still a moment)."""

@@ -16,13 +16,15 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from console.errors import UserError
-from console.scene.camera import eye, fit
+from console.scene.camera import eye, fit, fit_points
 from console.scene.frame import Frame
 from console.scene.mesh import SceneGeometry, build_scene
 from console.scene.tileset import Tileset, frame_mapping
 from widgets.i18n import tr
 from widgets.scene.overlay import InfoCard, StatusLine
 from widgets.scene.tiles3d import FOV_DEG, TilesetLayer
+
+MAX_FITS = 4  # refinement changes what is drawn, and so the framing: it settles within a few rounds
 
 
 def tileset_frame(tileset: Tileset, with_buildings: bool) -> Frame | None:
@@ -58,6 +60,9 @@ class TilesetView(QWidget):
         self.geometry_: SceneGeometry | None = None
         self.layer = TilesetLayer(self.canvas, tileset, to_frame)
         self.layer.changed.connect(self._status)
+        self.layer.changed.connect(self._frame_drawn)
+        self.fits_left = MAX_FITS
+        self.canvas.interaction_started.connect(self._stop_framing)
         self.canvas.clicked_at.connect(self._clicked)
         self.built.connect(self._built)
         threading.Thread(target=self._build, daemon=True, name="tileset-buildings").start()
@@ -80,6 +85,28 @@ class TilesetView(QWidget):
         self.canvas.set_pose(fit(shown.bounds, fov_deg=FOV_DEG,
                                  aspect=max(1, self.canvas.width()) / max(1, self.canvas.height())))
         self.layer.update()
+
+    def _frame_drawn(self) -> None:
+        """The camera on what is drawn (tile meshes and buildings), filling the panel, until the
+        operator moves it: the root's bounding volume alone frames empty corners too, and left the
+        content in the middle half of the window."""
+        if self.fits_left <= 0 or not self.layer.shown or self.layer.pending:
+            return
+        points = [self.layer.models[n][1].points for n in self.layer.shown if n in self.layer.models]
+        if self.geometry_ is not None and self.geometry_.ids:
+            x0, x1, y0, y1, z0, z1 = self.geometry_.bounds
+            points.append(np.array([[x, y, z] for x in (x0, x1) for y in (y0, y1) for z in (z0, z1)]))
+        if not points:
+            return
+        self.fits_left -= 1
+        pose = fit_points(np.concatenate(points), fov_deg=FOV_DEG,
+                          aspect=max(1, self.canvas.width()) / max(1, self.canvas.height()))
+        self.canvas.set_home(pose)
+        if pose != self.canvas.pose():
+            self.canvas.set_pose(pose)
+
+    def _stop_framing(self) -> None:
+        self.fits_left = 0
 
     def _clicked(self, x: int, y: int) -> None:
         """The nearer of the building and the tile feature under the click goes on the card."""
