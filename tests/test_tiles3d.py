@@ -232,6 +232,68 @@ def test_the_tileset_view_draws_refines_and_picks_a_feature(qtbot):
     view.close()
 
 
+def test_coarser_twins_of_the_sample_building_with_their_error_measured():
+    from console.scene.simplify import cluster, twins
+
+    tileset, to_frame = _placed(VOLUME)
+    building = next(t for t in tileset.tiles if t.content is not None and t.content.name == "building.b3dm")
+    model = tileset.load(building, to_frame)
+    assert len(model.triangles) == 66_094
+    made = twins(model)
+    errors, counts = [e for e, _ in made], [len(t.triangles) for _, t in made]
+    assert len(made) >= 2 and errors == sorted(errors) and counts[0] <= 0.7 * 66_094
+    assert all(b <= 0.7 * a for a, b in zip(counts, counts[1:]))
+    for _, twin in made:
+        assert set(twin.feature.tolist()) <= set(model.feature.tolist()) and twin.properties is model.properties
+        assert twin.triangles.max() < len(twin.points)
+    error, coarsest = made[-1]
+    sample = model.points[np.random.default_rng(3).choice(len(model.points), 3000, replace=False)]
+    nearest = np.sqrt(((sample[:, None, :] - coarsest.points[None]) ** 2).sum(axis=2)).min(axis=1)
+    assert nearest.max() <= error + 1e-6  # no vertex of the content farther from the twin than it says
+    _, half_metre = cluster(model, 0.5)
+    assert 0 < half_metre <= math.sqrt(3) * 0.5  # a vertex stays in its grid cell
+    blocks = next(t for t in tileset.tiles if t.content is not None and t.content.name == "ll.b3dm")
+    assert twins(tileset.load(blocks, to_frame)) == []  # 120 triangles: drawn as they are
+
+
+def test_the_layer_draws_a_twin_only_where_its_error_is_under_two_pixels(qtbot):
+    from dataclasses import replace
+
+    from widgets.scene.tiles3d import TWIN_PX
+    from widgets.scene.tileset_view import TilesetView
+
+    view = TilesetView(Tileset(VOLUME / "tileset.json"), [])
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    layer, canvas = view.layer, view.canvas
+    building = next(t for t in view.tileset.tiles if t.content is not None and t.content.name == "building.b3dm")
+    qtbot.waitUntil(lambda: building.number in layer.shown and not layer.pending, timeout=30_000)
+    full = layer.models[building.number][0]
+    px_per_m = canvas.height() / (2 * math.tan(math.radians(15)))
+    for distance in (40.0, 150.0, 600.0, 3000.0):
+        canvas.set_pose(replace(canvas.pose(), focal=tuple(building.box.mean(axis=0)), distance=distance))
+        drawn = layer.drawn[building.number]
+        near = float(np.linalg.norm(np.asarray(eye_of(canvas)) - np.clip(eye_of(canvas), *building.box)))
+        fitting = [(e, a) for e, a, _ in layer.twins[building.number] if e * px_per_m / near <= TWIN_PX]
+        assert drawn is (fitting[-1][1] if fitting else full) and drawn.GetVisibility()
+        assert sum(a.GetVisibility() for a in [full, *(a for _, a, _ in layer.twins[building.number])]) == 1
+    assert layer.drawn[building.number] is not full  # 3 km away: a twin
+    canvas.render_now()
+    x, y = canvas.project(building.box.mean(axis=0))
+    hit = layer.pick(int(x), int(y))
+    assert hit is not None and hit[1] == building.number  # the twin picks as its tile
+    assert hit[2] in set(layer.models[building.number][1].feature.tolist())  # (no batch table: -1)
+    view.close()
+
+
+def eye_of(canvas) -> np.ndarray:
+    from console.scene.camera import eye
+
+    return np.asarray(eye(canvas.pose()), dtype=float)
+
+
 def test_fit_points_shows_every_point_and_fills_one_screen_axis():
     from console.scene.camera import eye, fit_points, screen_axes
 

@@ -6,13 +6,17 @@ buildings are, and never coloured by live data. As the camera moves (``pose_chan
 for a moment) ``console.scene.tileset.select`` names the tiles it needs by screen-space error
 (those in view: outside the camera's view cone none is loaded);
 contents not yet loaded are decoded on a worker thread and arrive by queued signal, and what
-was shown stays until its replacement has arrived, so the view never has holes. A click that
+was shown stays until its replacement has arrived, so the view never has holes. A content with
+more triangles than it can show from afar gets coarser twins on the worker (``simplify``); at
+each camera pose a tile is drawn by the coarsest of its meshes whose error spans at most
+``TWIN_PX`` pixels (the tileset's own refinement allows ``MAX_SSE``, 16). A click that
 hits a tile rather than a building shows that feature's batch-table or metadata properties.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -22,6 +26,7 @@ from vtkmodules.util.numpy_support import numpy_to_vtk
 from vtkmodules.vtkRenderingCore import vtkActor, vtkCellPicker
 
 from console.errors import UserError
+from console.scene import simplify
 from console.scene.camera import eye
 from console.scene.gltf import ContentError, Model
 from console.scene.tileset import Tileset, select
@@ -33,6 +38,7 @@ TILE_RGB = (58, 66, 78)  # a shade under NEUTRAL (#4b5c72) and greyer: the backd
 SETTLE_MS = 150  # the camera still this long: tiles chosen again
 MAX_LOADED_TRIANGLES = 4_000_000  # beyond this, tiles not wanted are dropped, least recently wanted first
 FOV_DEG = 30.0
+TWIN_PX = 2.0  # a coarser twin stands in for a content where its error spans at most this on screen
 
 
 class TilesetLayer(QObject):
@@ -45,6 +51,8 @@ class TilesetLayer(QObject):
         super().__init__(canvas)
         self.canvas, self.tileset, self.to_frame = canvas, tileset, to_frame
         self.models: dict[int, tuple[vtkActor, Model]] = {}
+        self.twins: dict[int, list[tuple[float, vtkActor, Model]]] = {}  # (error m, actor, mesh), finest first
+        self.drawn: dict[int, vtkActor] = {}  # per tile shown: the actor of the mesh drawn for it
         self.pending: set[int] = set()
         self.failed: dict[str, int] = dict(tileset.skipped)
         self.used: dict[int, int] = {}  # tile number -> the update it was last wanted in
@@ -62,6 +70,7 @@ class TilesetLayer(QObject):
         self.timer.setInterval(SETTLE_MS)
         self.timer.timeout.connect(self.update)
         canvas.pose_changed.connect(self.timer.start)
+        canvas.pose_changed.connect(self._detail)
         canvas.destroyed.connect(self.close)
 
     def close(self) -> None:
@@ -98,7 +107,8 @@ class TilesetLayer(QObject):
         if self._closed.is_set():
             return
         try:
-            result: object = self.tileset.load(tile, self.to_frame)
+            model = self.tileset.load(tile, self.to_frame)
+            result: object = (model, simplify.twins(model))
         except (ContentError, UserError) as exc:
             result = str(exc)
         except Exception as exc:  # noqa: BLE001 - a hostile content must cost its tile, never the wall
@@ -109,27 +119,57 @@ class TilesetLayer(QObject):
 
     def _arrived(self, number: int, result: object) -> None:
         self.pending.discard(number)
-        if not isinstance(result, Model):
+        if not isinstance(result, tuple):
             reason = f"tile content: {result} (left out)"
             self.failed[reason] = self.failed.get(reason, 0) + 1
             self.failed_tiles.add(number)
-        elif self.canvas.renderer is not None and len(result.triangles):
-            actor = tile_actor(result)
-            actor.SetVisibility(False)
-            self.canvas.renderer.AddActor(actor)
-            self.picker.AddPickList(actor)
-            self.models[number] = (actor, result)
+        elif self.canvas.renderer is not None and len(result[0].triangles):
+            model, twins = result
+            self.models[number] = (self._actor(model), model)
+            self.twins[number] = [(error, self._actor(twin), twin) for error, twin in twins]
         if not self.pending:
             self.update()
+
+    def _actor(self, model: Model) -> vtkActor:
+        actor = tile_actor(model)
+        actor.SetVisibility(False)
+        self.canvas.renderer.AddActor(actor)
+        self.picker.AddPickList(actor)
+        return actor
 
     def _show(self, numbers: set[int]) -> None:
         if numbers == self.shown:
             return
-        for number, (actor, _) in self.models.items():
-            actor.SetVisibility(number in numbers)
+        for number in set(self.drawn) - numbers:
+            self.drawn.pop(number).SetVisibility(False)
+        for number in numbers - set(self.drawn):
+            self.drawn[number] = self.models[number][0]
+            self.drawn[number].SetVisibility(True)
         self.shown = numbers
+        self._detail()
         self.canvas.request_render()
         self.changed.emit()
+
+    def _detail(self) -> None:
+        """Per tile shown, the coarsest of its meshes whose error spans at most ``TWIN_PX`` pixels
+        from the camera (at the tile's nearest point), as ``select`` measures a tile's error."""
+        shown = [n for n in self.drawn if self.twins.get(n)]
+        if not shown:
+            return
+        px_per_m = (self.canvas.height() or 900) / (2.0 * math.tan(math.radians(FOV_DEG) / 2.0))
+        at = np.asarray(eye(self.canvas.pose()), dtype=float)
+        for number in shown:
+            box = self.tileset.tiles[number].box
+            distance = max(float(np.linalg.norm(at - np.clip(at, box[0], box[1]))), 1e-3)
+            actor = self.models[number][0]
+            for error, twin, _ in self.twins[number]:
+                if error * px_per_m / distance <= TWIN_PX:
+                    actor = twin
+            if self.drawn[number] is not actor:
+                self.drawn[number].SetVisibility(False)
+                actor.SetVisibility(True)
+                self.drawn[number] = actor
+                self.canvas.request_render()
 
     def _trim(self, wanted: set[int]) -> None:
         """Drop loaded tiles not wanted, least recently wanted first, while over the triangle budget."""
@@ -138,8 +178,9 @@ class TilesetLayer(QObject):
             if total <= MAX_LOADED_TRIANGLES:
                 break
             actor, model = self.models.pop(number)
-            self.canvas.renderer.RemoveActor(actor)
-            self.picker.DeletePickList(actor)
+            for gone in (actor, *(twin for _, twin, _ in self.twins.pop(number, []))):
+                self.canvas.renderer.RemoveActor(gone)
+                self.picker.DeletePickList(gone)
             total -= len(model.triangles)
 
     def triangles_shown(self) -> int:
@@ -156,10 +197,13 @@ class TilesetLayer(QObject):
         if not self.picker.Pick(*display, 0.0, canvas.renderer):
             return None
         actor = self.picker.GetActor()
-        number = next((n for n, (a, _) in self.models.items() if a is actor), None)
+        number, model = next(((n, m) for n, (a, m) in self.models.items() if a is actor), (None, None))
+        if number is None:
+            number, model = next(((n, m) for n, twins in self.twins.items() for _, a, m in twins if a is actor),
+                                 (None, None))
         if number is None:
             return None
-        feature = int(self.models[number][1].feature[self.picker.GetCellId()])
+        feature = int(model.feature[self.picker.GetCellId()])
         distance = float(np.linalg.norm(np.asarray(self.picker.GetPickPosition()) - eye(canvas.pose())))
         return distance, number, feature
 
