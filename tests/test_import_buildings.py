@@ -529,6 +529,31 @@ def test_mutated_cityjson_features_are_counted_never_a_crash(edits):
         assert report.skipped
 
 
+
+@pytest.mark.skipif(not _FEATURE_FILE.exists(), reason="real data folder not beside the repository")
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(picks=st.lists(st.integers(1, max(len(_LINES) - 1, 1)), min_size=1, max_size=8),
+       shift=st.tuples(st.integers(-30_000_000, 30_000_000), st.integers(-30_000_000, 30_000_000)),
+       edits=_edits(_FEATURE))
+def test_features_read_together_give_the_rows_of_each_read_alone(picks, shift, edits):
+    """Features are read in chunks (one reprojection of all their vertices, one planarity pass): the
+    rows and counts must be those of one feature at a time, wherever each feature lies, a damaged one too."""
+    features = []
+    for n, line in enumerate(picks):
+        feature = json.loads(_LINES[line])
+        for vertex in feature["vertices"]:  # each feature moved by its own multiple of the shift (units: mm)
+            vertex[0] += n * shift[0]
+            vertex[1] += n * shift[1]
+        features.append(feature)
+    features.insert(len(features) // 2, _mutate(_FEATURE, edits))
+    pairs = [(f.get("CityObjects"), f.get("vertices")) for f in features]
+    together = _READER.report = ImportReport()
+    rows = _READER.rows_of(pairs)
+    alone = _READER.report = ImportReport()
+    assert rows == [r for objects, vertices in pairs for r in _READER.rows(objects, vertices)]
+    assert together.as_dict() == alone.as_dict()
+    assert len(rows) >= len(picks)
+
 _CITY_FEATURES = [f for f in json.loads(CITY.read_text())["features"] if f["properties"]["layer"] == "building"]
 _SAMPLE = {"type": "FeatureCollection", "features": [_CITY_FEATURES[i] for i in (0, 5, 50, 100)]}
 

@@ -279,3 +279,35 @@ def test_repeated_surfaces_are_kept_once_and_a_huge_model_is_stored_as_its_block
     assert len(row["model"]) < 10_000 and model["CityObjects"]["big"]["geometry"][0]["lod"] == "1"
     assert model["CityObjects"]["big"]["attributes"]["simplified_from_bytes"] > 100_000
     assert row["height"] == pytest.approx(8.0, abs=0.01)
+
+
+def test_buildings_made_rows_in_chunks_give_the_rows_of_each_alone(tmp_path, monkeypatch):
+    """Buildings are made rows in chunks (one reprojection of all their vertices, one planarity pass):
+    chunks of any size give the rows and counts of one building at a time, each building elsewhere."""
+    from console.importers import citygml
+
+    tree = etree.parse(str(GML / "Building_and_garage_LOD2-EPSG25832.gml"))
+    root = tree.getroot()
+    member = root.find("{*}cityObjectMember")
+    rng = np.random.default_rng(5)
+    for n in range(40):
+        copy = etree.fromstring(etree.tostring(member))
+        for elem in copy.iter():
+            for key in (f"{{{NS['gml2']}}}id", "{http://www.w3.org/1999/xlink}href"):
+                if elem.get(key):
+                    elem.set(key, elem.get(key).replace("GML", f"C{n}_", 1))
+        dx, dy = rng.uniform(-20_000, 20_000, 2)
+        for pos in copy.iter("{*}posList"):
+            xyz = np.array(pos.text.split(), dtype=float).reshape(-1, 3) + (dx, dy, rng.uniform(-5, 5))
+            xyz[1:-1] += rng.normal(0, 0.02, (len(xyz) - 2, 3)) * (n % 3 == 0)  # some surfaces no longer planar
+            pos.text = " ".join(map(repr, xyz.ravel().tolist()))
+        root.append(copy)
+    path = tmp_path / "many.gml"
+    tree.write(str(path))
+    results = []
+    for size in (0, 700, citygml.CHUNK_VERTICES):  # each building alone, a few together, all together
+        monkeypatch.setattr(citygml, "CHUNK_VERTICES", size)
+        rows, report = read_buildings(path)
+        results.append((rows, report.as_dict()))
+    assert len(results[0][0]) == 41 and results[0][1]["repaired"]["building surface: non-planar (kept as is)"] > 0
+    assert results[0] == results[1] == results[2]

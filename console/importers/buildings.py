@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import json
 import zlib
 from collections.abc import Iterable, Iterator
@@ -45,6 +46,7 @@ OWN_COORDINATES = ("mvt", ".osm.pbf", ".osm")  # formats whose coordinates say w
 #: Buildings landing farther than this from every district of a platform that has districts are refused.
 FAR_KM = 30.0
 HEAD = 65_536  # bytes read to recognise a format
+CHUNK_FEATURES = 256  # CityJSONSeq lines made rows together (never a whole file's lines at once)
 
 
 class BrokenFile(UserError):
@@ -134,7 +136,11 @@ def _read_file(path: Path, crs: str | None, force_crs: bool, report: ImportRepor
         return geojson_rows(doc, path, report, crs)
     header, features = doc
     reader = CityJsonReader(header, str(path), crs, report, force_crs=force_crs)
-    return [r for objects, vertices in features for r in reader.rows(objects, vertices)]
+    rows: list[dict] = []
+    features = iter(features)
+    while chunk := list(itertools.islice(features, CHUNK_FEATURES)):  # read together: one reprojection
+        rows += reader.rows_of(chunk)
+    return rows
 
 
 def _files(paths: list[Path]) -> list[Path]:

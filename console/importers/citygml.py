@@ -45,6 +45,8 @@ GENERIC = frozenset({"stringAttribute", "intAttribute", "doubleAttribute", "date
                      "UriAttribute", "MeasureAttribute"})
 _LOD = re.compile(r"lod([0-3])(Solid|MultiSurface|CompositeSurface|FootPrint|RoofEdge|Geometry)$")
 _HREF = "{http://www.w3.org/1999/xlink}href"
+#: Buildings are made rows together (one reprojection, one planarity pass) up to about this many vertices.
+CHUNK_VERTICES = 50_000
 
 
 def is_citygml(head: bytes) -> bool:
@@ -66,6 +68,8 @@ def citygml_rows(path: Path, report: ImportReport, crs: str | None = None, force
 
     rows: list[dict] = []
     readers: dict[str | None, CityJsonReader] = {}
+    chunk: list[tuple[CityJsonReader, tuple[dict, np.ndarray]]] = []  # buildings read, not yet rows: one reader's
+    chunk_vertices = 0
     extent: list[float] | None = None
     file_srs: str | None = None
     count = 0
@@ -90,9 +94,12 @@ def citygml_rows(path: Path, report: ImportReport, crs: str | None = None, force
                     header = {"metadata": {"referenceSystem": srs, "geographicalExtent": box}}
                     readers[srs] = CityJsonReader(header, str(path), crs, report, force_crs=force_crs,
                                                   where="srsName")
-                objects, vertices = building.feature(lat_first)
+                if chunk and (readers[srs] is not chunk[0][0] or chunk_vertices > CHUNK_VERTICES):
+                    rows += _rows(chunk)
+                    chunk, chunk_vertices = [], 0
+                chunk.append((readers[srs], building.feature(lat_first)))
+                chunk_vertices += building.n_points
                 report.repaired.update(building.noted)
-                rows += readers[srs].rows(objects, vertices)
                 member.clear()
                 while member.getprevious() is not None:
                     del member.getparent()[0]
@@ -103,9 +110,16 @@ def citygml_rows(path: Path, report: ImportReport, crs: str | None = None, force
         except (OSError, EOFError) as exc:
             report.broken.append(f"{path.name}: cut short or not readable ({_short(str(exc))}); "
                                  f"the {_buildings(count)} before it {'was' if count == 1 else 'were'} read")
+    if chunk:
+        rows += _rows(chunk)
     if not count and not report.broken:
         raise UserError(f"{path}: a CityGML file with no Building")
     return rows
+
+
+def _rows(chunk: list[tuple[CityJsonReader, tuple[dict, np.ndarray]]]) -> list[dict]:
+    """The rows of buildings read by one reader, made together (one reprojection for all)."""
+    return chunk[0][0].rows_of([feature for _, feature in chunk])
 
 
 def _buildings(count: int) -> str:
@@ -253,12 +267,12 @@ class _Gml:
         owner, lod, semantic = self._context(node.getparent())
         return (owner, lod, semantic) if owner is not None and lod is not None else None
 
-    def feature(self, lat_first: bool) -> tuple[dict, list]:
+    def feature(self, lat_first: bool) -> tuple[dict, np.ndarray]:
         """(CityObjects, vertices) in CityJSON's form, x and y swapped where the CRS is lat/lon."""
         xyz = np.concatenate(self.points) if self.points else np.zeros((0, 3))
         if lat_first:
             xyz = xyz[:, [1, 0, 2]]
-        return self.objects, xyz.tolist()
+        return self.objects, xyz
 
     # -- objects -------------------------------------------------------------------------------
     def _object(self, elem: Any, oid: str, parent: str | None, surfaces: dict[int, list], refs: list) -> None:

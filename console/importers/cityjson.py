@@ -19,6 +19,7 @@ the building and its parts). A missing CRS is taken as lon/lat only when the coo
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -26,19 +27,17 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from console.errors import UserError
+from console.importers.batch import Batch
 from console.importers.crs import NoCrs, Resolved, check_area, resolve, same_crs
-from console.importers.footprints import (LON_LAT_SCALE, Z_SCALE, extrusion_model, footprint_texts,
-                                         model_text, row, storeys)
+from console.importers.footprints import LON_LAT_SCALE, Z_SCALE, extrusion_model, model_text, storeys
 from console.importers.report import ImportReport
 
 LEVELS = {"MultiSurface": 1, "CompositeSurface": 1, "Solid": 2, "MultiSolid": 3, "CompositeSolid": 3}
 PARTS = ("BuildingPart", "BuildingInstallation")
-PLANAR_M = 0.01
 MAX_Z_M = 20_000.0
 #: A stored model larger than this (one building's CityJSON text) is replaced by its LoD1 block: one
 #: platform row must not hold tens of MB that every console syncs and the scene meshes on every load.
 MAX_MODEL_BYTES = 2_000_000  # metres from the CRS's zero: higher or deeper is no building's vertex
-_M_PER_DEG = 111_319.49
 
 
 class _Skip(Exception):
@@ -65,19 +64,25 @@ class CityJsonReader:
         self.z_factor = 1.0
 
     # -- vertices ------------------------------------------------------------------------------
-    def _vertices(self, raw: Any) -> tuple[np.ndarray, np.ndarray]:
-        """(lon/lat (n, 2), z in metres (n,)); NaN where a vertex is malformed or off the Earth."""
-        if not isinstance(raw, list):
-            raw = []
-        try:
-            xyz = np.array(raw, dtype=float).reshape(len(raw), 3)
-        except (ValueError, TypeError, OverflowError):
-            xyz = np.array([_position(v) for v in raw], dtype=float).reshape(len(raw), 3)
+    def _xyz(self, raw: Any) -> np.ndarray:
+        """The feature's vertices in the file's CRS (n, 3), through the transform; NaN where malformed."""
+        if isinstance(raw, np.ndarray):
+            xyz = raw.astype(float).reshape(-1, 3)
+        else:
+            if not isinstance(raw, list):
+                raw = []
+            try:
+                xyz = np.array(raw, dtype=float).reshape(len(raw), 3)
+            except (ValueError, TypeError, OverflowError):
+                xyz = np.array([_position(v) for v in raw], dtype=float).reshape(len(raw), 3)
         with np.errstate(all="ignore"):
             xyz = xyz * self.scale + self.shift
         xyz[~np.isfinite(xyz).all(axis=1)] = np.nan
-        if self.project is None and len(xyz):
-            self._choose_crs(xyz)
+        return xyz
+
+    def _vertices(self, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(lon/lat (n, 2), z in metres (n,)); NaN where a vertex is malformed or off the Earth.
+        One pyproj call for any number of features' vertices (a transformation is per point)."""
         lon, lat = self.project(xyz[:, 0], xyz[:, 1]) if len(xyz) else (xyz[:, 0], xyz[:, 1])
         lonlat, z = np.column_stack([lon, lat]), xyz[:, 2] * self.z_factor
         with np.errstate(invalid="ignore"):
@@ -138,12 +143,34 @@ class CityJsonReader:
     # -- objects -------------------------------------------------------------------------------
     def rows(self, objects: Any, vertices: Any) -> list[dict]:
         """The rows of the Buildings among ``objects`` (one document, or one CityJSONFeature)."""
-        if not isinstance(objects, dict) or not objects:
-            self.report.skipped["CityJSON feature without CityObjects"] += 1
+        return self.rows_of([(objects, vertices)])
+
+    def rows_of(self, features: Iterable[tuple[Any, Any]]) -> list[dict]:
+        """The rows of several features' Buildings, read together: one reprojection of all their
+        vertices, one pass for their surfaces' planarity and their footprints' text (the same rows
+        and counts as one feature at a time, in a fraction of the time for small buildings)."""
+        read: list[tuple[dict, np.ndarray]] = []
+        for objects, vertices in features:
+            if not isinstance(objects, dict) or not objects:
+                self.report.skipped["CityJSON feature without CityObjects"] += 1
+                continue
+            xyz = self._xyz(vertices)
+            if self.project is None and len(xyz):
+                self._choose_crs(xyz)
+            read.append((objects, xyz))
+        if not read:
             return []
-        lonlat, z = self._vertices(vertices)
+        lonlat, z = self._vertices(np.concatenate([xyz for _, xyz in read]))
+        batch = Batch(self.report, lonlat, z)
+        for objects, xyz in read:
+            start, stop = batch.base, batch.base + len(xyz)
+            self._objects(objects, lonlat[start:stop], z[start:stop], batch)
+            batch.base = stop
+        return batch.rows()
+
+    def _objects(self, objects: dict, lonlat: np.ndarray, z: np.ndarray, batch: Batch) -> None:
+        """Each Building among ``objects`` into ``batch``; other objects counted as skipped."""
         bad = set(np.flatnonzero(np.isnan(lonlat).any(axis=1) | np.isnan(z)).tolist())
-        out = []
         for oid, obj in objects.items():
             kind = obj.get("type") if isinstance(obj, dict) else None
             parents = obj.get("parents") if isinstance(obj, dict) else None
@@ -154,12 +181,11 @@ class CityJsonReader:
                 if kind != "Building":
                     raise _Skip("building part without its building" if kind in PARTS else
                                 f"not a building ({str(kind)[:40]})")
-                out.append(_Building(self.report, objects, lonlat, z, bad).row(oid, obj))
+                _Building(self.report, objects, lonlat, z, bad).read(oid, obj, batch)
             except _Skip as skip:
                 self.report.skipped[f"{'building' if kind in ('Building', *PARTS) else 'object'}: {skip}"] += 1
             except shapely.errors.GEOSException:
                 self.report.skipped["building: geometry GEOS cannot process"] += 1
-        return out
 
 
 def _extent(value: Any) -> tuple[float, ...] | None:
@@ -192,8 +218,8 @@ class _Building:
         self.lonlat, self.z, self.bad = lonlat, z, bad  # every vertex of the file or feature; bad: unusable ones
         self.cleaned: dict[int, tuple[dict, list] | None] = {}
 
-    def row(self, oid: str, obj: dict) -> dict:
-        """The building's row; _Skip if nothing of it can be drawn."""
+    def read(self, oid: str, obj: dict, batch: Batch) -> None:
+        """The building into ``batch``, which finishes its row; _Skip if nothing of it can be drawn."""
         members = [(oid, obj, None), *self._parts(oid, obj, {oid})]
         best = {pid: self._best(o, flat_ok=True) for pid, o, _ in members[1:]}
         best[oid] = self._best(obj, flat_ok=not any(best.values()))  # its LoD0 is the footprint, not a part
@@ -210,7 +236,7 @@ class _Building:
             ground = float(self.z[idx].min()) if ground is None else ground
             if (measured := _number(attrs.get("measuredHeight"))) is not None and measured > 0:
                 top = ground + measured  # what the surveyor measured, over the model's own extent
-        self._count_non_planar(surfaces, idx)
+        batch.planarity([rings for rings, _ in surfaces if sum(map(len, rings)) > 3], idx)
         footprint = self._footprint([g for g in _geometries(obj) if _lod(g) == 0], surfaces)
         model = self._model(oid, _objects(oid, members, best), idx, ground)
         if len(model) > MAX_MODEL_BYTES and top > ground:
@@ -219,9 +245,9 @@ class _Building:
                                  "block (footprint and height)"] += 1
         year = _year(attrs.get("oorspronkelijkbouwjaar", attrs.get("yearOfConstruction")))
         use = next((attrs[k] for k in ("function", "usage", "use") if isinstance(attrs.get(k), str)), None)
-        return row(oid, footprint_texts([footprint])[0], self.report, name=attrs.get("name"),
-                   height=top - ground if top > ground else None, levels=storeys(attrs.get("storeysAboveGround")),
-                   use=use, year=year, model=model)
+        batch.add(oid, footprint, {"name": attrs.get("name"), "height": top - ground if top > ground else None,
+                                   "levels": storeys(attrs.get("storeysAboveGround")), "use": use, "year": year,
+                                   "model": model})
 
     def _parts(self, oid: str, obj: dict, seen: set[str]) -> list[tuple[str, dict, str]]:
         out = []
@@ -300,32 +326,6 @@ class _Building:
             if k == 0:
                 return None
         return rings
-
-    def _count_non_planar(self, surfaces: list, idx: np.ndarray) -> None:
-        """Count surfaces whose vertices stray more than 1 cm from their plane (Newell normal)."""
-        many = [rings for rings, _ in surfaces if sum(map(len, rings)) > 3]
-        if not many:
-            return
-        lat0 = float(self.lonlat[idx, 1].mean())
-        scale = np.array([_M_PER_DEG * math.cos(math.radians(lat0)), _M_PER_DEG, 1.0])
-        rings = [r for surface in many for r in surface]
-        sizes = np.array([len(r) for r in rings])
-        verts = np.concatenate(rings)
-        ring_start = np.repeat(np.cumsum(sizes) - sizes, sizes)
-        nxt = ring_start + (np.arange(len(verts)) - ring_start + 1) % np.repeat(sizes, sizes)
-        xyz = np.column_stack([self.lonlat[verts], self.z[verts]]) * scale
-        xyz -= xyz.mean(axis=0)
-        counts = np.array([sum(map(len, surface)) for surface in many])
-        starts = np.cumsum(counts) - counts
-        normal = np.add.reduceat(np.cross(xyz, xyz[nxt]), starts)  # Newell: twice the area vector
-        size = np.linalg.norm(normal, axis=1)
-        centre = np.add.reduceat(xyz, starts) / counts[:, None]
-        unit = normal / np.where(size > 0, size, 1.0)[:, None]
-        surface = np.repeat(np.arange(len(many)), counts)
-        off = np.abs(((xyz - centre[surface]) * unit[surface]).sum(axis=1))
-        far = np.maximum.reduceat(off, starts) > PLANAR_M
-        if n := int((far & (size > 1e-9)).sum()):
-            self.report.repaired["building surface: non-planar (kept as is)"] += n
 
     def _footprint(self, lod0: list, surfaces: list) -> BaseGeometry:
         """The LoD0 surfaces, else the ground surfaces, else every surface, projected and merged."""

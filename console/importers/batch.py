@@ -1,0 +1,98 @@
+"""Buildings of CityJSON (and CityGML) features read together: what is left once each building's
+geometry is cleaned, done for all of them at once.
+
+A building of a few dozen vertices costs more in per-call overhead than in arithmetic, so the
+planarity test of every surface (1 cm tolerance, val3dity's default; a non-planar surface is kept as
+it is and counted, renderers triangulate it anyway) runs as one vectorised pass over all of the
+features' surfaces, and their footprints' GeoJSON text is one call. The rows are the same as for
+one building at a time: each building's surfaces are measured in metres round its own mean vertex.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from console.importers.footprints import footprint_texts, row
+from console.importers.report import ImportReport
+
+PLANAR_M = 0.01
+_M_PER_DEG = 111_319.49
+
+
+class Batch:
+    """What the buildings read together leave to be done for all of them at once: the planarity of
+    their surfaces (one vectorised pass) and their footprints' GeoJSON text (one call), then the rows."""
+
+    def __init__(self, report: ImportReport, lonlat: np.ndarray, z: np.ndarray) -> None:
+        self.report, self.lonlat, self.z = report, lonlat, z  # every vertex of the features read together
+        self.base = 0  # where the building being read has its vertex 0 in lonlat and z
+        self.rings: list[list[int]] = []  # the rings of the surfaces to test, each building's own vertex numbers
+        self.ring_base: list[int] = []
+        self.surface_vertices: list[int] = []  # per surface: its vertices (all its rings')
+        self.building_surfaces: list[int] = []  # per building with surfaces to test: how many
+        self.used: list[np.ndarray] = []  # per such building: its vertices in lonlat (its latitude: the scale)
+        self.pending: list[tuple[str, BaseGeometry, dict]] = []
+
+    def planarity(self, surfaces: list[list[list[int]]], idx: np.ndarray) -> None:
+        """Surfaces of more than 3 vertices of one building, to test for planarity (``idx``: its vertices)."""
+        if not surfaces:
+            return
+        for rings in surfaces:
+            self.rings += rings
+            self.ring_base += [self.base] * len(rings)
+            self.surface_vertices.append(sum(map(len, rings)))
+        self.building_surfaces.append(len(surfaces))
+        self.used.append(idx + self.base)
+
+    def add(self, oid: str, footprint: BaseGeometry, fields: dict) -> None:
+        self.pending.append((oid, footprint, fields))
+
+    def rows(self) -> list[dict]:
+        """The rows of the buildings added, their non-planar surfaces counted."""
+        if self.rings:
+            self._count_non_planar()
+        try:
+            texts = footprint_texts([f for _, f, _ in self.pending]) if self.pending else []
+        except shapely.errors.GEOSException:
+            texts = []
+            for _, footprint, _ in self.pending:
+                try:
+                    texts.append(footprint_texts([footprint])[0])
+                except shapely.errors.GEOSException:
+                    texts.append(None)
+                    self.report.skipped["building: geometry GEOS cannot process"] += 1
+        return [row(oid, text, self.report, **fields) for (oid, _, fields), text in zip(self.pending, texts)
+                if text is not None]
+
+    def _count_non_planar(self) -> None:
+        """Count surfaces whose vertices stray more than 1 cm from their plane (Newell normal), in metres
+        east, north and up round each building's mean vertex."""
+        sizes = np.fromiter(map(len, self.rings), dtype=np.int64, count=len(self.rings))
+        verts = np.fromiter(itertools.chain.from_iterable(self.rings), dtype=np.int64, count=int(sizes.sum()))
+        verts += np.repeat(np.array(self.ring_base, dtype=np.int64), sizes)
+        counts = np.array(self.surface_vertices)
+        starts = np.cumsum(counts) - counts
+        per_building = np.add.reduceat(counts, np.cumsum(self.building_surfaces) - self.building_surfaces)
+        building = np.repeat(np.arange(len(per_building)), per_building)  # of each vertex in verts
+        used = [len(u) for u in self.used]
+        lat0 = np.add.reduceat(self.lonlat[np.concatenate(self.used), 1], np.cumsum(used) - used) / used
+        scale = np.column_stack([_M_PER_DEG * np.cos(np.radians(lat0)), np.full(len(lat0), _M_PER_DEG),
+                                 np.ones(len(lat0))])
+        xyz = np.column_stack([self.lonlat[verts], self.z[verts]]) * scale[building]
+        xyz -= (np.add.reduceat(xyz, np.cumsum(per_building) - per_building) / per_building[:, None])[building]
+        ring_start = np.repeat(np.cumsum(sizes) - sizes, sizes)
+        nxt = ring_start + (np.arange(len(verts)) - ring_start + 1) % np.repeat(sizes, sizes)
+        normal = np.add.reduceat(np.cross(xyz, xyz[nxt]), starts)  # Newell: twice the area vector
+        size = np.linalg.norm(normal, axis=1)
+        centre = np.add.reduceat(xyz, starts) / counts[:, None]
+        unit = normal / np.where(size > 0, size, 1.0)[:, None]
+        surface = np.repeat(np.arange(len(counts)), counts)
+        off = np.abs(((xyz - centre[surface]) * unit[surface]).sum(axis=1))
+        far = np.maximum.reduceat(off, starts) > PLANAR_M
+        if n := int((far & (size > 1e-9)).sum()):
+            self.report.repaired["building surface: non-planar (kept as is)"] += n
+
