@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
@@ -267,6 +267,40 @@ def test_new_data_rebuilds_only_that_sparkline(make_grid, monkeypatch):
     grid.refresh(NOW + 31)
     _shot(grid)
     assert len(built) == 7, "only the tile with new data rebuilds its sparkline"
+
+
+def _canvas_on_screen(qtbot, grid: TileGrid) -> QImage:
+    """The canvas's pixels as the window shows them (its backing store), once pending paints ran."""
+    qtbot.wait(30)
+    top = grid.canvas.mapTo(grid.window(), QPoint(0, 0))
+    size = grid.canvas.size()
+    shot = grid.window().windowHandle().screen().grabWindow(grid.window().winId(), top.x(), top.y(),
+                                                             size.width(), size.height())
+    return shot.toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
+def test_changed_tiles_paint_each_under_a_one_rectangle_clip_and_as_a_full_repaint_would(make_grid, qtbot,
+                                                                                          monkeypatch):
+    """Tiles apart from each other make an update region of several rectangles; each tile is
+    painted clipped to its own rectangle (Qt's raster engine copies then, instead of blending
+    span by span on its thread pool), and the screen shows what a fresh full drawing shows."""
+    rows = [_row(i, f"i{i}") for i in range(1, 7)]
+    store = _store({i: _flat(40 + i) for i in range(1, 7)}, rows)
+    grid = make_grid(store, size=(1200, 500))
+    grid.refresh(NOW)
+    _canvas_on_screen(qtbot, grid)
+    clips = []
+    real = tile_paint.paint_tile
+    monkeypatch.setattr("widgets.tiles.paint_tile",
+                        lambda p, x, y, *a: clips.append((x, y, p.clipRegion().rectCount())) or real(p, x, y, *a))
+    for iid in (1, 3, 5):  # no two side by side
+        store.add_readings(iid, np.array([NOW + 30]), np.array([60.0 + iid]))
+    grid.refresh(NOW + 31)
+    shown = _canvas_on_screen(qtbot, grid)
+    rects = [rect for rect, _ in _tiles(grid)]
+    assert clips == [(rects[k].left(), rects[k].top(), 1) for k in (0, 2, 4)]
+    monkeypatch.undo()
+    assert shown == grid.canvas.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
 
 
 # -- grid --------------------------------------------------------------------------------------
