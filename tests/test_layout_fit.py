@@ -126,3 +126,26 @@ def test_every_shipped_layouts_text_is_legible_where_it_is_read(name, synced, tm
         wall.stop()
         cache.close()
     assert not problems, f"layout {name}:\n" + "\n".join(problems)
+
+
+def test_tabbed_panels_leave_the_layout_its_shares(synced, tmp_path, qtbot):
+    """The trainer desk's map shares its dock with the rainstorm panel as tabs, and a tabbed dock is
+    as tall as its tallest tab's minimum: a tall minimum there squeezed the trend below to a strip.
+    In replay, the trend and the map split their column 2 : 3, as the layout says."""
+    qt_app()
+    shutil.copy(synced, tmp_path / "cache.db")
+    cache = Cache(tmp_path / "cache.db")
+    clock = Clock()
+    clock.replay(END - 600, speed=1.0, playing=False)
+    session = open_session(record_from_cache(cache, END - 600, END))
+    cache.close()
+    wall = Wall(read_layout("trainer"), None, None, clock, operator=Operator("ann", "trainer"), windowed=True,
+                replay=session, state_dir=tmp_path / "replay")
+    wall.start()
+    try:
+        assert not _misfits(wall)  # at the desk's 1920×1080
+        views = {view.name: view for view in wall.workstation.findChildren(View)}
+        trend, chart = views["trend"].height(), views["map"].height()
+    finally:
+        wall.stop()
+    assert trend / (trend + chart) == pytest.approx(2 / 5, abs=0.05), (trend, chart)

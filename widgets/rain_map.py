@@ -45,7 +45,7 @@ class RiskMap(MapCanvas):
         self.sensor_xy: SensorPositions | None = None
         self.district_level: dict[str, int] = {}
         self.sensor_risk: dict[int, tuple[float, int]] = {}  # indicator id -> (risk, level)
-        self.setMinimumSize(360, 300)
+        self.setMinimumSize(360, 160)  # tabbed with the city map on the trainer desk: it must not squeeze the trend below
         self._shapes: dict[str, Layer] = {}
 
     def set_geometry(self, geo: CityGeometry, sensors: SensorPositions | None) -> None:
