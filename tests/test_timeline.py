@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 from sqlalchemy import select
 
@@ -20,7 +21,8 @@ from console.replay.timeline import SPEEDS, TOLERANCE_S, Mark, Timeline, Transpo
 from console.shell.app import qt_app
 from console.store import Store
 from tests.test_clock import FakeTime
-from widgets import ViewContext
+from tests.text_sizes import drawn_text
+from widgets import ViewContext, theme
 from widgets.replay_banner import ReplayBanner, replayed_time
 from widgets.timeline import (ANNOTATION_COLOUR, BIG_STEP_S, LOOP_S, STEP_S, TimelinePanel, TimelineView,
                               install_shortcuts)
@@ -352,3 +354,28 @@ def test_banner_in_replay_and_hidden_when_live(qtbot):
     clock.go_live()
     banner.refresh(clock, "Rainstorm", None)
     assert not banner.isVisible()
+
+
+def test_the_compact_strip_fits_its_short_row(qtbot):
+    """On a far-read wall the strip is one short row beside the transport: its lanes and their names
+    must fit in it (they spilled below it, cut in half, with four rows drawn into the height of two),
+    and a click on a lane still seeks."""
+    qt_app()
+    clock, _ = _replaying(T0 + 600)
+    tl = Timeline(T0, T0 + 3600, [Mark(T0 + 300, "incident", "INC-300"), Mark(T0 + 1500, "alarm", "alarm 1500")])
+    v = TimelineView(clock, tl, "wall", compact=True)
+    qtbot.addWidget(v)
+    v.resize(1400, v.minimumSizeHint().height())
+    v.show()
+    qtbot.waitExposed(v)
+    strip = v.strip
+    label = QFontMetrics(theme.font(14, QFont.Weight.Bold)).height()
+    for name, row in strip.rows().items():
+        assert 0 <= row.top() and row.bottom() <= strip.height(), (name, row, strip.height())
+    for name in ("incident", "alarm"):
+        assert strip.rows()[name].height() >= label, (name, strip.rows()[name], label)
+    texts = [d.text for d in drawn_text(strip)]
+    assert texts == ["INCIDENTS", "ALARMS"], texts  # no axis, no "peak" line, no notes label squeezed in
+    target = T0 + 2222
+    qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=QPoint(round(strip.x_of(target)), _row_y(v, "alarm")))
+    assert abs(clock.now() - target) <= strip.seconds_per_pixel()

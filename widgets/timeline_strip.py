@@ -54,6 +54,7 @@ class TimelineStrip(QWidget):
         self._anchor = 0.0  # where a loop selection started (time)
         self._press_x = 0.0
         self._density: dict[tuple[str, int], tuple] = {}
+        self.compact = False  # on a far-read wall: see rows()
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(900, 170)
@@ -79,8 +80,15 @@ class TimelineStrip(QWidget):
         return self.timeline.duration / max(self.x1 - self.x0, 1.0)
 
     def rows(self) -> dict[str, QRectF]:
-        """Where each row is: notes on top, the two histograms sharing what height is left, actions, the axis."""
+        """Where each row is: notes on top, the two histograms sharing what height is left, actions, the axis.
+        Compact (a wall screen read from afar, one short row): the two histograms only, notes marked on
+        the first; the REPLAY band says the time, so there is no axis, and actions are a desk's detail."""
         w, h = float(self.width()), float(self.height())
+        if self.compact:
+            lane = max(14.0, (h - 6) / 2)
+            incident, alarm = QRectF(0, 2, w, lane), QRectF(0, lane + 4, w, lane)
+            end = QRectF(0, alarm.bottom(), w, 0)
+            return {"notes": incident, "incident": incident, "alarm": alarm, "action": end, "axis": end}
         hist = max(20.0, (h - self.NOTES_H - self.ACTIONS_H - self.AXIS_H - 8) / 2)
         y = 2.0
         out = {}
@@ -116,9 +124,10 @@ class TimelineStrip(QWidget):
         for kind, colour, word in (("incident", INCIDENT_COLOUR, QT_TRANSLATE_NOOP("timeline", "INCIDENTS")),
                                    ("alarm", ALARM_COLOUR, QT_TRANSLATE_NOOP("timeline", "ALARMS"))):
             self._paint_histogram(p, rows[kind], self.density(kind, bins), colour, tr("timeline", word), span)
-        self._paint_actions(p, rows["action"])
+        if not self.compact:
+            self._paint_actions(p, rows["action"])
+            self._paint_axis(p, rows["axis"])
         self._paint_notes(p, rows["notes"], bottom)
-        self._paint_axis(p, rows["axis"])
         self._paint_unpassed(p, top, rows["axis"].top())
         if self.hover_x is not None and self._drag is None:
             self._paint_hover(p, top, rows["axis"])
@@ -143,7 +152,8 @@ class TimelineStrip(QWidget):
         lane = QRectF(self.x0, row.top(), self.x1 - self.x0, row.height())
         p.fillRect(lane, theme.SURFACE_RAISED)
         peak = int(counts.max()) if len(counts) else 0
-        self._label(p, row, word, colour, tr("timeline", "peak {n} / {span}").format(n=peak, span=age(span)))
+        detail = "" if self.compact else tr("timeline", "peak {n} / {span}").format(n=peak, span=age(span))
+        self._label(p, row, word, colour, detail)
         if peak == 0:
             return
         width = lane.width() / len(counts)
@@ -163,7 +173,8 @@ class TimelineStrip(QWidget):
 
     def _paint_notes(self, p: QPainter, row: QRectF, bottom: float) -> None:
         """Drill marks (diamonds), bookmarks (flags on a pole down the strip) and annotations (speech marks)."""
-        self._label(p, row, tr("timeline", "NOTES"), theme.TEXT_DIM)
+        if not self.compact:  # compact: the marks over the incidents' lane, which keeps its name
+            self._label(p, row, tr("timeline", "NOTES"), theme.TEXT_DIM)
         notes = sorted([(t, "drill", "") for t in self.timeline.times("drill").tolist()]
                        + [(b.ts, "bookmark", b.label) for b in self.timeline.bookmarks]
                        + [(a.ts, "annotation", a.text) for a in self.timeline.annotations])
@@ -176,7 +187,7 @@ class TimelineStrip(QWidget):
             else:
                 self._diamond(p, x, row)
             room = (self.x_of(notes[n + 1][0]) if n + 1 < len(notes) else self.x1) - x - 32
-            if text and room >= 40:  # the words beside the mark, as far as the next mark allows
+            if text and room >= 40 and not self.compact:  # the words beside the mark, as far as the next mark allows
                 p.setFont(theme.font(14))
                 p.setPen(BOOKMARK_COLOUR if kind == "bookmark" else ANNOTATION_COLOUR)
                 words = QFontMetrics(p.font()).elidedText(text, Qt.TextElideMode.ElideRight, int(min(room, 260)))

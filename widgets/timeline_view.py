@@ -158,6 +158,7 @@ class TimelineView(QWidget):
         self.ladder.hide()  # the speed shows in the REPLAY band; its keys still change it
         self.position_label.hide()
         self.time_label.hide()  # the REPLAY band says the replayed time: the strip gets the width
+        self.strip.compact = True
         self.strip.setMinimumHeight(56)
         self.layout().removeWidget(self.strip)  # beside the transport, one row: the screen's height is for views
         self.transport_row.insertWidget(self.transport_row.indexOf(self.ladder) + 1, self.strip, 1)
