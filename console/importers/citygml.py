@@ -30,6 +30,8 @@ import numpy as np
 from console.errors import UserError
 from console.importers.cityjson import CityJsonReader
 from console.importers.crs import resolve
+from console.importers.gml_geometry import Vertices
+from console.importers.gml_geometry import local as _local
 from console.importers.report import ImportReport
 
 PART_TAGS = frozenset({"BuildingPart", "BuildingInstallation"})
@@ -141,20 +143,6 @@ def _lat_first(srs: str | None) -> bool:
         return False  # the reader says what is wrong with it
 
 
-_LOCAL: dict[str, str] = {}
-
-
-def _local(elem: Any) -> str:
-    """The element's name without its namespace (memoised: called for every ancestor of every polygon)."""
-    tag = elem.tag
-    if not isinstance(tag, str):
-        return ""
-    name = _LOCAL.get(tag)
-    if name is None:
-        name = _LOCAL[tag] = tag.rpartition("}")[2]
-    return name
-
-
 def _id(elem: Any) -> str | None:
     return elem.get(_GML_ID[0]) or elem.get(_GML_ID[1])
 
@@ -175,8 +163,8 @@ def _text(elem: Any, name: str) -> str:
 
 
 OBJECTS = frozenset({"Building", *PART_TAGS})
-#: the first srsName of a building's geometry (an address's location point may be in another CRS)
-_SRS_PATH = ".//*[@srsName][not(ancestor::*[local-name()='address' or local-name()='Address'])]/@srsName"
+#: every srsName and xlink:href below a building, with the element that has it (one XPath call: it costs)
+_REFS = "descendant::*/@srsName | descendant::*/@xlink:href"
 _GML_ID = ("{http://www.opengis.net/gml}id", "{http://www.opengis.net/gml/3.2}id")
 
 
@@ -184,7 +172,7 @@ _GML_ID = ("{http://www.opengis.net/gml}id", "{http://www.opengis.net/gml/3.2}id
 def _xpath(path: str) -> Any:
     from lxml import etree
 
-    return etree.XPath(path, namespaces={"xlink": "http://www.w3.org/1999/xlink"}, smart_strings=False)
+    return etree.XPath(path, namespaces={"xlink": "http://www.w3.org/1999/xlink"})
 
 
 class _Gml:
@@ -196,10 +184,11 @@ class _Gml:
     """
 
     def __init__(self, elem: Any, number: int, stem: str) -> None:
-        self.points: list[np.ndarray] = []
-        self.n_points = 0
-        found = _xpath(_SRS_PATH)(elem)
-        self.srs: str | None = str(found[0]) if found else None
+        self.vertices = Vertices()
+        refs = _xpath(_REFS)(elem)
+        #: the first srsName of its geometry (an address's location point may be in another CRS)
+        self.srs: str | None = next((str(v) for v in refs if v.attrname == "srsName" and
+                                     not _in_address(v.getparent())), None)
         self.noted: dict[str, int] = {}
         self.objects: dict[str, dict] = {}
         self.polygons: dict[str, list[list[int]]] = {}  # gml:id -> rings, for xlink:href
@@ -207,30 +196,32 @@ class _Gml:
         ids: dict[Any, str] = {elem: _id(elem) or f"{stem}:{number}"}
         parents: dict[str, str | None] = {ids[elem]: None}
         for n, part in enumerate(elem.iter("{*}BuildingPart", "{*}BuildingInstallation"), 1):
-            owner = self._owner(part.getparent(), elem)
+            owner = self._context(part.getparent())[0]
             if owner is None:
                 continue  # an interior installation
             ids[part] = _id(part) or f"{ids[elem]}:part{n}"
             parents[ids[part]] = ids.get(owner)
         surfaces: dict[str, dict[int, list]] = {oid: {} for oid in parents}
-        refs: dict[str, list[tuple[int, str | None, str]]] = {oid: [] for oid in parents}
-        for polygon in elem.iter("{*}Polygon", "{*}Triangle", "{*}Rectangle"):
-            place = self._place(polygon, elem)
-            if place is None or place[0] not in ids:
-                continue
-            rings = self._rings(polygon)
+        refs_of: dict[str, list[tuple[int, str | None, str]]] = {oid: [] for oid in parents}
+        placed = [(polygon, place) for polygon in elem.iter("{*}Polygon", "{*}Triangle", "{*}Rectangle")
+                  if (place := self._place(polygon)) is not None and place[0] in ids]
+        for (polygon, (owner, lod, semantic)), rings in zip(placed, self.vertices.read([p for p, _ in placed])):
             if rings is not None:
                 pid = _id(polygon)
                 if pid:
                     self.polygons[pid] = rings
-                surfaces[ids[place[0]]].setdefault(place[1], []).append((rings, place[2], pid))
-        for link in _xpath(".//*[@xlink:href]")(elem):
-            href = link.get(_HREF)
-            place = self._place(link, elem) if href.startswith("#") else None
+                surfaces[ids[owner]].setdefault(lod, []).append((rings, semantic, pid))
+        for ref in refs:
+            href = str(ref)
+            place = self._place(ref.getparent()) if ref.attrname == _HREF and href.startswith("#") else None
             if place is not None and place[0] in ids:
-                refs[ids[place[0]]].append((place[1], place[2], href[1:]))
+                refs_of[ids[place[0]]].append((place[1], place[2], href[1:]))
         for obj, oid in ids.items():
-            self._object(obj, oid, parents[oid], surfaces[oid], refs[oid])
+            self._object(obj, oid, parents[oid], surfaces[oid], refs_of[oid])
+
+    @property
+    def n_points(self) -> int:
+        return len(self.vertices.xyz)
 
     def _context(self, node: Any) -> tuple[Any, int | None, str | None]:
         """(owning object, LoD, semantic type) that hold for ``node`` and all below it (owner None:
@@ -258,21 +249,14 @@ class _Gml:
             self._memo[element] = state
         return state
 
-    def _owner(self, node: Any, top: Any) -> Any:
-        """The building or part a node belongs to; None inside an interior feature."""
-        return self._context(node)[0]
-
-    def _place(self, node: Any, top: Any) -> tuple[Any, int, str | None] | None:
+    def _place(self, node: Any) -> tuple[Any, int, str | None] | None:
         """(owning object, LoD, semantic type) of a polygon or reference; None if it is not drawn."""
         owner, lod, semantic = self._context(node.getparent())
         return (owner, lod, semantic) if owner is not None and lod is not None else None
 
     def feature(self, lat_first: bool) -> tuple[dict, np.ndarray]:
         """(CityObjects, vertices) in CityJSON's form, x and y swapped where the CRS is lat/lon."""
-        xyz = np.concatenate(self.points) if self.points else np.zeros((0, 3))
-        if lat_first:
-            xyz = xyz[:, [1, 0, 2]]
-        return self.objects, xyz
+        return self.objects, self.vertices.xyz[:, [1, 0, 2]] if lat_first else self.vertices.xyz
 
     # -- objects -------------------------------------------------------------------------------
     def _object(self, elem: Any, oid: str, parent: str | None, surfaces: dict[int, list], refs: list) -> None:
@@ -341,32 +325,15 @@ class _Gml:
                 attributes[key] = value
 
     # -- geometry ------------------------------------------------------------------------------
-    def _rings(self, polygon: Any) -> list[list[int]] | None:
-        """The polygon's rings as vertex numbers (exterior first), None if its exterior is unusable."""
-        rings: list[list[int]] = []
-        for part in polygon.iter("{*}LinearRing", "{*}Ring"):
-            xyz = _coordinates(part)
-            if xyz is None or len(xyz) < 3:
-                if not rings:
-                    return None
-                continue
-            if np.array_equal(xyz[0], xyz[-1]):
-                xyz = xyz[:-1]
-            rings.append(list(range(self.n_points, self.n_points + len(xyz))))
-            self.points.append(xyz)
-            self.n_points += len(xyz)
-        return rings or None
-
     def _geometry(self, lod: int, found: list[tuple[list, str | None, str | None]]) -> dict | None:
         """One MultiSurface for an LoD: each polygon once (by id, then by its exact coordinates)."""
         kinds: list[dict] = []
         index: dict[str, int] = {}
         bounds, values, seen_ids, seen_rings = [], [], set(), set()
-        xyz = np.concatenate(self.points) if self.points else np.zeros((0, 3))
         for rings, semantic, pid in found:
             if pid is not None and pid in seen_ids:
                 continue
-            key = np.sort(xyz[rings[0]], axis=0).tobytes()
+            key = self.vertices.key(rings[0])
             if key in seen_rings:
                 self.noted["building surface: repeated (drawn once)"] = \
                     self.noted.get("building surface: repeated (drawn once)", 0) + 1
@@ -386,43 +353,13 @@ class _Gml:
         return geometry
 
 
-def _coordinates(ring: Any) -> np.ndarray | None:
-    """A ring's points (n, 3), z 0 where the file is 2D; None if they are not numbers."""
-    chunks: list[np.ndarray] = []
-    for elem in ring.iter("{*}posList", "{*}pos", "{*}coordinates"):
-        name = _local(elem)
-        text = elem.text or ""
-        dim = _dimension(elem)
-        try:
-            if name == "coordinates":
-                values = np.array([[float(c) for c in t.split(",")] for t in text.split()], dtype=float)
-                dim = values.shape[1] if values.ndim == 2 else 3
-                values = values.ravel()
-            else:
-                values = np.array(text.split(), dtype=float)
-        except ValueError:
-            return None
-        if dim not in (2, 3) or len(values) % dim:
-            return None
-        points = values.reshape(-1, dim)
-        chunks.append(points if dim == 3 else np.column_stack([points, np.zeros(len(points))]))
-    if not chunks:
-        return None
-    xyz = np.concatenate(chunks)
-    return xyz if np.isfinite(xyz).all() else None
-
-
-def _dimension(elem: Any) -> int:
-    """srsDimension of the element or its nearest ancestor that says, else 3."""
-    node = elem
+def _in_address(node: Any) -> bool:
+    """Whether the element lies in an address (whose location point may be in another CRS)."""
     while node is not None:
-        if (dim := node.get("srsDimension")) is not None:
-            try:
-                return int(dim)
-            except ValueError:
-                return 0
+        if _local(node) in ("address", "Address"):
+            return True
         node = node.getparent()
-    return 3
+    return False
 
 
 def stream_buildings(path: Path) -> Iterator[Any]:

@@ -1,0 +1,133 @@
+"""The coordinates of one CityGML building's polygons as numbered vertices, read in one go.
+
+A building has a few dozen rings of a handful of points each, so what costs is the per-ring work in
+Python, not the arithmetic: each ring's text becomes numbers with one call, and the checks on all of
+the building's rings (finite numbers, a closing point to drop) and the keys that find a repeated
+surface are a few vectorised calls for the whole building.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+COORDINATES = ("{*}posList", "{*}pos", "{*}coordinates")
+RINGS = ("{*}LinearRing", "{*}Ring")
+
+_LOCAL: dict[str, str] = {}
+
+
+def local(elem: Any) -> str:
+    """The element's name without its namespace (memoised: called for every ancestor of every polygon)."""
+    tag = elem.tag
+    if not isinstance(tag, str):
+        return ""
+    name = _LOCAL.get(tag)
+    if name is None:
+        name = _LOCAL[tag] = tag.rpartition("}")[2]
+    return name
+
+
+class Vertices:
+    """One building's vertices (``xyz``, in reading order) and its polygons' rings as vertex numbers."""
+
+    def __init__(self) -> None:
+        self.xyz = np.zeros((0, 3))
+        self._dims: dict[Any, int] = {}  # element -> srsDimension in force there
+        self._lengths: list[int] = []  # of each ring numbered, in order: they cover xyz
+        self._sorted: np.ndarray | None = None
+
+    def read(self, polygons: list[Any]) -> list[list[list[int]] | None]:
+        """Each polygon's rings (exterior first), numbered on from the vertices read before; None where
+        its exterior is unusable (not numbers, not finite, under 3 points). A hole that is: left out."""
+        arrays: list[np.ndarray] = []
+        layout: list[list[int]] = []  # per polygon, per ring: its place in arrays, -1 if unusable
+        for polygon in polygons:
+            rings = []
+            for ring in polygon.iter(*RINGS):
+                xyz = self._coordinates(ring)
+                rings.append(-1 if xyz is None or len(xyz) < 3 else len(arrays))
+                if rings[-1] >= 0:
+                    arrays.append(xyz)
+            layout.append(rings)
+        usable: list[bool] = []
+        starts: list[int] = []
+        kept: list[int] = []  # per ring: its points less a closing one
+        if arrays:
+            points = np.concatenate(arrays)
+            sizes = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+            first = np.cumsum(sizes) - sizes
+            usable = np.logical_and.reduceat(np.isfinite(points).all(axis=1), first).tolist()
+            closed = (points[first] == points[first + sizes - 1]).all(axis=1)
+            starts, kept = first.tolist(), (sizes - closed).tolist()
+        out: list[list[list[int]] | None] = []
+        runs: list[tuple[int, int]] = []  # (start in points, length) of each ring numbered
+        n = len(self.xyz)
+        for rings in layout:
+            numbered: list[list[int]] = []
+            for k in rings:
+                if k < 0 or not usable[k]:
+                    if not numbered:
+                        break  # its exterior
+                    continue
+                numbered.append(list(range(n, n + kept[k])))
+                runs.append((starts[k], kept[k]))
+                self._lengths.append(kept[k])
+                n += kept[k]
+            out.append(numbered or None)
+        if runs:
+            at, length = np.array(runs, dtype=np.int64).T
+            offset = np.cumsum(length) - length
+            self.xyz = np.concatenate([self.xyz, points[np.arange(int(length.sum())) + np.repeat(at - offset, length)]])
+            self._sorted = None
+        return out
+
+    def key(self, ring: list[int]) -> bytes:
+        """A ring's identity whatever its first point and direction: its coordinates, each column sorted."""
+        if self._sorted is None:  # every ring's columns sorted, in one go: lexsort by ring, then value
+            of = np.repeat(np.arange(len(self._lengths)), self._lengths)
+            self._sorted = np.column_stack([c[np.lexsort((c, of))] for c in self.xyz.T])
+        return self._sorted[ring[0]:ring[0] + len(ring)].tobytes()
+
+    def _coordinates(self, ring: Any) -> np.ndarray | None:
+        """A ring's points (n, 3), z 0 where the file is 2D; None if they are not numbers."""
+        chunks: list[np.ndarray] = []
+        for elem in ring.iter(*COORDINATES):
+            text = elem.text or ""
+            dim = self._dimension(elem)
+            try:
+                if local(elem) == "coordinates":
+                    values = np.array([[float(c) for c in t.split(",")] for t in text.split()], dtype=float)
+                    dim = values.shape[1] if values.ndim == 2 else 3
+                    values = values.ravel()
+                else:
+                    values = np.array(text.split(), dtype=float)
+            except ValueError:
+                return None
+            if dim not in (2, 3) or len(values) % dim:
+                return None
+            points = values.reshape(-1, dim)
+            chunks.append(points if dim == 3 else np.column_stack([points, np.zeros(len(points))]))
+        if not chunks:
+            return None
+        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
+    def _dimension(self, elem: Any) -> int:
+        """srsDimension of the element or its nearest ancestor that says, else 3 (memoised per element)."""
+        chain = []
+        node = elem
+        while node is not None and node not in self._dims:
+            chain.append(node)
+            if (value := node.get("srsDimension")) is not None:
+                try:
+                    dim = int(value)
+                except ValueError:
+                    dim = 0
+                break
+            node = node.getparent()
+        else:
+            dim = self._dims[node] if node is not None else 3
+        for seen in chain:
+            self._dims[seen] = dim
+        return dim
