@@ -130,6 +130,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from console.replay.timeline import notes_path
     from console.replay.times import parse_time
     from console.shell.app import run_wall
+    from console.store import Store
 
     layout = open_wall_layout(args)
     recording = _open_recording(args.file, args.drill)
@@ -139,6 +140,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise UserError(f"--at {args.at} is outside the recording ({_span(meta.start, meta.end)})")
     # the first pass over the alarms runs on a worker: the wall opens on the first frame, the
     # timeline shows how far the pass has got, a seek beyond it waits for that part only
+    Store.names_in = args.lang  # the session's store names indicators as it loads them, before the wall opens
     session = open_session(recording, notes_path(args.file), background=True)
     if session.notice:
         print(f"cityops: {session.notice}", file=sys.stderr)

@@ -67,3 +67,24 @@ def test_mistakes_end_in_one_line(bundle, tmp_path):
     slow = cityops("replay", str(path), "--speed", "100")
     assert slow.returncode == 2 and "outside 0.25 to 64" in slow.stderr and "Traceback" not in slow.stderr
     assert isinstance(slow, subprocess.CompletedProcess)
+
+
+def test_a_replay_in_chinese_names_its_indicators_in_chinese(bundle, tmp_path, monkeypatch):
+    """The replay's store loads the recording's indicators before the wall installs the interface's
+    language: they stayed English in a Chinese replay (tiles, alarm rows, legends) while live was Chinese."""
+    import console.shell.app
+    from console.cli import main
+    from console.store import Store
+
+    monkeypatch.setattr(Store, "names_in", Store.names_in)  # put back after the test, as the process ends for a user
+    seen: dict[str, str] = {}
+
+    def run_wall(layout, cache, connector, options, clock, replay, state_dir):  # the wall, without Qt
+        seen.update({ind.code: ind.name for ind in replay.source.store.indicators.values()})
+        return 0
+
+    monkeypatch.setattr(console.shell.app, "run_wall", run_wall)
+    path, _ = bundle
+    assert main(["replay", str(path), "--lang", "zh", "--seconds", "1", "--data-dir", str(tmp_path / "data")]) == 0
+    assert seen["weather.rain.intensity"] == "降雨强度"
+    assert seen["traffic.congestion.city"].startswith("交通拥堵指数")
