@@ -32,6 +32,26 @@ def test_series_taking_more_than_capacity_keeps_the_tail():
     assert list(s.arrays()[0]) == [6.0, 7.0, 8.0, 9.0]
 
 
+def test_series_reading_in_force_at_any_time_matches_a_search_of_the_times():
+    """``at`` answers the newest reading without a search: it must give what searching gives,
+    at, after and before the newest reading, as batches (unsorted, with quality) wrap the ring."""
+    rng = np.random.default_rng(5)
+    s = Series(50)
+    held_ts, held = np.empty(0), np.empty((0, 3))
+    for _ in range(40):
+        ts = s.last_ts + 1 + rng.permutation(rng.integers(1, 8)) * 2.0 if len(s) else np.arange(3.0)
+        values, quality = rng.normal(0, 1, len(ts)), rng.integers(0, 3, len(ts)).astype(np.int8)
+        s.extend(ts, values, quality)
+        order = np.argsort(ts)
+        held_ts = np.concatenate([held_ts, ts[order]])[-50:]
+        held = np.concatenate([held, np.column_stack([ts, values, quality])[order]])[-50:]
+        for t in (held_ts[-1], held_ts[-1] + 0.5, held_ts[-1] - 0.5, held_ts[0], held_ts[0] - 1, held_ts[len(held_ts) // 2] + 0.1):
+            k = np.searchsorted(held_ts, t, "right") - 1
+            want = None if k < 0 else (float(held[k, 0]), float(held[k, 1]), int(held[k, 2]))
+            assert s.at(t) == want
+    assert s.last_ts == held_ts[-1]
+
+
 def test_indicator_status_thresholds_and_staleness():
     ind = Indicator.from_row(DRAIN)
     assert ind.status(50, 10) is Status.NORMAL

@@ -380,3 +380,42 @@ def test_tiles_page_instead_of_shrinking_and_abnormal_ones_stay_on_every_page(ma
     grid.resize(1800, 900)  # room for all: one page again
     grid.refresh(NOW + 100)
     assert len(grid.canvas.states) == 24 and grid.page == (1, 1)
+
+
+
+class VersionedAlarms(Alarms):
+    """The alarm manager's other part the grid reads: a version that moves with what it shows."""
+
+    version = 1
+
+
+def test_the_page_order_is_sorted_again_only_when_a_tiles_urgency_changes(make_grid):
+    rows = [_row(i, f"site {i}") for i in range(1, 25)]
+    store = _store({i: _flat(95.0 if i == 20 else 50.0) for i in range(1, 25)}, rows)  # site 20 in alarm
+    alarms = VersionedAlarms()
+    grid = make_grid(store, alarms, size=(900, 320))  # paged, as in the test above
+    grid.refresh(NOW)
+    sorts = grid.order.sorts
+    assert [s.code for s in grid.canvas.states][0] == "site 20"
+    shown = [s.code for s in grid.canvas.states]
+    store.add_readings(int(shown[1].split()[1]), np.array([NOW + 1]), np.array([55.0]))  # still normal
+    alarms.version += 1  # the alarms moved too, but nothing of this grid's
+    grid.refresh(NOW + 1)
+    assert grid.order.sorts == sorts, "a batch that moves no tile's urgency sorts nothing"
+    assert grid.canvas.states[1].value == "55", "and still shows the new figure"
+    store.add_readings(3, np.array([NOW + 2]), np.array([75.0]))  # site 3 to warning
+    grid.refresh(NOW + 2)
+    assert grid.order.sorts == sorts + 1
+    assert [s.code for s in grid.canvas.states][:2] == ["site 20", "site 3"], "the alarm, then the warning"
+    alarms.pending[7] = 1  # an alarm of site 7 waits for acknowledgement: it goes before the normal ones
+    alarms.version += 1
+    grid.refresh(NOW + 3)
+    assert [s.code for s in grid.canvas.states][:3] == ["site 20", "site 3", "site 7"]
+    del alarms.pending[7]  # acknowledged
+    alarms.version += 1
+    grid.refresh(NOW + 4)
+    assert [s.code for s in grid.canvas.states][:2] == ["site 20", "site 3"]
+    assert "site 7" not in [s.code for s in grid.canvas.states][2:3]
+    # time alone: with no new data the alarm's figure goes stale and it leaves the front of every page
+    grid.refresh(NOW + 3 * 60 + 1)
+    assert [s.code for s in grid.canvas.states][0] != "site 20"

@@ -30,6 +30,7 @@ from widgets import theme
 from widgets.base import View, ViewContext, register
 from widgets.i18n import age, place, tr
 from widgets.tile_layers import StaticLayers
+from widgets.tile_pages import PAGE_S, PageOrder  # noqa: F401 (PAGE_S: the grid's page dwell, as tiles.PAGE_S)
 from widgets.tile_paint import Spark, TileMetrics, build_spark, limit_colours, paint_tile, value_font, with_cone
 
 SPARK_S = 3600.0  # the sparkline shows the last hour
@@ -39,7 +40,6 @@ STALE_STEP_S = 60.0  # a stale tile's sparkline slides left in steps of this
 #: The smallest tile that still shows its names at a readable size beside a sparkline: where the
 #: area would make tiles smaller, the grid shows fewer tiles a page and turns its pages instead.
 MIN_TILE = (210, 150)  # names at 14 px (tile_paint: 9.5 % of the height, 8.5 % of the width)
-PAGE_S = 10.0  # seconds a page of tiles is shown (the phase from the clock: every screen in step)
 
 
 class Trend(Enum):
@@ -176,6 +176,7 @@ class TileCanvas(QWidget):
         self._metrics: dict[tuple, TileMetrics] = {}
         self._sparks: dict[int, tuple[tuple, Spark | None]] = {}
         self._grid_px = 0  # the value size of the last full paint
+        self._sizes: tuple[tuple, tuple[int, list[int]]] = ((), (0, []))  # value_sizes: for what, what
         self.layers = StaticLayers()  # each tile's frame, band and names, painted once per look of them
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMinimumSize(*MIN_TILE)
@@ -210,8 +211,12 @@ class TileCanvas(QWidget):
 
         One size serves the whole grid so figures compare at a glance; a figure too long for
         it (beside its whole unit) gets a smaller one, but it never shrinks the others below
-        three quarters of what the tiles hold.
+        three quarters of what the tiles hold. Kept for the figures it was worked out for: both
+        ``set_states`` and the paint ask, for every batch.
         """
+        key = (w, h, self.font().family(), [(s.value, s.unit) for s in self.states])
+        if key == self._sizes[0]:
+            return self._sizes[1]
         m = self.metrics(w, h)
         ref = value_font(m.family, 100)
         fits = []
@@ -219,7 +224,8 @@ class TileCanvas(QWidget):
             room = m.w - 2.5 * m.pad - min(m.advance(m.unit_font, s.unit), 0.5 * m.w)
             fits.append(int(min(m.max_value_px, room * 100 / max(m.advance(ref, s.value), 1.0))))
         grid_px = max(min(fits), round(m.max_value_px * 0.75))
-        return grid_px, [max(m.min_value_px, min(grid_px, f)) for f in fits]
+        self._sizes = (key, (grid_px, [max(m.min_value_px, min(grid_px, f)) for f in fits]))
+        return self._sizes[1]
 
     def _spark(self, m: TileMetrics, s: TileState) -> Spark | None:
         if m.spark is None or s.spark is None:
@@ -308,6 +314,7 @@ class TileGrid(View):
         self.body.addWidget(self.canvas, 1)
         self._refreshed: tuple = ()
         self.page = (1, 1)  # the page shown and how many there are
+        self.order = PageOrder(self.store)  # which tiles each page shows
 
     def default_title(self) -> str:
         return tr("tiles", "Vital signs")
@@ -322,36 +329,8 @@ class TileGrid(View):
             recent = self.canvas.recent[ind.id] = Recent(key, right - SPARK_S, right, ts, values, trend, worse)
         return recent
 
-    def _page(self, chosen: list[Indicator], now: float) -> tuple[list[Indicator], int, int]:
-        """The tiles this page shows, its index and the page count. When not all fit at MIN_TILE,
-        the abnormal ones (alarm, warning, unacknowledged: worst first) stay on every page and the
-        others take turns in the slots left, PAGE_S seconds a page."""
-        per_page = tiles_per_page(len(chosen), self.canvas.width(), self.canvas.height())
-        if per_page >= len(chosen):
-            return chosen, 0, 1
-        urgency = {ind.id: self._urgency(ind, now) for ind in chosen}
-        pinned = sorted((ind for ind in chosen if urgency[ind.id]), key=lambda ind: -urgency[ind.id])
-        rest = [ind for ind in chosen if not urgency[ind.id]]
-        slots = per_page - len(pinned)
-        if slots <= 0 or not rest:  # more abnormal tiles than a page holds: they take turns, worst first
-            pages = math.ceil(len(pinned) / per_page)
-            page = int(now // PAGE_S) % pages
-            return pinned[page * per_page:(page + 1) * per_page], page, pages
-        pages = math.ceil(len(rest) / slots)
-        page = int(now // PAGE_S) % pages
-        return pinned + rest[page * slots:(page + 1) * slots], page, pages
-
-    def _urgency(self, ind: Indicator, now: float) -> int:
-        """Alarm, then warning, then an unacknowledged alarm that returned, then the rest (for ordering
-        pages); within alarm and warning, an unacknowledged one (a flashing tile) before an acknowledged one."""
-        reading = self.store.latest(ind.id, now)
-        status = Status.NODATA if reading is None else ind.status(reading[1], now - reading[0], reading[2])
-        pending = self.ctx.alarms.unacknowledged(ind.id) if getattr(self.ctx, "alarms", None) is not None else None
-        return 2 * {Status.ALARM: 3, Status.WARNING: 2}.get(status, 0) + (pending is not None)
-
     def tile_state(self, ind: Indicator, now: float) -> TileState:
-        alarms = getattr(self.ctx, "alarms", None)
-        pending = alarms.unacknowledged(ind.id) if alarms is not None else None
+        pending = self.order.unacknowledged(getattr(self.ctx, "alarms", None), ind.id)
         flash = None if pending is None else int(pending)
         flash_on = flash is not None and int(now * 2) % 2 == 0
         reading = self.store.latest(ind.id, now)
@@ -376,7 +355,9 @@ class TileGrid(View):
         if key == self._refreshed:
             return
         self._refreshed = key
-        shown, page, pages = self._page(self.chosen(), now)
+        chosen = self.chosen()
+        per_page = tiles_per_page(len(chosen), self.canvas.width(), self.canvas.height())
+        shown, page, pages = self.order.page(chosen, per_page, now, getattr(self.ctx, "alarms", None))
         self.page = (page + 1, pages)
         title = self.title.upper() + (tr("tiles", " · PAGE {page} OF {pages}").format(page=page + 1, pages=pages)
                                       if pages > 1 else "")

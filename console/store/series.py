@@ -19,13 +19,16 @@ class Series:
         self._quality = np.zeros(capacity, dtype=np.int8)
         self._start = 0  # index of the oldest reading
         self._size = 0
+        #: the newest reading (ts, value, quality) as Python numbers: what ``at`` answers for any
+        #: time at or after it, asked for every tile on every refresh
+        self._newest: tuple[float, float, int] | None = None
 
     def __len__(self) -> int:
         return self._size
 
     @property
     def last_ts(self) -> float:
-        return self._ts[(self._start + self._size - 1) % self.capacity] if self._size else -np.inf
+        return self._newest[0] if self._newest is not None else -np.inf
 
     @property
     def first_ts(self) -> float:
@@ -53,6 +56,8 @@ class Series:
         self._size = min(self.capacity, self._size + n)
         if overflow:
             self.pyramid.forget_before(float(self._ts[self._start]))
+        if n:
+            self._newest = (float(ts[-1]), float(values[-1]), int(quality[-1]))
         return n
 
     def _segments(self) -> tuple[np.ndarray, np.ndarray]:
@@ -87,9 +92,12 @@ class Series:
     def at(self, t: float) -> tuple[float, float, int] | None:
         """The newest reading at or before ``t`` (ts, value, quality), or None.
 
-        Called for every tile on every refresh tick, so it searches in place instead of copying.
+        Called for every tile on every refresh tick, so it searches in place instead of copying,
+        and the newest reading (what a live wall asks for) needs no search at all.
         """
-        i = self._size - 1 if t >= self.last_ts else self._search(t, "right") - 1
+        if self._newest is not None and t >= self._newest[0]:
+            return self._newest
+        i = self._search(t, "right") - 1
         if i < 0:
             return None
         j = (self._start + i) % self.capacity
