@@ -163,8 +163,8 @@ def _text(elem: Any, name: str) -> str:
 
 
 OBJECTS = frozenset({"Building", *PART_TAGS})
-#: every srsName and xlink:href below a building, with the element that has it (one XPath call: it costs)
-_REFS = "descendant::*/@srsName | descendant::*/@xlink:href"
+#: every srsName, xlink:href and srsDimension below a building, each with its element (one XPath call: it costs)
+_REFS = "descendant::*/@srsName | descendant::*/@xlink:href | descendant::*/@srsDimension"
 _GML_ID = ("{http://www.opengis.net/gml}id", "{http://www.opengis.net/gml/3.2}id")
 
 
@@ -184,8 +184,8 @@ class _Gml:
     """
 
     def __init__(self, elem: Any, number: int, stem: str) -> None:
-        self.vertices = Vertices()
         refs = _xpath(_REFS)(elem)
+        self.vertices = Vertices(elem, [v.getparent() for v in refs if v.attrname == "srsDimension"])
         #: the first srsName of its geometry (an address's location point may be in another CRS)
         self.srs: str | None = next((str(v) for v in refs if v.attrname == "srsName" and
                                      not _in_address(v.getparent())), None)

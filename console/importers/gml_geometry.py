@@ -14,6 +14,7 @@ import numpy as np
 
 COORDINATES = ("{*}posList", "{*}pos", "{*}coordinates")
 RINGS = ("{*}LinearRing", "{*}Ring")
+_COORDINATE_NAMES = frozenset({"posList", "pos", "coordinates"})
 
 _LOCAL: dict[str, str] = {}
 
@@ -32,35 +33,58 @@ def local(elem: Any) -> str:
 class Vertices:
     """One building's vertices (``xyz``, in reading order) and its polygons' rings as vertex numbers."""
 
-    def __init__(self) -> None:
+    def __init__(self, top: Any, dimensioned: list[Any]) -> None:
+        """``top``: the building element; ``dimensioned``: the elements below it that have a srsDimension."""
         self.xyz = np.zeros((0, 3))
         self._dims: dict[Any, int] = {}  # element -> srsDimension in force there
+        self._outer: int | None = None
+        #: where only coordinate elements say their srsDimension (or none does): the building's for the rest
+        self._outer = self._dimension(top) if all(local(e) in _COORDINATE_NAMES for e in dimensioned) else None
         self._lengths: list[int] = []  # of each ring numbered, in order: they cover xyz
         self._sorted: np.ndarray | None = None
 
     def read(self, polygons: list[Any]) -> list[list[list[int]] | None]:
         """Each polygon's rings (exterior first), numbered on from the vertices read before; None where
-        its exterior is unusable (not numbers, not finite, under 3 points). A hole that is: left out."""
-        arrays: list[np.ndarray] = []
-        layout: list[list[int]] = []  # per polygon, per ring: its place in arrays, -1 if unusable
+        its exterior is unusable (not numbers, not finite, under 3 points). A hole that is: left out.
+
+        A ring that is one 3D posList (nearly all) only has its text split here: the numbers of all of
+        them are converted in one call; any other ring is read on its own."""
+        words: list[str] = []
+        plain: list[tuple[int, int]] = []  # (ring, its first word), rings of 3 numbers a point
+        other: list[tuple[int, np.ndarray]] = []
+        layout: list[list[int]] = []  # per polygon, per ring: its number, -1 if unusable
+        count = 0
         for polygon in polygons:
             rings = []
             for ring in polygon.iter(*RINGS):
-                xyz = self._coordinates(ring)
-                rings.append(-1 if xyz is None or len(xyz) < 3 else len(arrays))
-                if rings[-1] >= 0:
-                    arrays.append(xyz)
+                elems = list(ring.iter(*COORDINATES))
+                if len(elems) == 1 and local(elems[0]) == "posList" and self._dimension(elems[0]) == 3:
+                    split = (elems[0].text or "").split()
+                    if len(split) % 3 or len(split) < 9:
+                        rings.append(-1)
+                        continue
+                    plain.append((count, len(words)))
+                    words += split
+                else:
+                    xyz = self._coordinates(elems)
+                    if xyz is None or len(xyz) < 3:
+                        rings.append(-1)
+                        continue
+                    other.append((count, xyz))
+                rings.append(count)
+                count += 1
             layout.append(rings)
-        usable: list[bool] = []
-        starts: list[int] = []
-        kept: list[int] = []  # per ring: its points less a closing one
-        if arrays:
-            points = np.concatenate(arrays)
-            sizes = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+        usable: list[bool] = [False] * count
+        starts: list[int] = [0] * count
+        kept: list[int] = [0] * count  # per ring: its points less a closing one
+        if count:
+            points, order = self._points(words, plain, other)
+            sizes = np.fromiter((len(xyz) for _, xyz in order), dtype=np.int64, count=len(order))
             first = np.cumsum(sizes) - sizes
-            usable = np.logical_and.reduceat(np.isfinite(points).all(axis=1), first).tolist()
+            finite = np.logical_and.reduceat(np.isfinite(points).all(axis=1), first)
             closed = (points[first] == points[first + sizes - 1]).all(axis=1)
-            starts, kept = first.tolist(), (sizes - closed).tolist()
+            for (k, _), ok, start, length in zip(order, finite.tolist(), first.tolist(), (sizes - closed).tolist()):
+                usable[k], starts[k], kept[k] = ok, start, length
         out: list[list[list[int]] | None] = []
         runs: list[tuple[int, int]] = []  # (start in points, length) of each ring numbered
         n = len(self.xyz)
@@ -90,10 +114,28 @@ class Vertices:
             self._sorted = np.column_stack([c[np.lexsort((c, of))] for c in self.xyz.T])
         return self._sorted[ring[0]:ring[0] + len(ring)].tobytes()
 
-    def _coordinates(self, ring: Any) -> np.ndarray | None:
+    @staticmethod
+    def _points(words: list[str], plain: list[tuple[int, int]],
+                other: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, list[tuple[int, np.ndarray]]]:
+        """Every ring's points in one array, and (ring, points) in the order they lie there."""
+        try:
+            block = np.array(words, dtype=float).reshape(-1, 3)
+        except ValueError:  # some ring's text is not numbers: each one on its own, those left out
+            block = np.zeros((0, 3))
+            for (k, at), stop in zip(plain, [start for _, start in plain[1:]] + [len(words)]):
+                try:
+                    other.append((k, np.array(words[at:stop], dtype=float).reshape(-1, 3)))
+                except ValueError:
+                    continue
+            plain = []
+        stops = [start // 3 for _, start in plain[1:]] + [len(block)]
+        order = [(k, block[at // 3:stop]) for (k, at), stop in zip(plain, stops)] + other
+        return (np.concatenate([block, *(xyz for _, xyz in other)]) if other else block), order
+
+    def _coordinates(self, elems: list[Any]) -> np.ndarray | None:
         """A ring's points (n, 3), z 0 where the file is 2D; None if they are not numbers."""
         chunks: list[np.ndarray] = []
-        for elem in ring.iter(*COORDINATES):
+        for elem in elems:
             text = elem.text or ""
             dim = self._dimension(elem)
             try:
@@ -115,15 +157,15 @@ class Vertices:
 
     def _dimension(self, elem: Any) -> int:
         """srsDimension of the element or its nearest ancestor that says, else 3 (memoised per element)."""
+        if self._outer is not None:
+            own = elem.get("srsDimension")
+            return self._outer if own is None else _integer(own)
         chain = []
         node = elem
         while node is not None and node not in self._dims:
             chain.append(node)
             if (value := node.get("srsDimension")) is not None:
-                try:
-                    dim = int(value)
-                except ValueError:
-                    dim = 0
+                dim = _integer(value)
                 break
             node = node.getparent()
         else:
@@ -131,3 +173,11 @@ class Vertices:
         for seen in chain:
             self._dims[seen] = dim
         return dim
+
+
+def _integer(text: str) -> int:
+    """An srsDimension's value; 0 (no dimension a ring can have) if it is not a whole number."""
+    try:
+        return int(text)
+    except ValueError:
+        return 0
