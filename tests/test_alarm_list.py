@@ -135,3 +135,41 @@ def test_a_narrow_list_shows_what_and_where_whole_and_an_empty_one_says_so(qtbot
     view.ctx.alarms = quiet
     view.refresh(200.0)
     assert view.empty.isVisible() and not table.isVisible() and view.empty.text() == "No standing alarms"
+
+
+def test_rows_that_do_not_fit_are_counted_not_cut_and_the_selection_stays_whole(qtbot, tmp_path):
+    """A wall list has no scroll bar: the last row used to show cut in half. Every row shown is whole,
+    the ones below are covered by '▼ N more below', and moving the selection down keeps it whole."""
+    qt_app()
+    gauges = [Indicator(id=i, code=f"drainage.level.d{i}", name=f"Drainage well level, District {i}",
+                        category="drainage", unit="%", interval_s=10.0, warn_high=60.0, alarm_high=80.0)
+              for i in range(1, 13)]
+    alarms = AlarmManager(gauges, recorder=None)
+    ts = np.arange(0.0, 100.0, 10.0)
+    for g in gauges:
+        alarms.update(g.id, ts + g.id, np.full(len(ts), 85.0))
+    view = AlarmList(ViewContext(Store(), None, alarms, Operator("ann", "operator")), {"title": "Alarms"})
+    qtbot.addWidget(view)
+    view.resize(700, 330)
+    view.show()
+    qtbot.waitExposed(view)
+    view.refresh(200.0)
+    table, more = view.table, view.more
+
+    def shown_whole() -> list[int]:
+        qtbot.wait(30)  # the line is placed once the rows are laid out
+        line = more.label.geometry().top() if more.label.isVisible() else table.viewport().height()
+        top = [r for r in range(view.model.rowCount()) if 0 <= table.rowViewportPosition(r) < line]
+        for r in top:
+            assert table.rowViewportPosition(r) + table.rowHeight(r) <= line, f"row {r} is cut"
+        return top
+
+    whole = shown_whole()
+    rows = view.model.rowCount()
+    assert 0 < len(whole) < rows and more.label.isVisible()
+    assert more.label.text() == f"▼ {rows - whole[-1] - 1} more below"
+    table.setFocus()
+    for _ in range(len(whole) + 2):
+        qtbot.keyClick(table, Qt.Key.Key_Down)
+    selected = table.currentIndex().row()
+    assert selected == len(whole) + 2 and selected in shown_whole()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView
 from widgets import theme
 from console.forecast.early import EarlyWarning
 from widgets.columns import ColumnFitter
+from widgets.more_rows import MoreRows
 from widgets.base import RowsModel, View, register
 from widgets.early_rows import early_data
 from widgets.i18n import age, core, place, tr
@@ -126,6 +127,8 @@ class AlarmList(View):
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         # a narrow panel: when raised, then the limit give way, the indicator keeps its room
         self.columns = ColumnFitter(self.table, what=2, give_way=(1, 3))
+        # what does not fit whole is counted, never shown cut in half
+        self.more = MoreRows(self.table, lambda n: tr("alarms", "▼ {n} more below").format(n=n))
         self.table.installEventFilter(self)
         self.body.addWidget(self.table, 1)
         # nothing standing: say so, in words, where the list would be

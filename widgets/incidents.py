@@ -23,6 +23,7 @@ from console.model.vocab import INCIDENT_KINDS, SEVERITIES, STATUSES
 from console.replay.drill import DRILL_PREFIX
 from widgets import theme
 from widgets.columns import ColumnFitter
+from widgets.more_rows import MoreRows
 from widgets.base import RowsModel, View, register
 from widgets.i18n import core, tr
 
@@ -237,6 +238,8 @@ class IncidentList(View):
         self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.columns = ColumnFitter(self.table, what=5, give_way=(4, 0, 2))
+        if not params.get("filters", True):  # and what does not fit whole is counted, not cut
+            self.more = MoreRows(self.table, lambda n: tr("incidents", "▼ {n} more below").format(n=n))
         header.setSortIndicatorClearable(True)  # a third click returns to the default order
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)

@@ -136,6 +136,10 @@
         <translation>{title} · 未确认 {unacknowledged} · 活动 {active} · 搁置 {shelved}</translation>
     </message>
     <message>
+        <source>▼ {n} more below</source>
+        <translation>▼ 下方还有 {n} 条</translation>
+    </message>
+    <message>
         <source>◇ EARLY</source>
         <translation>◇ 预警</translation>
     </message>
@@ -892,6 +896,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
     <message>
         <source>{title} · {n} ACTIVE</source>
         <translation>{title} · 在办 {n}</translation>
+    </message>
+    <message>
+        <source>▼ {n} more below</source>
+        <translation>▼ 下方还有 {n} 条</translation>
     </message>
 </context>
 <context>
