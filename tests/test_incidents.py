@@ -426,3 +426,19 @@ def test_a_narrow_wall_column_shows_what_and_where_in_full(qtbot):
         assert needed.width() <= table.columnWidth(5) and needed.height() <= table.rowHeight(row), width
         assert sum(table.columnWidth(c) for c in range(6) if not table.isColumnHidden(c)) <= table.viewport().width() + 1
     assert widths[1400] == [] and 4 in widths[520] and set(widths[520]) <= {4, 0, 2}  # the district goes first
+
+
+def test_a_side_panel_too_narrow_for_the_sla_still_says_what_and_where(qtbot):
+    """The 3D screen's 'open incidents' panel showed severity and SLA with no room left for the
+    title: the last rule is that the SLA gives way too, and the title keeps its room."""
+    store = _store(_incident(title="Waterlogging — Hakaniemenranta, Kallio", at=T0), _incident("INC-2", at=T0 - 5 * MIN))
+    qt_app()
+    view = IncidentList(ViewContext(store), {"title": "Open incidents", "filters": False})
+    qtbot.addWidget(view)
+    view.show()
+    view.resize(330, 420)
+    view.refresh(T0 + 50)
+    qtbot.wait(20)
+    table = view.table
+    assert [c for c in range(6) if not table.isColumnHidden(c)] == [1, 5]  # severity, and what and where
+    assert table.columnWidth(5) >= table.fontMetrics().averageCharWidth() * 15

@@ -233,11 +233,11 @@ class IncidentList(View):
             self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)  # the title takes what is left
         # and says what and where in full: it wraps, and on a narrow panel the district (in the
-        # title already), then when it opened, then its status give way
+        # title already), then when it opened, then its status, and on a side panel its SLA give way
         self.table.setWordWrap(True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.columns = ColumnFitter(self.table, what=5, give_way=(4, 0, 2))
+        self.columns = ColumnFitter(self.table, what=5, give_way=(4, 0, 2, 3))
         if not params.get("filters", True):  # and what does not fit whole is counted, not cut
             self.more = MoreRows(self.table, lambda n: tr("incidents", "▼ {n} more below").format(n=n))
         header.setSortIndicatorClearable(True)  # a third click returns to the default order
