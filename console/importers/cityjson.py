@@ -18,6 +18,7 @@ the building and its parts). A missing CRS is taken as lon/lat only when the coo
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -332,13 +333,17 @@ class _Building:
         flat = [s for g in lod0 if (c := self._clean(g)) for s in c[1]]
         if not flat:
             flat = [s for s in surfaces if s[1] == "GroundSurface"] or surfaces
-        polys = [shapely.Polygon(self.lonlat[rings[0]], [self.lonlat[r] for r in rings[1:]]) for rings, _ in flat]
-        polys = [p for p in polys if p.area > 0]
-        broken = [not p.is_valid for p in polys]
-        if any(broken):
-            polys = [shapely.make_valid(p) if b else p for p, b in zip(polys, broken)]
+        rings = [r for surface, _ in flat for r in surface]
+        sizes = [len(r) for r in rings]
+        points = self.lonlat[np.fromiter(itertools.chain.from_iterable(rings), dtype=np.int64, count=sum(sizes))]
+        polys = shapely.polygons(shapely.linearrings(points, indices=np.repeat(np.arange(len(rings)), sizes)),
+                                 indices=np.repeat(np.arange(len(flat)), [len(surface) for surface, _ in flat]))
+        polys = polys[shapely.area(polys) > 0]
+        broken = ~shapely.is_valid(polys)
+        if broken.any():
+            polys[broken] = shapely.make_valid(polys[broken])
             self.report.repaired["building footprint: invalid polygon (repaired)"] += 1
-        merged = shapely.union_all(polys) if polys else shapely.Polygon()
+        merged = shapely.union_all(polys) if len(polys) else shapely.Polygon()
         parts = [p for p in shapely.get_parts(merged) if p.geom_type == "Polygon" and p.area > 0]
         if not parts:
             raise _Skip("no footprint (no surface with an area seen from above)")
@@ -346,13 +351,15 @@ class _Building:
 
     def _model(self, oid: str, objects: dict, idx: np.ndarray, ground: float) -> str:
         """The CityJSON 2.0 text with only this building's vertices, renumbered (``idx`` sorted)."""
-        new = dict(zip(idx.tolist(), range(len(idx))))
-        lon0, lat0 = (round(float(v), 7) for v in self.lonlat[idx].min(axis=0))
-        ij = np.rint((self.lonlat[idx] - (lon0, lat0)) / LON_LAT_SCALE).astype(np.int64)
+        lonlat = self.lonlat[idx]
+        lon0, lat0 = (round(float(v), 7) for v in lonlat.min(axis=0))
+        ij = np.rint((lonlat - (lon0, lat0)) / LON_LAT_SCALE).astype(np.int64)
         k = np.rint((self.z[idx] - ground) / Z_SCALE).astype(np.int64)
-        for entry in objects.values():
-            for g in entry["geometry"]:
-                g["boundaries"] = _remap(g["boundaries"], new)
+        if idx[0] != 0 or idx[-1] != len(idx) - 1:  # not every vertex of the feature is this building's
+            new = dict(zip(idx.tolist(), range(len(idx))))
+            for entry in objects.values():
+                for g in entry["geometry"]:
+                    g["boundaries"] = _remap(g["boundaries"], new)
         return model_text(oid, objects, np.column_stack([ij, k]).tolist(), lon0, lat0)
 
 
