@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import itertools
 import json
 import zlib
 from collections.abc import Iterable, Iterator
@@ -46,7 +45,9 @@ OWN_COORDINATES = ("mvt", ".osm.pbf", ".osm")  # formats whose coordinates say w
 #: Buildings landing farther than this from every district of a platform that has districts are refused.
 FAR_KM = 30.0
 HEAD = 65_536  # bytes read to recognise a format
-CHUNK_FEATURES = 256  # CityJSONSeq lines made rows together (never a whole file's lines at once)
+#: CityJSONSeq lines are made rows together up to this many vertices: the per-call overhead shared, and
+#: the memory of a few lines (a larger chunk costs more memory than it saves time)
+CHUNK_VERTICES = 10_000
 
 
 class BrokenFile(UserError):
@@ -137,10 +138,15 @@ def _read_file(path: Path, crs: str | None, force_crs: bool, report: ImportRepor
     header, features = doc
     reader = CityJsonReader(header, str(path), crs, report, force_crs=force_crs)
     rows: list[dict] = []
-    features = iter(features)
-    while chunk := list(itertools.islice(features, CHUNK_FEATURES)):  # read together: one reprojection
-        rows += reader.rows_of(chunk)
-    return rows
+    chunk: list[tuple[Any, Any]] = []
+    size = 0
+    for objects, vertices in features:  # lines read together (one reprojection), up to CHUNK_VERTICES
+        chunk.append((objects, vertices))
+        size += len(vertices) if isinstance(vertices, list) else 0
+        if size >= CHUNK_VERTICES:
+            rows += reader.rows_of(chunk)
+            chunk, size = [], 0
+    return rows + reader.rows_of(chunk)
 
 
 def _files(paths: list[Path]) -> list[Path]:
