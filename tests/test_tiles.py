@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 from console.model.indicator import Indicator, Status
 from console.store import Store
 from widgets import ViewContext, theme
-from widgets import tile_paint, tiles
+from widgets import tile_paint, tile_summary, tiles
 from widgets.tiles import TileGrid, Trend, grid_shape, trend_of
 
 NOW = 1_780_000_000.0
@@ -419,3 +419,53 @@ def test_the_page_order_is_sorted_again_only_when_a_tiles_urgency_changes(make_g
     # time alone: with no new data the alarm's figure goes stale and it leaves the front of every page
     grid.refresh(NOW + 3 * 60 + 1)
     assert [s.code for s in grid.canvas.states][0] != "site 20"
+
+
+def test_a_grid_that_could_not_page_through_its_group_in_time_summarises_and_never_hides_an_alarm(make_grid):
+    """80 indicators, 3 in alarm, a screen page shown 30 s that holds four tiles: the alarms are
+    tiles of their own and a summary counts the other 77; with more alarms than slots, on every
+    page each alarm is a tile or counted and named in the summary."""
+    rows = [_row(i, f"site {i}", category=("power", "water")[i % 2]) for i in range(1, 81)]
+    store = _store({i: _flat(95.0 if i in (7, 41, 66) else 50.0) for i in range(1, 81)}, rows)
+    grid = make_grid(store, Alarms({41: 1, 30: 2}), size=(900, 320), title="Utilities")
+    grid.shown_for_s = 30.0
+    grid.refresh(NOW)
+    *shown, summary = grid.canvas.states
+    assert [s.code for s in shown] == ["site 41", "site 7", "site 66"]  # the unacknowledged alarm first
+    assert isinstance(summary, tiles.SummaryState) and grid.page == (1, 1)
+    assert (summary.title, summary.total, summary.counts) == ("Utilities", 77, ((Status.NORMAL, 77),))
+    # an alarm that returned to normal unacknowledged is no tile of its own here, but counted and named
+    assert summary.unacked == 1 and summary.named == ((Status.NORMAL, True, "Place 30"),)
+    _, _, w, h, _, _ = grid.canvas.layout_grid()
+    assert w >= tiles.MIN_TILE[0] and h >= tiles.MIN_TILE[1], "every tile keeps a readable size"
+
+    for i in (12, 13, 14, 15):  # more alarms than the slots beside the summary: they take turns
+        store.add_readings(i, np.array([NOW + 1.0]), np.array([95.0 if i < 15 else 75.0]))
+    grid.shown_for_s = 15.0  # two pages of abnormal tiles alone would take 20 s
+    seen: set[str] = set()
+    for k in range(3):
+        grid.refresh(NOW + 1 + k * tiles.PAGE_S)
+        *shown, summary = grid.canvas.states
+        alarms = {s.code for s in shown if s.status is Status.ALARM}
+        assert summary.total == 80 - len(shown) and sum(n for _, n in summary.counts) == summary.total
+        assert summary.count(Status.ALARM) == 6 - len(alarms), "an alarm not shown is counted"
+        assert sum(st is Status.ALARM for st, _, _ in summary.named) == min(6 - len(alarms), tile_summary.NAMED), \
+            "... and the worst named"
+        assert summary.count(Status.WARNING) + sum(s.status is Status.WARNING for s in shown) == 1
+        assert summary.count(Status.NORMAL) == 73
+        seen |= alarms
+    assert grid.page[1] == 3 and len(seen) == 6, "each alarm comes round as a tile of its own"
+
+    grid.shown_for_s = 30.0
+    grid.resize(1800, 1000)  # 48 tiles a page: two pages, which come round in 30 s
+    grid.refresh(NOW + 100)
+    assert grid.page[1] == 2 and not any(isinstance(s, tiles.SummaryState) for s in grid.canvas.states)
+    grid.shown_for_s = 10.0  # but not in 10 s: every abnormal tile and a summary per category, on one page
+    grid.refresh(NOW + 101)
+    by_title = {s.title: s for s in grid.canvas.states if isinstance(s, tiles.SummaryState)}
+    assert grid.page == (1, 1) and set(by_title) == {"Power", "Water supply"}
+    assert sum(s.total for s in by_title.values()) == 73 and not any(s.count(Status.ALARM) for s in by_title.values())
+    grid.shown_for_s = None  # always on screen: it pages, every tile comes round
+    grid.resize(900, 320)
+    grid.refresh(NOW + 200)
+    assert grid.page[1] > 10 and all(isinstance(s, tiles.TileState) for s in grid.canvas.states)

@@ -85,6 +85,8 @@ class View(QFrame):
         self.body = box
         self._chosen: list[Indicator] = []
         self._chosen_for = -1
+        #: how long the view stays on screen at a time: its page's dwell on a rotating screen (None: always)
+        self.shown_for_s: float | None = None
 
     def default_title(self) -> str:
         return self.name

@@ -91,6 +91,8 @@ class ViewHost(QWidget):
         self.ctx = ctx
         self.view: View | None = None
         self.failures = 0
+        #: how long the view stays on screen at a time (a rotating page's dwell; None: always), also after a restart
+        self.shown_for_s: float | None = None
         self._title = tr("layout", str(spec.params.get("title", spec.view))).upper()
         self._built_at = 0.0
         self._left = 0  # seconds until the next restart
@@ -152,8 +154,15 @@ class ViewHost(QWidget):
         if keyboard and (target := view.keyboard_target()) is not None:
             target.setFocus()
 
+    def set_shown_for(self, seconds: float | None) -> None:
+        """Tell the view how long it is on screen at a time (a grid summarises what it could not page through)."""
+        self.shown_for_s = seconds
+        if self.view is not None:
+            self.view.shown_for_s = seconds
+
     def _show(self, view: View) -> None:
         self.view = view
+        view.shown_for_s = self.shown_for_s
         self._title = view.title_label.text()
         self._built_at = monotonic()
         self._stack.addWidget(view)

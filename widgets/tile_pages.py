@@ -1,4 +1,5 @@
-"""Which tiles a page of the grid shows when not all fit: the abnormal ones first, on every page.
+"""Which tiles a page of the grid shows when not all fit: the abnormal ones first, on every page,
+and on a rotating screen page that could not turn them all in its dwell, a summary of the others.
 
 The order is worked out on every refresh (about ten a second when batches paint at the leading
 edge) over every chosen indicator, not only the page on screen, so it keeps what it can: the
@@ -18,6 +19,9 @@ from console.store import Store
 
 PAGE_S = 10.0  # seconds a page of tiles is shown (the phase from the clock: every screen in step)
 _LEVEL = {Status.ALARM: 3, Status.WARNING: 2}
+#: One page: its tiles, the groups it summarises (category, "" for the whole grid; the members it
+#: folds), its index and the page count.
+Page = tuple[list[Indicator], list[tuple[str, list[Indicator]]], int, int]
 
 
 class Pending(Protocol):
@@ -33,6 +37,7 @@ class PageOrder:
         self._pending: dict[int, int | None] = {}
         self._pending_for: tuple[Pending, int] | None = None  # the alarms and version _pending holds
         self._order: tuple[tuple, list[Indicator], list[Indicator]] = ((), [], [])  # key, pinned, rest
+        self._urgency: dict[int, int] = {}  # of each indicator, at the last page
 
     def unacknowledged(self, alarms: Pending | None, iid: int) -> int | None:
         if alarms is None:
@@ -46,32 +51,59 @@ class PageOrder:
             self._pending[iid] = alarms.unacknowledged(iid)
         return self._pending[iid]
 
+    def status(self, ind: Indicator, now: float) -> Status:
+        reading = self.store.latest(ind.id, now)
+        return Status.NODATA if reading is None else ind.status(reading[1], now - reading[0], reading[2])
+
     def urgency(self, ind: Indicator, now: float, alarms: Pending | None) -> int:
         """Alarm, then warning, then an unacknowledged alarm that returned, then the rest; within
         alarm and warning, an unacknowledged one (a flashing tile) before an acknowledged one."""
-        reading = self.store.latest(ind.id, now)
-        status = Status.NODATA if reading is None else ind.status(reading[1], now - reading[0], reading[2])
-        return 2 * _LEVEL.get(status, 0) + (self.unacknowledged(alarms, ind.id) is not None)
+        return 2 * _LEVEL.get(self.status(ind, now), 0) + (self.unacknowledged(alarms, ind.id) is not None)
 
-    def page(self, chosen: list[Indicator], per_page: int, now: float,
-             alarms: Pending | None) -> tuple[list[Indicator], int, int]:
-        """The tiles this page shows, its index and the page count. When not all fit, the abnormal
-        ones (alarm, warning, unacknowledged: worst first) stay on every page and the others take
-        turns in the slots left, PAGE_S seconds a page."""
+    def page(self, chosen: list[Indicator], per_page: int, now: float, alarms: Pending | None,
+             shown_for_s: float | None = None) -> Page:
+        """The tiles this page shows, the groups it summarises, its index and the page count.
+
+        When not all fit, the abnormal ones (alarm, warning, unacknowledged: worst first) stay on
+        every page and the others take turns in the slots left, PAGE_S seconds a page. On a
+        rotating screen page (``shown_for_s``, its dwell) where that turn would outlast the dwell,
+        or the abnormal tiles would fill every page, the others are summarised (``_summarised``);
+        a grid always on screen pages on: every tile comes round in time."""
         if per_page >= len(chosen):
-            return chosen, 0, 1
+            return chosen, [], 0, 1
         urgency = [self.urgency(ind, now, alarms) for ind in chosen]
         key = (tuple(ind.id for ind in chosen), tuple(urgency))
         if key != self._order[0]:
             self.sorts += 1
             ranked = sorted((-u, k) for k, u in enumerate(urgency) if u)  # stable: ties keep their order
             self._order = (key, [chosen[k] for _, k in ranked], [ind for ind, u in zip(chosen, urgency) if not u])
+            self._urgency = {ind.id: u for ind, u in zip(chosen, urgency)}
         _, pinned, rest = self._order
         slots = per_page - len(pinned)
-        if slots <= 0 or not rest:  # more abnormal tiles than a page holds: they take turns, worst first
-            pages = math.ceil(len(pinned) / per_page)
-            page = int(now // PAGE_S) % pages
-            return pinned[page * per_page:(page + 1) * per_page], page, pages
-        pages = math.ceil(len(rest) / slots)
+        pages = math.ceil(len(rest) / slots) if rest and slots > 0 else math.ceil(len(pinned) / per_page)
+        if shown_for_s is not None and ((slots <= 0 and rest) or pages * PAGE_S > shown_for_s):
+            return self._summarised(chosen, [ind for ind in pinned if self._urgency[ind.id] > 1], per_page, now)
         page = int(now // PAGE_S) % pages
-        return pinned + rest[page * slots:(page + 1) * slots], page, pages
+        if slots <= 0 or not rest:  # more abnormal tiles than a page holds: they take turns, worst first
+            return pinned[page * per_page:(page + 1) * per_page], [], page, pages
+        return pinned + rest[page * slots:(page + 1) * slots], [], page, pages
+
+    @staticmethod
+    def _summarised(chosen: list[Indicator], pinned: list[Indicator], per_page: int, now: float) -> Page:
+        """Alarms and warnings (``pinned``) as tiles of their own, alarms first, the rest folded into
+        summaries (an alarm that returned unacknowledged is counted and named there): one per category
+        where a page holds them all beside those tiles, else one for the whole grid. Tiles that
+        outnumber the slots left take turns; each summary folds whatever of its group is not a tile
+        on the page shown, the alarms waiting for their turn too."""
+        groups: dict[str, list[Indicator]] = {}
+        for ind in chosen:
+            groups.setdefault(ind.category, []).append(ind)
+        if not 1 < len(groups) <= per_page - len(pinned):
+            groups = {"": chosen}
+        slots = max(1, per_page - len(groups))
+        pages = max(1, math.ceil(len(pinned) / slots))
+        page = int(now // PAGE_S) % pages
+        shown = pinned[page * slots:(page + 1) * slots]
+        on_page = {ind.id for ind in shown}
+        folded = [(group, [ind for ind in members if ind.id not in on_page]) for group, members in groups.items()]
+        return shown, [(group, members) for group, members in folded if members], page, pages

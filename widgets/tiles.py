@@ -25,13 +25,15 @@ from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from console.model.indicator import Indicator, Status
+from console.model.vocab import CATEGORIES
 from console.store import Store
 from widgets import theme
 from widgets.base import View, ViewContext, register
-from widgets.i18n import age, place, tr
+from widgets.i18n import age, core, place, tr
 from widgets.tile_layers import StaticLayers
 from widgets.tile_pages import PAGE_S, PageOrder  # noqa: F401 (PAGE_S: the grid's page dwell, as tiles.PAGE_S)
 from widgets.tile_paint import Spark, TileMetrics, build_spark, limit_colours, paint_tile, value_font, with_cone
+from widgets.tile_summary import SummaryState, paint_summary, summary_state
 
 SPARK_S = 3600.0  # the sparkline shows the last hour
 SPARK_AHEAD_S = 900.0  # and, where there are forecasts, the next quarter of an hour as a cone
@@ -167,7 +169,7 @@ class TileCanvas(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.states: list[TileState] = []
+        self.states: list[TileState | SummaryState] = []
         self.recent: dict[int, Recent] = {}
         self.indicators: dict[int, Indicator] = {}
         self.forecasts = None  # console.forecast.Forecasts: each sparkline's cone (None: none)
@@ -214,13 +216,16 @@ class TileCanvas(QWidget):
         three quarters of what the tiles hold. Kept for the figures it was worked out for: both
         ``set_states`` and the paint ask, for every batch.
         """
-        key = (w, h, self.font().family(), [(s.value, s.unit) for s in self.states])
+        key = (w, h, self.font().family(), [(s.value, s.unit) if isinstance(s, TileState) else s for s in self.states])
         if key == self._sizes[0]:
             return self._sizes[1]
         m = self.metrics(w, h)
         ref = value_font(m.family, 100)
         fits = []
         for s in self.states:
+            if isinstance(s, SummaryState):  # its own fonts; it does not set the figures' size
+                fits.append(m.max_value_px)
+                continue
             room = m.w - 2.5 * m.pad - min(m.advance(m.unit_font, s.unit), 0.5 * m.w)
             fits.append(int(min(m.max_value_px, room * 100 / max(m.advance(ref, s.value), 1.0))))
         grid_px = max(min(fits), round(m.max_value_px * 0.75))
@@ -257,7 +262,7 @@ class TileCanvas(QWidget):
             cached = self._sparks[s.iid] = (key, spark)
         return cached[1]
 
-    def set_states(self, states: list[TileState]) -> None:
+    def set_states(self, states: list[TileState | SummaryState]) -> None:
         """Show these states, repainting only the tiles that changed (all, if the grid did)."""
         old, self.states = self.states, states
         cols, _, w, h, xs, ys = self.layout_grid()
@@ -294,8 +299,12 @@ class TileCanvas(QWidget):
         for i, s in enumerate(self.states):
             r, c = divmod(i, cols)
             tile = QRect(xs[c], ys[r], w, h)
-            if region.intersects(tile):
-                p.setClipRegion(region.intersected(tile))  # the whole tile, as a rule: one rectangle
+            if not region.intersects(tile):
+                continue
+            p.setClipRegion(region.intersected(tile))  # the whole tile, as a rule: one rectangle
+            if isinstance(s, SummaryState):
+                paint_summary(p, xs[c], ys[r], m, s)
+            else:
                 paint_tile(p, xs[c], ys[r], m, s, sizes[i], self._spark(m, s), self.layers)
 
 
@@ -329,6 +338,23 @@ class TileGrid(View):
             recent = self.canvas.recent[ind.id] = Recent(key, right - SPARK_S, right, ts, values, trend, worse)
         return recent
 
+    def summary(self, group: str, members: list[Indicator], now: float, alone: bool) -> SummaryState:
+        """The summary tile of ``members`` (of one category, "": of the whole grid): counted by
+        state, the worst named by what tells them apart in the group (what, where or both)."""
+        rank = {Status.ALARM: 0, Status.WARNING: 1, Status.STALE: 2, Status.NODATA: 3, Status.NORMAL: 4}
+        alarms = getattr(self.ctx, "alarms", None)
+        parts = [ind.name.partition(", ")[::2] for ind in members]
+        same_what, same_where = len({w for w, _ in parts}) == 1, len({w for _, w in parts}) == 1
+        folded = []
+        for ind, (what, where) in zip(members, parts):
+            status, unacked = self.order.status(ind, now), self.order.unacknowledged(alarms, ind.id) is not None
+            where = place(where or "city-wide")
+            name = where if same_what and not same_where else what if same_where else f"{what}, {where}"
+            folded.append((rank[status], not unacked, (status, unacked, name)))
+        folded.sort(key=lambda f: f[:2])
+        title = core(CATEGORIES.get(group, group)) if group else self.title
+        return summary_state(title, [f[2] for f in folded], alone)
+
     def tile_state(self, ind: Indicator, now: float) -> TileState:
         pending = self.order.unacknowledged(getattr(self.ctx, "alarms", None), ind.id)
         flash = None if pending is None else int(pending)
@@ -357,13 +383,15 @@ class TileGrid(View):
         self._refreshed = key
         chosen = self.chosen()
         per_page = tiles_per_page(len(chosen), self.canvas.width(), self.canvas.height())
-        shown, page, pages = self.order.page(chosen, per_page, now, getattr(self.ctx, "alarms", None))
+        shown, summarised, page, pages = self.order.page(chosen, per_page, now, getattr(self.ctx, "alarms", None),
+                                                         self.shown_for_s)
         self.page = (page + 1, pages)
         title = self.title.upper() + (tr("tiles", " · PAGE {page} OF {pages}").format(page=page + 1, pages=pages)
                                       if pages > 1 else "")
         if self.title_label.text() != title:
             self.title_label.setText(title)
-        states = [self.tile_state(ind, now) for ind in shown]
+        states: list[TileState | SummaryState] = [self.tile_state(ind, now) for ind in shown]
+        states += [self.summary(group, members, now, alone=not shown) for group, members in summarised]
         if states != self.canvas.states:
             self.canvas.indicators = self.store.indicators
             self.canvas.set_states(states)

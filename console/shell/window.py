@@ -224,6 +224,8 @@ class WallWindow(QWidget):
         for page in spec.pages:
             hosts: list[ViewHost] = []
             self.stack.addWidget(self._build(page.root, hosts))
+            for host in hosts:
+                host.set_shown_for(page.dwell if len(spec.pages) > 1 else None)
             self.pages.append(hosts)
         box.addWidget(self.stack, 1)
         self._rotating = False  # the first position only sets the page: a switch is a change after it

@@ -2111,6 +2111,14 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <source>{age} ago</source>
         <translation>{age}前</translation>
     </message>
+    <message>
+        <source>{n} indicators</source>
+        <translation>共 {n} 项指标</translation>
+    </message>
+    <message>
+        <source>{n} others</source>
+        <translation>其余 {n} 项</translation>
+    </message>
 </context>
 <context>
     <name>timeline</name>
