@@ -8,7 +8,8 @@ import math
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (QBoxLayout, QGridLayout, QHBoxLayout, QLabel, QLayout, QProgressBar, QSizePolicy,
                                QStackedWidget, QTabWidget, QVBoxLayout, QWidget)
 
@@ -97,13 +98,42 @@ def identity_text(operator: Operator, demo: bool) -> str:
     return text
 
 
+def short_title(title: str) -> str:
+    """A layout title without its subtitle, the rule a narrow header shortens by: "Helsinki centre —
+    3×3 operations wall" is "Helsinki centre" (the part before the first dash or colon)."""
+    for mark in (" — ", " – ", " - ", ": "):
+        head = title.partition(mark)[0]
+        if head != title and head.strip():
+            return head.strip()
+    return title
+
+
+def short_page(text: str) -> str:
+    """A page label without when the next page comes: "utilities 3/4 · next in 12 s" is "utilities 3/4"."""
+    return text.partition(" · ")[0]
+
+
 class HeaderBar(QWidget):
-    """Title, page, LIVE/REPLAY mode, the clock and the platform connection, always visible."""
+    """Title, page, LIVE/REPLAY mode, the clock and the platform connection, always visible.
+
+    The title comes first: where the row cannot hold everything, the less important parts give
+    way, one step at a time (``FIT_STEPS``), until the title is whole: the connection detail, when
+    the next page comes, the clock's seconds, the RECORDING badge (the REPLAY band above says
+    it), the title's subtitle (``short_title``); only then is the title cut, with an ellipsis.
+    """
+
+    #: what gives way, in order, on a header too narrow for it all
+    FIT_STEPS = ("page", "seconds", "recording", "title")
 
     def __init__(self, title: str, parent: QWidget | None = None):
         super().__init__(parent)
         row = QHBoxLayout(self)
         row.setContentsMargins(10, 6, 10, 2)
+        self.row = row
+        self._title_text, self._page_text = title, ""
+        self._now: float | None = None
+        self._replay = False
+        self.given_way: tuple[str, ...] = ()  # the FIT_STEPS taken at the last fit (tests, screenshots)
         self.title = QLabel(title)
         self.title.setObjectName("title")
         self.page = QLabel()  # the page shown, n/N and when the next comes, on screens that rotate
@@ -132,6 +162,76 @@ class HeaderBar(QWidget):
         for w in (self.progress, self.connection, self.mode, self.time):
             row.addWidget(w)
         self._shown: tuple = ()
+        self._connection_shown = self._detail_shown = True
+
+    def set_title(self, title: str) -> None:
+        self._title_text = title
+        self.fit()
+
+    def set_page(self, text: str) -> None:
+        """The page shown and when the next comes ("" on a screen with one page)."""
+        if text != self._page_text:
+            self._page_text = text
+            self.fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
+        super().resizeEvent(event)
+        self.fit()
+
+    def _needed(self, texts: dict[QLabel, str], connection: bool) -> int:
+        """The width the parts other than the connection detail need, reading ``texts`` (the
+        connection badge counted when ``connection``): the widgets keep what they show until the
+        forms are chosen, so the row is laid out once, not once per step."""
+        shown = [w for w in (self.title, self.page, self.who, self.sources, self.progress, self.mode)
+                 if not w.isHidden()] + [self.time] + ([self.connection] if connection else [])
+        need = sum(QFontMetrics(w.font()).horizontalAdvance(texts[w]) + 4 if w in texts else w.sizeHint().width()
+                   for w in shown)
+        return need + self.row.spacing() * len(shown)
+
+    def fit(self) -> None:
+        """Each part in the longest form the row holds, the title whole if it can be (FIT_STEPS)."""
+        narrow = self.width() < NARROW_HEADER_PX
+        clock = "%H:%M:%S" if narrow else "%Y-%m-%d %H:%M:%S"
+        stamp = time.localtime(self._now) if self._now is not None else None
+        texts = {self.title: self._title_text, self.page: self._page_text, self.who: self.who.text(),
+                 self.time: time.strftime(clock, stamp) if stamp else self.time.text()}
+        connection = self._connection_shown
+        margins = self.row.contentsMargins()
+        room = self.width() - margins.left() - margins.right()
+        taken: list[str] = []
+        for step in self.FIT_STEPS:
+            if self._needed(texts, connection) <= room:
+                break
+            taken.append(step)
+            if step == "page":
+                texts[self.page] = short_page(self._page_text)
+            elif step == "seconds" and stamp:
+                texts[self.time] = time.strftime(clock.replace(":%S", ""), stamp)
+            elif step == "recording" and self._replay:
+                connection = False
+            elif step == "title":
+                texts[self.title] = short_title(self._title_text)
+        over = self._needed(texts, connection) - room
+        if over > 0:  # still too wide: the title's end gives way, with an ellipsis
+            metrics = QFontMetrics(self.title.font())
+            width = max(0, metrics.horizontalAdvance(texts[self.title]) - over)
+            texts[self.title] = metrics.elidedText(texts[self.title], Qt.TextElideMode.ElideRight, width)
+        self.given_way = tuple(taken)
+        for label, text in texts.items():
+            if label.text() != text:
+                label.setText(text)
+        if self.connection.isHidden() == connection:
+            self.connection.setVisible(connection)
+        # every part its own width, the connection detail what is left over: on a narrow header,
+        # shown only where it is whole (a phrase cut in half reads as nothing from afar)
+        for label in (self.title, self.page, self.who, self.sources):
+            self.row.setStretchFactor(label, max(1, QFontMetrics(label.font()).horizontalAdvance(label.text())))
+        left = room - self._needed(texts, connection) - self.row.spacing()
+        detail = self._detail_shown and (not narrow or QFontMetrics(self.detail.font()).horizontalAdvance(
+            self.detail.text()) + 4 <= left)
+        if self.detail.isHidden() == detail:
+            self.detail.setVisible(detail)
+        self.row.setStretchFactor(self.detail, max(0, left))
 
     def refresh(self, clock: Clock, status: SyncStatus, data_time: float | None) -> None:
         now = clock.now()
@@ -145,7 +245,7 @@ class HeaderBar(QWidget):
         else:
             _badge(tr("header", "REPLAY {speed}×").format(speed=f"{clock.speed:g}"), REPLAY_EDGE, self.mode)
         narrow = self.width() < NARROW_HEADER_PX  # a screen read from afar: the title keeps its room
-        self.time.setText(time.strftime("%H:%M:%S" if narrow else "%Y-%m-%d %H:%M:%S", time.localtime(now)))
+        self._now, self._replay = now, status.state == "replay"
         word, colour = _STATE_STYLE.get(status.state, (status.state.upper(), theme.TEXT_DIM))
         text = tr("header", word)
         down = sum(source.state == "offline" for source in status.sources)
@@ -158,13 +258,14 @@ class HeaderBar(QWidget):
         self.progress.setVisible(status.state == "catching_up" and status.progress is not None)
         _badge(text, colour, self.connection)
         quiet = narrow and status.state == "online" and not down  # normal is quiet: the connection said only when it is not
-        for label in (self.connection, self.detail):
-            label.setVisible(not quiet)
+        self._connection_shown = not quiet
+        self._detail_shown = not quiet
         self.who.setVisible(not narrow)  # the window's title says who, too
         self._show_sources(status.sources, now)
         detail = _connection_detail(status, newest)
         self.detail.setToolTip(detail)
         self.detail.setText(detail if len(detail) <= 120 else detail[:119] + "…")
+        self.fit()
 
 
     def _show_sources(self, sources: tuple[SourceState, ...], now: float) -> None:
@@ -298,8 +399,7 @@ class WallWindow(QWidget):
             text += " · " + tr("header", "held")
         elif pos.next_at is not None:
             text += " · " + tr("header", "next in {s} s").format(s=max(0, math.ceil(pos.next_at - now)))
-        if text != self.header.page.text():
-            self.header.page.setText(text)
+        self.header.set_page(text)
 
     def set_error(self, message: str | None) -> None:
         """The red bar under the header: a layout edit that could not be used (None: clear it)."""
@@ -320,7 +420,7 @@ class WallWindow(QWidget):
         if self._titled != self.ctx.store.reference_version:  # the platform named (or renamed) its city
             self._titled = self.ctx.store.reference_version
             title = city_title(self._layout_title, self.ctx.store.reference)
-            self.header.title.setText(title)
+            self.header.set_title(title)
             self._title = f"{title} — {self.spec.name}"
             who = self.header.who.text()
             self.setWindowTitle(f"{self._title} — {who}" if who else self._title)
