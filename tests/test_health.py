@@ -196,3 +196,32 @@ def test_layouts_accept_the_health_views(tmp_path):
     path.write_text(path.read_text().replace('["drainage", "traffic"]', '"drainage"'))
     with pytest.raises(Exception, match="categories"):
         load_layout(path, view_params())
+
+
+@pytest.mark.parametrize("size", [(640, 300), (900, 500), (1880, 980)])
+def test_grid_headers_and_district_names_are_whole_on_a_wall_screen(size, qtbot, qapp):
+    """The 3×3 wall's screen is 651 px wide at its scale: eleven columns of ~43 px. The category
+    labels stand on two staggered lines (or upright) rather than being cut to "Drai…", and the
+    district names' column is as wide as "Kaartinkaupunki" needs."""
+    from tests.text_sizes import drawn_text
+    from console.model.vocab import CATEGORIES
+
+    theme.apply_theme(qapp)
+    districts = ["Kaartinkaupunki", "Kruununhaka", "Kallio", "Kamppi", "Kluuvi", "Punavuori"]
+    store = Store()
+    store.load_reference({"indicators": [_row(n * 20 + k + 1, f"d{n}", c) for n in range(len(districts))
+                                         for k, c in enumerate(CATEGORIES)],
+                          "districts": [{"id": f"d{n}", "name": d} for n, d in enumerate(districts)]})
+    view = HealthGrid(ViewContext(store), {})
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    qtbot.waitExposed(view)
+    view.refresh(AT)
+    qapp.processEvents()
+    columns, rows = view.canvas.state
+    drawn = {d.text for d in drawn_text(view.canvas)}
+    assert len(columns) == 11 and not [t for t in drawn if "…" in t], f"cut at {size}: {sorted(drawn)}"
+    assert set(columns) <= drawn and {name for name, _ in rows} <= drawn
+    label, head, w, h, _, how = view.canvas.geometry()
+    assert h > 0 and (how != "row" or size[0] > 1000), "a narrow screen's labels take two lines or stand"

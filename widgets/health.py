@@ -241,25 +241,34 @@ class GridCanvas(Canvas):
         super().__init__(parent)
         self._geometry: tuple = ((), None)
 
-    def geometry(self) -> tuple[float, float, float, float, QFont, bool]:
-        """Label column width, header height, cell width and height, header font, upright headers.
+    def geometry(self) -> tuple[float, float, float, float, QFont, str]:
+        """Label column width, header height, cell width and height, header font, and how the
+        column labels stand: "row" (one line), "staggered" (two lines, every other label on the
+        upper one, so each may take two columns' width) or "upright" (turned a quarter).
 
-        Column labels stand upright when lying down would shrink them below legibility.
+        Labels are never cut: the first of those ways that holds every label whole at a legible
+        size wins; the district names' column is as wide as the longest name needs (up to 30 %).
         """
         columns, rows = self.state
-        key = (self.width(), self.height(), columns, len(rows))
+        key = (self.width(), self.height(), columns, tuple(r[0] for r in rows))
         if self._geometry[0] != key:
             w, h = float(self.width()), float(self.height())
-            label = min(w * 0.24, max(90.0, w * 0.18))
+            names = _widest(_font(self.font(), SMALLEST_TEXT_PX + 2), [r[0] for r in rows]) + 12.0
+            label = min(w * 0.3, max(90.0, w * 0.18, names))
             cell_w = (w - label - self.SPLIT - self.GAP * (len(columns) - 1)) / len(columns)
             head = max(18.0, min(40.0, h / (len(rows) + 1) * 0.6))
-            font = _fit(self.font(), list(columns), head * 0.62, cell_w - 2)
+            room = cell_w - 2
+            font, how = _fit(self.font(), list(columns), head * 0.62, room), "row"
+            if _widest(font, list(columns)) > room:
+                room = 2 * cell_w + self.GAP - 6
+                font, how = _fit(self.font(), list(columns), head * 0.62, room), "staggered"
+                head = 2 * QFontMetrics(font).height() + 4.0
             upright = _font(self.font(), min(cell_w * 0.6, 22.0))
             tall = _widest(upright, list(columns)) + 6.0
-            if upright.pixelSize() > 1.3 * font.pixelSize() and tall < h * 0.3:
-                font, head = upright, tall
+            if (upright.pixelSize() > 1.3 * font.pixelSize() or _widest(font, list(columns)) > room) and tall < h * 0.3:
+                font, head, how = upright, tall, "upright"
             cell_h = (h - head - self.GAP * len(rows)) / len(rows)
-            self._geometry = (key, (label, head, cell_w, cell_h, font, font is upright))
+            self._geometry = (key, (label, head, cell_w, cell_h, font, how))
         return self._geometry[1]
 
     def cell_rect(self, row: int, col: int) -> QRectF:
@@ -270,16 +279,27 @@ class GridCanvas(Canvas):
 
     def draw(self, p: QPainter, r: QRectF) -> None:
         columns, rows = self.state
-        label, head, w, h, head_font, upright = self.geometry()
+        label, head, w, h, head_font, how = self.geometry()
         px = min(h * 0.5, w * 0.3)
+        line = QFontMetrics(head_font).height()
         for c, text in enumerate(columns):
             x = self.cell_rect(0, c).center().x()
-            if upright:
+            if how == "upright":
                 p.save()
                 p.translate(x, head)
                 p.rotate(-90)
                 _text(p, QRectF(0, -w / 2, head, w), text, theme.TEXT, head_font)
                 p.restore()
+            elif how == "staggered":  # the upper ones with a tick down to their column
+                upper = c % 2 == 0
+                top = 0.0 if upper else head - line
+                half = min(_widest(head_font, [text]) / 2 + 2, w + self.GAP)
+                centre = min(max(x, label + half), self.width() - half)  # the first and last stay inside
+                _text(p, QRectF(centre - half, top, 2 * half, line), text, theme.TEXT, head_font,
+                      _A.AlignHCenter | _A.AlignBottom)
+                if upper:
+                    p.setPen(theme.TEXT_DIM)
+                    p.drawLine(QPointF(x, line + 1), QPointF(x, head))
             else:
                 _text(p, QRectF(x - w / 2 - self.GAP, 0, w + 2 * self.GAP, head), text, theme.TEXT, head_font,
                       _A.AlignHCenter | _A.AlignBottom)
