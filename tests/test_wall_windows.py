@@ -291,6 +291,35 @@ def test_a_layout_edit_rebuilds_the_wall_and_a_bad_one_keeps_the_last_good_layou
     assert wall.rotation is not rotation and reloads == [3]  # told once, after the new windows were made
 
 
+def test_a_layout_edit_of_the_viewing_distance_applies_its_scale_on_reload(open_wall, tmp_path, qtbot, monkeypatch,
+                                                                           caplog):
+    """Read from 4 m the screens run at 2.95; moved to 6 m, the reload sets Qt's scale to 4.45 and the
+    windows lay out in its pixels, without a restart. Where Qt cannot change it, the wall says so."""
+    from console.shell import qt_scale
+    from PySide6.QtGui import QGuiApplication
+
+    def at(distance: float) -> str:
+        return _grid(1, 1).replace('title = "Test wall"\n', f'title = "Test wall"\ndistance = {distance}\ndiagonal = 55\n')
+
+    layout = _write(tmp_path / "far.toml", at(4.0))
+    wall = open_wall(layout, windowed=True)
+    assert wall.scale == 2.95 and wall.windows[0].spec.size == (651, 366)
+    try:
+        _write(layout, at(6.0))
+        qtbot.waitUntil(lambda: wall.scale == 4.45, timeout=5000)
+        assert wall.windows[0].spec.size == (431, 243) and wall.declared.screens[0].size == (1920, 1080)
+        assert QGuiApplication.primaryScreen().devicePixelRatio() == pytest.approx(4.45), "Qt's own scale follows"
+        monkeypatch.setattr(qt_scale, "_set_global_factor", lambda: None)  # a Qt without the call
+        caplog.set_level(logging.WARNING, logger="cityops.wall")
+        before = wall.windows
+        _write(layout, at(4.0))
+        qtbot.waitUntil(lambda: wall.windows is not before, timeout=5000)
+        assert wall.scale == 4.45 and any("restart the wall to apply it" in m for m in caplog.messages)
+    finally:
+        monkeypatch.undo()
+        qt_scale.set_interface_scale(1.0)  # as the other tests run
+
+
 # -- spans -----------------------------------------------------------------------------------
 
 class Diagonal(View):

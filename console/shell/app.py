@@ -32,6 +32,7 @@ from console.forecast import Forecasts
 from console.forecast.early import EarlyWarnings
 from resources import resource_path
 from console.layout.legibility import scaled, text_scale
+from console.shell.qt_scale import set_interface_scale
 from console.layout.parse import Layout, ScreenSpec, load_layout
 from console.layout.rotation import WallRotation
 from console import memory
@@ -393,12 +394,16 @@ class Wall:
 
         The store, sync, alarms and view context stay; only the windows are new.
         """
+        scale = self.scale
         try:
             declared = read_layout(str(self.layout.source))
-            layout = scaled(declared, self.scale)  # Qt's scale is set at start
+            scale = self._rescale(interface_scale(declared, self.node))
+            layout = scaled(declared, scale)
             specs = node_screens(layout, self.node)
             windows, spans = self._make_windows(layout, specs)
         except UserError as exc:
+            if scale != self.scale:  # the last good layout runs on at its own scale
+                set_interface_scale(self.scale)
             self.error = str(exc)
             log.error("layout error, still showing the last good layout: %s", exc)
             for window in self.windows:
@@ -407,7 +412,7 @@ class Wall:
         active = any(out.isActiveWindow() for w in self.windows for out in self.outputs(w))
         old = [*self.spans.values(), *(w for w in self.windows if w.spec.name not in self.spans)]
         self.layout, self.specs, self.windows, self.spans = layout, specs, windows, spans
-        self.declared = declared
+        self.declared, self.scale = declared, scale
         self.rotation = WallRotation(specs)
         self.error = None
         self.placement = Placement()
@@ -419,6 +424,18 @@ class Wall:
         for callback in self.on_reload:
             callback()
         self.refresh()
+
+    def _rescale(self, scale: float) -> float:
+        """The scale the reloaded layout runs at: the one its screens' distance and size ask for,
+        set on Qt at once (console/shell/qt_scale.py); the present one where Qt cannot change it."""
+        if scale == self.scale:
+            return scale
+        if set_interface_scale(scale):
+            log.info("interface scale %g -> %g for the layout's viewing distance and screen size", self.scale, scale)
+            return scale
+        log.warning("the layout's new viewing distance or screen size needs interface scale %g (running at %g): "
+                    "restart the wall to apply it", scale, self.scale)
+        return self.scale
 
     # -- refresh ---------------------------------------------------------------------------
 
