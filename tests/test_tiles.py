@@ -236,6 +236,32 @@ def test_unacknowledged_alarm_flashes_at_1hz_then_holds_steady(make_grid):
     assert grid.canvas.paints == painted
 
 
+def test_an_alarm_that_returned_to_normal_unacknowledged_keeps_a_quiet_steady_mark(make_grid):
+    """A standing unacknowledged alarm flashes a thick frame; one that returned to normal shows the
+    ◆ UNACK chip, steady, in a quiet frame: after a storm the room's screens are not a wall of
+    flashing magenta frames, and the mark still has colour, shape and word."""
+    store = _store({1: _flat(50), 2: _flat(95)}, [_row(1, "returned"), _row(2, "standing")])
+    grid = make_grid(store, Alarms({1: 2, 2: 1}), size=(800, 300))
+    t = NOW + 10.0  # the bright half, then the dim one
+    shots = []
+    for now in (t, t + 0.5):
+        grid.refresh(now)
+        shots.append(_shot(grid))
+    code = {s.code: i for i, s in enumerate(grid.canvas.states)}
+    (returned, m), (standing, _) = _tiles(grid)[code["returned"]], _tiles(grid)[code["standing"]]
+    assert not any(s.flash_on for s in grid.canvas.states if s.code == "returned")
+    thick = m.flash_border / 2
+    for shot in shots:
+        frame = shot.pixelColor(returned.left() + 1, returned.center().y())
+        assert _near(frame, theme.BORDER, 24), "a quiet frame"
+        assert not _near(shot.pixelColor(returned.left() + int(thick), returned.center().y()), theme.UNACKED)
+    chip = QRect(returned.right() - int(m.pad * 2), returned.top() + int(m.icon.top()), int(m.pad), int(m.icon.height()))
+    assert all(any(_near(shot.pixelColor(x, chip.center().y()), theme.UNACKED, 12) for x in range(chip.left(), chip.right()))
+               for shot in shots), "the chip, steady"
+    frames = [shot.pixelColor(standing.left() + int(thick), standing.center().y()) for shot in shots]
+    assert _near(frames[0], theme.UNACKED, 12) and frames[0] != frames[1], "a standing alarm still flashes its frame"
+
+
 def test_flashing_repaints_only_on_phase_changes_and_only_its_tile(make_grid, monkeypatch):
     store = _store({1: _flat(95), 2: _flat(50), 3: _flat(50)}, [_row(1, "a"), _row(2, "b"), _row(3, "c")])
     grid = make_grid(store, Alarms({1: 2}), size=(900, 300))

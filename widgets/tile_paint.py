@@ -338,6 +338,9 @@ def paint_static(p: QPainter, m: TileMetrics, s: TileState) -> None:
     quiet = theme.look.quiet_normal and s.status is Status.NORMAL  # normal: no colour, shape or word
     colour = theme.SURFACE_RAISED if quiet else theme.STATUS_COLOURS[s.status]
     flashing = s.flash is not None
+    # returned to normal but not acknowledged: the steady ◆ UNACK chip (colour, shape and word) in a quiet
+    # frame, not the flashing frame of a standing alarm (a room after a storm would be all magenta frames)
+    returned = flashing and quiet
     band = colour if not flashing or s.flash_on or quiet else blend(colour, theme.SURFACE_RAISED, 0.65)
     # body, then the status band over its top (a band-coloured rounded top, squared off below)
     p.setPen(Qt.PenStyle.NoPen)
@@ -348,7 +351,7 @@ def paint_static(p: QPainter, m: TileMetrics, s: TileState) -> None:
     p.setBrush(theme.SURFACE_RAISED)
     p.drawRect(QRectF(0, m.band_h, w, m.radius + 1))
     # border: flashing in the alarm's priority colour while unacknowledged, else steady
-    if flashing:
+    if flashing and not returned:
         pcol = theme.UNACKED if theme.look.quiet_normal else theme.SEVERITY_COLOURS.get(int(s.flash), colour)
         pen = QPen(pcol if s.flash_on else blend(pcol, theme.BACKGROUND, 0.7), m.flash_border)
     elif s.status in (Status.WARNING, Status.ALARM):
@@ -365,7 +368,7 @@ def paint_static(p: QPainter, m: TileMetrics, s: TileState) -> None:
     word = theme.status_word(s.status)
     if flashing and theme.look.quiet_normal:  # the chip, whole where the status word leaves room, else ◆ alone
         room = w - (m.pad if quiet else word_x + m.advance(m.status_font, word) + m.pad)
-        right = _paint_unacked(p, m, s.flash_on, room) - m.pad * 0.5
+        right = _paint_unacked(p, m, s.flash_on or returned, room) - m.pad * 0.5
     if not quiet:
         ink = ink_on(band)
         paint_icon(p, s.status, m.icon, ink, band)

@@ -371,6 +371,8 @@ class TileGrid(View):
             return TileState(ind.code, ind.name, ind.format(value), ind.unit, status,
                              tr("tiles", "{age} ago").format(age=age(now - ts)), ind.id, None, 0, recent.key, flash, flash_on)
         recent = self._recent(ind, ts)  # fresh: the sparkline ends at the newest reading
+        if status is Status.NORMAL and theme.look.quiet_normal:
+            flash_on = False  # returned to normal unacknowledged: a steady mark (tile_paint), nothing to repaint
         return TileState(ind.code, ind.name, ind.format(value), ind.unit, status, "", ind.id,
                          recent.trend, recent.worse, recent.key, flash, flash_on)
 
