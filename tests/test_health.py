@@ -225,3 +225,10 @@ def test_grid_headers_and_district_names_are_whole_on_a_wall_screen(size, qtbot,
     assert set(columns) <= drawn and {name for name, _ in rows} <= drawn
     label, head, w, h, _, how = view.canvas.geometry()
     assert h > 0 and (how != "row" or size[0] > 1000), "a narrow screen's labels take two lines or stand"
+    tile = HealthTile(ViewContext(store), {})  # the health tile's rows name the districts whole too
+    qtbot.addWidget(tile)
+    tile.resize(*size)
+    tile.show()
+    tile.refresh(AT)
+    qapp.processEvents()
+    assert set(districts) <= {d.text for d in drawn_text(tile.canvas)}

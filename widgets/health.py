@@ -169,7 +169,8 @@ class TileCanvas(Canvas):
                 x += _widest(font, [text])
             y += line * scale * 1.2
         row_h = min(body.height() / max(len(rows), 1), line * 2.2)
-        name_w, note_w, px = body.width() * 0.34, body.width() * 0.2, row_h * 0.5
+        names = _widest(_font(p.font(), SMALLEST_TEXT_PX), [row[0] for row in rows]) + 10  # whole, at the least
+        name_w, note_w, px = min(body.width() * 0.45, max(body.width() * 0.34, names)), body.width() * 0.2, row_h * 0.5
         name_font = _fit(p.font(), [row[0] for row in rows], px, name_w - 8)
         for i, (name, text, status, fraction, note, note_status) in enumerate(rows):
             y = body.top() + i * row_h
