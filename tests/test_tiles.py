@@ -495,3 +495,16 @@ def test_a_grid_that_could_not_page_through_its_group_in_time_summarises_and_nev
     grid.resize(900, 320)
     grid.refresh(NOW + 200)
     assert grid.page[1] > 10 and all(isinstance(s, tiles.TileState) for s in grid.canvas.states)
+
+
+def test_a_summary_names_its_worst_by_what_tells_them_apart(make_grid):
+    rows = [_row(1, "a", name="Traffic congestion, Kallio"), _row(2, "b", name="Drainage well level, Kallio #1"),
+            _row(3, "c", name="Traffic congestion, Kamppi")]
+    store = _store({i: _flat(95.0) for i in (1, 2, 3)}, rows)
+    grid = make_grid(store, title="Kallio")
+
+    def named(*ids: int) -> set[str]:
+        return {n for _, _, n in grid.summary("", [store.indicators[i] for i in ids], NOW, True).named}
+
+    assert named(1, 2, 3) == {"Traffic congestion", "Drainage well level, Kallio #1", "Traffic congestion, Kamppi"}
+    assert named(1, 3) == {"Kallio", "Kamppi"}  # all measure the same: where tells them apart

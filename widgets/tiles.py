@@ -349,7 +349,8 @@ class TileGrid(View):
         for ind, (what, where) in zip(members, parts):
             status, unacked = self.order.status(ind, now), self.order.unacknowledged(alarms, ind.id) is not None
             where = place(where or "city-wide")
-            name = where if same_what and not same_where else what if same_where else f"{what}, {where}"
+            name = where if same_what and not same_where else what if same_where or where == self.title \
+                else f"{what}, {where}"  # a district's own grid names what alone
             folded.append((rank[status], not unacked, (status, unacked, name)))
         folded.sort(key=lambda f: f[:2])
         title = core(CATEGORIES.get(group, group)) if group else self.title
