@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from console.forecast import Forecasts
-from console.forecast.early import EarlyWarnings
+from console.forecast.early import HISTORY_LEN, EarlyWarnings
 from console.store import Store
 from tests.test_forecast import DRAIN, T0
 
 
-def run(values_of, minutes: int, recorder=None, seed: int = 3):
+def run(values_of, minutes: int, recorder=None, seed: int = 3, history_len: int | None = HISTORY_LEN):
     """Feed a drain well whose level is ``values_of(minutes since T0)`` and step the wall minute by minute.
 
     Returns the warnings, the (minute, standing ids) trail and the minute the level first reached 90.
@@ -23,7 +23,7 @@ def run(values_of, minutes: int, recorder=None, seed: int = 3):
     store = Store(horizon_s=6 * 3600)
     store.load_reference({"indicators": [DRAIN]})
     store.add_readings(1, ts, values)
-    forecasts, early = Forecasts(store), EarlyWarnings(recorder=recorder)
+    forecasts, early = Forecasts(store), EarlyWarnings(recorder=recorder, history_len=history_len)
     trail = []
     for minute in range(130, minutes):
         now = T0 + minute * 60
@@ -50,6 +50,14 @@ def test_a_filling_drain_warns_ahead_of_its_alarm_and_the_warning_goes_when_the_
     assert earliest <= expected <= 30 and (latest is None or latest >= expected)
     assert [e[2] for e in early.history] == ["raised", "hit"]
     assert not early.warnings()
+
+
+def test_a_wall_keeps_only_its_last_state_changes_a_backtest_keeps_all():
+    """A wall runs for weeks: its warnings' history is capped (it grew with every warning)."""
+    early, _, _ = run(storm, 240, history_len=1)
+    assert [e[2] for e in early.history] == ["hit"], "the newest change only"
+    assert EarlyWarnings().history.maxlen == HISTORY_LEN
+    assert EarlyWarnings(history_len=None).history.maxlen is None
 
 
 def test_a_signal_dithering_at_the_threshold_never_chatters():

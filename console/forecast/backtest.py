@@ -87,7 +87,7 @@ def replay_warnings(indicators: list[Indicator], ids: np.ndarray, ts: np.ndarray
         what == "raised" and alarm.limit.name in ("HIHI", "LOLO")) else None
     order = np.argsort(ts, kind="stable")
     ids, ts, values = ids[order], ts[order], values[order]
-    forecasts, early = Forecasts(store), early or EarlyWarnings()
+    forecasts, early = Forecasts(store), early or EarlyWarnings(history_len=None)
     fed = 0
     for now in np.arange(t0, t1, 60.0):
         upto = int(np.searchsorted(ts, now, "right"))

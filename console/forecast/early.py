@@ -13,6 +13,7 @@ came, until the value is back clear of the limit by a margin (half the way to th
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from statistics import NormalDist
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ REARM_S = 900.0
 #: Another console's acknowledgement holds for a warning raised here up to this long after it.
 ROOM_ACK_S = 2 * 3600.0
 Event = tuple[float, str, str]  # (ts, warning id, "raised" | "acknowledged" | "missed" | "hit")
+#: State changes a wall keeps (it runs for weeks: an unbounded list grew with every warning, as
+#: the alarms' history would without its own cap); a backtest over a recording keeps them all.
+HISTORY_LEN = 1000
 
 
 @dataclass(frozen=True)
@@ -103,12 +107,13 @@ class EarlyWarnings:
 
     def __init__(self, horizon_s: float = HORIZON_S, clear_s: float = CLEAR_S, confirm: int = CONFIRM,
                  rearm_s: float = REARM_S, recorder: Callable[[OperatorAction], None] | None = None,
-                 confidence: float = CONFIDENCE):
+                 confidence: float = CONFIDENCE, history_len: int | None = HISTORY_LEN):
         self.horizon_s, self.clear_s, self.confirm, self.rearm_s = horizon_s, clear_s, confirm, rearm_s
         self.confidence = confidence
         self.recorder = recorder
         self.version = 0
-        self.history: list[Event] = []  # every state change, oldest first
+        #: the last ``history_len`` state changes (None: every one), oldest first
+        self.history: deque[Event] = deque(maxlen=history_len)
         self._standing: dict[str, EarlyWarning] = {}
         self._watches: dict[str, _Watch] = {}
         self._seen = -1  # the forecasts' version last taken

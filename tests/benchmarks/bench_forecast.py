@@ -160,7 +160,7 @@ def warnings_on_storms(sim, r, hours: float, confidence: float = CONFIDENCE) -> 
     keep = r.ts >= t0 - 3 * 3600
     began = time.perf_counter()
     early, alarms = replay_warnings(list(sim.specs), r.indicator_id[keep], r.ts[keep], r.value[keep], t0, t1,
-                                    EarlyWarnings(confidence=confidence))
+                                    EarlyWarnings(confidence=confidence, history_len=None))
     took = time.perf_counter() - began
     raised = {e[1]: e[0] for e in early.history if e[2] == "raised"}
     leads, hits, missed, opened = [], 0, 0, {}
