@@ -7,6 +7,7 @@ need nine screens run the wall in a process of their own.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -17,8 +18,9 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPen
 
 from console.cache import Cache
@@ -319,6 +321,31 @@ def test_a_layout_edit_of_the_viewing_distance_applies_its_scale_on_reload(open_
         monkeypatch.undo()
         qt_scale.set_interface_scale(1.0)  # as the other tests run
 
+
+def _alive(app) -> dict[str, int]:
+    """What a rebuild makes, alive now: Qt widgets, views, and pyqtgraph's items (their Python side)."""
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # the old windows' deleteLater
+    gc.collect()
+    objects = gc.get_objects()
+    return {"widgets": len(app.allWidgets()), "views": sum(isinstance(o, View) for o in objects),
+            "plot items": sum(isinstance(o, pg.GraphicsObject) for o in objects)}
+
+
+def test_layout_reloads_leave_no_windows_views_or_plot_items_behind(open_wall, tmp_path, qtbot):
+    """A wall reloads its layout for weeks: each rebuild's windows must go with the next one."""
+    layout = _write(tmp_path / "live.toml", (REPO / "layouts" / "single.toml").read_text(encoding="utf-8"))
+    wall = open_wall(layout, windowed=True)
+    app = qt_app()
+    counts = []
+    for _ in range(4):
+        wall.reload()
+        for page in range(len(wall.windows[0].pages)):  # every page drawn once, as the rotation does
+            wall.windows[0].stack.setCurrentIndex(page)
+            wall.refresh()
+            app.processEvents()
+        counts.append(_alive(app))
+    assert counts[0]["views"] >= 8 and counts[0]["plot items"] > 0
+    assert counts[-1] == counts[1], counts  # the first rebuild may make what is made once per process
 
 # -- spans -----------------------------------------------------------------------------------
 
