@@ -17,13 +17,20 @@
     its generated days) runs in a process of its own, as a platform does, and each sample
     prints its size apart. A sample is taken after a garbage collection and a ``malloc_trim``
     (console/memory.py; the wall trims every minute anyway), so it counts what the wall holds,
-    not what glibc would give back at its next trim. Warm-up lasts until the first layout
-    rebuild is over (for a moment two sets of windows are alive, and the heap keeps their
-    high-water mark) and the store's horizon of city time has gone round; the baseline is the
-    median of the first three samples after it, the end the median of the last three (one
-    sample lands mid-sync or mid-rebuild). Each sample also prints the Qt widgets alive, so a
-    leak of windows shows apart from the allocator's drift. ``--city-hours 24`` runs a full day
-    of city (36 minutes at 40×, 24 at 60×; hours at a lower ``--speed``).
+    not what glibc would give back at its next trim; it also prints glibc's heap in use.
+
+    Memory is compared at the same point of the rebuild cycle. New windows start with their
+    views' caches empty and fill them as the rotation shows each page (tens of MiB, bounded), so
+    a sample just after a rebuild is low and one minutes later high, and the first and last
+    samples of a run compare two phases of that saw-tooth rather than two points of the day.
+    Warm-up lasts until the first layout rebuild (for a moment two sets of windows are alive,
+    and the heap keeps that high-water mark) and until the store's horizon of city time has gone
+    round; a sample counts once its windows have settled (``SETTLE_S`` after their rebuild);
+    the baseline is the median of the settled samples of the first cycle after warm-up, the end
+    that of the last cycle. The first sample after warm-up and the last one are printed too.
+    Each sample also prints the Qt widgets alive, so a leak of windows shows apart from the
+    allocator's drift. ``--city-hours 24`` runs a full day of city (36 minutes at 40×, 24 at
+    60×; hours at a lower ``--speed``).
 
     .venv/bin/python tests/benchmarks/bench_wall.py [--quick] [--only a|b] [--minutes 30 | --city-hours 24]
 """
@@ -31,6 +38,7 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import multiprocessing
 import os
@@ -169,6 +177,27 @@ def _proc_rss_mb(pid: int) -> float:
         return 0.0
 
 
+#: A rebuilt wall's windows have drawn the pages their rotation shows first (caches filled) by then.
+SETTLE_S = 120.0
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                      "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def _heap_in_use_mb() -> float:
+    """What glibc's malloc has handed out and not had back (mallinfo2: heap and mmapped), in MiB:
+    live allocations (numpy's, Qt's, VTK's, SQLite's...), apart from the allocator's free space."""
+    try:
+        mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        return float("nan")
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return (info.uordblks + info.hblkhd) / 2**20
+
+
 def _median(values: list[float]) -> float:
     return float(np.median(values)) if values else float("nan")
 
@@ -204,18 +233,22 @@ def case_b_soak(args: argparse.Namespace) -> None:
     rewrite.timeout.connect(lambda: layout_file.write_text(layout_file.read_text() + "\n"))
     rewrite.start(int(rebuild_s * 1000))
     # the first rebuild over and (but for --quick) the store's horizon gone round
-    warm_s = (rebuild_s if args.quick else max(rebuild_s, HORIZON_S / speed)) + every_s
-    samples: list[tuple[float, float]] = []
+    horizon_s = 0.0 if args.quick else HORIZON_S / speed  # the store gone round (its data windows full)
+    settle_s = 10.0 if args.quick else SETTLE_S
+    rebuilt: list[float] = []
+    wall.on_reload.append(lambda: rebuilt.append(time.perf_counter()))
+    samples: list[tuple[float, float, int, bool]] = []  # (time, MiB, rebuilds so far, settled and warm)
 
     def sample() -> None:
         gc.collect()
         memory.trim()
-        samples.append((time.perf_counter(), _rss_mb()))
-        at = samples[-1][0] - t0
-        print(f"# soak {at / 60:5.1f} min ({(clock.now() - start) / 3600:4.1f} city hours): "
-              f"{samples[-1][1]:.1f} MiB resident, {len(app.allWidgets())} Qt widgets"
-              f"{'' if at >= warm_s else ' (warm-up)'}; feeder process {_proc_rss_mb(feeder.pid):.1f} MiB",
-              flush=True)
+        now = time.perf_counter()
+        settled = bool(rebuilt) and now - rebuilt[-1] >= settle_s and now - t0 >= horizon_s
+        samples.append((now, _rss_mb(), len(rebuilt), settled))
+        phase = "" if settled else " (warm-up)" if not rebuilt else " (settling)"
+        print(f"# soak {(now - t0) / 60:5.1f} min ({(clock.now() - start) / 3600:4.1f} city hours): "
+              f"{samples[-1][1]:.1f} MiB resident{phase}, heap in use {_heap_in_use_mb():.1f} MiB, "
+              f"{len(app.allWidgets())} Qt widgets; feeder process {_proc_rss_mb(feeder.pid):.1f} MiB", flush=True)
 
     sampler = QTimer()
     sampler.timeout.connect(sample)
@@ -234,15 +267,18 @@ def case_b_soak(args: argparse.Namespace) -> None:
     feeder.join()
     connector.close()
     cache.close()
-    warm = [s for s in samples if s[0] - t0 >= warm_s]
+    warm = [s for s in samples if s[3]]
+    cycles = sorted({s[2] for s in warm})
+    baseline = _median([s[1] for s in warm if s[2] == cycles[0]]) if cycles else float("nan")
+    end = _median([s[1] for s in warm if s[2] == cycles[-1]]) if cycles else float("nan")
     t = np.array([s[0] for s in warm]) / 3600
-    rss = [s[1] for s in warm]
-    slope = float(np.polyfit(t, rss, 1)[0]) if len(warm) >= 3 else float("nan")
-    baseline, end = _median(rss[:3]), _median(rss[-3:])
-    report("soak: resident memory after warm-up (baseline) vs at the end", "MiB", baseline, end, "lower",
-           growth_pct=round(100 * (end / baseline - 1), 2), growth_mib_per_hour=round(slope, 2),
-           warm_up_min=round(warm_s / 60, 1), minutes=minutes, city_hours=round(city_hours, 1), speed=speed,
-           samples=len(samples))
+    slope = float(np.polyfit(t, [s[1] for s in warm], 1)[0]) if len(warm) >= 3 else float("nan")
+    after = [s for s in samples if s[2] >= 1 and s[0] - t0 >= horizon_s]
+    report("soak: resident memory of settled windows, first cycle after warm-up (baseline) vs last", "MiB",
+           baseline, end, "lower", growth_pct=round(100 * (end / baseline - 1), 2),
+           growth_mib_per_hour=round(slope, 2), cycles=len(cycles), rebuilds=len(rebuilt),
+           first_after_warm_up=round(after[0][1], 1) if after else None, last=round(samples[-1][1], 1),
+           minutes=minutes, city_hours=round(city_hours, 1), speed=speed, samples=len(samples))
     print(f'{{"case": "soak: CPU of the process", "unit": "% of one core", "candidate": {cpu:.1f}, '
           f'"minutes": {minutes}, "speed": {speed}}}', flush=True)
     shutil.rmtree(folder, ignore_errors=True)
