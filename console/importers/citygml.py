@@ -164,6 +164,30 @@ def _text(elem: Any, name: str) -> str:
 
 
 OBJECTS = frozenset({"Building", *PART_TAGS})
+_NOTHING: tuple[None, None, None] = (None, None, None)
+_OWNS, _HIDES, _SETS_LOD, _SETS_SEMANTIC, _PLAIN = range(5)
+#: tag -> what it does to the polygons below it (see _kind), learnt once per tag
+_KINDS: dict[Any, tuple[int, Any]] = {}
+
+
+def _kind(tag: Any) -> tuple[int, Any]:
+    """What an element with this tag does to the polygons below it: an object owns them, an interior
+    feature hides them, a ``lodN...`` property sets their LoD (value; None: not drawn), a thematic
+    surface their semantic type (value)."""
+    name = tag.rpartition("}")[2] if isinstance(tag, str) else ""
+    if name in OBJECTS:
+        kind: tuple[int, Any] = (_OWNS, None)
+    elif name in INTERIOR:
+        kind = (_HIDES, None)
+    elif name.startswith("lod"):
+        m = _LOD.match(name)
+        kind = (_SETS_LOD, int(m[1]) if m is not None else None)
+    elif name in SURFACES:
+        kind = (_SETS_SEMANTIC, name)
+    else:
+        kind = (_PLAIN, None)
+    _KINDS[tag] = kind
+    return kind
 #: every srsName, xlink:href and srsDimension below a building, each with its element (one XPath call: it costs)
 _REFS = "descendant::*/@srsName | descendant::*/@xlink:href | descendant::*/@srsDimension"
 _GML_ID = ("{http://www.opengis.net/gml}id", "{http://www.opengis.net/gml/3.2}id")
@@ -227,27 +251,25 @@ class _Gml:
     def _context(self, node: Any) -> tuple[Any, int | None, str | None]:
         """(owning object, LoD, semantic type) that hold for ``node`` and all below it (owner None:
         not drawn). Memoised per element: the polygons of one surface share all their ancestors."""
+        memo = self._memo
         chain = []
-        while node is not None and node not in self._memo:
-            chain.append(node)
-            if _local(node) in OBJECTS:
+        while node is not None and node not in memo:
+            kind = _KINDS.get(node.tag) or _kind(node.tag)
+            chain.append((node, kind))
+            if kind[0] == _OWNS:
                 break
             node = node.getparent()
-        state = self._memo.get(node, (None, None, None)) if node is not None and node not in chain else \
-            (None, None, None)
-        for element in reversed(chain):
-            name = _local(element)
-            owner, lod, semantic = state
-            if name in OBJECTS:
+        state = memo.get(node, _NOTHING) if node is not None and not (chain and chain[-1][0] is node) else _NOTHING
+        for element, (what, value) in reversed(chain):
+            if what == _OWNS:
                 state = (element, None, None)
-            elif owner is None or name in INTERIOR:
-                state = (None, None, None)
-            elif name.startswith("lod"):
-                m = _LOD.match(name)  # curves, terrain intersections, implicit geometry: not drawn
-                state = (owner, int(m[1]), semantic) if m is not None else (None, None, None)
-            elif name in SURFACES:
-                state = (owner, lod, name)
-            self._memo[element] = state
+            elif what == _HIDES or state[0] is None:
+                state = _NOTHING
+            elif what == _SETS_LOD:  # curves, terrain intersections, implicit geometry (value None): not drawn
+                state = (state[0], value, state[2]) if value is not None else _NOTHING
+            elif what == _SETS_SEMANTIC:
+                state = (state[0], state[1], value)
+            memo[element] = state
         return state
 
     def _place(self, node: Any) -> tuple[Any, int, str | None] | None:
