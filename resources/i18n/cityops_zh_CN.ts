@@ -1236,6 +1236,10 @@ Choose one in the incident table (↑↓) or on the map.</source>
         <translation>标注</translation>
     </message>
     <message>
+        <source>No map data</source>
+        <translation>无地图数据</translation>
+    </message>
+    <message>
         <source>Sensors</source>
         <translation>传感器</translation>
     </message>

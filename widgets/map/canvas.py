@@ -23,9 +23,9 @@ from console.map.labels import Placed
 from console.map.live import IncidentArrays, SensorMark, UnitMark
 from widgets import theme
 from widgets.i18n import tr
-from widgets.map import layers as paint, markers, overlay, style
+from widgets.map import frame as framing, layers as paint, markers, overlay, style
 from widgets.map.warnings import WarningArea, paint_warnings
-from widgets.map.basemap import Basemap, View, fit_scale
+from widgets.map.basemap import Basemap, View
 
 LAYERS = ("incidents", "heat", "units", "sensors", "buildings", "labels")
 LAYER_TEXT = {"incidents": QT_TRANSLATE_NOOP("map", "Incidents"), "heat": QT_TRANSLATE_NOOP("map", "Heat"),
@@ -35,6 +35,7 @@ MARGIN = 0.4  # the basemap cache reaches this share of the view beyond each edg
 SETTLE_MS = 160  # the crisp basemap is drawn this long after the last zoom step
 WHEEL_STEP = 1.25
 MIN_FIT = 0.35  # the furthest zoom: this share of the city-fitting scale
+REFIT = 1.15  # the home view zooms in again once what it must show fits this much larger
 MAX_SCALE = 8.0  # the closest zoom, pixels per metre
 
 
@@ -69,7 +70,8 @@ class MapCanvas(QWidget):
         self.basemap: Basemap | None = None
         self.cx = self.cy = 0.0
         self.scale = 1.0
-        self.home: tuple[float, float, float | None] = (0.0, 0.0, None)  # scale None: fit the city
+        # the layout's view: a centre (None: the fitted one) and a scale (None: fit what matters)
+        self.home: tuple[float | None, float | None, float | None] = (None, None, None)
         self.moved = False  # the operator has panned or zoomed since home
         self.layers: set[str] = {"incidents", "units", "buildings", "labels"}
         self.heat_label = tr("map", "Heat")
@@ -90,9 +92,13 @@ class MapCanvas(QWidget):
         self.cache_draws = 0
         self.hits: list[paint.Hit] = []
         self.district_labels: list[Placed] = []  # where the district names went on the last paint
+        self.no_data_note: Placed | None = None  # and "No map data", on the ground beyond the city's data
+        self.warning_labels: list[tuple[float, float, float, float]] = []  # and the warnings' names
         self._chips: list[tuple[QRectF, str]] = []
         self._overlay_boxes: list[tuple[float, float, float, float]] = []  # live labels keep clear
         self._overlay: tuple[tuple, QPixmap, list[QRectF]] | None = None  # what the overlays said, drawn
+        self._frame: tuple[tuple, framing.Frame] | None = None
+        self._homed: framing.Extent | None = None  # what the last fit to the panel took in
         self._cache: Cached | None = None
         self._clusters: paint.ClusterCache | None = None
         self._sprites = markers.Sprites()
@@ -111,8 +117,45 @@ class MapCanvas(QWidget):
     def view(self) -> View:
         return View(self.cx, self.cy, self.scale, self.width(), self.height())
 
+    def extent(self) -> framing.Extent:
+        """What the city view must show whole: the districts, the open incidents and the units."""
+        xs, ys = [np.zeros(0)], [np.zeros(0)]
+        if self.incidents is not None and "incidents" in self.layers:
+            xs.append(self.incidents.x[self.active])
+            ys.append(self.incidents.y[self.active])
+        xs.append(np.array([u.x for u in self.units], dtype=np.float64))
+        ys.append(np.array([u.y for u in self.units], dtype=np.float64))
+        return framing.extent_of(self.basemap.geo.bounds, np.concatenate(xs), np.concatenate(ys))
+
+    def furniture(self) -> framing.Furniture:
+        heat = self.heat_label if "heat" in self.layers and self.heat is not None else None
+        return overlay.furniture([overlay.chip_label(i, text) for i, (_, text, _) in enumerate(self._chip_texts())],
+                                 self.summary, heat)
+
+    def _chip_texts(self) -> list[tuple[str, str, bool]]:
+        return [(name, self.heat_label if name == "heat" else tr("map", LAYER_TEXT[name]), name in self.layers)
+                for name in LAYERS]
+
+    def frame(self) -> framing.Frame:
+        """Where the furniture goes in this panel and the area the map is fitted into (kept while
+        neither the panel, the furniture nor the city changed)."""
+        # arranged for the city (not for every move of a unit): the fit then takes the units in
+        extent = framing.Extent(self.basemap.geo.bounds if self.basemap is not None else (0.0, 0.0, 1.0, 1.0))
+        f = self.furniture()
+        key = (f, self.width(), self.height(), extent, theme.look.name)
+        if self._frame is None or self._frame[0] != key:
+            self._frame = (key, framing.frame(f, self.width(), self.height(), extent))
+        return self._frame[1]
+
     def fit(self) -> float:
-        return fit_scale(self.basemap.geo.bounds, self.width(), self.height()) if self.basemap else 1.0
+        return framing.fit_scale(self.extent(), self.frame().area) if self.basemap else 1.0
+
+    def fitted_centre(self, scale: float) -> tuple[float, float]:
+        """The centre that puts the middle of the extent in the middle of the frame's area."""
+        x, y = self.extent().centre()
+        area = self.frame().area
+        dx, dy = area.center().x() - self.width() / 2, area.center().y() - self.height() / 2
+        return x - dx / scale, y + dy / scale
 
     def set_basemap(self, basemap: Basemap | None) -> None:
         """A new basemap (reference data changed); the operator's pan and zoom are kept."""
@@ -124,10 +167,31 @@ class MapCanvas(QWidget):
 
     def go_home(self) -> None:
         cx, cy, scale = self.home
-        self.cx, self.cy = cx, cy
         self.scale = self._clamp(scale if scale is not None else self.fit())
+        if cx is None or cy is None:
+            cx, cy = self.fitted_centre(self.scale) if self.basemap else (0.0, 0.0)
+        self.cx, self.cy = cx, cy
         self.moved = False
+        self._homed = self.extent() if self.basemap else None
         self.update()
+
+    def content_changed(self) -> None:
+        """Incidents or units moved: the home view fits again when something it must show would
+        be cut off, or would show much larger (not on every small move: the map must not twitch)."""
+        if self.moved or self.basemap is None or self.home[2] is not None:
+            return
+        extent, t = self.extent(), self.view().transform()
+        if extent == self._homed:
+            return
+        if self._homed is None or self._homed.points is None:  # the first markers: fit them in
+            self.go_home()
+            return
+        area = self.frame().area
+        inner = area.adjusted(framing.PAD / 2, framing.PAD / 2, -framing.PAD / 2, -framing.PAD / 2)
+        cut = [not room.contains(QRectF(QPointF(*t.map(b[0], b[3])), QPointF(*t.map(b[2], b[1]))))
+               for room, b in ((area.adjusted(-1, -1, 1, 1), extent.city), (inner, extent.points)) if b is not None]
+        if any(cut) or self.fit() > self.scale * REFIT:
+            self.go_home()
 
     def _clamp(self, scale: float) -> float:
         return float(min(MAX_SCALE, max(self.fit() * MIN_FIT, scale)))
@@ -213,25 +277,26 @@ class MapCanvas(QWidget):
         hits: list[paint.Hit] = []
         if "heat" in self.layers and self.heat is not None:
             paint.paint_heat(p, view, *self.heat)
-        paint_warnings(p, view, self.warnings, self._text)
+        furniture = self.furniture_boxes()
+        warned = self.warning_labels = paint_warnings(p, view, self.warnings, self._text, furniture)
         self._cache.blit(p, view, labels=True)
         if self.incidents is not None:  # the selection shows even with the incident layer off
             self._cluster(view, only_selected="incidents" not in self.layers)
+        markers = paint.marker_boxes(view, self._clusters, self.incidents, self.selected)
+        marks = (paint.mark_boxes(view, self.units) if "units" in self.layers else []) + \
+            (paint.mark_boxes(view, self.sensors, paint.SENSOR_BOX) if "sensors" in self.layers else [])
+        taken = markers + marks + furniture + warned
         if "labels" in self.layers:  # district names keep clear of what is on them
-            blocked = paint.marker_boxes(view, self._clusters, self.incidents, self.selected) + self._overlay_boxes
-            if "units" in self.layers:
-                blocked += paint.mark_boxes(view, self.units)
-            if "sensors" in self.layers:
-                blocked += paint.mark_boxes(view, self.sensors, paint.SENSOR_BOX)
-            self.district_labels = self.basemap.paint_district_labels(p, view, blocked)
+            self.district_labels = self.basemap.paint_district_labels(p, view, taken)
+            taken += [(*pl.corners.min(axis=0), *pl.corners.max(axis=0)) for pl in self.district_labels]
+        self.no_data_note = paint.paint_no_data(p, view, self.basemap.geo.bounds, tr("map", "No map data"), taken)
         if "sensors" in self.layers:
-            boxes = paint.marker_boxes(view, self._clusters, self.incidents, self.selected)
-            paint.paint_sensors(p, view, self.sensors, self._text, boxes + self._overlay_boxes)
+            paint.paint_sensors(p, view, self.sensors, self._text, markers + furniture)
         if self.incidents is not None:
             paint.paint_incidents(p, view, self.incidents, self._clusters, self.selected, self.new,
                                   self.phase, self._sprites, self.devicePixelRatioF(), hits)
         if "units" in self.layers:
-            paint.paint_units(p, view, self.units, self._text, hits, self._overlay_boxes)
+            paint.paint_units(p, view, self.units, self._text, hits, furniture)
         self.hits = hits
         self._overlays(p, view)
 
@@ -248,29 +313,22 @@ class MapCanvas(QWidget):
         self._clusters = paint.clustered(old, key, view, self.incidents, points, closest)
 
     def _overlays(self, p: QPainter, view: View) -> None:
-        """The layer bar, scale bar, north arrow and keys: drawn once into a pixmap while what they
-        say stays the same (a pan changes none of it), then each frame blits just their boxes."""
-        chips = [(name, self.heat_label if name == "heat" else tr("map", LAYER_TEXT[name]), name in self.layers)
-                 for name in LAYERS]
+        """The layer bar, scale bar, north arrow and keys where the frame puts them: drawn once into a
+        pixmap while what they say stays the same (a pan changes none of it), then each frame blits
+        just their boxes."""
+        chips = self._chip_texts()
         heat = "heat" in self.layers and self.heat is not None
         dpr = self.devicePixelRatioF()
-        key = (tuple(chips), view.scale, view.width, view.height, heat, self.summary, dpr, theme.look.name)
+        fr = self.frame()
+        key = (tuple(chips), view.scale, view.width, view.height, heat, self.summary, dpr, theme.look.name, fr)
         if self._overlay is None or self._overlay[0] != key:
             pixmap = QPixmap(round(view.width * dpr), round(view.height * dpr))
             pixmap.setDevicePixelRatio(dpr)
             pixmap.fill(Qt.GlobalColor.transparent)
             q = QPainter(pixmap)
             q.setRenderHint(QPainter.RenderHint.Antialiasing)
-            arrow = overlay.north_arrow(q, view.width - 8, 8)
-            self._chips = overlay.layer_bar(q, chips, right=arrow.left() - 6)
-            boxes = [r for r, _ in self._chips]
-            boxes.append(overlay.scale_bar(q, view.scale, 8, view.height - 8))
-            boxes.append(arrow)
-            bottom = view.height - 8
-            if heat:
-                boxes.append(overlay.heat_key(q, view.width - 8, bottom, self.heat_label, style.heat_colour_table()))
-                bottom = boxes[-1].top() - 6
-            boxes.append(overlay.severity_key(q, view.width - 8, bottom, self.summary))
+            self._chips, boxes = overlay.paint_all(q, fr, chips, view.scale, self.summary,
+                                                   self.heat_label if heat else None)
             q.end()
             self._overlay = (key, pixmap, boxes)
             self._overlay_boxes = [(r.left(), r.top(), r.right(), r.bottom()) for r in boxes]
@@ -279,6 +337,15 @@ class MapCanvas(QWidget):
             rect = box.adjusted(-2, -2, 2, 2).toAlignedRect()  # pens reach half their width outside
             p.drawPixmap(rect, pixmap, QRectF(rect.x() * dpr, rect.y() * dpr, rect.width() * dpr,
                                               rect.height() * dpr).toRect())
+
+    def furniture_boxes(self) -> list[tuple[float, float, float, float]]:
+        """Where the chips, arrow, scale bar and keys are (x0, y0, x1, y1): labels keep clear of them,
+        known before the overlays are drawn (the first paint too)."""
+        fr = self.frame()
+        x, bottom, bar = fr.scale_bar
+        s = overlay.scale_bar_size(overlay.SCALE_BAR_PX[bar])
+        rects = [*fr.chips, fr.arrow, *fr.keys, QRectF(x, bottom - s.height(), s.width(), s.height())]
+        return [(r.left(), r.top(), r.right(), r.bottom()) for r in rects] + self._overlay_boxes
 
     # -- input -------------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
@@ -346,3 +413,4 @@ class MapCanvas(QWidget):
 
 _KEYS = {Qt.Key.Key_Plus, Qt.Key.Key_Equal, Qt.Key.Key_Minus, Qt.Key.Key_Home, Qt.Key.Key_0, Qt.Key.Key_Left,
          Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down}
+

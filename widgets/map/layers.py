@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QFontMetricsF, QImage, QPainter
 
 from console.map.cluster import Clusters, cluster, fan_out
 from console.map.heat import HeatGrid
-from console.map.labels import Label, place_labels
+from console.map.labels import Label, Placed, place_labels
 from console.map.live import IncidentArrays, SensorMark, UnitMark
 from console.model.indicator import Status
 from widgets.map import markers, style
@@ -240,3 +240,40 @@ def no_data(p: QPainter, rect: QRectF, message: str) -> None:
     p.setPen(style.STREET_LABEL)
     p.setFont(style.font(16))
     p.drawText(rect, Qt.AlignmentFlag.AlignCenter, message)
+
+
+def paint_no_data(p: QPainter, view: View, bounds: tuple[float, float, float, float], text: str,
+                  blocked: list[tuple[float, float, float, float]]) -> Placed | None:
+    """Say "No map data" on the ground beyond ``bounds`` (the city's map data, metres), in its widest
+    strip, quietly, clear of everything else; nothing when the map fills the view."""
+    f = style.font(15)
+    w, h = text_size(text, f)
+    t = view.transform()
+    a, b = t.map(QPointF(bounds[0], bounds[3])), t.map(QPointF(bounds[2], bounds[1]))
+    x0, y0, x1, y1 = max(0.0, a.x()), max(0.0, a.y()), min(view.width, b.x()), min(view.height, b.y())
+    strips = [(x0, "x", x0 / 2), (view.width - x1, "x", (x1 + view.width) / 2), (y0, "y", y0 / 2),
+              (view.height - y1, "y", (y1 + view.height) / 2)]
+    spots: list[tuple[float, float, float]] = []
+    for room, axis, at in sorted(strips, key=lambda s: -s[0]):
+        if room < (w if axis == "x" else h) + 16:
+            continue
+        along, step = (view.height, h * 1.6) if axis == "x" else (view.width, w * 1.2)
+        for k in range(int(along / 2 / step) + 1):
+            for sign in ((1,) if k == 0 else (1, -1)):
+                c = along / 2 + sign * k * step
+                spots.append((at, c, 0.0) if axis == "x" else (c, at, 0.0))
+    if not spots:
+        return None
+    placed = place_labels([Label(text, w, h, tuple(spots))], view.width, view.height, pad=4.0, blocked=blocked)
+    if not placed:
+        return None
+    pl = placed[0]
+    p.setFont(f)
+    p.setPen(style.NO_DATA_TEXT)
+    p.drawText(QRectF(pl.x - w / 2 - 2, pl.y - h / 2 - 2, w + 4, h + 4), Qt.AlignmentFlag.AlignCenter, text)
+    return pl
+
+
+def text_size(text: str, f) -> tuple[float, float]:
+    m = QFontMetricsF(f)
+    return m.horizontalAdvance(text), m.height()

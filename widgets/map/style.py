@@ -12,7 +12,8 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, 
 from console.model.indicator import Status
 from widgets import theme
 
-LAND = theme.BACKGROUND  # outside the districts
+LAND = QColor("#1a1d21")  # outside the districts: no map data there, a quiet neutral ground (not black)
+NO_DATA_TEXT = QColor("#6f7782")  # "No map data", written on that ground: legible, and quieter than any name
 #: Neighbouring districts differ a little in hue at the same low brightness.
 DISTRICT_FILLS = [QColor(c) for c in ("#1a2433", "#1b2a28", "#231f30", "#1f2431", "#1a2a31", "#24222c")]
 DISTRICT_BORDER = QColor("#8ea3c0")

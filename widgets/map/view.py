@@ -118,12 +118,12 @@ class MapView(View):
         self.geo = geo
         self.sensor_xy = sensor_positions(self.store, geo.projection)
         self._inc = -1
-        if first:
+        if first:  # no centre: the fitted one (the city's middle in the map's area)
             x0, y0, x1, y1 = geo.bounds
-            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            cx = cy = None
             if self.centre is not None:
                 cx, cy = (float(v) for v in geo.projection.forward(*self.centre))
-            lat = self.centre[1] if self.centre else float(geo.projection.inverse(cx, cy)[1])
+            lat = self.centre[1] if self.centre else float(geo.projection.inverse((x0 + x1) / 2, (y0 + y1) / 2)[1])
             scale = None if self.zoom == "city" else STREET_SCALE if self.zoom == "street" else \
                 web_zoom_scale(float(self.zoom), lat)
             self.canvas.home = (cx, cy, scale)
@@ -165,6 +165,7 @@ class MapView(View):
             c.selected = self._index.get(selected) if selected is not None else None
             c.new, c.phase, c.units, c.sensors = set(fresh), phase, shown.units, shown.sensors
             c.summary = tr("map", "{active} active · {new} new").format(active=len(active), new=len(fresh))
+            c.content_changed()
             c.update()
         elif phase != c.phase:
             c.phase = phase

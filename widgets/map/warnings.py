@@ -2,7 +2,8 @@
 
 A warning's area is drawn under the incidents and units: a faint wash and a fine diagonal
 hatch in the theme's warning colour, a dashed outline two pixels wide, and, at the area's top,
-the hazard's name beside a small warning triangle (shape and word, not only colour). A city-
+the hazard's name beside a small warning triangle (shape and word, not only colour), placed
+clear of the map's chips and keys (a line lower, or beside, when they are in the way). A city-
 wide warning covering the whole view stays a wash; it never hides the map beneath it.
 """
 
@@ -15,6 +16,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPolygonF
 
 from console.cap.live import InForce
+from console.map.labels import Label, place_labels
 from console.map.projection import Projection, drawable
 from widgets.map import style
 from widgets.map.basemap import View
@@ -53,9 +55,11 @@ def warning_areas(shown: list[InForce], projection: Projection) -> list[WarningA
     return out
 
 
-def paint_warnings(p: QPainter, view: View, areas: list[WarningArea], paths: style.TextPaths) -> None:
+def paint_warnings(p: QPainter, view: View, areas: list[WarningArea], paths: style.TextPaths,
+                   blocked: list[tuple[float, float, float, float]] = ()) -> list[tuple[float, float, float, float]]:
+    """Draw the areas and their names (clear of ``blocked`` boxes); returns where the names went."""
     if not areas:
-        return
+        return []
     colour = warning_colour()
     wash, hatch = QColor(colour), QColor(colour)
     wash.setAlpha(WASH_ALPHA)
@@ -79,9 +83,26 @@ def paint_warnings(p: QPainter, view: View, areas: list[WarningArea], paths: sty
         p.drawPath(area.path)
     p.restore()
     font = style.font(17, bold=True)
-    for area in areas:
-        x = view.width / 2 + (area.top[0] - view.cx) * view.scale
-        y = view.height / 2 - (area.top[1] - view.cy) * view.scale
-        x, y = min(max(x, 90.0), view.width - 90.0), min(max(y + 16, 60.0), view.height - 40.0)
-        text = f"⚠ {area.label}"
-        style.draw_text(p, paths, text, font, x, y, colour)
+    labels = [_label(area, view, paths, font) for area in areas]
+    placed = place_labels(labels, view.width, view.height, pad=3.0, blocked=blocked)
+    for pl in placed:
+        style.draw_text(p, paths, pl.label.text, font, pl.x, pl.y, colour)
+    return [(*pl.corners.min(axis=0), *pl.corners.max(axis=0)) for pl in placed]
+
+
+def _label(area: WarningArea, view: View, paths: style.TextPaths, font) -> Label:
+    """The name hangs just under the area's top (kept inside the view); where a chip, a key or
+    another name is, it tries a line lower, then beside, down to the bottom of the view."""
+    text = f"⚠ {area.label}"
+    w, h = paths.size(text, font)
+    margin = 6.0
+    x = view.width / 2 + (area.top[0] - view.cx) * view.scale
+    y = view.height / 2 - (area.top[1] - view.cy) * view.scale + 16
+    x = min(max(x, w / 2 + margin), view.width - w / 2 - margin)
+    y = min(max(y, h / 2 + margin), view.height - h / 2 - margin)
+    steps = max(1, int((view.height - margin - y) / (h * 1.3)) + 1)
+    spots = []
+    for k in range(steps):
+        for dx in (0.0, -w * 0.6, w * 0.6):
+            spots.append((min(max(x + dx, w / 2 + margin), view.width - w / 2 - margin), y + k * h * 1.3, 0.0))
+    return Label(text, w, h, tuple(spots))
