@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QPointF, QRectF, QTimer
 from PySide6.QtGui import QPainterPath, QPolygonF
 
 NOW = 1_780_000_000.0
@@ -174,3 +174,41 @@ def test_a_warning_name_keeps_clear_of_the_layer_chips(city_store, show_map):
         x, y = placed.corners.min(axis=0)
         r, b = placed.corners.max(axis=0)
         assert not label.intersects(QRectF(x, y, r - x, b - y))
+
+
+def test_in_the_event_loop_the_basemap_is_built_and_drawn_on_a_worker(city_store, qapp, qtbot, monkeypatch):
+    """On a loaded machine a cold basemap took seconds on the UI thread (the watchdog saw the wall
+    frozen): inside the event loop the map builds and draws it on a worker, painting the districts
+    meanwhile, and shows the whole basemap once it lands."""
+    import threading
+
+    from widgets import theme
+    from widgets.base import ViewContext
+    from widgets.map import MapView, render
+    from widgets.map.basemap import Basemap
+
+    seen: dict[str, object] = {}
+    build, draw = render.build_basemap, Basemap.render
+
+    def building(*args):
+        seen["build thread"] = threading.current_thread() is threading.main_thread()
+        return build(*args)
+
+    def drawing(self, *args, **kwargs):
+        seen["draw thread"] = threading.current_thread() is threading.main_thread()
+        seen["painted before"] = view.canvas.paints > 0 and view.canvas.basemap is not None
+        return draw(self, *args, **kwargs)
+
+    monkeypatch.setattr(render, "build_basemap", building)
+    monkeypatch.setattr(Basemap, "render", drawing)
+    theme.apply_theme(qapp)
+    view = MapView(ViewContext(city_store), {"layers": ["incidents", "units", "buildings", "labels"]})
+    qtbot.addWidget(view)
+    view.resize(900, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    QTimer.singleShot(0, lambda: view.refresh(NOW))  # as the wall's timer does: inside the event loop
+    qtbot.waitUntil(lambda: view.canvas.cache_draws >= 1, timeout=20_000)
+    assert render.wait_for_renders()
+    assert seen == {"build thread": False, "draw thread": False, "painted before": True}
+    assert view.geo is not None and len(view.canvas.active) == 6  # the live layers went on the new map at once

@@ -227,7 +227,10 @@ def case_basemap(args: argparse.Namespace) -> None:
     from console.map.features import city_geometry
     from console.shell.app import qt_app
     from widgets.map import style
-    from widgets.map.basemap import Basemap, View, _pixmap, fit_scale
+    from PySide6.QtCore import QRectF
+
+    from widgets.map.basemap import Basemap, View, _image
+    from widgets.map.frame import Extent, fit_scale
     from widgets.map.canvas import MARGIN
     from widgets.map.view import STREET_SCALE
 
@@ -242,18 +245,18 @@ def case_basemap(args: argparse.Namespace) -> None:
     repeats = 3 if args.quick else 7
     w, h = round(SIZE[0] * (1 + 2 * MARGIN)), round(SIZE[1] * (1 + 2 * MARGIN))
     x0, y0, x1, y1 = geo.bounds
-    for zoom, scale in (("city", fit_scale(geo.bounds, *SIZE)), ("street", STREET_SCALE)):
+    for zoom, scale in (("city", fit_scale(Extent(geo.bounds), QRectF(0, 0, *SIZE))), ("street", STREET_SCALE)):
         view = View((x0 + x1) / 2, (y0 + y1) / 2, scale, w, h)
 
         def ours() -> None:
-            pix = _pixmap(view, 1.0, style.LAND)
+            pix = _image(view, 1.0, style.LAND)
             p = QPainter(pix)
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
             basemap.paint(p, view)
             p.end()
 
         def naive() -> None:
-            pix = _pixmap(view, 1.0, style.LAND)
+            pix = _image(view, 1.0, style.LAND)
             p = QPainter(pix)
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
             _naive_basemap(p, geo, view)

@@ -4,9 +4,10 @@ Every feature becomes a QPolygonF in world metres once per reference version (a 
 only for polygons with holes), with its bounding box, so a redraw culls with numpy and draws
 what is in view one polygon at a time under one transform. That is the raster engine's fast
 path: one giant QPainterPath per layer measured 3–5× slower (its stroker outlines the whole
-layer at once). The result goes into a pixmap a margin larger than the view
-(``Basemap.render``); the canvas then only blits it while panning, and draws it again when the
-zoom changes or the view leaves it.
+layer at once). The result goes into an image a margin larger than the view
+(``Basemap.render``: a QImage, so a worker thread may draw it; widgets/map/render.py); the
+canvas then only blits it while panning, and draws it again when the zoom changes or the view
+leaves it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPixmap, QPolygonF, QTransform
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPainterPath, QPen, QPolygonF, QTransform
 
 from console.map.features import STREET_RANK, CityGeometry, Shape
 from console.map.projection import drawable
@@ -104,7 +105,8 @@ class Basemap:
 
     def __init__(self, geo: CityGeometry):
         self.geo = geo
-        self.text = style.TextPaths()
+        self.text = style.TextPaths()  # the UI thread's (district names, drawn live)
+        self._street_text = style.TextPaths()  # and the render's, which may run on a worker thread
         self.districts = [(Layer([d.shape]), style.DISTRICT_FILLS[i % len(style.DISTRICT_FILLS)])
                           for i, d in enumerate(geo.districts)]
         self.district_outline = Layer([d.shape for d in geo.districts], outlines=True)
@@ -120,11 +122,12 @@ class Basemap:
         self.streets = sorted(geo.named_streets, key=lambda s: (STREET_RANK.get(s.kind, 2), -_length(s.parts[0])))
 
     def render(self, view: View, buildings: bool = True, labels: bool = True, dpr: float = 1.0,
-               separate_labels: bool = False) -> tuple[QPixmap, QPixmap | None]:
-        """Pixmaps of ``view`` (cold: everything drawn again): the opaque basemap, and, when
+               separate_labels: bool = False) -> tuple[QImage, QImage | None]:
+        """Images of ``view`` (cold: everything drawn again): the opaque basemap, and, when
         ``separate_labels``, its labels on a transparent one (the heat map goes between the two
-        so names stay legible over it; otherwise they are drawn into the basemap: one blit less)."""
-        base = _pixmap(view, dpr, style.LAND)
+        so names stay legible over it; otherwise they are drawn into the basemap: one blit less).
+        Images, not pixmaps: any thread may call this."""
+        base = _image(view, dpr, style.LAND)
         p = QPainter(base)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.paint(p, view, buildings)
@@ -133,12 +136,23 @@ class Basemap:
         p.end()
         if not (labels and separate_labels):
             return base, None
-        text = _pixmap(view, dpr, Qt.GlobalColor.transparent)
+        text = _image(view, dpr, Qt.GlobalColor.transparent)
         p = QPainter(text)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.paint_labels(p, view)
         p.end()
         return base, text
+
+    def paint_districts(self, p: QPainter, view: View) -> None:
+        """Only the districts and their borders: what the map shows at once while the whole
+        basemap is drawn on a worker (a few polygons: no wait)."""
+        p.save()
+        p.setTransform(view.transform(), True)
+        rect = view.world_rect()
+        for layer, colour in self.districts:
+            layer.fill(p, rect, colour)
+        p.restore()
+        self._border(p, view, rect)
 
     def paint(self, p: QPainter, view: View, buildings: bool = True) -> None:
         s, rect = view.scale, view.world_rect()
@@ -159,27 +173,35 @@ class Basemap:
                 continue
             colour, metres, lo, hi = style.STREETS[rank]
             layer.stroke(p, rect, _pen(colour, min(hi, max(lo, metres * s))))
+        p.restore()
+        self._border(p, view, rect)
+
+    def _border(self, p: QPainter, view: View, rect: tuple) -> None:
         border = _pen(style.DISTRICT_BORDER, 2.5)
         border.setDashPattern([4.0, 2.5])  # in pen widths: 10 px dashes, 6 px gaps
         border.setCapStyle(Qt.PenCapStyle.FlatCap)
+        p.save()
+        p.setTransform(view.transform(), True)
         self.district_outline.stroke(p, rect, border)
         p.restore()
 
     # -- labels ------------------------------------------------------------------------------
-    def label_candidates(self, view: View, streets: bool = True) -> list[Label]:
-        """Districts (always), then named streets of the classes this zoom shows, in pixels."""
+    def label_candidates(self, view: View, streets: bool = True, text: style.TextPaths | None = None) -> list[Label]:
+        """Districts (always), then named streets of the classes this zoom shows, in pixels (measured
+        with ``text``: each thread its own)."""
+        text = text or self.text
         t = view.transform()
         out: list[Label] = []
         dfont = style.font(min(30, max(17, 26 * view.scale ** 0.25)), bold=True, spacing=1.5)
         for d in self.geo.districts:
             x, y = t.map(d.anchor[0], d.anchor[1])
-            text = d.name.upper()
-            w, h = self.text.size(text, dfont)
+            name = d.name.upper()
+            w, h = text.size(name, dfont)
             # at the anchor, else a little above, below or beside it (a marker or street name may be there)
             spots = tuple((x + dx, y + dy, 0.0) for dx, dy in ((0.0, 0.0), (0.0, -h * 1.2), (0.0, h * 1.2),
                                                                 (-w * 0.6, 0.0), (w * 0.6, 0.0), (0.0, -h * 2.4),
                                                                 (0.0, h * 2.4), (-w * 0.6, -h * 1.2), (w * 0.6, h * 1.2)))
-            out.append(Label(text, w, h, spots, priority=0.0, data=("district", dfont)))
+            out.append(Label(name, w, h, spots, priority=0.0, data=("district", dfont)))
         if not streets:
             return out
         max_rank = 2 if view.scale >= style.MINOR_LABELS_FROM_SCALE else 1
@@ -189,7 +211,7 @@ class Basemap:
             rank = STREET_RANK.get(street.kind, 2)
             if rank > max_rank:
                 continue
-            w, h = self.text.size(street.name, sfont[rank])
+            w, h = text.size(street.name, sfont[rank])
             for part in street.parts:
                 if part[:, 0].max() < x0 or part[:, 0].min() > x1 or part[:, 1].max() < y0 or part[:, 1].min() > y1:
                     continue
@@ -204,12 +226,12 @@ class Basemap:
     def paint_labels(self, p: QPainter, view: View) -> None:
         """Street names (cached with the basemap); district names are placed first, so streets keep
         clear of them, but drawn live by ``paint_district_labels``, clear of the markers."""
-        placed = place_labels(self.label_candidates(view), view.width, view.height, pad=3.0,
+        placed = place_labels(self.label_candidates(view, text=self._street_text), view.width, view.height, pad=3.0,
                               repeat_gap=max(260.0, min(view.width, view.height) * 0.45))
         for pl in placed:
             kind, f = pl.label.data
             if kind == "street":
-                style.draw_text(p, self.text, pl.label.text, f, pl.x, pl.y, style.STREET_LABEL,
+                style.draw_text(p, self._street_text, pl.label.text, f, pl.x, pl.y, style.STREET_LABEL,
                                 math.degrees(pl.angle), halo=2.5)
 
     def paint_district_labels(self, p: QPainter, view: View,
@@ -224,11 +246,12 @@ class Basemap:
         return placed
 
 
-def _pixmap(view: View, dpr: float, fill) -> QPixmap:
-    pixmap = QPixmap(max(1, round(view.width * dpr)), max(1, round(view.height * dpr)))
-    pixmap.setDevicePixelRatio(dpr)
-    pixmap.fill(fill)
-    return pixmap
+def _image(view: View, dpr: float, fill) -> QImage:
+    image = QImage(max(1, round(view.width * dpr)), max(1, round(view.height * dpr)),
+                   QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(dpr)
+    image.fill(fill)
+    return image
 
 
 def _length(part: np.ndarray) -> float:
@@ -240,12 +263,6 @@ def _pen(colour: QColor, width_px: float) -> QPen:
     pen = QPen(QBrush(colour), width_px, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
     pen.setCosmetic(True)
     return pen
-
-
-def fit_scale(bounds: tuple[float, float, float, float], width: int, height: int, margin: float = 0.06) -> float:
-    """Pixels per metre at which ``bounds`` fill a width × height area, ``margin`` left on each side."""
-    x0, y0, x1, y1 = bounds
-    return min(width * (1 - 2 * margin) / max(x1 - x0, 1.0), height * (1 - 2 * margin) / max(y1 - y0, 1.0))
 
 
 def world_rect_px(view: View, rect: QRectF) -> tuple[float, float, float, float]:

@@ -11,7 +11,6 @@ Home returns to the layout's view.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QPointF, QRectF, Qt, QTimer, Signal
@@ -26,6 +25,7 @@ from widgets.i18n import tr
 from widgets.map import frame as framing, layers as paint, markers, overlay, style
 from widgets.map.warnings import WarningArea, paint_warnings
 from widgets.map.basemap import Basemap, View
+from widgets.map.render import Cached, Renderer, in_event_loop
 
 LAYERS = ("incidents", "heat", "units", "sensors", "buildings", "labels")
 LAYER_TEXT = {"incidents": QT_TRANSLATE_NOOP("map", "Incidents"), "heat": QT_TRANSLATE_NOOP("map", "Heat"),
@@ -37,28 +37,6 @@ WHEEL_STEP = 1.25
 MIN_FIT = 0.35  # the furthest zoom: this share of the city-fitting scale
 REFIT = 1.15  # the home view zooms in again once what it must show fits this much larger
 MAX_SCALE = 8.0  # the closest zoom, pixels per metre
-
-
-@dataclass
-class Cached:
-    pixmap: QPixmap
-    labels: QPixmap | None
-    view: View
-    flags: tuple
-
-    def blit(self, p: QPainter, view: View, labels: bool) -> None:
-        """Draw the basemap (or its labels) where ``view`` has it: 1:1, or scaled while zooming."""
-        pixmap = self.labels if labels else self.pixmap
-        if pixmap is None:
-            return
-        f = view.scale / self.view.scale
-        left = view.width / 2 + (self.view.cx - view.cx) * view.scale - self.view.width * f / 2
-        top = view.height / 2 - (self.view.cy - view.cy) * view.scale - self.view.height * f / 2
-        if f != 1.0:
-            p.drawPixmap(QRectF(left, top, self.view.width * f, self.view.height * f), pixmap,
-                         QRectF(0, 0, pixmap.width(), pixmap.height()))
-        else:
-            p.drawPixmap(QPointF(round(left), round(top)), pixmap)
 
 
 class MapCanvas(QWidget):
@@ -100,6 +78,8 @@ class MapCanvas(QWidget):
         self._frame: tuple[tuple, framing.Frame] | None = None
         self._homed: framing.Extent | None = None  # what the last fit to the panel took in
         self._cache: Cached | None = None
+        self.renderer = Renderer(self)  # draws the basemap on a worker while the event loop runs
+        self.renderer.landed.connect(self._landed)
         self._clusters: paint.ClusterCache | None = None
         self._sprites = markers.Sprites()
         self._text = style.TextPaths()
@@ -238,22 +218,36 @@ class MapCanvas(QWidget):
 
     # -- painting ----------------------------------------------------------------------------
     def _basemap(self, p: QPainter, view: View) -> None:
-        """Blit the cached basemap, drawing it again when it no longer serves this view."""
+        """Blit the drawn basemap, asking for it again when it no longer serves this view: from the
+        worker while the event loop runs (meanwhile the last one shows, or the districts alone)."""
         dpr = self.devicePixelRatioF()
-        settling = self.settling()
         flags = (id(self.basemap), "buildings" in self.layers, "labels" in self.layers, "heat" in self.layers, dpr,
                  self.width(), self.height())
         c = self._cache
-        settling = settling and c is not None and c.flags == flags
+        settling = self.settling() and c is not None and c.flags == flags
         if c is None or c.flags != flags or (c.view.scale != view.scale and not settling) or \
                 (c.view.scale == view.scale and not self._covers(c.view, view)):
             mx, my = round(view.width * MARGIN), round(view.height * MARGIN)
             cv = View(view.cx, view.cy, view.scale, view.width + 2 * mx, view.height + 2 * my)
-            c = self._cache = Cached(*self.basemap.render(cv, flags[1], flags[2], dpr, flags[3]), cv, flags)
-            self.cache_draws += 1
-        if c.view.scale != view.scale:
+            if not in_event_loop():  # a direct paint (a screenshot): nothing else runs meanwhile
+                self.renderer.cancel()
+                c = self._cache = Cached(*self.basemap.render(cv, flags[1], flags[2], dpr, flags[3]), cv, flags)
+                self.cache_draws += 1
+            elif not self.renderer.pending_serves(view, flags):
+                self.renderer.request(self.basemap, cv, flags)
+        if c is None:
+            p.fillRect(self.rect(), style.LAND)
+            self.basemap.paint_districts(p, view)
+            return
+        if not c.serves(view, c.flags):  # scaled while zooming, or not yet drawn this far
             p.fillRect(self.rect(), style.LAND)
         c.blit(p, view, labels=False)
+
+    def _landed(self, cached: Cached) -> None:
+        if self.basemap is not None and cached.flags[0] == id(self.basemap):
+            self._cache = cached
+            self.cache_draws += 1
+            self.update()
 
     def settling(self) -> bool:
         """Whether the wheel is still turning: frames then reuse what the last zoom level drew."""
@@ -279,7 +273,8 @@ class MapCanvas(QWidget):
             paint.paint_heat(p, view, *self.heat)
         furniture = self.furniture_boxes()
         warned = self.warning_labels = paint_warnings(p, view, self.warnings, self._text, furniture)
-        self._cache.blit(p, view, labels=True)
+        if self._cache is not None:
+            self._cache.blit(p, view, labels=True)
         if self.incidents is not None:  # the selection shows even with the incident layer off
             self._cluster(view, only_selected="incidents" not in self.layers)
         markers = paint.marker_boxes(view, self._clusters, self.incidents, self.selected)
@@ -339,13 +334,8 @@ class MapCanvas(QWidget):
                                               rect.height() * dpr).toRect())
 
     def furniture_boxes(self) -> list[tuple[float, float, float, float]]:
-        """Where the chips, arrow, scale bar and keys are (x0, y0, x1, y1): labels keep clear of them,
-        known before the overlays are drawn (the first paint too)."""
-        fr = self.frame()
-        x, bottom, bar = fr.scale_bar
-        s = overlay.scale_bar_size(overlay.SCALE_BAR_PX[bar])
-        rects = [*fr.chips, fr.arrow, *fr.keys, QRectF(x, bottom - s.height(), s.width(), s.height())]
-        return [(r.left(), r.top(), r.right(), r.bottom()) for r in rects] + self._overlay_boxes
+        """Where the chips, arrow, scale bar and keys are: known before the overlays are drawn."""
+        return overlay.boxes(self.frame()) + self._overlay_boxes
 
     # -- input -------------------------------------------------------------------------------
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802

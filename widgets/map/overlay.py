@@ -210,3 +210,11 @@ def paint_all(p: QPainter, fr: Frame, chips: list[tuple[str, str, bool]], scale:
     if heat is not None and rest:
         boxes.append(heat_key(p, rest[0].right(), rest[0].bottom(), heat, style.heat_colour_table(), fr.stacked))
     return placed, boxes
+
+
+def boxes(fr: Frame) -> list[tuple[float, float, float, float]]:
+    """Where ``fr`` puts the chips, arrow, keys and scale bar (x0, y0, x1, y1): labels keep clear."""
+    x, bottom, bar = fr.scale_bar
+    s = scale_bar_size(SCALE_BAR_PX[bar])
+    rects = [*fr.chips, fr.arrow, *fr.keys, QRectF(x, bottom - s.height(), s.width(), s.height())]
+    return [(r.left(), r.top(), r.right(), r.bottom()) for r in rects]

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QWidget
 
 from console.cap.live import LiveWarnings
 from console.cap.model import INCIDENT_KIND
-from console.map.features import CityGeometry, city_geometry
+from console.map.features import CityGeometry
 from console.map.heat import heat_grid, in_window, parse_window
 from console.map.live import (IncidentArrays, SensorMark, SensorPositions, UnitMark, incident_arrays,
                               sensor_marks, sensor_positions, unit_marks)
@@ -31,6 +31,7 @@ from widgets.map import layers as paint
 from widgets.map import style
 from widgets.map.basemap import Basemap
 from widgets.map.canvas import LAYERS, MapCanvas
+from widgets.map.render import build_basemap, in_event_loop
 from widgets.map.warnings import warning_areas
 
 STREET_SCALE = 2.0  # "street" zoom: pixels per metre (a 1,000-pixel map spans 500 m)
@@ -82,6 +83,7 @@ class MapView(View):
         self.canvas.heat_label = tr("map", "Heat · {window}").format(window=duration(self.heat_s))
         self.canvas.incident_clicked.connect(self.ctx.selection.select)
         self.canvas.layers_changed.connect(self._layers_changed)
+        self.canvas.renderer.built.connect(self._built)
         self.body.addWidget(self.canvas, 1)
         self.geo: CityGeometry | None = None
         self.incidents: IncidentArrays | None = None
@@ -110,14 +112,24 @@ class MapView(View):
             self.refresh(self._now)
 
     def _load_reference(self) -> None:
+        """The reference data as a basemap: built on the worker while the event loop runs (the map
+        keeps what it shows until it lands: seconds for a city on a loaded machine), else in place."""
         self._ref = self.store.reference_version
-        geo = city_geometry(self.store.reference, self.geo.projection if self.geo else None)
-        if geo is None:
-            return
+        projection = self.geo.projection if self.geo else None
+        if in_event_loop():
+            self.canvas.renderer.build(self.store.reference, projection, self._ref)
+        else:
+            self._built((self._ref, *build_basemap(self.store.reference, projection)))
+
+    def _built(self, result: tuple[int, CityGeometry | None, Basemap | None]) -> None:
+        version, geo, basemap = result
+        if geo is None or basemap is None or version != self.store.reference_version:
+            return  # nothing to draw, or a newer one is on its way
         first = self.geo is None
         self.geo = geo
         self.sensor_xy = sensor_positions(self.store, geo.projection)
         self._inc = -1
+        self.shown = None
         if first:  # no centre: the fitted one (the city's middle in the map's area)
             x0, y0, x1, y1 = geo.bounds
             cx = cy = None
@@ -127,7 +139,9 @@ class MapView(View):
             scale = None if self.zoom == "city" else STREET_SCALE if self.zoom == "street" else \
                 web_zoom_scale(float(self.zoom), lat)
             self.canvas.home = (cx, cy, scale)
-        self.canvas.set_basemap(Basemap(geo))
+        self.canvas.set_basemap(basemap)
+        if self._now is not None and in_event_loop():
+            self.refresh(self._now)  # what is live goes on the new map now, not at the next tick
 
     def refresh(self, now: float) -> None:
         self._now = now
