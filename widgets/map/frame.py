@@ -22,7 +22,7 @@ from PySide6.QtCore import QRectF, QSizeF
 EDGE = 8.0  # from the panel's edge
 GAP = 6.0  # between two pieces of furniture
 CLEAR = 8.0  # between the furniture and the map's box
-PAD = 20.0  # the fitted extent stays this far inside the box: a marker at its edge shows whole
+PAD = 34.0  # a point of the fitted extent stays this far inside the box: the largest cluster at its edge shows whole
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in world metres
 
