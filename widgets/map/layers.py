@@ -251,20 +251,25 @@ def paint_no_data(p: QPainter, view: View, bounds: tuple[float, float, float, fl
     t = view.transform()
     a, b = t.map(QPointF(bounds[0], bounds[3])), t.map(QPointF(bounds[2], bounds[1]))
     x0, y0, x1, y1 = max(0.0, a.x()), max(0.0, a.y()), min(view.width, b.x()), min(view.height, b.y())
-    strips = [(x0, "x", x0 / 2), (view.width - x1, "x", (x1 + view.width) / 2), (y0, "y", y0 / 2),
-              (view.height - y1, "y", (y1 + view.height) / 2)]
+    # each strip: (room across it, its axis, where it starts and ends across)
+    strips = [(x0, "x", 0.0, x0), (view.width - x1, "x", x1, view.width), (y0, "y", 0.0, y0),
+              (view.height - y1, "y", y1, view.height)]
     spots: list[tuple[float, float, float]] = []
-    for room, axis, at in sorted(strips, key=lambda s: -s[0]):
+    for room, axis, lo, hi in sorted(strips, key=lambda s: -s[0]):
         if room < (w if axis == "x" else h) + 16:
             continue
         along, step = (view.height, h * 1.6) if axis == "x" else (view.width, w * 1.2)
         for k in range(int(along / 2 / step) + 1):
             for sign in ((1,) if k == 0 else (1, -1)):
                 c = along / 2 + sign * k * step
-                spots.append((at, c, 0.0) if axis == "x" else (c, at, 0.0))
+                for share in (0.5, 0.3, 0.7):  # across the strip: its middle, else nearer an edge
+                    at = lo + (hi - lo) * share
+                    spots.append((at, c, 0.0) if axis == "x" else (c, at, 0.0))
     if not spots:
         return None
-    placed = place_labels([Label(text, w, h, tuple(spots))], view.width, view.height, pad=4.0, blocked=blocked)
+    # well apart from any name, or it reads as part of one ("KALLIO No map data")
+    placed = place_labels([Label(text, w, h, tuple(spots))], view.width, view.height, pad=14.0,
+                          blocked=blocked)
     if not placed:
         return None
     pl = placed[0]
