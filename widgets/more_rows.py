@@ -94,4 +94,3 @@ class MoreRows(QObject):
             label.setText(text)
             label.setGeometry(geometry)
             label.show()
-            label.raise_()
