@@ -161,6 +161,8 @@ class Cache:
         if not rows:
             return rows, []
         dbapi = conn.connection.dbapi_connection
+        if not dbapi.in_transaction:  # sqlite3 opens none for a SAVEPOINT, whose RELEASE would then commit
+            conn.exec_driver_sql("BEGIN")  # these rows apart from the caller's roll-ups and cursor
         before = dbapi.total_changes
         savepoint = conn.begin_nested()
         conn.exec_driver_sql(self._insert_readings, rows)
