@@ -12,13 +12,13 @@ from __future__ import annotations
 import copy
 import math
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
 from console.alarms import lifecycle
 from console.alarms.model import MAX_SHELVE_S, NEEDS_ACK, Alarm, AlarmState, Limit, Priority
-from console.alarms.rules import RAISE, LimitRule, Watch, make_rules
+from console.alarms.rules import RAISE, LimitRule, Watch, make_rules, settled
 from console.model.action import OperatorAction
 from console.model.indicator import Indicator
 
@@ -115,6 +115,19 @@ class AlarmManager:
                         alarm.value, alarm.peak, changed = v, peak, True
         if changed:
             self.version += 1
+
+    def update_many(self, groups: Mapping[int, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
+        """``update`` for each indicator of a batch (id -> ts, values, quality), in the batch's order:
+        the idle ones with no alarm listed are screened together (``rules.settled``), so only those
+        whose readings may change something are evaluated one by one."""
+        idle = [iid for iid in groups if (w := self._watches.get(iid)) is not None and not w.busy
+                and iid not in self._by_indicator]
+        moved = dict(zip(idle, settled([self._watches[i] for i in idle], [groups[i] for i in idle])))
+        for iid, (ts, values, quality) in groups.items():
+            if (to := moved.get(iid)) is not None:
+                self._watches[iid].last_ts = to
+            else:
+                self.update(iid, ts, values, quality)
 
     def tick(self, now: float, only: str | None = None) -> None:
         """Time passing: shelves that ran out end, and alarms left unacknowledged too long escalate

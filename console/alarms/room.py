@@ -62,8 +62,7 @@ def feed(alarms: AlarmManager, groups: Groups, actions: Iterable[Mapping]) -> No
             alarms.update(iid, ts[keep], values[keep], quality[keep])
 
     _actions_in_order(alarms, actions, upto)
-    for iid, (ts, values, quality) in groups.items():
-        alarms.update(iid, ts, values, quality)  # what an action already ran through is skipped
+    alarms.update_many(groups)  # what an action already ran through is skipped
 
 
 def follow(alarms: AlarmManager, groups: Groups, actions: Iterable[Mapping],

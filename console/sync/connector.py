@@ -20,6 +20,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
 from sqlalchemy import create_engine, event, inspect, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import (ArgumentError, DBAPIError, IntegrityError, InterfaceError, NoSuchModuleError,
@@ -29,6 +30,8 @@ from console.databases import contract_rows, parse_url, reason, remember_secret,
 from console.errors import UserError
 from console.model.action import Operator
 from console.model.schema import P, REFERENCE_TABLES, STREAMS
+from console.sync import columns_pg
+from console.sync.rules.readings import ReadingPage
 
 #: (txid, seq): where a stream's copy stands. txid is 0 on platforms without one (SQLite).
 Cursor = tuple[int, int]
@@ -134,6 +137,7 @@ class SqlConnector:
             raise UserError(f"platform URL {self.shown}: {reason(exc)}") from None
         event.listen(self.engine, "do_connect", self._with_login)
         self._sql = {stream: self._fetch_sql(stream) for stream in STREAMS}
+        self._layout: tuple[str, np.dtype] | None | bool = False  # packed readings query (False: not asked)
         # Errors the raw driver cursor raises itself (fetch bypasses SQLAlchemy's wrapping).
         self._driver_errors = (self.engine.dialect.loaded_dbapi.Error,)
 
@@ -279,6 +283,33 @@ class SqlConnector:
         if stream == "operator_actions":  # the cache keeps their (txid, seq) order: saved alarm states name it
             return [dict(zip(keys, r[:-1]), txid=int(r[-1])) for r in rows], cursor
         return [dict(zip(keys, r[:-1])) for r in rows], cursor
+
+    def fetch_readings(self, after: Cursor, limit: int) -> tuple[list | ReadingPage, Cursor]:
+        """``fetch("readings", …)``; on PostgreSQL a page of columns the server packs into one value
+        where its rows allow (console/sync/columns_pg.py), the same rows either way."""
+        if not self.postgres or (packed := self._packed()) is None:
+            return self.fetch("readings", after, limit)
+        sql, layout = packed
+        try:
+            with self.engine.connect() as conn, conn.connection.dbapi_connection.cursor(binary=True) as cur:
+                count, data = cur.execute(sql, {"txid": after[0], "seq": after[1], "n": limit}).fetchone()
+        except (DBAPIError, *self._driver_errors) as exc:
+            raise PlatformUnavailable(reason(exc)) from exc
+        if not count:
+            return [], after
+        parsed = columns_pg.parse(count, data, layout)
+        return parsed if parsed is not None else self.fetch("readings", after, limit)  # a NULL: rows say it
+
+    def _packed(self) -> tuple[str, np.dtype] | None:
+        """The packed readings query and its record layout for this platform's column types (asked once)."""
+        if self._layout is False:
+            try:
+                with self.engine.connect() as conn, conn.connection.dbapi_connection.cursor() as cur:
+                    cur.execute(self._sql["readings"], {"txid": 0, "seq": 0, "n": 0})
+                    self._layout = columns_pg.packed(self._sql["readings"], [d.type_code for d in cur.description])
+            except (DBAPIError, *self._driver_errors) as exc:
+                raise PlatformUnavailable(reason(exc)) from exc
+        return self._layout
 
     def incidents(self, ids: Collection[str]) -> list[dict]:
         """The current rows of the named incidents (those new stream events touched)."""

@@ -42,8 +42,8 @@ from console.sync.connector import (ActionsRefused, Connector, Cursor, HeldBack,
                                     SourceState)
 from console.sync.prefetch import ReadAhead
 from console.sync.reference import write_reference
-from console.sync.rules.readings import reading_columns
-from console.sync.validate import Rejected, check_readings, check_rows, summary
+from console.sync.rules.readings import ReadingPage, check_reading_columns, reading_columns
+from console.sync.validate import Rejected, check_rows, summary
 
 log = logging.getLogger(__name__)
 
@@ -238,28 +238,31 @@ class SyncEngine:
         if self._reference_due():
             batch.reference = self.sync_reference()
         cursors = self.cache.cursors()
-        fetched: dict[str, list] = {}
+        fetched: dict[str, list | ReadingPage] = {}
         moved: dict[str, Cursor] = {}
         # a console of several sources keeps a cursor per source and stream (console/sources/several.py)
         keys = getattr(self.connector, "cursor_keys", lambda stream: (stream,))
-        fetch = self._ahead.fetch if self._ahead is not None else self.connector.fetch
+        fetch = self._ahead.fetch if self._ahead is not None else self._fetch
         for stream in STREAMS:
-            fetched[stream] = []
+            pages = []
             for key in keys(stream):
                 after = cursors.get(key, (0, 0))
                 rows, cursor = fetch(key, after, self.batch_rows)
-                fetched[stream] += rows
-                if rows or cursor != after:  # past messages with no good rows too (console/sources)
+                pages.append(rows)
+                if len(rows) or cursor != after:  # past messages with no good rows too (console/sources)
                     moved[key] = cursor
                 if len(rows) >= self.batch_rows:
                     batch.caught_up = False
+            # one page of readings as columns (console/sync/columns_pg.py) is checked as such
+            fetched[stream] = pages[0] if len(pages) == 1 else [
+                row for page in pages for row in (page.rows if isinstance(page, ReadingPage) else page)]
         touched = {e.get("incident_id") for e in fetched["incident_events"]}
         incidents = self.connector.incidents({i for i in touched if isinstance(i, str)}) if touched else []
 
-        readings, rejected = check_readings(fetched["readings"], self._known, now)
+        readings, rejected, columns = check_reading_columns(fetched["readings"], self._known, now)
         if self._unknown_indicators(rejected) and batch.reference is None:
             batch.reference = self.sync_reference()  # a new indicator may have been added
-            readings, rejected = check_readings(fetched["readings"], self._known, now)
+            readings, rejected, columns = check_reading_columns(fetched["readings"], self._known, now)
         events, bad = check_rows("incident_events", fetched["incident_events"], now)
         rejected += bad
         positions, bad = check_rows("unit_positions", fetched["unit_positions"], now)
@@ -271,8 +274,8 @@ class SyncEngine:
         if (set_aside := getattr(self.connector, "take_rejected", None)) is not None:
             rejected += set_aside()  # messages a source could not read at all (console/sources)
 
-        columns = reading_columns(readings)
-        if len(readings) > 1:  # in index order (indicator, time): SQLite's B-tree pages are touched per indicator
+        if len(readings) > 1 and not isinstance(fetched["readings"], ReadingPage):  # a page is in that order
+            # in index order (indicator, time): SQLite's B-tree pages are touched per indicator
             order = np.lexsort((columns[1], columns[0]))
             readings = [readings[i] for i in order.tolist()]
             columns = tuple(column[order] for column in columns)
@@ -365,13 +368,19 @@ class SyncEngine:
                     "DELETE FROM operator_actions WHERE ts < ?", (self._newest_ts - self.retention.raw_s,)).rowcount
         return done
 
+    def _fetch(self, stream: str, after: Cursor, limit: int) -> tuple[list | ReadingPage, Cursor]:
+        """The connector's fetch; readings as a page of columns where it can read them so (PostgreSQL)."""
+        columns = getattr(self.connector, "fetch_readings", None) if stream == "readings" else None
+        return columns(after, limit) if columns is not None else self.connector.fetch(stream, after, limit)
+
     def catch_up(self, progress: Callable[[CatchUp], None] | None = None) -> dict:
         """Run steps until every stream is caught up; returns rows per stream, seconds, cursors."""
         started = time.monotonic()
         rows = {stream: 0 for stream in STREAMS} | {"incidents": 0}
         delivered = quarantined = 0
         self.catchup = CatchUp(self.connector.backlog(self.cache.cursors()), started)
-        self._ahead = ReadAhead(self.connector)  # the next page of readings comes while this one is written
+        # the next page of readings comes while this one is written
+        self._ahead = ReadAhead(self.connector, fetch=self._fetch)
         try:
             while True:
                 batch = self.step()

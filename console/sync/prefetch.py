@@ -13,17 +13,21 @@ the ordinary way, so the engine sees the same rows and the same errors as withou
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from console.sync.connector import Connector, Cursor
+from console.sync.rules.readings import ReadingPage
 
-Page = tuple[list, Cursor]
+Page = tuple[list | ReadingPage, Cursor]
+Fetch = Callable[[str, Cursor, int], Page]
 
 
 class ReadAhead:
     """``fetch`` as the connector's, answered from a page read ahead on a worker when it matches."""
 
-    def __init__(self, connector: Connector, streams: tuple[str, ...] = ("readings",)):
+    def __init__(self, connector: Connector, streams: tuple[str, ...] = ("readings",), fetch: Fetch | None = None):
         self.connector, self.streams = connector, streams
+        self._fetch = fetch or connector.fetch  # the engine's way of fetching a page (columns, where it can)
         self._pending: dict[str, tuple[tuple[Cursor, int], threading.Thread, list]] = {}
 
     def fetch(self, stream: str, after: Cursor, limit: int) -> Page:
@@ -35,7 +39,7 @@ class ReadAhead:
             if key == (after, limit) and result and not isinstance(result[0], BaseException):
                 page = result[0]
         if page is None:
-            page = self.connector.fetch(stream, after, limit)
+            page = self._fetch(stream, after, limit)
         rows, cursor = page
         if stream in self.streams and len(rows) >= limit:  # more is waiting: read the next page now
             self._start(stream, cursor, limit)
@@ -46,7 +50,7 @@ class ReadAhead:
 
         def read() -> None:
             try:
-                result.append(self.connector.fetch(stream, after, limit))
+                result.append(self._fetch(stream, after, limit))
             except BaseException as exc:  # the engine's own fetch will meet it again and say it
                 result.append(exc)
 
