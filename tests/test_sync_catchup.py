@@ -54,6 +54,24 @@ def test_a_step_that_fails_before_its_cursor_leaves_no_reading_behind(demo_platf
     cache.close()
 
 
+
+def test_the_room_state_is_saved_at_the_first_step_and_then_every_minute(demo_platform, tmp_path):
+    """Not at every step: a catch-up's steps come many a second, and each save is a transaction of its own."""
+    url = f"sqlite:///{shutil.copy(demo_platform.removeprefix('sqlite:///'), tmp_path / 'platform.db')}"
+    cache = Cache(tmp_path / "cache.db")
+    sync = SyncEngine(SqlConnector(url), cache, batch_rows=2_000)
+    saved = []
+    for _ in range(4):
+        sync.step()
+        with cache.engine.connect() as conn:
+            saved.append(conn.exec_driver_sql("SELECT count(*) FROM alarm_states").scalar())
+    assert saved == [1, 1, 1, 1]
+    sync._room_saved_at -= room.SAVE_EVERY_S  # a minute later
+    sync.step()
+    with cache.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM alarm_states").scalar() == 2
+    cache.close()
+
 def _indicators() -> list[Indicator]:
     """Forty indicators: high, low and both-sided limits, some without any."""
     out = []
@@ -151,6 +169,19 @@ def _copy(url: str, path, *, as_rows: bool, catch_up: bool) -> tuple[SqlConnecto
     return connector, pages
 
 
+def _visible(engine, timeout_s: float = 30.0) -> None:
+    """Wait until every reading lies below the server's oldest open transaction: the gap-free cursor
+    reads no further, and other sessions on a shared test server may hold one open for a while."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT count(*) FROM readings WHERE txid >= "
+                                     "pg_snapshot_xmin(pg_current_snapshot())::text::bigint")).scalar():
+                return
+        time.sleep(0.1)
+    raise AssertionError("a transaction of another session held the readings back for too long")
+
+
 def _hostile_readings(engine, now: float) -> None:
     """Three indicators' readings over several transactions, with every kind of bad reading among them."""
     with engine.begin() as conn:
@@ -172,6 +203,7 @@ def _hostile_readings(engine, now: float) -> None:
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO readings (indicator_id, ts, value, quality) "
                               "VALUES (:indicator_id, :ts, :value, :quality)"), rows[start:start + 300])
+    _visible(engine)
 
 
 @pytest.mark.postgres
@@ -215,6 +247,7 @@ def test_readings_that_cannot_be_packed_are_read_as_rows(tmp_path, change):
             else:
                 conn.execute(text("ALTER TABLE readings ALTER COLUMN value DROP NOT NULL"))
                 conn.execute(text("UPDATE readings SET value = NULL WHERE seq = 450"))
+        _visible(engine)
         engine.dispose()
         connector, pages = _copy(url, tmp_path / "odd.db", as_rows=False, catch_up=True)
         if change == "value numeric":

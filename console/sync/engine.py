@@ -62,6 +62,13 @@ HELD_CHECK_S = 1.0
 HEALTH_EVERY_S = 600.0
 #: Rows held back this long turn the status from "online" to "holding".
 HOLD_NOTICE_S = 3.0
+#: SQLite copies the cache's WAL into the file (and syncs it) once the WAL holds this many pages:
+#: its default. A step of a catch-up rewrites the newest index page of every indicator it brings,
+#: so at the default nearly every such step's commit checkpointed its ~1,200 pages; while more
+#: rows wait, the writer checkpoints at CATCHUP_CHECKPOINT_PAGES (about 40 MB) instead, and the
+#: step that catches up, back at the default, checkpoints the lot.
+CHECKPOINT_PAGES = 1_000
+CATCHUP_CHECKPOINT_PAGES = 10_000
 
 
 @dataclass(frozen=True)
@@ -280,6 +287,8 @@ class SyncEngine:
             readings = [readings[i] for i in order.tolist()]
             columns = tuple(column[order] for column in columns)
         with self.cache.engine.begin() as conn:
+            pages = CHECKPOINT_PAGES if batch.caught_up else CATCHUP_CHECKPOINT_PAGES
+            conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={pages}")  # of this connection, at its next commit
             new, refused = self.cache.insert_new_readings(conn, readings)
             rejected += [Rejected("readings", row[0], reason, row, kind="duplicate") for row, reason in refused]
             if new:
@@ -332,7 +341,7 @@ class SyncEngine:
 
     def save_room(self) -> None:
         """Keep the room's alarm state in the cache, with the cursors of the rows it holds."""
-        self._room_saved_at = -math.inf  # the first step saves one: a cache never lacks a state for long
+        self._room_saved_at = time.monotonic()
         if self.room is None or not self._room_fed or not math.isfinite(at := self.room.evaluated_to()):
             return
         with self.cache.engine.begin() as conn:
@@ -380,7 +389,7 @@ class SyncEngine:
         delivered = quarantined = 0
         self.catchup = CatchUp(self.connector.backlog(self.cache.cursors()), started)
         # the next page of readings comes while this one is written
-        self._ahead = ReadAhead(self.connector, fetch=self._fetch)
+        self._ahead = ReadAhead(self.connector, STREAMS, fetch=self._fetch)
         try:
             while True:
                 batch = self.step()

@@ -2,7 +2,8 @@
 
 A catch-up alternates between waiting on the platform (a query, rows over the network) and
 writing the cache (SQLite's B-tree work); both release the GIL, so overlapping them comes close
-to the cost of the slower one instead of the sum. The page read ahead is exactly what the
+to the cost of the slower one instead of the sum. While the catch-up goes on, the other streams'
+next pages are read ahead too, empty ones included. The page read ahead is exactly what the
 engine's next ``fetch`` would ask for: same stream, same cursor, same limit. Fetching it a
 moment earlier keeps every guarantee of the gap-free cursor (console/sync/connector.py): the
 query itself only returns rows below the server's snapshot xmin at the time it runs, all of
@@ -41,7 +42,9 @@ class ReadAhead:
         if page is None:
             page = self._fetch(stream, after, limit)
         rows, cursor = page
-        if stream in self.streams and len(rows) >= limit:  # more is waiting: read the next page now
+        # more is waiting in this stream, or in one the step fetched before it (the catch-up goes on):
+        # read the next page now, so no step waits on a query, however small
+        if stream in self.streams and (len(rows) >= limit or self._pending):
             self._start(stream, cursor, limit)
         return page
 
