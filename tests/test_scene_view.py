@@ -306,3 +306,40 @@ def test_screenshots_during_the_storm(demo_platform, synced, make_scene, qtbot):
     view.refresh(peak)
     view.canvas.set_pose(view.target)  # where the flight ends
     _shot(view, "storm-selected")
+
+
+def test_the_buildings_are_made_off_the_ui_thread_and_shown_when_they_arrive(store, synced, qtbot, monkeypatch):
+    """Meshing the buildings into VTK actors runs on the loader's thread; the view shows its loading
+    page meanwhile, then the canvas draws exactly the actors that thread made."""
+    import threading
+
+    from widgets.base import ViewContext
+    from widgets.scene import actors
+    from widgets.scene.view import SceneView
+
+    made: list[tuple[threading.Thread, actors.Buildings]] = []
+    release = threading.Event()
+
+    class Recorded(actors.Buildings):
+        def __init__(self, geometry):
+            release.wait(30)  # held until the test has seen the view waiting
+            super().__init__(geometry)
+            made.append((threading.current_thread(), self))
+
+    monkeypatch.setattr(actors, "Buildings", Recorded)
+    view = SceneView(ViewContext(store), {})
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    view.refresh(synced[1])
+    qtbot.wait(100)  # the UI thread turns while the buildings are being made
+    assert view.scene is None and view.stack.currentIndex() == 0 and not made
+    rendered = view.canvas.renders
+    release.set()
+    qtbot.waitUntil(lambda: view.scene is not None, timeout=30_000)
+    (thread, buildings), = made
+    assert thread is not threading.main_thread() and thread.name == "scene-loader"
+    assert view.scene.buildings is buildings and view.canvas._buildings is buildings
+    assert view.stack.currentIndex() == 1
+    qtbot.waitUntil(lambda: view.canvas.renders > rendered, timeout=10_000)  # drawn on the UI thread
+    assert all(view.canvas.renderer.HasViewProp(m.actor) for m in buildings.fine)

@@ -2,10 +2,12 @@
 
 Meshing a city's buildings takes seconds (14,000 San Francisco buildings, more on a big city);
 the UI thread must keep painting the rest of the wall. A plain Python thread runs
-``console.scene.mesh.build_scene`` and the ground layers; progress and the result come back by
-queued signal. A newer request (reference data changed) or the view going away cancels the
-running one: ``build_scene`` checks a flag about every 500 buildings and stops, and whatever it
-had built is dropped, never shown.
+``console.scene.mesh.build_scene``, the ground layers and the buildings' VTK meshes and actors
+(``actors.Buildings``: data only, no OpenGL until the canvas renders them; ~2 s for 100,000
+buildings, several times that on a loaded wall PC, that the UI thread used to spend); progress
+and the result come back by queued signal. A newer request (reference data changed) or the view
+going away cancels the running one: ``build_scene`` checks a flag about every 500 buildings and
+stops, and whatever it had built is dropped, never shown.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
@@ -23,6 +26,9 @@ from PySide6.QtCore import QObject, Signal, Slot
 from console.scene import ground
 from console.scene.mesh import SCENE_XY_M, SCENE_Z_M, BuildingMesh, Cancelled, SceneGeometry, build_scene
 from console.sync.rules.geometry import MAX_DEPTH, depths
+
+if TYPE_CHECKING:
+    from widgets.scene.actors import Buildings
 
 log = logging.getLogger("cityops.scene")
 
@@ -47,6 +53,7 @@ class Scene:
     areas: BuildingMesh  # water (class 0) and parks (class 1)
     districts: list[District]  # in the layout's key order: 1..9
     area: object = None  # a one-district scene: what it shows (shapely, in the frame); None: everything
+    buildings: Buildings | None = None  # the geometry's actors, made on the loader's thread (not rendered yet)
 
 
 def fingerprint(reference: dict, district: str | None) -> str:
@@ -210,6 +217,10 @@ def _run(bridge: _Bridge, reference: dict, district: str | None, stop: threading
     try:
         scene = build(reference, district, progress=lambda done, total: None if stop.is_set()
                       else bridge.progressed.emit(done, total), cancelled=stop.is_set)
+        if not stop.is_set():
+            from widgets.scene.actors import Buildings  # VTK: the canvas imported it before any load
+
+            scene.buildings = Buildings(scene.geometry)
     except Cancelled:
         return
     except Exception as exc:  # a bad city must cost the panel, not the wall: the view shows why

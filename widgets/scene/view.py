@@ -165,7 +165,7 @@ class SceneView(View):
 
     def _loaded(self, scene) -> None:
         self.scene = scene
-        self.canvas.set_geometry(scene.geometry)
+        self.canvas.set_geometry(scene.geometry, scene.buildings)  # made on the loader's thread
         if "streets" in self.layers:
             self.canvas.set_lines("streets", *scene.streets, STREET_RGB)
         if "water" in self.layers:
