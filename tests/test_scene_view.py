@@ -343,3 +343,22 @@ def test_the_buildings_are_made_off_the_ui_thread_and_shown_when_they_arrive(sto
     assert view.stack.currentIndex() == 1
     qtbot.waitUntil(lambda: view.canvas.renders > rendered, timeout=10_000)  # drawn on the UI thread
     assert all(view.canvas.renderer.HasViewProp(m.actor) for m in buildings.fine)
+
+
+def test_on_a_far_read_wall_panel_the_legend_stands_beside_the_scene(make_scene, store, qtbot):
+    """A 3×3 wall's screen in its logical pixels (1920×1080 read from 4 m: ~640×325): the legend's
+    three rows under the scene took half its height; beside it, the scene keeps the panel's height
+    and the legend all its words. A desk's wide panel keeps the one row under the scene."""
+    from tests.text_sizes import drawn_text
+
+    view = make_scene(store, size=(640, 325))
+    qtbot.waitUntil(lambda: view.legend.column, timeout=5_000)
+    qtbot.wait(50)
+    page = view.canvas.parentWidget()
+    assert view.canvas.height() == page.height() and view.canvas.width() >= 0.55 * view.width()
+    assert view.legend.height() <= page.height() and view.legend.geometry().right() <= page.width()
+    words = {d.text for d in drawn_text(view.legend)}
+    assert {"no alert", "alert open or sensor alarm", "critical", "minor", "NO DATA"} <= words
+    view.resize(1920, 1080)
+    qtbot.waitUntil(lambda: not view.legend.column, timeout=5_000)
+    assert view.legend.parentWidget() is not page and view.legend.height() == 34 + 8  # one row

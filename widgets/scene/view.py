@@ -33,7 +33,7 @@ from widgets.i18n import tr
 from widgets.scene import live
 from widgets.scene.loader import SceneLoader, fingerprint
 from widgets.scene.labels import SceneLabels
-from widgets.scene.overlay import InfoCard, LegendStrip, LoadingPage, StatusLine
+from widgets.scene.overlay import InfoCard, LegendStrip, LoadingPage, StatusLine, dock_legend
 from widgets.scene.warnings import SceneWarnings, without_warnings
 
 LAYERS = ("streets", "water", "sensors", "incidents", "labels")
@@ -127,7 +127,7 @@ class SceneView(View):
         self.loading = LoadingPage()
         self.stack.addWidget(self.loading)
         page = QWidget()
-        row = QHBoxLayout(page)
+        self.beside = row = QHBoxLayout(page)  # the canvas, then (on a far-read wall) the legend, the card
         row.setContentsMargins(0, 0, 0, 0)
         self.canvas, self.card = canvas_class(page), InfoCard(page)
         row.addWidget(self.canvas, 1)
@@ -135,6 +135,9 @@ class SceneView(View):
         self.stack.addWidget(page)
         self.body.addLayout(self.stack, 1)
         self.legend, self.status = LegendStrip(), StatusLine()
+        self.dock_timer = QTimer(self)
+        self.dock_timer.setSingleShot(True)
+        self.dock_timer.timeout.connect(self._place_legend)
         self.body.addWidget(self.legend)
         self.body.addWidget(self.status)
         self.labels = SceneLabels(self.canvas.renderer, self.canvas.request_render)
@@ -206,6 +209,12 @@ class SceneView(View):
             used = [ind for ind in self.family if ind.id in set(self.source.tolist())]  # whose limits are shown
             content = live.legend_content(self.mode, used or self.family)
         self.legend.set_content(*content, "incidents" in self.layers, "sensors" in self.layers)
+        self._place_legend()
+
+    def _place_legend(self) -> None:
+        under = 0 if self.legend.column else self.legend.height() + max(0, self.body.spacing())
+        dock_legend(self.legend, self.body, self.status, self.beside, self.width(),
+                    self.stack.currentWidget().height() + under)
 
     # -- refresh -------------------------------------------------------------------------------
     def refresh(self, now: float) -> None:
@@ -443,5 +452,6 @@ class SceneView(View):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
+        self.dock_timer.start()  # once the layout has given the scene its height
         if self.tour_timer.isActive():  # the stops framed for the new shape
             self._start_tour(fly_back=False)
