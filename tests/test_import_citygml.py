@@ -121,6 +121,23 @@ def test_local_crs_and_wrong_crs_are_refused_with_the_reason():
                                             r"area of use .*\(kept: --force-crs\)", note) for note in report.notes)
 
 
+def test_no_crs_and_no_platform_ranks_the_country_of_the_files_address_first(tmp_path):
+    """UTM coordinates fit every zone of both hemispheres, and with no platform to be near, the middle
+    of each zone's area ranked 41°S first. The file's address names Germany (xAL CountryName): the
+    CRSs whose area of use takes in Germany come first, and the first puts the building in
+    Eggenstein-Leopoldshafen (49.09 N, 8.41 E), as its address says."""
+    text = (GML / "Building_LOD2-EPSG25832.gml").read_text(encoding="utf-8")
+    assert "<xAL:CountryName>Germany</xAL:CountryName>" in text
+    stripped = tmp_path / "no-crs.gml"
+    stripped.write_text(re.sub(r' srsName="[^"]*"', "", text), encoding="utf-8")
+    with pytest.raises(UserError) as refused:
+        read_buildings(stripped)
+    message = str(refused.value)
+    assert "takes in Germany, the country of the file's address, first" in message, message
+    first = message.split("first): ")[1].split("; ")[0]
+    assert re.fullmatch(r"EPSG:\d+ \(.*UTM zone 32N, at 49\.09\d\d°N 8\.43\d\d°E\)", first), first
+
+
 def test_wrong_crs_cases_of_a_cityjson_file(shared_data, tmp_path):
     tile = shared_data / "delft-3dbag-tile901.city.jsonl"
     with pytest.raises(UserError, match=r"--crs EPSG:25832 .* contradicts the file's own CRS EPSG:7415"):

@@ -97,6 +97,10 @@ def citygml_rows(path: Path, report: ImportReport, crs: str | None = None, force
                     header = {"metadata": {"referenceSystem": srs, "geographicalExtent": box}}
                     readers[srs] = CityJsonReader(header, str(path), crs, report, force_crs=force_crs,
                                                   where="srsName")
+                reader = readers[srs]
+                if srs is None and crs is None and reader.project is None and reader.country is None:
+                    named = _xpath(_COUNTRY)(elem)  # a hint for the refusal if the coordinates are projected
+                    reader.country = str(named[0]).strip()[:60] or None if named else None
                 if chunk and (readers[srs] is not chunk[0][0] or chunk_vertices > CHUNK_VERTICES):
                     rows += _rows(chunk)
                     chunk, chunk_vertices = [], 0
@@ -190,6 +194,9 @@ def _kind(tag: Any) -> tuple[int, Any]:
     return kind
 #: every srsName, xlink:href and srsDimension below a building, each with its element (one XPath call: it costs)
 _REFS = "descendant::*/@srsName | descendant::*/@xlink:href | descendant::*/@srsDimension"
+#: the country of a building's address: xAL 2's CountryName, xAL 3's Country/NameElement
+_COUNTRY = (".//*[local-name()='CountryName' or (local-name()='NameElement' and parent::*[local-name()='Country'])]"
+            "/text()")
 _GML_ID = ("{http://www.opengis.net/gml}id", "{http://www.opengis.net/gml/3.2}id")
 
 

@@ -63,6 +63,7 @@ class CityJsonReader:
             raise UserError(f"{source}: malformed CityJSON transform (scale and translate, 3 numbers each)") from None
         self.project: Any = None
         self.z_factor = 1.0
+        self.country: str | None = None  # the country the file's addresses name: a hint where it names no CRS
 
     # -- vertices ------------------------------------------------------------------------------
     def _xyz(self, raw: Any) -> np.ndarray:
@@ -103,7 +104,7 @@ class CityJsonReader:
             if not (len(xy) and (np.abs(xy[:, 0]) <= 180).all() and (np.abs(xy[:, 1]) <= 90).all()):
                 if not len(xy):
                     raise UserError(f"{self.source}: no CRS ({self.where}) and no usable coordinates")
-                raise NoCrs(self.source, xy, self.where)
+                raise NoCrs(self.source, xy, self.where, country=self.country)
             self.project = lambda x, y: (x, y)
             self.report.notes.append(f"{self.source} names no CRS: its coordinates look like lon/lat and were "
                                      "read as WGS84")

@@ -165,8 +165,8 @@ MAX_AREA = 500.0
 
 
 @functools.cache
-def _projected() -> list[tuple[str, str, tuple[float, float, float, float]]]:
-    """(code, name, area bounds) of every EPSG projected CRS in use with a regional area of use."""
+def _projected() -> list[tuple[str, str, tuple[float, float, float, float], str]]:
+    """(code, name, area bounds, area name) of every EPSG projected CRS in use with a regional area of use."""
     from pyproj.database import query_crs_info
     from pyproj.enums import PJType
 
@@ -176,15 +176,18 @@ def _projected() -> list[tuple[str, str, tuple[float, float, float, float]]]:
         if a is None or a.west > a.east or a.north < -60:  # nobody runs a city in Antarctica
             continue
         if (a.east - a.west) * (a.north - a.south) * math.cos(math.radians((a.north + a.south) / 2)) <= MAX_AREA:
-            out.append((info.code, info.name, (a.west, a.south, a.east, a.north)))
+            out.append((info.code, info.name, (a.west, a.south, a.east, a.north), a.name))
     return out
 
 
-def candidates(x: float, y: float, limit: int = 5, near: tuple[float, float] | None = None) -> list[str]:
+def candidates(x: float, y: float, limit: int = 5, near: tuple[float, float] | None = None,
+               country: str | None = None) -> list[str]:
     """"EPSG:code (name) at lat lon" of the projected CRSs that, inverse-projecting (x, y), land inside
     their own area of use: one per place (the one with the smallest area of use: a national grid
     before a UTM zone), nearest ``near`` (lon, lat: where the platform's city is) first, or without
-    it those that land nearest the middle of their area first.
+    it those that land nearest the middle of their area first, where a CRS whose area of use names
+    ``country`` (the file's own address says it) puts them first of all: the middle of an area
+    is a weak hint, and UTM coordinates fit every zone of both hemispheres.
 
     Only the projection is inverted (pyproj ``Proj``: no datum shift, a few hundred metres at most,
     nothing at this scale): ~50× faster than a transformation per CRS, ~2 s for all of EPSG's.
@@ -192,8 +195,9 @@ def candidates(x: float, y: float, limit: int = 5, near: tuple[float, float] | N
     from pyproj import Proj
     from pyproj.exceptions import CRSError
 
-    best: dict[tuple[int, int], tuple[float, float, str]] = {}  # place -> (rank, area, text)
-    for code, name, (west, south, east, north) in _projected():
+    named = re.compile(rf"(?i)\b{re.escape(country.strip())}\b") if country and country.strip() else None
+    best: dict[tuple[int, int], tuple[float, tuple[bool, float], str]] = {}  # place -> (rank, area, text)
+    for code, name, (west, south, east, north), area_name in _projected():
         try:
             proj = Proj(f"EPSG:{code}")
             lon, lat = proj(x, y, inverse=True, errcheck=True)
@@ -202,14 +206,16 @@ def candidates(x: float, y: float, limit: int = 5, near: tuple[float, float] | N
             continue
         if not (west <= lon <= east and south <= lat <= north and math.hypot(back[0] - x, back[1] - y) < 1.0):
             continue
+        elsewhere = near is None and named is not None and not named.search(area_name)
         if near is None:
             rank = math.hypot((lon - (west + east) / 2) / ((east - west) / 2 or 1),
                               (lat - (south + north) / 2) / ((north - south) / 2 or 1))
+            rank += 1e6 if elsewhere else 0.0  # the file's country first
             text = f"EPSG:{code} ({name}, at {_where(lon, lat)})"
         else:
             rank = _km(lon, lat, *near)
             text = f"EPSG:{code} ({name}, at {_where(lon, lat)}, {rank:,.0f} km from them)"
-        place, area = (round(lon), round(lat)), (east - west) * (north - south)
+        place, area = (round(lon), round(lat)), (elsewhere, (east - west) * (north - south))
         if place in best:  # the same place by several CRSs: rank by the best, name the most local
             rank, area, text = min(rank, best[place][0]), *min(best[place][1:], (area, text))
         best[place] = (rank, area, text)
@@ -230,11 +236,14 @@ class NoCrs(UserError):
     districts are asks again with :meth:`near`, so the CRS that puts the file in that city comes first.
     """
 
-    def __init__(self, source: str, xy: np.ndarray, where: str, near: tuple[float, float] | None = None) -> None:
-        self.source, self.where, self.xy = source, where, xy
+    def __init__(self, source: str, xy: np.ndarray, where: str, near: tuple[float, float] | None = None,
+                 country: str | None = None) -> None:
+        self.source, self.where, self.xy, self.country = source, where, xy, country
         x, y = (float(v) for v in np.median(xy, axis=0))
-        found = candidates(x, y, near=near)
-        order = "nearest the platform's districts first" if near is not None else "best first"
+        found = candidates(x, y, near=near, country=country)
+        order = ("nearest the platform's districts first" if near is not None else
+                 f"those whose area of use takes in {country.strip()[:40]}, the country of the file's address, first"
+                 if country and country.strip() and found and _names(found[0], country) else "best first")
         listed = (f"CRSs that place them inside their area of use ({order}): {'; '.join(found)}" if found else
                   "no EPSG projected CRS places them inside its area of use")
         super().__init__(f"{source}: no CRS ({where}) and the coordinates (around {x:,.0f}, {y:,.0f}) are not "
@@ -242,4 +251,11 @@ class NoCrs(UserError):
 
     def near(self, lon: float, lat: float) -> NoCrs:
         """The same refusal with the candidates ranked by distance to (lon, lat)."""
-        return NoCrs(self.source, self.xy, self.where, near=(lon, lat))
+        return NoCrs(self.source, self.xy, self.where, near=(lon, lat), country=self.country)
+
+
+def _names(text: str, country: str) -> bool:
+    """Whether a candidate's CRS has an area of use that names ``country``."""
+    code = text.split(" ", 1)[0].removeprefix("EPSG:")
+    pattern = re.compile(rf"(?i)\b{re.escape(country.strip())}\b")
+    return any(c == code and pattern.search(area) for c, _, _, area in _projected())
