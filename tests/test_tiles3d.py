@@ -294,6 +294,25 @@ def eye_of(canvas) -> np.ndarray:
     return np.asarray(eye(canvas.pose()), dtype=float)
 
 
+def test_a_tileset_with_one_corrupt_tile_draws_the_rest_and_names_it(qtbot, tmp_path):
+    from widgets.scene.tileset_view import TilesetView
+
+    shutil.copytree(VOLUME, tmp_path / "volume")
+    bad = tmp_path / "volume" / "city" / "ul.b3dm"
+    bad.write_bytes(bad.read_bytes()[:200])  # cut inside its feature table
+    view = TilesetView(Tileset(tmp_path / "volume" / "tileset.json"), [])
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    layer = view.layer
+    qtbot.waitUntil(lambda: len(layer.shown) == 4 and not layer.pending, timeout=30_000)
+    assert sorted(view.tileset.tiles[n].content.name for n in layer.shown) == \
+        ["building.b3dm", "ll.b3dm", "lr.b3dm", "ur.b3dm"]
+    assert sum(layer.failed.values()) == 1 and "left out: 1" in view.status.text()
+    view.close()
+
+
 def test_fit_points_shows_every_point_and_fills_one_screen_axis():
     from console.scene.camera import eye, fit_points, screen_axes
 

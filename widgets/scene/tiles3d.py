@@ -93,7 +93,7 @@ class TilesetLayer(QObject):
         wanted = self.wanted()
         for tile in wanted:
             self.used[tile.number] = self.generation
-            if tile.number not in self.models and tile.number not in self.pending:
+            if tile.number not in self.models and tile.number not in self.pending | self.failed_tiles:
                 self.pending.add(tile.number)
                 self.jobs.submit(self._load, tile)
         numbers = {t.number for t in wanted}
