@@ -140,6 +140,19 @@ def test_doctor_reports_the_machine(demo_platform, tmp_path):
     assert "answers" in result.stdout
 
 
+def test_the_doctor_probes_opengl_in_a_process_of_its_own(tmp_path, monkeypatch):
+    """A GL driver that crashes while probed (Mesa did, after VTK's contexts in the same process)
+    costs the report one line, not the doctor's process."""
+    from console.shell import doctor
+
+    assert "OpenGL" in doctor._opengl() or doctor._opengl().startswith("unavailable (no OpenGL")
+    crashing = tmp_path / "python"
+    crashing.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    crashing.chmod(0o755)
+    monkeypatch.setattr(doctor.sys, "executable", str(crashing))
+    assert doctor._opengl() == "unavailable (the OpenGL driver crashed while probed: signal 11)"
+
+
 def test_data_dir_comes_from_the_option_then_the_environment(tmp_path):
     from_env = cityops("doctor", env={"CITYOPS_DATA_DIR": str(tmp_path / "env")})
     assert f"{tmp_path / 'env' / 'cache.db'} (not created yet)" in from_env.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform as py_platform
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,28 +13,29 @@ from console.cache import Cache
 from console.errors import UserError
 from console.cli_platform import WHERE_PASSWORDS_GO
 from console.databases import redact, shown_url, url_password
+from console.shell.gl_probe import opengl_here
 from console.sync.connector import PlatformUnavailable, SqlConnector
 from console.sync.open_connector import open_connector
 from widgets.scene import backend as scene_backend
 
-GL_VENDOR, GL_RENDERER, GL_VERSION = 0x1F00, 0x1F01, 0x1F02
+PROBE_TIMEOUT_S = 30
 
 
 def _opengl() -> str:
-    from PySide6.QtGui import QOffscreenSurface, QOpenGLContext
-
-    ctx = QOpenGLContext()
-    if not ctx.create():
-        return "unavailable (no OpenGL context on this Qt platform)"
-    surface = QOffscreenSurface()
-    surface.setFormat(ctx.format())
-    surface.create()
-    if not ctx.makeCurrent(surface):
-        return "unavailable (context cannot be made current)"
-    f = ctx.functions()
-    text = f"{f.glGetString(GL_RENDERER)} (OpenGL {f.glGetString(GL_VERSION)}, {f.glGetString(GL_VENDOR)})"
-    ctx.doneCurrent()
-    return text
+    """The OpenGL renderer, probed in a process of its own (console/shell/gl_probe.py says why)."""
+    if getattr(sys, "frozen", False):  # a bundle has no interpreter to run the probe with
+        return opengl_here()
+    try:
+        done = subprocess.run([sys.executable, "-m", "console.shell.gl_probe"], capture_output=True, text=True,
+                              timeout=PROBE_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        return f"unavailable (the OpenGL probe gave no answer in {PROBE_TIMEOUT_S} s)"
+    answer = done.stdout.strip().splitlines()
+    if done.returncode < 0:
+        return f"unavailable (the OpenGL driver crashed while probed: signal {-done.returncode})"
+    if done.returncode != 0 or not answer:
+        return f"unavailable (the OpenGL probe failed with exit status {done.returncode})"
+    return answer[-1]
 
 
 def report(cache_path: str | None, platform_url: str | None) -> list[tuple[str, str]]:
