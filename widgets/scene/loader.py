@@ -219,8 +219,10 @@ def _run(bridge: _Bridge, reference: dict, district: str | None, stop: threading
                       else bridge.progressed.emit(done, total), cancelled=stop.is_set)
         if not stop.is_set():
             from widgets.scene.actors import Buildings  # VTK: the canvas imported it before any load
+            from widgets.scene.labels import label_font
 
             scene.buildings = Buildings(scene.geometry)
+            label_font()  # asks fontconfig once (a process: slow on a loaded PC) before the labels need it
     except Cancelled:
         return
     except Exception as exc:  # a bad city must cost the panel, not the wall: the view shows why
