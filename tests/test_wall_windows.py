@@ -423,6 +423,31 @@ def test_f12_saves_the_whole_wall_beside_the_cache(open_wall, tmp_path, qtbot, c
         wall.screenshot_screen("r9c9", tmp_path / "none.png")
 
 
+def test_screenshots_are_encoded_off_the_ui_thread_and_reported_on_it(open_wall, tmp_path, qtbot, monkeypatch):
+    """A timed run's screenshots (and F12's): grabbed on the UI thread, encoded on a worker while the
+    event loop runs, the paths handed back on the UI thread."""
+    import threading
+
+    from console.shell import app
+
+    encoders, answers = [], []
+    encode = app._write_pngs
+
+    def recorded(shots):
+        encoders.append(threading.current_thread())
+        return encode(shots)
+
+    monkeypatch.setattr(app, "_write_pngs", recorded)
+    wall = open_wall(_write(tmp_path / "two.toml", _grid(1, 2)), windowed=True)
+    wall.screenshot_later(tmp_path / "shots", lambda result: answers.append((threading.current_thread(), result)))
+    qtbot.waitUntil(lambda: bool(answers), timeout=30_000)
+    (worker,), ((thread, paths),) = encoders, answers
+    assert worker is not threading.main_thread() and worker.name == "screenshots"
+    assert thread is threading.main_thread()
+    assert [p.name for p in paths] == ["r1c1.png", "r1c2.png", "wall.png"]
+    assert QImage(str(paths[0])).size().toTuple() == (1920, 1080)
+
+
 def test_virtual_screens_are_the_walls_own_arrangement():
     from console.shell.app import read_layout
     from console.shell.virtual_screens import parse_grid, screen_rects

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QRect, Qt, QTimer
+from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QIcon, QImage, QPixmap, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -168,6 +168,7 @@ class Wall:
         self.cache = cache
         #: where the wall keeps its own files (arrangements, checklists, screenshots): beside the cache
         self.state_dir = state_dir or (cache.path.parent if cache is not None else Path.cwd())
+        self._writes: list[_Written] = []  # screenshots being encoded on workers
         self.replay = replay
         #: on PostgreSQL the person signs in and the platform gives their role; elsewhere (an SQLite
         #: demo platform) the command line names them and nobody is authenticated
@@ -527,28 +528,41 @@ class Wall:
             raise UserError(f"no screen {name!r} on this wall (its screens: {', '.join(s.name for s in self.specs)})")
         return _write_pngs([(grab_shown(window).toImage(), path)])[0]
 
-    def save_screenshots(self) -> None:
-        """F12 on any wall window: the whole wall, into a folder of its own beside the cache.
+    def screenshot_later(self, folder: Path, done: Callable[[list[Path] | str], None]) -> None:
+        """The screens grabbed now; encoding them (seconds for nine 1080p screens and the 5760×3240
+        whole, more on a loaded PC) happens on a worker while the UI thread goes on painting.
+        ``done`` gets the paths written, or why not, on the UI thread. UserError: no folder."""
+        shots = self._grab_all(folder)
+        relay = _Written()
+        self._writes.append(relay)  # kept until its answer is delivered
 
-        The pictures are taken at once; encoding nine 1080p screens and the 5760×3240 whole
-        takes seconds, so it happens on a worker thread and the wall never stalls for it.
-        """
-        folder = self.state_dir / "screenshots" / time.strftime("%Y%m%d-%H%M%S")
-        try:
-            shots = self._grab_all(folder)
-        except UserError as exc:
-            log.error("screenshot failed: %s", exc)
-            return
+        def landed(result: list[Path] | str) -> None:
+            self._writes.remove(relay)
+            done(result)
 
         def write() -> None:
             try:
-                _write_pngs(shots)
+                relay.done.emit(_write_pngs(shots))
             except UserError as exc:
-                log.error("screenshot failed: %s", exc)
-                return
-            log.info("screenshots of the wall saved in %s", folder)
+                relay.done.emit(str(exc))
 
+        relay.done.connect(landed, Qt.ConnectionType.QueuedConnection)  # delivered in the relay's (UI) thread
         threading.Thread(target=write, name="screenshots", daemon=True).start()
+
+    def save_screenshots(self) -> None:
+        """F12 on any wall window: the whole wall, into a folder of its own beside the cache."""
+        folder = self.state_dir / "screenshots" / time.strftime("%Y%m%d-%H%M%S")
+
+        def saved(result: list[Path] | str) -> None:
+            if isinstance(result, str):
+                log.error("screenshot failed: %s", result)
+            else:
+                log.info("screenshots of the wall saved in %s", folder)
+
+        try:
+            self.screenshot_later(folder, saved)
+        except UserError as exc:
+            log.error("screenshot failed: %s", exc)
 
     def stop(self) -> None:
         self.timer.stop()
@@ -583,6 +597,12 @@ def _write_pngs(shots: list[tuple[QImage, Path]]) -> list[Path]:
     return [path for _, path in shots]
 
 
+class _Written(QObject):
+    """Carries what a screenshot worker wrote (the paths, or why not) to the UI thread."""
+
+    done = Signal(object)  # list[Path] | str
+
+
 def run_wall(layout: Layout, cache: Cache | None, connector: Connector | None, options: WallOptions,
              clock: Clock | None = None, replay: ReplaySession | None = None, state_dir: Path | None = None) -> int:
     """Open the wall and run the event loop until the user (or ``--seconds``) ends it."""
@@ -595,15 +615,24 @@ def run_wall(layout: Layout, cache: Cache | None, connector: Connector | None, o
                 node=options.node, windowed=options.windowed, replay=replay, state_dir=state_dir)
     failure: list[str] = []
 
+    def saved(result: list[Path] | str) -> None:
+        if isinstance(result, str):
+            failure.append(result)
+        else:
+            for path in result:
+                print(f"screenshot: {path}")
+        app.quit()
+
     def finish() -> None:
+        """The timed run's end: its screenshots encoded while the event loop runs, then quit."""
+        if options.screenshot_dir is None:
+            app.quit()
+            return
         try:
-            if options.screenshot_dir is not None:
-                for path in wall.screenshot(options.screenshot_dir):
-                    print(f"screenshot: {path}")
+            wall.screenshot_later(options.screenshot_dir, saved)
         except UserError as exc:
             failure.append(str(exc))
-        finally:  # a screenshot that fails must not leave a timed run going
-            app.quit()
+            app.quit()  # a screenshot that fails must not leave a timed run going
 
     if options.seconds is not None:
         QTimer.singleShot(int(options.seconds * 1000), finish)
