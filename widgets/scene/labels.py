@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import shutil
 import subprocess
+from collections.abc import Callable
 
 import numpy as np
 
@@ -40,8 +41,10 @@ class SceneLabels:
     showing and hiding them is free, so the choice is made again whenever the camera moves.
     """
 
-    def __init__(self, renderer, changed) -> None:
-        self.renderer, self.changed = renderer, changed
+    def __init__(self, renderer, changed, scale: Callable[[], float] = lambda: 1.0) -> None:
+        """``scale()``: physical pixels per logical one. VTK draws in physical pixels, so on a wall
+        whose interface Qt scales up for the distance the labels are made as much larger."""
+        self.renderer, self.changed, self.scale = renderer, changed, scale
         self._sets: dict[str, tuple[tuple, list, int]] = {}  # name -> (labels, actors, rank)
         self._lift: dict[str, float] = {}  # name -> metres above their points (the markers' height)
         self.shown: list[str] = []  # texts showing after the last declutter, most important first
@@ -55,7 +58,8 @@ class SceneLabels:
         for actor, *_ in old[1] if old else ():
             self.renderer.RemoveActor(actor)
         lift = self._lift.get(name, 0.0)
-        made = [_text_actor(where, text, rgb, offset_px, frame, lift) for where, text, rgb in labels]
+        scale = max(1.0, self.scale())
+        made = [_text_actor(where, text, rgb, offset_px, frame, lift, scale) for where, text, rgb in labels]
         for actor, *_ in made:
             self.renderer.AddActor(actor)
         self._sets[name] = (labels, made, rank)
@@ -97,8 +101,9 @@ class SceneLabels:
             self.changed()
 
 
-def _text_actor(where, text: str, rgb, offset_px: int, frame: bool, lift: float) -> tuple:
-    """A billboard text and what decluttering needs of it: (actor, anchor, offset, width, height, text)."""
+def _text_actor(where, text: str, rgb, offset_px: int, frame: bool, lift: float, scale: float = 1.0) -> tuple:
+    """A billboard text and what decluttering needs of it: (actor, anchor, offset, width, height, text),
+    sizes in logical pixels; drawn ``scale`` times as large in the physical pixels VTK renders."""
     import vtkmodules.vtkRenderingFreeType  # noqa: F401  (the text renderer)
     from vtkmodules.vtkCommonCore import VTK_FONT_FILE
     from vtkmodules.vtkRenderingCore import vtkBillboardTextActor3D, vtkTextRenderer
@@ -106,13 +111,13 @@ def _text_actor(where, text: str, rgb, offset_px: int, frame: bool, lift: float)
     actor = vtkBillboardTextActor3D()
     actor.SetInput(text)
     actor.SetPosition(where[0], where[1], where[2] + lift)
-    actor.SetDisplayOffset(0, offset_px)
+    actor.SetDisplayOffset(0, round(offset_px * scale))
     actor.PickableOff()
     prop = actor.GetTextProperty()
     if label_font():
         prop.SetFontFamily(VTK_FONT_FILE)
         prop.SetFontFile(label_font())
-    prop.SetFontSize(LABEL_PX)
+    prop.SetFontSize(round(LABEL_PX * scale))
     prop.SetBold(True)
     prop.SetColor(theme.TEXT.redF(), theme.TEXT.greenF(), theme.TEXT.blueF())
     prop.SetBackgroundColor(theme.BACKGROUND.redF(), theme.BACKGROUND.greenF(), theme.BACKGROUND.blueF())
@@ -120,9 +125,10 @@ def _text_actor(where, text: str, rgb, offset_px: int, frame: bool, lift: float)
     if frame:
         prop.SetFrame(True)
         prop.SetFrameColor(*(c / 255 for c in rgb))
-        prop.SetFrameWidth(2)
+        prop.SetFrameWidth(max(2, round(2 * scale)))
     prop.SetJustificationToCentered()
     prop.SetVerticalJustificationToBottom()
     box = [0, 0, 0, 0]
     vtkTextRenderer.GetInstance().GetBoundingBox(prop, text, box, 72)  # VTK draws text at 72 dpi
-    return actor, tuple(float(v) for v in where), offset_px, box[1] - box[0], box[3] - box[2], text
+    width, height = (box[1] - box[0]) / scale, (box[3] - box[2]) / scale
+    return actor, tuple(float(v) for v in where), offset_px, width, height, text

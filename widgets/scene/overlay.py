@@ -12,7 +12,7 @@ import html
 import math
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QLinearGradient, QPainter, QPen
+from PySide6.QtGui import QColor, QFontMetricsF, QLinearGradient, QPainter, QPen, QResizeEvent
 from PySide6.QtWidgets import QBoxLayout, QFrame, QLabel, QProgressBar, QSizePolicy, QVBoxLayout, QWidget
 
 from console.model.indicator import Status
@@ -339,7 +339,12 @@ def _linked_html(linked: list[tuple[str, str, Status]]) -> str:
 
 # -- status line and loading page ----------------------------------------------------------------
 class StatusLine(QLabel):
-    """Where the camera is and what the tour does; amber while the tour waits on an alarm."""
+    """Where the camera is and what the tour does; amber while the tour waits on an alarm.
+
+    Its parts come most important first: those that do not fit whole are left off from the end,
+    never cut mid-word (a far-read wall's panel is narrow in logical pixels)."""
+
+    SEPARATOR = "  ·  "
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -352,7 +357,19 @@ class StatusLine(QLabel):
         self._shown = (text, warn)
         colour = theme.STATUS_COLOURS[Status.WARNING] if warn else theme.TEXT_DIM
         self.setStyleSheet(f"color: {colour.name()}; font-size: 15px; font-weight: {700 if warn else 400};")
-        self.setText(text)
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt naming)
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        parts = self._shown[0].split(self.SEPARATOR) if self._shown else [""]
+        self.ensurePolished()  # the style sheet's font, measured
+        metrics, room = self.fontMetrics(), self.contentsRect().width()
+        while len(parts) > 1 and metrics.horizontalAdvance(self.SEPARATOR.join(parts)) > room:
+            parts.pop()
+        self.setText(self.SEPARATOR.join(parts))
 
 
 class LoadingPage(QWidget):

@@ -140,7 +140,7 @@ class SceneView(View):
         self.dock_timer.timeout.connect(self._place_legend)
         self.body.addWidget(self.legend)
         self.body.addWidget(self.status)
-        self.labels = SceneLabels(self.canvas.renderer, self.canvas.request_render)
+        self.labels = SceneLabels(self.canvas.renderer, self.canvas.request_render, self.devicePixelRatioF)
         self.canvas.picked.connect(self._picked)
         self.canvas.pose_changed.connect(self._pose_changed)
         if self.canvas.surface is not None:
@@ -448,7 +448,7 @@ class SceneView(View):
             parts.append(tr("scene", "rain scenario: {what}").format(what=self.ctx.scenario.label))
         elif self.mode == "risk":
             parts.append(tr("scene", "buildings at risk: {count}").format(count=int(np.count_nonzero(self.levels))))
-        self.status.show_text("  ·  ".join(parts), warn=self.touring and self.paused_for == "alarm")
+        self.status.show_text(self.status.SEPARATOR.join(parts), warn=self.touring and self.paused_for == "alarm")
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
