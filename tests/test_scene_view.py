@@ -362,3 +362,27 @@ def test_on_a_far_read_wall_panel_the_legend_stands_beside_the_scene(make_scene,
     view.resize(1920, 1080)
     qtbot.waitUntil(lambda: not view.legend.column and view.legend.height() == 34 + 8, timeout=5_000)  # one row
     assert view.legend.parentWidget() is not page and view.legend.width() > 0.9 * view.width()
+
+
+def test_a_reload_is_told_apart_off_the_ui_thread_and_the_old_scene_shows_meanwhile(store, make_scene, synced,
+                                                                                     qtbot, monkeypatch):
+    """Fingerprinting every building runs on the loader's thread: a reload of the same city keeps the
+    scene; a changed city is built while the old scene stays on screen, then replaces it."""
+    import threading
+
+    from widgets.scene import loader
+
+    view = make_scene(store)
+    first, threads, real = view.scene, [], loader.fingerprint
+    monkeypatch.setattr(loader, "fingerprint", lambda *a: (threads.append(threading.current_thread()), real(*a))[1])
+    store.load_reference(dict(store.reference))  # a new version of the same city
+    view.refresh(synced[1])
+    qtbot.waitUntil(lambda: not view.loader.running, timeout=30_000)
+    assert view.scene is first and view.stack.currentIndex() == 1
+    assert len(threads) == 1 and threads[0].name == "scene-loader"
+    store.load_reference({**store.reference, "buildings": store.reference["buildings"][:-1]})
+    view.refresh(synced[1])
+    assert view.loader.running and view.scene is first and view.stack.currentIndex() == 1  # shown meanwhile
+    qtbot.waitUntil(lambda: view.scene is not first, timeout=30_000)
+    assert len(view.scene.geometry.ids) == len(first.geometry.ids) - 1 and view.stack.currentIndex() == 1
+    assert [t.name for t in threads] == ["scene-loader"] * 2

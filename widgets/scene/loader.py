@@ -5,9 +5,10 @@ the UI thread must keep painting the rest of the wall. A plain Python thread run
 ``console.scene.mesh.build_scene``, the ground layers and the buildings' VTK meshes and actors
 (``actors.Buildings``: data only, no OpenGL until the canvas renders them; ~2 s for 100,000
 buildings, several times that on a loaded wall PC, that the UI thread used to spend); progress
-and the result come back by queued signal. A newer request (reference data changed) or the view
-going away cancels the running one: ``build_scene`` checks a flag about every 500 buildings and
-stops, and whatever it had built is dropped, never shown.
+and the result come back by queued signal. It also tells a reload of the same city by the
+``fingerprint`` of every building (O(buildings)), and then builds nothing. A newer request
+(reference data changed) or the view going away cancels the running one: ``build_scene`` checks
+a flag about every 500 buildings and stops, and whatever it had built is dropped, never shown.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Scene:
     districts: list[District]  # in the layout's key order: 1..9
     area: object = None  # a one-district scene: what it shows (shapely, in the frame); None: everything
     buildings: Buildings | None = None  # the geometry's actors, made on the loader's thread (not rendered yet)
+    fingerprint: str = ""  # of the reference rows it was built from (``fingerprint``)
 
 
 def fingerprint(reference: dict, district: str | None) -> str:
@@ -149,6 +151,7 @@ class SceneLoader(QObject):
 
     progressed = Signal(int, int)  # buildings done, of total
     loaded = Signal(object)  # Scene
+    unchanged = Signal()  # the reference's geometry is the ``known`` one: nothing was built
     failed = Signal(str)
 
     def __init__(self, parent: QObject | None = None):
@@ -158,14 +161,16 @@ class SceneLoader(QObject):
         self._bridge: _Bridge | None = None
         self.running = False
 
-    def start(self, reference: dict, district: str | None) -> None:
+    def start(self, reference: dict, district: str | None, known: str = "") -> None:
+        """Build the scene; ``unchanged`` instead when the reference's ``fingerprint`` is ``known``."""
         stop = self.jobs.new()
         bridge = self._bridge = _Bridge()  # this run's signals: a superseded run's late ones are dropped
         bridge.progressed.connect(self._progress)  # queued: the loader lives on the UI thread
         bridge.loaded.connect(self._loaded)
+        bridge.unchanged.connect(self._unchanged)
         bridge.failed.connect(self._failed)
         self.running = True
-        self.thread = threading.Thread(target=_run, args=(bridge, reference, district, stop), daemon=True,
+        self.thread = threading.Thread(target=_run, args=(bridge, reference, district, known, stop), daemon=True,
                                        name="scene-loader")
         self.thread.start()
 
@@ -182,6 +187,12 @@ class SceneLoader(QObject):
         if self._current():
             self.running = False
             self.loaded.emit(scene)
+
+    @Slot()
+    def _unchanged(self) -> None:
+        if self._current():
+            self.running = False
+            self.unchanged.emit()
 
     @Slot(str)
     def _failed(self, why: str) -> None:
@@ -210,18 +221,24 @@ class Jobs:
 class _Bridge(QObject):
     progressed = Signal(int, int)
     loaded = Signal(object)
+    unchanged = Signal()
     failed = Signal(str)
 
 
-def _run(bridge: _Bridge, reference: dict, district: str | None, stop: threading.Event) -> None:
+def _run(bridge: _Bridge, reference: dict, district: str | None, known: str, stop: threading.Event) -> None:
     try:
+        fp = fingerprint(reference, district)
+        if fp == known:  # a reload of the same city: nothing to build
+            if not stop.is_set():
+                bridge.unchanged.emit()
+            return
         scene = build(reference, district, progress=lambda done, total: None if stop.is_set()
                       else bridge.progressed.emit(done, total), cancelled=stop.is_set)
         if not stop.is_set():
             from widgets.scene.actors import Buildings  # VTK: the canvas imported it before any load
             from widgets.scene.labels import label_font
 
-            scene.buildings = Buildings(scene.geometry)
+            scene.buildings, scene.fingerprint = Buildings(scene.geometry), fp
             label_font()  # asks fontconfig once (a process: slow on a loaded PC) before the labels need it
     except Cancelled:
         return

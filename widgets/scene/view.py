@@ -31,7 +31,7 @@ from console.scene.tour import Tour
 from widgets.base import View, ViewContext, register
 from widgets.i18n import tr
 from widgets.scene import live
-from widgets.scene.loader import SceneLoader, fingerprint
+from widgets.scene.loader import SceneLoader
 from widgets.scene.labels import SceneLabels
 from widgets.scene.overlay import InfoCard, LegendStrip, LoadingPage, StatusLine, dock_legend
 from widgets.scene.warnings import SceneWarnings, without_warnings
@@ -81,6 +81,7 @@ class SceneView(View):
         self.loader = SceneLoader(self)
         self.loader.progressed.connect(self.loading.progress)
         self.loader.loaded.connect(self._loaded)
+        self.loader.unchanged.connect(self._unchanged)
         self.loader.failed.connect(lambda why: self.loading.message(tr("scene", "3D scene failed: {why}")
                                                                     .format(why=why)))
         self.destroyed.connect(self.loader.jobs.cancel)  # a closed view stops its build
@@ -157,17 +158,19 @@ class SceneView(View):
         if not ref.get("buildings"):  # reference data not synced yet, or a city without buildings
             self.loading.message(tr("scene", "No buildings in the reference data yet"))
             return
-        fp = fingerprint(ref, self.district)
-        if fp != self._fp:  # the buildings changed: build anew (a reload of the same city does not)
-            self._fp = fp
+        if self.scene is None:  # the first scene: the loading page until it lands; later ones replace it
             self.stack.setCurrentIndex(0)
             self.loading.progress(0, 0)
-            self.loader.start(ref, self.district)
-        elif self.scene is not None:
+        # the loader's thread tells a changed city (fingerprinting every building is O(buildings))
+        self.loader.start(ref, self.district, known=self._fp)
+
+    def _unchanged(self) -> None:
+        """A reference reload that changed none of the geometry: the scene stays, its links are renewed."""
+        if self.scene is not None:
             self._relink()
 
     def _loaded(self, scene) -> None:
-        self.scene = scene
+        self.scene, self._fp = scene, scene.fingerprint
         self.canvas.set_geometry(scene.geometry, scene.buildings)  # made on the loader's thread
         if "streets" in self.layers:
             self.canvas.set_lines("streets", *scene.streets, STREET_RGB)
