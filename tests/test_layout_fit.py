@@ -70,10 +70,8 @@ def _misfits(wall: Wall) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("name", LAYOUTS)
-def test_every_shipped_layout_fits_its_screens(name, synced, tmp_path, qtbot):
-    """Opened in replay, the tighter case: every view the live wall shows, plus the REPLAY band and
-    the timeline (on a wall's first screen, or the trainer desk's panel)."""
+def _replaying(name: str, synced: Path, tmp_path: Path) -> Wall:
+    """Layout ``name`` started on a replay of the synced cache's last ten minutes, held at its start."""
     qt_app()
     shutil.copy(synced, tmp_path / "cache.db")
     cache = Cache(tmp_path / "cache.db")
@@ -84,6 +82,14 @@ def test_every_shipped_layout_fits_its_screens(name, synced, tmp_path, qtbot):
     wall = Wall(read_layout(name), None, None, clock, operator=Operator("ann", "trainer"), windowed=True,
                 replay=session, state_dir=tmp_path / "replay")
     wall.start()
+    return wall
+
+
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_every_shipped_layout_fits_its_screens(name, synced, tmp_path, qtbot):
+    """Opened in replay, the tighter case: every view the live wall shows, plus the REPLAY band and
+    the timeline (on a wall's first screen, or the trainer desk's panel)."""
+    wall = _replaying(name, synced, tmp_path)
     try:
         problems = _misfits(wall)
     finally:
@@ -132,16 +138,7 @@ def test_tabbed_panels_leave_the_layout_its_shares(synced, tmp_path, qtbot):
     """The trainer desk's map shares its dock with the rainstorm panel as tabs, and a tabbed dock is
     as tall as its tallest tab's minimum: a tall minimum there squeezed the trend below to a strip.
     In replay, the trend and the map split their column 2 : 3, as the layout says."""
-    qt_app()
-    shutil.copy(synced, tmp_path / "cache.db")
-    cache = Cache(tmp_path / "cache.db")
-    clock = Clock()
-    clock.replay(END - 600, speed=1.0, playing=False)
-    session = open_session(record_from_cache(cache, END - 600, END))
-    cache.close()
-    wall = Wall(read_layout("trainer"), None, None, clock, operator=Operator("ann", "trainer"), windowed=True,
-                replay=session, state_dir=tmp_path / "replay")
-    wall.start()
+    wall = _replaying("trainer", synced, tmp_path)
     try:
         assert not _misfits(wall)  # at the desk's 1920×1080
         views = {view.name: view for view in wall.workstation.findChildren(View)}
