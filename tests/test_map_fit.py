@@ -10,6 +10,8 @@ import pytest
 from PySide6.QtCore import QPointF, QRectF, QTimer
 from PySide6.QtGui import QPainterPath, QPolygonF
 
+from tests.test_map import _paint, make_map  # noqa: F401 (make_map: a fixture)
+
 NOW = 1_780_000_000.0
 
 
@@ -40,34 +42,9 @@ def city_store():
 
 
 @pytest.fixture
-def show_map(qapp, qtbot):
-    from widgets import theme
-    from widgets.base import ViewContext
-    from widgets.map import MapView
-
-    theme.apply_theme(qapp)
-
-    def show(store, size: tuple[int, int]) -> MapView:
-        view = MapView(ViewContext(store), {"layers": ["incidents", "units", "buildings", "labels"]})
-        qtbot.addWidget(view)
-        view.resize(*size)
-        view.show()
-        qtbot.waitExposed(view)
-        view.refresh(NOW)
-        _paint(view.canvas)
-        return view
-    return show
-
-
-def _paint(canvas) -> None:
-    """Paint now (right after the window opens a repaint may wait for the event loop)."""
-    from PySide6.QtWidgets import QApplication
-
-    paints = canvas.paints
-    canvas.repaint()
-    if canvas.paints == paints:
-        QApplication.processEvents()
-    assert canvas.paints > paints
+def show_map(make_map):
+    """The city map at ``size`` with incidents, units, buildings and labels, painted."""
+    return lambda store, size: make_map(store, NOW, size, layers=["incidents", "units", "buildings", "labels"])
 
 
 def _pixels(canvas) -> np.ndarray:
