@@ -41,12 +41,13 @@ class ColumnFitter(QObject):
         room = table.viewport().width()
         need = table.fontMetrics().averageCharWidth() * WHAT_CHARS
         shown = [c for c in range(table.model().columnCount()) if c != self.what]
+        # each column measured once: sizeHintForColumn lays out its cells, and this runs on every reset
+        width = {c: max(header.sectionSizeHint(c), table.sizeHintForColumn(c)) for c in shown}
         hide: set[int] = set()
         for column in [None, *self.give_way]:
             if column is not None:
                 hide.add(column)
-            used = sum(max(header.sectionSizeHint(c), table.sizeHintForColumn(c)) for c in shown if c not in hide)
-            if used + need <= room:
+            if sum(width[c] for c in shown if c not in hide) + need <= room:
                 break
         for c in shown:
             if table.isColumnHidden(c) != (c in hide):
