@@ -16,24 +16,19 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from console.model.indicator import Indicator
 from console.store.history import HistoryData
+from widgets import workers
 
 log = logging.getLogger(__name__)
-
-_POOL: QThreadPool | None = None
 
 
 def pool() -> QThreadPool:
     """The charts' own worker threads (two: one fetch may run while the next one starts)."""
-    global _POOL
-    if _POOL is None:
-        _POOL = QThreadPool()
-        _POOL.setMaxThreadCount(2)
-    return _POOL
+    return workers.pool("charts", 2)
 
 
 def wait_for_fetches(ms: int = 10_000) -> bool:
     """Block until no fetch runs (tests and shutdown: nothing touches the cache afterwards)."""
-    return _POOL is None or _POOL.waitForDone(ms)
+    return workers.wait_for("charts", ms)
 
 
 @dataclass(frozen=True, eq=False)

@@ -22,24 +22,19 @@ from PySide6.QtGui import QImage, QPainter
 from console.map.features import CityGeometry, city_geometry
 from console.map.projection import Projection
 from widgets.map.basemap import Basemap, View
+from widgets import workers
 
 log = logging.getLogger(__name__)
-
-_POOL: QThreadPool | None = None
 
 
 def pool() -> QThreadPool:
     """The maps' own worker thread (one: basemaps are drawn one after the other)."""
-    global _POOL
-    if _POOL is None:
-        _POOL = QThreadPool()
-        _POOL.setMaxThreadCount(1)
-    return _POOL
+    return workers.pool("maps", 1)
 
 
 def wait_for_renders(ms: int = 10_000) -> bool:
     """Block until no basemap is being drawn (tests and shutdown)."""
-    return _POOL is None or _POOL.waitForDone(ms)
+    return workers.wait_for("maps", ms)
 
 
 def in_event_loop() -> bool:
