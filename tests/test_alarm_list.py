@@ -173,3 +173,26 @@ def test_rows_that_do_not_fit_are_counted_not_cut_and_the_selection_stays_whole(
         qtbot.keyClick(table, Qt.Key.Key_Down)
     selected = table.currentIndex().row()
     assert selected == len(whole) + 2 and selected in shown_whole()
+
+
+def test_a_list_too_short_for_a_row_and_the_line_shows_its_selected_row(qtbot):
+    """In the nine-screen replay the incident list was one row and a half high: the selected first
+    row did not fit above the line, so the list scrolled past it and showed the second instead."""
+    qt_app()
+    gauges = [Indicator(id=i, code=f"drainage.level.d{i}", name=f"Drainage well level, District {i}",
+                        category="drainage", unit="%", interval_s=10.0, warn_high=60.0, alarm_high=80.0)
+              for i in range(1, 5)]
+    alarms = AlarmManager(gauges, recorder=None)
+    for g in gauges:
+        alarms.update(g.id, np.arange(0.0, 100.0, 10.0) + g.id, np.full(10, 85.0))
+    view = AlarmList(ViewContext(Store(), None, alarms, Operator("ann", "operator")), {"title": "Alarms"})
+    qtbot.addWidget(view)
+    view.resize(700, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.refresh(200.0)
+    table = view.table
+    view.table.setFixedHeight(table.horizontalHeader().height() + table.rowHeight(0) + 8)
+    qtbot.wait(50)
+    assert table.currentIndex().row() == 0 and table.rowAt(0) == 0, "the selected first row stays in sight"
+    assert table.rowViewportPosition(0) == 0

@@ -44,10 +44,6 @@ class MoreRows(QObject):
             self.place()
         return False
 
-    def out_of_sight(self) -> int:
-        """How many rows the line covers (0: every row shows whole, and the line is hidden)."""
-        return self._first_covered()[1] if self.label.isVisible() else 0
-
     def _first_covered(self) -> tuple[int, int]:
         """The first row that does not fit whole above the line, and how many rows from it on."""
         table = self.table
@@ -85,10 +81,15 @@ class MoreRows(QObject):
         selected = table.currentIndex().row()
         row, hidden = self._first_covered()
         bar = table.verticalScrollBar()
-        while 0 <= selected and row <= selected and bar.value() < bar.maximum():  # keep the selection in sight
-            bar.setValue(bar.value() + 1)
+        while max(table.rowAt(0), 0) < selected and row <= selected and bar.value() < bar.maximum():
+            bar.setValue(bar.value() + 1)  # keep the selection in sight, whole
             row, hidden = self._first_covered()
+        if row == max(table.rowAt(0), 0):  # not one row fits above the line: that row shows, the line takes the rest
+            row, hidden = row + 1, hidden - 1
         top = table.rowViewportPosition(row) if row < rows else height
+        if hidden <= 0 or top >= height:
+            label.hide()
+            return
         text, geometry = self.words(hidden), QRect(0, top, table.viewport().width(), height - top)
         if (text, geometry, True) != (label.text(), label.geometry(), label.isVisible()):  # a repaint calls again
             label.setText(text)
