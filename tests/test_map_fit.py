@@ -189,3 +189,18 @@ def test_in_the_event_loop_the_basemap_is_built_and_drawn_on_a_worker(city_store
     assert render.wait_for_renders()
     assert seen == {"build thread": False, "draw thread": False, "painted before": True}
     assert view.geo is not None and len(view.canvas.active) == 6  # the live layers went on the new map at once
+
+
+@pytest.mark.parametrize("size", [(640, 150), (560, 120), (651, 100)])
+def test_a_panel_too_short_for_all_the_furniture_never_piles_it_up(city_store, show_map, size):
+    """The nine- and four-screen walls in replay leave the map a short strip: the chips stood in a
+    column down over the scale bar. The scale bar gives way first, and nothing overlaps."""
+    from widgets.map import overlay
+
+    view = show_map(city_store, size)
+    fr = view.canvas.frame()
+    boxes = overlay.boxes(fr)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (size, a, b)
+    assert all(0 <= x0 and x1 <= size[0] for x0, _, x1, _ in boxes)

@@ -13,6 +13,7 @@ Nothing the map must show lies under a chip or a key, and the panel is used, not
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass
 
@@ -62,7 +63,7 @@ class Frame:
     area: QRectF  # the map's extent is fitted in here, clear of every piece of furniture
     chips: tuple[QRectF, ...]
     arrow: QRectF
-    scale_bar: tuple[float, float, int]  # its left, its bottom and which of Furniture.scale_bars
+    scale_bar: tuple[float, float, int | None]  # its left, its bottom and which of Furniture.scale_bars (None: none)
     keys: tuple[QRectF, ...]  # as Furniture.keys, each at its place
     stacked: bool  # the keys stand in their stacked form
 
@@ -115,18 +116,22 @@ def frame(f: Furniture, width: float, height: float, extent: Extent) -> Frame:
     """The arrangement that shows ``extent`` (world metres) the largest in a width × height panel."""
     aw, ah = f.arrow.width(), f.arrow.height()
     found = []  # (scale, chip rows, stacked keys, shorter scale bar, the arrangement)
+    spare = None  # the first arrangement whose pieces clear one another, though they leave the map no box
     for chips in _chip_blocks(f.chips):
         cw, ch = _box(chips)
         if cw + GAP + aw > width - 2 * EDGE:  # a chip never runs under the north arrow
             continue
         rows = len({r.top() for r in chips})
-        for stacked, bar in itertools.product((False, True), range(len(f.scale_bars))):
-            sb = f.scale_bars[bar]
+        for stacked, bar in itertools.product((False, True), range(len(f.scale_bars)) or [None]):
+            sb = f.scale_bars[bar] if bar is not None else QSizeF(0, 0)
             bl = (sb.width(), sb.height())
             keys = [k[1] if stacked else k[0] for k in f.keys]
             br = (max((k.width() for k in keys), default=0.0), sum(k.height() + GAP for k in keys) - GAP)
             if bl[0] + GAP + br[0] > width - 2 * EDGE or max(ch + GAP + bl[1], ah + GAP + br[1]) > height - 2 * EDGE:
                 continue  # the corner pieces would overlap one another
+            if cw + GAP + br[0] > width - 2 * EDGE and ch + GAP + br[1] > height - 2 * EDGE:
+                continue  # the chips' rows would reach down into the keys
+            spare = spare or (QRectF(0, 0, width, height), chips, stacked, bar, keys)
             corners = ((cw, ch, True, True), (aw, ah, False, True), (*bl, True, False), (*br, False, False))
             for choice in itertools.product((True, False), repeat=4):  # each piece: beside the box, or above/below
                 lo_x, hi_x, lo_y, hi_y = EDGE, width - EDGE, EDGE, height - EDGE
@@ -142,9 +147,16 @@ def frame(f: Furniture, width: float, height: float, extent: Extent) -> Frame:
                 if hi_x - lo_x > 2 * PAD and hi_y - lo_y > 2 * PAD:
                     area = QRectF(lo_x, lo_y, hi_x - lo_x, hi_y - lo_y)
                     found.append((fit_scale(extent, area), rows, stacked, bar, (area, chips, stacked, bar, keys)))
-    if not found:  # a panel too small for any arrangement: the furniture over the map, as it comes
-        return _placed(f, width, height, QRectF(0, 0, width, height), _chip_blocks(f.chips)[-1], True, 0,
-                       [k[1] for k in f.keys])
+    if not found and f.scale_bars:  # no room for it all: the scale bar gives way first (the keys say what is what)
+        return frame(dataclasses.replace(f, scale_bars=()), width, height, extent)
+    if not found and spare is not None:  # then the furniture stands over the map, clear of one another
+        return _placed(f, width, height, *spare)
+    if not found and not f.arrow.isEmpty():  # then the north arrow (the wall's maps are always north up)
+        return frame(dataclasses.replace(f, arrow=QSizeF(0, 0)), width, height, extent)
+    if not found:  # a panel too small for any arrangement: the furniture over the map, the chips in as few rows as fit
+        blocks = _chip_blocks(f.chips)
+        chips = next((b for b in blocks if _box(b)[0] + GAP + aw <= width - 2 * EDGE), blocks[-1])
+        return _placed(f, width, height, QRectF(0, 0, width, height), chips, True, None, [k[1] for k in f.keys])
     largest = max(c[0] for c in found)
 
     def off_centre(c: tuple) -> int:  # in twentieths of the panel: the map in the middle reads best
@@ -158,7 +170,7 @@ def frame(f: Furniture, width: float, height: float, extent: Extent) -> Frame:
 
 
 def _placed(f: Furniture, width: float, height: float, area: QRectF, chips: list[QRectF], stacked: bool,
-            bar: int, keys: list[QSizeF]) -> Frame:
+            bar: int | None, keys: list[QSizeF]) -> Frame:
     """Every piece at its corner, as the arrangement chose."""
     arrow = QRectF(width - EDGE - f.arrow.width(), EDGE, f.arrow.width(), f.arrow.height())
     placed_keys, bottom = [], height - EDGE

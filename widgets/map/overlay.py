@@ -203,8 +203,10 @@ def paint_all(p: QPainter, fr: Frame, chips: list[tuple[str, str, bool]], scale:
     placed = layer_bar(p, chips, list(fr.chips))
     boxes = [r for r, _ in placed]
     x, bottom, bar = fr.scale_bar
-    boxes.append(scale_bar(p, scale, x, bottom, SCALE_BAR_PX[bar]))
-    boxes.append(north_arrow(p, fr.arrow.right(), fr.arrow.top()))
+    if bar is not None:  # None: a panel too short for it
+        boxes.append(scale_bar(p, scale, x, bottom, SCALE_BAR_PX[bar]))
+    if not fr.arrow.isEmpty():  # empty: a panel too short for it
+        boxes.append(north_arrow(p, fr.arrow.right(), fr.arrow.top()))
     severity, *rest = fr.keys
     boxes.append(severity_key(p, severity.right(), severity.bottom(), summary, fr.stacked))
     if heat is not None and rest:
@@ -215,6 +217,8 @@ def paint_all(p: QPainter, fr: Frame, chips: list[tuple[str, str, bool]], scale:
 def boxes(fr: Frame) -> list[tuple[float, float, float, float]]:
     """Where ``fr`` puts the chips, arrow, keys and scale bar (x0, y0, x1, y1): labels keep clear."""
     x, bottom, bar = fr.scale_bar
-    s = scale_bar_size(SCALE_BAR_PX[bar])
-    rects = [*fr.chips, fr.arrow, *fr.keys, QRectF(x, bottom - s.height(), s.width(), s.height())]
+    rects = [*fr.chips, *([] if fr.arrow.isEmpty() else [fr.arrow]), *fr.keys]
+    if bar is not None:
+        s = scale_bar_size(SCALE_BAR_PX[bar])
+        rects.append(QRectF(x, bottom - s.height(), s.width(), s.height()))
     return [(r.left(), r.top(), r.right(), r.bottom()) for r in rects]
