@@ -137,23 +137,29 @@ def test_a_narrow_list_shows_what_and_where_whole_and_an_empty_one_says_so(qtbot
     assert view.empty.isVisible() and not table.isVisible() and view.empty.text() == "No standing alarms"
 
 
-def test_rows_that_do_not_fit_are_counted_not_cut_and_the_selection_stays_whole(qtbot, tmp_path):
-    """A wall list has no scroll bar: the last row used to show cut in half. Every row shown is whole,
-    the ones below are covered by '▼ N more below', and moving the selection down keeps it whole."""
+def _standing(qtbot, n: int, size: tuple[int, int]) -> AlarmList:
+    """An alarm list of ``n`` drain wells standing in alarm, shown at ``size``."""
     qt_app()
     gauges = [Indicator(id=i, code=f"drainage.level.d{i}", name=f"Drainage well level, District {i}",
                         category="drainage", unit="%", interval_s=10.0, warn_high=60.0, alarm_high=80.0)
-              for i in range(1, 13)]
+              for i in range(1, n + 1)]
     alarms = AlarmManager(gauges, recorder=None)
     ts = np.arange(0.0, 100.0, 10.0)
     for g in gauges:
         alarms.update(g.id, ts + g.id, np.full(len(ts), 85.0))
     view = AlarmList(ViewContext(Store(), None, alarms, Operator("ann", "operator")), {"title": "Alarms"})
     qtbot.addWidget(view)
-    view.resize(700, 330)
+    view.resize(*size)
     view.show()
     qtbot.waitExposed(view)
     view.refresh(200.0)
+    return view
+
+
+def test_rows_that_do_not_fit_are_counted_not_cut_and_the_selection_stays_whole(qtbot, tmp_path):
+    """A wall list has no scroll bar: the last row used to show cut in half. Every row shown is whole,
+    the ones below are covered by '▼ N more below', and moving the selection down keeps it whole."""
+    view = _standing(qtbot, 12, (700, 330))
     table, more = view.table, view.more
 
     def shown_whole() -> list[int]:
@@ -178,19 +184,7 @@ def test_rows_that_do_not_fit_are_counted_not_cut_and_the_selection_stays_whole(
 def test_a_list_too_short_for_a_row_and_the_line_shows_its_selected_row(qtbot):
     """In the nine-screen replay the incident list was one row and a half high: the selected first
     row did not fit above the line, so the list scrolled past it and showed the second instead."""
-    qt_app()
-    gauges = [Indicator(id=i, code=f"drainage.level.d{i}", name=f"Drainage well level, District {i}",
-                        category="drainage", unit="%", interval_s=10.0, warn_high=60.0, alarm_high=80.0)
-              for i in range(1, 5)]
-    alarms = AlarmManager(gauges, recorder=None)
-    for g in gauges:
-        alarms.update(g.id, np.arange(0.0, 100.0, 10.0) + g.id, np.full(10, 85.0))
-    view = AlarmList(ViewContext(Store(), None, alarms, Operator("ann", "operator")), {"title": "Alarms"})
-    qtbot.addWidget(view)
-    view.resize(700, 300)
-    view.show()
-    qtbot.waitExposed(view)
-    view.refresh(200.0)
+    view = _standing(qtbot, 4, (700, 300))
     table = view.table
     view.table.setFixedHeight(table.horizontalHeader().height() + table.rowHeight(0) + 8)
     qtbot.wait(50)
