@@ -231,7 +231,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from console.databases import remove_sqlite
     from console.platform.create import create_platform
     from console.platform.feeder import DemoFeeder, OutdatedPlatform
-    from console.shell.app import run_wall
+    from console.shell.launch import run_wall
 
     if args.city is not None and args.layout is None:
         args.layout = "city"  # the demo layout names Helsinki's indicators
@@ -283,7 +283,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from console.shell.app import run_wall
+    from console.shell.launch import run_wall
 
     url = None if args.sources else cli_platform.chosen_platform(args)
     options = wall_run_options(args, url)

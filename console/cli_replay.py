@@ -129,7 +129,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from console.replay.session import open_session
     from console.replay.timeline import notes_path
     from console.replay.times import parse_time
-    from console.shell.app import run_wall
+    from console.shell.launch import run_wall
     from console.store import Store
 
     layout = open_wall_layout(args)
@@ -171,7 +171,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from console.replay.session import open_session
     from console.replay.timeline import notes_path
     from console.shell.report import write_report
-    from console.shell.app import offscreen_app
+    from console.shell.qt_setup import offscreen_app
 
     offscreen_app()  # the PDF is drawn with Qt's painter: no window, so no display needed
     session = open_session(_open_recording(args.file, args.drill), notes_path(args.file), progress_bar("replaying"))

@@ -31,7 +31,8 @@ def open_cache_told(path: str | Path):
 def open_wall_layout(args: argparse.Namespace):
     """The wall's layout, after checking what a wall run needs before any long work starts: the
     layout whole, a screenshot folder that can be written, virtual screens, then a display."""
-    from console.shell.app import ensure_display, read_layout
+    from console.shell.app import read_layout
+    from console.shell.qt_setup import ensure_display
     from console.shell.virtual_screens import parse_grid, screen_rects, use_virtual_screens
     from layouts import LAYOUT_DIR
 
@@ -62,7 +63,7 @@ def check_writable_folder(folder: Path, option: str) -> None:
 
 
 def wall_run_options(args: argparse.Namespace, platform: str | None):
-    from console.shell.app import WallOptions
+    from console.shell.launch import WallOptions
 
     return WallOptions(args.seconds, args.screenshot, getattr(args, "poll_interval", 1.0),
                        cli_platform.console_operator(args, platform),

@@ -100,7 +100,8 @@ def main(cache_path: str, out: str) -> None:
     from console.cache import Cache
     from console.clock import Clock
     from console.layout.parse import load_layout
-    from console.shell.app import Wall, qt_app
+    from console.shell.app import Wall
+    from console.shell.qt_setup import qt_app
     from widgets import view_params
 
     app = qt_app()

@@ -11,7 +11,7 @@ from console.alarms import AlarmManager, AlarmState
 from console.cache import Cache, outbox
 from console.model.action import Operator
 from console.model.indicator import Indicator
-from console.shell.app import qt_app
+from console.shell.qt_setup import qt_app
 from console.store import Store
 from widgets import ViewContext
 from widgets.alarms import SHELVE_CHOICES, AlarmList

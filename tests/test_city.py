@@ -43,7 +43,8 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 from console.cache import Cache
 from console.clock import Clock
-from console.shell.app import Wall, qt_app, read_layout
+from console.shell.app import Wall, read_layout
+from console.shell.qt_setup import qt_app
 
 layout, cache_file, shots = sys.argv[1:4]  # shots "": no pictures (they take seconds to encode)
 app = qt_app()

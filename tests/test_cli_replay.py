@@ -72,7 +72,7 @@ def test_mistakes_end_in_one_line(bundle, tmp_path):
 def test_a_replay_in_chinese_names_its_indicators_in_chinese(bundle, tmp_path, monkeypatch):
     """The replay's store loads the recording's indicators before the wall installs the interface's
     language: they stayed English in a Chinese replay (tiles, alarm rows, legends) while live was Chinese."""
-    import console.shell.app
+    import console.shell.launch
     from console.cli import main
     from console.store import Store
 
@@ -83,7 +83,7 @@ def test_a_replay_in_chinese_names_its_indicators_in_chinese(bundle, tmp_path, m
         seen.update({ind.code: ind.name for ind in replay.source.store.indicators.values()})
         return 0
 
-    monkeypatch.setattr(console.shell.app, "run_wall", run_wall)
+    monkeypatch.setattr(console.shell.launch, "run_wall", run_wall)
     path, _ = bundle
     assert main(["replay", str(path), "--lang", "zh", "--seconds", "1", "--data-dir", str(tmp_path / "data")]) == 0
     assert seen["weather.rain.intensity"] == "降雨强度"

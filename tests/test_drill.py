@@ -467,7 +467,7 @@ def test_incident_table_and_detail_tag_drill_incidents(flooded, qtbot, tmp_path)
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-    from console.shell.app import qt_app
+    from console.shell.qt_setup import qt_app
     from console.store import Store
     from widgets import ViewContext
     from widgets.incident_detail import IncidentDetail
@@ -520,7 +520,7 @@ def test_incident_table_and_detail_tag_drill_incidents(flooded, qtbot, tmp_path)
 def test_alarm_list_tags_alarms_the_drill_raised(flooded, qtbot, tmp_path):
     from PySide6.QtCore import Qt
 
-    from console.shell.app import qt_app
+    from console.shell.qt_setup import qt_app
     from console.store import Store
     from widgets import ViewContext
     from widgets.alarms import AlarmList

@@ -93,7 +93,7 @@ def test_an_early_warning_stands_in_the_alarm_list_as_its_own_class_and_enter_ac
     from console.alarms import AlarmManager
     from console.cache import Cache, outbox
     from console.model.action import Operator
-    from console.shell.app import qt_app
+    from console.shell.qt_setup import qt_app
     from widgets import ViewContext, theme
     from widgets.alarms import AlarmList
 

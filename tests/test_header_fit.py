@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QApplication
 
 from console.clock import Clock
 from console.layout.legibility import scaled
-from console.shell.app import interface_scale, qt_app, read_layout
+from console.shell.app import read_layout
+from console.shell.qt_setup import interface_scale, qt_app
 from console.shell.window import HeaderBar, short_page, short_title
 from console.sync.engine import SyncStatus
 from layouts import LAYOUT_DIR

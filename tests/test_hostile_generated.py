@@ -28,7 +28,8 @@ from console.map.features import city_geometry
 from console.model.plausible import row_bounds
 from console.model.schema import P, REFERENCE_TABLES
 from console.model.schema import STREAMS as SCHEMA_STREAMS
-from console.shell.app import Wall, qt_app
+from console.shell.app import Wall
+from console.shell.qt_setup import qt_app
 from console.sync.batch import Batch
 from console.sync.connector import SqlConnector
 from console.sync.engine import SyncEngine

@@ -29,7 +29,8 @@ from console.layout.parse import load_layout
 from console.map.features import city_geometry
 from console.model.schema import P
 from console.platform.create import create_platform
-from console.shell.app import Wall, qt_app
+from console.shell.app import Wall
+from console.shell.qt_setup import qt_app
 from console.store import Store
 from console.sync.batch import Batch
 from console.sync.connector import SqlConnector

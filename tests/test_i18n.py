@@ -13,7 +13,7 @@ from console.incidents.filters import incident_rows
 from console.model.action import Operator
 from console.model.vocab import CATEGORIES
 from console.platform.create import read_scenario
-from console.shell.app import qt_app
+from console.shell.qt_setup import qt_app
 from console.store import Store
 from console.store.history import HistorySource
 from console.store.warm import warm_store

@@ -19,7 +19,7 @@ from console.incidents.sla import describe
 from console.model.action import Operator
 from console.platform.create import read_scenario
 from console.platform.plans import plan_rows
-from console.shell.app import qt_app
+from console.shell.qt_setup import qt_app
 from console.store import Store
 from console.store.warm import warm_store
 from console.sync.batch import Batch

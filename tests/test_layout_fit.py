@@ -16,7 +16,8 @@ from console.model.action import Operator
 from console.layout.legibility import MIN_ARC_MINUTES, arc_minutes, min_text_height_px
 from console.replay.capture import record_from_cache
 from console.replay.session import open_session
-from console.shell.app import Wall, qt_app, read_layout
+from console.shell.app import Wall, read_layout
+from console.shell.qt_setup import qt_app
 from console.sync.connector import SqlConnector
 from console.sync.engine import SyncEngine
 from layouts import LAYOUT_DIR

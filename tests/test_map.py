@@ -532,7 +532,8 @@ def test_a_layout_puts_maps_on_the_wall(demo_platform, storm, tmp_path, qtbot):
     from console.cache import Cache
     from console.clock import Clock
     from console.layout.parse import load_layout
-    from console.shell.app import Wall, qt_app
+    from console.shell.app import Wall
+    from console.shell.qt_setup import qt_app
     from console.sync.connector import SqlConnector
     from console.sync.engine import SyncEngine
     from widgets import view_params

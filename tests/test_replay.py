@@ -27,7 +27,8 @@ from console.platform.create import read_scenario
 from console.replay.bundle import read_bundle, write_bundle
 from console.replay.capture import record_from_cache
 from console.replay.session import open_session
-from console.shell.app import Wall, qt_app, read_layout
+from console.shell.app import Wall, read_layout
+from console.shell.qt_setup import qt_app
 from console.sync.batch import Batch
 from console.sync.connector import SqlConnector
 from console.sync.engine import SyncEngine

@@ -33,7 +33,7 @@ def test_labels_are_drawn_at_the_walls_scale_and_decluttered_in_logical_pixels()
 
 def test_the_status_line_leaves_off_what_does_not_fit_whole(qtbot):
     """'… open incidents: 13 · buildin' on the 3×3 wall: parts that do not fit are left off from the end."""
-    from console.shell.app import qt_app
+    from console.shell.qt_setup import qt_app
     from widgets.scene.overlay import StatusLine
 
     qt_app()

@@ -104,7 +104,8 @@ CHILD = textwrap.dedent("""
     from PySide6.QtGui import QGuiApplication
     from console.cache import Cache
     from console.clock import Clock
-    from console.shell.app import Wall, qt_app, read_layout
+    from console.shell.app import Wall, read_layout
+    from console.shell.qt_setup import qt_app
 
     layout_file, cache_file = sys.argv[1:3]
     records = []

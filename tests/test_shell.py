@@ -10,7 +10,8 @@ from console.cache import Cache
 from console.clock import Clock
 from console.model.indicator import Status
 from console.platform.feeder import DemoFeeder
-from console.shell.app import Wall, qt_app, read_layout
+from console.shell.app import Wall, read_layout
+from console.shell.qt_setup import qt_app
 from console.sync.connector import SqlConnector
 from console.sync.engine import SyncEngine
 from widgets.incidents import IncidentList

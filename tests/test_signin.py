@@ -25,7 +25,8 @@ from console.databases import platform_address, redact, remember_secret, shown_u
 from console.errors import UserError
 from console.model.action import NOBODY
 from console.model.schema import platform_metadata
-from console.shell.app import Wall, qt_app, read_layout
+from console.shell.app import Wall, read_layout
+from console.shell.qt_setup import qt_app
 from console.sync.connector import PlatformUnavailable, SqlConnector
 from console.sync.signin import NotAMember, PasswordNeeded, SignInFailed
 from tests.pg import fresh_database, server, throwaway_cluster

@@ -17,7 +17,8 @@ from console.cache import Cache, outbox
 from console.clock import Clock
 from console.model.action import Operator
 from console.platform.create import read_scenario
-from console.shell.app import Wall, qt_app, read_layout
+from console.shell.app import Wall, read_layout
+from console.shell.qt_setup import qt_app
 from console.sync.batch import Batch
 from console.sync.connector import SqlConnector
 from console.sync.engine import SyncEngine

@@ -18,7 +18,7 @@ from console.model.schema import P
 from console.platform.create import read_scenario
 from console.platform.db import open_engine
 from console.replay.timeline import SPEEDS, TOLERANCE_S, Mark, Timeline, Transport, ladder_step, notes_path
-from console.shell.app import qt_app
+from console.shell.qt_setup import qt_app
 from console.store import Store
 from tests.test_clock import FakeTime
 from tests.text_sizes import drawn_text

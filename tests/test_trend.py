@@ -16,7 +16,7 @@ from PySide6.QtGui import QImage, QWheelEvent
 
 from console.cache import Cache
 from console.cache.rollups import Retention, prune, read_rollup
-from console.shell.app import qt_app
+from console.shell.qt_setup import qt_app
 from console.store import Store
 from console.store.history import HistorySource
 from console.store.warm import warm_store

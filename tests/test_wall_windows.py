@@ -27,7 +27,8 @@ from console.cache import Cache
 from console.clock import Clock
 from console.errors import UserError
 from console.layout.parse import load_layout
-from console.shell.app import Wall, qt_app
+from console.shell.app import Wall
+from console.shell.qt_setup import qt_app
 from console.sync.connector import SqlConnector
 from console.sync.engine import SyncEngine
 from widgets import VIEWS, View, view_params
@@ -100,7 +101,8 @@ NINE_CHILD = textwrap.dedent("""
     from PySide6.QtGui import QGuiApplication
     from console.cache import Cache
     from console.clock import Clock
-    from console.shell.app import Wall, qt_app, read_layout
+    from console.shell.app import Wall, read_layout
+    from console.shell.qt_setup import qt_app
 
     layout_file, cache_file, shots = sys.argv[1:4]
     app = qt_app()
@@ -428,16 +430,16 @@ def test_screenshots_are_encoded_off_the_ui_thread_and_reported_on_it(open_wall,
     event loop runs, the paths handed back on the UI thread."""
     import threading
 
-    from console.shell import app
+    from console.shell import wall_screenshots
 
     encoders, answers = [], []
-    encode = app._write_pngs
+    encode = wall_screenshots._write_pngs
 
     def recorded(shots):
         encoders.append(threading.current_thread())
         return encode(shots)
 
-    monkeypatch.setattr(app, "_write_pngs", recorded)
+    monkeypatch.setattr(wall_screenshots, "_write_pngs", recorded)
     wall = open_wall(_write(tmp_path / "two.toml", _grid(1, 2)), windowed=True)
     wall.screenshot_later(tmp_path / "shots", lambda result: answers.append((threading.current_thread(), result)))
     qtbot.waitUntil(lambda: bool(answers), timeout=30_000)

@@ -14,7 +14,7 @@ from console.alarms import AlarmManager
 from console.clock import Clock
 from console.layout.parse import load_layout
 from console.model.action import Operator
-from console.shell.app import qt_app
+from console.shell.qt_setup import qt_app
 from console.shell.workstation import Workstation
 from console.store import Store
 from console.sync.engine import SyncStatus

@@ -9,19 +9,12 @@ from __future__ import annotations
 import getpass
 import logging
 import math
-import os
-import signal
-import sys
-import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QIcon, QImage, QPixmap, QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import QWidget
 
 from console.alarms import room
 from console.cache import Cache, outbox
@@ -30,8 +23,7 @@ from console.errors import UserError
 from console.frames import FramePacer
 from console.forecast import Forecasts
 from console.forecast.early import EarlyWarnings
-from resources import resource_path
-from console.layout.legibility import scaled, text_scale
+from console.layout.legibility import scaled
 from console.shell.qt_scale import set_interface_scale
 from console.layout.parse import Layout, ScreenSpec, load_layout
 from console.layout.rotation import WallRotation
@@ -47,23 +39,19 @@ from console.sync.connector import Connector, SqlConnector
 from console.sync.batch import Batch
 from console.sync.engine import SyncEngine, SyncStatus
 from console.shell.bridge import SyncBridge
-from console.shell.control_bridge import ControlBridge, attach_control
-from console.shell.screens import Assignment, Placement, ScreenMap, compose, show_windowed
+from console.shell.control_bridge import ControlBridge
+from console.shell.screens import Assignment, Placement, ScreenMap, show_windowed
 from console.shell.span import SpanScreen
-from console.shell.virtual_screens import screen_rects
-from console.shell.watchdog import UiWatchdog
 from console.shell.reload import LayoutWatcher
 from console.shell.signin import HANDOVER_KEY, SIGN_OUT_KEY, SignIn
+from console.shell.qt_setup import interface_scale
+from console.shell.wall_screenshots import ShotsWritten, WallScreenshots
 from console.shell.window import WallWindow
 from console.shell.workstation import Workstation
 from widgets import ViewContext, view_params
-from widgets.host import install_fault_router, uninstall_fault_router
-from widgets.i18n import install_translation
 from widgets.timeline import TimelineView, install_shortcuts
 from widgets.trend_history import wait_for_fetches
-from widgets.scene import grab_shown
 from widgets.signin import SignInPanel
-from widgets.theme import apply_theme
 
 log = logging.getLogger("cityops.wall")
 
@@ -76,46 +64,6 @@ TRIM_EVERY_S = 60.0
 #: recent (console/frames.py); "tick" leaves it to the next refresh tick (the old capped path,
 #: kept for benchmarks/bench_vitals.py to compare against).
 PACINGS = ("leading", "tick")
-
-
-def ensure_display() -> None:
-    """Fail with a sentence, not a Qt abort, when there is no screen to open windows on."""
-    platform = os.environ.get("QT_QPA_PLATFORM", "")
-    if sys.platform.startswith("linux") and not platform and not (
-            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise UserError("no display: run under a desktop session or xvfb-run, "
-                        "or set QT_QPA_PLATFORM=offscreen for a headless wall")
-
-
-def qt_app() -> QApplication:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("CityOps Console")
-    app.setDesktopFileName("cityops")  # matches packaging/cityops.desktop (the Wayland app id)
-    app.setWindowIcon(QIcon(str(resource_path("icons", "cityops.svg"))))
-    apply_theme(app)
-    return app
-
-
-def offscreen_app() -> QGuiApplication:
-    """A Qt application for drawing without windows (reports): offscreen when there is no display."""
-    if QGuiApplication.instance() is None:
-        try:
-            ensure_display()
-        except UserError:
-            os.environ["QT_QPA_PLATFORM"] = "offscreen"
-        QGuiApplication(sys.argv[:1])
-    return QGuiApplication.instance()
-
-
-def interface_scale(layout: Layout, node: int) -> float:
-    """The scale the interface runs at for the screens this process shows (the workstation's one)."""
-    return text_scale(layout.node_screens(node) if layout.mode == "wall" else layout.screens[:1])
-
-
-def use_interface_scale(layout: Layout, node: int) -> None:
-    """Set Qt's scale factor for the layout's screens; only before the QApplication exists."""
-    if QApplication.instance() is None:
-        os.environ["QT_SCALE_FACTOR"] = f"{interface_scale(layout, node):g}"
 
 
 def read_layout(name: str) -> Layout:
@@ -132,20 +80,7 @@ def node_screens(layout: Layout, node: int) -> list[ScreenSpec]:
     return screens
 
 
-@dataclass
-class WallOptions:
-    seconds: float | None = None  # quit after this long (headless checks)
-    screenshot_dir: Path | None = None  # save one PNG per window before quitting
-    poll_interval: float = 1.0  # seconds between polls when the platform cannot push
-    operator: Operator | None = None  # who is at this console (None: whom the platform signs in)
-    node: int = 1  # which wall PC this is: it shows the layout's screens of this node
-    lang: str = "en"  # interface language: en or zh
-    windowed: bool = False  # ordinary windows instead of frameless full-screen ones
-    platform: str | None = None  # platform URL: the wall's nodes share its clock and rotation commands
-    theme: str = "high-performance"  # widgets/theme.py LOOKS: how status is coloured
-
-
-class Wall:
+class Wall(WallScreenshots):
     """The windows of one layout, the store behind them, and the sync engine feeding it."""
 
     def __init__(self, layout: Layout, cache: Cache | None, connector: Connector | None, clock: Clock,
@@ -168,7 +103,7 @@ class Wall:
         self.cache = cache
         #: where the wall keeps its own files (arrangements, checklists, screenshots): beside the cache
         self.state_dir = state_dir or (cache.path.parent if cache is not None else Path.cwd())
-        self._writes: list[_Written] = []  # screenshots being encoded on workers
+        self._writes: list[ShotsWritten] = []  # screenshots being encoded on workers
         self.replay = replay
         #: on PostgreSQL the person signs in and the platform gives their role; elsewhere (an SQLite
         #: demo platform) the command line names them and nobody is authenticated
@@ -478,92 +413,6 @@ class Wall:
         alarm = self.alarms.get(alarm_id)
         return alarm is not None and alarm.active
 
-    # -- screenshots -----------------------------------------------------------------------
-
-    def screenshot(self, folder: Path) -> list[Path]:
-        """One PNG per screen, named after it, and ``wall.png``: the whole wall as it stands."""
-        return _write_pngs(self._grab_all(folder))
-
-    def _grab_all(self, folder: Path) -> list[tuple[QImage, Path]]:
-        """The pictures to save, taken now on the UI thread; encoding them can happen elsewhere."""
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UserError(f"screenshot folder {folder} cannot be created: {exc.strerror}") from None
-        self.refresh()
-        QApplication.processEvents()  # let the header and views lay out what refresh just set
-        if self.workstation is not None:
-            return [(grab_shown(self.workstation).toImage(), folder / f"{self.layout.source.stem}.png")]
-        for span in self.spans.values():
-            span.dirty = True
-            span.render()
-        grabs = [(window, grab_shown(window)) for window in self.windows]
-        shots = [(pixmap.toImage(), folder / f"{window.spec.name}.png") for window, pixmap in grabs]
-        shots.append((compose(self._arranged(grabs)), folder / "wall.png"))
-        return shots
-
-    def _arranged(self, grabs: list[tuple[WallWindow, QPixmap]]) -> list[tuple[QRect, QPixmap]]:
-        """Where each screen's picture goes in ``wall.png``: on the monitors it fills when every
-        screen has one (the room's own arrangement), else where the layout puts it, so a machine
-        with fewer monitors than the wall still shows the wall as it hangs."""
-        outputs = [(window, pixmap, self.outputs(window)) for window, pixmap in grabs]
-        if all(out.isVisible() and (window.spec.name, k) in self.placement.on
-               for window, _, outs in outputs for k, out in enumerate(outs)):
-            pictures = [(out.geometry().topLeft(), pixmap if len(outs) == 1 else grab_shown(out))
-                        for _, pixmap, outs in outputs for out in outs]  # Qt keeps screen origins unscaled
-            return [(QRect(at, picture.size()), picture) for at, picture in pictures]  # in device pixels
-        rects = iter(screen_rects(self.declared, self.node, None))
-        arranged = []
-        for window, pixmap in grabs:
-            place = QRect()
-            for _ in window.spec.outputs:
-                place = place.united(QRect(*next(rects)))
-            arranged.append((place, pixmap))
-        return arranged
-
-    def screenshot_screen(self, name: str, path: Path) -> Path:
-        """One screen of the wall as a PNG (a spanning screen whole, with its bezel strips)."""
-        window = next((w for w in self.windows if w.spec.name == name), None)
-        if window is None:
-            raise UserError(f"no screen {name!r} on this wall (its screens: {', '.join(s.name for s in self.specs)})")
-        return _write_pngs([(grab_shown(window).toImage(), path)])[0]
-
-    def screenshot_later(self, folder: Path, done: Callable[[list[Path] | str], None]) -> None:
-        """The screens grabbed now; encoding them (seconds for nine 1080p screens and the 5760×3240
-        whole, more on a loaded PC) happens on a worker while the UI thread goes on painting.
-        ``done`` gets the paths written, or why not, on the UI thread. UserError: no folder."""
-        shots = self._grab_all(folder)
-        relay = _Written()
-        self._writes.append(relay)  # kept until its answer is delivered
-
-        def landed(result: list[Path] | str) -> None:
-            self._writes.remove(relay)
-            done(result)
-
-        def write() -> None:
-            try:
-                relay.done.emit(_write_pngs(shots))
-            except UserError as exc:
-                relay.done.emit(str(exc))
-
-        relay.done.connect(landed, Qt.ConnectionType.QueuedConnection)  # delivered in the relay's (UI) thread
-        threading.Thread(target=write, name="screenshots", daemon=True).start()
-
-    def save_screenshots(self) -> None:
-        """F12 on any wall window: the whole wall, into a folder of its own beside the cache."""
-        folder = self.state_dir / "screenshots" / time.strftime("%Y%m%d-%H%M%S")
-
-        def saved(result: list[Path] | str) -> None:
-            if isinstance(result, str):
-                log.error("screenshot failed: %s", result)
-            else:
-                log.info("screenshots of the wall saved in %s", folder)
-
-        try:
-            self.screenshot_later(folder, saved)
-        except UserError as exc:
-            log.error("screenshot failed: %s", exc)
-
     def stop(self) -> None:
         self.timer.stop()
         self._turn.stop()
@@ -585,84 +434,3 @@ class Wall:
         if self._cursor_hidden:
             QGuiApplication.restoreOverrideCursor()
             self._cursor_hidden = False
-
-
-def _write_pngs(shots: list[tuple[QImage, Path]]) -> list[Path]:
-    """Encode the pictures as PNG files, two at a time (QImage.save lets go of the GIL)."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        written = list(pool.map(lambda shot: shot[0].save(str(shot[1])), shots))
-    for ok, (_, path) in zip(written, shots):
-        if not ok:
-            raise UserError(f"could not write screenshot {path}")
-    return [path for _, path in shots]
-
-
-class _Written(QObject):
-    """Carries what a screenshot worker wrote (the paths, or why not) to the UI thread."""
-
-    done = Signal(object)  # list[Path] | str
-
-
-def run_wall(layout: Layout, cache: Cache | None, connector: Connector | None, options: WallOptions,
-             clock: Clock | None = None, replay: ReplaySession | None = None, state_dir: Path | None = None) -> int:
-    """Open the wall and run the event loop until the user (or ``--seconds``) ends it."""
-    ensure_display()
-    use_interface_scale(layout, options.node)
-    app = qt_app()
-    apply_theme(app, options.theme)
-    install_translation(app, options.lang)
-    wall = Wall(layout, cache, connector, clock or Clock(), options.poll_interval, options.operator,
-                node=options.node, windowed=options.windowed, replay=replay, state_dir=state_dir)
-    failure: list[str] = []
-
-    def saved(result: list[Path] | str) -> None:
-        if isinstance(result, str):
-            failure.append(result)
-        else:
-            for path in result:
-                print(f"screenshot: {path}")
-        app.quit()
-
-    def finish() -> None:
-        """The timed run's end: its screenshots encoded while the event loop runs, then quit."""
-        if options.screenshot_dir is None:
-            app.quit()
-            return
-        try:
-            wall.screenshot_later(options.screenshot_dir, saved)
-        except UserError as exc:
-            failure.append(str(exc))
-            app.quit()  # a screenshot that fails must not leave a timed run going
-
-    if options.seconds is not None:
-        QTimer.singleShot(int(options.seconds * 1000), finish)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: app.quit())
-    wakeup = QTimer()  # lets Python run its signal handlers while Qt's loop is waiting
-    wakeup.start(250)
-    wakeup.timeout.connect(lambda: None)
-    # nodes of one wall share the platform's clock and its page commands (a SQL platform's: a source
-    # such as NATS or MQTT has no wall_control table, and its walls turn their pages each on its own)
-    if options.platform and (connector is None or isinstance(connector, SqlConnector)):
-        # the console's connector where it has one: the channel signs in and out with its person
-        shared = connector if isinstance(connector, SqlConnector) else options.platform
-        wall.control = attach_control(wall, shared, layout.source)
-        wall.on_reload.append(wall.control.reapply)
-    install_fault_router()  # a view that raises in a paint, an event or a slot stops alone and restarts
-    watchdog = UiWatchdog()  # logs a frozen UI thread with its stack
-    wall.start()
-    watchdog.start()
-    if wall.assignment is not None and wall.assignment.missing:
-        print(wall.assignment.summary(layout.source.stem), file=sys.stderr)
-    try:
-        app.exec()
-    finally:
-        wakeup.stop()
-        watchdog.stop()
-        if wall.control is not None:
-            wall.control.stop()
-        wall.stop()
-        uninstall_fault_router()
-    if failure:
-        raise UserError(failure[0])
-    return 0

@@ -45,7 +45,7 @@ def report(cache_path: str | None, platform_url: str | None) -> list[tuple[str, 
     from vtkmodules.vtkCommonCore import vtkVersion  # not `import vtk`: that loads (and a bundle ships) all of VTK
     from PySide6.QtGui import QGuiApplication
 
-    from console.shell.app import ensure_display
+    from console.shell.qt_setup import ensure_display
 
     lines = [
         ("CityOps Console", __version__),

@@ -10,7 +10,8 @@ from PySide6.QtCore import QTimer
 from console.clock import Clock
 from console.errors import UserError
 from console.scene.tileset import Tileset
-from console.shell.app import REFRESH_HZ, ensure_display, qt_app
+from console.shell.app import REFRESH_HZ
+from console.shell.qt_setup import ensure_display, qt_app
 from console.store import Store
 from widgets import VIEWS, ViewContext
 from widgets.i18n import install_translation

@@ -97,7 +97,7 @@ def _frames(app, steps: list, frames: int, rounds: int, cpu: list | None = None)
 def case_frames(args: argparse.Namespace) -> None:
     import pyqtgraph as pg
 
-    from console.shell.app import qt_app
+    from console.shell.qt_setup import qt_app
     from widgets import theme
     from widgets.base import ViewContext
     from widgets.map import MapView
@@ -225,7 +225,7 @@ def case_basemap(args: argparse.Namespace) -> None:
     from PySide6.QtGui import QPainter
 
     from console.map.features import city_geometry
-    from console.shell.app import qt_app
+    from console.shell.qt_setup import qt_app
     from widgets.map import style
     from PySide6.QtCore import QRectF
 

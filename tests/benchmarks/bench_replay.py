@@ -210,7 +210,8 @@ def bench_playback(session, seconds: float) -> None:
     from PySide6.QtWidgets import QApplication
 
     from console.clock import Clock
-    from console.shell.app import Wall, qt_app, read_layout
+    from console.shell.app import Wall, read_layout
+    from console.shell.qt_setup import qt_app
 
     qt_app()
     results = {}

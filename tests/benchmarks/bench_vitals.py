@@ -67,7 +67,7 @@ def case_b_trend(args: argparse.Namespace, platform: str) -> None:
     """(b) TrendChart vs a bare PlotWidget on one long series at full span."""
     import pyqtgraph as pg
 
-    from console.shell.app import qt_app
+    from console.shell.qt_setup import qt_app
     from console.store import Store
     from widgets.base import ViewContext
     from widgets.trend import TrendChart
@@ -250,7 +250,7 @@ def _cpu_percent(app, seconds: float, tick) -> float:
 
 def case_a_screen(args: argparse.Namespace, platform: str) -> None:
     """(a) A 1920×1080 screen of 120 tiles with sparklines and 4 trend charts at 1 Hz data."""
-    from console.shell.app import qt_app
+    from console.shell.qt_setup import qt_app
 
     app = qt_app()
     end = 1_780_000_000.0
@@ -328,7 +328,8 @@ def case_c_latency(args: argparse.Namespace, platform: str) -> None:
     from console.clock import Clock
     from console.layout.parse import load_layout
     from console.model.schema import P, platform_metadata
-    from console.shell.app import Wall, qt_app
+    from console.shell.app import Wall
+    from console.shell.qt_setup import qt_app
     from console.sync.connector import SqlConnector
     from sqlalchemy import create_engine, insert
     from widgets import view_params
@@ -433,7 +434,7 @@ def case_c_latency(args: argparse.Namespace, platform: str) -> None:
 
 def case_d_looks(args: argparse.Namespace, platform: str) -> None:
     """(d) 120 tiles: the high-performance look against the classic tile painter."""
-    from console.shell.app import qt_app
+    from console.shell.qt_setup import qt_app
     from widgets import theme
     from widgets.base import ViewContext
     from widgets.tiles import TileGrid

@@ -95,7 +95,8 @@ def _shown_views(wall) -> list:
 
 def case_a_composition(args: argparse.Namespace) -> None:
     from console.clock import Clock
-    from console.shell.app import Wall, qt_app, read_layout
+    from console.shell.app import Wall, read_layout
+    from console.shell.qt_setup import qt_app
     from widgets import VIEWS
 
     app = qt_app()
@@ -207,7 +208,8 @@ def case_b_soak(args: argparse.Namespace) -> None:
 
     from console import memory
     from console.clock import Clock
-    from console.shell.app import Wall, qt_app, read_layout
+    from console.shell.app import Wall, read_layout
+    from console.shell.qt_setup import qt_app
     from console.store.store import HORIZON_S
     from console.sync.connector import SqlConnector
     from layouts import LAYOUT_DIR
