@@ -447,6 +447,31 @@ def test_the_page_order_is_sorted_again_only_when_a_tiles_urgency_changes(make_g
     assert [s.code for s in grid.canvas.states][0] != "site 20"
 
 
+def test_a_tile_flapping_into_warning_pins_at_once_and_leaves_the_other_tiles_of_the_page_where_they_were(make_grid):
+    """Within a page's turn the normal tiles shown stay those the turn began with: a tile going into
+    warning and back moves to the front and back, and the page's others stay (before, the count
+    pinned changed the page count and slots, so the whole page showed other tiles at each flap)."""
+    rows = [_row(i, f"site {i}") for i in range(1, 41)]
+    store = _store({i: _flat(95.0 if i == 20 else 50.0) for i in range(1, 41)}, rows)  # site 20 in alarm
+    grid = make_grid(store, size=(900, 320))
+    t = NOW + 2 * tiles.PAGE_S  # a page after the first, so the turn's page moves when the page count does
+    grid.refresh(t)
+    before = [s.code for s in grid.canvas.states]
+    assert before[0] == "site 20" and grid.page[1] > 2
+    flapping = next(f"site {i}" for i in range(1, 41) if f"site {i}" not in before)  # on another page
+    iid = int(flapping.split()[1])
+    store.add_readings(iid, np.array([t + 1]), np.array([75.0]))  # into warning: pinned at once, after the alarm
+    grid.refresh(t + 1)
+    warned = [s.code for s in grid.canvas.states]
+    assert warned[:2] == ["site 20", flapping] and grid.canvas.states[1].status is Status.WARNING
+    assert warned[2:] == before[1:len(warned) - 1], "the page's other tiles stay, in their order"
+    store.add_readings(iid, np.array([t + 2]), np.array([60.0]))  # back to normal: it leaves the page it is not on
+    grid.refresh(t + 2)
+    assert [s.code for s in grid.canvas.states] == before
+    grid.refresh(t + tiles.PAGE_S)  # the next turn pages on
+    assert not {s.code for s in grid.canvas.states[1:]} & set(before[1:])
+
+
 def test_a_grid_that_could_not_page_through_its_group_in_time_summarises_and_never_hides_an_alarm(make_grid):
     """80 indicators, 3 in alarm, a screen page shown 30 s that holds four tiles: the alarms are
     tiles of their own and a summary counts the other 77; with more alarms than slots, on every

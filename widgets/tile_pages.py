@@ -6,7 +6,8 @@ edge) over every chosen indicator, not only the page on screen, so it keeps what
 unacknowledged alarms, asked again only when the alarm manager's version moved, and the order
 itself, sorted again only when some tile's urgency changed. Each urgency is still worked out
 on every refresh, since time alone changes it (a figure going stale); the store answers the
-reading in force without a search when it is the newest (console/store/series.py).
+reading in force without a search when it is the newest (console/store/series.py). Which normal
+tiles a page shows is fixed for its turn, so a tile flapping in and out of warning moves only itself.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class PageOrder:
         self._pending_for: tuple[Pending, int] | None = None  # the alarms and version _pending holds
         self._order: tuple[tuple, list[Indicator], list[Indicator]] = ((), [], [])  # key, pinned, rest
         self._urgency: dict[int, int] = {}  # of each indicator, at the last page
+        self._turn: tuple[tuple, int, int, int] = ((), 0, 0, 1)  # a turn, where its others begin, its page, pages
 
     def unacknowledged(self, alarms: Pending | None, iid: int) -> int | None:
         if alarms is None:
@@ -86,7 +88,24 @@ class PageOrder:
         page = int(now // PAGE_S) % pages
         if slots <= 0 or not rest:  # more abnormal tiles than a page holds: they take turns, worst first
             return pinned[page * per_page:(page + 1) * per_page], [], page, pages
-        return pinned + rest[page * slots:(page + 1) * slots], [], page, pages
+        turn = (key[0], per_page, int(now // PAGE_S))
+        others, page, pages = self._others(chosen, turn, rest[page * slots], slots, (page, pages))
+        return pinned + others, [], page, pages
+
+    def _others(self, chosen: list[Indicator], turn: tuple, first: Indicator, slots: int,
+                page: tuple[int, int]) -> tuple[list[Indicator], int, int]:
+        """The normal tiles beside the pinned ones: from where this page's turn began, for the whole turn.
+
+        Which of them a page shows is fixed when its turn begins (``first``, at its place in the
+        grid's order) and kept until the next turn: a tile flapping in and out of warning moves
+        between the pinned front and its own place among them, and the others on the page stay.
+        Worked out afresh from the count pinned at each refresh, every page of a wall where tiles
+        flap between normal and warning showed another set of tiles at almost every batch.
+        """
+        if self._turn[0] != turn:  # (the ids chosen, the tiles a page holds, the turn's number)
+            self._turn = (turn, turn[0].index(first.id), *page)
+        _, start, index, pages = self._turn
+        return [ind for ind in chosen[start:] if not self._urgency[ind.id]][:slots], index, pages
 
     @staticmethod
     def _summarised(chosen: list[Indicator], pinned: list[Indicator], per_page: int, now: float) -> Page:
