@@ -4,8 +4,9 @@ geometry is cleaned, done for all of them at once.
 A building of a few dozen vertices costs more in per-call overhead than in arithmetic, so the
 planarity test of every surface (1 cm tolerance, val3dity's default; a non-planar surface is kept as
 it is and counted, renderers triangulate it anyway) runs as one vectorised pass over all of the
-features' surfaces, and their footprints' GeoJSON text is one call. The rows are the same as for
-one building at a time: each building's surfaces are measured in metres round its own mean vertex.
+features' surfaces, their footprints are made in one vectorised pass (building_footprint.py) and
+their GeoJSON text is one call. The rows are the same as for one building at a time: each building's
+surfaces are measured in metres round its own mean vertex.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from console.importers.building_footprint import Surface, footprints
 from console.importers.footprints import footprint_texts, row
 from console.importers.report import ImportReport
 
@@ -23,12 +25,18 @@ PLANAR_M = 0.01
 _M_PER_DEG = 111_319.49
 
 
+class OneAtATime(Exception):
+    """The buildings read together need something counted in building order (a footprint repaired or
+    missing, a model stored as its block): read them again one at a time, the counts as before."""
+
+
 class Batch:
     """What the buildings read together leave to be done for all of them at once: the planarity of
     their surfaces (one vectorised pass) and their footprints' GeoJSON text (one call), then the rows."""
 
-    def __init__(self, report: ImportReport, lonlat: np.ndarray, z: np.ndarray) -> None:
+    def __init__(self, report: ImportReport, lonlat: np.ndarray, z: np.ndarray, together: bool) -> None:
         self.report, self.lonlat, self.z = report, lonlat, z  # every vertex of the features read together
+        self.together = together  # footprints made here for all at once (else each as its building is read)
         self.base = 0  # where the building being read has its vertex 0 in lonlat and z
         self.rings: list[list[int]] = []  # the rings of the surfaces to test, each building's own vertex numbers
         self.ring_base: list[int] = []
@@ -36,6 +44,7 @@ class Batch:
         self.building_surfaces: list[int] = []  # per building with surfaces to test: how many
         self.used: list[np.ndarray] = []  # per such building: its vertices in lonlat (its latitude: the scale)
         self.pending: list[tuple[str, BaseGeometry, dict]] = []
+        self.later: list[tuple[int, list[Surface]]] = []  # (base, surfaces) of each footprint to make here
 
     def planarity(self, surfaces: list[list[list[int]]], idx: np.ndarray) -> None:
         """Surfaces of more than 3 vertices of one building, to test for planarity (``idx``: its vertices)."""
@@ -48,11 +57,21 @@ class Batch:
         self.building_surfaces.append(len(surfaces))
         self.used.append(idx + self.base)
 
-    def add(self, oid: str, footprint: BaseGeometry, fields: dict) -> None:
+    def add(self, oid: str, footprint: BaseGeometry | list[Surface], fields: dict) -> None:
+        """A building's row to make: its footprint, or (together) the surfaces to make it of."""
+        if isinstance(footprint, list):
+            self.later.append((self.base, footprint))
+            footprint = shapely.Polygon()  # made in rows()
         self.pending.append((oid, footprint, fields))
 
     def rows(self) -> list[dict]:
-        """The rows of the buildings added, their non-planar surfaces counted."""
+        """The rows of the buildings added, their non-planar surfaces counted; OneAtATime where a
+        footprint made here would need a count."""
+        if self.later:
+            made = footprints(self.lonlat, self.later)
+            if made is None:
+                raise OneAtATime
+            self.pending = [(oid, shape, fields) for (oid, _, fields), shape in zip(self.pending, made)]
         if self.rings:
             self._count_non_planar()
         try:

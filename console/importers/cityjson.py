@@ -12,135 +12,39 @@ the surfaces kept; textures and materials are not carried.
 
 Coordinates: integer vertices through the ``transform``, then the horizontal part of the CRS
 (``urn:ogc:def:crs:EPSG::7415`` is RD New + NAP: only RD New moves x, y) to WGS84 lon/lat with
-pyproj; z becomes metres above the building's ground (3D BAG ``h_maaiveld``, else the lowest z of
-the building and its parts). A missing CRS is taken as lon/lat only when the coordinates are.
+pyproj (cityjson_vertices.py); z becomes metres above the building's ground (3D BAG ``h_maaiveld``,
+else the lowest z of the building and its parts). A missing CRS is taken as lon/lat only when the
+coordinates are.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry.base import BaseGeometry
 
-from console.errors import UserError
-from console.importers.batch import Batch
-from console.importers.crs import NoCrs, Resolved, check_area, resolve, same_crs
+from console.importers.batch import Batch, OneAtATime
+from console.importers.building_footprint import footprint as footprint_of
+from console.importers.cityjson_vertices import VertexReader
 from console.importers.footprints import LON_LAT_SCALE, Z_SCALE, extrusion_model, model_text, storeys
 from console.importers.report import ImportReport
 
 LEVELS = {"MultiSurface": 1, "CompositeSurface": 1, "Solid": 2, "MultiSolid": 3, "CompositeSolid": 3}
 PARTS = ("BuildingPart", "BuildingInstallation")
-MAX_Z_M = 20_000.0
 #: A stored model larger than this (one building's CityJSON text) is replaced by its LoD1 block: one
 #: platform row must not hold tens of MB that every console syncs and the scene meshes on every load.
-MAX_MODEL_BYTES = 2_000_000  # metres from the CRS's zero: higher or deeper is no building's vertex
+MAX_MODEL_BYTES = 2_000_000
 
 
 class _Skip(Exception):
     """An object left out; the message is the counted reason."""
 
 
-class CityJsonReader:
+class CityJsonReader(VertexReader):
     """Reads the objects of one file (a document, or a header and its features) into rows."""
-
-    def __init__(self, header: dict, source: str, crs: str | None, report: ImportReport, *,
-                 force_crs: bool = False, where: str = "metadata.referenceSystem") -> None:
-        self.source, self.report, self.crs, self.force_crs, self.where = source, report, crs, force_crs, where
-        meta = header.get("metadata")
-        self.named = meta.get("referenceSystem") if isinstance(meta, dict) else None
-        extent = meta.get("geographicalExtent") if isinstance(meta, dict) else None
-        self.extent = _extent(extent)
-        transform = header.get("transform")
-        try:
-            self.scale = np.array(transform["scale"] if transform else (1, 1, 1), dtype=float).reshape(3)
-            self.shift = np.array(transform["translate"] if transform else (0, 0, 0), dtype=float).reshape(3)
-        except (TypeError, KeyError, ValueError, OverflowError):
-            raise UserError(f"{source}: malformed CityJSON transform (scale and translate, 3 numbers each)") from None
-        self.project: Any = None
-        self.z_factor = 1.0
-        self.country: str | None = None  # the country the file's addresses name: a hint where it names no CRS
-
-    # -- vertices ------------------------------------------------------------------------------
-    def _xyz(self, raw: Any) -> np.ndarray:
-        """The feature's vertices in the file's CRS (n, 3), through the transform; NaN where malformed."""
-        if isinstance(raw, np.ndarray):
-            xyz = raw.astype(float).reshape(-1, 3)
-        else:
-            if not isinstance(raw, list):
-                raw = []
-            try:
-                xyz = np.array(raw, dtype=float).reshape(len(raw), 3)
-            except (ValueError, TypeError, OverflowError):
-                xyz = np.array([_position(v) for v in raw], dtype=float).reshape(len(raw), 3)
-        with np.errstate(all="ignore"):
-            xyz = xyz * self.scale + self.shift
-        xyz[~np.isfinite(xyz).all(axis=1)] = np.nan
-        return xyz
-
-    def _vertices(self, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(lon/lat (n, 2), z in metres (n,)); NaN where a vertex is malformed or off the Earth.
-        One pyproj call for any number of features' vertices (a transformation is per point)."""
-        lon, lat = self.project(xyz[:, 0], xyz[:, 1]) if len(xyz) else (xyz[:, 0], xyz[:, 1])
-        lonlat, z = np.column_stack([lon, lat]), xyz[:, 2] * self.z_factor
-        with np.errstate(invalid="ignore"):
-            off = ~((np.abs(lonlat) <= (180, 90)).all(axis=1) & (np.abs(z) <= MAX_Z_M))
-        lonlat[off], z[off] = np.nan, np.nan
-        return lonlat, z
-
-    def _choose_crs(self, xyz: np.ndarray) -> None:
-        """The CRS to read the file in, checked on its first vertices: refused (UserError) where it
-        contradicts the file's own, or lands them off the Earth or outside its area of use."""
-        xy = xyz[np.isfinite(xyz).all(axis=1), :2]
-        named = self.named if isinstance(self.named, str) and self.named.strip() else None
-        if self.named is not None and named is None and self.crs is None:
-            raise UserError(f"{self.source}: unreadable CRS ({self.where} is not text); "
-                            "state it with --crs EPSG:xxxx")
-        if named is None and self.crs is None:
-            if not (len(xy) and (np.abs(xy[:, 0]) <= 180).all() and (np.abs(xy[:, 1]) <= 90).all()):
-                if not len(xy):
-                    raise UserError(f"{self.source}: no CRS ({self.where}) and no usable coordinates")
-                raise NoCrs(self.source, xy, self.where, country=self.country)
-            self.project = lambda x, y: (x, y)
-            self.report.notes.append(f"{self.source} names no CRS: its coordinates look like lon/lat and were "
-                                     "read as WGS84")
-            return
-        found = self.resolved(named, xy)
-        self.project, self.z_factor = found.project, found.z_factor
-        if len(xy):
-            x, y = np.median(xy, axis=0)
-            lon, lat = (float(np.ravel(v)[0]) for v in found.project(np.array([x]), np.array([y])))
-            if problem := check_area(found, lon, lat, self.source, given=self.crs is not None):
-                if not self.force_crs:
-                    raise UserError(problem)
-                self.report.notes.append(f"{problem.split('; ')[0]} (kept: --force-crs)")
-            if self.extent is not None and not _inside(self.extent, float(x), float(y)):
-                self.report.notes.append(f"{self.source}: its buildings lie outside the extent the file declares")
-
-    def resolved(self, named: str | None, xy: np.ndarray) -> Resolved:
-        """The file's own CRS, or ``--crs``: refused where both are known and disagree (unless forced)."""
-        own = None
-        if named is not None:
-            try:
-                own = resolve(named, self.source)
-            except UserError:
-                if self.crs is None:
-                    raise
-        if self.crs is None:
-            assert own is not None
-            return own
-        given = resolve(self.crs, self.source, given=True)
-        if own is not None and not same_crs(own, given):
-            if not self.force_crs:
-                raise UserError(f"{self.source}: --crs {given.label} contradicts the file's own CRS {own.label}; "
-                                "add --force-crs to read it in the CRS given")
-            self.report.notes.append(f"{self.source}: read in --crs {given.label}, not its own {own.label} "
-                                     "(--force-crs)")
-        return given
 
     # -- objects -------------------------------------------------------------------------------
     def rows(self, objects: Any, vertices: Any) -> list[dict]:
@@ -163,10 +67,19 @@ class CityJsonReader:
         if not read:
             return []
         lonlat, z = self._vertices(np.concatenate([xyz for _, xyz in read]))
-        batch = Batch(self.report, lonlat, z)
+        counted = (self.report.skipped.copy(), self.report.repaired.copy())
+        try:
+            return self._rows(read, Batch(self.report, lonlat, z, together=True))
+        except OneAtATime:  # counts as they were, and every footprint made as it comes
+            for counter, before in zip((self.report.skipped, self.report.repaired), counted):
+                counter.clear()
+                counter.update(before)
+            return self._rows(read, Batch(self.report, lonlat, z, together=False))
+
+    def _rows(self, read: list[tuple[dict, np.ndarray]], batch: Batch) -> list[dict]:
         for objects, xyz in read:
             start, stop = batch.base, batch.base + len(xyz)
-            self._objects(objects, lonlat[start:stop], z[start:stop], batch)
+            self._objects(objects, batch.lonlat[start:stop], batch.z[start:stop], batch)
             batch.base = stop
         return batch.rows()
 
@@ -188,28 +101,6 @@ class CityJsonReader:
                 self.report.skipped[f"{'building' if kind in ('Building', *PARTS) else 'object'}: {skip}"] += 1
             except shapely.errors.GEOSException:
                 self.report.skipped["building: geometry GEOS cannot process"] += 1
-
-
-def _extent(value: Any) -> tuple[float, ...] | None:
-    """A declared (minx, miny, minz, maxx, maxy, maxz), or None if it is not six finite numbers."""
-    try:
-        numbers = tuple(float(v) for v in value)
-    except (TypeError, ValueError):
-        return None
-    return numbers if len(numbers) == 6 and all(map(math.isfinite, numbers)) else None
-
-
-def _inside(extent: tuple[float, ...], x: float, y: float) -> bool:
-    """Whether (x, y) lies in the extent, give or take a tenth of its size (and a metre)."""
-    slack = 0.1 * max(extent[3] - extent[0], extent[4] - extent[1]) + 1.0
-    return extent[0] - slack <= x <= extent[3] + slack and extent[1] - slack <= y <= extent[4] + slack
-
-
-def _position(v: Any) -> list[float]:
-    try:
-        return [float(c) for c in v] if isinstance(v, list) and len(v) == 3 else [math.nan] * 3
-    except (TypeError, ValueError, OverflowError):
-        return [math.nan] * 3
 
 
 class _Building:
@@ -239,17 +130,22 @@ class _Building:
             if (measured := _number(attrs.get("measuredHeight"))) is not None and measured > 0:
                 top = ground + measured  # what the surveyor measured, over the model's own extent
         batch.planarity([rings for rings, _ in surfaces if sum(map(len, rings)) > 3], idx)
-        footprint = self._footprint([g for g in _geometries(obj) if _lod(g) == 0], surfaces)
+        flat = self._footprint_surfaces([g for g in _geometries(obj) if _lod(g) == 0], surfaces)
+        footprint = None if batch.together else footprint_of(self.lonlat, flat, self.report)
+        if footprint is None and not batch.together:
+            raise _Skip("no footprint (no surface with an area seen from above)")
         model = self._model(oid, _objects(oid, members, best), idx, ground)
         if len(model) > MAX_MODEL_BYTES and top > ground:
+            if footprint is None:
+                raise OneAtATime  # the block needs the footprint now, and its count comes in building order
             model = extrusion_model(oid, footprint, 0.0, top - ground, {"simplified_from_bytes": len(model)})
             self.report.repaired[f"building model: over {MAX_MODEL_BYTES / 1e6:g} MB, stored as its LoD1 "
                                  "block (footprint and height)"] += 1
         year = _year(attrs.get("oorspronkelijkbouwjaar", attrs.get("yearOfConstruction")))
         use = next((attrs[k] for k in ("function", "usage", "use") if isinstance(attrs.get(k), str)), None)
-        batch.add(oid, footprint, {"name": attrs.get("name"), "height": top - ground if top > ground else None,
-                                   "levels": storeys(attrs.get("storeysAboveGround")), "use": use, "year": year,
-                                   "model": model})
+        batch.add(oid, footprint if footprint is not None else flat, {
+            "name": attrs.get("name"), "height": top - ground if top > ground else None,
+            "levels": storeys(attrs.get("storeysAboveGround")), "use": use, "year": year, "model": model})
 
     def _parts(self, oid: str, obj: dict, seen: set[str]) -> list[tuple[str, dict, str]]:
         out = []
@@ -329,26 +225,10 @@ class _Building:
                 return None
         return rings
 
-    def _footprint(self, lod0: list, surfaces: list) -> BaseGeometry:
-        """The LoD0 surfaces, else the ground surfaces, else every surface, projected and merged."""
+    def _footprint_surfaces(self, lod0: list, surfaces: list) -> list:
+        """The surfaces the footprint is made of: the LoD0 surfaces, else the ground surfaces, else all."""
         flat = [s for g in lod0 if (c := self._clean(g)) for s in c[1]]
-        if not flat:
-            flat = [s for s in surfaces if s[1] == "GroundSurface"] or surfaces
-        rings = [r for surface, _ in flat for r in surface]
-        sizes = [len(r) for r in rings]
-        points = self.lonlat[np.fromiter(itertools.chain.from_iterable(rings), dtype=np.int64, count=sum(sizes))]
-        polys = shapely.polygons(shapely.linearrings(points, indices=np.repeat(np.arange(len(rings)), sizes)),
-                                 indices=np.repeat(np.arange(len(flat)), [len(surface) for surface, _ in flat]))
-        polys = polys[shapely.area(polys) > 0]
-        broken = ~shapely.is_valid(polys)
-        if broken.any():
-            polys[broken] = shapely.make_valid(polys[broken])
-            self.report.repaired["building footprint: invalid polygon (repaired)"] += 1
-        merged = shapely.union_all(polys) if len(polys) else shapely.Polygon()
-        parts = [p for p in shapely.get_parts(merged) if p.geom_type == "Polygon" and p.area > 0]
-        if not parts:
-            raise _Skip("no footprint (no surface with an area seen from above)")
-        return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+        return flat or [s for s in surfaces if s[1] == "GroundSurface"] or surfaces
 
     def _model(self, oid: str, objects: dict, idx: np.ndarray, ground: float) -> str:
         """The CityJSON 2.0 text with only this building's vertices, renumbered (``idx`` sorted)."""
