@@ -43,7 +43,7 @@ class Batch:
         self.surface_vertices: list[int] = []  # per surface: its vertices (all its rings')
         self.building_surfaces: list[int] = []  # per building with surfaces to test: how many
         self.used: list[np.ndarray] = []  # per such building: its vertices in lonlat (its latitude: the scale)
-        self.pending: list[tuple[str, BaseGeometry, dict]] = []
+        self.pending: list[tuple[str, BaseGeometry | None, dict]] = []  # None: its footprint made in rows()
         self.later: list[tuple[int, list[Surface]]] = []  # (base, surfaces) of each footprint to make here
 
     def planarity(self, surfaces: list[list[list[int]]], idx: np.ndarray) -> None:
@@ -61,8 +61,7 @@ class Batch:
         """A building's row to make: its footprint, or (together) the surfaces to make it of."""
         if isinstance(footprint, list):
             self.later.append((self.base, footprint))
-            footprint = shapely.Polygon()  # made in rows()
-        self.pending.append((oid, footprint, fields))
+        self.pending.append((oid, None if isinstance(footprint, list) else footprint, fields))
 
     def rows(self) -> list[dict]:
         """The rows of the buildings added, their non-planar surfaces counted; OneAtATime where a

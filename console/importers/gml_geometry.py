@@ -74,6 +74,11 @@ class Vertices:
                 rings.append(count)
                 count += 1
             layout.append(rings)
+        if count and not other and count == sum(map(len, layout)):
+            try:
+                return self._plain(np.array(words, dtype=float).reshape(-1, 3), plain, layout)
+            except (ValueError, _NotPlain):
+                pass  # some ring's text is not numbers, or not finite
         usable: list[bool] = [False] * count
         starts: list[int] = [0] * count
         kept: list[int] = [0] * count  # per ring: its points less a closing one
@@ -106,6 +111,23 @@ class Vertices:
             self.xyz = np.concatenate([self.xyz, points[np.arange(int(length.sum())) + np.repeat(at - offset, length)]])
             self._sorted = None
         return out
+
+    def _plain(self, points: np.ndarray, plain: list[tuple[int, int]],
+               layout: list[list[int]]) -> list[list[list[int]] | None]:
+        """read() where every ring is one 3D posList of finite numbers (nearly every file): its rings
+        lie in ``points`` in the order they are numbered, so only closing points are left out."""
+        if not np.isfinite(points).all():
+            raise _NotPlain
+        first = np.fromiter((at for _, at in plain), dtype=np.int64, count=len(plain)) // 3
+        last = np.append(first[1:], len(points)) - 1
+        closed = (points[first] == points[last]).all(axis=1)
+        kept = last - first + 1 - closed
+        starts = (np.cumsum(kept) - kept + len(self.xyz)).tolist()
+        lengths = kept.tolist()
+        self.xyz = np.concatenate([self.xyz, np.delete(points, last[closed], axis=0)])
+        self._lengths += lengths
+        self._sorted = None
+        return [[list(range(starts[k], starts[k] + lengths[k])) for k in rings] or None for rings in layout]
 
     def key(self, ring: list[int]) -> bytes:
         """A ring's identity whatever its first point and direction: its coordinates, each column sorted."""
@@ -173,6 +195,10 @@ class Vertices:
         for seen in chain:
             self._dims[seen] = dim
         return dim
+
+
+class _NotPlain(Exception):
+    """Some ring's numbers are not finite: read() takes each ring on its own."""
 
 
 def _integer(text: str) -> int:
