@@ -358,7 +358,8 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     import signal
 
     from console.sync.connector import PlatformUnavailable
-    from console.sync.engine import CatchUp, SyncEngine, SyncStatus
+    from console.sync.engine import SyncEngine
+    from console.sync.status import CatchUp, SyncStatus
     from console.sync.open_connector import open_connector
 
     if args.sources:

@@ -173,7 +173,7 @@ def test_city_catalogue_writes_the_demo_catalogue_with_chinese_names(tmp_path):
 def test_a_console_picks_up_an_applied_catalogue_within_seconds_without_push(tmp_path, monkeypatch):
     from console.cache import Cache
     from console.cli_city import apply_file
-    from console.sync import engine as sync_engine
+    from console.sync import engine as sync_engine, step as sync_step
     from console.sync.connector import SqlConnector
 
     url = f"sqlite:///{tmp_path / 'p.db'}"
@@ -191,7 +191,7 @@ def test_a_console_picks_up_an_applied_catalogue_within_seconds_without_push(tmp
     assert sync.step().reference is None  # nothing changed: not again
     path.write_text(GOOD.replace("warn_high = 6.0", "warn_high = 6.3"), encoding="utf-8")
     apply_file(path, url)
-    monkeypatch.setattr(sync_engine, "REFERENCE_CHECK_S", 0.0)  # instead of waiting the 5 s between checks
+    monkeypatch.setattr(sync_step, "REFERENCE_CHECK_S", 0.0)  # instead of waiting the 5 s between checks
     reference = sync.step().reference
     assert reference is not None and [r["warn_high"] for r in reference["indicators"]] == [6.3, 10.0]
     assert [r["warn_high"] for r in cache.rows("indicators")] == [6.3, 10.0]

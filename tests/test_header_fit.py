@@ -13,7 +13,7 @@ from console.layout.legibility import scaled
 from console.shell.app import read_layout
 from console.shell.qt_setup import interface_scale, qt_app
 from console.shell.window import HeaderBar, short_page, short_title
-from console.sync.engine import SyncStatus
+from console.sync.status import SyncStatus
 from layouts import LAYOUT_DIR
 
 END = 1_780_000_000.0

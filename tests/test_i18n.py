@@ -184,7 +184,7 @@ def test_the_shell_speaks_chinese(qapp, city, qtbot, tmp_path):
     view's error card) and of the workstation (menus, toolbars, panels) is translated."""
     from console.clock import Clock
     from console.shell.app import Wall, read_layout
-    from console.sync.engine import SyncStatus
+    from console.sync.status import SyncStatus
 
     cache, now = city
     qt_app()

@@ -192,7 +192,7 @@ def test_the_header_names_each_source_and_the_one_that_is_down(qtbot):
     from console.clock import Clock
     from console.shell.window import HeaderBar
     from console.sync.connector import SourceState
-    from console.sync.engine import SyncStatus
+    from console.sync.status import SyncStatus
 
     bar = HeaderBar("city")
     qtbot.addWidget(bar)

@@ -17,7 +17,7 @@ from console.model.action import Operator
 from console.shell.qt_setup import qt_app
 from console.shell.workstation import Workstation
 from console.store import Store
-from console.sync.engine import SyncStatus
+from console.sync.status import SyncStatus
 from widgets import ViewContext, view_params
 
 NOW = 1_780_000_000.0

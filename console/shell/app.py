@@ -37,7 +37,8 @@ from console.store.warm import warm_store
 from console.replay.session import ReplaySession
 from console.sync.connector import Connector, SqlConnector
 from console.sync.batch import Batch
-from console.sync.engine import SyncEngine, SyncStatus
+from console.sync.engine import SyncEngine
+from console.sync.status import SyncStatus
 from console.shell.bridge import SyncBridge
 from console.shell.control_bridge import ControlBridge
 from console.shell.screens import Assignment, Placement, ScreenMap, show_windowed

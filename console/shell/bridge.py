@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from console.sync.batch import Batch
-from console.sync.engine import SyncStatus
+from console.sync.status import SyncStatus
 
 
 class SyncBridge(QObject):

@@ -19,7 +19,7 @@ from console.layout.parse import ContainerSpec, Node, ScreenSpec, ViewSpec
 from console.layout.rotation import RotationPosition
 from console.model.action import Operator
 from console.sync.connector import SourceState
-from console.sync.engine import SyncStatus
+from console.sync.status import SyncStatus
 from widgets import View, ViewContext
 from widgets import theme
 from widgets.host import ViewHost

@@ -5,7 +5,7 @@ reference data to JetStream (console/sources/nats_wire.py says how). This connec
 back: each contract stream from its own JetStream stream, after the stream sequence the cache
 keeps as that stream's cursor ``(0, seq)``. JetStream numbers messages as it stores them, so the
 cursor cannot pass a message that lands later: gap-free by construction, and exactly-once
-because the cursor moves in the same cache transaction as the rows (console/sync/engine.py).
+because the cursor moves in the same cache transaction as the rows (console/sync/step.py).
 
 A message that cannot be read (not JSON, no rows) is quarantined with its reason and the cursor
 passes it; messages that expired from the stream before this console read them are one
