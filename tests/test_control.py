@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from console.cli import main
 from console.errors import UserError
-from console.layout.parse import PageSpec, ScreenSpec, ViewSpec
+from console.layout.spec import PageSpec, ScreenSpec, ViewSpec
 from console.layout.rotation import RotationCommand, WallRotation
 from console.model.action import Operator
 from console.model.schema import P, platform_metadata
@@ -212,7 +212,7 @@ def _wall_commands_as_people(person: dict) -> None:
 
 def test_a_wall_runs_on_the_shared_clock_and_applies_commands_on_the_ui_thread(tmp_path, qtbot, caplog):
     from console.clock import Clock
-    from console.layout.parse import Layout
+    from console.layout.spec import Layout
     from console.shell.control_bridge import attach_control
 
     url = f"sqlite:///{tmp_path / 'platform.db'}"

@@ -14,7 +14,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLineEdit, QWidget
 
 import widgets.host
-from console.layout.parse import LayoutError, ViewSpec
+from console.layout.spec import LayoutError, ViewSpec
 from console.store import Store
 from widgets import VIEWS, View, ViewContext
 from widgets.host import ViewHost, describe, install_fault_router, uninstall_fault_router

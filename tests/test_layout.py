@@ -11,8 +11,8 @@ import tomlkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from console.layout.parse import (CONTAINERS, ContainerSpec, Layout, LayoutError, OutputSpec, PageSpec, ViewSpec,
-                                  load_layout)
+from console.layout.parse import CONTAINERS, load_layout
+from console.layout.spec import ContainerSpec, Layout, LayoutError, OutputSpec, PageSpec, ViewSpec
 from layouts import LAYOUT_DIR
 
 VIEWS = {"tiles": {"title": str, "indicators": list}, "trend": {"title": str, "window": str}}

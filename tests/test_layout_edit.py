@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from console.layout.edit import push_view
-from console.layout.parse import ContainerSpec, LayoutError, ViewSpec, load_layout
+from console.layout.parse import load_layout
+from console.layout.spec import ContainerSpec, LayoutError, ViewSpec
 
 VIEWS = {"tiles": {"title": str, "indicators": list}, "trend": {"title": str, "indicators": list, "window": str},
          "alarms": {"title": str}}

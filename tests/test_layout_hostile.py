@@ -11,7 +11,8 @@ import tomlkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from console.layout.parse import Layout, LayoutError, ViewSpec, load_layout
+from console.layout.parse import load_layout
+from console.layout.spec import Layout, LayoutError, ViewSpec
 from widgets import view_params
 
 ONE_VIEW = """title = "Hostile"

@@ -6,7 +6,7 @@ import pytest
 
 from console.layout.legibility import (MIN_ARC_MINUTES, arc_minutes, min_text_height_px, pixel_pitch_m, scaled,
                                        text_scale)
-from console.layout.parse import Layout, OutputSpec, PageSpec, ScreenSpec, ViewSpec
+from console.layout.spec import Layout, OutputSpec, PageSpec, ScreenSpec, ViewSpec
 
 
 def _screen(distance: float | None, diagonal: float | None, size=(1920, 1080), span=(1, 1), outputs=None,

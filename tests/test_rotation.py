@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from console.layout.parse import PageSpec, ScreenSpec, ViewSpec
+from console.layout.spec import PageSpec, ScreenSpec, ViewSpec
 from console.layout.rotation import MAX_COMMANDS, RotationCommand, RotationPosition, WallRotation
 
 

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from console.layout.parse import OutputSpec, PageSpec, ScreenSpec, ViewSpec
+from console.layout.spec import OutputSpec, PageSpec, ScreenSpec, ViewSpec
 from console.shell.screens import ScreenInfo, assign
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

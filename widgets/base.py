@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from console.layout.parse import Expected
+from console.layout.param_types import Expected
 from console.model.action import Operator, OperatorAction
 from console.model.indicator import Indicator
 from console.store import Store

@@ -23,7 +23,7 @@ import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
 
-from console.layout.parse import LayoutError, ViewSpec
+from console.layout.spec import LayoutError, ViewSpec
 from widgets import theme
 from widgets.base import VIEWS, View, ViewContext
 from widgets.i18n import tr

@@ -15,7 +15,9 @@ from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import AoT, Array, InlineTable, Table, Whitespace
 
 from console.files import replace_file
-from console.layout.parse import LayoutError, ViewParams, ViewSpec, load_layout
+from console.layout.param_types import ViewParams
+from console.layout.parse import load_layout
+from console.layout.spec import LayoutError, ViewSpec
 
 #: containers a pushed view is appended to; a page whose root is a single view becomes columns
 APPENDABLE = ("rows", "columns", "grid", "tabs")

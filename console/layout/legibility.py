@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from console.layout.parse import Layout, OutputSpec, ScreenSpec
+from console.layout.spec import Layout, OutputSpec, ScreenSpec
 
 #: the smallest character height, as an angle at the eye (NUREG-0700 §1.3.1: 16′ minimum, 20′-22′ preferred)
 MIN_ARC_MINUTES = 16.0

@@ -27,18 +27,15 @@ Every error names the file, the key path and what was expected, on one line.
 from __future__ import annotations
 
 import json
-import math
 import re
 import reprlib
-import types
-import typing
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
-from console.errors import UserError
 from console.files import read_toml
+from console.layout.param_types import ViewParams, is_int, is_number, param_problem
+from console.layout.spec import (ContainerSpec, Layout, LayoutError, Node, OutputSpec, PageSpec, ScreenSpec,
+                                 ViewSpec)
 from layouts import LAYOUT_DIR
 
 CONTAINERS = ("rows", "columns", "grid", "tabs")
@@ -54,96 +51,6 @@ DIAGONAL_IN = (7.0, 400.0)
 PAGE_KEYS = ("name", "dwell", "root")
 DEFAULT_DWELL_S = 30.0
 MAX_DEPTH = 16  # containers inside containers; deeper is a mistake (and would exhaust the stack)
-
-#: view name -> {parameter name: expected Python type(s)}
-ViewParams = Mapping[str, Mapping[str, type | tuple[type, ...]]]
-
-
-class LayoutError(UserError):
-    """A layout file that cannot be used; the message says where and why."""
-
-
-@dataclass(frozen=True)
-class ViewSpec:
-    view: str
-    params: dict[str, Any]
-    path: str  # key path in the file, for messages
-
-
-@dataclass(frozen=True)
-class ContainerSpec:
-    kind: str  # rows | columns | grid | tabs
-    items: list["Node"]
-    shares: list[float]  # rows/columns: one per item; grid: one per column
-    titles: list[str]  # tabs: one per item
-    path: str
-    columns: int = 0  # grid only: items fill the grid row by row, this many per row
-    row_shares: list[float] = field(default_factory=list)  # grid only: one per row
-
-
-Node = Union[ViewSpec, ContainerSpec]
-
-
-@dataclass(frozen=True)
-class PageSpec:
-    """One page of a screen; ``dwell`` is its time on screen in the rotation, in seconds."""
-
-    name: str
-    root: Node
-    dwell: float
-    path: str
-
-
-@dataclass(frozen=True)
-class OutputSpec:
-    """Which physical screen (QScreen) a layout screen goes on: by name, by index or by geometry.
-
-    All None: the next screen not yet taken, in the layout's order.
-    """
-
-    name: str | None = None  # e.g. "DP-1", "HDMI-2" (QScreen.name())
-    index: int | None = None  # position in QGuiApplication.screens()
-    geometry: tuple[int, int, int, int] | None = None  # x, y, width, height in desktop pixels
-
-
-@dataclass(frozen=True)
-class ScreenSpec:
-    """One screen of the wall: where it goes, which node shows it, its pages and their rotation.
-
-    ``outputs`` has one entry, or several when the screen spans physical screens (a map across
-    a 2×1 block); ``bezel`` is then the width and height in pixels hidden by the frames between
-    them, so a line crossing a seam stays straight.
-    """
-
-    name: str
-    size: tuple[int, int]
-    pages: list[PageSpec]
-    outputs: list[OutputSpec] = field(default_factory=lambda: [OutputSpec()])
-    node: int = 1
-    rotation: list[int] = field(default_factory=list)  # page indexes in playing order (default: all, in order)
-    bezel: tuple[int, int] = (0, 0)
-    span: tuple[int, int] = (1, 1)  # columns × rows of outputs this screen covers
-    distance: float | None = None  # metres the screen is read from (None: not declared)
-    diagonal: float | None = None  # inches, of one output (None: not declared)
-
-    @property
-    def root(self) -> Node:
-        """The first page's tree: what a single-page screen shows."""
-        return self.pages[0].root
-
-
-@dataclass(frozen=True)
-class Layout:
-    title: str
-    screens: list[ScreenSpec]
-    source: Path
-    views: list[ViewSpec] = field(default_factory=list)
-    mode: str = "wall"  # wall: full-screen windows; workstation: dockable panels in one window
-    wall: str | None = None  # workstation only: the wall layout its "push to wall" edits
-
-    def node_screens(self, node: int) -> list[ScreenSpec]:
-        """The screens one wall PC shows (``cityops run --node N``)."""
-        return [s for s in self.screens if s.node == node]
 
 
 def resolve_layout(name_or_path: str) -> Path:
@@ -245,7 +152,7 @@ class _Parser:
         if not isinstance(name, str) or not name:
             raise self.fail(f"{key}.name", "expected a non-empty string")
         node = doc.get("node", 1)
-        if not _is_int(node) or not 1 <= node <= 999:
+        if not is_int(node) or not 1 <= node <= 999:
             raise self.fail(f"{key}.node", f"expected the number of the wall PC showing it, 1..999, "
                                            f"got {reprlib.repr(node)}")
         outputs = self.outputs(doc, key)
@@ -271,7 +178,7 @@ class _Parser:
         """A viewing distance in metres or a diagonal in inches, within what a room can have."""
         low, high = DISTANCE_M if kind == "distance" else DIAGONAL_IN
         what = "metres the screen is read from" if kind == "distance" else "inches across one screen's diagonal"
-        if not _is_number(value) or not low <= value <= high:
+        if not is_number(value) or not low <= value <= high:
             raise self.fail(key, f"expected the {what}, a number {low:g}..{high:g}, got {reprlib.repr(value)}")
         return float(value)
 
@@ -290,21 +197,21 @@ class _Parser:
             return OutputSpec()
         if isinstance(value, str) and value:
             return OutputSpec(name=value)
-        if _is_int(value) and 0 <= value <= 255:
+        if is_int(value) and 0 <= value <= 255:
             return OutputSpec(index=value)
-        if (isinstance(value, list) and len(value) == 4 and all(_is_int(v) for v in value)
+        if (isinstance(value, list) and len(value) == 4 and all(is_int(v) for v in value)
                 and all(-65536 <= v <= 65536 for v in value[:2]) and all(320 <= v <= 16384 for v in value[2:])):
             return OutputSpec(geometry=(value[0], value[1], value[2], value[3]))
         raise self.fail(key, 'expected an output name ("DP-1"), an index 0..255 or a geometry '
                              f"[x, y, width, height] (width and height 320..16384), got {reprlib.repr(value)}")
 
     def pair(self, value: Any, key: str, low: int, high: int, expected: str) -> tuple[int, int]:
-        if not isinstance(value, list) or len(value) != 2 or not all(_is_int(v) and low <= v <= high for v in value):
+        if not isinstance(value, list) or len(value) != 2 or not all(is_int(v) and low <= v <= high for v in value):
             raise self.fail(key, f"{expected}, got {reprlib.repr(value)}")
         return value[0], value[1]
 
     def seconds(self, value: Any, key: str) -> float:
-        if not _is_number(value) or not 1 <= value <= 86400:
+        if not is_number(value) or not 1 <= value <= 86400:
             raise self.fail(key, f"expected seconds on screen, a number 1..86400, got {reprlib.repr(value)}")
         return float(value)
 
@@ -375,7 +282,7 @@ class _Parser:
         columns, row_shares = 0, []
         if kind == "grid":
             columns = doc.get("columns")
-            if not _is_int(columns) or not 1 <= columns <= 64:
+            if not is_int(columns) or not 1 <= columns <= 64:
                 raise self.fail(f"{key}.columns", f"expected the number of columns, an integer 1..64, "
                                                   f"got {reprlib.repr(columns)}")
             rows = -(-len(nodes) // columns)
@@ -391,7 +298,7 @@ class _Parser:
 
     def shares(self, doc: dict, name: str, key: str, count: int, per: str) -> list[float]:
         shares = doc.get(name, [1] * count)
-        if not isinstance(shares, list) or len(shares) != count or not all(_is_number(s) and s > 0 for s in shares):
+        if not isinstance(shares, list) or len(shares) != count or not all(is_number(s) and s > 0 for s in shares):
             raise self.fail(f"{key}.{name}", f"expected {count} positive numbers, one per {per}")
         return [float(s) for s in shares]
 
@@ -406,7 +313,7 @@ class _Parser:
             if param not in allowed:
                 raise self.fail(_join(key, param), f"view {name!r} takes no such parameter "
                                                    f"(expected one of {', '.join(sorted(allowed)) or 'none'})")
-            problem = _param_problem(value, allowed[param])
+            problem = param_problem(value, allowed[param])
             if problem:
                 raise self.fail(_join(key, param), problem)
         spec = ViewSpec(name, params, key)
@@ -418,58 +325,3 @@ def _join(key: str, name: str) -> str:
     """A key path one level down; odd key names are quoted as TOML quotes them, so a message stays one line."""
     part = name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name)  # escapes as TOML does
     return f"{key}.{part}" if key else part
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-#: What a view parameter may be (a view's PARAMS): a type, ``list[T]`` (a list of T, any length),
-#: ``tuple[T, ...]`` written out (a list of exactly those), or a tuple of any of these.
-Expected = type | types.GenericAlias | tuple
-
-
-def _param_problem(value: Any, expected: Expected) -> str | None:
-    """What is wrong with a view parameter's ``value`` (None: nothing), down to each list element."""
-    options = expected if isinstance(expected, tuple) else (expected,)
-    if any(_fits(value, option) for option in options):
-        return None
-    if isinstance(value, list):
-        for option in options:
-            if typing.get_origin(option) is list:
-                bad = next(i for i, v in enumerate(value) if not _fits(v, typing.get_args(option)[0]))
-                return (f"expected {_type_names(option)}, but item {bad + 1} is {_shown(value[bad])} "
-                        f"({type(value[bad]).__name__})")
-    return f"expected {' or '.join(map(_type_names, options))}, got {type(value).__name__}"
-
-
-def _fits(value: Any, expected: type | types.GenericAlias) -> bool:
-    origin, args = typing.get_origin(expected), typing.get_args(expected)
-    if origin is list:
-        return isinstance(value, list) and all(_fits(v, args[0]) for v in value)
-    if origin is tuple:
-        return isinstance(value, list) and len(value) == len(args) and all(map(_fits, value, args))
-    if isinstance(value, bool):
-        return expected is bool
-    if expected is float:
-        return _is_number(value)
-    return isinstance(value, expected)
-
-
-def _shown(value: Any) -> str:
-    return reprlib.repr(value).replace("\n", " ")
-
-
-def _type_names(expected: type | types.GenericAlias) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", list: "a list", bool: "true or false"}
-    plural = {str: "strings", int: "integers", float: "numbers", bool: "true or false values"}
-    origin, args = typing.get_origin(expected), typing.get_args(expected)
-    if origin is list:
-        return f"a list of {plural.get(args[0], args[0].__name__)}"
-    if origin is tuple:
-        return f"a list of {len(args)} {plural.get(args[0], args[0].__name__)}"
-    return names.get(expected, getattr(expected, "__name__", str(expected)))

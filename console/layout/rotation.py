@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, replace
 from itertools import accumulate
 
-from console.layout.parse import ScreenSpec
+from console.layout.spec import ScreenSpec
 
 ACTIONS = ("next", "previous", "hold", "resume", "goto")
 #: commands remembered per screen; older ones are folded into the state they left

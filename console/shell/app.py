@@ -25,7 +25,8 @@ from console.forecast import Forecasts
 from console.forecast.early import EarlyWarnings
 from console.layout.legibility import scaled
 from console.shell.qt_scale import set_interface_scale
-from console.layout.parse import Layout, ScreenSpec, load_layout
+from console.layout.parse import load_layout
+from console.layout.spec import Layout, ScreenSpec
 from console.layout.rotation import WallRotation
 from console import memory
 from console.incidents.plans import Checklists

@@ -14,7 +14,7 @@ from PySide6.QtCore import QTimer
 from console.cache import Cache
 from console.clock import Clock
 from console.errors import UserError
-from console.layout.parse import Layout
+from console.layout.spec import Layout
 from console.model.action import Operator
 from console.replay.session import ReplaySession
 from console.shell.app import Wall

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from console.errors import UserError
 from console.layout.legibility import text_scale
-from console.layout.parse import Layout
+from console.layout.spec import Layout
 from resources import resource_path
 from widgets.theme import apply_theme
 

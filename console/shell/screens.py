@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QImage, QPainter, QPixmap, QScreen
 from PySide6.QtWidgets import QWidget
 
-from console.layout.parse import OutputSpec, ScreenSpec
+from console.layout.spec import OutputSpec, ScreenSpec
 from widgets import theme
 from widgets.i18n import tr
 

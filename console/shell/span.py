@@ -12,7 +12,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt
 from PySide6.QtGui import QPainter, QPixmap, QRegion
 from PySide6.QtWidgets import QWidget
 
-from console.layout.parse import ScreenSpec
+from console.layout.spec import ScreenSpec
 from widgets import theme
 
 

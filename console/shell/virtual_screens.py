@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from console.errors import UserError
-from console.layout.parse import Layout
+from console.layout.spec import Layout
 
 GRID = re.compile(r"^(\d{1,2})x(\d{1,2})$")
 SCREEN = (1920, 1080)

@@ -16,7 +16,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QWidget
 
 from console.errors import UserError
-from console.layout.parse import Layout, ScreenSpec
+from console.layout.spec import Layout, ScreenSpec
 from console.shell.screens import Placement, compose
 from console.shell.span import SpanScreen
 from console.shell.virtual_screens import screen_rects

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QBoxLayout, QGridLayout, QHBoxLayout, QLabel, QLa
 
 from console.city import city_title
 from console.clock import Clock, Mode
-from console.layout.parse import ContainerSpec, Node, ScreenSpec, ViewSpec
+from console.layout.spec import ContainerSpec, Node, ScreenSpec, ViewSpec
 from console.layout.rotation import RotationPosition
 from console.model.action import Operator
 from console.sync.connector import SourceState

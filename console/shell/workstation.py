@@ -23,7 +23,8 @@ from console.clock import Clock
 from console.model.action import Operator
 from console.files import replace_file
 from console.layout.edit import push_view
-from console.layout.parse import ContainerSpec, Layout, LayoutError, Node, ViewSpec, load_layout, resolve_layout
+from console.layout.parse import load_layout, resolve_layout
+from console.layout.spec import ContainerSpec, Layout, LayoutError, Node, ViewSpec
 from console.shell.window import HeaderBar, identity_text
 from console.sync.status import SyncStatus
 from widgets import ViewContext, view_params
