@@ -19,6 +19,7 @@ coordinates are.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -121,7 +122,8 @@ class _Building:
         if lost := sum(not best[pid] for pid, _, _ in members[1:]):
             self.report.skipped["building part: no usable geometry (left out of its building)"] += lost
         surfaces = [s for cleaned in best.values() if cleaned for s in cleaned[1]]
-        idx = np.unique(np.fromiter((i for rings, _ in surfaces for r in rings for i in r), dtype=np.int64))
+        idx = np.unique(np.fromiter(itertools.chain.from_iterable(r for rings, _ in surfaces for r in rings),
+                                    dtype=np.int64))
         attrs = obj.get("attributes") if isinstance(obj.get("attributes"), dict) else {}
         ground, top = _number(attrs.get("h_maaiveld")), _number(attrs.get("h_dak_max"))  # 3D BAG
         if ground is None or top is None:

@@ -33,6 +33,8 @@ CRS84 = "https://www.opengis.net/def/crs/OGC/0/CRS84"
 LON_LAT_SCALE = 1e-7  # degrees per model vertex unit (~1 cm)
 Z_SCALE = 0.001  # metres per model vertex unit
 MAX_FOOTPRINT_VERTICES = 5_000  # a footprint with more is simplified (no building's outline needs them)
+#: compact, and made once: a model is a tree the importers build (no cycle to look for)
+_MODEL_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
 
 
 # --- rows ------------------------------------------------------------------------------------
@@ -142,7 +144,7 @@ def model_text(bid: str, objects: dict, vertices: list, lon0: float, lat0: float
     doc = {"type": "CityJSON", "version": "2.0",
            "transform": {"scale": [LON_LAT_SCALE, LON_LAT_SCALE, Z_SCALE], "translate": [lon0, lat0, 0.0]},
            "metadata": {"referenceSystem": CRS84}, "CityObjects": objects, "vertices": vertices}
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    return _MODEL_JSON.encode(doc)
 
 
 # --- GeoJSON -----------------------------------------------------------------------------------
