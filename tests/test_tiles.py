@@ -472,6 +472,26 @@ def test_a_tile_flapping_into_warning_pins_at_once_and_leaves_the_other_tiles_of
     assert not {s.code for s in grid.canvas.states[1:]} & set(before[1:])
 
 
+def test_a_batch_works_out_again_only_the_statuses_it_brought_readings_for_and_time_still_makes_them_stale(make_grid):
+    """The page order asks every chosen indicator's status at each refresh (ten a second at the
+    leading edge); one that got no reading keeps its status until its figure ages into stale."""
+    rows = [_row(i, f"site {i}") for i in range(1, 25)]
+    store = _store({i: _flat(95.0 if i == 20 else 50.0) for i in range(1, 25)}, rows)  # site 20 in alarm
+    grid = make_grid(store, size=(900, 320))  # paged: the order covers all 24
+    grid.refresh(NOW)
+    worked_out = grid.order.worked_out
+    store.add_readings(3, np.array([NOW + 1]), np.array([75.0]))  # site 3 to warning
+    grid.refresh(NOW + 1)
+    assert grid.order.worked_out == worked_out + 1, "only site 3's status was worked out again"
+    assert [s.code for s in grid.canvas.states][:2] == ["site 20", "site 3"]
+    stale_at = NOW + 3 * 60  # three intervals of 60 s after the readings at NOW
+    grid.refresh(stale_at)
+    assert grid.canvas.states[0].code == "site 20", "not stale yet at exactly three intervals"
+    grid.refresh(stale_at + 0.5)
+    assert [s.code for s in grid.canvas.states][0] == "site 3", "the alarm's figure went stale: the warning leads"
+    assert grid.order.status(store.indicators[20], stale_at + 0.5) is Status.STALE
+
+
 def test_a_grid_that_could_not_page_through_its_group_in_time_summarises_and_never_hides_an_alarm(make_grid):
     """80 indicators, 3 in alarm, a screen page shown 30 s that holds four tiles: the alarms are
     tiles of their own and a summary counts the other 77; with more alarms than slots, on every

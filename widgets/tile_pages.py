@@ -4,9 +4,9 @@ and on a rotating screen page that could not turn them all in its dwell, a summa
 The order is worked out on every refresh (about ten a second when batches paint at the leading
 edge) over every chosen indicator, not only the page on screen, so it keeps what it can: the
 unacknowledged alarms, asked again only when the alarm manager's version moved, and the order
-itself, sorted again only when some tile's urgency changed. Each urgency is still worked out
-on every refresh, since time alone changes it (a figure going stale); the store answers the
-reading in force without a search when it is the newest (console/store/series.py). Which normal
+itself, sorted again only when some tile's urgency changed. Each status is kept while its
+newest reading is the one in force and has not yet aged into stale (time alone changes that), so a
+batch works out again only the statuses of the indicators it brought readings for. Which normal
 tiles a page shows is fixed for its turn, so a tile flapping in and out of warning moves only itself.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
-from console.model.indicator import Indicator, Status
+from console.model.indicator import STALE_AFTER_INTERVALS, Indicator, Status
 from console.store import Store
 
 PAGE_S = 10.0  # seconds a page of tiles is shown (the phase from the clock: every screen in step)
@@ -40,6 +40,10 @@ class PageOrder:
         self._order: tuple[tuple, list[Indicator], list[Indicator]] = ((), [], [])  # key, pinned, rest
         self._urgency: dict[int, int] = {}  # of each indicator, at the last page
         self._turn: tuple[tuple, int, int, int] = ((), 0, 0, 1)  # a turn, where its others begin, its page, pages
+        self.worked_out = 0  # statuses worked out afresh (tests: a batch works out only those it moved)
+        #: each indicator's status, for its indicator row and series version: its reading's time, the age
+        #: up to which the status holds, the status
+        self._status: dict[int, tuple[Indicator, int, float, float, Status]] = {}
 
     def unacknowledged(self, alarms: Pending | None, iid: int) -> int | None:
         if alarms is None:
@@ -54,8 +58,22 @@ class PageOrder:
         return self._pending[iid]
 
     def status(self, ind: Indicator, now: float) -> Status:
+        """The indicator's status at ``now``; kept while it must hold: the same indicator row, no new
+        reading, the reading in force the newest, and a fresh figure not yet old enough to be stale."""
+        version = self.store.series_version.get(ind.id, -1)
+        kept = self._status.get(ind.id)
+        if kept is not None and kept[0] is ind and kept[1] == version and 0.0 <= now - kept[2] <= kept[3]:
+            return kept[4]
+        self.worked_out += 1
         reading = self.store.latest(ind.id, now)
-        return Status.NODATA if reading is None else ind.status(reading[1], now - reading[0], reading[2])
+        if reading is None:
+            return Status.NODATA  # not kept: a reading dated ahead of the clock comes into force in time
+        ts, value, quality = reading
+        status = ind.status(value, now - ts, quality)
+        if ts >= self.store.series[ind.id].last_ts:  # the newest: in force until a new one comes
+            holds = math.inf if status is Status.STALE else STALE_AFTER_INTERVALS * ind.interval_s  # as ind.status
+            self._status[ind.id] = (ind, version, ts, holds, status)
+        return status
 
     def urgency(self, ind: Indicator, now: float, alarms: Pending | None) -> int:
         """Alarm, then warning, then an unacknowledged alarm that returned, then the rest; within
