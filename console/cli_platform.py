@@ -17,7 +17,8 @@ import sys
 from console.databases import PLATFORM_ENV, platform_address, platform_from_environment, redact, url_password
 from console.errors import UserError
 from console.model.action import Operator
-from console.sync.connector import PlatformUnavailable, SqlConnector
+from console.sync.connector import PlatformUnavailable
+from console.sync.sql_connector import SqlConnector
 from console.sync.signin import PasswordNeeded, demo_operator, refuse_demo_options
 
 WHERE_PASSWORDS_GO = ("put it in ~/.pgpass (or the file $PGPASSFILE names) or in a service file "

@@ -85,7 +85,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     start, end = parse_time(args.start, now, "--from"), parse_time(args.end, now, "--to")
     if args.platform:
         from console.cli_platform import sign_in_terminal
-        from console.sync.connector import SqlConnector
+        from console.sync.sql_connector import SqlConnector
 
         connector = SqlConnector(args.platform)
         if connector.postgres:  # as the person: a terminal prompt where a password is wanted

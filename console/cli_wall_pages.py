@@ -29,7 +29,8 @@ def cmd_wall(args: argparse.Namespace) -> int:
 
     from console.layout.rotation import RotationCommand, WallRotation
     from console.shell.app import read_layout
-    from console.sync.connector import PlatformUnavailable, SqlConnector
+    from console.sync.connector import PlatformUnavailable
+    from console.sync.sql_connector import SqlConnector
     from console.sync.control import ControlChannel
 
     if args.action == "goto" and args.page is None:

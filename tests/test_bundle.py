@@ -33,7 +33,7 @@ from console.replay.bundle import MANIFEST, MEMBERS, BundleError, bundle_info, m
 from console.replay.capture import record_from_cache, record_from_platform
 from console.replay.export import export_recording
 from console.replay.recording import FORMAT_VERSION, PREROLL_S, ROLLUP_DTYPE, Readings
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 from tests.pg import fresh_database
 

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, event, text
 from console.cache import Cache, outbox
 from console.model.action import OperatorAction
 from console.sync import engine as engine_module
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 from tests.waiting import wait_until
 

@@ -174,7 +174,7 @@ def test_a_console_picks_up_an_applied_catalogue_within_seconds_without_push(tmp
     from console.cache import Cache
     from console.cli_city import apply_file
     from console.sync import engine as sync_engine, step as sync_step
-    from console.sync.connector import SqlConnector
+    from console.sync.sql_connector import SqlConnector
 
     url = f"sqlite:///{tmp_path / 'p.db'}"
     create_platform(url, simulate=False)

@@ -24,7 +24,7 @@ from console.importers.osm import import_osm
 from console.importers.readings import import_readings
 from console.store import Store
 from console.store.warm import warm_store
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 
 REPO = Path(__file__).resolve().parents[1]

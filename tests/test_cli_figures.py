@@ -17,7 +17,7 @@ def test_a_bad_moment_is_one_line(tmp_path):
 @pytest.mark.slow  # syncs the demo city into a cache, then raises and forecasts over its storm
 def test_the_figures_of_the_demo_storm_from_the_cache(demo_platform, tmp_path):
     from console.cache import Cache
-    from console.sync.connector import SqlConnector
+    from console.sync.sql_connector import SqlConnector
     from console.sync.engine import SyncEngine
 
     cache = Cache(tmp_path / "cache.db")

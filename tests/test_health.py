@@ -15,7 +15,7 @@ from console.model.indicator import Status
 from console.platform.create import read_scenario
 from console.store import Store
 from console.store.warm import warm_store
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 from widgets import theme
 from widgets.base import ViewContext, view_params

@@ -31,7 +31,7 @@ from console.model.schema import STREAMS as SCHEMA_STREAMS
 from console.shell.app import Wall
 from console.shell.qt_setup import qt_app
 from console.sync.batch import Batch
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 from console.sync.reference import write_reference
 from console.sync.rules import geometry, tables

@@ -33,7 +33,7 @@ from console.shell.app import Wall
 from console.shell.qt_setup import qt_app
 from console.store import Store
 from console.sync.batch import Batch
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 from tests.hostile_rows import BIG, PDF, RLO, polygon, reference_cases
 from tests.pg import fresh_database

@@ -17,7 +17,7 @@ from console.shell.qt_setup import qt_app
 from console.store import Store
 from console.store.history import HistorySource
 from console.store.warm import warm_store
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 from resources.i18n import update
 from tests.i18n_check import chinese, data_texts, english_left, visible_strings

@@ -123,7 +123,7 @@ def test_usgs_week_on_postgres(shared_data, tmp_path):
 
 def test_imported_incidents_sync_into_a_console_cache(platform, shared_data, tmp_path):
     from console.cache import Cache
-    from console.sync.connector import SqlConnector
+    from console.sync.sql_connector import SqlConnector
     from console.sync.engine import SyncEngine
 
     import_incidents(shared_data / USGS, platform)

@@ -23,7 +23,7 @@ from console.shell.qt_setup import qt_app
 from console.store import Store
 from console.store.warm import warm_store
 from console.sync.batch import Batch
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 from widgets import ViewContext
 from widgets.incident_detail import IncidentDetail

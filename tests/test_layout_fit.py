@@ -18,7 +18,7 @@ from console.replay.capture import record_from_cache
 from console.replay.session import open_session
 from console.shell.app import Wall, read_layout
 from console.shell.qt_setup import qt_app
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 from layouts import LAYOUT_DIR
 from tests.text_sizes import drawn_text

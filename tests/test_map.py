@@ -214,7 +214,7 @@ def storm(demo_platform, tmp_path_factory):
     from console.store import Store
     from console.store.warm import warm_store
     from console.sync.batch import Batch
-    from console.sync.connector import SqlConnector
+    from console.sync.sql_connector import SqlConnector
     from console.sync.engine import SyncEngine
 
     scenario = read_scenario(demo_platform)["storms"][0]
@@ -534,7 +534,7 @@ def test_a_layout_puts_maps_on_the_wall(demo_platform, storm, tmp_path, qtbot):
     from console.layout.parse import load_layout
     from console.shell.app import Wall
     from console.shell.qt_setup import qt_app
-    from console.sync.connector import SqlConnector
+    from console.sync.sql_connector import SqlConnector
     from console.sync.engine import SyncEngine
     from widgets import view_params
     from widgets.map import MapView

@@ -17,7 +17,7 @@ from console.errors import UserError
 from console.model.action import Operator
 from console.model.schema import P
 from console.sync import control, engine as engine_module
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.control import ControlChannel
 from console.sync.engine import SyncEngine
 from console.layout.rotation import RotationCommand

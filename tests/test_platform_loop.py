@@ -14,7 +14,7 @@ from console.cache import Cache
 from console.cli import main
 from console.model.action import OperatorAction
 from console.platform.feeder import DemoFeeder
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 
 END = 1_780_000_000.0  # the session's demo platform ends here (tests/conftest.py)

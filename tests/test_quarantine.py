@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from console.cache import Cache
 from console.platform.create import create_platform
 from console.store import Store
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 from tests.pg import fresh_database
 

@@ -353,7 +353,7 @@ def building(west: float, south: float) -> str:
 @pytest.fixture(scope="module")
 def demo_cache(demo_platform, tmp_path_factory):
     from console.cache import Cache
-    from console.sync.connector import SqlConnector
+    from console.sync.sql_connector import SqlConnector
     from console.sync.engine import SyncEngine
 
     cache = Cache(tmp_path_factory.mktemp("rain") / "cache.db")

@@ -30,7 +30,7 @@ from console.replay.session import open_session
 from console.shell.app import Wall, read_layout
 from console.shell.qt_setup import qt_app
 from console.sync.batch import Batch
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 from widgets.alarms import AlarmList
 

@@ -26,7 +26,7 @@ from console.model.action import Operator, OperatorAction
 from console.model.schema import P, platform_metadata
 from console.store import Store, live
 from console.store.warm import warm_store
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 from tests.pg import fresh_database
 

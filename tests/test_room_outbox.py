@@ -18,7 +18,7 @@ from console.alarms import AlarmState
 from console.cache import Cache, open_cache, outbox
 from console.model.action import OperatorAction
 from console.model.schema import P
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 from tests.pg import fresh_database
 from tests.test_room import ACTIVE, NOW, RETURNED, TRAFFIC, Console, _fill

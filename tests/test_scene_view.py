@@ -21,7 +21,7 @@ from console.platform.create import read_scenario
 from console.scene import colour
 from console.store import Store
 from console.store.warm import warm_store
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 
 

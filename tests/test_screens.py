@@ -163,7 +163,7 @@ def test_windows_follow_screens_plugged_in_and_out_without_a_restart(small_platf
     if not os.environ.get("DISPLAY") or shutil.which("xrandr") is None:
         pytest.skip("needs a real X server ($DISPLAY) and xrandr")
     from console.cache import Cache
-    from console.sync.connector import SqlConnector
+    from console.sync.sql_connector import SqlConnector
     from console.sync.engine import SyncEngine
 
     layout = tmp_path / "hotplug.toml"

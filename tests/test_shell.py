@@ -12,7 +12,7 @@ from console.model.indicator import Status
 from console.platform.feeder import DemoFeeder
 from console.shell.app import Wall, read_layout
 from console.shell.qt_setup import qt_app
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 from widgets.incidents import IncidentList
 from widgets.tiles import TileGrid

@@ -27,7 +27,8 @@ from console.model.action import NOBODY
 from console.model.schema import platform_metadata
 from console.shell.app import Wall, read_layout
 from console.shell.qt_setup import qt_app
-from console.sync.connector import PlatformUnavailable, SqlConnector
+from console.sync.connector import PlatformUnavailable
+from console.sync.sql_connector import SqlConnector
 from console.sync.signin import NotAMember, PasswordNeeded, SignInFailed
 from tests.pg import fresh_database, server, throwaway_cluster
 

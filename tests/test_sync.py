@@ -11,7 +11,7 @@ from console.model.action import OperatorAction
 from console.model.schema import P, REFERENCE_TABLES, STREAMS
 from console.platform.feeder import DemoFeeder
 from console.store import Store
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 
 

@@ -18,7 +18,7 @@ from console.cache import Cache
 from console.model.indicator import Indicator
 from console.model.schema import P
 from console.sync import columns_pg
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 from tests.fingerprint import fingerprint
 from tests.pg import BARE_INDICATOR, bare_platform, fresh_database

@@ -19,7 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from console.cache import Cache, outbox
 from console.model.action import OperatorAction
 from console.platform.create import create_platform
-from console.sync.connector import APPLICATION_NAME, PlatformUnavailable, SqlConnector
+from console.sync.connector import PlatformUnavailable
+from console.sync.sql_connector import APPLICATION_NAME, SqlConnector
 from console.sync.engine import SyncEngine
 from tests.fingerprint import fingerprint, same_rows
 from tests.pg import bare_platform, fresh_database, people, terminate, throwaway_cluster

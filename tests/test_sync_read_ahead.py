@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from console.cache import Cache
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 from tests.fingerprint import fingerprint
 from tests.pg import bare_platform, fresh_database

@@ -365,7 +365,7 @@ def test_storm_wall_of_120_tiles(demo_platform, tmp_path, make_grid):
     from console.cache import Cache
     from console.platform.create import read_scenario
     from console.store.warm import warm_store
-    from console.sync.connector import SqlConnector
+    from console.sync.sql_connector import SqlConnector
     from console.sync.engine import SyncEngine
 
     storm = read_scenario(demo_platform)["storms"][0]

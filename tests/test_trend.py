@@ -20,7 +20,7 @@ from console.shell.qt_setup import qt_app
 from console.store import Store
 from console.store.history import HistorySource
 from console.store.warm import warm_store
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 from widgets.base import ViewContext
 from widgets.trend import TrendChart, parse_window, window_label

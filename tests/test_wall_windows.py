@@ -29,7 +29,7 @@ from console.errors import UserError
 from console.layout.parse import load_layout
 from console.shell.app import Wall
 from console.shell.qt_setup import qt_app
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 from widgets import VIEWS, View, view_params
 

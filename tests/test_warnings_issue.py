@@ -26,7 +26,7 @@ from console.cli import main
 from console.model.action import Operator
 from console.model.schema import P, platform_metadata
 from console.platform.feeder import DemoFeeder
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from tests.pg import fresh_database, people
 
 END = 1_780_000_000.0  # the session's demo platform ends here (tests/conftest.py)

@@ -26,7 +26,7 @@ from console.importers.report import ImportReport
 from console.importers.warnings import read_source
 from console.model.schema import platform_metadata
 from console.paths import places
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 
 log = logging.getLogger(__name__)
 DEFAULT_EVERY_S = 60.0

@@ -9,7 +9,7 @@ Streams are append-only and carry a platform-assigned sequence number (``seq``).
 hands out sequence numbers at insert, not at commit, so two overlapping transactions can
 commit out of order; on PostgreSQL every stream row therefore also records the id of the
 transaction that wrote it (``txid``), and the sync cursor is (txid, seq), read only below the
-oldest transaction still running (see console/sync/connector.py). Incidents are mutable and
+oldest transaction still running (see console/sync/sql_connector.py). Incidents are mutable and
 carry ``rev``, the sequence number of their latest event; every change to an incident comes
 with an ``incident_events`` row in the same transaction, which is how the console learns of it.
 Every write to a platform table sends a NOTIFY on channel ``cityops`` naming the table, so

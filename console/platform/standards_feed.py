@@ -25,7 +25,8 @@ from sqlalchemy import text
 
 from console.databases import reason
 from console.errors import UserError
-from console.sync.connector import Cursor, PlatformUnavailable, SqlConnector
+from console.sync.connector import Cursor, PlatformUnavailable
+from console.sync.sql_connector import SqlConnector
 
 log = logging.getLogger(__name__)
 #: Indicator categories published to SensorThings (the rest go to MQTT).

@@ -30,7 +30,8 @@ from console.incidents.lifecycle import as_of
 from console.model.schema import C, P, REFERENCE_TABLES
 from console.replay.budget import MAX_SPAN_S
 from console.replay.recording import PREROLL_S, ROLLUP_DTYPE, Readings, Recording, RecordingMeta
-from console.sync.connector import PlatformUnavailable, SqlConnector
+from console.sync.connector import PlatformUnavailable
+from console.sync.sql_connector import SqlConnector
 
 Progress = Callable[[float], None]
 DAY = 86400.0

@@ -36,7 +36,8 @@ from console.store.history import HistorySource
 from console.store import live
 from console.store.warm import warm_store
 from console.replay.session import ReplaySession
-from console.sync.connector import Connector, SqlConnector
+from console.sync.connector import Connector
+from console.sync.sql_connector import SqlConnector
 from console.sync.batch import Batch
 from console.sync.engine import SyncEngine
 from console.sync.status import SyncStatus

@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 
 from console.layout.rotation import MAX_COMMANDS, RotationCommand
-from console.sync.connector import SqlConnector
+from console.sync.sql_connector import SqlConnector
 from console.sync.control import ControlChannel, ServerClock
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ from console.errors import UserError
 from console.cli_platform import WHERE_PASSWORDS_GO
 from console.databases import redact, shown_url, url_password
 from console.shell.gl_probe import opengl_here
-from console.sync.connector import PlatformUnavailable, SqlConnector
+from console.sync.connector import PlatformUnavailable
+from console.sync.sql_connector import SqlConnector
 from console.sync.open_connector import open_connector
 from widgets.scene import backend as scene_backend
 

@@ -21,7 +21,8 @@ from console.shell.app import Wall
 from console.shell.control_bridge import attach_control
 from console.shell.qt_setup import ensure_display, qt_app, use_interface_scale
 from console.shell.watchdog import UiWatchdog
-from console.sync.connector import Connector, SqlConnector
+from console.sync.connector import Connector
+from console.sync.sql_connector import SqlConnector
 from widgets.host import install_fault_router, uninstall_fault_router
 from widgets.i18n import install_translation
 from widgets.theme import apply_theme

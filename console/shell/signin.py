@@ -20,7 +20,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from console.errors import UserError
 from console.model.action import NOBODY, Operator, OperatorAction
-from console.sync.connector import PlatformUnavailable, SqlConnector
+from console.sync.connector import PlatformUnavailable
+from console.sync.sql_connector import SqlConnector
 from console.sync.signin import PasswordNeeded
 from widgets.i18n import tr
 from widgets.signin import SignInPanel

@@ -3,7 +3,7 @@
 The broker queues only what arrives while this console's session lives. Where the city's
 platform stores the same readings (its ingest writes what the sensors publish), naming it as
 the MQTT source's ``history`` fills the rest: its readings are read with its own gap-free
-cursor (console/sync/connector.py) into the same inbox as the live messages, a page at a time,
+cursor (console/sync/sql_connector.py) into the same inbox as the live messages, a page at a time,
 and the cursor is kept on disk once a page is in the cache. A reading that came both ways (the
 same indicator and time) is taken once, whichever way came first. Its indicators, districts and
 other reference data are the wall's, and operator actions go to it.
@@ -17,7 +17,8 @@ from collections.abc import Callable
 
 from console.model.schema import STREAMS
 from console.sources.mqtt_inbox import Inbox, Receipt
-from console.sync.connector import Cursor, SqlConnector
+from console.sync.connector import Cursor
+from console.sync.sql_connector import SqlConnector
 
 #: Readings (indicator, time) remembered to take a reading that came both ways once.
 REMEMBER_KEYS = 500_000

@@ -32,7 +32,8 @@ from console.sources.nats_link import Link, parse_nats_url
 from console.sources.nats_wire import (H_BATCH, H_COUNT, H_FROM, H_ID, H_PART, H_ROWS, H_TO, REFERENCE_OBJECT,
                                        bucket, cursor_text, encode_part, encode_reference, parse_cursor,
                                        parse_part, split_batch, stream_name, subject, subjects, wake_subject)
-from console.sync.connector import Cursor, PlatformUnavailable, SqlConnector
+from console.sync.connector import Cursor, PlatformUnavailable
+from console.sync.sql_connector import SqlConnector
 
 log = logging.getLogger(__name__)
 #: How often the relay compares the platform's reference data with what it published.

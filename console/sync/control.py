@@ -40,7 +40,8 @@ from console.errors import UserError
 from console.layout.rotation import RotationCommand
 from console.model.action import Operator
 from console.model.schema import P
-from console.sync.connector import PlatformUnavailable, SqlConnector
+from console.sync.connector import PlatformUnavailable
+from console.sync.sql_connector import SqlConnector
 from console.sync.validate import Rejected
 
 log = logging.getLogger(__name__)

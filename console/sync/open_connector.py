@@ -11,7 +11,8 @@ from importlib import import_module
 
 from console.databases import redact
 from console.errors import UserError
-from console.sync.connector import Connector, SqlConnector
+from console.sync.connector import Connector
+from console.sync.sql_connector import SqlConnector
 
 #: URL scheme -> "module:class" of the connector that reads it (SQL URLs are everything else).
 SCHEMES: dict[str, str] = {

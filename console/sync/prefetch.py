@@ -5,7 +5,7 @@ writing the cache (SQLite's B-tree work); both release the GIL, so overlapping t
 to the cost of the slower one instead of the sum. While the catch-up goes on, the other streams'
 next pages are read ahead too, empty ones included. The page read ahead is exactly what the
 engine's next ``fetch`` would ask for: same stream, same cursor, same limit. Fetching it a
-moment earlier keeps every guarantee of the gap-free cursor (console/sync/connector.py): the
+moment earlier keeps every guarantee of the gap-free cursor (console/sync/sql_connector.py): the
 query itself only returns rows below the server's snapshot xmin at the time it runs, all of
 them final. Anything else (another cursor after a failed step, a failed read ahead) is fetched
 the ordinary way, so the engine sees the same rows and the same errors as without it.

@@ -28,7 +28,7 @@ import psycopg  # noqa: E402
 
 from console.cache import Cache  # noqa: E402
 from console.sync import engine as engine_module, listen  # noqa: E402
-from console.sync.connector import SqlConnector  # noqa: E402
+from console.sync.sql_connector import SqlConnector  # noqa: E402
 from console.sync.engine import SyncEngine  # noqa: E402
 
 

@@ -50,7 +50,7 @@ from console.cache import Cache, outbox  # noqa: E402
 from console.model.schema import P, platform_metadata  # noqa: E402
 from console.store import Store, live  # noqa: E402
 from console.store.warm import warm_store  # noqa: E402
-from console.sync.connector import SqlConnector  # noqa: E402
+from console.sync.sql_connector import SqlConnector  # noqa: E402
 from console.sync.engine import SyncEngine  # noqa: E402
 from tests.pg import ENV, EXAMPLE, server_url  # noqa: E402
 

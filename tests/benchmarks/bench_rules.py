@@ -23,7 +23,7 @@ from console.cache import Cache  # noqa: E402
 from console.model.plausible import bounds  # noqa: E402
 from console.model.schema import REFERENCE_TABLES  # noqa: E402
 from console.platform.create import create_platform  # noqa: E402
-from console.sync.connector import SqlConnector  # noqa: E402
+from console.sync.sql_connector import SqlConnector  # noqa: E402
 from console.sync.reference import write_reference  # noqa: E402
 from console.sync.validate import check_readings  # noqa: E402
 

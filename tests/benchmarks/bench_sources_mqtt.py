@@ -153,7 +153,7 @@ def _sql(rate: int, seconds: float, folder: Path) -> Figures:
     from sqlalchemy import insert
 
     from console.model.schema import P
-    from console.sync.connector import SqlConnector
+    from console.sync.sql_connector import SqlConnector
     from tests.pg import BARE_INDICATOR, bare_platform, fresh_database, server_url
 
     if server_url() is None:

@@ -174,7 +174,7 @@ def _fanout(kind: str, consoles: int, rate: int, seconds: float, folder: Path, p
 
     from console.model.schema import P
     from console.sources.nats import JetStreamConnector
-    from console.sync.connector import SqlConnector
+    from console.sync.sql_connector import SqlConnector
     from tests.pg import bare_platform
 
     platform = bare_platform(platform_url)

@@ -54,7 +54,8 @@ from console.model.schema import P, REFERENCE_TABLES, platform_metadata  # noqa:
 from console.platform.db import bulk_insert  # noqa: E402
 from console.store.store import Store  # noqa: E402
 from console.sync.batch import Batch  # noqa: E402
-from console.sync.connector import Cursor, Delivery, SqlConnector  # noqa: E402
+from console.sync.connector import Cursor, Delivery  # noqa: E402
+from console.sync.sql_connector import SqlConnector  # noqa: E402
 from console.sync.engine import SyncEngine  # noqa: E402
 from console.sync.listen import conninfo  # noqa: E402
 from tests.pg import ENV, EXAMPLE  # noqa: E402

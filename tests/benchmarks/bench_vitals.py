@@ -330,7 +330,7 @@ def case_c_latency(args: argparse.Namespace, platform: str) -> None:
     from console.model.schema import P, platform_metadata
     from console.shell.app import Wall
     from console.shell.qt_setup import qt_app
-    from console.sync.connector import SqlConnector
+    from console.sync.sql_connector import SqlConnector
     from sqlalchemy import create_engine, insert
     from widgets import view_params
     from widgets.tiles import TileGrid

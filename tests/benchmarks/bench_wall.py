@@ -70,7 +70,7 @@ def _demo_cache(folder: Path, hours: float, end: float):
     """A demo platform of ``hours`` ending at ``end``, synced into a cache: (url, cache)."""
     from console.cache import open_cache
     from console.platform.create import create_platform
-    from console.sync.connector import SqlConnector
+    from console.sync.sql_connector import SqlConnector
     from console.sync.engine import SyncEngine
 
     url = f"sqlite:///{folder / 'platform.db'}"
@@ -211,7 +211,7 @@ def case_b_soak(args: argparse.Namespace) -> None:
     from console.shell.app import Wall, read_layout
     from console.shell.qt_setup import qt_app
     from console.store.store import HORIZON_S
-    from console.sync.connector import SqlConnector
+    from console.sync.sql_connector import SqlConnector
     from layouts import LAYOUT_DIR
 
     app = qt_app()

@@ -55,7 +55,7 @@ from torture_sync import Event, SyncProcess, Writer, cache_count, quarantined, s
 
 from console.cache import outbox  # noqa: E402
 from console.model.action import OperatorAction  # noqa: E402
-from console.sync.connector import APPLICATION_NAME  # noqa: E402
+from console.sync.sql_connector import APPLICATION_NAME  # noqa: E402
 from console.sync.listen import APPLICATION_NAME as LISTEN_NAME  # noqa: E402
 from tests.pg import throwaway_cluster  # noqa: E402
 

@@ -64,7 +64,7 @@ from bench_sync import (  # noqa: E402
     recent_t0,
 )
 
-from console.sync.connector import APPLICATION_NAME  # noqa: E402
+from console.sync.sql_connector import APPLICATION_NAME  # noqa: E402
 from console.sync.listen import APPLICATION_NAME as LISTEN_NAME  # noqa: E402
 from tests.pg import throwaway_cluster  # noqa: E402
 WRITER_NAME = "cityops-torture-writer"
