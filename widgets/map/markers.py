@@ -108,7 +108,7 @@ class Sprites:
     def cluster(self, p: QPainter, x: float, y: float, count: int, worst: int, dpr: float) -> float:
         """Blit a cluster bubble centred on (x, y); returns its radius. Bubbles are kept per shown
         count and colour: at street zoom hundreds of small clusters are on screen at once."""
-        pix = self._cache.get((count, worst, dpr))  # the fast path: this count seen before
+        pix = self._cache.get(("bubble", count, worst, dpr))  # the fast path: this count seen before
         if pix is not None:
             half = pix.width() / dpr / 2
             p.drawPixmap(QPointF(x - half, y - half), pix)
@@ -129,7 +129,7 @@ class Sprites:
             if len(self._cache) > 4000:
                 self._cache.clear()
             self._cache[key] = pix
-        self._cache[(count, worst, dpr)] = pix
+        self._cache[("bubble", count, worst, dpr)] = pix  # tagged: a marker's key is (kind, severity, dpr)
         side = pix.width() / dpr
         p.drawPixmap(QPointF(x - side / 2, y - side / 2), pix)
         return r + 6
