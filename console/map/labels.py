@@ -122,6 +122,34 @@ class _Buckets:
             self.cells.setdefault(key, []).append(quad)
 
 
+def _inset(label: Label, pad: float) -> float:
+    """How far a spot must be from the area's edge for its label to fit at some angle: a turned
+    rectangle reaches at least half its shorter side (and the padding) from its centre along x and y
+    (a hair less, so rounding never drops a spot the exact test would take)."""
+    return min(label.w, label.h) / 2 + pad - 1e-9
+
+
+def _in_reach(blocked: Sequence[tuple[float, float, float, float]] | np.ndarray, labels: Sequence[Label],
+              pad: float, area: tuple[float, float] | None) -> list[list[float]]:
+    """The blocked rectangles some label could touch at one of its spots (at any angle): only these
+    can change where a label goes. A street-zoom map blocks hundreds of markers for a few names,
+    and indexing every one of them cost more than placing the names."""
+    boxes = np.asarray(blocked, dtype=np.float64).reshape(-1, 4)
+    spots = np.array([(x, y, math.hypot(lb.w / 2 + pad, lb.h / 2 + pad), _inset(lb, pad))
+                      for lb in labels for x, y, _ in lb.spots], dtype=np.float64).reshape(-1, 4)
+    if area is not None:
+        x, y, inset = spots[:, 0], spots[:, 1], spots[:, 3]
+        spots = spots[(inset <= x) & (x <= area[0] - inset) & (inset <= y) & (y <= area[1] - inset)]
+    if not len(boxes) or not len(spots):
+        return []
+    near = np.zeros(len(boxes), dtype=bool)
+    for start in range(0, len(spots), 256):  # a bounded matrix per step, however many spots
+        x, y, r = (spots[start:start + 256, k, None] for k in range(3))
+        near |= ((boxes[:, 0] <= x + r) & (boxes[:, 2] >= x - r) & (boxes[:, 1] <= y + r) &
+                 (boxes[:, 3] >= y - r)).any(axis=0)
+    return boxes[near].tolist()
+
+
 def place_labels(labels: Sequence[Label], width: float | None = None, height: float | None = None,
                  pad: float = 2.0, blocked: Sequence[tuple[float, float, float, float]] = (),
                  repeat_gap: float = 320.0) -> list[Placed]:
@@ -130,15 +158,19 @@ def place_labels(labels: Sequence[Label], width: float | None = None, height: fl
     ``width``/``height`` bound the area (labels must lie wholly inside); ``blocked`` are
     (x0, y0, x1, y1) rectangles no label may cover.
     """
+    bounded = width is not None and height is not None
     taken = _Buckets()
-    for x0, y0, x1, y1 in blocked:
+    for x0, y0, x1, y1 in _in_reach(blocked, labels, pad, (width, height) if bounded else None):
         taken.add(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64))
     placed: list[Placed] = []
     where: dict[str, list[tuple[float, float]]] = {}
     for label in sorted(labels, key=lambda lb: lb.priority):  # sorted() is stable: ties keep their order
+        inset = _inset(label, pad)
         for x, y, angle in label.spots:
+            if bounded and not (inset <= x <= width - inset and inset <= y <= height - inset):
+                continue  # it would reach outside the area at any angle: no need to turn it
             quad = corners(x, y, label.w, label.h, angle, pad)
-            if width is not None and height is not None:
+            if bounded:
                 lo, hi = quad.min(axis=0), quad.max(axis=0)
                 if lo[0] < 0 or lo[1] < 0 or hi[0] > width or hi[1] > height:
                     continue
