@@ -4,6 +4,7 @@ the severity key. Painted, like the map: no child widgets to lay out or to repai
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -189,6 +190,14 @@ def furniture(chips: list[str], summary: str, heat: str | None) -> Furniture:
     text), for widgets/map/frame.py to lay out."""
     # room for counts up to 999 (more as they come): the frame stays put as the counts change
     summary = re.sub(r"\d+", lambda m: "8" * max(3, len(m.group())), summary)
+    return _measured(tuple(chips), summary, heat, tuple(_severity_items()))
+
+
+@functools.lru_cache(maxsize=64)
+def _measured(chips: tuple[str, ...], summary: str, heat: str | None, severities: tuple) -> Furniture:
+    """``furniture`` measured once per wording: a pan frame asks for it twice, and measuring took
+    tens of font metrics each time. ``severities`` (the key's words, as translated now) is only
+    part of the cache key: the key's size is measured from them."""
     keys = [(severity_key_size(summary), severity_key_size(summary, stacked=True))]
     if heat is not None:
         keys.append((heat_key_size(heat), heat_key_size(heat, narrow=True)))
