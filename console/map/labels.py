@@ -42,24 +42,42 @@ class Placed:
     corners: np.ndarray  # (4, 2): the rotated rectangle, padding included
 
 
-def corners(x: float, y: float, w: float, h: float, angle: float, pad: float = 0.0) -> np.ndarray:
-    """The four corners of a w × h rectangle centred on (x, y) and turned by ``angle``."""
+Quad = list[tuple[float, float]]  # four corners, in order around the rectangle
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1
+
+
+def _quad(x: float, y: float, w: float, h: float, angle: float, pad: float = 0.0) -> Quad:
+    """``corners`` as plain floats: placement tries thousands of spots a second, and numpy's
+    overhead on four points was most of the cost."""
     c, s = math.cos(angle), math.sin(angle)
     hw, hh = w / 2 + pad, h / 2 + pad
-    local = np.array([[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]])
-    return local @ np.array([[c, s], [-s, c]]) + (x, y)
+    return [(x + lx * c - ly * s, y + lx * s + ly * c) for lx, ly in ((-hw, -hh), (hw, -hh), (hw, hh), (-hw, hh))]
 
 
-def overlap(a: np.ndarray, b: np.ndarray) -> bool:
+def corners(x: float, y: float, w: float, h: float, angle: float, pad: float = 0.0) -> np.ndarray:
+    """The four corners of a w × h rectangle centred on (x, y) and turned by ``angle``."""
+    return np.array(_quad(x, y, w, h, angle, pad))
+
+
+def _bounds(quad: Quad) -> Box:
+    xs, ys = [p[0] for p in quad], [p[1] for p in quad]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _apart(a: Quad, b: Quad) -> bool:
+    """Whether one of ``a``'s two edge directions separates the two (touching counts as apart)."""
+    for i in range(2):  # a rectangle has two edge directions
+        ax, ay = a[i][1] - a[i + 1][1], a[i + 1][0] - a[i][0]
+        pa, pb = [x * ax + y * ay for x, y in a], [x * ax + y * ay for x, y in b]
+        if max(pa) <= min(pb) + 1e-9 or max(pb) <= min(pa) + 1e-9:
+            return True
+    return False
+
+
+def overlap(a: np.ndarray | Quad, b: np.ndarray | Quad) -> bool:
     """Whether two convex quadrilaterals overlap (touching edges do not count)."""
-    for quad in (a, b):
-        for i in range(2):  # a rectangle has two edge directions
-            edge = quad[i + 1] - quad[i]
-            axis = np.array([-edge[1], edge[0]])
-            pa, pb = a @ axis, b @ axis
-            if pa.max() <= pb.min() + 1e-9 or pb.max() <= pa.min() + 1e-9:
-                return False
-    return True
+    a, b = [tuple(p) for p in np.asarray(a).tolist()], [tuple(p) for p in np.asarray(b).tolist()]
+    return not (_apart(a, b) or _apart(b, a))
 
 
 def line_spots(xy: np.ndarray, length: float, step: float = 40.0, straightness: float = 0.97) -> list[Spot]:
@@ -97,29 +115,33 @@ def line_spots(xy: np.ndarray, length: float, step: float = 40.0, straightness: 
 
 
 class _Buckets:
-    """Placed rectangles indexed by the grid cells their bounding boxes touch."""
+    """Placed rectangles (corners and bounding box) indexed by the grid cells their boxes touch."""
 
     def __init__(self) -> None:
-        self.cells: dict[tuple[int, int], list[np.ndarray]] = {}
+        self.cells: dict[tuple[int, int], list[tuple[Quad, Box]]] = {}
 
     @staticmethod
-    def _keys(quad: np.ndarray) -> Iterable[tuple[int, int]]:
-        (x0, y0), (x1, y1) = quad.min(axis=0) // BUCKET, quad.max(axis=0) // BUCKET
-        return ((i, j) for i in range(int(x0), int(x1) + 1) for j in range(int(y0), int(y1) + 1))
+    def _keys(box: Box) -> Iterable[tuple[int, int]]:
+        x0, y0, x1, y1 = (int(v // BUCKET) for v in box)
+        return ((i, j) for i in range(x0, x1 + 1) for j in range(y0, y1 + 1))
 
-    def hits(self, quad: np.ndarray) -> bool:
+    def hits(self, quad: Quad, box: Box) -> bool:
         seen: set[int] = set()
-        for key in self._keys(quad):
+        for key in self._keys(box):
             for other in self.cells.get(key, ()):
                 if id(other) not in seen:
                     seen.add(id(other))
-                    if overlap(quad, other):
+                    (q, (x0, y0, x1, y1)) = other
+                    if x1 < box[0] or box[2] < x0 or y1 < box[1] or box[3] < y0:
+                        continue  # boxes wholly apart: so are the rectangles
+                    if not (_apart(quad, q) or _apart(q, quad)):
                         return True
         return False
 
-    def add(self, quad: np.ndarray) -> None:
-        for key in self._keys(quad):
-            self.cells.setdefault(key, []).append(quad)
+    def add(self, quad: Quad, box: Box) -> None:
+        item = (quad, box)
+        for key in self._keys(box):
+            self.cells.setdefault(key, []).append(item)
 
 
 def _inset(label: Label, pad: float) -> float:
@@ -161,7 +183,8 @@ def place_labels(labels: Sequence[Label], width: float | None = None, height: fl
     bounded = width is not None and height is not None
     taken = _Buckets()
     for x0, y0, x1, y1 in _in_reach(blocked, labels, pad, (width, height) if bounded else None):
-        taken.add(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64))
+        quad = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+        taken.add(quad, _bounds(quad))
     placed: list[Placed] = []
     where: dict[str, list[tuple[float, float]]] = {}
     for label in sorted(labels, key=lambda lb: lb.priority):  # sorted() is stable: ties keep their order
@@ -169,17 +192,16 @@ def place_labels(labels: Sequence[Label], width: float | None = None, height: fl
         for x, y, angle in label.spots:
             if bounded and not (inset <= x <= width - inset and inset <= y <= height - inset):
                 continue  # it would reach outside the area at any angle: no need to turn it
-            quad = corners(x, y, label.w, label.h, angle, pad)
-            if bounded:
-                lo, hi = quad.min(axis=0), quad.max(axis=0)
-                if lo[0] < 0 or lo[1] < 0 or hi[0] > width or hi[1] > height:
-                    continue
+            quad = _quad(x, y, label.w, label.h, angle, pad)
+            box = _bounds(quad)
+            if bounded and (box[0] < 0 or box[1] < 0 or box[2] > width or box[3] > height):
+                continue
             if label.group and any((x - a) ** 2 + (y - b) ** 2 < repeat_gap ** 2 for a, b in where.get(label.group, ())):
                 continue
-            if taken.hits(quad):
+            if taken.hits(quad, box):
                 continue
-            taken.add(quad)
-            placed.append(Placed(label, x, y, angle, quad))
+            taken.add(quad, box)
+            placed.append(Placed(label, x, y, angle, np.array(quad)))
             if label.group:
                 where.setdefault(label.group, []).append((x, y))
             break
