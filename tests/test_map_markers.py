@@ -1,34 +1,189 @@
 """Incident markers and cluster bubbles on the map: the sprites they are blitted from, and what a
-pan frame draws, checked against the same markers drawn from scratch."""
+pan frame shows from the layer they are drawn into once, checked against the same markers drawn
+one by one from scratch."""
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPainter
 
+from tests.test_map import _paint, make_map  # noqa: F401 (make_map: a fixture)
 
-def _drawn(draw) -> QImage:
-    image = QImage(120, 120, QImage.Format.Format_ARGB32_Premultiplied)
-    image.fill(Qt.GlobalColor.black)
-    p = QPainter(image)
-    draw(p)
-    p.end()
-    return image
+NOW = 1_780_000_000.0
+SIZE = (900, 600)
 
 
 def test_a_cluster_bubble_is_never_taken_for_the_marker_of_the_same_numbers(qapp):
     """Sprites keeps markers per (kind, severity) and bubbles per (count, worst): a kind-3
     severity-2 marker seen first once stood in for every bubble of 3 with a worst of 2."""
-    from widgets.map.markers import Sprites, cluster_radius
+    from widgets.map.markers import Sprites
 
-    fresh = _drawn(lambda p: Sprites().cluster(p, 60, 60, 3, 2, 1.0))
+    fresh = Sprites().bubble(3, 2, 1.0).toImage()
     sprites = Sprites()
-    marker = _drawn(lambda p: sprites.draw(p, 60, 60, 3, 2, 1.0))
-    radius: list[float] = []
-    bubble = _drawn(lambda p: radius.append(sprites.cluster(p, 60, 60, 3, 2, 1.0)))
+    marker = sprites.get(3, 2, 1.0).toImage()
+    bubble = sprites.bubble(3, 2, 1.0).toImage()
     assert bubble == fresh and bubble != marker
-    assert radius == [cluster_radius(3) + 6]
-    assert _drawn(lambda p: sprites.draw(p, 60, 60, 3, 2, 1.0)) == marker  # and the marker stays a marker
+    assert sprites.get(3, 2, 1.0).toImage() == marker  # and the marker stays a marker
+
+
+@pytest.fixture
+def busy_store():
+    """The shipped Helsinki centre with 3,000 open incidents: a third around a few hot spots (bubbles
+    at street zoom), the rest anywhere (lone markers), a few new ones (they pulse)."""
+    from console.city import load_city
+    from console.map.features import reference_bounds
+    from console.model.vocab import INCIDENT_KINDS
+    from console.platform.geo import city_rows
+    from console.store import Store
+
+    ref = city_rows(load_city())
+    west, south, east, north = reference_bounds(ref)
+    rng = np.random.default_rng(4)
+    n, hot = 3000, rng.uniform((west, south), (east, north), (5, 2))
+    pick = rng.integers(0, len(hot), n // 3)
+    lon = np.concatenate([hot[pick, 0] + rng.normal(0, 0.0015, n // 3), rng.uniform(west, east, n - n // 3)])
+    lat = np.concatenate([hot[pick, 1] + rng.normal(0, 0.0008, n // 3), rng.uniform(south, north, n - n // 3)])
+    opened = np.where(np.arange(n) % 97 == 0, NOW - 30, NOW - 3600)
+    kinds, severity = list(INCIDENT_KINDS), rng.integers(1, 5, n)
+    store = Store()
+    store.load_reference(ref)
+    store.add_incidents([dict(id=f"INC-{i:05d}", kind=kinds[i % len(kinds)], severity=int(severity[i]),
+                              status="on_scene", district_id=None, lon=float(lon[i]), lat=float(lat[i]),
+                              title=f"busy {i}", opened_at=float(opened[i]), updated_at=float(opened[i]), rev=1)
+                         for i in range(n)])
+    return store
+
+
+def _image(canvas) -> np.ndarray:
+    image = canvas.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    return np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.width(), 4)[..., :3].astype(int)
+
+
+def _same_frame(panned, fresh_view) -> None:
+    """The panned map shows what a map opened at its view draws (markers one by one): the same
+    pixels, up to the rounding of sprites that overlap (a bubble's halo over its neighbour).
+    Compared where the two maps agree without their markers: the basemap's cache lies elsewhere
+    on a fresh map (after a pan by a fraction of a pixel its edges fall a fraction apart, and its
+    dashed district borders start their dashes elsewhere)."""
+    fresh = fresh_view.canvas
+    diff = np.abs(_image(panned) - _image(fresh)).max(axis=2)
+    for c in (panned, fresh):
+        c.toggle("incidents")
+    apart = (_image(panned) != _image(fresh)).any(axis=2)
+    for c in (panned, fresh):
+        c.toggle("incidents")
+    assert apart.mean() < 0.2
+    diff[apart] = 0
+    assert diff.max() <= 2, f"{int((diff > 2).sum())} pixels differ by up to {diff.max()}"
+    assert [(h.incident, h.cluster) for h in panned.hits] == [(h.incident, h.cluster) for h in fresh.hits]
+    assert np.allclose([(h.x, h.y, h.r) for h in panned.hits], [(h.x, h.y, h.r) for h in fresh.hits], atol=1e-6)
+
+
+def _fresh(make_map, store, canvas):
+    view = make_map(store, NOW, size=SIZE, layers=["incidents"])
+    view.canvas.set_view(canvas.cx, canvas.cy, canvas.scale)
+    view.ctx.selection.select(canvas.incidents.ids[canvas.selected] if canvas.selected is not None else None)
+    view.refresh(NOW)
+    return view
+
+
+def test_a_pan_shows_from_the_layer_the_markers_a_fresh_map_draws_one_by_one(busy_store, make_map):
+    from widgets.map.view import STREET_SCALE
+
+    view = make_map(busy_store, NOW, size=SIZE, layers=["incidents"])
+    c = view.canvas
+    c.set_view(c.cx, c.cy, STREET_SCALE)
+    view.ctx.selection.select(c.incidents.ids[int(c.active[len(c.active) // 2])])
+    view.refresh(NOW)
+    c.cx, c.cy = float(c.incidents.x[c.selected]), float(c.incidents.y[c.selected])
+    for _ in range(3):
+        _paint(c)
+    layer = c._markers.layer
+    assert layer is not None and c.phase is not None and len(c.hits) > 40
+    assert sum(h.cluster is not None for h in c.hits) > 5 and sum(h.incident is not None for h in c.hits) > 5
+    for _ in range(10):  # a drag: whole pixels, within the layer's margin
+        c.pan_by(7, -4)
+        _paint(c)
+    assert c._markers.layer is layer, "the pan drew the markers again"
+    _same_frame(c, _fresh(make_map, busy_store, c))
+
+    c.pan_by(10.5, 0.25)  # a fraction of a pixel: the layer is drawn again on the screen's grid
+    _paint(c)
+    _paint(c)
+    assert c._markers.layer is not layer
+    _same_frame(c, _fresh(make_map, busy_store, c))
+
+    _paint(c)  # (the comparison switched the incident layer off and on: clustered afresh)
+    _paint(c)
+    layer = c._markers.layer
+    assert layer is not None
+    c.pan_by(-c.width() / 3, 0)  # beyond the layer's margin, within what was clustered: drawn again
+    _paint(c)
+    assert c._markers.layer is not layer and c._markers.layer.serves(c._markers.layer.pins, c.view())
+    _same_frame(c, _fresh(make_map, busy_store, c))
+
+
+def test_changed_incidents_are_drawn_at_once_not_from_the_old_layer(busy_store, make_map):
+    from widgets.map.view import STREET_SCALE
+
+    view = make_map(busy_store, NOW, size=SIZE, layers=["incidents"])
+    c = view.canvas
+    c.set_view(c.cx, c.cy, STREET_SCALE)
+    for _ in range(3):
+        _paint(c)
+    assert c._markers.layer is not None
+    lone = next(h.incident for h in c.hits if h.incident is not None and 100 < h.x < 800 and 100 < h.y < 500)
+    row = dict(busy_store.incidents[lone])
+    busy_store.add_incidents([{**row, "severity": 1 + row["severity"] % 4, "kind": "gas_leak", "rev": row["rev"] + 1}])
+    view.refresh(NOW)
+    _paint(c)
+    _paint(c)
+    assert c._markers._pins.inc is c.incidents
+    _same_frame(c, _fresh(make_map, busy_store, c))
+
+
+def test_the_layer_gives_the_pixels_of_the_sprites_drawn_one_by_one(busy_store, qapp):
+    """Pins and Layer alone: for views panned by whole pixels from the one the layer was drawn
+    for, its blit equals drawing every sprite in place, at street zoom and at the closest (markers
+    fanned out around their address)."""
+    from console.map.live import incident_arrays
+    from console.map.features import city_geometry
+    from widgets.map import layers, pins
+    from widgets.map.basemap import View
+    from widgets.map.canvas import MAX_SCALE
+    from widgets.map.markers import Sprites
+
+    geo = city_geometry(busy_store.reference)
+    inc = incident_arrays(busy_store, geo.projection)
+    points = inc.active(NOW)
+    x, y = float(np.median(inc.x)), float(np.median(inc.y))
+    for scale, closest in ((2.0, False), (MAX_SCALE, True)):
+        at = View(x, y, scale, 640, 400)
+        cc = layers.clustered(None, ("busy", scale), at, inc, points, closest)
+        drawn = pins.make_pins(cc, inc, Sprites(), 1.0)
+        layer = pins.layer(drawn, at)
+        for dx, dy in ((0, 0), (9, -5), (-130, 70)):
+            view = View(x - dx / scale, y + dy / scale, scale, 640, 400)
+            assert layer.serves(drawn, view)
+            direct, blitted = (_painted(lambda p: drawn.draw(p, *drawn.shown(view))),
+                               _painted(lambda p: layer.blit(p, view)))
+            assert np.abs(direct - blitted).max() <= 2
+            assert (direct != _painted(lambda p: None)).any(axis=2).sum() > 1000  # there is something to compare
+        assert not layer.serves(drawn, View(x + 0.5 / scale, y, scale, 640, 400))  # off the grid
+        assert not layer.serves(drawn, View(x + 400 / scale, y, scale, 640, 400))  # beyond the margin
+
+
+def _painted(draw) -> np.ndarray:
+    image = QImage(640, 400, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.darkBlue)
+    p = QPainter(image)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    draw(p)
+    p.end()
+    return np.frombuffer(image.constBits(), np.uint8).reshape(400, 640, 4).astype(int)
+
 
 
 def test_the_furniture_is_measured_again_when_its_words_change(qapp, monkeypatch):
@@ -42,6 +197,7 @@ def test_the_furniture_is_measured_again_when_its_words_change(qapp, monkeypatch
     assert overlay.furniture(chips, "15 active · 0 new", None) is first
     assert overlay.furniture(chips[:2], "12 active · 3 new", None).chips == first.chips[:2]
     assert overlay.furniture(chips, "12 active · 3 new", "Heat · 1 h").keys[0] == first.keys[0]
-    assert overlay.furniture(chips, "12 active · 3 new · 4 closed", None).keys[0][1].height() > first.keys[0][1].height()
+    longer = overlay.furniture(chips, "12 active · 3 new · 4 closed", None)
+    assert longer.keys[0][1].height() > first.keys[0][1].height()  # stacked: a line more
     monkeypatch.setattr(overlay, "core", lambda word: f"{word} (translated at length)")
     assert overlay.furniture(chips, "12 active · 3 new", None).keys[0][0].width() > first.keys[0][0].width()

@@ -22,7 +22,7 @@ from console.map.labels import Placed
 from console.map.live import IncidentArrays, SensorMark, UnitMark
 from widgets import theme
 from widgets.i18n import tr
-from widgets.map import frame as framing, layers as paint, markers, overlay, style
+from widgets.map import frame as framing, layers as paint, overlay, pins, style
 from widgets.map.warnings import WarningArea, paint_warnings
 from widgets.map.basemap import Basemap, View
 from widgets.map.render import Cached, Renderer, in_event_loop
@@ -68,7 +68,7 @@ class MapCanvas(QWidget):
         # caches and bookkeeping
         self.paints = 0
         self.cache_draws = 0
-        self.hits: list[paint.Hit] = []
+        self._hits_shown = False  # the last paint drew incidents: their hits are the map's
         self.district_labels: list[Placed] = []  # where the district names went on the last paint
         self.no_data_note: Placed | None = None  # and "No map data", on the ground beyond the city's data
         self.warning_labels: list[tuple[float, float, float, float]] = []  # and the warnings' names
@@ -81,7 +81,7 @@ class MapCanvas(QWidget):
         self.renderer = Renderer(self)  # draws the basemap on a worker while the event loop runs
         self.renderer.landed.connect(self._landed)
         self._clusters: paint.ClusterCache | None = None
-        self._sprites = markers.Sprites()
+        self._markers = pins.Incidents()
         self._text = style.TextPaths()
         self._zoomed_at = 0.0
         self._press: QPointF | None = None
@@ -226,7 +226,7 @@ class MapCanvas(QWidget):
         c = self._cache
         settling = self.settling() and c is not None and c.flags == flags
         if c is None or c.flags != flags or (c.view.scale != view.scale and not settling) or \
-                (c.view.scale == view.scale and not self._covers(c.view, view)):
+                (c.view.scale == view.scale and not c.serves(view, flags)):
             mx, my = round(view.width * MARGIN), round(view.height * MARGIN)
             cv = View(view.cx, view.cy, view.scale, view.width + 2 * mx, view.height + 2 * my)
             if not in_event_loop():  # a direct paint (a screenshot): nothing else runs meanwhile
@@ -253,11 +253,6 @@ class MapCanvas(QWidget):
         """Whether the wheel is still turning: frames then reuse what the last zoom level drew."""
         return bool(self._zoomed_at) and time.monotonic() - self._zoomed_at < SETTLE_MS / 1000 + 0.5
 
-    @staticmethod
-    def _covers(cached: View, view: View) -> bool:
-        a, b = cached.world_rect(), view.world_rect()
-        return a[0] <= b[0] and a[1] <= b[1] and b[2] <= a[2] and b[3] <= a[3]
-
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt naming)
         self.paints += 1
         p = QPainter(self)
@@ -268,7 +263,6 @@ class MapCanvas(QWidget):
         view = self.view()
         self._basemap(p, view)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        hits: list[paint.Hit] = []
         if "heat" in self.layers and self.heat is not None:
             paint.paint_heat(p, view, *self.heat)
         furniture = self.furniture_boxes()
@@ -287,13 +281,18 @@ class MapCanvas(QWidget):
         self.no_data_note = paint.paint_no_data(p, view, self.basemap.geo.bounds, tr("map", "No map data"), taken)
         if "sensors" in self.layers:
             paint.paint_sensors(p, view, self.sensors, self._text, markers + furniture)
+        self._hits_shown = self.incidents is not None
         if self.incidents is not None:
-            paint.paint_incidents(p, view, self.incidents, self._clusters, self.selected, self.new,
-                                  self.phase, self._sprites, self.devicePixelRatioF(), hits)
-        if "units" in self.layers:
-            paint.paint_units(p, view, self.units, self._text, hits, furniture)
-        self.hits = hits
+            self._markers.paint(p, view, self.incidents, self._clusters, self.selected, self.new, self.phase,
+                                self.devicePixelRatioF())
+        if "units" in self.layers and self.units:
+            paint.paint_units(p, view, self.units, self._text, self.hits, furniture)
         self._overlays(p, view)
+
+    @property
+    def hits(self) -> list[paint.Hit]:
+        """The incident markers and bubbles of the last paint, where a click finds them, topmost last."""
+        return self._markers.hits() if self._hits_shown else []
 
     def _cluster(self, view: View, only_selected: bool) -> None:
         """The incidents to draw (all active but the selected one, which is drawn on top), clustered."""
@@ -317,21 +316,11 @@ class MapCanvas(QWidget):
         fr = self.frame()
         key = (tuple(chips), view.scale, view.width, view.height, heat, self.summary, dpr, theme.look.name, fr)
         if self._overlay is None or self._overlay[0] != key:
-            pixmap = QPixmap(round(view.width * dpr), round(view.height * dpr))
-            pixmap.setDevicePixelRatio(dpr)
-            pixmap.fill(Qt.GlobalColor.transparent)
-            q = QPainter(pixmap)
-            q.setRenderHint(QPainter.RenderHint.Antialiasing)
-            self._chips, boxes = overlay.paint_all(q, fr, chips, view.scale, self.summary,
-                                                   self.heat_label if heat else None)
-            q.end()
+            pixmap, self._chips, boxes = overlay.drawn(fr, chips, view.scale, self.summary,
+                                                       self.heat_label if heat else None, view.width, view.height, dpr)
             self._overlay = (key, pixmap, boxes)
             self._overlay_boxes = [(r.left(), r.top(), r.right(), r.bottom()) for r in boxes]
-        _, pixmap, boxes = self._overlay
-        for box in boxes:
-            rect = box.adjusted(-2, -2, 2, 2).toAlignedRect()  # pens reach half their width outside
-            p.drawPixmap(rect, pixmap, QRectF(rect.x() * dpr, rect.y() * dpr, rect.width() * dpr,
-                                              rect.height() * dpr).toRect())
+        overlay.blit(p, self._overlay[1], self._overlay[2], dpr)
 
     def furniture_boxes(self) -> list[tuple[float, float, float, float]]:
         """Where the chips, arrow, scale bar and keys are: known before the overlays are drawn."""

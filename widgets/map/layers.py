@@ -1,9 +1,9 @@
-"""The map's live layers, drawn over the cached basemap on every paint: heat, units, sensors
-and incidents (markers, clusters, pulses, the selection ring).
+"""The map's live layers, drawn over the cached basemap on every paint: heat, units and
+sensors; and the incidents' clusters (widgets/map/pins.py draws them).
 
 Each function draws from what the canvas holds and appends what can be clicked to ``hits``.
 Clusters are computed per zoom over an area a good margin larger than the view and reused
-while the view pans inside it, so a pan frame with 100,000 incidents only blits sprites.
+while the view pans inside it, so a pan frame with 100,000 incidents clusters nothing.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ class ClusterCache:
     points: np.ndarray  # incident indices that were clustered
     clusters: Clusters
     fan: tuple[np.ndarray, np.ndarray] | None  # per point offsets at the closest zoom
+    scale: float  # the zoom it was clustered for
+    reach: np.ndarray  # per cluster, how far its bubble (its fanned-out ring) or marker reaches, pixels
 
 
 def _inside(inner: tuple, outer: tuple) -> bool:
@@ -64,50 +66,17 @@ def clustered(cache: ClusterCache | None, key: tuple, view: View, inc: IncidentA
     x, y = inc.x[points], inc.y[points]
     keep = points[(x >= area[0]) & (x <= area[2]) & (y >= area[1]) & (y <= area[3])]
     cl = cluster(inc.x[keep], inc.y[keep], inc.severity[keep], view.scale, FAN_PX if closest else CLUSTER_PX)
-    return ClusterCache(key, area, keep, cl, fan_out(cl) if closest else None)
+    return ClusterCache(key, area, keep, cl, fan_out(cl) if closest else None, view.scale, _reach(cl, closest))
 
 
-def paint_incidents(p: QPainter, view: View, inc: IncidentArrays, cc: ClusterCache, selected: int | None,
-                    new: set[int], phase: float | None, sprites: markers.Sprites, dpr: float,
-                    hits: list[Hit]) -> None:
-    cl, pts = cc.clusters, cc.points
-    sx = view.width / 2 + (cl.x - view.cx) * view.scale
-    sy = view.height / 2 - (cl.y - view.cy) * view.scale
-    on = np.flatnonzero((sx > -60) & (sx < view.width + 60) & (sy > -60) & (sy < view.height + 60))
-    new_pts = np.isin(pts, np.fromiter(new, dtype=np.int64, count=len(new))) if new else np.zeros(len(pts), bool)
-    new_clusters = set(cl.label[new_pts].tolist())
-    groups = None
-    if cc.fan is not None:  # members of each cluster, grouped once (not one scan per cluster)
-        order = np.argsort(cl.label, kind="stable")
-        groups = np.split(order, np.searchsorted(cl.label[order], np.arange(1, len(cl))))
-    pulses: list[tuple[float, float, float, int]] = []
-    # plain lists of the visible clusters: the loop below runs for every marker of every frame
-    xs, ys, counts, worst, first = (a[on].tolist() for a in (sx, sy, cl.count, cl.worst, cl.first))
-    cxs, cys = cl.x[on].tolist(), cl.y[on].tolist()
-    for k, x, y, count, w, f, cx, cy in zip(on.tolist(), xs, ys, counts, worst, first, cxs, cys):
-        if count == 1 or cc.fan is not None:
-            for m in ([f] if count == 1 else groups[k].tolist()):
-                i = int(pts[m])
-                mx, my = (x + cc.fan[0][m], y + cc.fan[1][m]) if cc.fan is not None else (x, y)
-                sev = int(inc.severity[i])
-                r = sprites.draw(p, mx, my, int(inc.kind[i]), sev, dpr)
-                hits.append(Hit(mx, my, r, incident=inc.ids[i]))
-                if new_pts[m]:
-                    pulses.append((mx, my, r, sev))
-        else:
-            r = sprites.cluster(p, x, y, count, w, dpr)
-            hits.append(Hit(x, y, r, cluster=(cx, cy)))
-            if k in new_clusters:
-                pulses.append((x, y, r, w))
-    if phase is not None:
-        for x, y, r, sev in pulses:
-            markers.paint_pulse(p, x, y, r, phase, sev)
-    if selected is not None:
-        x = view.width / 2 + (inc.x[selected] - view.cx) * view.scale
-        y = view.height / 2 - (inc.y[selected] - view.cy) * view.scale
-        r = sprites.draw(p, x, y, int(inc.kind[selected]), int(inc.severity[selected]), dpr)
-        markers.paint_selection(p, x, y, r)
-        hits.append(Hit(x, y, r, incident=inc.ids[selected]))
+def _reach(cl: Clusters, fanned: bool) -> np.ndarray:
+    """How far each cluster's marker, bubble or (``fanned``, at the closest zoom) ring of markers
+    reaches from its centre, pixels (worked out per distinct count: a few, however many clusters)."""
+    counts, at = np.unique(cl.count, return_inverse=True)
+    spread = [markers.RADIUS[1] + 26.0 * max(1.0, n / 6) if fanned else markers.cluster_radius(n) + 6
+              for n in counts.tolist()]
+    lone = [markers.RADIUS.get(w, 12.0) for w in range(6)]  # by the worst severity; 0 and 5 for any other
+    return np.where(cl.count == 1, np.take(lone, np.clip(cl.worst, 0, 5)), np.take(spread, at))
 
 
 UNIT_BOX = 16.0  # half the side of the square a unit icon and its heading take, in pixels
@@ -122,13 +91,9 @@ def marker_boxes(view: View, cc: ClusterCache | None, inc: IncidentArrays | None
     cl = cc.clusters
     sx = view.width / 2 + (cl.x - view.cx) * view.scale
     sy = view.height / 2 - (cl.y - view.cy) * view.scale
-    boxes = []
-    for k in np.flatnonzero((sx > -60) & (sx < view.width + 60) & (sy > -60) & (sy < view.height + 60)).tolist():
-        n = int(cl.count[k])
-        r = markers.RADIUS.get(int(cl.worst[k]), 12.0) if n == 1 else markers.cluster_radius(n) + 6
-        if cc.fan is not None and n > 1:
-            r = markers.RADIUS[1] + 26.0 * max(1.0, n / 6)
-        boxes.append((sx[k] - r, sy[k] - r, sx[k] + r, sy[k] + r))
+    on = (sx > -60) & (sx < view.width + 60) & (sy > -60) & (sy < view.height + 60)
+    sx, sy, r = sx[on], sy[on], cc.reach[on]
+    boxes = list(zip((sx - r).tolist(), (sy - r).tolist(), (sx + r).tolist(), (sy + r).tolist()))
     if selected is not None:
         x = view.width / 2 + (inc.x[selected] - view.cx) * view.scale
         y = view.height / 2 - (inc.y[selected] - view.cy) * view.scale

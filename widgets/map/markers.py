@@ -105,19 +105,16 @@ class Sprites:
             pix = self._cache[key] = pix
         return pix
 
-    def cluster(self, p: QPainter, x: float, y: float, count: int, worst: int, dpr: float) -> float:
-        """Blit a cluster bubble centred on (x, y); returns its radius. Bubbles are kept per shown
-        count and colour: at street zoom hundreds of small clusters are on screen at once."""
+    def bubble(self, count: int, worst: int, dpr: float) -> QPixmap:
+        """A cluster bubble. Kept per shown count and colour: at street zoom hundreds of small
+        clusters are on screen at once."""
         pix = self._cache.get(("bubble", count, worst, dpr))  # the fast path: this count seen before
         if pix is not None:
-            half = pix.width() / dpr / 2
-            p.drawPixmap(QPointF(x - half, y - half), pix)
-            return half - 1
+            return pix
         key = ("cluster", count_text(count), worst, dpr)  # the radius stops growing long before the text does
         pix = self._cache.get(key)
-        r = cluster_radius(count)
         if pix is None:
-            side = math.ceil(2 * (r + 6) + 2)
+            side = math.ceil(2 * (cluster_radius(count) + 6) + 2)
             pix = QPixmap(round(side * dpr), round(side * dpr))
             pix.setDevicePixelRatio(dpr)
             pix.fill(Qt.GlobalColor.transparent)
@@ -130,9 +127,7 @@ class Sprites:
                 self._cache.clear()
             self._cache[key] = pix
         self._cache[("bubble", count, worst, dpr)] = pix  # tagged: a marker's key is (kind, severity, dpr)
-        side = pix.width() / dpr
-        p.drawPixmap(QPointF(x - side / 2, y - side / 2), pix)
-        return r + 6
+        return pix
 
     def draw(self, p: QPainter, x: float, y: float, kind: int, severity: int, dpr: float) -> float:
         """Blit the marker centred on (x, y); returns its radius (for hit tests)."""

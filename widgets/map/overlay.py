@@ -9,7 +9,7 @@ import math
 import re
 
 from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen, QPixmap, QPolygonF
 
 from console.model.vocab import SEVERITIES
 from widgets import theme
@@ -221,6 +221,28 @@ def paint_all(p: QPainter, fr: Frame, chips: list[tuple[str, str, bool]], scale:
     if heat is not None and rest:
         boxes.append(heat_key(p, rest[0].right(), rest[0].bottom(), heat, style.heat_colour_table(), fr.stacked))
     return placed, boxes
+
+
+def drawn(fr: Frame, chips: list[tuple[str, str, bool]], scale: float, summary: str, heat: str | None, width: int,
+          height: int, dpr: float) -> tuple[QPixmap, list[tuple[QRectF, str]], list[QRectF]]:
+    """What ``paint_all`` draws, into a transparent pixmap the panel's size: drawn once while what it
+    says stays the same (a pan changes none of it), then each frame blits just the pieces' boxes."""
+    pixmap = QPixmap(round(width * dpr), round(height * dpr))
+    pixmap.setDevicePixelRatio(dpr)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    q = QPainter(pixmap)
+    q.setRenderHint(QPainter.RenderHint.Antialiasing)
+    placed, boxes = paint_all(q, fr, chips, scale, summary, heat)
+    q.end()
+    return pixmap, placed, boxes
+
+
+def blit(p: QPainter, pixmap: QPixmap, boxes: list[QRectF], dpr: float) -> None:
+    """The pieces ``drawn`` put in ``pixmap``, each box alone (the map shows between them)."""
+    for box in boxes:
+        rect = box.adjusted(-2, -2, 2, 2).toAlignedRect()  # pens reach half their width outside
+        p.drawPixmap(rect, pixmap, QRectF(rect.x() * dpr, rect.y() * dpr, rect.width() * dpr,
+                                          rect.height() * dpr).toRect())
 
 
 def boxes(fr: Frame) -> list[tuple[float, float, float, float]]:
