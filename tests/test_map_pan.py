@@ -1,6 +1,6 @@
-"""Incident markers and cluster bubbles on the map: the sprites they are blitted from, and what a
-pan frame shows from the layer they are drawn into once, checked against the same markers drawn
-one by one from scratch."""
+"""What a frame of a panning map draws from what it kept: the incident markers and cluster bubbles
+from the layer they are drawn into once (checked against the same markers drawn one by one from
+scratch), the sprites that layer is made of and the furniture's sizes."""
 
 from __future__ import annotations
 
@@ -201,3 +201,4 @@ def test_the_furniture_is_measured_again_when_its_words_change(qapp, monkeypatch
     assert longer.keys[0][1].height() > first.keys[0][1].height()  # stacked: a line more
     monkeypatch.setattr(overlay, "core", lambda word: f"{word} (translated at length)")
     assert overlay.furniture(chips, "12 active · 3 new", None).keys[0][0].width() > first.keys[0][0].width()
+
