@@ -1,6 +1,6 @@
 """What a frame of a panning map draws from what it kept: the incident markers and cluster bubbles
 from the layer they are drawn into once (checked against the same markers drawn one by one from
-scratch), the sprites that layer is made of and the furniture's sizes."""
+scratch), the sprites that layer is made of, the furniture's sizes, the opaque basemap."""
 
 from __future__ import annotations
 
@@ -202,3 +202,25 @@ def test_the_furniture_is_measured_again_when_its_words_change(qapp, monkeypatch
     monkeypatch.setattr(overlay, "core", lambda word: f"{word} (translated at length)")
     assert overlay.furniture(chips, "12 active · 3 new", None).keys[0][0].width() > first.keys[0][0].width()
 
+
+def test_the_basemap_is_drawn_opaque_with_the_pixels_it_had_with_alpha(qapp):
+    """The cached basemap covers the whole view, so it is kept without alpha: a pan frame's blit is
+    then a copy, not a blend, and every pixel is what the same drawing with alpha gives."""
+    from console.city import load_city
+    from console.map.features import city_geometry
+    from console.platform.geo import city_rows
+    from widgets.map import style
+    from widgets.map.basemap import Basemap, View
+
+    basemap = Basemap(city_geometry(city_rows(load_city())))
+    view = View(0.0, 0.0, 2.0, 700, 500)
+    base, labels = basemap.render(view)
+    assert base.format() == QImage.Format.Format_RGB32 and labels is None
+    alpha = QImage(700, 500, QImage.Format.Format_ARGB32_Premultiplied)
+    alpha.fill(style.LAND)
+    p = QPainter(alpha)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    basemap.paint(p, view)
+    basemap.paint_labels(p, view)
+    p.end()
+    assert base == alpha.convertToFormat(QImage.Format.Format_RGB32)

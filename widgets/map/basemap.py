@@ -127,7 +127,7 @@ class Basemap:
         ``separate_labels``, its labels on a transparent one (the heat map goes between the two
         so names stay legible over it; otherwise they are drawn into the basemap: one blit less).
         Images, not pixmaps: any thread may call this."""
-        base = _image(view, dpr, style.LAND)
+        base = _image(view, dpr, style.LAND, QImage.Format.Format_RGB32)  # opaque: a pan frame's blit is a copy
         p = QPainter(base)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.paint(p, view, buildings)
@@ -246,9 +246,8 @@ class Basemap:
         return placed
 
 
-def _image(view: View, dpr: float, fill) -> QImage:
-    image = QImage(max(1, round(view.width * dpr)), max(1, round(view.height * dpr)),
-                   QImage.Format.Format_ARGB32_Premultiplied)
+def _image(view: View, dpr: float, fill, fmt: QImage.Format = QImage.Format.Format_ARGB32_Premultiplied) -> QImage:
+    image = QImage(max(1, round(view.width * dpr)), max(1, round(view.height * dpr)), fmt)
     image.setDevicePixelRatio(dpr)
     image.fill(fill)
     return image
