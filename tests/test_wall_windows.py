@@ -460,3 +460,23 @@ def test_virtual_screens_are_the_walls_own_arrangement():
     assert screen_rects(read_layout("wall-2x2"), 2, parse_grid("2x1")) == [(0, 0, 1920, 1080), (1920, 0, 1920, 1080)]
     with pytest.raises(UserError, match="COLUMNSxROWS"):
         parse_grid("nine")
+
+
+def test_a_turn_due_before_the_tick_after_a_slow_refresh_is_timed_from_that_refreshs_end(open_wall, tmp_path,
+                                                                                          monkeypatch):
+    """The tick restarts when a refresh ends: a turn timed from the refresh's start came as late as the
+    refresh was long (over 100 ms on a loaded PC: the two-node wall out of step)."""
+    t0 = 1_780_000_020.0  # the rotation's cycle starts: "city" until t0 + 10
+    t = [t0 + 9.7]  # the turn 0.3 s away: after the next tick if refreshing took no time
+    wall = open_wall(_write(tmp_path / "pages.toml", PAGES), clock=Clock(lambda: t[0]), windowed=True)
+    turning = wall.windows[0]
+    refresh = turning.refresh
+
+    def slow_refresh(now: float) -> None:
+        refresh(now)
+        t[0] += 0.15
+
+    monkeypatch.setattr(turning, "refresh", slow_refresh)
+    wall.refresh()  # from t0 + 9.7 to t0 + 9.85: the next tick at t0 + 10.1
+    assert wall._turn.isActive() and abs(wall._turn.interval() - 150) <= 1, wall._turn.interval()
+

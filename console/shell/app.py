@@ -402,8 +402,9 @@ class Wall(WallScreenshots):
             span.render()
         if self.workstation is not None:
             self.workstation.refresh(now, self.clock, self.status, fresh, self.replay)
-        if soonest - wall_now < 1 / REFRESH_HZ:
-            self._turn.start(max(0, math.ceil((soonest - wall_now) * 1000)))
+        left = soonest - self.clock.live_now()  # from the end of this refresh, which the next tick counts from
+        if left < 1 / REFRESH_HZ:
+            self._turn.start(max(0, math.ceil(left * 1000)))
         self.pacer.painted()
         self._soon.stop()
         if self.pacing == "leading" and self.timer.isActive():
