@@ -480,3 +480,28 @@ def test_a_turn_due_before_the_tick_after_a_slow_refresh_is_timed_from_that_refr
     wall.refresh()  # from t0 + 9.7 to t0 + 9.85: the next tick at t0 + 10.1
     assert wall._turn.isActive() and abs(wall._turn.interval() - 150) <= 1, wall._turn.interval()
 
+
+def test_a_wall_command_due_before_the_next_tick_is_timed_when_it_arrives(open_wall, small_platform_file, tmp_path,
+                                                                           qtbot):
+    """Commands take effect ``LEAD_S`` (0.3 s) after they are sent; one arriving later than a tick
+    before its instant turned the page at the next tick instead, up to 250 ms late on one node."""
+    from console.layout.rotation import RotationCommand
+    from console.shell.control_bridge import ControlBridge
+
+    t0 = 1_780_000_020.0
+    t = [t0 + 5.0]  # "city" until t0 + 10: no turn is near
+    layout_file = _write(tmp_path / "pages.toml", PAGES)
+    wall = open_wall(layout_file, start=False, clock=Clock(lambda: t[0]), windowed=True)
+    wall.refresh()
+    assert not wall._turn.isActive()
+    bridge = ControlBridge(wall, f"sqlite:///{small_platform_file}", layout_file)  # not started: our clock
+    bridge.applied.connect(wall.refresh)  # as the wall's launch connects it
+    try:
+        bridge.commands.emit([RotationCommand("next", t0 + 5.2)])
+        qtbot.waitUntil(wall._turn.isActive, timeout=10_000)
+        assert abs(wall._turn.interval() - 200) <= 1, wall._turn.interval()
+        t[0] = t0 + 5.2
+        wall.refresh()
+        assert wall.windows[0].stack.currentIndex() == 1  # "storm", at the command's instant
+    finally:
+        bridge.stop()

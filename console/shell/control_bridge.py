@@ -18,9 +18,12 @@ log = logging.getLogger(__name__)
 
 class ControlBridge(QObject):
     """The wall's control channel and shared clock. ``commands`` is emitted from the channel's
-    thread; the queued connection applies them on the UI thread, where the wall reads its rotation."""
+    thread; the queued connection applies them on the UI thread, where the wall reads its rotation.
+    ``applied`` follows on the UI thread: a command arrives only ``LEAD_S`` before its instant, often
+    less than a tick (250 ms) ahead, so the wall must look at its rotation then, not at its next tick."""
 
     commands = Signal(object)  # list[RotationCommand]
+    applied = Signal()
 
     def __init__(self, wall: Any, url: str | SqlConnector, layout: str | Path):
         super().__init__()
@@ -42,6 +45,7 @@ class ControlBridge(QObject):
                 log.info("wall control: %s%s%s at %.3f", command.action,
                          f" {command.page}" if command.page else "",
                          f" on {command.screen}" if command.screen else "", command.at)
+        self.applied.emit()
 
     def _apply_one(self, command: RotationCommand) -> bool:
         try:

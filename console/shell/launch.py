@@ -86,6 +86,7 @@ def run_wall(layout: Layout, cache: Cache | None, connector: Connector | None, o
         shared = connector if isinstance(connector, SqlConnector) else options.platform
         wall.control = attach_control(wall, shared, layout.source)
         wall.on_reload.append(wall.control.reapply)
+        wall.control.applied.connect(wall.refresh)  # a command due before the next tick turns on time
     install_fault_router()  # a view that raises in a paint, an event or a slot stops alone and restarts
     watchdog = UiWatchdog()  # logs a frozen UI thread with its stack
     wall.start()
