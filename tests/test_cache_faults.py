@@ -36,7 +36,7 @@ def _count(url: str, table: str) -> int:
 
 
 def test_a_full_disk_is_named_and_the_wall_keeps_its_figures(platform, tmp_path, caplog):
-    from console.shell.window import _connection_detail
+    from console.shell.header import _connection_detail
 
     cache = Cache(tmp_path / "cache.db")
     with cache.engine.connect() as conn:

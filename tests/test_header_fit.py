@@ -1,6 +1,6 @@
 """The header gives its title priority: on every shipped layout's screens, at the width the wall lays
 them out in, live and in replay, the title is whole (its long form, or the short form the rule gives),
-never cut, while the less important parts give way (console/shell/window.py HeaderBar)."""
+never cut, while the less important parts give way (console/shell/header.py HeaderBar)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from console.clock import Clock
 from console.layout.legibility import scaled
 from console.shell.app import read_layout
 from console.shell.qt_setup import interface_scale, qt_app
-from console.shell.window import HeaderBar, short_page, short_title
+from console.shell.header import HeaderBar, short_page, short_title
 from console.sync.status import SyncStatus
 from layouts import LAYOUT_DIR
 

@@ -35,7 +35,7 @@ def _reading(conn, ts: float) -> None:
 
 @pytest.mark.postgres
 def test_a_transaction_left_open_shows_as_holding_not_live(tmp_path, monkeypatch):
-    from console.shell.window import _connection_detail
+    from console.shell.header import _connection_detail
 
     monkeypatch.setattr(engine_module, "HOLD_NOTICE_S", 1.0)
     monkeypatch.setattr(engine_module, "HELD_CHECK_S", 0.2)

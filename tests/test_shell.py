@@ -105,7 +105,7 @@ def test_screenshot_shows_the_status_colours(demo_platform, tmp_path, qtbot):
 
 
 def test_header_shows_how_the_platform_connection_stands(qtbot):
-    from console.shell.window import HeaderBar
+    from console.shell.header import HeaderBar
     from console.sync.status import SyncStatus
 
     qt_app()

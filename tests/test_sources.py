@@ -190,7 +190,7 @@ def test_the_header_names_each_source_and_the_one_that_is_down(qtbot):
     import time
 
     from console.clock import Clock
-    from console.shell.window import HeaderBar
+    from console.shell.header import HeaderBar
     from console.sync.connector import SourceState
     from console.sync.status import SyncStatus
 

@@ -25,7 +25,7 @@ from console.files import replace_file
 from console.layout.edit import push_view
 from console.layout.parse import load_layout, resolve_layout
 from console.layout.spec import ContainerSpec, Layout, LayoutError, Node, ViewSpec
-from console.shell.window import HeaderBar, identity_text
+from console.shell.header import HeaderBar, identity_text
 from console.sync.status import SyncStatus
 from widgets import ViewContext, view_params
 from widgets.host import ViewHost
