@@ -114,7 +114,7 @@ def _span(start: float, end: float) -> str:
 
 
 def _open_recording(path: Path, drill: Path | None):
-    from console.replay.bundle import read_bundle
+    from console.replay.bundle_read import read_bundle
     from console.replay.drill import apply_drill, load_drill
 
     recording = read_bundle(path, progress_bar("checking the bundle"))

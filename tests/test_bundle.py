@@ -29,7 +29,8 @@ from console.errors import UserError
 from console.model.action import OperatorAction
 from console.model.vocab import EVENT_TO_STATUS
 from console.platform.create import create_platform
-from console.replay.bundle import MANIFEST, MEMBERS, BundleError, bundle_info, manifest_digest, read_bundle, write_bundle
+from console.replay.bundle import MANIFEST, MEMBERS, BundleError, manifest_digest, write_bundle
+from console.replay.bundle_read import bundle_info, read_bundle
 from console.replay.capture import record_from_cache, record_from_platform
 from console.replay.export import export_recording
 from console.replay.recording import FORMAT_VERSION, PREROLL_S, ROLLUP_DTYPE, Readings

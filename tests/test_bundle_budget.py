@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from console.errors import UserError
 from console.replay import budget, export
-from console.replay.bundle import MANIFEST, BundleError, read_bundle, write_bundle
+from console.replay.bundle import MANIFEST, BundleError, write_bundle
+from console.replay.bundle_read import read_bundle
 from console.replay.capture import record_from_platform
 from tests.conftest import REPO
 from tests.hostile_bundles import constant_array, hostile_bundles, rewrite, seal
@@ -43,7 +44,8 @@ EXPECTED = {
 #: memory traced while opening it (NumPy's buffers included).
 PROBE = """
 import json, sys, tracemalloc
-from console.replay.bundle import BundleError, read_bundle
+from console.replay.bundle import BundleError
+from console.replay.bundle_read import read_bundle
 tracemalloc.start()
 for path in sys.argv[1:]:
     tracemalloc.reset_peak()

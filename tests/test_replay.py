@@ -24,7 +24,8 @@ from console.clock import Clock
 from console.incidents.filters import incident_rows
 from console.model.action import Operator
 from console.platform.create import read_scenario
-from console.replay.bundle import read_bundle, write_bundle
+from console.replay.bundle import write_bundle
+from console.replay.bundle_read import read_bundle
 from console.replay.capture import record_from_cache
 from console.replay.session import open_session
 from console.shell.app import Wall, read_layout
