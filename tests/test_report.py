@@ -18,7 +18,8 @@ from console.errors import UserError
 from console.model.indicator import Indicator
 from console.model.schema import P
 from console.platform.create import create_platform
-from console.replay.debrief import MAX_POINTS, envelope, make_debrief, nearest_rank
+from console.replay.debrief import make_debrief, nearest_rank
+from console.replay.debrief_charts import MAX_POINTS, envelope
 from console.replay.recording import AlarmRecord, Readings, Recording, RecordingMeta
 
 T0 = 1_750_000_000.0  # the hand-made recording's start

@@ -11,7 +11,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainterPath, QPen, QPolygonF
 
 from console.incidents.sla import format_elapsed
-from console.replay.debrief import Chart, Debrief, Note
+from console.replay.debrief import Debrief, Note
+from console.replay.debrief_charts import Chart
 from console.shell.report_draw import Col, Doc, ticks
 from console.shell.report_style import (ALARM_INK, DIM, INK, LIMIT_WORDS, NOTE_INK, NOTE_KINDS, PRIORITY_INK, RULE,
                                         SERIES_INK, WARN_INK)
