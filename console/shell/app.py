@@ -46,15 +46,15 @@ from console.shell.control_bridge import ControlBridge
 from console.shell.screens import Assignment, Placement, ScreenMap, show_windowed
 from console.shell.span import SpanScreen
 from console.shell.reload import LayoutWatcher
-from console.shell.signin import HANDOVER_KEY, SIGN_OUT_KEY, SignIn
+from console.shell.signin import SignIn
 from console.shell.qt_setup import interface_scale
 from console.shell.wall_screenshots import ShotsWritten, WallScreenshots
+from console.shell.wall_signin import WallSignIn
 from console.shell.window import WallWindow
 from console.shell.workstation import Workstation
 from widgets import ViewContext, view_params
 from widgets.timeline import TimelineView, install_shortcuts
 from widgets.trend_history import wait_for_fetches
-from widgets.signin import SignInPanel
 
 log = logging.getLogger("cityops.wall")
 
@@ -83,7 +83,7 @@ def node_screens(layout: Layout, node: int) -> list[ScreenSpec]:
     return screens
 
 
-class Wall(WallScreenshots):
+class Wall(WallSignIn, WallScreenshots):
     """The windows of one layout, the store behind them, and the sync engine feeding it."""
 
     def __init__(self, layout: Layout, cache: Cache | None, connector: Connector | None, clock: Clock,
@@ -134,13 +134,7 @@ class Wall(WallScreenshots):
         self.early = self.context.early = EarlyWarnings(recorder=self.context.recorder)
         self.signin: SignIn | None = None
         if signs_in:
-            self.signin = SignIn(connector, SignInPanel(connector.shown), record, self.engine_flush,
-                                 outbox.console_id(cache))
-            self.signin.signed_in.connect(self._signed_in)
-            self.signin.signed_out.connect(self._signed_out)
-            self.signin.unreachable.connect(lambda why, retry: setattr(
-                self, "status", SyncStatus("offline", why, reason=why, retry_s=retry)))
-            self.status = SyncStatus("connecting", "signing in")
+            self._start_sign_in(connector, record, cache)
         self.bridge = SyncBridge()
         self.bridge.batch.connect(self._on_batch)
         self.bridge.status.connect(self._on_status)
@@ -207,39 +201,10 @@ class Wall(WallScreenshots):
     def _on_status(self, status: SyncStatus) -> None:
         self.status = status
 
-    # -- who is at the console -------------------------------------------------------------
-
     def _keys(self, window: QWidget) -> None:
         """The console's own keys on a window: F12 screenshots, F9 sign out, F10 hand over."""
         QShortcut(QKeySequence(Qt.Key.Key_F12), window, self.save_screenshots)
-        if self.signin is not None:
-            QShortcut(QKeySequence(SIGN_OUT_KEY), window, lambda: self.signin.sign_out())
-            QShortcut(QKeySequence(HANDOVER_KEY), window, lambda: self.signin.sign_out(handover=True))
-
-    def _show_identity(self) -> None:
-        for window in self.windows:
-            window.show_identity(self.context.operator, self.demo)
-        if self.workstation is not None:
-            self.workstation.show_identity(self.context.operator, self.demo)
-
-    def _signed_in(self, operator: Operator) -> None:
-        """The platform said who is here: their role from now on, and the city's data flowing."""
-        self.context.operator = operator
-        self._show_identity()
-        if self.engine is not None:
-            self.engine.start()
-
-    def _signed_out(self) -> None:
-        self.context.operator = NOBODY
-        self._show_identity()
-        if self.engine is not None:
-            self.engine.stop()
-        self.status = SyncStatus("connecting", "signing in")
-
-    def engine_flush(self) -> None:
-        """Deliver what waits in the outbox now, as the person leaving (on the sign-out thread)."""
-        if self.engine is not None:
-            self.engine.deliver_outbox()
+        self._sign_out_keys(window)
 
     # -- windows ---------------------------------------------------------------------------
 
