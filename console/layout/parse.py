@@ -129,7 +129,7 @@ class _Parser:
 
     def claims(self, screens: list[ScreenSpec], docs: list[dict]) -> None:
         """Two screens of one node cannot go on the same physical output."""
-        taken: dict[tuple[int, str, Any], str] = {}
+        taken: dict[tuple[int, str, str | int | tuple[int, int, int, int]], str] = {}  # (node, kind, OutputSpec field)
         for i, (screen, doc) in enumerate(zip(screens, docs)):
             for j, out in enumerate(screen.outputs):
                 key = f"screens[{i}].outputs[{j}]" if "outputs" in doc else f"screens[{i}].output"

@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 
 from console.layout.rotation import MAX_COMMANDS, RotationCommand
 from console.sync.sql_connector import SqlConnector
 from console.sync.control import ControlChannel, ServerClock
+
+if TYPE_CHECKING:  # the wall imports this module: its type only, for the reader
+    from console.shell.app import Wall
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +28,7 @@ class ControlBridge(QObject):
     commands = Signal(object)  # list[RotationCommand]
     applied = Signal()
 
-    def __init__(self, wall: Any, url: str | SqlConnector, layout: str | Path):
+    def __init__(self, wall: Wall, url: str | SqlConnector, layout: str | Path):
         super().__init__()
         self.wall = wall
         self.channel = ControlChannel(url, layout)
@@ -68,7 +71,7 @@ class ControlBridge(QObject):
         self.clock.stop()
 
 
-def attach_control(wall: Any, url: str | SqlConnector, layout_name: str | Path) -> ControlBridge:
+def attach_control(wall: Wall, url: str | SqlConnector, layout_name: str | Path) -> ControlBridge:
     """Run ``wall`` on the platform's clock and apply its wall's rotation commands; ``.stop()`` before closing."""
     bridge = ControlBridge(wall, url, layout_name)
     bridge.start()
