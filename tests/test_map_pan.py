@@ -144,6 +144,21 @@ def test_changed_incidents_are_drawn_at_once_not_from_the_old_layer(busy_store, 
     _same_frame(c, _fresh(make_map, busy_store, c))
 
 
+def test_a_map_without_markers_keeps_no_layer_for_them(busy_store, make_map):
+    """The layer is a transparent image a margin larger than the view: a map with its incident layer
+    off (a wall of several maps) keeps none, and blits none at every frame."""
+    view = make_map(busy_store, NOW, size=SIZE, layers=["incidents"])
+    c = view.canvas
+    for _ in range(2):
+        _paint(c)
+    assert c._markers.layer is not None
+    c.toggle("incidents")
+    for _ in range(3):
+        c.pan_by(5, 0)
+        _paint(c)
+    assert c._markers.layer is None and not c.hits
+
+
 def test_the_layer_gives_the_pixels_of_the_sprites_drawn_one_by_one(busy_store, qapp):
     """Pins and Layer alone: for views panned by whole pixels from the one the layer was drawn
     for, its blit equals drawing every sprite in place, at street zoom and at the closest (markers

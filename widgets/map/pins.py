@@ -58,6 +58,7 @@ class Pins:
         return on, x[on], y[on]
 
     def draw(self, p: QPainter, on: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+        """Blit the sprites of ``on``, centred on (x, y), one by one."""
         sprite, half = self.sprite, self.half
         for i, cx, cy in zip(on.tolist(), x.tolist(), y.tolist()):
             h = half[i]
@@ -181,8 +182,8 @@ class Incidents:
             self.layer, self._frames = None, 0
         self._frames += 1
         on, x, y = pins.shown(view)
-        if view.scale != cc.scale:  # mid-zoom: the last level's markers, at places that follow the zoom
-            pins.draw(p, on, x, y)
+        if view.scale != cc.scale or not pins.sprite:  # mid-zoom: the last level's markers, at places
+            pins.draw(p, on, x, y)  # that follow the zoom (or none: no layer to keep)
         elif self.layer is not None and self.layer.serves(pins, view):
             self.layer.blit(p, view)
         elif self._frames > 1:
