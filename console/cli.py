@@ -19,9 +19,6 @@ from console.errors import UserError
 from console.paths import places
 from console.progress import progress_bar
 
-log = logging.getLogger("cityops")
-
-
 #: A database URL, ``service=NAME`` (libpq), or a plain file path taken as an SQLite platform file.
 platform_url = cli_platform.platform_arg
 
