@@ -218,8 +218,8 @@ def test_the_countdown_restarts_the_view_by_itself(registered, qtbot):
     window, faulty, steady = _wall(qtbot)
     faulty.view.fail_refresh = True
     faulty.refresh(0.0)
-    qtbot.waitUntil(lambda: faulty.card.countdown.text() == "Restarting in 1 s (attempt 1)", timeout=3000)
-    qtbot.waitUntil(lambda: not faulty.failed, timeout=3000)
+    qtbot.waitUntil(lambda: faulty.card.countdown.text() == "Restarting in 1 s (attempt 1)", timeout=10_000)
+    qtbot.waitUntil(lambda: not faulty.failed, timeout=10_000)
     assert Faulty.built == 2 and faulty.view.isVisible() and not faulty.card.isVisible()
 
 

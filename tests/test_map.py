@@ -458,7 +458,7 @@ def test_the_basemap_cache_serves_pans_and_is_drawn_again_only_when_needed(storm
     c.zoom_by(1.25)  # while zooming, the old cache is shown scaled ...
     _paint(c)
     assert c.cache_draws == drawn + 1
-    qtbot.waitUntil(lambda: c.cache_draws == drawn + 2, timeout=3000)  # ... then drawn crisp again
+    qtbot.waitUntil(lambda: c.cache_draws == drawn + 2, timeout=10_000)  # ... then drawn crisp again
 
 
 def test_no_repaint_when_nothing_shown_changed(storm, make_map, qtbot):

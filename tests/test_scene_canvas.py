@@ -171,7 +171,7 @@ def test_dragging_draws_the_coarse_level_and_the_fine_one_returns_when_still(can
     QTest.mouseRelease(canvas.surface, Qt.MouseButton.LeftButton, pos=QPoint(360, 200))
     assert canvas.pose().azimuth == pytest.approx((before.azimuth + 60 * 0.3) % 360)  # dragged right: turned
     assert started == [1] and not finished
-    qtbot.waitUntil(lambda: finished == [1], timeout=3000)
+    qtbot.waitUntil(lambda: finished == [1], timeout=10_000)
     qtbot.waitUntil(lambda: not canvas._dirty)
     assert canvas.lod == "fine" and not canvas.interacting
 
