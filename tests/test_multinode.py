@@ -106,11 +106,13 @@ def test_two_nodes_turn_their_pages_together_and_obey_a_command(tmp_path):
         create_platform(url, hours=0.25, seed=5)
         logs = [tmp_path / f"node{n}.log" for n in (1, 2)]
         nodes = []
+        # a backstop only (the test ends them): longer than the waits below may take together
+        # (90 + 60 + 90 s), so a slow machine fails a wait with its message, not a node ended early
         for n, log in zip((1, 2), logs):
             with log.open("w") as out:
                 nodes.append(subprocess.Popen(
                     [sys.executable, "-m", "console", "-v", "run", "--node", str(n), "--layout", str(layout),
-                     "--platform", url, "--data-dir", str(tmp_path / f"data{n}"), "--seconds", "120"],
+                     "--platform", url, "--data-dir", str(tmp_path / f"data{n}"), "--seconds", "290"],
                     cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT))
         try:
             _wait_for("page turns on both nodes", lambda: all(len(_turns(log)) >= 2 for log in logs), nodes, logs)
