@@ -8,10 +8,19 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests import pg
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Property tests run the same examples every time (derandomize: a run passes or fails for the code, never
+# for the dice), with no time limit per example (on two loaded cores a 200 ms deadline is the machine's
+# noise, not the code's) and no example database (nothing carried from one run to the next).
+# HYPOTHESIS_PROFILE=explore draws new examples each run, to hunt for what the fixed ones miss.
+settings.register_profile("cityops", derandomize=True, deadline=None, database=None, print_blob=True)
+settings.register_profile("explore", deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "cityops"))
 
 REPO = Path(__file__).resolve().parents[1]
 # beside the repository; from a git worktree in a folder of worktrees, beside that folder
