@@ -3,21 +3,13 @@ the layout's author would put it ("expected a list of strings, but item 2 is 7 (
 
 from __future__ import annotations
 
-import math
 import reprlib
 import types
 import typing
 from collections.abc import Mapping
 from typing import Any
 
-
-def is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
+from console.values import is_number
 
 #: What a view parameter may be (a view's PARAMS): a type, ``list[T]`` (a list of T, any length),
 #: ``tuple[T, ...]`` written out (a list of exactly those), or a tuple of any of these.

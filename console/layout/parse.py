@@ -33,9 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from console.files import read_toml
-from console.layout.param_types import ViewParams, is_int, is_number, param_problem
+from console.layout.param_types import ViewParams, param_problem
 from console.layout.spec import (ContainerSpec, Layout, LayoutError, Node, OutputSpec, PageSpec, ScreenSpec,
                                  ViewSpec)
+from console.values import is_int, is_number
 from layouts import LAYOUT_DIR
 
 CONTAINERS = ("rows", "columns", "grid", "tabs")

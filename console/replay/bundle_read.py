@@ -26,6 +26,7 @@ from console.replay.bundle_checks import (MANIFEST, BundleError, check_density, 
 from console.replay.bundle import (ARRAYS, MEMBERS, READING_DTYPES, TABLES, HashingStream, Progress, manifest_digest,
                                    recording_counts)
 from console.replay.recording import FORMAT, FORMAT_VERSION, Readings, Recording, RecordingMeta
+from console.values import is_int
 
 _MANIFEST_LIMIT = 1 << 20
 _CHUNK = 4 << 20
@@ -134,7 +135,7 @@ def _manifest(zf: zipfile.ZipFile, path: Path) -> dict:
     if meta.district is not None and not isinstance(meta.district, str):
         raise BundleError(f"{path}: {MANIFEST} names its district as {meta.district!r}, not as text")
     counts = manifest.get("counts")
-    if not isinstance(counts, dict) or not all(_is_int(v) for v in counts.values()):
+    if not isinstance(counts, dict) or not all(is_int(v) for v in counts.values()):
         raise BundleError(f"{path}: {MANIFEST} has no valid row counts")
     members = manifest.get("members")
     if not isinstance(members, dict):
@@ -142,7 +143,7 @@ def _manifest(zf: zipfile.ZipFile, path: Path) -> dict:
     check_names(zf, path, MEMBERS)
     for name in MEMBERS:
         entry = members.get(name)
-        if not (isinstance(entry, dict) and _is_int(entry.get("size")) and entry["size"] >= 0
+        if not (isinstance(entry, dict) and is_int(entry.get("size")) and entry["size"] >= 0
                 and isinstance(entry.get("sha256"), str) and len(entry["sha256"]) == 64):
             raise BundleError(f"{path}: {MANIFEST} gives no valid checksum and size for {name}")
         found = zf.getinfo(name).file_size
@@ -152,10 +153,6 @@ def _manifest(zf: zipfile.ZipFile, path: Path) -> dict:
     manifest["members"] = {name: members[name] for name in MEMBERS}
     check_memory(path, manifest)
     return manifest
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _parse_json(data: bytes, path: Path, name: str):

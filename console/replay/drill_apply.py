@@ -15,9 +15,9 @@ import numpy as np
 from console.cache.rollups import RESOLUTIONS, fold
 from console.incidents.lifecycle import ORDER
 from console.model.vocab import EVENT_TO_STATUS, QUALITY_GOOD
-from console.replay.drill_model import (DRILL_PREFIX, CommsLoss, DrillIncident, DrillScript, Spike, is_number,
-                                        start_offset)
+from console.replay.drill_model import DRILL_PREFIX, CommsLoss, DrillIncident, DrillScript, Spike, start_offset
 from console.replay.recording import ROLLUP_DTYPE, Readings, Recording
+from console.values import is_number
 
 
 def apply_drill(recording: Recording, script: DrillScript) -> Recording:

@@ -5,10 +5,9 @@ Shared by the parser (drill_parse.py) and by what applies a script to a recordin
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Union
 
 from console.errors import UserError
 
@@ -78,10 +77,6 @@ class DrillScript:
     description: str
     events: tuple[DrillEvent, ...]  # in the script's order
     source: Path
-
-
-def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def start_offset(seconds: float) -> str:

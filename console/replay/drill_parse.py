@@ -20,8 +20,9 @@ from shapely.geometry import Point, shape
 from console.incidents.lifecycle import ORDER
 from console.model.vocab import EVENT_TO_STATUS, EVENTS, INCIDENT_KINDS
 from console.replay.drill_model import (DRILL_ACTOR, CommsLoss, DrillError, DrillEvent, DrillIncident, DrillScript,
-                                        Spike, Step, is_number, start_offset)
+                                        Spike, Step, start_offset)
 from console.replay.recording import Recording
+from console.values import is_number
 
 KINDS = ("incident", "spike", "comms_loss")
 TOP_KEYS = ("title", "description", "events")
