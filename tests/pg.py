@@ -175,7 +175,7 @@ def people(url: str, **groups: str) -> Iterator[dict[str, tuple[str, str]]]:
 
     suffix = uuid.uuid4().hex[:8]
     made = {short: f"{short}_{suffix}" for short in groups}
-    owner = create_engine(url, isolation_level="AUTOCOMMIT")
+    owner = create_engine(url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)  # a test may restart the server
     try:
         with owner.connect() as conn:
             with open(ROLES_SQL, encoding="utf-8") as f, conn.connection.dbapi_connection.cursor() as cursor:

@@ -42,6 +42,9 @@ class Operator:
     #: True when the platform authenticated this person and gave the role (PostgreSQL); False
     #: where the command line named them (a demo platform, a replay): nobody is authenticated.
     signed_in: bool = False
+    #: True for the last person the platform verified at this console, acting while it cannot be
+    #: reached at start: their actions wait in the outbox until the platform verifies them again.
+    unverified: bool = False
 
     @property
     def nobody(self) -> bool:

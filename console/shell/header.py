@@ -82,6 +82,8 @@ def identity_text(operator: Operator, demo: bool) -> str:
     if operator.nobody:
         return tr("header", "NOT SIGNED IN")
     text = f"{operator.name} · {core(operator.role).upper()}"
+    if operator.unverified:
+        text += " · " + tr("header", "not verified: the platform cannot be reached")
     if demo:
         text += " · " + tr("header", "nobody is authenticated (demo platform)")
     return text

@@ -7,13 +7,15 @@ panel and the next try waits for the person. F9 signs out and F10 hands the cons
 shift change: each is recorded as an operator action (``sign_in``, ``sign_out``, ``handover``,
 target_kind ``console``), delivered as the person who did it before their connection closes,
 and the panel waits for the next person. Connecting happens on a worker thread: the wall
-keeps showing its cache meanwhile.
+keeps showing its cache meanwhile. Where the platform cannot be reached at start, the last
+person verified at this console acts on, unverified (console.sync.signin.LastPerson).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -22,7 +24,7 @@ from console.errors import UserError
 from console.model.action import NOBODY, Operator, OperatorAction
 from console.sync.connector import PlatformUnavailable
 from console.sync.sql_connector import SqlConnector
-from console.sync.signin import PasswordNeeded
+from console.sync.signin import LastPerson, PasswordNeeded
 from widgets.i18n import tr
 from widgets.signin import SignInPanel
 
@@ -43,14 +45,15 @@ class SignIn(QObject):
 
     signed_in = Signal(object)
     signed_out = Signal()
+    resumed = Signal(object)  # the last person verified here, unverified: the platform cannot be reached
     unreachable = Signal(str, float)  # why, and the seconds until the next try
     _answer = Signal(object)  # the worker's answer: an Operator, or what stopped the sign-in
 
     def __init__(self, connector: SqlConnector, panel: SignInPanel, record: Callable[[OperatorAction], None],
-                 flush: Callable[[], None], console_id: str):
+                 flush: Callable[[], None], console_id: str, last: LastPerson):
         super().__init__()
         self.connector, self.panel, self.record, self.flush = connector, panel, record, flush
-        self.console_id = console_id
+        self.console_id, self.last = console_id, last
         self.operator: Operator = NOBODY
         self._retry = RETRY_S[0]
         self._busy = False
@@ -90,12 +93,14 @@ class SignIn(QObject):
             payload = {"handover_from": self._handed_over_by} if self._handed_over_by else {}
             self._handed_over_by = ""
             self.record(self._action("sign_in", payload))
+            self.last.remember(answer, time.time())
             log.info("%s signed in as %s", answer.name, answer.role)
             self.signed_in.emit(answer)
         elif isinstance(answer, PlatformUnavailable):
             if self.panel.isVisible():  # a person is at the panel: they try again themselves
                 self.panel.ask(str(answer), user=self.panel.user.text())
             else:
+                self._resume()
                 self.unreachable.emit(str(answer), self._retry)
                 self._retry_timer.start(int(self._retry * 1000))
                 self._retry = min(self._retry * 2, RETRY_S[1])
@@ -103,6 +108,17 @@ class SignIn(QObject):
             self.connector.sign_out()  # a wrong password is not kept for the next try
             message = "" if isinstance(answer, PasswordNeeded) and not self.panel.isVisible() else str(answer)
             self.panel.ask(message, heading=self._heading(), user=self.panel.user.text())
+
+    def _resume(self) -> None:
+        """Nobody signed in and the platform out of reach: the last person verified here acts on."""
+        if not self.operator.nobody or self._handed_over_by:
+            return
+        person = self.last.recall(time.time())
+        if person is not None:
+            self.operator = person
+            log.warning("the platform cannot be reached: %s acts on unverified; their actions wait in the outbox",
+                        person.name)
+            self.resumed.emit(person)
 
     def _heading(self) -> str:
         if self._handed_over_by:
@@ -120,6 +136,7 @@ class SignIn(QObject):
             return
         leaving = self.operator
         self.record(self._action("handover" if handover else "sign_out", {}))
+        self.last.forget()  # they left: nobody acts in their name at the next restart
         self._handed_over_by = leaving.name if handover else ""
         self.operator = NOBODY
         self.signed_out.emit()

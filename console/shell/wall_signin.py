@@ -6,6 +6,7 @@ in; elsewhere the command line names them. Mixed into ``Wall`` (console/shell/ap
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QWidget
@@ -16,6 +17,7 @@ from console.shell.signin import HANDOVER_KEY, SIGN_OUT_KEY, SignIn
 from console.shell.window import WallWindow
 from console.shell.workstation import Workstation
 from console.sync.engine import SyncEngine
+from console.sync.signin import LastPerson
 from console.sync.sql_connector import SqlConnector
 from console.sync.status import SyncStatus
 from widgets import ViewContext
@@ -32,12 +34,14 @@ class WallSignIn:
     demo: bool  # an SQLite demo platform: nobody is authenticated
     engine: SyncEngine | None
     status: SyncStatus
+    state_dir: Path  # the console's own files: who signed in last is kept there
 
     def _start_sign_in(self, connector: SqlConnector, record: Callable[[OperatorAction], None], cache: Cache) -> None:
         """The sign-in panel and its answers; sync starts when the platform has signed someone in."""
         self.signin = SignIn(connector, SignInPanel(connector.shown), record, self.engine_flush,
-                             outbox.console_id(cache))
+                             outbox.console_id(cache), LastPerson(self.state_dir / "last-sign-in.json"))
         self.signin.signed_in.connect(self._signed_in)
+        self.signin.resumed.connect(self._resumed)
         self.signin.signed_out.connect(self._signed_out)
         self.signin.unreachable.connect(lambda why, retry: setattr(
             self, "status", SyncStatus("offline", why, reason=why, retry_s=retry)))
@@ -61,6 +65,12 @@ class WallSignIn:
         self._show_identity()
         if self.engine is not None:
             self.engine.start()
+
+    def _resumed(self, operator: Operator) -> None:
+        """The platform cannot be reached at start: the last person verified here acts on, unverified
+        (their actions wait in the outbox; sync starts when the platform verifies someone)."""
+        self.context.operator = operator
+        self._show_identity()
 
     def _signed_out(self) -> None:
         self.context.operator = NOBODY

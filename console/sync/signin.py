@@ -11,11 +11,15 @@ trigger refuses) is a supervisor whether the groups exist or not. Nobody chooses
 
 from __future__ import annotations
 
+import json
+import logging
 import re
+from pathlib import Path
 
 from sqlalchemy import Connection, text
 
 from console.errors import UserError
+from console.files import replace_file
 from console.model.action import Operator
 
 #: The platform's group roles by the console role they give, most privileged first.
@@ -27,6 +31,7 @@ _MEMBER_OF = ("SELECT rolname FROM pg_roles WHERE rolname = ANY(:groups) "
 _SUPERUSER = "SELECT rolsuper FROM pg_roles WHERE rolname = session_user"
 #: What libpq says when the server wants a password and none was configured or given.
 _NO_PASSWORD = "no password supplied"
+log = logging.getLogger("cityops.signin")
 _AUTH_FAILED = re.compile(r'authentication failed|pg_hba\.conf|role ".*" does not exist')
 
 
@@ -81,3 +86,46 @@ def refuse_demo_options(name: str | None, role: str | None) -> None:
         raise UserError(f"{' and '.join(given)} {'are' if len(given) > 1 else 'is'} only for SQLite demo "
                         "platforms: on PostgreSQL you sign in as yourself and your role comes from the "
                         "platform's group roles (cityops_operator, cityops_supervisor, cityops_trainer)")
+
+
+#: How long after their sign-in the last verified person may act while the platform cannot be
+#: reached at start: about a shift. Older, and the console waits for a sign-in as before.
+RESUME_S = 12 * 3600.0
+
+
+class LastPerson:
+    """The person the platform last verified at this console (name, role, when: never a secret).
+
+    A wall PC restarted during an outage cannot sign anyone in, and emergency actions must never
+    wait for a login step (DESIGN.md §7): the last person verified here acts on, marked
+    unverified. Their actions wait in the outbox under their own name; the platform accepts
+    them only from that person's session once it is reachable again (an actor that is not the
+    session user is refused, and the console says so). A deliberate sign-out or hand-over
+    forgets them.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def remember(self, operator: Operator, now: float) -> None:
+        try:
+            replace_file(self.path, json.dumps({"name": operator.name, "role": operator.role, "at": now}))
+        except OSError as exc:
+            log.warning("cannot remember who signed in (%s): %s", self.path, exc.strerror or exc)
+
+    def forget(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def recall(self, now: float) -> Operator | None:
+        """The last person verified here within RESUME_S, unverified now; None otherwise (a bad file too)."""
+        try:
+            found = json.loads(self.path.read_text(encoding="utf-8"))
+            name, role, at = str(found["name"]), str(found["role"]), float(found["at"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+            log.warning("ignored %s: not who signed in last (%s)", self.path, type(exc).__name__)
+            return None
+        if not 0 < len(name) <= 63 or role not in GROUPS or not 0 <= now - at <= RESUME_S:  # 63: PostgreSQL's names
+            return None
+        return Operator(name, role, unverified=True)

@@ -504,6 +504,10 @@
         <translation>无人经过身份验证（演示平台）</translation>
     </message>
     <message>
+        <source>not verified: the platform cannot be reached</source>
+        <translation>未验证：平台无法连接</translation>
+    </message>
+    <message>
         <source>nothing done here reaches the platform</source>
         <translation>此处的操作不会发送到平台</translation>
     </message>
