@@ -32,7 +32,8 @@ from widgets.base import View, ViewContext, register
 from widgets.i18n import age, core, place, tr
 from widgets.tile_layers import StaticLayers
 from widgets.tile_pages import PAGE_S, PageOrder  # noqa: F401 (PAGE_S: the grid's page dwell, as tiles.PAGE_S)
-from widgets.tile_paint import Spark, TileMetrics, build_spark, limit_colours, paint_tile, value_font, with_cone
+from widgets.tile_paint import TileMetrics, limit_colours, paint_tile, value_font
+from widgets.tile_spark import Spark, build_spark, with_cone
 from widgets.tile_summary import SummaryState, paint_summary, summary_state
 
 SPARK_S = 3600.0  # the sparkline shows the last hour
