@@ -3,6 +3,8 @@ painted afresh when what they show changes, never for a value change, bypassed f
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QRect
@@ -145,3 +147,55 @@ def test_a_recording_painter_still_gets_every_name_drawn(grid):
     texts = {d.text for d in drawn_text(grid.canvas)}
     for s in grid.canvas.states:
         assert s.measure in texts and s.where in texts
+
+
+def test_a_tile_turning_to_a_status_another_shows_copies_its_frame_and_keeps_its_names(grid):
+    _shot(grid)
+    layers = grid.canvas.layers
+    painted, frames, names = layers.painted, layers.frames_painted, layers.names_painted
+    assert names == len(grid.canvas.states), "one names' strip per tile"
+    grid.store.add_readings(1, np.array([NOW + 0.5]), np.array([80.0]))  # normal -> warning, as tile 2 is
+    grid.refresh(NOW + 1)
+    flipped = _shot(grid)
+    assert grid.canvas.states[0].status is grid.canvas.states[1].status
+    assert layers.painted == painted + 1, "the tile's static part is put together afresh"
+    assert (layers.frames_painted, layers.names_painted) == (frames, names), "from the warning frame and its names"
+    grid.canvas.layers = Direct()
+    grid.canvas.update()
+    assert _shot(grid) == flipped
+
+
+def test_a_new_tile_size_paints_frames_and_names_for_it(grid):
+    _shot(grid)
+    layers = grid.canvas.layers
+    names = layers.names_painted
+    grid.resize(1000, 560)
+    grid.refresh(NOW + 1)
+    resized = _shot(grid)
+    assert layers.names_painted == names + len(grid.canvas.states), "every strip again, at the new size"
+    assert max(len(layers._frames), len(layers._names), len(layers._pixmaps)) <= layers._limit
+    grid.canvas.layers = Direct()
+    grid.canvas.update()
+    assert _shot(grid) == resized
+
+
+@pytest.mark.parametrize("size", [(230, 160), (150, 100)])  # names' strip; too small for one: names painted on
+@pytest.mark.parametrize("dpr", [1.0, 2.0])
+@pytest.mark.parametrize("name", ["Équipe Jäger level, Ýpsilon gate (Çà)", "Jy||Qg pressure W" * 3 + ", ÅÉÍ"])
+def test_names_from_their_strip_are_the_very_pixels_painted_directly(grid, size, dpr, name):
+    s = replace(grid.canvas.states[5], name=name)  # flashing: the widest border
+    m = TileMetrics(*size, grid.canvas.font().family())
+    images = []
+    for layers in (StaticLayers(), None):
+        image = QImage(int(300 * dpr), int(200 * dpr), QImage.Format.Format_ARGB32_Premultiplied)
+        image.setDevicePixelRatio(dpr)
+        image.fill(theme.SURFACE)
+        p = QPainter(image)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        if layers is not None:
+            layers.start(p, [s])
+        paint_tile(p, 17, 11, m, s, 40, None, layers)
+        p.end()
+        images.append(image)
+    assert images[0] == images[1]
