@@ -215,9 +215,10 @@ class _Building:
         for k, ring in enumerate(item if isinstance(item, list) and item else [None]):
             if not isinstance(ring, list) or not ring or set(map(type, ring)) != {int}:
                 problem = "malformed ring"
-            elif min(ring) < 0 or max(ring) >= len(self.z) or not self.bad.isdisjoint(ring):
+            elif (distinct := set(ring)) and (min(distinct) < 0 or max(distinct) >= len(self.z) or
+                                              not self.bad.isdisjoint(distinct)):
                 problem = "missing or unusable vertex"
-            elif len(set(ring)) < 3:
+            elif len(distinct) < 3:
                 problem = "fewer than 3 distinct vertices"
             else:
                 rings.append(ring)

@@ -124,7 +124,9 @@ class Vertices:
         kept = last - first + 1 - closed
         starts = (np.cumsum(kept) - kept + len(self.xyz)).tolist()
         lengths = kept.tolist()
-        self.xyz = np.concatenate([self.xyz, np.delete(points, last[closed], axis=0)])
+        keep = np.ones(len(points), dtype=bool)  # a mask, not np.delete: this runs once per building
+        keep[last[closed]] = False
+        self.xyz = np.concatenate([self.xyz, points[keep]])
         self._lengths += lengths
         self._sorted = None
         return [[list(range(starts[k], starts[k] + lengths[k])) for k in rings] or None for rings in layout]
