@@ -199,3 +199,29 @@ def test_names_from_their_strip_are_the_very_pixels_painted_directly(grid, size,
         p.end()
         images.append(image)
     assert images[0] == images[1]
+
+
+def test_a_paged_grid_paints_each_name_once_however_its_pages_turn(qapp, qtbot):
+    """Its pages take turns through more tiles than SCREENFULS pages hold: the names stay kept."""
+    theme.apply_theme(qapp)
+    store = Store()
+    store.load_reference({"indicators": [_row(i) for i in range(1, 41)]})
+    for iid in range(1, 41):
+        store.add_readings(iid, np.array([NOW - 60.0, NOW]), np.array([50.0, 51.0]))
+    view = TileGrid(ViewContext(store), {})
+    qtbot.addWidget(view)
+    view.resize(700, 520)
+    view.show()
+    qtbot.waitExposed(view)
+    layers = view.canvas.layers
+    for turn in range(2 * 40):
+        view.refresh(NOW + turn * tiles.PAGE_S)
+        _shot(view)
+        if layers.names_painted == 40:
+            break
+    pages = view.page[1]
+    assert 3 * len(view.canvas.states) < 40 and pages > 3, "more tiles than three pages hold"
+    for turn in range(2 * pages):  # every page again, twice
+        view.refresh(NOW + (100 + turn) * tiles.PAGE_S)
+        _shot(view)
+    assert layers.names_painted == 40, "each tile's names painted once"

@@ -10,8 +10,9 @@ by every tile of one size, status, flash phase and age (a status flipping or a f
 copies a frame, it does not paint one), and its names, a strip of the body painted once per name.
 Memory stays flat: the tiles' static parts are kept for at most SCREENFULS times as many looks as
 the grid shows tiles (both flash phases, a status flipping back and forth, tiles that come and go
-as pages turn or abnormal ones are pinned, a grid that changes shape with them), the frames and
-names by the same count, dropping the one used longest ago.
+as pages turn or abnormal ones are pinned, a grid that changes shape with them), the frames by the
+same count, and the names for every tile the grid chooses from (its pages take turns through them
+all, and abnormal ones come and go between them), dropping the one used longest ago.
 
 The copy is exact: the pixmap starts from the canvas's own background, holds whole device pixels
 and is used only where the painter is a raster one placing the tile on whole device pixels; any
@@ -67,13 +68,15 @@ class StaticLayers:
         self._frames: dict[StaticKey, QPixmap] = {}
         self._names: dict[StaticKey, QPixmap] = {}
         self._limit = 0
+        self._names_limit = 0
         self._pass: PassKey | None = None  # None: this pass paints directly
         self._dpr = 1.0
 
-    def start(self, p: QPainter, shown: list[TileState]) -> None:
-        """Before a pass over a grid showing ``shown``: a copy is exact only on a raster painter
-        scaled by just the device pixel ratio."""
+    def start(self, p: QPainter, shown: list[TileState], chosen: int = 0) -> None:
+        """Before a pass over a grid showing ``shown`` of the ``chosen`` tiles it pages through: a
+        copy is exact only on a raster painter scaled by just the device pixel ratio."""
         self._limit = self.SCREENFULS * len(shown)
+        self._names_limit = max(self._limit, chosen)
         self._pass = None
         engine = p.paintEngine()
         if engine is None or engine.type() != QPaintEngine.Type.Raster:
@@ -111,7 +114,7 @@ class StaticLayers:
             _hints(p)
             paint_names(p, m, s)
         else:
-            names = _kept(self._names, (*size, s.name), self._limit, lambda: self._strip(m, s, dpr, strip))
+            names = _kept(self._names, (*size, s.name), self._names_limit, lambda: self._strip(m, s, dpr, strip))
             p.drawPixmap(QPointF(strip.x() / dpr, strip.y() / dpr), names)
         p.end()
         return pixmap

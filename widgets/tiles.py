@@ -176,6 +176,7 @@ class TileCanvas(QWidget):
         self.forecasts = None  # console.forecast.Forecasts: each sparkline's cone (None: none)
         self.store: Store | None = None  # sparklines are drawn from its min/max pyramid (None: from ``recent``)
         self.paints = 0  # paint passes so far (tests check that a quiet wall stays unpainted)
+        self.chosen = 0  # tiles the grid pages through (the names kept for them all)
         self._metrics: dict[tuple, TileMetrics] = {}
         self._sparks: dict[int, tuple[tuple, Spark | None]] = {}
         self._grid_px = 0  # the value size of the last full paint
@@ -296,7 +297,7 @@ class TileCanvas(QWidget):
         grid_px, sizes = self.value_sizes(w, h)
         self._grid_px = grid_px
         m = self.metrics(w, h, grid_px)
-        self.layers.start(p, self.states)
+        self.layers.start(p, self.states, self.chosen)
         for i, s in enumerate(self.states):
             r, c = divmod(i, cols)
             tile = QRect(xs[c], ys[r], w, h)
@@ -386,6 +387,7 @@ class TileGrid(View):
             return
         self._refreshed = key
         chosen = self.chosen()
+        self.canvas.chosen = len(chosen)
         per_page = tiles_per_page(len(chosen), self.canvas.width(), self.canvas.height())
         shown, summarised, page, pages = self.order.page(chosen, per_page, now, getattr(self.ctx, "alarms", None),
                                                          self.shown_for_s)
