@@ -18,6 +18,7 @@ from console.errors import UserError
 from console.importers import batch, gml_geometry
 from console.importers.buildings import read_buildings
 from tests.conftest import SHARED_DATA
+from tests.test_import_citygml import sample_copies
 
 GML = SHARED_DATA / "citygml"
 pytestmark = pytest.mark.skipif(not GML.is_dir(), reason="real data folder not beside the repository")
@@ -50,16 +51,10 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple, tuple]:
 def _varied(path: Path) -> None:
     """Forty copies of the building and garage: some without the garage (one ground polygon less),
     some moved apart from it (a footprint of two polygons), one with a bow-tie ground (repaired)."""
-    tree = etree.parse(str(GML / "Building_and_garage_LOD2-EPSG25832.gml"))
+    tree, copies = sample_copies(40, "V")
     root = tree.getroot()
-    member = root.find("{*}cityObjectMember")
     rng = np.random.default_rng(7)
-    for n in range(40):
-        copy = etree.fromstring(etree.tostring(member))
-        for elem in copy.iter():
-            for key in ("{http://www.opengis.net/gml}id", "{http://www.w3.org/1999/xlink}href"):
-                if elem.get(key):
-                    elem.set(key, elem.get(key).replace("GML", f"V{n}_", 1))
+    for n, copy in copies:
         part = next(copy.iter("{*}BuildingPart"))
         if n % 3 == 1:
             holder = part.getparent()

@@ -298,21 +298,31 @@ def test_repeated_surfaces_are_kept_once_and_a_huge_model_is_stored_as_its_block
     assert row["height"] == pytest.approx(8.0, abs=0.01)
 
 
+def sample_copies(count: int, prefix: str):
+    """The Building_and_garage sample (its tree) and ``count`` copies of its building under new
+    gml:ids (``prefix`` and the copy's number), to change and append: (tree, [(n, copy), ...])."""
+    tree = etree.parse(str(GML / "Building_and_garage_LOD2-EPSG25832.gml"))
+    member = tree.getroot().find("{*}cityObjectMember")
+    copies = []
+    for n in range(count):
+        copy = etree.fromstring(etree.tostring(member))
+        for elem in copy.iter():
+            for key in (f"{{{NS['gml2']}}}id", "{http://www.w3.org/1999/xlink}href"):
+                if elem.get(key):
+                    elem.set(key, elem.get(key).replace("GML", f"{prefix}{n}_", 1))
+        copies.append((n, copy))
+    return tree, copies
+
+
 def test_buildings_made_rows_in_chunks_give_the_rows_of_each_alone(tmp_path, monkeypatch):
     """Buildings are made rows in chunks (one reprojection of all their vertices, one planarity pass):
     chunks of any size give the rows and counts of one building at a time, each building elsewhere."""
     from console.importers import citygml
 
-    tree = etree.parse(str(GML / "Building_and_garage_LOD2-EPSG25832.gml"))
+    tree, copies = sample_copies(40, "C")
     root = tree.getroot()
-    member = root.find("{*}cityObjectMember")
     rng = np.random.default_rng(5)
-    for n in range(40):
-        copy = etree.fromstring(etree.tostring(member))
-        for elem in copy.iter():
-            for key in (f"{{{NS['gml2']}}}id", "{http://www.w3.org/1999/xlink}href"):
-                if elem.get(key):
-                    elem.set(key, elem.get(key).replace("GML", f"C{n}_", 1))
+    for n, copy in copies:
         dx, dy = rng.uniform(-20_000, 20_000, 2)
         for pos in copy.iter("{*}posList"):
             xyz = np.array(pos.text.split(), dtype=float).reshape(-1, 3) + (dx, dy, rng.uniform(-5, 5))

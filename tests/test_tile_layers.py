@@ -83,11 +83,9 @@ def test_cached_static_parts_paint_the_very_same_pixels(grid, look, phase):
     assert _shot(grid) == cached
 
 
-@pytest.mark.parametrize("dpr", [1.0, 2.0])
-def test_a_blit_equals_painting_directly_at_any_whole_device_pixel_ratio(grid, dpr):
-    s = grid.canvas.states[5]  # the flashing alarm: band, icon, word, chip and border all in play
-    m = TileMetrics(230, 160, grid.canvas.font().family())
-    images = []
+def _painted_both_ways(s, m: TileMetrics, dpr: float) -> list[tuple[QImage, StaticLayers | None]]:
+    """The tile painted through the static layers' caches, then directly: (image, layers) each."""
+    out = []
     for layers in (StaticLayers(), None):
         image = QImage(int(300 * dpr), int(200 * dpr), QImage.Format.Format_ARGB32_Premultiplied)
         image.setDevicePixelRatio(dpr)
@@ -99,9 +97,17 @@ def test_a_blit_equals_painting_directly_at_any_whole_device_pixel_ratio(grid, d
             layers.start(p, [s])
         paint_tile(p, 17, 11, m, s, 40, None, layers)
         p.end()
-        images.append(image)
-        assert layers is None or layers.painted == 1
-    assert images[0] == images[1]
+        out.append((image, layers))
+    return out
+
+
+@pytest.mark.parametrize("dpr", [1.0, 2.0])
+def test_a_blit_equals_painting_directly_at_any_whole_device_pixel_ratio(grid, dpr):
+    s = grid.canvas.states[5]  # the flashing alarm: band, icon, word, chip and border all in play
+    m = TileMetrics(230, 160, grid.canvas.font().family())
+    (through, layers), (direct, _) = _painted_both_ways(s, m, dpr)
+    assert layers.painted == 1
+    assert through == direct
 
 
 def test_a_value_change_redraws_no_static_part_and_only_its_own_tile(grid, monkeypatch):
@@ -185,20 +191,8 @@ def test_a_new_tile_size_paints_frames_and_names_for_it(grid):
 def test_names_from_their_strip_are_the_very_pixels_painted_directly(grid, size, dpr, name):
     s = replace(grid.canvas.states[5], name=name)  # flashing: the widest border
     m = TileMetrics(*size, grid.canvas.font().family())
-    images = []
-    for layers in (StaticLayers(), None):
-        image = QImage(int(300 * dpr), int(200 * dpr), QImage.Format.Format_ARGB32_Premultiplied)
-        image.setDevicePixelRatio(dpr)
-        image.fill(theme.SURFACE)
-        p = QPainter(image)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        if layers is not None:
-            layers.start(p, [s])
-        paint_tile(p, 17, 11, m, s, 40, None, layers)
-        p.end()
-        images.append(image)
-    assert images[0] == images[1]
+    (through, _), (direct, _) = _painted_both_ways(s, m, dpr)
+    assert through == direct
 
 
 def test_a_paged_grid_paints_each_name_once_however_its_pages_turn(qapp, qtbot):
