@@ -6,13 +6,14 @@ Set CITYOPS_SHOTS=DIR to keep screenshots of the view in a 1920×1080 window.
 
 from __future__ import annotations
 
+import gc
 import os
 import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, Qt
 
 from console.alarms import AlarmManager, AlarmState
 from console.cache import Cache
@@ -160,6 +161,42 @@ def test_colours_follow_a_changed_reading(store, make_scene, synced, qtbot):
     assert np.array_equal(changed, lit)  # that sensor's buildings, and no other
     assert (view.colours[lit] == colour.ALARM).all()
     assert view.legend.title == "Drainage well level · %"
+
+
+def test_a_closed_view_frees_its_gl_context_on_the_ui_thread_while_the_next_one_loads(store, synced, qtbot):
+    """A view's off-screen OpenGL context goes when its widget does; it used to wait for Python's
+    cycle collector, which ran it down at any moment, on the UI thread or on whichever thread
+    crossed the threshold (a scene load's, in about half the runs), beside the next view's frames."""
+    from widgets.base import ViewContext
+    from widgets.scene.surfaces import SKY, image_rgb
+    from widgets.scene.view import SceneView
+
+    sky = np.array([SKY.red(), SKY.green(), SKY.blue()])
+    threshold = gc.get_threshold()
+    gc.set_threshold(50, 5, 5)  # collections all through the loads, as on a busy wall
+    try:
+        previous = None
+        for _ in range(3):
+            view = SceneView(ViewContext(store), {"title": "3D city"})
+            view.resize(640, 400)
+            view.show()
+            view.refresh(synced[1])  # its scene loads on the loader's thread ...
+            if previous is not None:  # ... while the view before it goes, as the wall's host lets one go
+                window = previous.canvas.window
+                assert window.GetInitialized()  # it has drawn: it holds a context
+                previous.close()
+                previous.deleteLater()
+                QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+                assert not window.GetInitialized()  # released with the widget, here on the UI thread
+                del window
+            qtbot.waitUntil(lambda: view.scene is not None, timeout=30_000)
+            shown = image_rgb(view.canvas.grab())
+            assert (shown != sky).any(axis=2).mean() > 0.05  # the next view still draws
+            previous = view
+        previous.close()
+        previous.deleteLater()
+    finally:
+        gc.set_threshold(*threshold)
 
 
 def test_risk_marks_the_building_of_an_open_safety_alert(store, make_scene, synced):

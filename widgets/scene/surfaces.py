@@ -141,6 +141,9 @@ class OffscreenSurface(_Input, QWidget):
         self._frame: QImage | None = None
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the frame covers it all
         self.setFocusPolicy(Qt.FocusPolicy.WheelFocus)
+        # the GL context goes with the widget, on the GUI thread; left to Python's cycle collector it
+        # went whenever a collection ran, on whichever thread allocated (a scene load's, half the time)
+        self.destroyed.connect(functools.partial(_release, window))
 
     def sizeHint(self) -> QSize:
         return QSize(400, 400)
@@ -172,3 +175,8 @@ class OffscreenSurface(_Input, QWidget):
 
     def finalize(self) -> None:
         self.window.Finalize()
+
+
+def _release(window, *_) -> None:
+    """Free an off-screen window's OpenGL context and every prop's graphics resources in it."""
+    window.Finalize()
