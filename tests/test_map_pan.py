@@ -239,3 +239,17 @@ def test_the_basemap_is_drawn_opaque_with_the_pixels_it_had_with_alpha(qapp):
     basemap.paint_labels(p, view)
     p.end()
     assert base == alpha.convertToFormat(QImage.Format.Format_RGB32)
+
+
+def test_basemaps_are_drawn_on_a_python_thread_of_the_maps_pool(qtbot):
+    """Not on a QThreadPool thread: there pyproj 3.7 reused a freed PROJ context from the job before
+    and the wall died in proj_create (pyproj#1509); a Python thread keeps its context for its life."""
+    import threading
+
+    from widgets.map import render
+
+    seen: list[threading.Thread] = []
+    render.pool().start(lambda: seen.append(threading.current_thread()))
+    assert render.wait_for_renders(10_000)
+    assert len(seen) == 1 and seen[0].name.startswith("cityops-maps")
+    assert not isinstance(seen[0], threading._DummyThread), "a thread Python did not start"

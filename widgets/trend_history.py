@@ -12,7 +12,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 
 from console.model.indicator import Indicator
 from console.store.history import HistoryData
@@ -21,7 +21,7 @@ from widgets import workers
 log = logging.getLogger(__name__)
 
 
-def pool() -> QThreadPool:
+def pool() -> workers.Pool:
     """The charts' own worker threads (two: one fetch may run while the next one starts)."""
     return workers.pool("charts", 2)
 
@@ -74,9 +74,8 @@ class _Relay(QObject):
     done = Signal(object)
 
 
-class _Fetch(QRunnable):
+class _Fetch:
     def __init__(self, source, request: HistoryRequest, counter: _Counter, relay: _Relay):
-        super().__init__()
         self.source, self.request, self.counter, self.relay = source, request, counter, relay
 
     def run(self) -> None:
@@ -128,7 +127,7 @@ class HistoryLoader(QObject):
             seq = self.counter.latest
         self.requested += 1
         self.pending = HistoryRequest(seq, t0, t1, indicators, levels, max_points)
-        pool().start(_Fetch(self.source, self.pending, self.counter, self._relay))
+        pool().start(_Fetch(self.source, self.pending, self.counter, self._relay).run)
         return self.pending
 
     def _on_done(self, result: HistoryResult) -> None:

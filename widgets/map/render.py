@@ -16,7 +16,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, QThread, QThreadPool, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, QThread, Signal
 from PySide6.QtGui import QImage, QPainter
 
 from console.map.features import CityGeometry, city_geometry
@@ -27,7 +27,7 @@ from widgets import workers
 log = logging.getLogger(__name__)
 
 
-def pool() -> QThreadPool:
+def pool() -> workers.Pool:
     """The maps' own worker thread (one: basemaps are drawn one after the other)."""
     return workers.pool("maps", 1)
 
@@ -85,9 +85,8 @@ class _Relay(QObject):
     built = Signal(object)
 
 
-class _Build(QRunnable):
+class _Build:
     def __init__(self, reference: dict, projection: Projection | None, version: int, relay: _Relay):
-        super().__init__()
         self.reference, self.projection, self.version, self.relay = reference, projection, version, relay
 
     def run(self) -> None:
@@ -102,10 +101,9 @@ class _Build(QRunnable):
             pass
 
 
-class _Job(QRunnable):
+class _Job:
     def __init__(self, seq: int, latest: list[int], lock: threading.Lock, basemap: Basemap, view: View,
                  flags: tuple, relay: _Relay):
-        super().__init__()
         self.seq, self.latest, self.lock = seq, latest, lock
         self.basemap, self.view, self.flags, self.relay = basemap, view, flags, relay
 
@@ -142,7 +140,7 @@ class Renderer(QObject):
 
     def build(self, reference: dict, projection: Projection | None, version: int) -> None:
         """Project the reference data and make its basemap on the worker; ``built`` carries it."""
-        pool().start(_Build(reference, projection, version, self._relay))
+        pool().start(_Build(reference, projection, version, self._relay).run)
 
     def request(self, basemap: Basemap, view: View, flags: tuple) -> None:
         """Draw ``view``; every earlier request is superseded."""
@@ -150,7 +148,7 @@ class Renderer(QObject):
             self._latest[0] += 1
             seq = self._latest[0]
         self.pending = (view, flags)
-        pool().start(_Job(seq, self._latest, self._lock, basemap, view, flags, self._relay))
+        pool().start(_Job(seq, self._latest, self._lock, basemap, view, flags, self._relay).run)
 
     def cancel(self) -> None:
         """Whatever is asked or under way is no longer wanted (the canvas drew in place)."""
