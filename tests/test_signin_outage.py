@@ -161,7 +161,11 @@ def test_only_a_recent_well_formed_record_lets_a_person_act_unverified(tmp_path,
     assert last.recall(END - 60) is None, "a record from the future (a clock set back) is not trusted"
     for bad in ("{", "[]", '{"name": "alice"}', '{"name": "", "role": "operator", "at": 1}',
                 '{"name": "alice", "role": "admin", "at": %s}' % END, '{"name": "%s", "role": "operator", "at": %s}'
-                % ("x" * 64, END), '{"name": "alice", "role": "operator", "at": "soon"}'):
+                % ("x" * 64, END), '{"name": "alice", "role": "operator", "at": "soon"}',
+                '{"name": "alice", "role": "operator", "at": NaN}', '{"name": "alice", "role": "operator", "at": 1e308}',
+                json.dumps({"name": "\u202eecila", "role": "operator", "at": END}),
+                json.dumps({"name": "alice\nbob", "role": "operator", "at": END}),
+                json.dumps({"name": "a" * 10_000_000, "role": "operator", "at": END})):
         path.write_text(bad)
         assert last.recall(END) is None, bad
     path.write_bytes(b"\xff\xfe")

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, text
 
 from console.errors import UserError
 from console.files import replace_file
+from console.text import clean
 from console.model.action import Operator
 
 #: The platform's group roles by the console role they give, most privileged first.
@@ -126,6 +127,6 @@ class LastPerson:
         except (OSError, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
             log.warning("ignored %s: not who signed in last (%s)", self.path, type(exc).__name__)
             return None
-        if not 0 < len(name) <= 63 or role not in GROUPS or not 0 <= now - at <= RESUME_S:  # 63: PostgreSQL's names
-            return None
+        if clean(name, limit=63) != name or not name or role not in GROUPS or not 0 <= now - at <= RESUME_S:
+            return None  # a name no platform gave (controls, bidi overrides, over PostgreSQL's 63), or too old
         return Operator(name, role, unverified=True)
