@@ -83,3 +83,21 @@ def test_the_3x3_walls_header_in_replay_keeps_the_title_and_the_page(qtbot):
     assert header.detail.isHidden() or header.detail.width() >= detail, "the detail whole, or not at all"
     _fitted(header, 1920, SyncStatus("replay", "storm"), clock, "utilities 3/4 · next in 12 s")
     assert header.title.text() == "Helsinki centre — 3×3 operations wall" and header.connection.isVisible()
+
+
+def test_a_long_identity_leaves_the_offline_reason_whole_or_out(qtbot):
+    """1280 px, wider than narrow: an unverified person's long identity makes the title give way,
+    and the reason beside PLATFORM OFFLINE stood cut to "cannot"; now it is whole or not shown."""
+    from console.model.action import Operator
+    from console.shell.header import identity_text
+
+    qt_app()
+    header = HeaderBar("Helsinki centre — 2×2 operations wall")
+    qtbot.addWidget(header)
+    header.who.setText(identity_text(Operator("alice_ops", "operator", unverified=True), False))
+    header.show()
+    offline = SyncStatus("offline", "x", reason="cannot reach platform db.city: connection refused", retry_s=8)
+    _fitted(header, 1280, offline, Clock(lambda: END), "")
+    assert header.given_way and header.who.text().endswith("not verified: the platform cannot be reached")
+    detail = QFontMetrics(header.detail.font()).horizontalAdvance(header.detail.text())
+    assert header.detail.isHidden() or header.detail.width() >= detail, "the detail whole, or not at all"

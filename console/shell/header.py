@@ -213,12 +213,13 @@ class HeaderBar(QWidget):
                 label.setText(text)
         if self.connection.isHidden() == connection:
             self.connection.setVisible(connection)
-        # every part its own width, the connection detail what is left over: on a narrow header,
-        # shown only where it is whole (a phrase cut in half reads as nothing from afar)
+        # every part its own width, the connection detail what is left over: on a narrow header, or
+        # one where a part already gave way, shown only where it is whole (a phrase cut in half reads
+        # as nothing from afar)
         for label in (self.title, self.page, self.who, self.sources):
             self.row.setStretchFactor(label, max(1, QFontMetrics(label.font()).horizontalAdvance(label.text())))
         left = room - self._needed(texts, connection) - self.row.spacing()
-        detail = self._detail_shown and (not narrow or QFontMetrics(self.detail.font()).horizontalAdvance(
+        detail = self._detail_shown and (not (narrow or taken) or QFontMetrics(self.detail.font()).horizontalAdvance(
             self.detail.text()) + 4 <= left)
         if self.detail.isHidden() == detail:
             self.detail.setVisible(detail)
