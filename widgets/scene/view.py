@@ -33,7 +33,8 @@ from widgets.i18n import tr
 from widgets.scene import live
 from widgets.scene.loader import SceneLoader
 from widgets.scene.labels import SceneLabels
-from widgets.scene.overlay import InfoCard, LegendStrip, LoadingPage, StatusLine, dock_legend
+from widgets.scene.legend import LegendStrip, dock_legend
+from widgets.scene.overlay import InfoCard, LoadingPage, StatusLine
 from widgets.scene.warnings import SceneWarnings, without_warnings
 
 LAYERS = ("streets", "water", "sensors", "incidents", "labels")
