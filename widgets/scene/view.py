@@ -9,14 +9,14 @@ sensors, incidents, labels; ``tileset`` a 3D Tiles tileset.json drawn under the 
 Real-Scene 3D or photogrammetry backdrop: ``widgets.scene.tiles3d``).
 
 The geometry is built on a worker thread (``loader``); ``refresh(now)`` only reads the store and
-``now`` (so replay works unchanged) and hands the canvas what changed: it renders only then.
+``now`` (so replay works unchanged) and hands the canvas what changed: it renders only then. Where
+the camera goes (presets, flights, the tour) is ``widgets.scene.camera_moves``.
 Keys: 0 / Home the whole city, 1..9 the districts, Esc closes the building card.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
@@ -26,11 +26,11 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QStackedLayout, QWidget
 
 from console.map.heat import parse_window
 from console.scene import colour
-from console.scene.camera import Pose, fit, towards
-from console.scene.tour import Tour
+from console.scene.camera import towards
 from widgets.base import View, ViewContext, register
 from widgets.i18n import tr
 from widgets.scene import live
+from widgets.scene.camera_moves import FLY_S, FOV_DEG, CameraMoves
 from widgets.scene.loader import SceneLoader
 from widgets.scene.labels import SceneLabels
 from widgets.scene.legend import LegendStrip, dock_legend
@@ -38,10 +38,6 @@ from widgets.scene.overlay import InfoCard, LoadingPage, StatusLine
 from widgets.scene.warnings import SceneWarnings, without_warnings
 
 LAYERS = ("streets", "water", "sensors", "incidents", "labels")
-USER_HOLD_S = 60.0  # an operator's touch holds the tour this long
-# an orbit step is a quarter degree: 4 frames/s (the wall's own rate) spares a software-GL wall PC
-TOUR_FRAME_MS, FLIGHT_FRAME_MS = 250, 40
-FLY_S = 2.5
 INCIDENT_VIEW_M = 450.0  # camera distance when flying to an incident
 LIVE_EVERY_S = 5.0  # statuses age (stale) with time: looked at again this often without new data
 STREET_RGB, WATER_RGB, PARK_RGB = (52, 63, 78), (18, 50, 81), (23, 49, 36)
@@ -50,12 +46,10 @@ GLYPH_PX = 12.0  # a sensor's width on screen at the focal distance, whatever th
 GLYPHS = {"sensors": ("sphere", 1.0, 0.5), "beacons": ("beacon", 1.4, 4.7), "selected": ("beacon", 2.2, 4.7)}
 LABEL_GAP_PX = 6
 LABEL_AREA_PX = 80_000  # one text label per this many pixels of scene, at most
-ELEVATION = 45.0
-FOV_DEG = 30.0  # the canvas's vertical view angle
 
 
 @register("scene3d")
-class SceneView(View):
+class SceneView(CameraMoves, View):
     PARAMS = {"title": str, "district": str, "colour": str, "tour": bool, "dwell": (str, int, float),
               "layers": list, "tileset": str}
 
@@ -94,19 +88,11 @@ class SceneView(View):
         self.districts = np.zeros(0, dtype=object)  # each building's district id (for a rain scenario)
         self.colours: np.ndarray | None = None  # (B, 3) uint8 as last handed to the canvas
         self.markers: dict[str, live.Markers] = {}  # "sensors", "beacons" as last drawn
-        self.target: Pose | None = None  # where the camera was last sent
         self.glyph_m = 1.0  # a sensor's size in metres: kept near GLYPH_PX on screen as the camera moves
         self._ref = self._inc = self._sel = -1
         self._fp, self._live_key, self._now = "", (), None
-        self.tour: Tour | None = None
-        self.tour_elapsed = 0.0  # seconds of tour shown: it stands still while paused
-        self.paused_for = ""  # "", "alarm" or "user"
-        self.clock = time.monotonic  # the tour runs on wall time, whatever a replay does
-        self._held_until = -math.inf
-        self._last_tick = self._resume_at = 0.0
         self.warnings = SceneWarnings()
-        self.tour_timer = QTimer(self)
-        self.tour_timer.timeout.connect(self._tour_tick)
+        self._init_camera()
 
     def default_title(self) -> str:
         return tr("scene", "3D city")
@@ -341,27 +327,7 @@ class SceneView(View):
         self.card.close_card()
         self.canvas.set_highlight(None)
 
-    # -- camera and input ----------------------------------------------------------------------
-    def fly(self, pose: Pose, duration_s: float = FLY_S) -> None:
-        """Send the camera to ``pose`` (at once, with the fine meshes, when ``duration_s`` is 0)."""
-        self.target = pose
-        self.canvas.fly_to(pose, duration_s) if duration_s > 0 else self.canvas.set_pose(pose)
-
-    def preset_pose(self, i: int) -> Pose:
-        """Frames preset ``i``; a place longer north-south than wide is seen from the west-south-west,
-        so that its long side lies across the wide panel."""
-        x0, x1, y0, y1 = self.presets[i][1][:4]
-        return fit(self.presets[i][1], azimuth=250.0 if y1 - y0 > 1.2 * (x1 - x0) else 200.0, elevation=ELEVATION,
-                   fov_deg=FOV_DEG, aspect=max(1, self.canvas.width()) / max(1, self.canvas.height()))
-
-    def go_to_preset(self, i: int, fly: bool = True, by_user: bool = False) -> None:
-        if not 0 <= i < len(self.presets):
-            return
-        if by_user:
-            self.hold_tour()
-        self.preset_box.setCurrentIndex(i)
-        self.fly(self.preset_pose(i), FLY_S if fly else 0.0)
-
+    # -- input ---------------------------------------------------------------------------------
     def keyPressEvent(self, event) -> None:  # noqa: N802 (the canvas passes up the keys it does not use)
         key, k = event.key(), Qt.Key
         if k.Key_0 <= key <= k.Key_9:
@@ -393,48 +359,6 @@ class SceneView(View):
         self._picked(b)
         x, y, top = self.scene.geometry.centres[b]
         self.fly(towards(self.canvas.pose(), (x, y, top / 2), distance=max(180.0, 5 * top)), fly_s)
-
-    # -- the tour ------------------------------------------------------------------------------
-    def hold_tour(self) -> None:
-        """An operator is looking: the tour waits a minute after their last touch (stopped at once, so
-        no tour step undoes what they asked for)."""
-        self._held_until = self.clock() + USER_HOLD_S
-        self.tour_timer.stop()
-
-    def _tour_state(self) -> None:
-        self.paused_for = ("alarm" if live.unacknowledged_alarm(self.ctx.alarms)
-                           else "user" if self.clock() < self._held_until else "")
-        running = self.touring and not self.paused_for and bool(self.presets)
-        if running and not self.tour_timer.isActive():
-            self._start_tour(fly_back=True)
-        elif not running:
-            self.tour_timer.stop()
-
-    def _start_tour(self, fly_back: bool) -> None:
-        """(Re)start the tour where it stopped (at first: arrived at its first stop), flying there
-        from wherever the camera is now."""
-        skip = 1 if self.district is None and len(self.presets) > 1 else 0  # tour the districts
-        first = self.tour is None
-        self.tour = Tour([(name, self.preset_pose(i)) for i, (name, _) in enumerate(self.presets) if i >= skip],
-                         dwell_s=self.dwell_s)
-        if first:
-            self.tour_elapsed = self.tour.flight_s
-        self.fly(self.tour.pose(self.tour_elapsed), FLY_S if fly_back else 0.0)
-        self._resume_at = self._last_tick = self.clock() + (FLY_S if fly_back else 0.0)
-        self.tour_timer.start(TOUR_FRAME_MS)
-
-    def _tour_tick(self) -> None:
-        now = self.clock()
-        if now < self._resume_at:  # still flying back to where the tour stopped
-            return
-        self.tour_elapsed += now - self._last_tick
-        self._last_tick = now
-        tour = self.tour
-        flying = len(tour.stops) > 1 and (self.tour_elapsed % tour.period_s) % tour.leg_s < tour.flight_s
-        self.canvas.set_pose(tour.pose(self.tour_elapsed), moving=flying)
-        self.tour_timer.setInterval(FLIGHT_FRAME_MS if flying else TOUR_FRAME_MS)
-        skip = 1 if self.district is None and len(self.presets) > 1 else 0
-        self.preset_box.setCurrentIndex(tour.stop(self.tour_elapsed)[0] + skip)
 
     def _status_line(self, open_count: int) -> None:
         parts = []
