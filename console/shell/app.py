@@ -1,7 +1,8 @@
 """Run a wall: open the layout's windows on their screens, feed them from sync, refresh on a capped timer.
 
 The wall follows what changes under it without a restart: screens plugged in and out
-(``ScreenMap``), edits of the layout file (``LayoutWatcher``), and the page rotation.
+(``ScreenMap``), edits of the layout file (``LayoutWatcher``), and the page rotation. Its windows
+are made and placed by ``WallWindows`` (console/shell/wall_windows.py).
 """
 
 from __future__ import annotations
@@ -43,17 +44,16 @@ from console.sync.engine import SyncEngine
 from console.sync.status import SyncStatus
 from console.shell.bridge import SyncBridge
 from console.shell.control_bridge import ControlBridge
-from console.shell.screens import Assignment, Placement, ScreenMap, show_windowed
-from console.shell.span import SpanScreen
+from console.shell.screens import Assignment, Placement, ScreenMap
 from console.shell.reload import LayoutWatcher
 from console.shell.signin import SignIn
 from console.shell.qt_setup import interface_scale
 from console.shell.wall_screenshots import ShotsWritten, WallScreenshots
 from console.shell.wall_signin import WallSignIn
-from console.shell.window import WallWindow
+from console.shell.wall_windows import WallWindows
 from console.shell.workstation import Workstation
 from widgets import ViewContext, view_params
-from widgets.timeline import TimelineView, install_shortcuts
+from widgets.timeline import install_shortcuts
 from widgets.trend_history import wait_for_fetches
 
 log = logging.getLogger("cityops.wall")
@@ -83,7 +83,7 @@ def node_screens(layout: Layout, node: int) -> list[ScreenSpec]:
     return screens
 
 
-class Wall(WallSignIn, WallScreenshots):
+class Wall(WallWindows, WallSignIn, WallScreenshots):
     """The windows of one layout, the store behind them, and the sync engine feeding it."""
 
     def __init__(self, layout: Layout, cache: Cache | None, connector: Connector | None, clock: Clock,
@@ -205,70 +205,6 @@ class Wall(WallSignIn, WallScreenshots):
         """The console's own keys on a window: F12 screenshots, F9 sign out, F10 hand over."""
         QShortcut(QKeySequence(Qt.Key.Key_F12), window, self.save_screenshots)
         self._sign_out_keys(window)
-
-    # -- windows ---------------------------------------------------------------------------
-
-    def _make_windows(self, layout: Layout, specs: list[ScreenSpec]) -> tuple[list[WallWindow], dict[str, SpanScreen]]:
-        """Every screen's window (and a spanning screen's slices), or none if any view refuses to build."""
-        windows: list[WallWindow] = []
-        spans: dict[str, SpanScreen] = {}
-        try:
-            for spec in specs:
-                window = WallWindow(spec, layout.title, self.context, layout.source)
-                windows.append(window)
-                if len(spec.outputs) > 1:
-                    spans[spec.name] = SpanScreen(spec, window)
-        except UserError:
-            for window in windows:
-                window.deleteLater()
-            raise
-        for window in windows:
-            window.show_identity(self.context.operator, self.demo)
-            for out in spans[window.spec.name].slices if window.spec.name in spans else [window]:
-                self._keys(out)
-        if self.signin is not None and windows:  # the panel asks in the first screen, under its header
-            windows[0].layout().insertWidget(windows[0].layout().indexOf(windows[0].header) + 1, self.signin.panel)
-        if self.replay is not None:
-            self._replay_controls(layout, windows)
-        return windows, spans
-
-    def _replay_controls(self, layout: Layout, windows: list[WallWindow]) -> None:
-        """In a replay every window takes the timeline's keys, and the one with the most height to
-        spare shows the timeline along its foot unless the layout places one itself."""
-        timeline = self.replay.timeline
-        for window in windows:
-            install_shortcuts(window, self.clock, timeline)
-        placed = any(view.name == "timeline" for w in windows for view in w.views)
-        if windows and not placed:  # on the screen with the most height to spare (the first among equals)
-            host = max(windows, key=lambda w: w.spec.size[1] - w.minimumSizeHint().height())
-            strip = TimelineView(self.clock, timeline, self.context.operator.name, compact=self.scale > 1)
-            host.layout().addWidget(strip)
-            windows[0].timeline = strip
-
-    def outputs(self, window: WallWindow) -> list[QWidget]:
-        """The top-level windows that show ``window``: itself, or a spanning screen's slices."""
-        span = self.spans.get(window.spec.name)
-        return list(span.slices) if span else [window]
-
-    def _place(self, initial: bool) -> None:
-        """Every output window onto its screen (``Placement.place``), or all ordinary windows when windowed."""
-        if self.windowed:
-            for window in self.windows:
-                for out in self.outputs(window):
-                    show_windowed(out, window.spec.size)
-            return
-        outputs = {w.spec.name: self.outputs(w) for w in self.windows}
-        self.assignment = self.placement.place(self.specs, outputs, initial)
-        for span in self.spans.values():
-            span.dirty = True
-
-    def _show(self, activate: bool) -> None:
-        for span in self.spans.values():
-            span.show()
-        self._place(initial=True)
-        first = next((out for w in self.windows for out in self.outputs(w) if out.isVisible()), None)
-        if activate and first is not None:
-            first.activateWindow()  # the keyboard goes to the alarm list (WallWindow.showEvent)
 
     def start(self) -> None:
         if self.workstation is not None:  # a desk, not a wall: an ordinary window, the mouse, no hot reload
