@@ -355,6 +355,41 @@ def test_the_tileset_view_fills_its_panel_with_what_it_draws(qtbot, folder):
     view.close()
 
 
+def test_a_tileset_view_deleted_while_its_buildings_are_built_stops_the_build_and_nothing_reaches_it(
+        qtbot, monkeypatch):
+    """The buildings are meshed on a thread that used to emit on the view itself: a view closed and
+    deleted meanwhile (a supervisor closing the window) had the thread raise on a deleted widget."""
+    import threading
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from widgets.scene import tileset_view
+    from widgets.scene.tileset_view import TilesetView
+
+    release, started, built = threading.Event(), threading.Event(), []
+    real = tileset_view.build_scene
+
+    def slow_build(*args, **kwargs):
+        started.set()
+        release.wait(30)
+        built.append(real(*args, **kwargs))  # raises Cancelled where the build is stopped
+        return built[-1]
+
+    raised: list[BaseException] = []
+    monkeypatch.setattr(tileset_view, "build_scene", slow_build)
+    monkeypatch.setattr(threading, "excepthook", lambda hook: raised.append(hook.exc_value))
+    view = TilesetView(Tileset(VOLUME / "tileset.json"), _rows_beside_the_tileset())
+    assert started.wait(30)
+    worker = next(t for t in threading.enumerate() if t.name == "tileset-buildings")
+    view.close()
+    view.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    release.set()
+    worker.join(30)
+    qtbot.wait(50)  # anything queued for the view would land now
+    assert not worker.is_alive() and raised == [] and built == []
+
+
 def _rows_beside_the_tileset() -> list[dict]:
     """Three platform building rows just east of the sample city (75.6102 W, 40.0427 N), 15–40 m tall."""
     rows = []

@@ -1,8 +1,8 @@
 """`cityops scene TILESET.json [FILES]`: a 3D Tiles tileset in the wall's 3D canvas, with building files
 beside it, for a supervisor checking what a Real-Scene 3D or photogrammetry provider delivered.
 
-The buildings are meshed on a worker thread (as the wall's view does) in a frame centred on the
-tileset; the tileset is a ``TilesetLayer`` refined as the camera moves. A click shows the building
+The buildings are meshed on a worker thread (as the wall's view does, and stopped with the view as
+its build is) in a frame centred on the tileset; the tileset is a ``TilesetLayer`` refined as the camera moves. A click shows the building
 or the tile feature under it (the nearer of the two), with its properties on the card.
 """
 
@@ -12,15 +12,16 @@ import threading
 from collections import Counter
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from console.errors import UserError
 from console.scene.camera import eye, fit, fit_points
 from console.scene.frame import Frame
-from console.scene.mesh import SceneGeometry, build_scene
+from console.scene.mesh import Cancelled, SceneGeometry, build_scene
 from console.scene.tileset import Tileset, frame_mapping
 from widgets.i18n import tr
+from widgets.scene.loader import Jobs
 from widgets.scene.overlay import InfoCard, StatusLine
 from widgets.scene.tiles3d import FOV_DEG, TilesetLayer
 
@@ -38,9 +39,14 @@ def tileset_frame(tileset: Tileset, with_buildings: bool) -> Frame | None:
     return None
 
 
-class TilesetView(QWidget):
-    built = Signal(object)  # SceneGeometry of the buildings, from the worker
+class _Relay(QObject):
+    """Carries the buildings from the worker to the view (queued). Unparented: the worker may still
+    hold it after the view is deleted, and a signal emitted on a deleted view raises on the worker."""
 
+    built = Signal(object)  # SceneGeometry
+
+
+class TilesetView(QWidget):
     def __init__(self, tileset: Tileset, rows: list[dict], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         from widgets.scene.canvas import SceneCanvas
@@ -64,11 +70,13 @@ class TilesetView(QWidget):
         self.fits_left = MAX_FITS
         self.canvas.interaction_started.connect(self._stop_framing)
         self.canvas.clicked_at.connect(self._clicked)
-        self.built.connect(self._built)
-        threading.Thread(target=self._build, daemon=True, name="tileset-buildings").start()
-
-    def _build(self) -> None:
-        self.built.emit(build_scene(self.rows, self.frame or Frame(0.0, 0.0)))
+        self.jobs = Jobs()
+        self.destroyed.connect(self.jobs.cancel)  # a closed view stops its build
+        self._relay = _Relay()
+        self._relay.built.connect(self._built)
+        self.thread = threading.Thread(target=_build, args=(rows, self.frame, self._relay, self.jobs.new()),
+                                       daemon=True, name="tileset-buildings")
+        self.thread.start()
 
     def _built(self, geometry: SceneGeometry) -> None:
         self.geometry_ = geometry
@@ -135,3 +143,13 @@ class TilesetView(QWidget):
         if failed := sum(self.layer.failed.values()):
             parts.append(tr("scene", "left out: {n} ({why})").format(n=failed, why="; ".join(self.layer.failed)))
         self.status.show_text("  ·  ".join(parts))
+
+
+def _build(rows: list[dict], frame: Frame | None, relay: _Relay, stop: threading.Event) -> None:
+    """The buildings' meshes, on the worker; nothing once the view is gone."""
+    try:
+        geometry = build_scene(rows, frame or Frame(0.0, 0.0), cancelled=stop.is_set)
+    except Cancelled:
+        return
+    if not stop.is_set():
+        relay.built.emit(geometry)
