@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, 
 from console.layout.legibility import SMALLEST_TEXT_PX
 from console.model.indicator import Status
 from widgets import theme
+from widgets.figure_text import FIGURES
 from widgets.tile_spark import Spark, build_spark, paint_spark, with_cone  # noqa: F401 (build_spark, with_cone: as tile_paint's)
 
 if TYPE_CHECKING:
@@ -305,7 +306,7 @@ def paint_figure(p: QPainter, m: TileMetrics, s: TileState, value_px: int, spark
     font = value_font(m.family, value_px)
     p.setFont(font)
     p.setPen(theme.TEXT_DIM if dimmed else theme.TEXT)
-    p.drawText(QPointF(m.pad, m.value_y), s.value)
+    FIGURES.draw(p, QPointF(m.pad, m.value_y), s.value)  # large: from glyph images (widgets/figure_text.py)
     unit_x = m.pad + m.advance(font, s.value) + m.pad * 0.5
     arrow_in_row = m.spark is None and s.trend is not None
     room = w - m.pad - unit_x - (m.w - m.arrow.left() if arrow_in_row else 0)
