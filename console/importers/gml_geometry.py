@@ -14,7 +14,9 @@ import numpy as np
 
 COORDINATES = ("{*}posList", "{*}pos", "{*}coordinates")
 RINGS = ("{*}LinearRing", "{*}Ring")
+POLYGONS = ("{*}Polygon", "{*}Triangle", "{*}Rectangle")
 _COORDINATE_NAMES = frozenset({"posList", "pos", "coordinates"})
+_POLYGON_NAMES = frozenset({"Polygon", "Triangle", "Rectangle"})
 
 _LOCAL: dict[str, str] = {}
 
@@ -36,6 +38,7 @@ class Vertices:
     def __init__(self, top: Any, dimensioned: list[Any]) -> None:
         """``top``: the building element; ``dimensioned``: the elements below it that have a srsDimension."""
         self.xyz = np.zeros((0, 3))
+        self._top = top
         self._dims: dict[Any, int] = {}  # element -> srsDimension in force there
         self._outer: int | None = None
         #: where only coordinate elements say their srsDimension (or none does): the building's for the rest
@@ -49,6 +52,11 @@ class Vertices:
 
         A ring that is one 3D posList (nearly all) only has its text split here: the numbers of all of
         them are converted in one call; any other ring is read on its own."""
+        if (scanned := self._scan(polygons)) is not None:
+            try:
+                return self._plain(*scanned)
+            except (ValueError, _NotPlain):
+                pass  # some ring's text is not numbers, or not finite
         words: list[str] = []
         plain: list[tuple[int, int]] = []  # (ring, its first word), rings of 3 numbers a point
         other: list[tuple[int, np.ndarray]] = []
@@ -74,11 +82,6 @@ class Vertices:
                 rings.append(count)
                 count += 1
             layout.append(rings)
-        if count and not other and count == sum(map(len, layout)):
-            try:
-                return self._plain(np.array(words, dtype=float).reshape(-1, 3), plain, layout)
-            except (ValueError, _NotPlain):
-                pass  # some ring's text is not numbers, or not finite
         usable: list[bool] = [False] * count
         starts: list[int] = [0] * count
         kept: list[int] = [0] * count  # per ring: its points less a closing one
@@ -112,24 +115,78 @@ class Vertices:
             self._sorted = None
         return out
 
-    def _plain(self, points: np.ndarray, plain: list[tuple[int, int]],
+    def _scan(self, polygons: list[Any]) -> tuple[list[str], list[int], list[int], list[list[int]]] | None:
+        """Where every ring of ``polygons`` is a LinearRing of one 3D posList of at least 3 points (nearly
+        every file): (its words less a closing point written as the first, the points of each ring in
+        them, the rings not closed that way, per polygon its rings); None otherwise.
+
+        One pass of lxml's own iteration over the building's polygons, rings and coordinates in
+        document order, each ring checked to lie in the polygon before it: a few C calls a ring,
+        where asking each polygon for its rings and each ring for its coordinates cost several times that."""
+        where = {polygon: k for k, polygon in enumerate(polygons)}
+        layout: list[list[int]] = [[] for _ in polygons]
+        words: list[str] = []
+        sizes: list[int] = []
+        unsure: list[int] = []
+        polygon = ring = None
+        rings: list[int] | None = None
+        for elem in self._top.iter(*POLYGONS, *RINGS, *COORDINATES):
+            name = local(elem)
+            if name in _POLYGON_NAMES:
+                if ring is not None:
+                    return None  # the ring before had no coordinates
+                polygon, k = elem, where.get(elem)
+                rings = None if k is None else layout[k]
+                continue
+            if rings is None:
+                continue  # in a polygon not drawn, or outside every polygon
+            parent = elem.getparent()
+            if name == "LinearRing" and ring is None and parent.getparent() is polygon:
+                ring = elem
+                continue
+            if name == "posList" and ring is not None and parent is ring and self._dimension(elem) == 3:
+                split = (elem.text or "").split()
+                if len(split) % 3 or len(split) < 9:
+                    return None
+                rings.append(len(sizes))
+                if split[:3] == split[-3:]:
+                    del split[-3:]
+                else:
+                    unsure.append(len(sizes))  # "1.0" and "1.00" may still close it: checked as numbers
+                sizes.append(len(split) // 3)
+                words += split
+                ring = None
+                continue
+            if ring is not None or any(up is polygon for up in elem.iterancestors()):
+                return None  # anything else in a drawn polygon: read the general way
+            rings = None  # past the polygon's end (an address's point, a surface patch): not ours
+        return (words, sizes, unsure, layout) if ring is None and all(layout) else None
+
+    def _plain(self, words: list[str], sizes: list[int], unsure: list[int],
                layout: list[list[int]]) -> list[list[list[int]] | None]:
-        """read() where every ring is one 3D posList of finite numbers (nearly every file): its rings
-        lie in ``points`` in the order they are numbered, so only closing points are left out."""
+        """read() of what _scan found: the numbers in one call, the rings numbered in order."""
+        points = np.array(words, dtype=float).reshape(-1, 3)
         if not np.isfinite(points).all():
             raise _NotPlain
-        first = np.fromiter((at for _, at in plain), dtype=np.int64, count=len(plain)) // 3
-        last = np.append(first[1:], len(points)) - 1
-        closed = (points[first] == points[last]).all(axis=1)
-        kept = last - first + 1 - closed
-        starts = (np.cumsum(kept) - kept + len(self.xyz)).tolist()
-        lengths = kept.tolist()
-        keep = np.ones(len(points), dtype=bool)  # a mask, not np.delete: this runs once per building
-        keep[last[closed]] = False
-        self.xyz = np.concatenate([self.xyz, points[keep]])
-        self._lengths += lengths
+        if unsure:
+            first = np.cumsum(sizes) - sizes
+            which = np.array(unsure)
+            last = first[which] + np.array(sizes)[which] - 1
+            closed = (points[first[which]] == points[last]).all(axis=1)
+            if closed.any():
+                keep = np.ones(len(points), dtype=bool)
+                keep[last[closed]] = False
+                points = points[keep]
+                for k in which[closed].tolist():
+                    sizes[k] -= 1
+        starts, at = [], len(self.xyz)
+        for size in sizes:
+            starts.append(at)
+            at += size
+        self.xyz = np.concatenate([self.xyz, points]) if len(self.xyz) else points
+        self._lengths += sizes
         self._sorted = None
-        return [[list(range(starts[k], starts[k] + lengths[k])) for k in rings] or None for rings in layout]
+        return [[list(range(starts[k], starts[k] + sizes[k])) for k in rings] for rings in layout]
 
     def key(self, ring: list[int]) -> bytes:
         """A ring's identity whatever its first point and direction: its coordinates, each column sorted."""
