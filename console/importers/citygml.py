@@ -67,7 +67,7 @@ def citygml_rows(path: Path, report: ImportReport, crs: str | None = None, force
     count = 0
     with open_stream(path) as stream:
         events = etree.iterparse(stream, events=("end",), tag=("{*}Envelope", "{*}Building"), huge_tree=True,
-                                 remove_comments=True, resolve_entities=False, no_network=True)
+                                 remove_blank_text=True, remove_comments=True, resolve_entities=False, no_network=True)
         try:
             for _, elem in events:
                 if _local(elem) == "Envelope":
@@ -115,7 +115,7 @@ def citygml_rows(path: Path, report: ImportReport, crs: str | None = None, force
 
 def _rows(chunk: list[tuple[CityJsonReader, tuple[dict, np.ndarray]]]) -> list[dict]:
     """The rows of buildings read by one reader, made together (one reprojection for all)."""
-    return chunk[0][0].rows_of([feature for _, feature in chunk])
+    return chunk[0][0].rows_of([feature for _, feature in chunk], made=True)
 
 
 def _buildings(count: int) -> str:

@@ -52,10 +52,14 @@ class CityJsonReader(VertexReader):
         """The rows of the Buildings among ``objects`` (one document, or one CityJSONFeature)."""
         return self.rows_of([(objects, vertices)])
 
-    def rows_of(self, features: Iterable[tuple[Any, Any]]) -> list[dict]:
+    def rows_of(self, features: Iterable[tuple[Any, Any]], made: bool = False) -> list[dict]:
         """The rows of several features' Buildings, read together: one reprojection of all their
         vertices, one pass for their surfaces' planarity and their footprints' text (the same rows
-        and counts as one feature at a time, in a fraction of the time for small buildings)."""
+        and counts as one feature at a time, in a fraction of the time for small buildings).
+
+        ``made``: the features were made by a reader of ours (CityGML), so every ring is a list of
+        distinct vertex numbers of its feature and no surface is repeated; of the checks on a surface
+        only those that can still fail are made (a vertex unusable once projected, under 3 vertices)."""
         read: list[tuple[dict, np.ndarray]] = []
         for objects, vertices in features:
             if not isinstance(objects, dict) or not objects:
@@ -70,21 +74,21 @@ class CityJsonReader(VertexReader):
         lonlat, z = self._vertices(np.concatenate([xyz for _, xyz in read]))
         counted = (self.report.skipped.copy(), self.report.repaired.copy())
         try:
-            return self._rows(read, Batch(self.report, lonlat, z, together=True))
+            return self._rows(read, Batch(self.report, lonlat, z, together=True), made)
         except OneAtATime:  # counts as they were, and every footprint made as it comes
             for counter, before in zip((self.report.skipped, self.report.repaired), counted):
                 counter.clear()
                 counter.update(before)
-            return self._rows(read, Batch(self.report, lonlat, z, together=False))
+            return self._rows(read, Batch(self.report, lonlat, z, together=False), made)
 
-    def _rows(self, read: list[tuple[dict, np.ndarray]], batch: Batch) -> list[dict]:
+    def _rows(self, read: list[tuple[dict, np.ndarray]], batch: Batch, made: bool) -> list[dict]:
         for objects, xyz in read:
             start, stop = batch.base, batch.base + len(xyz)
-            self._objects(objects, batch.lonlat[start:stop], batch.z[start:stop], batch)
+            self._objects(objects, batch.lonlat[start:stop], batch.z[start:stop], batch, made)
             batch.base = stop
         return batch.rows()
 
-    def _objects(self, objects: dict, lonlat: np.ndarray, z: np.ndarray, batch: Batch) -> None:
+    def _objects(self, objects: dict, lonlat: np.ndarray, z: np.ndarray, batch: Batch, made: bool) -> None:
         """Each Building among ``objects`` into ``batch``; other objects counted as skipped."""
         bad = set(np.flatnonzero(np.isnan(lonlat).any(axis=1) | np.isnan(z)).tolist())
         for oid, obj in objects.items():
@@ -97,7 +101,7 @@ class CityJsonReader(VertexReader):
                 if kind != "Building":
                     raise _Skip("building part without its building" if kind in PARTS else
                                 f"not a building ({str(kind)[:40]})")
-                _Building(self.report, objects, lonlat, z, bad).read(oid, obj, batch)
+                _Building(self.report, objects, lonlat, z, bad, made).read(oid, obj, batch)
             except _Skip as skip:
                 self.report.skipped[f"{'building' if kind in ('Building', *PARTS) else 'object'}: {skip}"] += 1
             except shapely.errors.GEOSException:
@@ -107,9 +111,11 @@ class CityJsonReader(VertexReader):
 class _Building:
     """One Building and its parts: cleaned geometries, footprint, height and model."""
 
-    def __init__(self, report: ImportReport, objects: dict, lonlat: np.ndarray, z: np.ndarray, bad: set[int]) -> None:
+    def __init__(self, report: ImportReport, objects: dict, lonlat: np.ndarray, z: np.ndarray, bad: set[int],
+                 made: bool = False) -> None:
         self.report, self.objects = report, objects
         self.lonlat, self.z, self.bad = lonlat, z, bad  # every vertex of the file or feature; bad: unusable ones
+        self.made = made  # made by a reader of ours (see rows_of)
         self.cleaned: dict[int, tuple[dict, list] | None] = {}
 
     def read(self, oid: str, obj: dict, batch: Batch) -> None:
@@ -187,11 +193,12 @@ class _Building:
                 value = values[i] if isinstance(values, list) and i < len(values) else None
                 if level > 1:
                     b, v = walk(item, value, level - 1)
-                elif (b := self._surface(item)) is not None and (key := _key(b)) in seen:
+                elif (b := self._surface(item)) is not None and not self.made and (key := _key(b)) in seen:
                     self.report.repaired["building surface: repeated (kept once)"] += 1
                     b = None
                 elif b is not None:
-                    seen.add(key)
+                    if not self.made:
+                        seen.add(key)
                     ok = type(value) is int and 0 <= value < len(kinds or ())
                     v = value if ok else None
                     flat.append((b, kinds[value].get("type") if ok and isinstance(kinds[value], dict) else None))
@@ -213,20 +220,25 @@ class _Building:
         """A surface's rings, bad holes dropped; None (counted) if its outer ring is unusable."""
         rings = []
         for k, ring in enumerate(item if isinstance(item, list) and item else [None]):
-            if not isinstance(ring, list) or not ring or set(map(type, ring)) != {int}:
-                problem = "malformed ring"
-            elif (distinct := set(ring)) and (min(distinct) < 0 or max(distinct) >= len(self.z) or
-                                              not self.bad.isdisjoint(distinct)):
-                problem = "missing or unusable vertex"
-            elif len(distinct) < 3:
-                problem = "fewer than 3 distinct vertices"
-            else:
+            if (problem := self._problem(ring)) is None:
                 rings.append(ring)
                 continue
             self.report.skipped[f"building surface: {problem} ({'dropped' if k == 0 else 'hole dropped'})"] += 1
             if k == 0:
                 return None
         return rings
+
+    def _problem(self, ring: Any) -> str | None:
+        """What makes a ring unusable, if anything."""
+        if self.made:  # distinct vertex numbers of the feature: only these can fail
+            return ("missing or unusable vertex" if self.bad and not self.bad.isdisjoint(ring) else
+                    "fewer than 3 distinct vertices" if len(ring) < 3 else None)
+        if not isinstance(ring, list) or not ring or set(map(type, ring)) != {int}:
+            return "malformed ring"
+        if (distinct := set(ring)) and (min(distinct) < 0 or max(distinct) >= len(self.z) or
+                                        not self.bad.isdisjoint(distinct)):
+            return "missing or unusable vertex"
+        return "fewer than 3 distinct vertices" if len(distinct) < 3 else None
 
     def _footprint_surfaces(self, lod0: list, surfaces: list) -> list:
         """The surfaces the footprint is made of: the LoD0 surfaces, else the ground surfaces, else all."""
