@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -33,7 +34,8 @@ CRS84 = "https://www.opengis.net/def/crs/OGC/0/CRS84"
 LON_LAT_SCALE = 1e-7  # degrees per model vertex unit (~1 cm)
 Z_SCALE = 0.001  # metres per model vertex unit
 MAX_FOOTPRINT_VERTICES = 5_000  # a footprint with more is simplified (no building's outline needs them)
-#: compact, and made once: a model is a tree the importers build (no cycle to look for)
+#: compact, and made once: a model is a tree the importers build (no cycle to look for); only for
+#: what orjson refuses (an integer beyond 64 bits, a key that is not text)
 _MODEL_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
 
 
@@ -144,7 +146,10 @@ def model_text(bid: str, objects: dict, vertices: list, lon0: float, lat0: float
     doc = {"type": "CityJSON", "version": "2.0",
            "transform": {"scale": [LON_LAT_SCALE, LON_LAT_SCALE, Z_SCALE], "translate": [lon0, lat0, 0.0]},
            "metadata": {"referenceSystem": CRS84}, "CityObjects": objects, "vertices": vertices}
-    return _MODEL_JSON.encode(doc)
+    try:  # orjson: a tenth of the standard encoder's time, and NaN written as null (JSON has no NaN)
+        return orjson.dumps(doc).decode()
+    except TypeError:  # orjson.JSONEncodeError is one
+        return _MODEL_JSON.encode(doc)
 
 
 # --- GeoJSON -----------------------------------------------------------------------------------
