@@ -65,7 +65,7 @@ class CityJsonReader(VertexReader):
             if not isinstance(objects, dict) or not objects:
                 self.report.skipped["CityJSON feature without CityObjects"] += 1
                 continue
-            xyz = self._xyz(vertices)
+            xyz = vertices if made else self._xyz(vertices)  # ours: finite numbers in the file's CRS already
             if self.project is None and len(xyz):
                 self._choose_crs(xyz)
             read.append((objects, xyz))
@@ -82,15 +82,18 @@ class CityJsonReader(VertexReader):
             return self._rows(read, Batch(self.report, lonlat, z, together=False), made)
 
     def _rows(self, read: list[tuple[dict, np.ndarray]], batch: Batch, made: bool) -> list[dict]:
+        unusable = np.isnan(batch.lonlat).any(axis=1) | np.isnan(batch.z)
         for objects, xyz in read:
             start, stop = batch.base, batch.base + len(xyz)
-            self._objects(objects, batch.lonlat[start:stop], batch.z[start:stop], batch, made)
+            bad = set(np.flatnonzero(unusable[start:stop]).tolist()) if unusable.any() else set()
+            self._objects(objects, batch.lonlat[start:stop], batch.z[start:stop], bad, batch, made)
             batch.base = stop
         return batch.rows()
 
-    def _objects(self, objects: dict, lonlat: np.ndarray, z: np.ndarray, batch: Batch, made: bool) -> None:
-        """Each Building among ``objects`` into ``batch``; other objects counted as skipped."""
-        bad = set(np.flatnonzero(np.isnan(lonlat).any(axis=1) | np.isnan(z)).tolist())
+    def _objects(self, objects: dict, lonlat: np.ndarray, z: np.ndarray, bad: set[int], batch: Batch,
+                 made: bool) -> None:
+        """Each Building among ``objects`` into ``batch`` (``bad``: its unusable vertices); other objects
+        counted as skipped."""
         for oid, obj in objects.items():
             kind = obj.get("type") if isinstance(obj, dict) else None
             parents = obj.get("parents") if isinstance(obj, dict) else None
@@ -184,6 +187,10 @@ class _Building:
     def _cleaned(self, geom: dict) -> tuple[dict, list] | None:
         sem = geom.get("semantics")
         kinds = sem.get("surfaces") if isinstance(sem, dict) and isinstance(sem.get("surfaces"), list) else None
+        if self.made and not self.bad and all(len(ring) >= 3 for surface in geom["boundaries"] for ring in surface):
+            bounds = geom["boundaries"]  # nothing to drop: a copy of it (a model's renumbering replaces its boundaries)
+            values = sem["values"] if kinds is not None else [None] * len(bounds)
+            return dict(geom), [(b, None if v is None else kinds[v]["type"]) for b, v in zip(bounds, values)]
         flat: list[tuple[list, str | None]] = []
         seen: set[tuple] = set()
 
