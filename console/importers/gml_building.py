@@ -91,11 +91,18 @@ class GmlBuilding:
     """
 
     def __init__(self, elem: Any, number: int, stem: str) -> None:
-        refs = xpath(_REFS)(elem)
-        self.vertices = Vertices(elem, [v.getparent() for v in refs if v.attrname == "srsDimension"])
+        hrefs, dimensioned = [], []
         #: the first srsName of its geometry (an address's location point may be in another CRS)
-        self.srs: str | None = next((str(v) for v in refs if v.attrname == "srsName" and
-                                     not _in_address(v.getparent())), None)
+        self.srs: str | None = None
+        for ref in xpath(_REFS)(elem):
+            name = ref.attrname
+            if name == _HREF:
+                hrefs.append(ref)
+            elif name == "srsDimension":
+                dimensioned.append(ref.getparent())
+            elif self.srs is None and not _in_address(ref.getparent()):
+                self.srs = str(ref)
+        self.vertices = Vertices(elem, dimensioned)
         self.noted: dict[str, int] = {}
         self.objects: dict[str, dict] = {}
         self.polygons: dict[str, list[list[int]]] = {}  # gml:id -> rings, for xlink:href
@@ -118,9 +125,9 @@ class GmlBuilding:
                 if pid:
                     self.polygons[pid] = rings
                 surfaces[ids[owner]].setdefault(lod, []).append((rings, semantic, pid))
-        for ref in refs:
+        for ref in hrefs:
             href = str(ref)
-            place = self._place(ref.getparent()) if ref.attrname == _HREF and href.startswith("#") else None
+            place = self._place(ref.getparent()) if href.startswith("#") else None
             if place is not None and place[0] in ids:
                 refs_of[ids[place[0]]].append((place[1], place[2], href[1:]))
         for obj, oid in ids.items():
