@@ -16,7 +16,9 @@ COORDINATES = ("{*}posList", "{*}pos", "{*}coordinates")
 RINGS = ("{*}LinearRing", "{*}Ring")
 POLYGONS = ("{*}Polygon", "{*}Triangle", "{*}Rectangle")
 _COORDINATE_NAMES = frozenset({"posList", "pos", "coordinates"})
-_POLYGON_NAMES = frozenset({"Polygon", "Triangle", "Rectangle"})
+_GML = ("http://www.opengis.net/gml", "http://www.opengis.net/gml/3.2")  # GML 2 and 3.1; 3.2 (CityGML 3.0)
+_LINEAR_RINGS = frozenset(f"{{{ns}}}LinearRing" for ns in _GML)
+_POS_LISTS = frozenset(f"{{{ns}}}posList" for ns in _GML)
 
 _LOCAL: dict[str, str] = {}
 
@@ -131,20 +133,19 @@ class Vertices:
         polygon = ring = None
         rings: list[int] | None = None
         for elem in self._top.iter(*POLYGONS, *RINGS, *COORDINATES):
-            name = local(elem)
-            if name in _POLYGON_NAMES:
+            k = where.get(elem)
+            if k is not None:
                 if ring is not None:
                     return None  # the ring before had no coordinates
-                polygon, k = elem, where.get(elem)
-                rings = None if k is None else layout[k]
+                polygon, rings = elem, layout[k]
                 continue
             if rings is None:
                 continue  # in a polygon not drawn, or outside every polygon
             parent = elem.getparent()
-            if name == "LinearRing" and ring is None and parent.getparent() is polygon:
+            if ring is None and parent.getparent() is polygon and elem.tag in _LINEAR_RINGS:
                 ring = elem
                 continue
-            if name == "posList" and ring is not None and parent is ring and self._dimension(elem) == 3:
+            if ring is not None and parent is ring and elem.tag in _POS_LISTS and self._dimension(elem) == 3:
                 split = (elem.text or "").split()
                 if len(split) % 3 or len(split) < 9:
                     return None
@@ -158,7 +159,7 @@ class Vertices:
                 ring = None
                 continue
             if ring is not None or any(up is polygon for up in elem.iterancestors()):
-                return None  # anything else in a drawn polygon: read the general way
+                return None  # anything else in a drawn polygon (a gml:Ring, a pos): read the general way
             rings = None  # past the polygon's end (an address's point, a surface patch): not ours
         return (words, sizes, unsure, layout) if ring is None and all(layout) else None
 
