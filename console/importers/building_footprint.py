@@ -59,12 +59,16 @@ def footprints(lonlat: np.ndarray, buildings: list[tuple[int, list[Surface]]]) -
     except shapely.errors.GEOSException:
         return None
     keep = (shapely.get_type_id(parts) == _POLYGON) & (shapely.area(parts) > 0)
-    per_building: list[list[BaseGeometry]] = [[] for _ in buildings]
-    for part, at in zip(parts[keep].tolist(), index[keep].tolist()):
-        per_building[at].append(part)
-    if not all(per_building):
+    parts, index = parts[keep], index[keep]  # index ascending: each building's parts lie together
+    counts = np.bincount(index, minlength=len(buildings))
+    if not counts.all():
         return None
-    return [parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts) for parts in per_building]
+    made = parts[np.cumsum(counts) - counts]  # a building of one part: that polygon
+    several = np.flatnonzero(counts > 1)
+    if len(several):
+        mine = np.isin(index, several)
+        made[several] = shapely.multipolygons(parts[mine], indices=np.searchsorted(several, index[mine]))
+    return made.tolist()
 
 
 def _polygons(lonlat: np.ndarray, flat: list[Surface], bases: int | list[int]) -> np.ndarray:
