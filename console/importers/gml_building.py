@@ -241,17 +241,19 @@ class GmlBuilding:
         """One MultiSurface for an LoD: each polygon once (by id, then by its exact coordinates)."""
         kinds: list[dict] = []
         index: dict[str, int] = {}
-        bounds, values, seen_ids, seen_rings = [], [], set(), set()
+        bounds, values, seen_ids = [], [], set()
+        seen: dict[tuple, list[list[int]]] = {}  # the exteriors kept, by their sign
+        key = self.vertices.key
         for rings, semantic, pid in found:
             if pid is not None and pid in seen_ids:
                 continue
-            key = self.vertices.key(rings[0])
-            if key in seen_rings:
+            same = seen.setdefault(self.vertices.sign(rings[0]), [])
+            if same and any(key(ring) == key(rings[0]) for ring in same):
                 self.noted["building surface: repeated (drawn once)"] = \
                     self.noted.get("building surface: repeated (drawn once)", 0) + 1
                 continue
             seen_ids.add(pid)
-            seen_rings.add(key)
+            same.append(rings[0])
             bounds.append(rings)
             if semantic is not None and semantic not in index:
                 index[semantic] = len(kinds)

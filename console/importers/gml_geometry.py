@@ -47,6 +47,7 @@ class Vertices:
         self._outer = self._dimension(top) if all(local(e) in _COORDINATE_NAMES for e in dimensioned) else None
         self._lengths: list[int] = []  # of each ring numbered, in order: they cover xyz
         self._sorted: np.ndarray | None = None
+        self._signs: dict[int, tuple] | None = None  # ring's first vertex -> its sign
 
     def read(self, polygons: list[Any]) -> list[list[list[int]] | None]:
         """Each polygon's rings (exterior first), numbered on from the vertices read before; None where
@@ -114,7 +115,7 @@ class Vertices:
             at, length = np.array(runs, dtype=np.int64).T
             offset = np.cumsum(length) - length
             self.xyz = np.concatenate([self.xyz, points[np.arange(int(length.sum())) + np.repeat(at - offset, length)]])
-            self._sorted = None
+            self._sorted = self._signs = None
         return out
 
     def _scan(self, polygons: list[Any]) -> tuple[list[str], list[int], list[int], list[list[int]]] | None:
@@ -186,8 +187,19 @@ class Vertices:
             at += size
         self.xyz = np.concatenate([self.xyz, points]) if len(self.xyz) else points
         self._lengths += sizes
-        self._sorted = None
+        self._sorted = self._signs = None
         return [[list(range(starts[k], starts[k] + sizes[k])) for k in rings] for rings in layout]
+
+    def sign(self, ring: list[int]) -> tuple:
+        """What two rings with the same key share (points, each column's least and greatest value),
+        for all rings at once: most rings differ in it, and then no key need be worked out."""
+        if self._signs is None:
+            lengths = np.array(self._lengths)
+            starts = np.cumsum(lengths) - lengths
+            low, high = np.minimum.reduceat(self.xyz, starts), np.maximum.reduceat(self.xyz, starts)
+            table = np.column_stack([lengths, low, high])
+            self._signs = dict(zip(starts.tolist(), map(tuple, table.tolist())))
+        return self._signs[ring[0]]
 
     def key(self, ring: list[int]) -> bytes:
         """A ring's identity whatever its first point and direction: its coordinates, each column sorted."""
