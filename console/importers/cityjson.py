@@ -131,8 +131,7 @@ class _Building:
         if lost := sum(not best[pid] for pid, _, _ in members[1:]):
             self.report.skipped["building part: no usable geometry (left out of its building)"] += lost
         surfaces = [s for cleaned in best.values() if cleaned for s in cleaned[1]]
-        idx = np.unique(np.fromiter(itertools.chain.from_iterable(r for rings, _ in surfaces for r in rings),
-                                    dtype=np.int64))
+        idx = self._used(surfaces)
         attrs = obj.get("attributes") if isinstance(obj.get("attributes"), dict) else {}
         ground, top = _number(attrs.get("h_maaiveld")), _number(attrs.get("h_dak_max"))  # 3D BAG
         if ground is None or top is None:
@@ -157,6 +156,16 @@ class _Building:
         batch.add(oid, footprint if footprint is not None else flat, {
             "name": attrs.get("name"), "height": top - ground if top > ground else None,
             "levels": storeys(attrs.get("storeysAboveGround")), "use": use, "year": year, "model": model})
+
+    def _used(self, surfaces: list) -> np.ndarray:
+        """The vertices the surfaces use, sorted. A feature of ours numbers each ring's vertices apart, so
+        where its distinct rings hold as many vertices as it has, they are all of them (nearly always)."""
+        if self.made:
+            rings = {id(ring): len(ring) for rings, _ in surfaces for ring in rings}
+            if sum(rings.values()) == len(self.z):
+                return np.arange(len(self.z))
+        return np.unique(np.fromiter(itertools.chain.from_iterable(r for rings, _ in surfaces for r in rings),
+                                     dtype=np.int64))
 
     def _parts(self, oid: str, obj: dict, seen: set[str]) -> list[tuple[str, dict, str]]:
         out = []

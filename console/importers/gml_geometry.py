@@ -8,6 +8,7 @@ surface are a few vectorised calls for the whole building.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -194,11 +195,10 @@ class Vertices:
         """What two rings with the same key share (points, each column's least and greatest value),
         for all rings at once: most rings differ in it, and then no key need be worked out."""
         if self._signs is None:
-            lengths = np.array(self._lengths)
-            starts = np.cumsum(lengths) - lengths
-            low, high = np.minimum.reduceat(self.xyz, starts), np.maximum.reduceat(self.xyz, starts)
-            table = np.column_stack([lengths, low, high])
-            self._signs = dict(zip(starts.tolist(), map(tuple, table.tolist())))
+            lengths = self._lengths
+            starts = list(itertools.accumulate(lengths[:-1], initial=0))
+            low, high = (np.minimum.reduceat(self.xyz, starts).tolist(), np.maximum.reduceat(self.xyz, starts).tolist())
+            self._signs = {at: (n, *lo, *hi) for at, n, lo, hi in zip(starts, lengths, low, high)}
         return self._signs[ring[0]]
 
     def key(self, ring: list[int]) -> bytes:
