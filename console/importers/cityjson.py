@@ -263,16 +263,15 @@ class _Building:
 
     def _model(self, oid: str, objects: dict, idx: np.ndarray, ground: float) -> str:
         """The CityJSON 2.0 text with only this building's vertices, renumbered (``idx`` sorted)."""
-        lonlat = self.lonlat[idx]
-        lon0, lat0 = (round(float(v), 7) for v in lonlat.min(axis=0))
-        ij = np.rint((lonlat - (lon0, lat0)) / LON_LAT_SCALE).astype(np.int64)
-        k = np.rint((self.z[idx] - ground) / Z_SCALE).astype(np.int64)
+        xyz = np.column_stack([self.lonlat[idx], self.z[idx]])
+        lon0, lat0 = (round(v, 7) for v in xyz[:, :2].min(axis=0).tolist())
+        units = np.rint((xyz - (lon0, lat0, ground)) / (LON_LAT_SCALE, LON_LAT_SCALE, Z_SCALE)).astype(np.int64)
         if idx[0] != 0 or idx[-1] != len(idx) - 1:  # not every vertex of the feature is this building's
             new = dict(zip(idx.tolist(), range(len(idx))))
             for entry in objects.values():
                 for g in entry["geometry"]:
                     g["boundaries"] = _remap(g["boundaries"], new)
-        return model_text(oid, objects, np.column_stack([ij, k]).tolist(), lon0, lat0)
+        return model_text(oid, objects, units.tolist(), lon0, lat0)
 
 
 def _objects(oid: str, members: list[tuple[str, dict, str | None]], best: dict) -> dict:
