@@ -141,14 +141,20 @@ class GmlBuilding:
         """(owning object, LoD, semantic type) that hold for ``node`` and all below it (owner None:
         not drawn). Memoised per element: the polygons of one surface share all their ancestors."""
         memo = self._memo
+        if (state := memo.get(node)) is not None:
+            return state
         chain = []
-        while node is not None and node not in memo:
-            kind = _KINDS.get(node.tag) or _kind(node.tag)
+        state = _NOTHING  # above the top: nothing owns it
+        while node is not None:
+            tag = node.tag
+            kind = _KINDS.get(tag) or _kind(tag)
             chain.append((node, kind))
             if kind[0] == _OWNS:
                 break
             node = node.getparent()
-        state = memo.get(node, _NOTHING) if node is not None and not (chain and chain[-1][0] is node) else _NOTHING
+            if (known := memo.get(node)) is not None:
+                state = known
+                break
         for element, (what, value) in reversed(chain):
             if what == _OWNS:
                 state = (element, None, None)
