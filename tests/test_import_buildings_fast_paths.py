@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from lxml import etree
 
 from console.errors import UserError
 from console.importers import batch, cityjson, gml_geometry
