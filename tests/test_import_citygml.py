@@ -95,6 +95,22 @@ def test_attributes_semantics_and_xlinks():
     assert attrs["measuredHeight"] == 8.55 and attrs["roofType"] == "3100"
 
 
+def test_a_model_is_json_even_where_the_file_says_nan(tmp_path):
+    """A measured height of NaN is kept in the model as null: JSON has no NaN, and PostgreSQL's jsonb
+    (the platform's model column) refuses a document that has one."""
+    text = (GML / "Building_LOD2-EPSG25832.gml").read_text()
+    path = tmp_path / "nan.gml"
+    path.write_text(re.sub(r"<bldg:measuredHeight([^>]*)>[^<]*<", r"<bldg:measuredHeight\1>NaN<", text))
+    (row,), _ = read_buildings(path)
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    attributes = json.loads(row["model"], parse_constant=refuse)["CityObjects"][row["id"]]["attributes"]
+    assert attributes["measuredHeight"] is None and attributes["yearOfConstruction"] == 1985
+    assert row["height"] == 5.0  # not the surveyor's (none): the model's own extent
+
+
 def test_gzip_and_repeated_surfaces(tmp_path):
     text = (GML / "Building_LOD2-EPSG25832.gml").read_text()
     first = re.search(r"<bldg:boundedBy>.*?</bldg:boundedBy>", text, re.S)[0]
