@@ -135,8 +135,9 @@ class _Building:
         attrs = obj.get("attributes") if isinstance(obj.get("attributes"), dict) else {}
         ground, top = _number(attrs.get("h_maaiveld")), _number(attrs.get("h_dak_max"))  # 3D BAG
         if ground is None or top is None:
-            top = float(self.z[idx].max())
-            ground = float(self.z[idx].min()) if ground is None else ground
+            z = self.z if len(idx) == len(self.z) else self.z[idx]  # idx: all of them, or some
+            top = float(z.max())
+            ground = float(z.min()) if ground is None else ground
             if (measured := _number(attrs.get("measuredHeight"))) is not None and measured > 0:
                 top = ground + measured  # what the surveyor measured, over the model's own extent
         batch.planarity([rings for rings, _ in surfaces if sum(map(len, rings)) > 3], idx)
@@ -263,7 +264,7 @@ class _Building:
 
     def _model(self, oid: str, objects: dict, idx: np.ndarray, ground: float) -> str:
         """The CityJSON 2.0 text with only this building's vertices, renumbered (``idx`` sorted)."""
-        xyz = np.column_stack([self.lonlat[idx], self.z[idx]])
+        xyz = np.column_stack([self.lonlat, self.z] if len(idx) == len(self.z) else [self.lonlat[idx], self.z[idx]])
         lon0, lat0 = (round(v, 7) for v in xyz[:, :2].min(axis=0).tolist())
         units = np.rint((xyz - (lon0, lat0, ground)) / (LON_LAT_SCALE, LON_LAT_SCALE, Z_SCALE)).astype(np.int64)
         if idx[0] != 0 or idx[-1] != len(idx) - 1:  # not every vertex of the feature is this building's

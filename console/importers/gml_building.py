@@ -249,11 +249,11 @@ class GmlBuilding:
         index: dict[str, int] = {}
         bounds, values, seen_ids = [], [], set()
         seen: dict[tuple, list[list[int]]] = {}  # the exteriors kept, by their sign
-        key = self.vertices.key
+        key, signs = self.vertices.key, self.vertices.signs()
         for rings, semantic, pid in found:
             if pid is not None and pid in seen_ids:
                 continue
-            same = seen.setdefault(self.vertices.sign(rings[0]), [])
+            same = seen.setdefault(signs[rings[0][0]], [])
             if same and any(key(ring) == key(rings[0]) for ring in same):
                 self.noted["building surface: repeated (drawn once)"] = \
                     self.noted.get("building surface: repeated (drawn once)", 0) + 1

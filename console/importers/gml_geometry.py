@@ -191,15 +191,16 @@ class Vertices:
         self._sorted = self._signs = None
         return [[list(range(starts[k], starts[k] + sizes[k])) for k in rings] for rings in layout]
 
-    def sign(self, ring: list[int]) -> tuple:
-        """What two rings with the same key share (points, each column's least and greatest value),
-        for all rings at once: most rings differ in it, and then no key need be worked out."""
+    def signs(self) -> dict[int, tuple]:
+        """Per ring (by its first vertex), what two rings with the same key share: its points and each
+        column's least and greatest value, for all rings at once. Most rings differ in it, and then no
+        key need be worked out."""
         if self._signs is None:
             lengths = self._lengths
             starts = list(itertools.accumulate(lengths[:-1], initial=0))
             low, high = (np.minimum.reduceat(self.xyz, starts).tolist(), np.maximum.reduceat(self.xyz, starts).tolist())
             self._signs = {at: (n, *lo, *hi) for at, n, lo, hi in zip(starts, lengths, low, high)}
-        return self._signs[ring[0]]
+        return self._signs
 
     def key(self, ring: list[int]) -> bytes:
         """A ring's identity whatever its first point and direction: its coordinates, each column sorted."""
