@@ -2,7 +2,8 @@
 
 Kept apart from tile_paint.py (the rest of a tile) so each stays short. A sparkline is built once
 per series version and tile size (tiles.py keeps it) and then only drawn, because one pass paints
-a wall of up to ~120 tiles.
+a wall of up to ~120 tiles; readings that only add to its last pixel column, inside that column's
+range, move its last point without building it again (``appended``).
 """
 
 from __future__ import annotations
@@ -96,6 +97,61 @@ def build_spark(ts: np.ndarray, values: np.ndarray, t0: float, t1: float, width:
     levels = tuple((float(height - (v - y_lo) * scale), c) for v, c in thresholds if v is not None and y_lo < v < y_hi)
     last = QPointF(float(xs[-1]), float(height - (values[-1] - y_lo) * scale))
     return Spark(tuple(lines), tuple(areas), levels, last, (y_lo, y_hi))
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """What a sparkline was built from, for ``appended``: the readings (how many, the first and last
+    time) over a window from ``t0``, and its last pixel column (index, lowest and highest value)."""
+
+    t0: float
+    count: int
+    first: float
+    last: float
+    column: tuple[int, float, float]
+
+
+def _columns(ts: np.ndarray, t0: float, t1: float, n: int) -> np.ndarray:
+    """The pixel column of each time, as build_spark bins them."""
+    cols = ((ts - t0) * (n / (t1 - t0))).astype(np.int64)
+    return np.minimum(np.maximum(cols, 0), n - 1)
+
+
+def drawn(ts: np.ndarray, values: np.ndarray, t0: float, t1: float, width: float) -> Drawn | None:
+    """What a sparkline built by build_spark from these readings over [t0, t1] holds in its last column."""
+    finite = np.isfinite(values)
+    if not finite.any():
+        return None
+    cols = _columns(ts[finite], t0, t1, int(width))
+    last = values[finite][cols == cols[-1]]
+    return Drawn(t0, len(ts), float(ts[0]), float(ts[-1]), (int(cols[-1]), float(last.min()), float(last.max())))
+
+
+def appended(spark: Spark, was: Drawn, ts: np.ndarray, values: np.ndarray, t0: float, t1: float, width: float,
+             height: float) -> tuple[Spark, Drawn] | None:
+    """``spark`` (before its cone) for ``ts``/``values`` over [t0, t1] without building it again, where they
+    are the readings it was built from and more in its last column, inside that column's range: its
+    line, area and scale stay as they are, only its last point moves (what build_spark would give).
+    None where they are not (a new column, a new extreme, a reading let go or not a number).
+
+    The few new readings are looked at as Python numbers: numpy's cost per call is most of the work
+    on one or two of them."""
+    if (t0 != was.t0 or len(ts) < was.count or not was.count or ts[0] != was.first
+            or ts[was.count - 1] != was.last):
+        return None
+    new_t, new_v = ts[was.count:].tolist(), values[was.count:].tolist()
+    if not new_t:
+        return spark, was
+    column, lo, hi = was.column
+    n = int(width)
+    per_s = n / (t1 - t0)
+    for t, v in zip(new_t, new_v):  # as build_spark bins them; not a number is outside any range
+        if not lo <= v <= hi or min(max(int((t - t0) * per_s), 0), n - 1) != column:
+            return None
+    y_lo, y_hi = spark.y_range
+    last = QPointF(spark.last.x(), float(height - (new_v[-1] - y_lo) * (height / (y_hi - y_lo))))
+    return (Spark(spark.lines, spark.areas, spark.levels, last, spark.y_range, spark.cone),
+            Drawn(t0, len(ts), was.first, new_t[-1], was.column))
 
 
 def with_cone(spark: Spark, ts: np.ndarray, mean: np.ndarray, lo: np.ndarray, hi: np.ndarray, t0: float,

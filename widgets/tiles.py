@@ -32,7 +32,7 @@ from widgets.i18n import age, core, place, tr
 from widgets.tile_layers import StaticLayers
 from widgets.tile_pages import PAGE_S, PageOrder  # noqa: F401 (PAGE_S: the grid's page dwell, as tiles.PAGE_S)
 from widgets.tile_paint import TileMetrics, limit_colours, paint_tile, value_font
-from widgets.tile_spark import Spark, build_spark, with_cone
+from widgets.tile_spark import Drawn, Spark, appended, build_spark, drawn, with_cone
 from widgets.tile_summary import SummaryState, paint_summary, summary_state
 from widgets.tile_trend import Trend, threshold_span, trend_of
 
@@ -83,6 +83,18 @@ class Recent:
     worse: int
 
 
+@dataclass
+class Sparkline:
+    """A tile's sparkline as last built: for what (size, indicator, forecasts; data version), before
+    and after its forecast cone, and what it was built from where readings can be added to it."""
+
+    key: tuple
+    version: tuple[int, float]
+    spark: Spark | None
+    line: Spark | None
+    drawn: Drawn | None
+
+
 @functools.lru_cache(maxsize=256)  # asked on every refresh and paint; a few sizes ever occur
 def grid_shape(n: int, width: float, height: float, aspect: float = 1.5) -> tuple[int, int]:
     """Columns and rows for ``n`` tiles filling width × height.
@@ -128,7 +140,7 @@ class TileCanvas(QWidget):
         self.paints = 0  # paint passes so far (tests check that a quiet wall stays unpainted)
         self.chosen = 0  # tiles the grid pages through (the names kept for them all)
         self._metrics: dict[tuple, TileMetrics] = {}
-        self._sparks: dict[int, tuple[tuple, Spark | None]] = {}
+        self._sparks: dict[int, Sparkline] = {}
         self._grid_px = 0  # the value size of the last full paint
         self._sizes: tuple[tuple, tuple[int, list[int]]] = ((), (0, []))  # value_sizes: for what, what
         self.layers = StaticLayers()  # each tile's frame, band and names, painted once per look of them
@@ -185,34 +197,51 @@ class TileCanvas(QWidget):
         return self._sizes[1]
 
     def _spark(self, m: TileMetrics, s: TileState) -> Spark | None:
+        """The tile's sparkline, kept per data version; readings that only add to its last pixel
+        column inside that column's range move only its last point (tile_spark.appended), since at
+        ten batches a second nearly every tile gets a reading or two at every paint."""
         if m.spark is None or s.spark is None:
             return None
         recent, ind = self.recent.get(s.iid), self.indicators.get(s.iid)
         forecasts = self.forecasts
-        key = (s.spark, m.spark.width(), m.spark.height(), ind,  # ind: new thresholds redraw it too
+        key = (m.spark.width(), m.spark.height(), ind,  # ind: new thresholds redraw it too
                forecasts.version if forecasts is not None else None)
         cached = self._sparks.get(s.iid)
-        if cached is None or cached[0] != key:
-            spark = None
-            if recent is not None and ind is not None:
-                warn, alarm = limit_colours()
-                levels = ((ind.warn_low, warn), (ind.warn_high, warn), (ind.alarm_low, alarm), (ind.alarm_high, alarm))
-                min_span = max(0.1 * threshold_span(ind), 4 * 10.0 ** -ind.decimals)
-                ahead = SPARK_AHEAD_S if forecasts is not None else 0.0
-                f = forecasts.get(ind.id) if forecasts is not None else None
-                ts, values, gap_s = recent.ts, recent.values, 3 * ind.interval_s
-                columns = int(m.spark.width() * SPARK_S / (SPARK_S + ahead))
-                if self.store is not None and len(ts) > 4 * columns:  # a dense hour: two points per column
-                    frame = self.store.frame(ind.id, recent.t0, recent.t1, columns)
-                    ts, values, gap_s = frame.ts, frame.values, frame.gap_s(gap_s)
-                spark = build_spark(ts, values, recent.t0, recent.t1 + ahead, m.spark.width(),
-                                    m.spark.height(), levels, gap_s, min_span,
-                                    None if f is None else f.mean[f.ts <= recent.t1 + ahead])
-                if spark is not None and f is not None:
-                    spark = with_cone(spark, f.ts, f.mean, f.lo, f.hi, recent.t0, recent.t1 + ahead,
-                                      m.spark.width(), m.spark.height())
-            cached = self._sparks[s.iid] = (key, spark)
-        return cached[1]
+        if cached is not None and cached.key == key and cached.version == s.spark:
+            return cached.spark
+        if recent is None or ind is None:
+            self._sparks[s.iid] = Sparkline(key, s.spark, None, None, None)
+            return None
+        width, height = m.spark.width(), m.spark.height()
+        ahead = SPARK_AHEAD_S if forecasts is not None else 0.0
+        column_s = (SPARK_S + ahead) / int(width)
+        t1 = math.ceil(recent.t1 / column_s) * column_s  # on a column's edge: readings keep their columns
+        t0 = t1 - SPARK_S  # until the next column starts, so one that adds to the last moves only it
+        i0 = int(recent.ts.searchsorted(t0))
+        ts, values, gap_s = recent.ts[i0:], recent.values[i0:], 3 * ind.interval_s
+        f = forecasts.get(ind.id) if forecasts is not None else None
+        moved = None
+        if cached is not None and cached.key == key and cached.line is not None and cached.drawn is not None:
+            moved = appended(cached.line, cached.drawn, ts, values, t0, t1 + ahead, width, height)
+        if moved is not None:
+            line, held = moved
+        else:
+            warn, alarm = limit_colours()
+            levels = ((ind.warn_low, warn), (ind.warn_high, warn), (ind.alarm_low, alarm), (ind.alarm_high, alarm))
+            min_span = max(0.1 * threshold_span(ind), 4 * 10.0 ** -ind.decimals)
+            columns = int(width * SPARK_S / (SPARK_S + ahead))
+            if self.store is not None and len(ts) > 4 * columns:  # a dense hour: two points per column
+                frame = self.store.frame(ind.id, t0, recent.t1, columns)
+                ts, values, gap_s, held = frame.ts, frame.values, frame.gap_s(gap_s), None
+            else:
+                held = drawn(ts, values, t0, t1 + ahead, width)
+            line = build_spark(ts, values, t0, t1 + ahead, width, height, levels, gap_s, min_span,
+                               None if f is None else f.mean[f.ts <= t1 + ahead])
+        spark = line
+        if line is not None and f is not None:
+            spark = with_cone(line, f.ts, f.mean, f.lo, f.hi, t0, t1 + ahead, width, height)
+        self._sparks[s.iid] = Sparkline(key, s.spark, spark, line, held)
+        return spark
 
     def set_states(self, states: list[TileState | SummaryState]) -> None:
         """Show these states, repainting only the tiles that changed (all, if the grid did)."""
