@@ -38,24 +38,17 @@ class Batch:
         self.report, self.lonlat, self.z = report, lonlat, z  # every vertex of the features read together
         self.together = together  # footprints made here for all at once (else each as its building is read)
         self.base = 0  # where the building being read has its vertex 0 in lonlat and z
-        self.rings: list[list[int]] = []  # the rings of the surfaces to test, each building's own vertex numbers
-        self.ring_base: list[int] = []
-        self.surface_vertices: list[int] = []  # per surface: its vertices (all its rings')
-        self.building_surfaces: list[int] = []  # per building with surfaces to test: how many
+        #: per building with surfaces to test: its base and those surfaces (rings of its own vertex numbers)
+        self.tested: list[tuple[int, list[list[list[int]]]]] = []
         self.used: list[np.ndarray] = []  # per such building: its vertices in lonlat (its latitude: the scale)
         self.pending: list[tuple[str, BaseGeometry | None, dict]] = []  # None: its footprint made in rows()
         self.later: list[tuple[int, list[Surface]]] = []  # (base, surfaces) of each footprint to make here
 
     def planarity(self, surfaces: list[list[list[int]]], idx: np.ndarray) -> None:
         """Surfaces of more than 3 vertices of one building, to test for planarity (``idx``: its vertices)."""
-        if not surfaces:
-            return
-        for rings in surfaces:
-            self.rings += rings
-            self.ring_base += [self.base] * len(rings)
-            self.surface_vertices.append(sum(map(len, rings)))
-        self.building_surfaces.append(len(surfaces))
-        self.used.append(idx + self.base)
+        if surfaces:
+            self.tested.append((self.base, surfaces))
+            self.used.append(idx + self.base)
 
     def add(self, oid: str, footprint: BaseGeometry | list[Surface], fields: dict) -> None:
         """A building's row to make: its footprint, or (together) the surfaces to make it of."""
@@ -71,7 +64,7 @@ class Batch:
             if made is None:
                 raise OneAtATime
             self.pending = [(oid, shape, fields) for (oid, _, fields), shape in zip(self.pending, made)]
-        if self.rings:
+        if self.tested:
             self._count_non_planar()
         try:
             texts = footprint_texts([f for _, f, _ in self.pending]) if self.pending else []
@@ -89,12 +82,16 @@ class Batch:
     def _count_non_planar(self) -> None:
         """Count surfaces whose vertices stray more than 1 cm from their plane (Newell normal), in metres
         east, north and up round each building's mean vertex."""
-        sizes = np.fromiter(map(len, self.rings), dtype=np.int64, count=len(self.rings))
-        verts = np.fromiter(itertools.chain.from_iterable(self.rings), dtype=np.int64, count=int(sizes.sum()))
-        verts += np.repeat(np.array(self.ring_base, dtype=np.int64), sizes)
-        counts = np.array(self.surface_vertices)
+        rings = [ring for _, surfaces in self.tested for surface in surfaces for ring in surface]
+        sizes = np.fromiter(map(len, rings), dtype=np.int64, count=len(rings))
+        verts = np.fromiter(itertools.chain.from_iterable(rings), dtype=np.int64, count=int(sizes.sum()))
+        of_surface = np.array([len(surface) for _, surfaces in self.tested for surface in surfaces])  # rings
+        of_building = np.array([len(surfaces) for _, surfaces in self.tested])  # surfaces
+        bases = np.array([base for base, _ in self.tested], dtype=np.int64)
+        counts = np.add.reduceat(sizes, np.cumsum(of_surface) - of_surface)  # vertices of each surface
+        per_building = np.add.reduceat(counts, np.cumsum(of_building) - of_building)
+        verts += np.repeat(bases, per_building)
         starts = np.cumsum(counts) - counts
-        per_building = np.add.reduceat(counts, np.cumsum(self.building_surfaces) - self.building_surfaces)
         building = np.repeat(np.arange(len(per_building)), per_building)  # of each vertex in verts
         used = [len(u) for u in self.used]
         lat0 = np.add.reduceat(self.lonlat[np.concatenate(self.used), 1], np.cumsum(used) - used) / used
