@@ -30,6 +30,7 @@ SIMPLE = {"function": "function", "usage": "usage", "roofType": "roofType", "cla
 GENERIC = frozenset({"stringAttribute", "intAttribute", "doubleAttribute", "dateAttribute", "uriAttribute",
                      "measureAttribute", "StringAttribute", "IntAttribute", "DoubleAttribute", "DateAttribute",
                      "UriAttribute", "MeasureAttribute"})
+_ATTRIBUTE_NAMES = frozenset({*SIMPLE, "measuredHeight", "name", "height", *GENERIC, "genericAttribute"})
 _LOD = re.compile(r"lod([0-3])(Solid|MultiSurface|CompositeSurface|FootPrint|RoofEdge|Geometry)$")
 _HREF = "{http://www.w3.org/1999/xlink}href"
 
@@ -126,10 +127,9 @@ class GmlBuilding:
                     self.polygons[pid] = rings
                 surfaces[ids[owner]].setdefault(lod, []).append((rings, semantic, pid))
         for ref in hrefs:
-            href = str(ref)
-            place = self._place(ref.getparent()) if href.startswith("#") else None
+            place = self._place(ref.getparent()) if ref.startswith("#") else None
             if place is not None and place[0] in ids:
-                refs_of[ids[place[0]]].append((place[1], place[2], href[1:]))
+                refs_of[ids[place[0]]].append((place[1], place[2], ref[1:]))
         for obj, oid in ids.items():
             self._object(obj, oid, parents[oid], surfaces[oid], refs_of[oid])
 
@@ -198,6 +198,8 @@ class GmlBuilding:
         attributes: dict[str, Any] = {}
         for child in elem:
             name = _local(child)
+            if name not in _ATTRIBUTE_NAMES:
+                continue  # geometry, parts, addresses: most of a building's children
             if name in SIMPLE or name in ("measuredHeight", "name"):
                 self._attribute(child, name, attributes)
             elif name == "height":  # CityGML 3.0: con:height/con:Height/con:value
