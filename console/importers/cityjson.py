@@ -197,8 +197,9 @@ class _Building:
     def _cleaned(self, geom: dict) -> tuple[dict, list] | None:
         sem = geom.get("semantics")
         kinds = sem.get("surfaces") if isinstance(sem, dict) and isinstance(sem.get("surfaces"), list) else None
-        if self.made and not self.bad and all(len(ring) >= 3 for surface in geom["boundaries"] for ring in surface):
-            bounds = geom["boundaries"]  # nothing to drop: a copy of it (a model's renumbering replaces its boundaries)
+        bounds = geom.get("boundaries")
+        if self.made and not self.bad and min(map(len, itertools.chain.from_iterable(bounds)), default=0) >= 3:
+            # nothing to drop: a copy of it (a model's renumbering replaces its boundaries)
             values = sem["values"] if kinds is not None else [None] * len(bounds)
             return dict(geom), [(b, None if v is None else kinds[v]["type"]) for b, v in zip(bounds, values)]
         flat: list[tuple[list, str | None]] = []

@@ -250,7 +250,7 @@ class GmlBuilding:
         kinds: list[dict] = []
         index: dict[str, int] = {}
         bounds, values, seen_ids = [], [], set()
-        seen: dict[tuple, list[list[int]]] = {}  # the exteriors kept, by their sign
+        seen: dict[bytes, list[list[int]]] = {}  # the exteriors kept, by their sign
         key, signs = self.vertices.key, self.vertices.signs()
         for rings, semantic, pid in found:
             if pid is not None and pid in seen_ids:

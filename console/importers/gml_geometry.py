@@ -48,7 +48,7 @@ class Vertices:
         self._outer = self._dimension(top) if all(local(e) in _COORDINATE_NAMES for e in dimensioned) else None
         self._lengths: list[int] = []  # of each ring numbered, in order: they cover xyz
         self._sorted: np.ndarray | None = None
-        self._signs: dict[int, tuple] | None = None  # ring's first vertex -> its sign
+        self._signs: dict[int, bytes] | None = None  # ring's first vertex -> its sign
 
     def read(self, polygons: list[Any]) -> list[list[list[int]] | None]:
         """Each polygon's rings (exterior first), numbered on from the vertices read before; None where
@@ -191,15 +191,17 @@ class Vertices:
         self._sorted = self._signs = None
         return [[list(range(starts[k], starts[k] + sizes[k])) for k in rings] for rings in layout]
 
-    def signs(self) -> dict[int, tuple]:
+    def signs(self) -> dict[int, bytes]:
         """Per ring (by its first vertex), what two rings with the same key share: its points and each
         column's least and greatest value, for all rings at once. Most rings differ in it, and then no
         key need be worked out."""
         if self._signs is None:
             lengths = self._lengths
             starts = list(itertools.accumulate(lengths[:-1], initial=0))
-            low, high = (np.minimum.reduceat(self.xyz, starts).tolist(), np.maximum.reduceat(self.xyz, starts).tolist())
-            self._signs = {at: (n, *lo, *hi) for at, n, lo, hi in zip(starts, lengths, low, high)}
+            low, high = np.minimum.reduceat(self.xyz, starts), np.maximum.reduceat(self.xyz, starts)
+            data = np.column_stack([lengths, low, high]).tobytes()  # 7 numbers a ring
+            row = len(data) // len(lengths)
+            self._signs = {at: data[k:k + row] for at, k in zip(starts, range(0, len(data), row))}
         return self._signs
 
     def key(self, ring: list[int]) -> bytes:
