@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, QRect
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from console.store import Store
+from tests.raster import raster
 from tests.text_sizes import drawn_text
 from widgets import ViewContext, theme
 from widgets.figure_text import FigureGlyphs
@@ -22,12 +23,7 @@ NOW = 1_780_000_000.0
 def _figure(text: str, px: int, at: QPointF, dpr: float, glyphs: FigureGlyphs | None,
             clip: QRect | None = None) -> np.ndarray:
     """``text`` drawn at ``at`` as a tile draws its figure: by drawText, or from ``glyphs``; RGB per pixel."""
-    image = QImage(int(480 * dpr), int(200 * dpr), QImage.Format.Format_ARGB32_Premultiplied)
-    image.setDevicePixelRatio(dpr)
-    image.fill(theme.SURFACE_RAISED)
-    p = QPainter(image)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+    image, p = raster(480, 200, dpr, theme.SURFACE_RAISED)
     p.translate(13, 7)  # inside a tile, as paint_tile has it
     if clip is not None:
         p.setClipRect(clip)

@@ -8,10 +8,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from PySide6.QtCore import QRect
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from console.store import Store
+from tests.raster import raster
 from tests.text_sizes import drawn_text
 from widgets import ViewContext, theme
 from widgets import tiles
@@ -87,12 +88,7 @@ def _painted_both_ways(s, m: TileMetrics, dpr: float) -> list[tuple[QImage, Stat
     """The tile painted through the static layers' caches, then directly: (image, layers) each."""
     out = []
     for layers in (StaticLayers(), None):
-        image = QImage(int(300 * dpr), int(200 * dpr), QImage.Format.Format_ARGB32_Premultiplied)
-        image.setDevicePixelRatio(dpr)
-        image.fill(theme.SURFACE)
-        p = QPainter(image)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        image, p = raster(300, 200, dpr, theme.SURFACE)
         if layers is not None:
             layers.start(p, [s])
         paint_tile(p, 17, 11, m, s, 40, None, layers)
