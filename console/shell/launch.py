@@ -74,8 +74,10 @@ def run_wall(layout: Layout, cache: Cache | None, connector: Connector | None, o
 
     if options.seconds is not None:
         QTimer.singleShot(int(options.seconds * 1000), finish)
+    # a quit() before the event loop runs does nothing: a Ctrl-C while the wall starts (its first
+    # refresh takes seconds on a big wall) waits in a timer for the loop instead of being lost
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: app.quit())
+        signal.signal(sig, lambda *_: QTimer.singleShot(0, app.quit))
     wakeup = QTimer()  # lets Python run its signal handlers while Qt's loop is waiting
     wakeup.start(250)
     wakeup.timeout.connect(lambda: None)
