@@ -23,7 +23,8 @@ from console.store.warm import warm_store
 from console.sync.sql_connector import SqlConnector
 from console.sync.engine import SyncEngine
 from widgets.base import ViewContext
-from widgets.trend import TrendChart, parse_window, window_label
+from widgets.trend import TrendChart
+from widgets.trend_window import parse_window, window_label
 from widgets.trend_history import wait_for_fetches
 
 END = 1_780_000_000.0

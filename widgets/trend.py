@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import html
 import math
-import re
 import time
 from typing import Any
 
@@ -27,40 +26,26 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QButtonGroup, QGraphicsItem, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from console.cache.rollups import RESOLUTIONS, choose_resolution
 from console.model.indicator import STALE_AFTER_INTERVALS, Indicator, Status
 from console.store.history import HistoryData
 from widgets import theme
 from widgets.base import View, ViewContext, register
-from widgets.i18n import duration, tr
+from widgets.i18n import tr
 from widgets.trend_cone import Cones, ahead_s
 from widgets.trend_history import HistoryLoader, HistoryResult
 from widgets.trend_layers import (AlarmMarks, Axis, Backdrop, DateAxis, Edges, GridLines, PassiveViewBox,
                                   ThresholdBands, alpha)
+from widgets.trend_window import WindowControls, parse_window
 
 pg.setConfigOptions(antialias=False, useOpenGL=False)  # on software GL, raster drawing is faster
 
-_WINDOW = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d)$")
-_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _LEVEL_WORDS = {"1m": QT_TRANSLATE_NOOP("trend", "1-min"), "1h": QT_TRANSLATE_NOOP("trend", "1-h")}
 #: Alarm events drawn on the chart (when the process changed), with their labels; acknowledging,
 #: shelving and escalation are operator and priority matters, left to the alarm list.
 _MARKED = {"raised": "", "returned": QT_TRANSLATE_NOOP("trend", "RTN"), "cleared": QT_TRANSLATE_NOOP("trend", "CLR")}
-
-
-def parse_window(text: str) -> float:
-    """'15m', '1h', '24h', '7d' -> seconds."""
-    match = _WINDOW.match(text.strip())
-    if not match:
-        raise ValueError(f"chart window {text!r} is not like 15m, 1h, 24h or 7d")
-    return float(match.group(1)) * _UNIT_S[match.group(2)]
-
-
-def window_label(seconds: float) -> str:
-    """Seconds as a button reads: '15 min', '1 h', '7 d'."""
-    return duration(seconds)
 
 
 def _with_gaps(ts: np.ndarray, values: np.ndarray, max_gap: float) -> tuple[np.ndarray, np.ndarray]:
@@ -73,19 +58,8 @@ def _with_gaps(ts: np.ndarray, values: np.ndarray, max_gap: float) -> tuple[np.n
     return np.insert(ts, cut, (ts[cut - 1] + ts[cut]) / 2), np.insert(values, cut, np.nan)
 
 
-_BUTTONS = f"""
-QPushButton {{ background: {theme.SURFACE_RAISED.name()}; color: {theme.TEXT_DIM.name()};
-               border: 1px solid {theme.BORDER.name()}; border-radius: 3px; padding: 1px 8px; }}
-QPushButton:checked {{ color: {theme.TEXT.name()}; border-color: {theme.ACCENT.name()}; }}
-QPushButton#live {{ color: {theme.ACCENT.name()}; border-color: {theme.ACCENT.name()}; font-weight: 600; }}
-QPushButton#live:checked {{ color: {theme.TEXT.name()};
-                            border-color: {theme.BORDER.name()}; }}
-QLabel {{ background: transparent; }}
-"""
-
-
 @register("trend")
-class TrendChart(View):
+class TrendChart(WindowControls, View):
     PARAMS = {"title": str, "indicators": list[str], "window": str}
     MAX_SERIES = 8
     WINDOWS = (900.0, 3600.0, 86400.0, 7 * 86400.0)
@@ -128,54 +102,6 @@ class TrendChart(View):
         return tr("trend", "Trend")
 
     # -- building ---------------------------------------------------------------------------
-    def _build_toolbar(self) -> None:
-        """Title, status, window buttons and Live on one row: wall space is for the chart."""
-        row = QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(4)
-        self.body.removeWidget(self.title_label)
-        self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # cut, not widen
-        row.addWidget(self.title_label, 1)
-        self.window_buttons: dict[float, QPushButton] = {}
-        self._window_group = QButtonGroup(self)
-        self._window_group.setExclusive(False)  # looking back, none is checked: _show_mode decides
-        for seconds in sorted({*self.WINDOWS, self.window_s}):
-            button = QPushButton(window_label(seconds))
-            button.setCheckable(True)
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.clicked.connect(lambda _=False, s=seconds: self.set_window(s))
-            self._window_group.addButton(button)
-            self.window_buttons[seconds] = button
-            row.addWidget(button)
-        self.live_button = QPushButton(tr("trend", "● LIVE"))
-        self.live_button.setObjectName("live")
-        self.live_button.setCheckable(True)
-        self.live_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.live_button.setToolTip(tr("trend", "Follow now; looking back returns here after {seconds} s idle")
-                                    .format(seconds=f"{self.LIVE_TIMEOUT_S:.0f}"))
-        self.live_button.clicked.connect(lambda: self.go_live())
-        row.addSpacing(6)
-        row.addWidget(self.live_button)
-        for button in (*self.window_buttons.values(), self.live_button):
-            button.setStyleSheet(_BUTTONS)
-        self.body.insertLayout(0, row)
-        # the legend is a row of text above the plot, not an overlay: it never hides data
-        below = QHBoxLayout()
-        below.setContentsMargins(2, 0, 2, 0)
-        self.legend = QLabel("")
-        self.legend.setWordWrap(True)
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.status_label = QLabel("")
-        self.status_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-        self.status_label.setWordWrap(True)  # a narrow panel wraps it rather than widening the screen
-        for label in (self.legend, self.status_label):
-            label.setStyleSheet(f"background: transparent; color: {theme.TEXT.name()}; font-size: 14px;")
-        self.status_label.setStyleSheet(self.status_label.styleSheet() + f"color: {theme.TEXT_DIM.name()};")
-        below.addWidget(self.legend, 1)
-        below.addWidget(self.status_label)
-        self.body.insertLayout(1, below)
-        self._show_mode()
-
     def _build_plot(self) -> None:
         axes = {"bottom": DateAxis(orientation="bottom"), "left": Axis("left"), "right": Axis("right")}
         self.plot = pg.PlotWidget(background=theme.SURFACE.name(), axisItems=axes)
@@ -280,40 +206,6 @@ class TrendChart(View):
             box.addItem(fill, ignoreBounds=True)
             self.rollups[ind.id] = (mean, lo, hi, fill)
         return self.rollups[ind.id]
-
-    # -- interaction ------------------------------------------------------------------------
-    def set_window(self, seconds: float) -> None:
-        """A window button: that span, following now."""
-        self.window_s = seconds
-        self.go_live()
-
-    def go_live(self) -> None:
-        self.following = True
-        self._view_key = None
-        self._show_mode()
-        if self._now is not None:
-            self.refresh(self._now)
-
-    def show_range(self, t0: float, t1: float) -> None:
-        """Look at [t0, t1] as a pan or zoom with the mouse would."""
-        self.vb.setXRange(t0, t1, padding=0)
-        self._on_user_range([True, False])
-
-    def _on_user_range(self, mask) -> None:
-        self.following = False
-        self._touched = time.monotonic()
-        self._show_mode()
-        if self._now is not None:
-            self.refresh(self._now)
-
-    def _show_mode(self) -> None:
-        self.live_button.setChecked(self.following)
-        if self.ctx.timeline is not None:  # in a replay "live" would mislead: the chart follows the replayed time
-            self.live_button.setText(tr("trend", "● FOLLOWING") if self.following else tr("trend", "▶ BACK TO NOW"))
-        else:
-            self.live_button.setText(tr("trend", "● LIVE") if self.following else tr("trend", "▶ BACK TO LIVE"))
-        for seconds, button in self.window_buttons.items():
-            button.setChecked(self.following and seconds == self.window_s)
 
     # -- drawing ----------------------------------------------------------------------------
     def shown(self) -> list[Indicator]:
