@@ -4,10 +4,11 @@ Qt's raster engine keeps glyphs in its cache only up to 64 device pixels (FreeTy
 bitmaps above that, so raising QT_MAX_CACHED_GLYPH_SIZE draws nothing at all); a tile's figure on
 a full-screen grid (99 px on a 1920x1080 screen of a dozen tiles, twice that on a 4K one) was filled
 as a path at every paint: ~110 µs a figure against ~8 µs for one the cache holds (and ~27 µs put
-together here), and a wall paints every figure up to ten times a second. A figure's alphabet is small (digits, separators, signs), so
-each glyph is drawn once per font and colour, with its origin on a whole device pixel, and a figure
-is put together from those images, each glyph at its place in the string (kerning included)
-rounded to a whole device pixel: at most half a pixel from where drawText puts it.
+together here), and a wall paints every figure up to ten times a second. A figure's alphabet is
+small (digits, separators, signs), so each glyph is drawn once per font and colour, with its origin
+on a whole device pixel, and a figure is put together from those images, each glyph at its place in
+the string (kerning included) rounded to a whole device pixel: at most half a pixel from where
+drawText puts it.
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ class FigureGlyphs:
             sx, sy = key[2], key[3]
             box = QFontMetricsF(p.font()).boundingRect(char)
             left, top = math.floor(box.left() * sx) - 2, math.floor(box.top() * sy) - 2  # room for the smoothing
-            image = QImage(max(1, math.ceil(box.right() * sx) + 2 - left), max(1, math.ceil(box.bottom() * sy) + 2 - top),
-                           QImage.Format.Format_ARGB32_Premultiplied)
+            width, height = math.ceil(box.right() * sx) + 2 - left, math.ceil(box.bottom() * sy) + 2 - top
+            image = QImage(max(1, width), max(1, height), QImage.Format.Format_ARGB32_Premultiplied)
             image.fill(0)
             q = QPainter(image)
             q.setRenderHints(p.renderHints())

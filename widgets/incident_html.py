@@ -110,7 +110,8 @@ def sensors_html(sensors: list) -> str:
     for s in sensors:
         colour = theme.STATUS_COLOURS[s.status].name() if s.status in (Status.WARNING, Status.ALARM) else TEXT
         word = _e(theme.status_word(s.status)) if s.status is not Status.NORMAL else ""
-        rows.append(f'<tr><td style="color:{DIM}; padding-right:8px; white-space:nowrap" align="right">{format_distance(s.distance_m)}</td>'
+        rows.append(f'<tr><td style="color:{DIM}; padding-right:8px; white-space:nowrap" align="right">'
+                    f'{format_distance(s.distance_m)}</td>'
                     f'<td style="padding-right:8px">{_e(s.name)}</td>'
                     f'<td align="right" style="white-space:nowrap">{_span(_e(s.text), colour, bool(word))}</td>'
                     f'<td style="padding-left:6px">{_span(word, colour, True)}</td></tr>')

@@ -2,8 +2,9 @@
 beside it, for a supervisor checking what a Real-Scene 3D or photogrammetry provider delivered.
 
 The buildings are meshed on a worker thread (as the wall's view does, and stopped with the view as
-its build is) in a frame centred on the tileset; the tileset is a ``TilesetLayer`` refined as the camera moves. A click shows the building
-or the tile feature under it (the nearer of the two), with its properties on the card.
+its build is) in a frame centred on the tileset; the tileset is a ``TilesetLayer`` refined as the
+camera moves. A click shows the building or the tile feature under it (the nearer of the two), with
+its properties on the card.
 """
 
 from __future__ import annotations
