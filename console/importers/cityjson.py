@@ -29,8 +29,9 @@ import shapely
 
 from console.importers.batch import Batch, OneAtATime
 from console.importers.building_footprint import footprint as footprint_of
-from console.importers.cityjson_vertices import VertexReader
-from console.importers.footprints import LON_LAT_SCALE, Z_SCALE, extrusion_model, model_text, storeys
+from console.importers.cityjson_vertices import MAX_Z_M, VertexReader
+from console.importers.footprints import (LON_LAT_SCALE, MAX_HEIGHT_M, Z_SCALE, extrusion_model, model_text,
+                                         storeys)
 from console.importers.report import ImportReport
 
 LEVELS = {"MultiSurface": 1, "CompositeSurface": 1, "Solid": 2, "MultiSolid": 3, "CompositeSolid": 3}
@@ -38,6 +39,8 @@ PARTS = ("BuildingPart", "BuildingInstallation")
 #: A stored model larger than this (one building's CityJSON text) is replaced by its LoD1 block: one
 #: platform row must not hold tens of MB that every console syncs and the scene meshes on every load.
 MAX_MODEL_BYTES = 2_000_000
+IMPLAUSIBLE = (f"building height: no building's in its attributes (over {MAX_HEIGHT_M:,.0f} m, or a ground beyond "
+               f"{MAX_Z_M / 1000:,.0f} km; the model's own used)")
 
 
 class _Skip(Exception):
@@ -133,13 +136,7 @@ class _Building:
         surfaces = [s for cleaned in best.values() if cleaned for s in cleaned[1]]
         idx = self._used(surfaces)
         attrs = obj.get("attributes") if isinstance(obj.get("attributes"), dict) else {}
-        ground, top = _number(attrs.get("h_maaiveld")), _number(attrs.get("h_dak_max"))  # 3D BAG
-        if ground is None or top is None:
-            z = self.z if len(idx) == len(self.z) else self.z[idx]  # idx: all of them, or some
-            top = float(z.max())
-            ground = float(z.min()) if ground is None else ground
-            if (measured := _number(attrs.get("measuredHeight"))) is not None and measured > 0:
-                top = ground + measured  # what the surveyor measured, over the model's own extent
+        ground, top = self._heights(attrs, idx)
         batch.planarity([rings for rings, _ in surfaces if sum(map(len, rings)) > 3], idx)
         flat = self._footprint_surfaces([g for g in _geometries(obj) if _lod(g) == 0], surfaces)
         footprint = None if batch.together else footprint_of(self.lonlat, flat, self.report)
@@ -157,6 +154,25 @@ class _Building:
         batch.add(oid, footprint if footprint is not None else flat, {
             "name": attrs.get("name"), "height": top - ground if top > ground else None,
             "levels": storeys(attrs.get("storeysAboveGround")), "use": use, "year": year, "model": model})
+
+    def _heights(self, attrs: dict, idx: np.ndarray) -> tuple[float, float]:
+        """(ground, top) in metres: the 3D BAG's own where it gives both, else the model's extent (its
+        top the surveyor's measured height over its ground, where there is one). An attribute no
+        building has (over MAX_HEIGHT_M tall, a ground beyond MAX_Z_M) is left out and counted: it
+        would store a model whose heights overflow and a building taller than any."""
+        ground, top = _number(attrs.get("h_maaiveld")), _number(attrs.get("h_dak_max"))  # 3D BAG
+        if ground is not None and (abs(ground) > MAX_Z_M or (top is not None and top - ground > MAX_HEIGHT_M)):
+            self.report.repaired[IMPLAUSIBLE] += 1
+            ground = top = None
+        if ground is not None and top is not None:
+            return ground, top
+        z = self.z if len(idx) == len(self.z) else self.z[idx]  # idx: all of them, or some
+        ground, top = float(z.min()) if ground is None else ground, float(z.max())
+        if (measured := _number(attrs.get("measuredHeight"))) is not None and measured > MAX_HEIGHT_M:
+            self.report.repaired[IMPLAUSIBLE] += 1
+        elif measured is not None and measured > 0:
+            top = ground + measured  # what the surveyor measured, over the model's own extent
+        return ground, top
 
     def _used(self, surfaces: list) -> np.ndarray:
         """The vertices the surfaces use, sorted. A feature of ours numbers each ring's vertices apart, so

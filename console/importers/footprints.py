@@ -28,11 +28,13 @@ from console.importers.crs import CRS_HINT
 from console.importers.geojson import POLYGONAL, features
 from console.importers.osm import import_osm, parse_height, parse_levels, parse_year
 from console.importers.report import ImportReport
+from console.text import clean
 
 STOREY_M = 3.0  # metres per storey where only levels are known
 CRS84 = "https://www.opengis.net/def/crs/OGC/0/CRS84"
 LON_LAT_SCALE = 1e-7  # degrees per model vertex unit (~1 cm)
 Z_SCALE = 0.001  # metres per model vertex unit
+MAX_HEIGHT_M = 1000.0  # taller is no building's height (the tallest stands at 828 m)
 MAX_FOOTPRINT_VERTICES = 5_000  # a footprint with more is simplified (no building's outline needs them)
 #: compact, and made once: a model is a tree the importers build (no cycle to look for); only for
 #: what orjson refuses (an integer beyond 64 bits, a key that is not text)
@@ -65,15 +67,18 @@ def row(bid: str, footprint: str, report: ImportReport, *, name: Any = None, hei
 
 
 def _text(value: Any) -> str | None:
-    return value.replace("\x00", "") if isinstance(value, str) and value.strip() else None
+    """A row's name or use as the wall can show it (console/text.py: no controls or bidi overrides, at
+    most MAX_LABEL characters): the file's own text can be anything, 10 MB or a reversed line."""
+    text = clean(value) if isinstance(value, str) else ""
+    return text if text.strip() else None
 
 
 def metres(value: Any) -> float | None:
-    """A height in metres from a number or OSM-style text; None unless 0 < h <= 1000."""
+    """A height in metres from a number or OSM-style text; None unless 0 < h <= MAX_HEIGHT_M."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) and 0 < value <= 1000 else None
+        return float(value) if math.isfinite(value) and 0 < value <= MAX_HEIGHT_M else None
     return parse_height(value) if isinstance(value, str) else None
 
 
