@@ -111,6 +111,36 @@ def test_a_model_is_json_even_where_the_file_says_nan(tmp_path):
     assert row["height"] == 5.0  # not the surveyor's (none): the model's own extent
 
 
+def test_a_height_no_building_has_is_left_out_and_counted(shared_data, tmp_path):
+    """A measured height of 1e308, or a 3D BAG ground and roof of 1e308, is no building's: the model's own
+    extent gives the height, the report says so, and the stored model's heights stay numbers."""
+    text = (GML / "Building_LOD2-EPSG25832.gml").read_text()
+    tall = tmp_path / "tall.gml"
+    tall.write_text(re.sub(r"<bldg:measuredHeight([^>]*)>[^<]*<", r"<bldg:measuredHeight\1>1e308<", text))
+    lines = (shared_data / "delft-3dbag.city.jsonl").read_text().splitlines()[:2]
+    feature = json.loads(lines[1])
+    feature["CityObjects"][feature["id"]]["attributes"].update(h_maaiveld=1e308, h_dak_max=1e308)
+    bag = tmp_path / "deep.city.jsonl"
+    bag.write_text(f"{lines[0]}\n{json.dumps(feature)}\n")
+    for path, oid in ((tall, "GML_7b1a5a6f-ddad-4c3d-a507-3eb9ee0a8e68"), (bag, feature["id"])):
+        rows, report = read_buildings(path)
+        row = next(r for r in rows if r["id"] == oid)
+        assert sum(n for k, n in report.repaired.items() if k.startswith("building height: no building's")) == 1
+        heights = [v[2] for v in json.loads(row["model"])["vertices"]]
+        assert 0 <= min(heights) and max(heights) < 1_000_000  # millimetres over its ground
+        assert 0 < row["height"] < 1000
+    assert read_buildings(tall)[0][0]["height"] == 5.0  # the model's 112 m to 117 m
+
+
+def test_a_name_of_10_mb_or_with_a_bidi_override_is_a_name_the_wall_can_show(tmp_path):
+    text = (GML / "Building_LOD2-EPSG25832.gml").read_text()
+    for name, shown in (("x" * 10_000_000, "x" * 199 + "…"), ("\u202eevil\u202c name\u200f", "evil name")):
+        path = tmp_path / "named.gml"
+        path.write_text(text.replace("<gml:name>Example Building LOD2 </gml:name>", f"<gml:name>{name}</gml:name>", 1))
+        (row,), _ = read_buildings(path)
+        assert row["name"] == shown
+
+
 def test_gzip_and_repeated_surfaces(tmp_path):
     text = (GML / "Building_LOD2-EPSG25832.gml").read_text()
     first = re.search(r"<bldg:boundedBy>.*?</bldg:boundedBy>", text, re.S)[0]
