@@ -141,6 +141,16 @@ def test_a_name_of_10_mb_or_with_a_bidi_override_is_a_name_the_wall_can_show(tmp
         assert row["name"] == shown
 
 
+def test_a_polygon_of_nan_is_dropped_and_counted_as_such(tmp_path):
+    text = (GML / "Building_LOD2-EPSG25832.gml").read_text()
+    ring = re.search(r"<gml:posList>([^<]*)</gml:posList>", text)[1]  # the ground slab's, also an xlink target
+    path = tmp_path / "nan.gml"
+    path.write_text(text.replace(ring, "nan nan nan " * 5, 1))
+    (row,), report = read_buildings(path)
+    assert report.skipped == {"building surface: coordinates not numbers, not finite or under 3 points (dropped)": 1}
+    assert not report.repaired and len(json.loads(row["model"])["CityObjects"][row["id"]]["geometry"][0]["boundaries"]) == 6
+
+
 def test_gzip_and_repeated_surfaces(tmp_path):
     text = (GML / "Building_LOD2-EPSG25832.gml").read_text()
     first = re.search(r"<bldg:boundedBy>.*?</bldg:boundedBy>", text, re.S)[0]

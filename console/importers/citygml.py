@@ -96,6 +96,7 @@ def citygml_rows(path: Path, report: ImportReport, crs: str | None = None, force
                 chunk.append((readers[srs], building.feature(lat_first)))
                 chunk_vertices += building.n_points
                 report.repaired.update(building.noted)
+                report.skipped.update(building.dropped)
                 # the ~100 elements it placed go now, while their building still has its own: freed after
                 # it, each would make lxml look through the whole cleared building for others (~4% of a read)
                 del building

@@ -30,6 +30,8 @@ SIMPLE = {"function": "function", "usage": "usage", "roofType": "roofType", "cla
 GENERIC = frozenset({"stringAttribute", "intAttribute", "doubleAttribute", "dateAttribute", "uriAttribute",
                      "measureAttribute", "StringAttribute", "IntAttribute", "DoubleAttribute", "DateAttribute",
                      "UriAttribute", "MeasureAttribute"})
+#: a polygon whose outer ring is not numbers, not finite or under 3 points
+UNUSABLE = "building surface: coordinates not numbers, not finite or under 3 points (dropped)"
 _ATTRIBUTE_NAMES = frozenset({*SIMPLE, "measuredHeight", "name", "height", *GENERIC, "genericAttribute"})
 _LOD = re.compile(r"lod([0-3])(Solid|MultiSurface|CompositeSurface|FootPrint|RoofEdge|Geometry)$")
 _HREF = "{http://www.w3.org/1999/xlink}href"
@@ -105,8 +107,9 @@ class GmlBuilding:
                 self.srs = str(ref)
         self.vertices = Vertices(elem, dimensioned)
         self.noted: dict[str, int] = {}
+        self.dropped: dict[str, int] = {}  # surfaces left out, as the CityJSON reader's are: skipped
         self.objects: dict[str, dict] = {}
-        self.polygons: dict[str, list[list[int]]] = {}  # gml:id -> rings, for xlink:href
+        self.polygons: dict[str, list[list[int]] | None] = {}  # gml:id -> rings (None: unusable), for xlink:href
         self._memo: dict[Any, tuple[Any, int | None, str | None]] = {}
         ids: dict[Any, str] = {elem: _id(elem) or f"{stem}:{number}"}
         parents: dict[str, str | None] = {ids[elem]: None}
@@ -121,11 +124,13 @@ class GmlBuilding:
         placed = [(polygon, place) for polygon in elem.iter("{*}Polygon", "{*}Triangle", "{*}Rectangle")
                   if (place := self._place(polygon)) is not None and place[0] in ids]
         for (polygon, (owner, lod, semantic)), rings in zip(placed, self.vertices.read([p for p, _ in placed])):
+            pid = _id(polygon)
+            if pid:
+                self.polygons[pid] = rings
             if rings is not None:
-                pid = _id(polygon)
-                if pid:
-                    self.polygons[pid] = rings
                 surfaces[ids[owner]].setdefault(lod, []).append((rings, semantic, pid))
+            else:
+                self.dropped[UNUSABLE] = self.dropped.get(UNUSABLE, 0) + 1
         for ref in hrefs:
             place = self._place(ref.getparent()) if ref.startswith("#") else None
             if place is not None and place[0] in ids:
@@ -181,10 +186,10 @@ class GmlBuilding:
         kind = "Building" if parent is None and _local(elem) == "Building" else _local(elem)
         outside = "building surface: xlink:href to a polygon outside its building (left out)"
         for lod, semantic, ref in refs:
-            if ref in self.polygons:
-                surfaces.setdefault(lod, []).append((self.polygons[ref], semantic, ref))
-            else:
+            if ref not in self.polygons:
                 self.noted[outside] = self.noted.get(outside, 0) + 1
+            elif (rings := self.polygons[ref]) is not None:  # None: unusable, counted as such once
+                surfaces.setdefault(lod, []).append((rings, semantic, ref))
         entry: dict = {"type": kind,
                        "geometry": [g for lod in sorted(surfaces) if (g := self._geometry(lod, surfaces[lod]))]}
         if attributes := self._attributes(elem):
