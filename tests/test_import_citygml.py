@@ -148,7 +148,8 @@ def test_a_polygon_of_nan_is_dropped_and_counted_as_such(tmp_path):
     path.write_text(text.replace(ring, "nan nan nan " * 5, 1))
     (row,), report = read_buildings(path)
     assert report.skipped == {"building surface: coordinates not numbers, not finite or under 3 points (dropped)": 1}
-    assert not report.repaired and len(json.loads(row["model"])["CityObjects"][row["id"]]["geometry"][0]["boundaries"]) == 6
+    (geometry,) = json.loads(row["model"])["CityObjects"][row["id"]]["geometry"]
+    assert not report.repaired and len(geometry["boundaries"]) == 6
 
 
 def test_gzip_and_repeated_surfaces(tmp_path):
