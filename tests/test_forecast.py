@@ -126,14 +126,14 @@ def test_a_trend_chart_draws_the_cone_after_now_and_looks_ahead(qapp, qtbot):
 
 
 def test_a_sparkline_fits_the_forecast_and_draws_its_cone_after_the_last_reading(qapp):
-    from widgets import tile_paint
+    from widgets import tile_spark
 
     ts, values = rising(minutes=60)
     now = float(ts[-1])
     f = forecast(bin_means(ts, values, now, 60, 60.0)[None, :], 60.0, 60)
     ahead = now + 60 * np.arange(1, 61)
-    spark = tile_paint.build_spark(ts, values, now - 3600, now + 900, 200, 40, (), 90, 1.0, f.mean[0][ahead <= now + 900])
-    spark = tile_paint.with_cone(spark, ahead, f.mean[0], f.lo[0], f.hi[0], now - 3600, now + 900, 200, 40)
+    spark = tile_spark.build_spark(ts, values, now - 3600, now + 900, 200, 40, (), 90, 1.0, f.mean[0][ahead <= now + 900])
+    spark = tile_spark.with_cone(spark, ahead, f.mean[0], f.lo[0], f.hi[0], now - 3600, now + 900, 200, 40)
     band, expected = spark.cone
     xs = [expected.at(i).x() for i in range(expected.size())]
     ys = [expected.at(i).y() for i in range(expected.size())]

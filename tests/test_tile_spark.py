@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QRect
 
 from console.store import Store
-from widgets import ViewContext, theme, tile_paint
+from widgets import ViewContext, theme, tile_spark
 from widgets.tiles import SPARK_S, TileGrid
 
 NOW = 1_780_000_000.0
@@ -40,7 +40,7 @@ def grid(qapp, qtbot, monkeypatch):
     view.show()
     qtbot.waitExposed(view)
     built = []
-    real = tile_paint.build_spark
+    real = tile_spark.build_spark
     monkeypatch.setattr("widgets.tiles.build_spark", lambda *a: built.append(1) or real(*a))
     view.built = built
     return view

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 from console.model.indicator import Indicator, Status
 from console.store import Store
 from widgets import ViewContext, theme
-from widgets import tile_paint, tile_summary, tiles
+from widgets import tile_paint, tile_spark, tile_summary, tiles
 from widgets.tiles import TileGrid, Trend, grid_shape, trend_of
 
 NOW = 1_780_000_000.0
@@ -192,11 +192,11 @@ def test_sparkline_draws_thresholds_in_its_range():
     values = 60 + (ts - ts[0]) / 3600 * 20  # 60 .. 80: crosses warn 70, not alarm 90
     warn, alarm = tile_paint.limit_colours()
     levels = ((70.0, warn), (90.0, alarm))
-    spark = tile_paint.build_spark(ts, values, NOW - 3600, NOW, 200, 40, levels, 180, 1.0)
+    spark = tile_spark.build_spark(ts, values, NOW - 3600, NOW, 200, 40, levels, 180, 1.0)
     assert [c for _, c in spark.levels] == [warn]
     assert 0 < spark.levels[0][0] < 40 and len(spark.lines) == 1
     gappy = np.r_[ts[:20], ts[40:]]  # twenty minutes missing: the line breaks there
-    assert len(tile_paint.build_spark(gappy, np.r_[values[:20], values[40:]], NOW - 3600, NOW, 200, 40,
+    assert len(tile_spark.build_spark(gappy, np.r_[values[:20], values[40:]], NOW - 3600, NOW, 200, 40,
                                       levels, 180, 1.0).lines) == 2
 
 
@@ -282,7 +282,7 @@ def test_new_data_rebuilds_only_that_sparkline(make_grid, monkeypatch):
     store = _store({i: _flat(40 + i) for i in range(1, 7)}, rows)
     grid = make_grid(store, size=(1200, 500))
     built = []
-    real = tile_paint.build_spark
+    real = tile_spark.build_spark
     monkeypatch.setattr("widgets.tiles.build_spark", lambda *a: built.append(1) or real(*a))
     grid.refresh(NOW)
     _shot(grid)

@@ -34,7 +34,7 @@ from PySide6.QtGui import QFontMetricsF, QPainter, QPaintEngine, QPixmap, QTrans
 from console.model.indicator import Status
 from widgets import theme
 from widgets.i18n import place
-from widgets.tile_paint import TileMetrics, paint_frame, paint_names, paint_static
+from widgets.tile_paint import TileMetrics, paint_frame, paint_names
 
 if TYPE_CHECKING:
     from widgets.tiles import TileState

@@ -20,7 +20,7 @@ from console.layout.legibility import SMALLEST_TEXT_PX
 from console.model.indicator import Status
 from widgets import theme
 from widgets.figure_text import FIGURES
-from widgets.tile_spark import Spark, build_spark, paint_spark, with_cone  # noqa: F401 (build_spark, with_cone: as tile_paint's)
+from widgets.tile_spark import Spark, paint_spark
 
 if TYPE_CHECKING:
     from widgets.tile_layers import StaticLayers

@@ -150,7 +150,7 @@ def appended(spark: Spark, was: Drawn, ts: np.ndarray, values: np.ndarray, t0: f
             return None
     y_lo, y_hi = spark.y_range
     last = QPointF(spark.last.x(), float(height - (new_v[-1] - y_lo) * (height / (y_hi - y_lo))))
-    return (Spark(spark.lines, spark.areas, spark.levels, last, spark.y_range, spark.cone),
+    return (replace(spark, last=last),
             Drawn(t0, len(ts), was.first, new_t[-1], was.column))
 
 

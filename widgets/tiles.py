@@ -75,7 +75,6 @@ class Recent:
     """An indicator's last hour as the sparkline and the arrow use it, kept per data version."""
 
     key: tuple[int, float]
-    t0: float
     t1: float
     ts: np.ndarray
     values: np.ndarray
@@ -316,7 +315,7 @@ class TileGrid(View):
         if recent is None or recent.key != key:
             ts, values = self.store.window(ind.id, right - SPARK_S, right)
             trend, worse = trend_of(ind, ts, values, right)
-            recent = self.canvas.recent[ind.id] = Recent(key, right - SPARK_S, right, ts, values, trend, worse)
+            recent = self.canvas.recent[ind.id] = Recent(key, right, ts, values, trend, worse)
         return recent
 
     def summary(self, group: str, members: list[Indicator], now: float, alone: bool) -> SummaryState:

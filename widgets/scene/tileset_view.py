@@ -52,7 +52,7 @@ class TilesetView(QWidget):
         super().__init__(parent)
         from widgets.scene.canvas import SceneCanvas
 
-        self.tileset, self.rows = tileset, rows
+        self.tileset = tileset
         self.frame = tileset_frame(tileset, bool(rows))
         to_frame, _ = frame_mapping(tileset, self.frame)
         tileset.place(to_frame)
@@ -75,9 +75,9 @@ class TilesetView(QWidget):
         self.destroyed.connect(self.jobs.cancel)  # a closed view stops its build
         self._relay = _Relay()
         self._relay.built.connect(self._built)
-        self.thread = threading.Thread(target=_build, args=(rows, self.frame, self._relay, self.jobs.new()),
+        thread = threading.Thread(target=_build, args=(rows, self.frame, self._relay, self.jobs.new()),
                                        daemon=True, name="tileset-buildings")
-        self.thread.start()
+        thread.start()
 
     def _built(self, geometry: SceneGeometry) -> None:
         self.geometry_ = geometry
