@@ -30,9 +30,10 @@ import shapely
 from console.importers.batch import Batch, OneAtATime
 from console.importers.building_footprint import footprint as footprint_of
 from console.importers.cityjson_vertices import MAX_Z_M, VertexReader
-from console.importers.footprints import (LON_LAT_SCALE, MAX_HEIGHT_M, Z_SCALE, extrusion_model, model_text,
-                                         storeys)
+from console.importers.footprints import LON_LAT_SCALE, Z_SCALE, extrusion_model, model_text, storeys
+from console.importers.osm import MAX_HEIGHT_M
 from console.importers.report import ImportReport
+from console.values import is_number
 
 LEVELS = {"MultiSurface": 1, "CompositeSurface": 1, "Solid": 2, "MultiSolid": 3, "CompositeSolid": 3}
 PARTS = ("BuildingPart", "BuildingInstallation")
@@ -61,8 +62,8 @@ class CityJsonReader(VertexReader):
         and counts as one feature at a time, in a fraction of the time for small buildings).
 
         ``made``: the features were made by a reader of ours (CityGML), so every ring is a list of
-        distinct vertex numbers of its feature and no surface is repeated; of the checks on a surface
-        only those that can still fail are made (a vertex unusable once projected, under 3 vertices)."""
+        distinct vertex numbers of its feature and no surface is repeated: a geometry with no vertex
+        unusable once projected and no ring under 3 vertices is taken whole, unchecked."""
         read: list[tuple[dict, np.ndarray]] = []
         for objects, vertices in features:
             if not isinstance(objects, dict) or not objects:
@@ -227,12 +228,11 @@ class _Building:
                 value = values[i] if isinstance(values, list) and i < len(values) else None
                 if level > 1:
                     b, v = walk(item, value, level - 1)
-                elif (b := self._surface(item)) is not None and not self.made and (key := _key(b)) in seen:
+                elif (b := self._surface(item)) is not None and (key := _key(b)) in seen:
                     self.report.repaired["building surface: repeated (kept once)"] += 1
                     b = None
                 elif b is not None:
-                    if not self.made:
-                        seen.add(key)
+                    seen.add(key)
                     ok = type(value) is int and 0 <= value < len(kinds or ())
                     v = value if ok else None
                     flat.append((b, kinds[value].get("type") if ok and isinstance(kinds[value], dict) else None))
@@ -264,9 +264,6 @@ class _Building:
 
     def _problem(self, ring: Any) -> str | None:
         """What makes a ring unusable, if anything."""
-        if self.made:  # distinct vertex numbers of the feature: only these can fail
-            return ("missing or unusable vertex" if self.bad and not self.bad.isdisjoint(ring) else
-                    "fewer than 3 distinct vertices" if len(ring) < 3 else None)
         if not isinstance(ring, list) or not ring or set(map(type, ring)) != {int}:
             return "malformed ring"
         if (distinct := set(ring)) and (min(distinct) < 0 or max(distinct) >= len(self.z) or
@@ -334,8 +331,7 @@ def _remap(bounds: list, new: dict[int, int]) -> list:
 
 
 def _number(value: Any) -> float | None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    return float(value) if ok else None
+    return float(value) if is_number(value) else None
 
 
 def _year(value: Any) -> int | None:
