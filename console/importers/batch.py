@@ -38,17 +38,16 @@ class Batch:
         self.report, self.lonlat, self.z = report, lonlat, z  # every vertex of the features read together
         self.together = together  # footprints made here for all at once (else each as its building is read)
         self.base = 0  # where the building being read has its vertex 0 in lonlat and z
-        #: per building with surfaces to test: its base and those surfaces (rings of its own vertex numbers)
-        self.tested: list[tuple[int, list[list[list[int]]]]] = []
-        self.used: list[np.ndarray] = []  # per such building: its vertices in lonlat (its latitude: the scale)
+        #: per building with surfaces to test: its base, those surfaces (rings of its own vertex numbers)
+        #: and its vertices in lonlat (their latitude gives the scale)
+        self.tested: list[tuple[int, list[list[list[int]]], np.ndarray]] = []
         self.pending: list[tuple[str, BaseGeometry | None, dict]] = []  # None: its footprint made in rows()
         self.later: list[tuple[int, list[Surface]]] = []  # (base, surfaces) of each footprint to make here
 
     def planarity(self, surfaces: list[list[list[int]]], idx: np.ndarray) -> None:
         """Surfaces of more than 3 vertices of one building, to test for planarity (``idx``: its vertices)."""
         if surfaces:
-            self.tested.append((self.base, surfaces))
-            self.used.append(idx + self.base)
+            self.tested.append((self.base, surfaces, idx + self.base))
 
     def add(self, oid: str, footprint: BaseGeometry | list[Surface], fields: dict) -> None:
         """A building's row to make: its footprint, or (together) the surfaces to make it of."""
@@ -82,19 +81,20 @@ class Batch:
     def _count_non_planar(self) -> None:
         """Count surfaces whose vertices stray more than 1 cm from their plane (Newell normal), in metres
         east, north and up round each building's mean vertex."""
-        rings = [ring for _, surfaces in self.tested for surface in surfaces for ring in surface]
+        rings = [ring for _, surfaces, _ in self.tested for surface in surfaces for ring in surface]
         sizes = np.fromiter(map(len, rings), dtype=np.int64, count=len(rings))
         verts = np.fromiter(itertools.chain.from_iterable(rings), dtype=np.int64, count=int(sizes.sum()))
-        of_surface = np.array([len(surface) for _, surfaces in self.tested for surface in surfaces])  # rings
-        of_building = np.array([len(surfaces) for _, surfaces in self.tested])  # surfaces
-        bases = np.array([base for base, _ in self.tested], dtype=np.int64)
+        of_surface = np.array([len(surface) for _, surfaces, _ in self.tested for surface in surfaces])  # rings
+        of_building = np.array([len(surfaces) for _, surfaces, _ in self.tested])  # surfaces
+        bases = np.array([base for base, _, _ in self.tested], dtype=np.int64)
         counts = np.add.reduceat(sizes, np.cumsum(of_surface) - of_surface)  # vertices of each surface
         per_building = np.add.reduceat(counts, np.cumsum(of_building) - of_building)
         verts += np.repeat(bases, per_building)
         starts = np.cumsum(counts) - counts
         building = np.repeat(np.arange(len(per_building)), per_building)  # of each vertex in verts
-        used = [len(u) for u in self.used]
-        lat0 = np.add.reduceat(self.lonlat[np.concatenate(self.used), 1], np.cumsum(used) - used) / used
+        vertices = [u for _, _, u in self.tested]
+        used = [len(u) for u in vertices]
+        lat0 = np.add.reduceat(self.lonlat[np.concatenate(vertices), 1], np.cumsum(used) - used) / used
         scale = np.column_stack([_M_PER_DEG * np.cos(np.radians(lat0)), np.full(len(lat0), _M_PER_DEG),
                                  np.ones(len(lat0))])
         xyz = np.column_stack([self.lonlat[verts], self.z[verts]]) * scale[building]

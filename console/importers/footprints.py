@@ -26,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 
 from console.importers.crs import CRS_HINT
 from console.importers.geojson import POLYGONAL, features
-from console.importers.osm import import_osm, parse_height, parse_levels, parse_year
+from console.importers.osm import MAX_HEIGHT_M, import_osm, parse_height, parse_levels, parse_year
 from console.importers.report import ImportReport
 from console.text import clean
 
@@ -34,7 +34,6 @@ STOREY_M = 3.0  # metres per storey where only levels are known
 CRS84 = "https://www.opengis.net/def/crs/OGC/0/CRS84"
 LON_LAT_SCALE = 1e-7  # degrees per model vertex unit (~1 cm)
 Z_SCALE = 0.001  # metres per model vertex unit
-MAX_HEIGHT_M = 1000.0  # taller is no building's height (the tallest stands at 828 m)
 MAX_FOOTPRINT_VERTICES = 5_000  # a footprint with more is simplified (no building's outline needs them)
 #: compact, and made once: a model is a tree the importers build (no cycle to look for); only for
 #: what orjson refuses (an integer beyond 64 bits, a key that is not text)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from console.importers.gml_geometry import Vertices
+from console.importers.gml_geometry import GML, POLYGONS, Vertices
 from console.importers.gml_geometry import local as _local
 
 PART_TAGS = frozenset({"BuildingPart", "BuildingInstallation"})
@@ -75,7 +75,7 @@ def _kind(tag: Any) -> tuple[int, Any]:
     return kind
 #: every srsName, xlink:href and srsDimension below a building, each with its element (one XPath call: it costs)
 _REFS = "descendant::*/@srsName | descendant::*/@xlink:href | descendant::*/@srsDimension"
-_GML_ID = ("{http://www.opengis.net/gml}id", "{http://www.opengis.net/gml/3.2}id")
+_GML_ID = tuple(f"{{{ns}}}id" for ns in GML)
 
 
 @functools.lru_cache(maxsize=4)
@@ -121,7 +121,7 @@ class GmlBuilding:
             parents[ids[part]] = ids.get(owner)
         surfaces: dict[str, dict[int, list]] = {oid: {} for oid in parents}
         refs_of: dict[str, list[tuple[int, str | None, str]]] = {oid: [] for oid in parents}
-        placed = [(polygon, place) for polygon in elem.iter("{*}Polygon", "{*}Triangle", "{*}Rectangle")
+        placed = [(polygon, place) for polygon in elem.iter(*POLYGONS)
                   if (place := self._place(polygon)) is not None and place[0] in ids]
         for (polygon, (owner, lod, semantic)), rings in zip(placed, self.vertices.read([p for p, _ in placed])):
             pid = _id(polygon)

@@ -17,9 +17,9 @@ COORDINATES = ("{*}posList", "{*}pos", "{*}coordinates")
 RINGS = ("{*}LinearRing", "{*}Ring")
 POLYGONS = ("{*}Polygon", "{*}Triangle", "{*}Rectangle")
 _COORDINATE_NAMES = frozenset({"posList", "pos", "coordinates"})
-_GML = ("http://www.opengis.net/gml", "http://www.opengis.net/gml/3.2")  # GML 2 and 3.1; 3.2 (CityGML 3.0)
-_LINEAR_RINGS = frozenset(f"{{{ns}}}LinearRing" for ns in _GML)
-_POS_LISTS = frozenset(f"{{{ns}}}posList" for ns in _GML)
+GML = ("http://www.opengis.net/gml", "http://www.opengis.net/gml/3.2")  # GML 2 and 3.1; 3.2 (CityGML 3.0)
+_LINEAR_RINGS = frozenset(f"{{{ns}}}LinearRing" for ns in GML)
+_POS_LISTS = frozenset(f"{{{ns}}}posList" for ns in GML)
 
 _LOCAL: dict[str, str] = {}
 

@@ -42,6 +42,7 @@ PARK_VALUES = {
 }
 YEAR_TAGS = ("start_date", "building:start_date", "building:year", "year", "construction_date")
 FOOT = 0.3048
+MAX_HEIGHT_M = 1000.0  # taller is no building's height (the tallest stands at 828 m)
 
 
 @dataclass
@@ -68,7 +69,7 @@ _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 
 def parse_height(text: str) -> float | None:
-    """Metres from an OSM height ("12.13 m", "12", "12,5", "40 ft", 12'6"); None unless 0 < h <= 1000 m."""
+    """Metres from an OSM height ("12.13 m", "12", "12,5", "40 ft", 12'6"); None unless 0 < h <= MAX_HEIGHT_M."""
     if m := _HEIGHT.fullmatch(text):
         value = float(m[1].replace(",", "."))
         if (m[2] or "m").lower() in ("ft", "feet", "'"):
@@ -77,7 +78,7 @@ def parse_height(text: str) -> float | None:
         value = (int(m[1]) + float(m[2]) / 12) * FOOT
     else:
         return None
-    return value if 0 < value <= 1000 else None
+    return value if 0 < value <= MAX_HEIGHT_M else None
 
 
 def parse_levels(text: str) -> int | None:
