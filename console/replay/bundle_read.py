@@ -115,7 +115,7 @@ def _manifest(zf: zipfile.ZipFile, path: Path) -> dict:
         found = manifest.get("format") if isinstance(manifest, dict) else None
         raise BundleError(f"{path} is not a CityOps recording bundle (format {found!r}, expected {FORMAT!r})")
     version = manifest.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+    if not is_int(version) or version < 1:
         raise BundleError(f"{path}: {MANIFEST} has no valid format_version (found {version!r})")
     if version > FORMAT_VERSION:
         raise BundleError(f"{path} was made by a newer console: format {version}, this console reads "

@@ -17,7 +17,7 @@ from console.incidents.lifecycle import ORDER
 from console.model.vocab import EVENT_TO_STATUS, QUALITY_GOOD
 from console.replay.drill_model import DRILL_PREFIX, CommsLoss, DrillIncident, DrillScript, Spike, start_offset
 from console.replay.recording import ROLLUP_DTYPE, Readings, Recording
-from console.values import is_number
+from console.values import is_int, is_number
 
 
 def apply_drill(recording: Recording, script: DrillScript) -> Recording:
@@ -107,7 +107,7 @@ def _spike(ts: np.ndarray, value: np.ndarray, quality: np.ndarray, spike: Spike,
               else np.ones(len(t)))
     was = value2[mask]
     spiked = was + shape_ * (spike.value - was) if spike.value is not None else was + shape_ * spike.add
-    if isinstance(decimals, int) and not isinstance(decimals, bool) and 0 <= decimals <= 12:
+    if is_int(decimals) and 0 <= decimals <= 12:
         spiked = np.round(spiked, decimals)
     value2[mask] = spiked
     quality2[mask] = QUALITY_GOOD  # the drill's sensor reads fine: the alarm rules must see it

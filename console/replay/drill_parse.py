@@ -22,7 +22,7 @@ from console.model.vocab import EVENT_TO_STATUS, EVENTS, INCIDENT_KINDS
 from console.replay.drill_model import (DRILL_ACTOR, CommsLoss, DrillError, DrillEvent, DrillIncident, DrillScript,
                                         Spike, Step, start_offset)
 from console.replay.recording import Recording
-from console.values import is_number
+from console.values import is_int, is_number
 
 KINDS = ("incident", "spike", "comms_loss")
 TOP_KEYS = ("title", "description", "events")
@@ -134,7 +134,7 @@ class _Parser:
             raise self.fail(_key(key, "incident_kind"), f"expected one of {', '.join(INCIDENT_KINDS)} or another "
                                                         f"word (letters, digits, _), got {reprlib.repr(kind)}")
         severity = doc.get("severity")
-        if not isinstance(severity, int) or isinstance(severity, bool) or not 1 <= severity <= 4:
+        if not is_int(severity) or not 1 <= severity <= 4:
             raise self.fail(_key(key, "severity"), f"expected 1 (critical), 2 (major), 3 (moderate) or 4 (minor), "
                                                    f"got {reprlib.repr(severity)}")
         title = self.text(doc, key, "title", required=True)
