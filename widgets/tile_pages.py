@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
-from console.model.indicator import STALE_AFTER_INTERVALS, Indicator, Status
+from console.model.indicator import Indicator, Status
 from console.store import Store
 
 PAGE_S = 10.0  # seconds a page of tiles is shown (the phase from the clock: every screen in step)
@@ -71,7 +71,7 @@ class PageOrder:
         ts, value, quality = reading
         status = ind.status(value, now - ts, quality)
         if ts >= self.store.series[ind.id].last_ts:  # the newest: in force until a new one comes
-            holds = math.inf if status is Status.STALE else STALE_AFTER_INTERVALS * ind.interval_s  # as ind.status
+            holds = math.inf if status is Status.STALE else ind.stale_after_s
             self._status[ind.id] = (ind, version, ts, holds, status)
         return status
 

@@ -65,12 +65,17 @@ class Indicator:
             return Status.WARNING
         return Status.NORMAL
 
+    @property
+    def stale_after_s(self) -> float:
+        """How old its newest reading may be before it is too old to trust."""
+        return STALE_AFTER_INTERVALS * self.interval_s
+
     def status(self, value: float | None, age_s: float | None, quality: int = 0) -> Status:
         """Status as the wall shows it: no data, stale (too old to trust, or of bad quality: a
         Sparkplug node that died leaves its last value marked bad), or by threshold."""
         if value is None or age_s is None:
             return Status.NODATA
-        if age_s > STALE_AFTER_INTERVALS * self.interval_s or quality == QUALITY_BAD:
+        if age_s > self.stale_after_s or quality == QUALITY_BAD:
             return Status.STALE
         return self.level(value)
 
