@@ -42,13 +42,16 @@ class ControlBridge(QObject):
         self.channel.start(self.commands.emit)
 
     def _apply(self, commands: list[RotationCommand]) -> None:
+        changed = False
         for command in commands:
             self._applied.append(command)
             if self._apply_one(command):
+                changed = True
                 log.info("wall control: %s%s%s at %.3f", command.action,
                          f" {command.page}" if command.page else "",
                          f" on {command.screen}" if command.screen else "", command.at)
-        self.applied.emit()
+        if changed:  # commands all ignored change nothing on screen: no refresh for them
+            self.applied.emit()
 
     def _apply_one(self, command: RotationCommand) -> bool:
         try:
